@@ -1,0 +1,67 @@
+"""The suite's small error hierarchy: one class per verdict that is not *pass*.
+
+A check raises one of these; the plugin maps them to verdicts. Keeping the causes apart is what
+lets a user trust a verdict: a target's defect (fail) is never confused with the suite being
+unable to test (error), a missing capability (not applicable) or an unmet SHOULD/OPEN reading
+(warning).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARNING = "warning"
+    NOT_APPLICABLE = "not applicable"
+    ERROR = "error"
+
+
+class ConformanceFailure(AssertionError):
+    """The target broke a requirement. Carries Expected / Actual and the requirement ID.
+
+    Whether it is a *fail* or a *warning* depends on the requirement's level (MUST vs
+    SHOULD/OPEN) and on ``--strict``; the plugin decides, from the catalogue.
+    """
+
+    def __init__(
+        self,
+        requirement: str,
+        expected: str,
+        actual: str,
+        *,
+        title: str = "",
+        exchange: Any = None,
+    ) -> None:
+        self.requirement = requirement
+        self.expected = expected
+        self.actual = actual
+        self.title = title or "target does not meet the requirement"
+        self.exchange = exchange
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        return (
+            f"[{self.requirement}] {self.title}\n"
+            f"  Expected: {self.expected}\n"
+            f"  Actual:   {self.actual}"
+        )
+
+
+class SuiteError(Exception):
+    """The suite could not test: unreachable target, timeout, non-SOAP answer, broken profile."""
+
+
+class NotApplicable(Exception):
+    """The target lacks a capability the test needs; ``feature`` names it."""
+
+    def __init__(self, feature: str, why: str = "") -> None:
+        self.feature = feature
+        super().__init__(f"not applicable: target lacks {feature!r}" + (f" ({why})" if why else ""))
+
+
+class UsageError(Exception):
+    """A wrong option or a malformed profile: the user must fix the command line or the file."""
