@@ -1,0 +1,260 @@
+"""The target profile: what the suite must know about a target that the wire cannot tell it.
+
+A vendor server cannot be asked which tenant is enabled, which group is closed or which agent
+belongs where; the profile (a TOML file) says so, and every test reads it from here rather than
+from literals. On a controllable target the profile is also the scenario: ``to_scenario()``
+builds the control plane's ``/reset`` body from it, so the suite sets the target up itself.
+
+Values are frozen dataclasses; parsing and validation live in ``conformance.profile_toml`` so
+that this module stays the vocabulary a test author reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.verdicts import NotApplicable
+
+ROLES = ("open", "closed", "not-open-media")
+"""A group's part in the suite: an open Open Media group, a closed one, or not Open Media."""
+
+CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
+"""The feature names of control plane v1 (``../shared/contracts/control-plane.md``)."""
+
+PASSWORD_SHOWN = "***"
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """``[target]``: a name for reports, optional URLs, and whether destructive tests may run."""
+
+    name: str
+    url: str | None = None
+    control_url: str | None = None
+    safe_mode: bool = True
+
+
+@dataclass(frozen=True)
+class Auth:
+    """``[auth]``: whether the target wants the LogonID/Password headers (R16), and whose.
+
+    A password is given literally (fine for the emulator's throw-away users) or by the name of
+    an environment variable (``password_env``), so a vendor's secret never sits in a file.
+    """
+
+    enabled: bool = False
+    logon_id: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_env: str | None = None
+    non_admin_logon_id: str | None = None
+    non_admin_password: str | None = field(default=None, repr=False)
+    non_admin_password_env: str | None = None
+
+    def resolved_password(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The host administrator's password: literal, else from ``password_env``."""
+        return _resolve(self.password, self.password_env, environ)
+
+    def resolved_non_admin_password(self, environ: Mapping[str, str] | None = None) -> str | None:
+        return _resolve(self.non_admin_password, self.non_admin_password_env, environ)
+
+    def __repr__(self) -> str:
+        shown = PASSWORD_SHOWN if self.password is not None else None
+        return (
+            f"Auth(enabled={self.enabled!r}, logon_id={self.logon_id!r}, password={shown!r}, "
+            f"password_env={self.password_env!r}, non_admin_logon_id={self.non_admin_logon_id!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """``[tenant]``: the enabled tenant the suite works in, and optionally a disabled one."""
+
+    id: int
+    disabled_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """``[[groups]]``: one service group as the target is configured."""
+
+    id: int
+    name: str
+    tenant_id: int
+    role: str
+    preferred_agent: bool = False
+    preferred_agent_timeout_s: int = 30
+    session_priority: bool = False
+
+    @property
+    def is_open_media(self) -> bool:
+        return self.role != "not-open-media"
+
+    @property
+    def is_open(self) -> bool:
+        return self.role != "closed"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """``[[agents]]``: an agent, its logon ID and the groups it serves."""
+
+    id: int
+    logon_id: str
+    groups: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The whole profile. ``source`` is the file it came from (named in every error)."""
+
+    target: TargetInfo
+    tenant: Tenant
+    auth: Auth = Auth()
+    groups: tuple[Group, ...] = ()
+    agents: tuple[Agent, ...] = ()
+    data_expiration_minutes: int = 30
+    control_features: frozenset[str] = frozenset()
+    source: Path | None = None
+
+    # -- queries a test uses -------------------------------------------------------------
+    def group(self, group_id: int) -> Group:
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(f"profile {self.source}: no group with id {group_id}")
+
+    def groups_with(
+        self, role: str | None = None, *, tenant_id: int | None = None, **flags: bool
+    ) -> tuple[Group, ...]:
+        """Groups matching a role, a tenant and flags (``preferred_agent=True`` …).
+
+        Without ``tenant_id`` only groups of the enabled tenant are returned: a test that asks
+        for "an open group" means one it can add requests to.
+        """
+        tenant = self.tenant.id if tenant_id is None else tenant_id
+        return tuple(
+            g
+            for g in self.groups
+            if (role is None or g.role == role)
+            and g.tenant_id == tenant
+            and all(getattr(g, k) == v for k, v in flags.items())
+        )
+
+    def group_with(
+        self, role: str | None = None, *, tenant_id: int | None = None, **flags: bool
+    ) -> Group:
+        """The first matching group; *not applicable* when the profile has none."""
+        found = self.groups_with(role, tenant_id=tenant_id, **flags)
+        if not found:
+            wanted = ", ".join([f"role={role}"] * bool(role) + [f"{k}={v}" for k, v in flags.items()])
+            raise NotApplicable(f"profile group ({wanted or 'any'})", f"none in {self.source}")
+        return found[0]
+
+    def agent(self, agent_id: int) -> Agent:
+        for agent in self.agents:
+            if agent.id == agent_id:
+                return agent
+        raise KeyError(f"profile {self.source}: no agent with id {agent_id}")
+
+    def agents_in(self, group_id: int) -> tuple[Agent, ...]:
+        return tuple(a for a in self.agents if group_id in a.groups)
+
+    def with_changes(self, **overrides: Any) -> Profile:
+        """A copy with some fields replaced, validated like a loaded profile.
+
+        ``make_scenario(data_expiration_minutes=1)`` and friends go through here, so a test's
+        variant can never describe a scenario the loader would refuse.
+        """
+        from conformance.profile_toml import validate
+
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"Profile has no field(s) {sorted(unknown)}")
+        changed = dataclasses.replace(self, **overrides)
+        validate(changed)
+        return changed
+
+    # -- the control plane's /reset body --------------------------------------------------
+    def to_scenario(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The scenario (control plane v1, ``POST /control/reset``) this profile describes."""
+        tenants = [{"id": self.tenant.id, "enabled": True}]
+        if self.tenant.disabled_id is not None:
+            tenants.append({"id": self.tenant.disabled_id, "enabled": False})
+        group_tenant = {g.id: g.tenant_id for g in self.groups}
+        users = []
+        password = self.auth.resolved_password(environ)
+        if self.auth.logon_id is not None and password is not None:
+            users.append(
+                {"logon_id": self.auth.logon_id, "password": password, "host_administrator": True}
+            )
+        other = self.auth.resolved_non_admin_password(environ)
+        if self.auth.non_admin_logon_id is not None and other is not None:
+            users.append(
+                {
+                    "logon_id": self.auth.non_admin_logon_id,
+                    "password": other,
+                    "host_administrator": False,
+                }
+            )
+        return {
+            "tenants": tenants,
+            "service_groups": [
+                {
+                    "id": g.id,
+                    "tenant_id": g.tenant_id,
+                    "name": g.name,
+                    "open_media": g.is_open_media,
+                    "open": g.is_open,
+                    "preferred_agent": g.preferred_agent,
+                    "preferred_agent_timeout_s": g.preferred_agent_timeout_s,
+                    "session_priority": g.session_priority,
+                }
+                for g in self.groups
+            ],
+            "agents": [
+                {
+                    "id": a.id,
+                    "tenant_id": group_tenant.get(a.groups[0], self.tenant.id)
+                    if a.groups
+                    else self.tenant.id,
+                    "logon_id": a.logon_id,
+                    "service_groups": list(a.groups),
+                }
+                for a in self.agents
+            ],
+            "data_expiration_minutes": self.data_expiration_minutes,
+            "authentication": {"enabled": self.auth.enabled, "users": users},
+            "license_available": True,
+            "router_connected": True,
+        }
+
+
+def _resolve(
+    literal: str | None, env_name: str | None, environ: Mapping[str, str] | None
+) -> str | None:
+    if literal is not None:
+        return literal
+    if env_name is None:
+        return None
+    return (os.environ if environ is None else environ).get(env_name)
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file; a mistake raises ``UsageError`` naming file and key."""
+    from conformance.profile_toml import load
+
+    return load(Path(path))
+
+
+def bundled_profile(name: str) -> Path:
+    """The path of a profile shipped with the project (``emulator``, ``vendor-example``)."""
+    from conformance.contract.paths import fixtures_dir
+
+    return fixtures_dir() / "profiles" / f"{name}.toml"

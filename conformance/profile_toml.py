@@ -1,0 +1,310 @@
+"""Reading a profile from TOML, strictly: a typo must stop the run, never pass silently.
+
+Every error is a ``UsageError`` whose message names the file, the key (``[[groups]] #2 role``)
+and how to fix it, because the person reading it is configuring a vendor server and has only the
+message to go on. Unknown keys are errors, with a "did you mean" when one is close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from conformance.profile import (
+    CONTROL_FEATURES,
+    ROLES,
+    Agent,
+    Auth,
+    Group,
+    Profile,
+    TargetInfo,
+    Tenant,
+)
+from conformance.verdicts import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+_TOP_KEYS = ("target", "auth", "tenant", "groups", "agents", "data_expiration_minutes", "control")
+
+
+class _Table:
+    """One TOML table being read: typed getters that fail with the key's full name."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        self.where = where
+        self.source = source
+        if not isinstance(data, dict):
+            self.fail("", f"must be a table, got {_kind(data)}", f"write it as {where}")
+        self.data: dict[str, Any] = data
+        self.read: set[str] = set()
+
+    def fail(self, key: str, problem: str, fix: str) -> NoReturn:
+        name = f"{self.where} {key}".strip()
+        raise UsageError(f"profile {self.source}: {name}: {problem}; {fix}")
+
+    def _get(self, key: str, required: bool) -> Any:
+        self.read.add(key)
+        if key not in self.data:
+            if required:
+                self.fail(key, "is missing", f"add `{key} = ...` to {self.where}")
+            return None
+        return self.data[key]
+
+    def str_(self, key: str, *, required: bool = False) -> str | None:
+        value = self._get(key, required)
+        if value is not None and not isinstance(value, str):
+            self.fail(key, f"must be a string, got {_kind(value)}", f'write {key} = "..."')
+        return value
+
+    def int_(self, key: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be an integer, got {_kind(value)}", f"write {key} = 10")
+        if minimum is not None and value < minimum:
+            self.fail(key, f"must be at least {minimum}, got {value}", "correct the number")
+        return value
+
+    def bool_(self, key: str, default: bool) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {_kind(value)}", f"write {key} = true")
+        return value
+
+    def list_(self, key: str, item: type, *, required: bool = False) -> list[Any]:
+        value = self._get(key, required)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(
+            isinstance(v, item) and not (item is int and isinstance(v, bool)) for v in value
+        ):
+            example = "[10, 11]" if item is int else '["agents", "clock"]'
+            self.fail(key, f"must be a list of {item.__name__}, got {value!r}", f"write {example}")
+        return value
+
+    def finish(self) -> None:
+        """Refuse keys nobody read: a misspelt key would otherwise be silently ignored."""
+        for key in self.data:
+            if key not in self.read:
+                close = difflib.get_close_matches(key, sorted(self.read), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "remove it"
+                self.fail(
+                    key, "is not a known key", f"{hint} (known: {', '.join(sorted(self.read))})"
+                )
+
+
+def load(path: Path) -> Profile:
+    """Parse and validate a profile file."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"profile {source}: file not found; pass --profile with an existing TOML file"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"profile {source}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"profile {source}: not valid TOML ({exc}); fix the syntax") from None
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path | None) -> Profile:
+    """Build a ``Profile`` from already-decoded TOML, checking every key."""
+    source = str(path) if path is not None else "<profile>"
+    top = _Table(data, "(top level)", source)
+    for key in _TOP_KEYS:
+        top.read.add(key)
+    top.finish()
+    if "target" not in data:
+        top.fail("[target]", "is missing", 'add a [target] table with name = "..."')
+    if "tenant" not in data:
+        top.fail("[tenant]", "is missing", "add a [tenant] table with id = 1")
+    target = _target(_Table(data["target"], "[target]", source), path)
+    auth = _auth(_Table(data.get("auth", {}), "[auth]", source))
+    tenant_t = _Table(data["tenant"], "[tenant]", source)
+    tenant = Tenant(
+        id=_req_int(tenant_t, "id"), disabled_id=tenant_t.int_("disabled_id", minimum=0)
+    )
+    tenant_t.finish()
+    groups = tuple(
+        _group(_Table(g, f"[[groups]] #{n}", source), tenant)
+        for n, g in enumerate(_array(top, data, "groups"), 1)
+    )
+    agents = tuple(
+        _agent(_Table(a, f"[[agents]] #{n}", source))
+        for n, a in enumerate(_array(top, data, "agents"), 1)
+    )
+    expiration = top.int_("data_expiration_minutes", minimum=1)
+    control_t = _Table(data.get("control", {}), "[control]", source)
+    features = control_t.list_("features", str)
+    for feature in features:
+        if feature not in CONTROL_FEATURES:
+            control_t.fail(
+                "features",
+                f"{feature!r} is not a control feature",
+                f"use names from {', '.join(CONTROL_FEATURES)}",
+            )
+    control_t.finish()
+    profile = Profile(
+        target=target,
+        tenant=tenant,
+        auth=auth,
+        groups=groups,
+        agents=agents,
+        data_expiration_minutes=30 if expiration is None else expiration,
+        control_features=frozenset(features),
+        source=path,
+    )
+    validate(profile)
+    return profile
+
+
+def validate(profile: Profile) -> None:
+    """Cross-checks between tables: IDs unique, every reference names something declared."""
+    source = str(profile.source) if profile.source is not None else "<profile>"
+
+    def fail(where: str, problem: str, fix: str) -> NoReturn:
+        raise UsageError(f"profile {source}: {where}: {problem}; {fix}")
+
+    tenants = {profile.tenant.id} | (
+        set() if profile.tenant.disabled_id is None else {profile.tenant.disabled_id}
+    )
+    if profile.tenant.disabled_id == profile.tenant.id:
+        fail("[tenant] disabled_id", "equals id", "name a different, disabled tenant")
+    seen: set[int] = set()
+    for n, group in enumerate(profile.groups, 1):
+        where = f"[[groups]] #{n}"
+        if group.id in seen:
+            fail(f"{where} id", f"group {group.id} is declared twice", "give each group its own id")
+        seen.add(group.id)
+        if group.role not in ROLES:
+            fail(
+                f"{where} role",
+                f"{group.role!r} is not a role",
+                f"use one of {', '.join(repr(r) for r in ROLES)}",
+            )
+        if group.tenant_id not in tenants:
+            fail(
+                f"{where} tenant_id",
+                f"tenant {group.tenant_id} is not declared in [tenant]",
+                f"use {profile.tenant.id} or declare it as [tenant] disabled_id",
+            )
+    agent_ids: set[int] = set()
+    for n, agent in enumerate(profile.agents, 1):
+        where = f"[[agents]] #{n}"
+        if agent.id in agent_ids:
+            fail(f"{where} id", f"agent {agent.id} is declared twice", "give each agent its own id")
+        agent_ids.add(agent.id)
+        for group_id in agent.groups:
+            if group_id not in seen:
+                fail(
+                    f"{where} groups",
+                    f"group {group_id} is not declared in [[groups]]",
+                    f"declare it or use one of {sorted(seen)}",
+                )
+    if profile.data_expiration_minutes < 1:
+        fail("data_expiration_minutes", "must be at least 1", "give the minutes in force")
+    unknown = profile.control_features - set(CONTROL_FEATURES)
+    if unknown:
+        fail("[control] features", f"unknown {sorted(unknown)}", f"use {CONTROL_FEATURES}")
+
+
+def _target(t: _Table, path: Path | None) -> TargetInfo:
+    from conformance.profile import bundled_profile
+
+    is_emulator = path is not None and path.resolve() == bundled_profile("emulator").resolve()
+    info = TargetInfo(
+        name=_req_str(t, "name"),
+        url=t.str_("url"),
+        control_url=t.str_("control_url"),
+        safe_mode=t.bool_("safe_mode", default=not is_emulator),
+    )
+    t.finish()
+    return info
+
+
+def _auth(t: _Table) -> Auth:
+    auth = Auth(
+        enabled=t.bool_("enabled", default=False),
+        logon_id=t.str_("logon_id"),
+        password=t.str_("password"),
+        password_env=t.str_("password_env"),
+        non_admin_logon_id=t.str_("non_admin_logon_id"),
+        non_admin_password=t.str_("non_admin_password"),
+        non_admin_password_env=t.str_("non_admin_password_env"),
+    )
+    for prefix in ("", "non_admin_"):
+        if t.data.get(f"{prefix}password") is not None and t.data.get(f"{prefix}password_env"):
+            t.fail(
+                f"{prefix}password",
+                f"both {prefix}password and {prefix}password_env are given",
+                "keep one (password_env keeps the secret out of the file)",
+            )
+    t.finish()
+    return auth
+
+
+def _group(t: _Table, tenant: Tenant) -> Group:
+    role = _req_str(t, "role")
+    if role not in ROLES:
+        close = difflib.get_close_matches(role, ROLES, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        t.fail("role", f"{role!r} is not a role", f"{hint}use one of {', '.join(ROLES)}")
+    tenant_id = t.int_("tenant_id", minimum=0)
+    timeout = t.int_("preferred_agent_timeout_s", minimum=0)
+    group = Group(
+        id=_req_int(t, "id"),
+        name=_req_str(t, "name"),
+        tenant_id=tenant.id if tenant_id is None else tenant_id,
+        role=role,
+        preferred_agent=t.bool_("preferred_agent", default=False),
+        preferred_agent_timeout_s=30 if timeout is None else timeout,
+        session_priority=t.bool_("session_priority", default=False),
+    )
+    t.finish()
+    return group
+
+
+def _agent(t: _Table) -> Agent:
+    agent = Agent(
+        id=_req_int(t, "id"),
+        logon_id=_req_str(t, "logon_id"),
+        groups=tuple(t.list_("groups", int, required=True)),
+    )
+    t.finish()
+    return agent
+
+
+def _array(top: _Table, data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        top.fail(key, f"must be an array of tables, got {_kind(value)}", f"write [[{key}]] blocks")
+    return value
+
+
+def _req_int(t: _Table, key: str) -> int:
+    value = t.int_(key, required=True, minimum=0)
+    assert value is not None
+    return value
+
+
+def _req_str(t: _Table, key: str) -> str:
+    value = t.str_(key, required=True)
+    assert value is not None
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
