@@ -153,7 +153,8 @@ class Profile:
         """The first matching group; *not applicable* when the profile has none."""
         found = self.groups_with(role, tenant_id=tenant_id, **flags)
         if not found:
-            wanted = ", ".join([f"role={role}"] * bool(role) + [f"{k}={v}" for k, v in flags.items()])
+            parts = [f"role={role}"] if role else []
+            wanted = ", ".join(parts + [f"{k}={v}" for k, v in flags.items()])
             raise NotApplicable(f"profile group ({wanted or 'any'})", f"none in {self.source}")
         return found[0]
 
