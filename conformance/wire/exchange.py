@@ -1,0 +1,85 @@
+"""One captured HTTP exchange: exactly the bytes that went out and came back.
+
+The suite's evidence. Checks read it, reports attach it, and ``curl()`` turns it into a command a
+user can paste to reproduce a failure by hand. The password is kept in ``request_body`` (the
+bytes must stay exact) but never shown: ``repr``, ``curl()`` and ``redacted_request_body()`` all
+replace it with ``***``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from conformance.wire.credentials import PASSWORD_PLACEHOLDER
+
+Headers = tuple[tuple[str, str], ...]
+
+_PASSWORD_ELEMENT = re.compile(
+    rb"(<(?:[\w.-]+:)?Password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?Password\s*>)", re.DOTALL
+)
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def redact(body: bytes) -> bytes:
+    """The body with the text of every ``Password`` element replaced by ``***``."""
+    return _PASSWORD_ELEMENT.sub(
+        lambda m: m.group(1) + PASSWORD_PLACEHOLDER.encode() + m.group(3), body
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class Exchange:
+    """A request and its response as seen on the wire (no answer at all raises instead)."""
+
+    operation: str | None
+    method: str
+    url: str
+    request_headers: Headers
+    request_body: bytes
+    status: int
+    reason: str
+    response_headers: Headers
+    response_body: bytes
+    elapsed_s: float
+
+    def response_header(self, name: str) -> str | None:
+        """The first response header of that name (case-insensitive), or ``None``."""
+        return _header(self.response_headers, name)
+
+    def request_header(self, name: str) -> str | None:
+        return _header(self.request_headers, name)
+
+    def redacted_request_body(self) -> bytes:
+        return redact(self.request_body)
+
+    def curl(self) -> str:
+        """A ``curl`` command that repeats the request, with the password shown as ``***``."""
+        parts = ["curl", "-sS", "-i", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.request_headers:
+            if name.lower() in ("content-length", "host", "connection", "accept-encoding"):
+                continue
+            shown = PASSWORD_PLACEHOLDER if name.lower() in _SECRET_HEADERS else value
+            parts += ["-H", shlex.quote(f"{name}: {shown}")]
+        if self.request_body:
+            body = self.redacted_request_body().decode("utf-8", errors="replace")
+            parts += ["--data-binary", shlex.quote(body)]
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"Exchange({self.operation or '-'} {self.method} {self.url} -> {self.status} "
+            f"{self.reason}, {len(self.request_body)} B out, {len(self.response_body)} B in, "
+            f"{self.elapsed_s * 1000:.1f} ms)"
+        )
+
+    __str__ = __repr__
+
+
+def _header(headers: Headers, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
