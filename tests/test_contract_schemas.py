@@ -388,7 +388,7 @@ def test_xmlschema_loads_every_xsd_and_the_model_is_built() -> None:
 
 def test_our_chain_in_the_loaded_schema() -> None:
     """xmlschema sees InvalidDataException -> SystemException -> Exception as well."""
-    xsd_type = schema.load_schema().maps.types[ns.qname(ns.SYSTEM_IO, "InvalidDataException")]
+    xsd_type: Any = schema.load_schema().maps.types[ns.qname(ns.SYSTEM_IO, "InvalidDataException")]
     names = []
     while xsd_type is not None and xsd_type.name and xsd_type.name.startswith("{" + ns.SYSTEM):
         names.append(xsd_type.name)
