@@ -39,7 +39,7 @@ PREFIXES: dict[str, str] = {
     "io": SYSTEM_IO,
     "arr": ARRAYS,
 }
-"""Conventional prefixes for XPath and for what the emulator writes; never relied on when reading."""
+"""Conventional prefixes for XPath and for what the emulator writes; never relied on in reading."""
 
 
 def qname(namespace: str, local: str) -> str:
