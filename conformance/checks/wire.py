@@ -1,0 +1,286 @@
+"""``check_exchange``: every wire rule one SOAP exchange must meet, as a pure function.
+
+The rules are checked in the order a user would want to hear about them: first whether the
+answer is SOAP at all, then HTTP, then the shape of the answer, then its values. The first
+broken rule raises a ``ConformanceFailure`` citing its ``WIRE-*`` requirement, with Expected /
+Actual and the exchange attached.
+
+A non-SOAP answer (an HTML error page, a proxy's text) raises WIRE-ENVELOPE with an Actual that
+starts with its media type and ``body:`` (``text/html body: <!DOCTYPE html>...``), so the plugin
+can tell a wrong URL from a broken envelope.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from conformance.checks._walk import ENUM_NAMES, MEMBER_NAMESPACE, MEMBER_ORDER, UTC, walk
+from conformance.checks._xsd import schema_errors
+from conformance.contract import namespaces as ns
+from conformance.contract.catalogue import req
+from conformance.contract.operations import UNDECLARED_FAULTS, Operation, fault_ref, operation
+from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
+from conformance.verdicts import ConformanceFailure
+from conformance.wire.exchange import Exchange
+
+HTTP_STATUS = req("WIRE-HTTP-STATUS")
+CONTENT_TYPE = req("WIRE-CONTENT-TYPE")
+ENVELOPE = req("WIRE-ENVELOPE")
+RESPONSE_WRAPPER = req("WIRE-RESPONSE-WRAPPER")
+BOOLEAN_RESULT = req("WIRE-BOOLEAN-RESULT")
+SCHEMA = req("WIRE-SCHEMA")
+FAULT_CODE = req("WIRE-FAULT-CODE")
+FAULT_DETAIL = req("WIRE-FAULT-DETAIL")
+FAULT_DECLARED = req("WIRE-FAULT-DECLARED")
+
+_FINDING_ORDER = (MEMBER_NAMESPACE, MEMBER_ORDER, ENUM_NAMES, UTC)
+_ENVELOPE = ns.qname(ns.SOAP_ENV, "Envelope")
+_BODY = ns.qname(ns.SOAP_ENV, "Body")
+_HEADER = ns.qname(ns.SOAP_ENV, "Header")
+_FAULT = ns.qname(ns.SOAP_ENV, "Fault")
+_SOAP12_ENVELOPE = ns.qname(ns.SOAP12_ENV, "Envelope")
+_SOAP12_MEDIA = "application/soap+xml"
+_UNDECLARED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
+
+
+def _fail(requirement: str, expected: str, actual: str, exchange: Exchange, title: str) -> None:
+    raise ConformanceFailure(requirement, expected, actual, title=title, exchange=exchange)
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """(lower-case media type, lower-case parameters) of a Content-Type header value."""
+    if not content_type:
+        return "", {}
+    kind, *params = content_type.split(";")
+    parsed: dict[str, str] = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        parsed[key.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), parsed
+
+
+def _preview(body: bytes, limit: int = 200) -> str:
+    text = " ".join(body[: limit * 4].decode("utf-8", errors="replace").split())
+    return text[:limit]
+
+
+def _looks_like_html(kind: str, body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return kind == "text/html" or head.startswith((b"<!doctype html", b"<html"))
+
+
+def _envelope(exchange: Exchange, op: str) -> etree._Element:
+    """Parse the body as XML, or fail WIRE-ENVELOPE saying what it is instead."""
+    body = exchange.response_body
+    kind, _ = media_type(exchange.response_header("Content-Type"))
+    title = f"{op}: the answer is not a SOAP 1.1 envelope (HTTP {exchange.status})"
+    expected = "a SOAP 1.1 Envelope"
+    if not body.strip():
+        _fail(ENVELOPE, expected, f"{kind or 'no content type'} body: (empty)", exchange, title)
+    if _looks_like_html(kind, body):
+        _fail(ENVELOPE, expected, f"text/html body: {_preview(body)}", exchange, title)
+    try:
+        return parse(body)
+    except (MalformedXmlError, UnsafeXmlError) as exc:
+        actual = f"{kind or 'no content type'} body: {_preview(body)} ({exc})"
+        _fail(ENVELOPE, expected, actual, exchange, title)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _body_child(exchange: Exchange, root: etree._Element, op: str) -> etree._Element:
+    title = f"{op}: the answer is not a SOAP 1.1 envelope"
+    expected = f"a SOAP 1.1 Envelope ({ns.SOAP_ENV}) whose Body holds exactly one element"
+    if root.tag == _SOAP12_ENVELOPE:
+        _fail(ENVELOPE, expected, f"a SOAP 1.2 envelope ({ns.SOAP12_ENV})", exchange, title)
+    if root.tag != _ENVELOPE:
+        _fail(ENVELOPE, expected, f"root element {root.tag}", exchange, title)
+    kids = list(root.iterchildren(tag=etree.Element))
+    bodies = [kid for kid in kids if kid.tag == _BODY]
+    strays = [kid.tag for kid in kids if kid.tag not in (_BODY, _HEADER)]
+    if len(bodies) != 1 or strays:
+        actual = f"{len(bodies)} Body element(s)" + (f", and {', '.join(strays)}" if strays else "")
+        _fail(ENVELOPE, expected, actual, exchange, title)
+    content = list(bodies[0].iterchildren(tag=etree.Element))
+    if len(content) != 1:
+        names = ", ".join(str(kid.tag) for kid in content) or "nothing"
+        _fail(ENVELOPE, expected, f"a Body holding {names}", exchange, title)
+    return content[0]
+
+
+def _status(exchange: Exchange, is_fault: bool, op: str) -> None:
+    wanted = 500 if is_fault else 200
+    if exchange.status != wanted:
+        what = "a SOAP Fault" if is_fault else f"{op}Response"
+        _fail(
+            HTTP_STATUS,
+            f"HTTP {wanted} for {what}",
+            f"HTTP {exchange.status} {exchange.reason} for {what}",
+            exchange,
+            f"{op}: wrong HTTP status",
+        )
+
+
+def _content_type(exchange: Exchange, op: str) -> None:
+    header = exchange.response_header("Content-Type")
+    kind, params = media_type(header)
+    if kind == "text/xml" and params.get("charset") == "utf-8":
+        return
+    actual = f"Content-Type: {header}" if header else "no Content-Type header"
+    if kind == _SOAP12_MEDIA:
+        actual += " (SOAP 1.2's media type)"
+    _fail(
+        CONTENT_TYPE,
+        f"Content-Type: {ns.SOAP11_CONTENT_TYPE}",
+        actual,
+        exchange,
+        f"{op}: wrong Content-Type",
+    )
+
+
+def _response(exchange: Exchange, spec: Operation, child: etree._Element) -> None:
+    title = f"{spec.name}: wrong response wrapper"
+    if child.tag != spec.output_qname:
+        _fail(
+            RESPONSE_WRAPPER,
+            f"{spec.output_element} in {ns.TEMPURI}",
+            f"{_clark_to_text(child.tag)}",
+            exchange,
+            title,
+        )
+    results = [kid for kid in child.iterchildren(tag=etree.Element) if kid.tag == spec.result_qname]
+    if not results:
+        found = ", ".join(_clark_to_text(kid.tag) for kid in child.iterchildren(tag=etree.Element))
+        _fail(
+            RESPONSE_WRAPPER,
+            f"{spec.output_element} holding {spec.result_element} in {ns.TEMPURI}",
+            f"{spec.output_element} holding {found or 'nothing'}",
+            exchange,
+            title,
+        )
+    result = results[0]
+    if spec.result_type == "boolean" and len(result):
+        inner = ", ".join(_clark_to_text(kid.tag) for kid in result.iterchildren(tag=etree.Element))
+        _fail(
+            BOOLEAN_RESULT,
+            f"{spec.result_element} holding the text true or false",
+            f"{spec.result_element} holding the element(s) {inner}",
+            exchange,
+            f"{spec.name}: boolean result wrapped in an element",
+        )
+    findings = walk(result, spec.result_type, spec.result_element)
+    for requirement in _FINDING_ORDER:
+        for finding in findings:
+            if finding.requirement == requirement:
+                _fail(
+                    requirement,
+                    finding.expected,
+                    finding.actual,
+                    exchange,
+                    f"{spec.name}: {_TITLES[requirement]}",
+                )
+    _schema(exchange, child, spec.name)
+
+
+_TITLES = {
+    MEMBER_NAMESPACE: "member in the wrong namespace",
+    MEMBER_ORDER: "members out of schema order",
+    ENUM_NAMES: "enumeration sent as a number",
+    UTC: "time not in UTC",
+}
+
+
+def _schema(exchange: Exchange, elem: etree._Element, op: str) -> None:
+    errors = schema_errors(elem)
+    if errors:
+        _fail(
+            SCHEMA,
+            f"{_clark_to_text(elem.tag)} valid against our XSDs",
+            "; ".join(errors),
+            exchange,
+            f"{op}: response does not match the XSD",
+        )
+
+
+def _clark_to_text(tag: object) -> str:
+    name = etree.QName(str(tag))
+    return f"{name.localname} in {name.namespace}" if name.namespace else f"{name.localname}"
+
+
+def _fault_part(fault: etree._Element, local: str) -> etree._Element | None:
+    for kid in fault.iterchildren(tag=etree.Element):
+        if etree.QName(kid).localname == local:
+            return kid
+    return None
+
+
+def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
+    code = _fault_part(fault, "faultcode")
+    string = _fault_part(fault, "faultstring")
+    text = "".join(string.itertext()).strip() if string is not None else ""
+    _fault_code(exchange, spec.name, code, text)
+    detail = _fault_part(fault, "detail")
+    item = next(detail.iterchildren(tag=etree.Element), None) if detail is not None else None
+    title = f"{spec.name}: fault without a typed detail"
+    expected = "a detail element naming the fault in its declared namespace: " + ", ".join(
+        f"{f.local} in {f.namespace}" for f in spec.faults
+    )
+    if item is None:
+        if any(name in text for name in _UNDECLARED):
+            return  # R4: OpenMediaRequestTerminatedFault may be named in faultstring only
+        actual = "no detail element" if detail is None else "an empty detail element"
+        _fail(FAULT_DETAIL, expected, f"{actual} (faultstring {text!r})", exchange, title)
+    assert item is not None
+    name = etree.QName(item)
+    try:
+        declared = fault_ref(name.localname)
+    except KeyError:
+        declared = None
+    if declared is not None and (name.namespace or "") != declared.namespace:
+        _fail(
+            FAULT_DETAIL,
+            f"{name.localname} in {declared.namespace}",
+            f"{name.localname} in {name.namespace or 'no namespace'}",
+            exchange,
+            f"{spec.name}: fault detail in the wrong namespace",
+        )
+    if declared is None or not (spec.declares(name.localname) or name.localname in _UNDECLARED):
+        allowed = [*spec.fault_names, *sorted(_UNDECLARED)]
+        _fail(
+            FAULT_DECLARED,
+            f"one of the faults {spec.name} declares: {', '.join(allowed)} (R4)",
+            f"fault {_clark_to_text(item.tag)}",
+            exchange,
+            f"{spec.name}: fault the WSDL does not declare",
+        )
+    if name.localname not in _UNDECLARED:
+        _schema(exchange, item, spec.name)
+
+
+def _fault_code(exchange: Exchange, op: str, code: etree._Element | None, string: str) -> None:
+    expected = f"faultcode Client in {ns.SOAP_ENV} (s:Client) and a non-empty faultstring"
+    title = f"{op}: wrong faultcode"
+    if code is None:
+        _fail(FAULT_CODE, expected, "no faultcode element", exchange, title)
+    assert code is not None
+    value = (code.text or "").strip()
+    prefix, _, local = value.rpartition(":")
+    namespace = code.nsmap.get(prefix or None)
+    if namespace != ns.SOAP_ENV or local != "Client":
+        where = f"namespace {namespace}" if namespace else f"unbound prefix {prefix!r}"
+        _fail(FAULT_CODE, expected, f"faultcode {value!r} ({local} in {where})", exchange, title)
+    if not string:
+        _fail(FAULT_CODE, expected, "an empty faultstring", exchange, title)
+
+
+def check_exchange(exchange: Exchange, op: str | Operation) -> None:
+    """Raise ``ConformanceFailure`` (a ``WIRE-*`` requirement) for the first wire rule broken."""
+    spec = operation(op) if isinstance(op, str) else op
+    root = _envelope(exchange, spec.name)
+    child = _body_child(exchange, root, spec.name)
+    is_fault = child.tag == _FAULT
+    _status(exchange, is_fault, spec.name)
+    _content_type(exchange, spec.name)
+    if is_fault:
+        _fault(exchange, spec, child)
+    else:
+        _response(exchange, spec, child)
