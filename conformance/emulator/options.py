@@ -1,0 +1,69 @@
+"""What SetOptions leaves behind, per TypeOfSession, and what routing reads from it.
+
+TypeOfSession 0 holds the general setting: it applies to every type that has no setting of its
+own. Only MaxNumberOfSessions and AllowDifferentTypes change routing; the tab and link options are
+stored and shown in ``/control/state`` because an agent desktop, not the router, acts on them.
+"""
+
+from __future__ import annotations
+
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.emulator.model import OptionsInput, snake
+
+_TYPE = "SetOptionsRequest"
+_SETTINGS = (
+    "AgentActionOptions",
+    "AllowDifferentTypes",
+    "CloseTabOptions",
+    "MaxNumberOfSessions",
+    "SessionLinkOptions",
+)
+ALL_TYPES = 0
+_DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
+
+
+class Options:
+    """Options by TypeOfSession; a missing entry means "use the general one, else default"."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[int, dict[str, int]] = {}
+        self.version = 0
+        """Grows on every change, so routing can tell that capacities may have changed."""
+
+    def apply(self, request: OptionsInput) -> None:
+        """Apply one SetOptions call (already validated): reset first, then the values given."""
+        type_of_session = request.type_of_session
+        if request.reset_all_options:
+            self._by_type.pop(type_of_session, None)
+        for field in _SETTINGS:
+            value = getattr(request, snake(field))
+            if value not in CONSTRAINTS.range(_TYPE, field).not_given:
+                self._by_type.setdefault(type_of_session, {})[field] = value
+        self.version += 1
+
+    def _lookup(self, type_of_session: int, field: str) -> int | None:
+        for key in (type_of_session, ALL_TYPES):
+            value = self._by_type.get(key, {}).get(field)
+            if value is not None:
+                return value
+        return None
+
+    def max_sessions(self, type_of_session: int) -> int:
+        value = self._lookup(type_of_session, "MaxNumberOfSessions")
+        return int(CONSTRAINTS.defaults["max_number_of_sessions"]) if value is None else value
+
+    def highest_max_sessions(self) -> int:
+        """The largest MaxNumberOfSessions in force for any type (routing's quick exit)."""
+        values = [
+            v["MaxNumberOfSessions"] for v in self._by_type.values() if "MaxNumberOfSessions" in v
+        ]
+        return max([int(CONSTRAINTS.defaults["max_number_of_sessions"]), *values])
+
+    def allows_different_types(self, type_of_session: int) -> bool:
+        value = self._lookup(type_of_session, "AllowDifferentTypes")
+        if value is None:
+            return bool(CONSTRAINTS.defaults["allow_different_types"])
+        return value != _DONT_ALLOW
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {str(key): dict(value) for key, value in sorted(self._by_type.items())}

@@ -1,0 +1,96 @@
+"""Where a request goes in its group's queue (control plane routing model, item 2).
+
+A queue is a list kept in order by insertion, because the description speaks of insertion: a
+SessionPriority "allows sessions to be added to the queue ahead of existing sessions with lower
+priority", and a QueueStartTime places the session "based on the queue time". Rules:
+
+- no ``session_priority`` on the group: earliest queue time first (ties: arrival order);
+- with it, a request that gave a SessionPriority (and no QueueStartTime) goes ahead of every
+  entry with a higher number and of every entry without one; queue time breaks ties;
+- a request that gave none ranks after every request that gave one, by queue time;
+- a request that gave a QueueStartTime is placed by queue time alone.
+"""
+
+from __future__ import annotations
+
+from conformance.emulator.records import GroupRecord, RequestRecord
+
+
+def _rank(group: GroupRecord, request: RequestRecord) -> int | None:
+    if group.config.session_priority and not request.gave_queue_start_time:
+        return request.session_priority or None
+    return None
+
+
+def insert(group: GroupRecord, request: RequestRecord) -> int:
+    """Put ``request`` into ``group``'s queue; returns its 1-based position."""
+    queue = group.queue
+    index = _slot(group, request)
+    queue.insert(index, request)
+    return index + 1
+
+
+def _slot(group: GroupRecord, request: RequestRecord) -> int:
+    queue = group.queue
+    if not queue:
+        return 0
+    last = queue[-1]
+    if not group.config.session_priority:
+        # The queue is sorted by queue time: new requests (queue time = now) go last.
+        if last.queue_time <= request.queue_time:
+            return len(queue)
+        return _first_later(queue, 0, request, rank_none_only=False, group=group)
+    if request.gave_queue_start_time:
+        return _first_later(queue, 0, request, rank_none_only=False, group=group)
+    rank = _rank(group, request)
+    if rank is not None:
+        for index, entry in enumerate(queue):
+            other = _rank(group, entry)
+            if (
+                other is None
+                or other > rank
+                or (other == rank and entry.queue_time > request.queue_time)
+            ):
+                return index
+        return len(queue)
+    # No SessionPriority: after every entry that gave one, then by queue time. The tail after
+    # the last such entry is in queue-time order, so a request of "now" goes last at once.
+    if _rank(group, last) is not None or last.queue_time <= request.queue_time:
+        return len(queue)
+    start = 0
+    for index, entry in enumerate(queue):
+        if _rank(group, entry) is not None:
+            start = index + 1
+    return _first_later(queue, start, request, rank_none_only=True, group=group)
+
+
+def _first_later(
+    queue: list[RequestRecord],
+    start: int,
+    request: RequestRecord,
+    *,
+    rank_none_only: bool,
+    group: GroupRecord,
+) -> int:
+    for index in range(start, len(queue)):
+        entry = queue[index]
+        if rank_none_only and _rank(group, entry) is not None:
+            continue
+        if entry.queue_time > request.queue_time:
+            return index
+    return len(queue)
+
+
+def position(group: GroupRecord, request: RequestRecord) -> int:
+    """1-based position of a queued request (0 when it is not in this queue)."""
+    for index, entry in enumerate(group.queue):
+        if entry is request:
+            return index + 1
+    return 0
+
+
+def remove(group: GroupRecord, request: RequestRecord) -> None:
+    for index, entry in enumerate(group.queue):
+        if entry is request:
+            del group.queue[index]
+            return
