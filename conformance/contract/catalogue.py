@@ -32,6 +32,9 @@ LEVELS: tuple[str, ...] = ("MUST", "SHOULD", "OPEN")
 KNOWN_READINGS: tuple[str, ...] = tuple(f"R{number}" for number in range(1, 21))
 """The readings of ``../shared/contracts/interpretations.md`` a requirement may rest on."""
 
+OPEN_READINGS: tuple[str, ...] = ("R10", "R11", "R13", "R18", "R19")
+"""The readings interpretations.md marks OPEN; an OPEN requirement must rest on one of them."""
+
 SOURCES: tuple[str, ...] = ("description", "wire", "control-plane", "project")
 """Where a section's statements come from (the Allure link and the trust we give them)."""
 
@@ -247,6 +250,8 @@ def _requirement_problems(
     problems += [
         f"{where}: reading {r} cited twice" for r, n in Counter(item.readings).items() if n > 1
     ]
+    if item.level == "OPEN" and not set(item.readings) & set(OPEN_READINGS):
+        problems.append(f"{where}: level OPEN but it cites no open reading {OPEN_READINGS}")
     if not item.text.strip():
         problems.append(f"{where}: empty text")
     if known_expects is not None:
@@ -254,6 +259,21 @@ def _requirement_problems(
             f"{where}: unknown expected name {e!r}" for e in item.expects if e not in known_expects
         ]
     return problems
+
+
+def expectable_names(catalogue: Catalogue) -> frozenset[str]:
+    """The vocabulary of ``expects``: names our schemas declare, plus R4's undeclared faults.
+
+    RequestStatus and Status names come from the XSD enumerations, fault names from the faults
+    our WSDL declares; imported here (not at module load) so reading the catalogue stays cheap.
+    """
+    from conformance.contract import operations, schema
+
+    names = set(schema.enumeration("OpenMediaRequestStatus"))
+    names |= set(schema.enumeration("OpenMediaStatus"))
+    names |= {fault for op in operations.OPERATIONS for fault in op.fault_names}
+    names |= set(catalogue.undeclared_faults)
+    return frozenset(names)
 
 
 CATALOGUE = load_catalogue()
