@@ -115,7 +115,7 @@ def _enum(elem: etree._Element, type_name: str, path: str, found: list[Finding])
     found.append(
         Finding(
             ENUM_NAMES,
-            f"{path} as a {type_name} name: one of {', '.join(names)} (R1)",
+            f"{path} as an {type_name} name: one of {', '.join(names)} (R1)",
             f"{path} is the number {text}{hint}: a number where a name belongs",
         )
     )

@@ -221,8 +221,10 @@ def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
     detail = _fault_part(fault, "detail")
     item = next(detail.iterchildren(tag=etree.Element), None) if detail is not None else None
     title = f"{spec.name}: fault without a typed detail"
-    expected = "a detail element naming the fault in its declared namespace: " + ", ".join(
-        f"{f.local} in {f.namespace}" for f in spec.faults
+    expected = (
+        "a detail element naming the fault, in the namespace the WSDL declares for it: one of "
+        + ", ".join(spec.fault_names)
+        + " (R4)"
     )
     if item is None:
         if any(name in text for name in _UNDECLARED):
