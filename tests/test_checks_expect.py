@@ -55,12 +55,16 @@ def test_unknown_requirement_is_a_key_error() -> None:
     [
         ("fault_invalid_user.xml", "AddRequest", ("InvalidUserFault",)),
         ("fault_invalid_data.xml", "AddRequest", ("InvalidDataException",)),
-        ("fault_invalid_data.xml", "ModifyRequest", ("InvalidOpenMediaIDFault", "InvalidDataException")),
+        (
+            "fault_invalid_data.xml",
+            "ModifyRequest",
+            ("InvalidOpenMediaIDFault", "InvalidDataException"),
+        ),
         ("fault_terminated.xml", "CancelRequest", ("OpenMediaRequestTerminatedFault",)),
         ("fault_terminated_by_string.xml", "CancelRequest", ("OpenMediaRequestTerminatedFault",)),
         ("fault_server_code.xml", "AddRequest", ()),
     ],
-)  # fmt: skip
+)
 def test_expect_fault_recognises_by_detail_name(
     name: str, operation: str, wanted: tuple[str, ...]
 ) -> None:
