@@ -69,12 +69,23 @@ class TypeOfSessionRequirement:
 
 
 @dataclass(frozen=True)
+class NotGiven:
+    """Values that mean "not given" for a field that has no refused range (R5)."""
+
+    field: str
+    type: str
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Constraints:
     length_unit: str
     violation_fault: str
+    violation_fault_operations: tuple[str, ...]
     lengths: tuple[LengthLimit, ...]
     counts: tuple[CountLimit, ...]
     ranges: tuple[IntRange, ...]
+    not_given_only: tuple[NotGiven, ...]
     requires_type_of_session: tuple[TypeOfSessionRequirement, ...]
     option_values: dict[str, dict[str, int]]
     defaults: dict[str, int | bool]
@@ -91,6 +102,18 @@ class Constraints:
             f"{type_name}.{field}",
             lambda item: item.type == type_name and item.field == field,
         )
+
+    def not_given(self, type_name: str, field: str) -> tuple[int, ...]:
+        """The "not given" values of a field (R5), from its range or its not_given entry."""
+        for item in self.ranges:
+            if item.type == type_name and item.field == field:
+                return item.not_given
+        entry = _one(
+            self.not_given_only,
+            f"{type_name}.{field}",
+            lambda item: item.type == type_name and item.field == field,
+        )
+        return entry.values  # type: ignore[no-any-return]
 
     def lengths_for(self, type_name: str) -> tuple[LengthLimit, ...]:
         return tuple(item for item in self.lengths if type_name in item.types)
@@ -110,6 +133,7 @@ def _parse(raw: dict[str, Any]) -> Constraints:
     return Constraints(
         length_unit=raw["length_unit"],
         violation_fault=raw["violation_fault"],
+        violation_fault_operations=tuple(raw["violation_fault_operations"]),
         lengths=tuple(
             LengthLimit(item["field"], int(item["max"]), tuple(item["types"]))
             for item in raw.get("length", [])
@@ -133,6 +157,10 @@ def _parse(raw: dict[str, Any]) -> Constraints:
                 tuple(int(v) for v in item.get("not_given", [])),
             )
             for item in raw.get("range", [])
+        ),
+        not_given_only=tuple(
+            NotGiven(item["field"], item["type"], tuple(int(v) for v in item["values"]))
+            for item in raw.get("not_given", [])
         ),
         requires_type_of_session=tuple(
             TypeOfSessionRequirement(item["field"], tuple(item["values"]))

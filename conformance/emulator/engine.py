@@ -35,6 +35,7 @@ from conformance.emulator.model import (
     AddInput,
     AddResult,
     AgentsByGroup,
+    AllGroupStatus,
     CancelInput,
     DivertInput,
     DivertResult,
@@ -53,8 +54,8 @@ from conformance.emulator.world import World
 EWT_PER_POSITION_S = 60
 """Estimated wait per queue position; the description asks only for a number of seconds."""
 
-_ADD_TENANT = CONSTRAINTS.range("AddOpenMediaRequest", "TenantID")
-_ADD_AGENT = CONSTRAINTS.range("AddOpenMediaRequest", "PreferredAgentID")
+_TENANT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "TenantID")
+_AGENT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "PreferredAgentID")
 
 
 class Engine:
@@ -104,7 +105,7 @@ class Engine:
     ) -> GroupRecord | RequestStatus:
         if group_id > 0:
             group = world.groups.get(group_id)
-        elif tenant_id not in _ADD_TENANT.not_given and name:
+        elif tenant_id not in _TENANT_NOT_GIVEN and name:
             group = next(
                 (
                     g
@@ -124,7 +125,7 @@ class Engine:
         return group
 
     def _preferred_agent_id(self, world: World, request: AddInput) -> int:
-        if request.preferred_agent_id not in _ADD_AGENT.not_given:
+        if request.preferred_agent_id not in _AGENT_NOT_GIVEN:
             return request.preferred_agent_id if request.preferred_agent_id in world.agents else 0
         if request.preferred_agent_logon_id:
             return world.agent_by_logon.get(request.preferred_agent_logon_id, 0)
@@ -207,7 +208,7 @@ class Engine:
     def divert_request(self, request: DivertInput) -> DivertResult:
         validation.check("DivertOpenMediaRequest", request)
         if request.service_group_id <= 0 and (
-            request.tenant_id in _ADD_TENANT.not_given or not request.service_group_name
+            request.tenant_id in _TENANT_NOT_GIVEN or not request.service_group_name
         ):
             raise ServiceFault(
                 errors.INVALID_DATA,
@@ -273,7 +274,7 @@ class Engine:
         with self.lock:
             world = self._enter()
             record = self._live(world, open_media_id)
-            events = tuple(e for e in record.events if e.timestamp > later_than)
+            events = tuple(e for e in record.events if e.time_stamp > later_than)
             return StatusResponse(events, self.clock.read())
 
     def requests_by_time(self, later_than: datetime) -> StatusResponse:
@@ -304,17 +305,19 @@ class Engine:
             group = self._open_media_group(self._enter(), group_id)
             return GroupStatus(group.open, group.id)
 
-    def all_service_group_status(self, tenant_id: int) -> tuple[GroupStatus, ...]:
+    def all_service_group_status(self, tenant_id: int) -> AllGroupStatus:
         with self.lock:
             world = self._enter()
             if not world.tenants.get(tenant_id, False):
                 raise ServiceFault(
                     errors.INVALID_DATA, f"Tenant {tenant_id} is not valid or is disabled."
                 )
-            return tuple(
-                GroupStatus(g.open, g.id)
-                for g in world.groups.values()
-                if g.config.tenant_id == tenant_id and g.config.open_media
+            return AllGroupStatus(
+                tuple(
+                    GroupStatus(g.open, g.id)
+                    for g in world.groups.values()
+                    if g.config.tenant_id == tenant_id and g.config.open_media
+                )
             )
 
     def agents_by_group(self, group_id: int) -> AgentsByGroup:
