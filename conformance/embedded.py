@@ -1,0 +1,179 @@
+"""Start and stop the reference emulator as a separate process for one test session.
+
+A process, not an imported server object: the suite must treat the emulator exactly as it
+treats a vendor server (the architecture forbids the suite importing the emulator), and a
+process boundary is the only way to be sure it does. Port 0 lets the emulator pick a free
+loopback port, so parallel sessions (pytest-xdist workers) never collide; the emulator
+announces the port it got in one line on stdout.
+
+stdout and stderr go to temporary files rather than pipes: nobody reads a pipe after start-up,
+and an emulator that logs a lot would block once a pipe's buffer filled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from conformance.verdicts import SuiteError
+
+START_TIMEOUT_S = 15.0
+_ANNOUNCE = re.compile(r"openmedia-emulator listening on (\S+) control (\S+)")
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+
+class EmulatorStartError(SuiteError):
+    """The embedded emulator did not come up; the message carries its stderr."""
+
+
+@dataclass(frozen=True)
+class EmulatorUrls:
+    """What the emulator announced: its SOAP endpoint and its control plane base URL."""
+
+    service_url: str
+    control_url: str
+
+
+class EmbeddedEmulator:
+    """One emulator process: ``start()`` returns its URLs, ``stop()`` ends it (idempotent)."""
+
+    def __init__(
+        self,
+        faults: tuple[str, ...] = (),
+        *,
+        host: str = "127.0.0.1",
+        start_timeout_s: float = START_TIMEOUT_S,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        if host not in _LOOPBACK:
+            raise ValueError(f"the embedded emulator binds loopback only, not {host!r}")
+        self.faults = faults
+        self.host = host
+        self.start_timeout_s = start_timeout_s
+        self.extra_args = extra_args
+        self.urls: EmulatorUrls | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stdout: IO[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "conformance.emulator", "--host", self.host, "--port", "0"]
+        for fault in self.faults:
+            cmd += ["--fault", fault]
+        return cmd + list(self.extra_args)
+
+    def start(self) -> EmulatorUrls:
+        """Start the process and wait for its announce line (at most ``start_timeout_s``)."""
+        if self.urls is not None:
+            return self.urls
+        # Closed in stop(): they outlive this method, so no ``with`` block.
+        self._stdout = tempfile.TemporaryFile()  # noqa: SIM115
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self._process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._stdout,
+            stderr=self._stderr,
+            env=_child_env(),
+        )
+        try:
+            self.urls = self._await_announce()
+        except BaseException:
+            self.stop()
+            raise
+        return self.urls
+
+    def _await_announce(self) -> EmulatorUrls:
+        assert self._process is not None and self._stdout is not None
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            match = _ANNOUNCE.search(_read(self._stdout))
+            if match:
+                urls = EmulatorUrls(match.group(1), match.group(2))
+                for url in (urls.service_url, urls.control_url):
+                    if urlsplit(url).hostname not in _LOOPBACK:
+                        raise EmulatorStartError(f"the emulator announced a non-loopback {url}")
+                return urls
+            status = self._process.poll()
+            if status is not None:
+                raise EmulatorStartError(
+                    f"the embedded emulator exited with status {status} before announcing "
+                    f"itself; command: {' '.join(self.command)}\n{self._diagnostics()}"
+                )
+            if time.monotonic() >= deadline:
+                raise EmulatorStartError(
+                    f"the embedded emulator did not announce itself within "
+                    f"{self.start_timeout_s:g} s; command: {' '.join(self.command)}\n"
+                    f"{self._diagnostics()}"
+                )
+            time.sleep(0.02)
+
+    def _diagnostics(self) -> str:
+        err = _read(self._stderr).strip() if self._stderr else ""
+        out = _read(self._stdout).strip() if self._stdout else ""
+        tail = "\n".join(err.splitlines()[-30:]) or "(nothing)"
+        text = f"its stderr:\n{tail}"
+        if out:
+            text += "\nits stdout:\n" + "\n".join(out.splitlines()[-10:])
+        return text
+
+    def stderr_text(self) -> str:
+        """What the emulator has written to stderr so far (for reports of a failed session)."""
+        return _read(self._stderr) if self._stderr else ""
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Terminate, wait, kill if needed; close the log files. Safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(grace_s)
+        for handle in (self._stdout, self._stderr):
+            if handle is not None:
+                handle.close()
+        self._stdout = self._stderr = None
+        self.urls = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> EmbeddedEmulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _read(handle: IO[bytes] | None) -> str:
+    if handle is None:
+        return ""
+    handle.flush()
+    handle.seek(0)
+    return handle.read().decode("utf-8", errors="replace")
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with this checkout first on the path.
+
+    A checkout run without ``pip install`` imports ``conformance`` from the working directory;
+    the child may start elsewhere, so it is told where the package lives.
+    """
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env

@@ -1,0 +1,182 @@
+"""The fixtures the suite's modules use (loaded by ``conformance.plugin`` via ``pytest_plugins``).
+
+=================  =========  ===============================================================
+fixture            scope      what a test gets
+=================  =========  ===============================================================
+``target``         session    ``TargetSession``: url, control_url, profile, features, strict,
+                              timeout_s, credentials, embedded, safe_mode, has(), missing()
+``profile``        session    ``Profile`` as loaded (no target started for it)
+``om``             function   ``OpenMediaClient`` whose every SOAP exchange is checked by
+                              ``conformance.checks.check_exchange`` and recorded as evidence
+``raw_om``         function   the same client, unchecked (negative wire tests), still recorded
+``control``        session    ``ControlClient``; *not applicable* ("scenario") without one
+``requires``       function   ``requires(*features)``: *not applicable* unless all offered
+``scenario``       function   resets a controllable target to ``profile.to_scenario()``;
+                              returns the ``Profile`` the test should use
+``make_scenario``  function   ``make_scenario(**profile_overrides) -> Profile``: the same
+                              with a variant of the profile (``data_expiration_minutes=1`` …)
+=================  =========  ===============================================================
+
+Each fixture only delegates: to the runtime (target start), to the wire layer (clients) and to
+the checks (``check_exchange``), so the same checks run whatever test sends the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.profile import Profile
+from conformance.settings import TargetSession
+from conformance.verdicts import NotApplicable, SuiteError
+
+if TYPE_CHECKING:
+    from conformance.wire import ControlClient, Exchange, OpenMediaClient
+
+
+def _runtime(config: pytest.Config) -> Any:
+    from conformance.plugin import runtime_of
+
+    return runtime_of(config)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Iterator[TargetSession]:
+    """The target under test, started (embedded emulator) and discovered once per session."""
+    runtime = _runtime(pytestconfig)
+    try:
+        yield runtime.target_session()
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    """The profile as loaded from ``--profile`` (default: the emulator's)."""
+    return _runtime(pytestconfig).settings.profile
+
+
+def _checker() -> Callable[[Exchange], None]:
+    try:
+        from conformance.checks import check_exchange
+        from conformance.contract.operations import OPERATIONS
+    except ImportError as exc:  # pragma: no cover - only while the checks layer is missing
+        raise SuiteError(f"the checks layer cannot be imported: {exc}") from exc
+    names = frozenset(op.name for op in OPERATIONS)
+
+    def check(exchange: Exchange) -> None:
+        if exchange.operation in names:
+            check_exchange(exchange, exchange.operation)
+
+    return check
+
+
+def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> OpenMediaClient:
+    from conformance.wire import OpenMediaClient
+
+    runtime = _runtime(config)
+    check = _checker() if checked else None
+
+    def on_exchange(exchange: Exchange) -> None:
+        runtime.record(exchange)
+        if check is not None:
+            check(exchange)
+
+    return OpenMediaClient(
+        target.url,
+        credentials=target.credentials,
+        timeout_s=target.timeout_s,
+        on_exchange=on_exchange,
+    )
+
+
+@pytest.fixture
+def om(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[OpenMediaClient]:
+    """A SOAP client whose every answer passes the wire checks before the test sees it."""
+    client = _client(target, pytestconfig, checked=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def raw_om(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[OpenMediaClient]:
+    """A SOAP client without the wire checks, for tests that send what a client must not."""
+    client = _client(target, pytestconfig, checked=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def control(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[ControlClient]:
+    """The target's control plane; *not applicable* ("scenario") when it has none."""
+    if target.control_url is None or not target.has("scenario"):
+        raise NotApplicable("scenario", "the target offers no control plane")
+    from conformance.wire import ControlClient
+
+    client = ControlClient(
+        target.control_url, target.timeout_s, on_exchange=_runtime(pytestconfig).record
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def requires(target: TargetSession) -> Callable[..., None]:
+    """``requires("agents", "clock")``: *not applicable* unless the target offers them all."""
+
+    def check(*features: str) -> None:
+        missing = target.missing(*features)
+        if missing:
+            raise NotApplicable(missing[0])
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _openmedia_requires_control(request: pytest.FixtureRequest) -> None:
+    """Honour ``@pytest.mark.requires_control(...)`` before any other fixture of the test."""
+    features = [f for mark in request.node.iter_markers("requires_control") for f in mark.args]
+    if not features:
+        return
+    session: TargetSession = request.getfixturevalue("target")
+    missing = session.missing(*features)
+    if missing:
+        raise NotApplicable(missing[0])
+
+
+def _reset(request: pytest.FixtureRequest, profile: Profile) -> None:
+    client: ControlClient = request.getfixturevalue("control")
+    client.reset(profile.to_scenario())
+
+
+@pytest.fixture
+def scenario(target: TargetSession, request: pytest.FixtureRequest) -> Profile:
+    """A known starting state: a controllable target is reset to the profile's scenario.
+
+    On a target without a control plane nothing is sent: the profile describes how the vendor
+    configured it, and that is the state the test starts from.
+    """
+    if target.has("scenario"):
+        _reset(request, target.profile)
+    return target.profile
+
+
+@pytest.fixture
+def make_scenario(target: TargetSession, request: pytest.FixtureRequest) -> Callable[..., Profile]:
+    """``make_scenario(**overrides)``: reset to a variant of the profile and return it.
+
+    ``overrides`` are ``Profile`` fields (``data_expiration_minutes=1``,
+    ``auth=dataclasses.replace(profile.auth, enabled=True)``, ``groups=(...)``). The state stays
+    changed after the test: a later test that needs a known state asks for ``scenario``.
+    """
+
+    def make(**overrides: Any) -> Profile:
+        if not target.has("scenario"):
+            raise NotApplicable("scenario", "a scenario of the test's own needs a control plane")
+        variant = target.profile.with_changes(**overrides) if overrides else target.profile
+        _reset(request, variant)
+        return variant
+
+    return make

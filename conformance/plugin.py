@@ -1,0 +1,388 @@
+"""The pytest plugin (entry point ``pytest11: openmedia``): options, markers, verdicts.
+
+Thin on purpose: every hook delegates. Options are read once, here and nowhere else, into the
+frozen ``RunSettings`` in ``config.stash``; fixtures live in ``conformance.fixtures``; the
+session's mutable state in ``conformance.runtime``.
+
+Verdicts (``docs/architecture.md``) and the exit status they give:
+
+* *pass*; *warning*: a ``ConformanceFailure`` of a SHOULD/OPEN requirement, reported as passed
+  with a ``ConformanceWarning`` and a line in the summary (under ``--strict`` it fails);
+* *not applicable*: ``NotApplicable``, reported as skipped, reason ``not applicable: ...``;
+* *fail*: a ``ConformanceFailure`` of a MUST requirement (or any assertion);
+* *error*: ``SuiteError``/``TransportError`` or any other exception: the suite could not test.
+
+Exit status: 0 no fail and no error; 1 the target failed a requirement; 2 usage error (bad
+option or profile); 3 suite or environment error only (unreachable target, collection error,
+interrupted run). The mapping applies only to suite tests (under ``conformance/suite``, the
+``openmedia_suite_dirs`` ini paths, or carrying a ``requirement`` marker), so the plugin leaves
+unrelated pytest runs alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.runtime import SessionRuntime
+from conformance.settings import OptionValues, RunSettings, build_settings
+from conformance.verdicts import ConformanceFailure, NotApplicable, UsageError
+
+pytest_plugins = ["conformance.fixtures"]
+
+SETTINGS_KEY = pytest.StashKey[RunSettings]()
+RUNTIME_KEY = pytest.StashKey[SessionRuntime]()
+_SUITE_ITEM_KEY = pytest.StashKey[bool]()
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+_CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
+_VERDICT = "openmedia_verdict"
+
+
+class ConformanceWarning(pytest.PytestWarning):
+    """A SHOULD or OPEN requirement was not met: reported, but it does not fail the target."""
+
+
+# -- options ---------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(
+        "openmedia",
+        "Open Media Service conformance (exit status: 0 pass, 1 target failures, "
+        "2 usage/profile error, 3 suite/environment error; pytest's own --strict turns "
+        "SHOULD/OPEN warnings into failures)",
+    )
+    group.addoption(
+        "--target-url",
+        metavar="URL",
+        help="the SOAP endpoint to test, e.g. http://host:12615/OpenMediaService "
+        "(default: start the reference emulator on a free loopback port)",
+    )
+    group.addoption(
+        "--control-url",
+        metavar="URL",
+        help="the target's control plane (contract v1), e.g. http://host:port/control; "
+        "without it a --target-url is tested on the observable profile",
+    )
+    group.addoption(
+        "--profile",
+        metavar="FILE",
+        help="the target profile (TOML); default: fixtures/profiles/emulator.toml",
+    )
+    group.addoption(
+        "--logon-id",
+        metavar="ID",
+        help="LogonID header (else $OPENMEDIA_LOGON_ID, else the profile)",
+    )
+    group.addoption(
+        "--password",
+        metavar="SECRET",
+        help="Password header (else $OPENMEDIA_PASSWORD, else the profile's password or "
+        "password_env); never shown in any output",
+    )
+    group.addoption(
+        "--exchange-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="deadline of one HTTP exchange with the target (default 10)",
+    )
+    group.addoption(
+        "--emulator-fault",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="plant a defect in the embedded emulator (repeatable; not with --target-url)",
+    )
+    parser.addini(
+        "openmedia_suite_dirs",
+        type="paths",
+        default=[],
+        help="extra folders whose tests must cite requirements (besides conformance/suite)",
+    )
+
+
+def _pytest_strict(config: pytest.Config) -> bool:
+    """pytest's own ``--strict`` (an ini override since pytest 9, a flag before)."""
+    try:
+        return bool(config.getini("strict"))
+    except (ValueError, KeyError):
+        return bool(config.getoption("strict", False))
+
+
+def _read_options(config: pytest.Config) -> OptionValues:
+    timeout = config.getoption("exchange_timeout")
+    return OptionValues(
+        target_url=config.getoption("target_url"),
+        control_url=config.getoption("control_url"),
+        profile=config.getoption("profile"),
+        logon_id=config.getoption("logon_id"),
+        password=config.getoption("password"),
+        strict=_pytest_strict(config),
+        timeout_s=10.0 if timeout is None else timeout,
+        emulator_faults=tuple(config.getoption("emulator_fault") or ()),
+    )
+
+
+# -- configuration -----------------------------------------------------------------------------
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requirement(*ids): the catalogue requirement IDs (schemas/requirements.toml) this test "
+        "checks; an unknown ID is a collection error",
+    )
+    config.addinivalue_line(
+        "markers",
+        "requires_control(*features): not applicable unless the target's control plane offers "
+        "every named feature (scenario, agents, router, license, restart, clock, statistics)",
+    )
+    if config.getoption("help", False):
+        return
+    try:
+        settings = build_settings(_read_options(config), os.environ)
+    except UsageError as exc:
+        pytest.exit(f"openmedia usage error: {exc}", returncode=2)
+    runtime = SessionRuntime(settings)
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[RUNTIME_KEY] = runtime
+    config.pluginmanager.register(_SessionHooks(config, runtime), "openmedia-session")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash.get(SETTINGS_KEY, None)
+    return settings.header_lines() if settings is not None else []
+
+
+def runtime_of(config: pytest.Config) -> SessionRuntime:
+    """The session's runtime (for the fixtures); a usage error if configure did not run."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        raise UsageError("the openmedia plugin is not configured in this pytest run")
+    return runtime
+
+
+# -- collection: requirement markers ----------------------------------------------------------
+def _suite_dirs(config: pytest.Config) -> list[Path]:
+    extra = [Path(p).resolve() for p in config.getini("openmedia_suite_dirs")]
+    return [SUITE_DIR, *extra]
+
+
+def _in_suite_dirs(path: Path, config: pytest.Config) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(d) for d in _suite_dirs(config))
+
+
+def _marker_problems(item: pytest.Item) -> list[str]:
+    from conformance.contract.catalogue import CATALOGUE
+
+    ids = [arg for mark in item.iter_markers("requirement") for arg in mark.args]
+    problems = []
+    in_suite = _in_suite_dirs(item.path, item.config)
+    if in_suite and not ids:
+        problems.append(
+            f"{item.nodeid}: cites no requirement; every suite test carries "
+            '@pytest.mark.requirement("ID", ...) with IDs from schemas/requirements.toml'
+        )
+    known = [r.id for r in CATALOGUE.requirements]
+    for rid in ids:
+        if not isinstance(rid, str) or rid not in CATALOGUE:
+            close = difflib.get_close_matches(str(rid), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                f"{item.nodeid}: unknown requirement ID {rid!r} in @pytest.mark.requirement; "
+                f"it is not in schemas/requirements.toml{hint}"
+            )
+    for mark in item.iter_markers("requires_control"):
+        for feature in mark.args:
+            if feature not in _CONTROL_FEATURES:
+                problems.append(
+                    f"{item.nodeid}: requires_control({feature!r}) names no control feature; "
+                    f"use {', '.join(_CONTROL_FEATURES)}"
+                )
+    if not problems and (in_suite or ids):
+        item.stash[_SUITE_ITEM_KEY] = True
+        runtime = item.config.stash.get(RUNTIME_KEY, None)
+        if runtime is not None:
+            runtime.tally.suite_seen = True
+        item.user_properties.append(("requirements", " ".join(dict.fromkeys(ids))))
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """Turn a module whose tests cite unknown (or no) requirements into a collection error."""
+    report = yield
+    if report.passed and report.result:
+        items = [node for node in report.result if isinstance(node, pytest.Item)]
+        problems = [problem for item in items for problem in _marker_problems(item)]
+        if problems:
+            report.outcome = "failed"
+            report.longrepr = "openmedia: " + "\nopenmedia: ".join(problems)
+            report.result = []
+            setattr(report, _VERDICT, "error")
+    return report
+
+
+def _is_suite_item(item: pytest.Item) -> bool:
+    return item.stash.get(_SUITE_ITEM_KEY, False)
+
+
+# -- running: verdicts -----------------------------------------------------------------------
+def _skip_reason(exc: NotApplicable) -> str:
+    reason = str(exc)
+    lacks = f"target lacks {exc.feature!r}"
+    if exc.feature in _CONTROL_FEATURES and lacks in reason:
+        reason = reason.replace(lacks, f"target lacks control feature {exc.feature!r}", 1)
+    return reason
+
+
+def _skip(reason: str) -> Exception:
+    try:  # report the test's own location, as skip markers do
+        return pytest.skip.Exception(reason, _use_item_location=True)  # type: ignore[call-arg]
+    except TypeError:  # pragma: no cover - a pytest without the keyword
+        return pytest.skip.Exception(reason)
+
+
+def _is_warning(exc: ConformanceFailure, strict: bool) -> bool:
+    from conformance.contract.catalogue import CATALOGUE
+
+    requirement = CATALOGUE.get(exc.requirement)
+    return not strict and requirement is not None and requirement.level in ("SHOULD", "OPEN")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.begin_test()
+    try:
+        return (yield)
+    except NotApplicable as exc:
+        raise _skip(_skip_reason(exc)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NotApplicable as exc:
+        raise _skip(_skip_reason(exc)) from None
+    except ConformanceFailure as exc:
+        runtime = item.config.stash.get(RUNTIME_KEY, None)
+        if runtime is None or not _is_warning(exc, runtime.settings.strict):
+            raise
+        text = runtime.redact(f"{item.nodeid}: {exc.describe()}")
+        item.user_properties.append(("verdict", "warning"))
+        item.user_properties.append(("warning", text))
+        filename, lineno = str(item.path), (item.location[1] or 0) + 1
+        warnings.warn_explicit(ConformanceWarning(text), ConformanceWarning, filename, lineno)
+        return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None or not _is_suite_item(item):
+        return report
+    verdict = _verdict_of(report, call, item)
+    if verdict is not None:
+        setattr(report, _VERDICT, verdict)
+    if report.failed:
+        exchanges = runtime.exchanges or []
+        if exchanges:
+            report.sections.append(("openmedia exchanges", runtime.render_exchanges(exchanges)))
+        text = str(report.longrepr)
+        redacted = runtime.redact(text)
+        if redacted != text:
+            report.longrepr = redacted
+    return report
+
+
+def _verdict_of(report: pytest.TestReport, call: pytest.CallInfo[None], item: Any) -> str | None:
+    if report.failed:
+        exc = call.excinfo.value if call.excinfo is not None else None
+        return "fail" if isinstance(exc, AssertionError) else "error"
+    if report.skipped and report.when in ("setup", "call"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        return "not applicable" if "not applicable:" in str(reason) else "skipped"
+    if report.passed and report.when == "call":
+        return "warning" if ("verdict", "warning") in item.user_properties else "pass"
+    return None
+
+
+def pytest_report_teststatus(report: Any, config: pytest.Config) -> Any:
+    verdict = getattr(report, _VERDICT, None)
+    if verdict == "error" and report.when == "call":
+        return "error", "E", ("ERROR", {"red": True})
+    if verdict == "warning":
+        return "passed", "W", ("PASSED (warning)", {"yellow": True})
+    return None
+
+
+class _SessionHooks:
+    """Hooks that need the session's runtime but receive no ``config`` (registered per run)."""
+
+    def __init__(self, config: pytest.Config, runtime: SessionRuntime) -> None:
+        self.config = config
+        self.runtime = runtime
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._count(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and _in_suite_dirs(self.config.rootpath / report.fspath, self.config):
+            setattr(report, _VERDICT, "error")
+        self._count(report)
+
+    def _count(self, report: Any) -> None:
+        tally = self.runtime.tally
+        verdict = getattr(report, _VERDICT, None)
+        if verdict is None:
+            if report.failed:
+                tally.failures += 1
+            return
+        tally.suite_seen = True
+        if report.when != "collect":
+            tally.add(verdict)
+        if verdict == "warning":
+            tally.warnings += [v for k, v in report.user_properties if k == "warning"]
+        if report.failed:
+            if verdict == "error":
+                tally.errors += 1
+            else:
+                tally.failures += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Map the outcome to 0 / 1 / 3 (2, usage, is decided at configure)."""
+        tally = self.runtime.tally
+        if not tally.suite_seen or exitstatus not in (0, 1, 2):
+            return
+        if tally.failures:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif tally.errors or exitstatus == pytest.ExitCode.INTERRUPTED:
+            session.exitstatus = 3
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tally = self.runtime.tally
+        if not tally.suite_seen:
+            return
+        if tally.warnings:
+            terminalreporter.section("openmedia warnings (SHOULD/OPEN not met)", yellow=True)
+            for line in tally.warnings:
+                terminalreporter.line(line)
+        terminalreporter.section("openmedia")
+        target = self.runtime.target
+        if target is not None:
+            features = ", ".join(sorted(target.features)) or "none"
+            terminalreporter.line(f"target {target.url}; control features: {features}")
+        terminalreporter.line(f"verdicts: {tally.line()}")

@@ -1,0 +1,132 @@
+"""The plugin's per-session state: the target once started, the evidence, the verdict tally.
+
+Kept out of ``plugin.py`` so the plugin stays a list of hooks that delegate. One
+``SessionRuntime`` lives in ``config.stash`` per pytest process (each xdist worker has its own,
+and so its own embedded emulator). It is the only mutable object of the plugin, and tests never
+see it: they get the frozen ``TargetSession``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance.settings import RunSettings, TargetSession
+from conformance.verdicts import SuiteError
+
+if TYPE_CHECKING:
+    from conformance.embedded import EmbeddedEmulator
+    from conformance.wire import Exchange
+
+MAX_SHOWN_EXCHANGES = 3
+MAX_SHOWN_BODY = 4000
+
+
+@dataclass
+class Tally:
+    """Verdicts counted from reports (so they also add up across xdist workers)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    failures: int = 0
+    errors: int = 0
+    suite_seen: bool = False
+
+    def add(self, verdict: str) -> None:
+        self.counts[verdict] = self.counts.get(verdict, 0) + 1
+
+    def line(self) -> str:
+        order = ("pass", "warning", "not applicable", "fail", "error")
+        parts = [f"{self.counts[v]} {v}" for v in order if self.counts.get(v)]
+        return ", ".join(parts) or "no verdicts"
+
+
+class SessionRuntime:
+    """Starts the target on first use, records exchanges per test, redacts the password."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.emulator: EmbeddedEmulator | None = None
+        self.target: TargetSession | None = None
+        self.exchanges: list[Exchange] | None = None
+        self.tally = Tally()
+
+    # -- the target ----------------------------------------------------------------------
+    def target_session(self) -> TargetSession:
+        """The target, started (embedded emulator) and discovered (control features) once."""
+        if self.target is not None:
+            return self.target
+        settings = self.settings
+        if settings.embedded:
+            from conformance.embedded import EmbeddedEmulator
+
+            self.emulator = EmbeddedEmulator(settings.emulator_faults)
+            urls = self.emulator.start()
+            url, control_url = urls.service_url, urls.control_url
+        else:
+            assert settings.target_url is not None
+            url, control_url = settings.target_url, settings.control_url
+        self.target = TargetSession(
+            url=url,
+            control_url=control_url,
+            profile=settings.profile,
+            features=self._discover(control_url),
+            strict=settings.strict,
+            timeout_s=settings.timeout_s,
+            credentials=settings.credentials(),
+            embedded=settings.embedded,
+        )
+        return self.target
+
+    def _discover(self, control_url: str | None) -> frozenset[str]:
+        if control_url is None:
+            return frozenset()
+        from conformance.wire import ControlClient
+
+        client = ControlClient(control_url, self.settings.timeout_s, on_exchange=self.record)
+        try:
+            return client.discover()
+        except SuiteError as exc:
+            raise SuiteError(
+                f"the control plane at {control_url} did not answer its discovery: {exc}; "
+                "check --control-url (or leave it out for a target without a control plane)"
+            ) from exc
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    # -- evidence --------------------------------------------------------------------------
+    def begin_test(self) -> list[Exchange]:
+        self.exchanges = []
+        return self.exchanges
+
+    def record(self, exchange: Exchange) -> None:
+        """Keep an exchange as the current test's evidence (``on_exchange`` of every client)."""
+        if self.exchanges is not None:
+            self.exchanges.append(exchange)
+
+    def render_exchanges(self, exchanges: list[Any]) -> str:
+        """The last few exchanges of a test, as a report section, password redacted."""
+        shown = exchanges[-MAX_SHOWN_EXCHANGES:]
+        blocks = []
+        if len(exchanges) > len(shown):
+            blocks.append(f"({len(exchanges) - len(shown)} earlier exchange(s) not shown)")
+        for exchange in shown:
+            body = exchange.response_body[:MAX_SHOWN_BODY].decode("utf-8", errors="replace")
+            blocks.append(
+                f"{exchange!r}\n$ {exchange.curl()}\n<- {exchange.status} {exchange.reason}\n"
+                f"{body}"
+                + (" …(truncated)" if len(exchange.response_body) > MAX_SHOWN_BODY else "")
+            )
+        return self.redact("\n\n".join(blocks))
+
+    def redact(self, text: str) -> str:
+        """The text with the password replaced by ``***`` (a server may echo it back)."""
+        password = self.settings.password
+        if password and len(password) >= 3 and password in text:
+            return text.replace(password, "***")
+        return text

@@ -1,0 +1,184 @@
+"""The run's configuration, resolved once: command line over environment over profile.
+
+``RunSettings`` is built when pytest configures (before any test) from the option values the
+plugin read, so a wrong option or a broken profile stops the run at once with a usage error.
+``TargetSession`` is what tests see: the settings plus what only the live target can tell (the
+embedded emulator's URLs, the control features it offers). Both are frozen: a test cannot
+change the run's configuration under another test's feet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from conformance.profile import Profile, bundled_profile, load_profile
+from conformance.verdicts import UsageError
+
+if TYPE_CHECKING:
+    from conformance.wire.credentials import Credentials
+
+ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
+ENV_PASSWORD = "OPENMEDIA_PASSWORD"
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class OptionValues:
+    """The openmedia options exactly as the command line gave them (``None``: not given)."""
+
+    target_url: str | None = None
+    control_url: str | None = None
+    profile: str | None = None
+    logon_id: str | None = None
+    password: str | None = field(default=None, repr=False)
+    strict: bool = False
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    emulator_faults: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the run knows before it touches the target."""
+
+    target_url: str | None
+    control_url: str | None
+    profile: Profile
+    profile_path: Path
+    logon_id: str | None
+    password: str | None = field(repr=False)
+    strict: bool = False
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    emulator_faults: tuple[str, ...] = ()
+
+    def credentials(self) -> Credentials | None:
+        """The SOAP header credentials, or ``None`` when neither part is known.
+
+        Built on demand: importing the wire layer is not free, and the plugin reads settings in
+        every pytest run, including runs that never touch a target.
+        """
+        if self.logon_id is None and self.password is None:
+            return None
+        from conformance.wire.credentials import Credentials
+
+        return Credentials(self.logon_id, self.password)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the plugin starts the reference emulator itself (no target URL given)."""
+        return self.target_url is None
+
+    def header_lines(self) -> list[str]:
+        """What ``pytest_report_header`` shows. Never the password (nor its length)."""
+        faults = f" with faults {', '.join(self.emulator_faults)}" if self.emulator_faults else ""
+        target = self.target_url or f"embedded reference emulator (loopback, on first use){faults}"
+        control = self.control_url or (
+            "the embedded emulator's /control" if self.embedded else "none (observable profile)"
+        )
+        logon = self.logon_id
+        safe = "on" if self.profile.target.safe_mode else "off"
+        features = ", ".join(sorted(self.profile.control_features)) or "none"
+        return [
+            f"openmedia target: {target}",
+            f"openmedia control: {control}",
+            f"openmedia profile: {self.profile_path} ({self.profile.target.name}); "
+            f"logon {logon or 'none'}; safe mode {safe}",
+            f"openmedia features expected: {features}; strict {'on' if self.strict else 'off'}; "
+            f"exchange timeout {self.timeout_s:g} s",
+        ]
+
+
+@dataclass(frozen=True)
+class TargetSession:
+    """The target as tests see it (the ``target`` fixture)."""
+
+    url: str
+    control_url: str | None
+    profile: Profile
+    features: frozenset[str]
+    strict: bool
+    timeout_s: float
+    credentials: Credentials | None
+    embedded: bool
+
+    @property
+    def safe_mode(self) -> bool:
+        return self.profile.target.safe_mode
+
+    def has(self, *features: str) -> bool:
+        return all(f in self.features for f in features)
+
+    def missing(self, *features: str) -> tuple[str, ...]:
+        return tuple(f for f in features if f not in self.features)
+
+
+def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:
+    """Resolve options, environment and profile into settings; ``UsageError`` on a mistake."""
+    if options.timeout_s <= 0:
+        raise UsageError(f"--exchange-timeout must be positive, got {options.timeout_s:g}")
+    path = Path(options.profile) if options.profile else bundled_profile("emulator")
+    profile = load_profile(path)
+    target_url = _url("--target-url", options.target_url) or _url(
+        f"profile {path}: [target] url", profile.target.url
+    )
+    control_url = _url("--control-url", options.control_url) or _url(
+        f"profile {path}: [target] control_url", profile.target.control_url
+    )
+    if target_url is None and control_url is not None:
+        raise UsageError(
+            "--control-url needs --target-url: the embedded emulator brings its own control "
+            "plane; give both URLs, or neither"
+        )
+    if options.emulator_faults and target_url is not None:
+        raise UsageError(
+            "--emulator-fault plants a defect in the embedded emulator and cannot be combined "
+            f"with a target URL ({target_url}); drop one of them"
+        )
+    logon_id, password = _credentials(options, profile, path, environ)
+    return RunSettings(
+        target_url=target_url,
+        control_url=control_url,
+        profile=profile,
+        profile_path=path,
+        logon_id=logon_id,
+        password=password,
+        strict=options.strict,
+        timeout_s=options.timeout_s,
+        emulator_faults=options.emulator_faults,
+    )
+
+
+def _url(what: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"{what} {value!r} is not an http(s) URL; give e.g. http://host:12615/OpenMediaService"
+        )
+    return value
+
+
+def _credentials(
+    options: OptionValues, profile: Profile, path: Path, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    logon_id = options.logon_id or environ.get(ENV_LOGON_ID) or profile.auth.logon_id
+    password = (
+        options.password or environ.get(ENV_PASSWORD) or profile.auth.resolved_password(environ)
+    )
+    if profile.auth.enabled:
+        if not logon_id:
+            raise UsageError(
+                f"profile {path} turns authentication on ([auth] enabled = true) but names no "
+                f"logon: pass --logon-id, set {ENV_LOGON_ID}, or set [auth] logon_id"
+            )
+        if password is None:
+            via = f", or set ${profile.auth.password_env}" if profile.auth.password_env else ""
+            raise UsageError(
+                f"profile {path} turns authentication on ([auth] enabled = true) but no password "
+                f"is given: pass --password, set {ENV_PASSWORD}{via}"
+            )
+    return logon_id, password
