@@ -31,7 +31,7 @@ import pytest
 
 from conformance.runtime import SessionRuntime
 from conformance.settings import OptionValues, RunSettings, build_settings
-from conformance.verdicts import ConformanceFailure, NotApplicable, UsageError
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, UsageError
 
 pytest_plugins = ["conformance.fixtures"]
 
@@ -297,6 +297,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     verdict = _verdict_of(report, call, item)
     if verdict is not None:
         setattr(report, _VERDICT, verdict)
+    if verdict == "error" and call.excinfo is not None:
+        exc = call.excinfo.value
+        if isinstance(exc, SuiteError):  # the wire's internals are noise here: say what happened
+            report.longrepr = (
+                f"{type(exc).__name__}: {exc}\n"
+                "(an error: the suite could not test, which is no verdict on the target)"
+            )
     if report.failed:
         exchanges = runtime.exchanges or []
         if exchanges:
