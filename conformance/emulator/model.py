@@ -55,6 +55,8 @@ class RequestStatus(str, Enum):
 
 @dataclass(frozen=True)
 class IvrItem:
+    """IVRInformation; members in wire order (Data, Label)."""
+
     data: str | None = None
     label: str | None = None
 
@@ -80,7 +82,7 @@ def from_wire(cls: type[T], members: dict[str, Any]) -> T:
 @dataclass(frozen=True)
 class AddInput:
     force_to_preferred_agent: bool = False
-    ivr_info: tuple[IvrItem, ...] | None = None
+    ivr_info: tuple[IvrItem | None, ...] | None = None
     preferred_agent_id: int = 0
     preferred_agent_logon_id: str | None = None
     private_data: str | None = None
@@ -109,7 +111,7 @@ class DivertInput:
 
 @dataclass(frozen=True)
 class ModifyInput:
-    ivr_info: tuple[IvrItem, ...] | None = None
+    ivr_info: tuple[IvrItem | None, ...] | None = None
     open_media_id: int = 0
     private_data: str | None = None
 
@@ -150,21 +152,28 @@ class Event:
     service_group_id: int
     status: Status
     tenant_id: int
-    timestamp: datetime
+    time_stamp: datetime
 
 
 @dataclass(frozen=True)
 class StatusResponse:
     """GetOpenMediaResponse: the records and the moment the answer was made."""
 
-    requests: tuple[Event, ...]
-    timestamp: datetime
+    open_media_requests: tuple[Event, ...]
+    time_stamp: datetime
 
 
 @dataclass(frozen=True)
 class GroupStatus:
     open: bool
     service_group_id: int
+
+
+@dataclass(frozen=True)
+class AllGroupStatus:
+    """GetAllServiceGroupStatusResponse: the Open Media groups of one tenant."""
+
+    status: tuple[GroupStatus, ...]
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class World:
             service_group_id=request.group_id,
             status=status,
             tenant_id=agent.config.tenant_id if agent else 0,
-            timestamp=stamp,
+            time_stamp=stamp,
         )
         request.status = status
         request.events.append(event)
@@ -168,7 +168,7 @@ class World:
         if self._dead_events > max(1024, len(self.timeline) // 2):
             kept = [event for event in self.timeline if event.id in self.requests]
             self.timeline = kept
-            self._stamps = [event.timestamp for event in kept]
+            self._stamps = [event.time_stamp for event in kept]
             self._dead_events = 0
 
     # -- queues and agents ---------------------------------------------------------------

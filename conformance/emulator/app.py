@@ -1,0 +1,145 @@
+"""The emulator's ASGI application: the SOAP endpoint, its metadata and the control plane.
+
+A raw ASGI callable (no framework): three routes do not need one, and every exchange stays a
+few function calls from the socket. The engine's calls take microseconds, so they run on the
+event loop itself. A body larger than the limit is refused with 413 before it is read whole;
+anything the emulator cannot read is a SOAP fault or a 4xx, never a crash or a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from conformance.contract import namespaces as ns
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.emulator import control, metadata, service
+from conformance.emulator.engine import Engine
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY_BYTES = int(CONSTRAINTS.defaults["max_body_bytes"])
+_LOG = logging.getLogger("conformance.emulator")
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+_SOAP = ns.SOAP11_CONTENT_TYPE.encode()
+_HELP = (
+    b"<html><body><h1>OpenMediaService</h1><p>The reference emulator of the MiCC Enterprise "
+    b"Open Media Service. The WSDL is at <a href='?wsdl'>?wsdl</a>.</p></body></html>"
+)
+
+
+class BodyTooLarge(Exception):
+    """The request body is over ``MAX_BODY_BYTES``."""
+
+
+class EmulatorApp:
+    """ASGI app over one engine; ``own_base`` is ``http://host:port`` as bound."""
+
+    def __init__(self, engine: Engine, own_base: str) -> None:
+        self.engine = engine
+        self.own_base = own_base
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        try:
+            await self._http(scope, receive, send)
+        except BodyTooLarge:
+            await _reply(send, 413, _TEXT, b"request body too large\n", close=True)
+        except Exception:  # never let one request take the server down
+            _LOG.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
+            await _reply(send, 500, _TEXT, b"internal error\n", close=True)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if path == ns.SERVICE_PATH:
+            if method == "POST":
+                body = await _read_body(receive, headers)
+                status, payload = service.exchange(self.engine, body, headers.get("soapaction"))
+                await _reply(send, status, _SOAP, payload)
+            elif method in ("GET", "HEAD"):
+                await self._metadata(scope, headers, send)
+            else:
+                await _reply(send, 405, _TEXT, b"method not allowed\n", allow=b"GET, POST")
+        elif path == ns.CONTROL_PATH or path.startswith(ns.CONTROL_PATH + "/"):
+            body = await _read_body(receive, headers)
+            status, result = control.handle(self.engine, method, path[len(ns.CONTROL_PATH) :], body)
+            payload = b"" if result is None else json.dumps(result).encode()
+            await _reply(send, status, _JSON if payload else _TEXT, payload)
+        else:
+            await _reply(send, 404, _TEXT, b"not found\n")
+
+    async def _metadata(self, scope: Scope, headers: dict[str, str], send: Send) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        name = metadata.requested(query)
+        if name is None:
+            if query:
+                await _reply(send, 404, _TEXT, b"no such metadata document\n")
+            else:
+                await _reply(send, 200, b"text/html; charset=utf-8", _HELP)
+            return
+        base = metadata.base_url(headers.get("host"), self.own_base)
+        document = metadata.document(name, base)
+        if document is None:
+            await _reply(send, 404, _TEXT, b"no such metadata document\n")
+        else:
+            await _reply(send, 200, _SOAP, document, head=scope["method"] == "HEAD")
+
+
+async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _reply(
+    send: Send,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    *,
+    close: bool = False,
+    head: bool = False,
+    allow: bytes | None = None,
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    if allow:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

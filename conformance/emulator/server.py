@@ -1,0 +1,129 @@
+"""Run the emulator on uvicorn: in the foreground (the command line) or in a thread (tests).
+
+The socket is bound here, not by uvicorn, so that ``--port 0`` can announce the port it really
+got before serving. Uvicorn handles SIGINT/SIGTERM in the foreground and shuts down cleanly;
+a thread is stopped through ``RunningEmulator.stop()``.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from conformance.contract import namespaces as ns
+from conformance.emulator.app import EmulatorApp
+from conformance.emulator.engine import Engine
+from conformance.emulator.scenario import Scenario, demo_scenario
+
+START_TIMEOUT_S = 10.0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _authority(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def announcement(base: str) -> str:
+    """The one line printed on start (the embedded-emulator plugin parses it)."""
+    return (
+        f"openmedia-emulator listening on {base}{ns.SERVICE_PATH} control {base}{ns.CONTROL_PATH}"
+    )
+
+
+def _server(engine: Engine, sock: socket.socket) -> uvicorn.Server:
+    base = f"http://{_authority(sock)}"
+    config = uvicorn.Config(
+        EmulatorApp(engine, base),
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_forever(
+    host: str, port: int, scenario: Scenario | None = None, faults: Iterable[str] = ()
+) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM; prints the announce line first."""
+    engine = Engine(scenario or demo_scenario(), faults=faults)
+    sock = bind(host, port)
+    server = _server(engine, sock)
+    print(announcement(f"http://{_authority(sock)}"), flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        sys.stdout.flush()
+
+
+@dataclass
+class RunningEmulator:
+    """An emulator serving in a background thread; ``stop()`` ends it (idempotent)."""
+
+    url: str
+    control_url: str
+    engine: Engine
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _socket: socket.socket = field(repr=False)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(START_TIMEOUT_S)
+        self._socket.close()
+
+    def __enter__(self) -> RunningEmulator:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def serve_in_thread(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    scenario: Scenario | None = None,
+    faults: Iterable[str] = (),
+) -> RunningEmulator:
+    """Start an emulator in a daemon thread and return once it accepts connections."""
+    engine = Engine(scenario or demo_scenario(), faults=faults)
+    sock = bind(host, port)
+    server = _server(engine, sock)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="openmedia-emulator", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError("the emulator did not start")
+        time.sleep(0.005)
+    base = f"http://{_authority(sock)}"
+    return RunningEmulator(
+        base + ns.SERVICE_PATH, base + ns.CONTROL_PATH, engine, server, thread, sock
+    )

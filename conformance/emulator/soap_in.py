@@ -1,0 +1,209 @@
+"""Read a SOAP 1.1 request the way a WCF DataContractSerializer service reads it.
+
+The operation is the Body child's wrapper element (checked against SOAPAction when one is sent);
+members are read by local name in their namespace, in schema order: a member sent out of order is
+skipped and an unknown element is ignored, as DCS does. Values that are not what the XSD says (an
+int that is not an int, a nil int) make a Client fault, never a crash. Member order and types
+come from our XSDs via ``conformance.contract.schema``; nothing here restates them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from conformance.contract import namespaces as ns
+from conformance.contract import schema
+from conformance.contract.operations import Operation, operation_for_action, operation_for_body
+from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
+from conformance.emulator.clock import UTC, parse_wire
+from conformance.emulator.model import IvrItem, from_wire
+
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_INT_BOUND = 2**31
+"""xs:int is a signed 32-bit integer (a type's range, not a service limit)."""
+_NIL = ns.qname(ns.XSI, "nil")
+_ENVELOPE = ns.qname(ns.SOAP_ENV, "Envelope")
+_HEADER = ns.qname(ns.SOAP_ENV, "Header")
+_BODY = ns.qname(ns.SOAP_ENV, "Body")
+_LOGON = ns.qname(ns.AUTH_HEADER, "LogonID")
+_PASSWORD = ns.qname(ns.AUTH_HEADER, "Password")
+_MIN_DATETIME = datetime.min.replace(tzinfo=UTC)
+"""What DCS gives an absent non-nullable dateTime (DateTime.MinValue)."""
+
+_VALUE_TYPES: dict[str, type] = {"IVRInformation": IvrItem}
+"""Complex types read into a model value instead of a dict."""
+
+
+class ClientFault(Exception):
+    """The request cannot be read: answered with a SOAP fault, code ``Client`` (or
+    ``VersionMismatch``), no detail, HTTP 500."""
+
+    def __init__(self, message: str, code: str = "Client") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Call:
+    """A decoded request: the operation, its parameters by wire name, the auth headers."""
+
+    operation: Operation
+    params: dict[str, Any]
+    logon_id: str | None
+    password: str | None
+
+
+def decode(body: bytes, soap_action: str | None) -> Call:
+    """Parse and decode one request; raises ``ClientFault`` for anything unreadable."""
+    try:
+        root = parse(body)
+    except UnsafeXmlError:
+        raise ClientFault("The message carries a DTD; DTDs are not allowed in SOAP.") from None
+    except MalformedXmlError as exc:
+        raise ClientFault(f"The message is not well-formed XML: {exc}") from None
+    if root.tag != _ENVELOPE:
+        if etree.QName(root).localname == "Envelope":
+            raise ClientFault("Only SOAP 1.1 envelopes are understood.", "VersionMismatch")
+        raise ClientFault("The message is not a SOAP envelope.")
+    header = body_elem = None
+    for child in _elements(root):
+        if child.tag == _HEADER and header is None and body_elem is None:
+            header = child
+        elif child.tag == _BODY and body_elem is None:
+            body_elem = child
+    if body_elem is None:
+        raise ClientFault("The SOAP envelope has no Body.")
+    wrapper = next(_elements(body_elem), None)
+    if wrapper is None:
+        raise ClientFault("The SOAP Body is empty.")
+    try:
+        op = operation_for_body(wrapper.tag)
+    except KeyError:
+        raise ClientFault(f"No operation has the body element {wrapper.tag}.") from None
+    _check_action(op, soap_action)
+    logon_id, password = _credentials(header)
+    params = _read_members(
+        wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
+    )
+    for parameter in op.parameters:
+        if parameter.name not in params:
+            params[parameter.name] = _default(parameter.type_name)
+    return Call(op, params, logon_id, password)
+
+
+def _elements(parent: etree._Element) -> Any:
+    return (child for child in parent if isinstance(child.tag, str))
+
+
+def _check_action(op: Operation, soap_action: str | None) -> None:
+    if soap_action is None:
+        return
+    action = soap_action.strip()
+    if action in ("", '""'):
+        return
+    try:
+        named = operation_for_action(action)
+    except KeyError:
+        raise ClientFault(f"The SOAPAction {action[:200]} names no operation.") from None
+    if named.name != op.name:
+        raise ClientFault(f"The SOAPAction names {named.name} but the body is {op.name}.")
+
+
+def _credentials(header: etree._Element | None) -> tuple[str | None, str | None]:
+    """LogonID and Password, direct children of Header in namespace OpenMediaService (R16)."""
+    logon_id = password = None
+    if header is not None:
+        for child in _elements(header):
+            if child.tag == _LOGON and logon_id is None:
+                logon_id = child.text or ""
+            elif child.tag == _PASSWORD and password is None:
+                password = child.text or ""
+    return logon_id, password
+
+
+Spec = tuple[str, str, str, bool, bool]
+"""(name, namespace, type_name, nillable, repeated) of one member."""
+
+
+def _specs(type_name: str) -> list[Spec]:
+    return [
+        (m.name, m.namespace, m.type_name, m.nillable, m.repeated)
+        for m in schema.members(type_name)
+    ]
+
+
+def _read_members(parent: etree._Element, specs: list[Spec]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    cursor = 0
+    for child in _elements(parent):
+        namespace, _, local = (
+            child.tag[1:].partition("}") if child.tag[0] == "{" else ("", "", child.tag)
+        )
+        for index in range(cursor, len(specs)):
+            name, member_ns, type_name, nillable, repeated = specs[index]
+            if name == local and member_ns == namespace:
+                break
+        else:
+            continue  # unknown, or out of order: DCS skips it
+        value = _value(child, name, type_name, nillable)
+        if repeated:
+            values.setdefault(name, []).append(value)
+            cursor = index
+        else:
+            values[name] = value
+            cursor = index + 1
+    return values
+
+
+def _value(elem: etree._Element, name: str, type_name: str, nillable: bool) -> Any:
+    if elem.get(_NIL, "").strip() in ("true", "1"):
+        if not nillable:
+            raise ClientFault(f"{name} cannot be nil.")
+        return None
+    if type_name in ("int", "boolean", "string", "dateTime"):
+        if any(True for _ in _elements(elem)):
+            raise ClientFault(f"{name} must be a simple value.")
+        return _simple(elem.text or "", name, type_name)
+    specs = _specs(type_name)
+    members = _read_members(elem, specs)
+    if len(specs) == 1 and specs[0][4]:  # an ArrayOf...: the items
+        return tuple(members.get(specs[0][0], ()))
+    cls = _VALUE_TYPES.get(type_name)
+    return from_wire(cls, members) if cls is not None else members
+
+
+def _simple(text: str, name: str, type_name: str) -> Any:
+    if type_name == "string":
+        return text
+    value = text.strip()
+    if type_name == "int":
+        if _INT.match(value) and -_INT_BOUND <= int(value) < _INT_BOUND:
+            return int(value)
+        raise ClientFault(f"{name} is not a valid xs:int: {value[:40]!r}.")
+    if type_name == "boolean":
+        if value in ("true", "1"):
+            return True
+        if value in ("false", "0"):
+            return False
+        raise ClientFault(f"{name} is not a valid xs:boolean: {value[:40]!r}.")
+    try:
+        return parse_wire(value)
+    except ValueError:
+        raise ClientFault(f"{name} is not a valid xs:dateTime: {value[:40]!r}.") from None
+
+
+def _default(type_name: str) -> Any:
+    """What DCS gives a parameter that was not sent."""
+    if type_name == "int":
+        return 0
+    if type_name == "boolean":
+        return False
+    if type_name == "dateTime":
+        return _MIN_DATETIME
+    return None
