@@ -51,6 +51,7 @@ _ENVELOPE = ns.qname(ns.SOAP_ENV, "Envelope")
 _BODY = ns.qname(ns.SOAP_ENV, "Body")
 _FAULT = ns.qname(ns.SOAP_ENV, "Fault")
 _NIL = ns.qname(ns.XSI, "nil")
+_SIMPLE = frozenset({"int", "string", "boolean", "dateTime"})
 _INT = re.compile(r"[+-]?\d+")
 _DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?"
@@ -119,8 +120,11 @@ def parse_datetime(text: str) -> datetime:
     if zone and zone != "Z":
         sign = -1 if zone[0] == "-" else 1
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    value = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz) + extra
-    return value.astimezone(timezone.utc)
+    try:
+        value = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz) + extra
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years datetime can hold") from None
 
 
 def _is_nil(elem: etree._Element) -> bool:
@@ -174,9 +178,6 @@ def decode_element(elem: etree._Element, type_name: str) -> Any:
         except ValueError as exc:
             raise ValueError(f"{kid.name}: {exc}") from None
     return _build(type_name, values)
-
-
-_SIMPLE = frozenset({"int", "string", "boolean", "dateTime"})
 
 
 def _build(type_name: str, values: dict[str, Any]) -> Any:
