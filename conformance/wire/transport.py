@@ -83,7 +83,10 @@ class _DeadlineSocket:
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
         if mode != "rb":  # pragma: no cover - http.client only ever asks for "rb"
             raise ValueError(f"unsupported makefile mode {mode!r}")
-        return io.BufferedReader(_DeadlineReader(self), buffer_size=_CHUNK)
+        # The socket's own unbuffered reader keeps the file descriptor alive until the response
+        # is read, even after http.client closes the connection (Connection: close).
+        raw_io = self.raw.makefile("rb", buffering=0)
+        return io.BufferedReader(_DeadlineReader(self, raw_io), buffer_size=_CHUNK)
 
     def close(self) -> None:
         self.raw.close()
@@ -93,14 +96,20 @@ class _DeadlineSocket:
 
 
 class _DeadlineReader(io.RawIOBase):
-    def __init__(self, sock: _DeadlineSocket) -> None:
+    def __init__(self, sock: _DeadlineSocket, raw_io: Any) -> None:
         self._sock = sock
+        self._raw_io = raw_io
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        return self._sock.recv_into(buffer)
+        self._sock._arm()
+        return int(self._raw_io.readinto(buffer) or 0)
+
+    def close(self) -> None:
+        self._raw_io.close()
+        super().close()
 
 
 class _Connection(http.client.HTTPConnection):
@@ -278,6 +287,19 @@ class Transport:
             conn.putheader(name, value)
         conn.endheaders(body if body else None)
         response = conn.getresponse()
+        try:
+            data = self._read_body(response)
+        except BaseException:
+            response.close()  # with Connection: close the response alone holds the socket
+            raise
+        got = tuple((k, v) for k, v in response.getheaders())
+        keep = not response.will_close and conn.sock is not None
+        if conn.sock is not None:
+            conn.sock.deadline = None
+        return response.status, response.reason, got, data, keep
+
+    def _read_body(self, response: http.client.HTTPResponse) -> bytes:
+        """The body, in chunks, abandoned as soon as it passes the cap."""
         length = response.getheader("Content-Length")
         declared = length.strip() if length is not None else ""
         if declared.isdigit() and int(declared) > self.max_response_bytes:
@@ -287,16 +309,11 @@ class Transport:
         while True:
             chunk = response.read(_CHUNK)
             if not chunk:
-                break
+                return b"".join(chunks)
             total += len(chunk)
             if total > self.max_response_bytes:
                 raise _TooLarge()
             chunks.append(chunk)
-        got = tuple((k, v) for k, v in response.getheaders())
-        keep = not response.will_close and conn.sock is not None
-        if conn.sock is not None:
-            conn.sock.deadline = None
-        return response.status, response.reason, got, b"".join(chunks), keep
 
     def _translate(self, exc: BaseException, url: str, timeout: float) -> BaseException:
         public = _public_url(url)
