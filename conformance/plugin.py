@@ -29,11 +29,12 @@ from typing import Any
 
 import pytest
 
-from conformance.runtime import SessionRuntime
+from conformance.runtime import ConformanceWarning, SessionRuntime
 from conformance.settings import OptionValues, RunSettings, build_settings
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, UsageError
 
 pytest_plugins = ["conformance.fixtures"]
+__all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
 RUNTIME_KEY = pytest.StashKey[SessionRuntime]()
@@ -41,10 +42,6 @@ _SUITE_ITEM_KEY = pytest.StashKey[bool]()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 _CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
 _VERDICT = "openmedia_verdict"
-
-
-class ConformanceWarning(pytest.PytestWarning):
-    """A SHOULD or OPEN requirement was not met: reported, but it does not fail the target."""
 
 
 # -- options ---------------------------------------------------------------------------------

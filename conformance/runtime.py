@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from conformance.settings import RunSettings, TargetSession
 from conformance.verdicts import SuiteError
 
@@ -20,6 +22,14 @@ if TYPE_CHECKING:
 
 MAX_SHOWN_EXCHANGES = 3
 MAX_SHOWN_BODY = 4000
+
+
+class ConformanceWarning(pytest.PytestWarning):
+    """A SHOULD or OPEN requirement was not met: reported, but it does not fail the target.
+
+    Defined here rather than in the plugin module so that the class stays one and the same
+    object for ``-W`` filters, however often pytest re-imports its plugin modules.
+    """
 
 
 @dataclass

@@ -1,0 +1,361 @@
+"""The pytest plugin, driven through real pytest runs (pytester): options, markers, verdicts.
+
+Each test writes a small suite into a temporary folder (declared a suite folder with the
+``openmedia_suite_dirs`` ini option, so the same rules apply as to ``conformance/suite``), runs
+pytest on it with the plugin, and asserts on the outcome, the exit status and the output.
+Targets are either none at all or ``127.0.0.1:1`` (nothing listens there): no test here needs
+the emulator.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+# Imported once here, so that the in-process runs below do not each import them afresh (and
+# ConformanceWarning stays one class for the -W filter).
+import conformance.runtime  # noqa: F401
+import conformance.wire  # noqa: F401
+from conformance.contract.catalogue import CATALOGUE
+from conformance.runner import plugin_installed
+
+pytest_plugins = ["pytester"]
+
+PLUGIN_ARGS = [
+    *([] if plugin_installed() else ["-p", "conformance.plugin"]),
+    "-p",
+    "no:hypothesispytest",  # it imports all of Hypothesis afresh in every in-process run
+    "-W",  # the outer run may treat warnings as errors; the inner runs must see them as such
+    "always::conformance.runtime.ConformanceWarning",
+]
+MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
+OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
+UNREACHABLE = "http://127.0.0.1:1/OpenMediaService"
+SECRET = "pw-s3cr3t-XYZ"
+PACKAGE = Path(__file__).resolve().parent.parent / "conformance"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\nopenmedia_suite_dirs = suite\n")
+    pytester.mkpydir("suite")
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", *args)
+
+
+PASSING = f"""
+import pytest
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_ok():
+    pass
+"""
+
+
+def run_subprocess(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A separate process, for runs that end at configure (pytester's in-process run cannot)."""
+    pytester._monkeypatch.setenv("PYTHONPATH", str(PACKAGE.parent))
+    return pytester.runpytest_subprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", *args)
+
+
+def write(pytester: pytest.Pytester, source: str, name: str = "test_case") -> None:
+    pytester.makepyfile(**{f"suite/{name}": source})
+
+
+# -- options -------------------------------------------------------------------------------
+def test_options_are_read_once_into_a_frozen_settings_object(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        """
+        import dataclasses, pytest
+        from conformance.plugin import SETTINGS_KEY
+        SEEN = []
+
+        @pytest.mark.requirement("MUST_ID")
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_settings(pytestconfig, profile, n):
+            settings = pytestconfig.stash[SETTINGS_KEY]
+            SEEN.append(settings)
+            assert settings.target_url == "UNREACHABLE" and settings.timeout_s == 2.5
+            assert settings.logon_id == "someone" and profile is settings.profile
+            assert all(s is settings for s in SEEN)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                settings.timeout_s = 1
+        """.replace("MUST_ID", MUST_ID).replace("UNREACHABLE", UNREACHABLE),
+    )
+    result = run(
+        suite, "--target-url", UNREACHABLE, "--exchange-timeout", "2.5", "--logon-id", "someone"
+    )
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+
+
+def test_getoption_appears_only_in_the_plugin() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "plugin.py" and "getoption(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_header_names_target_profile_and_features_but_not_the_password(
+    suite: pytest.Pytester,
+) -> None:
+    write(
+        suite, f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\ndef test_ok():\n    pass\n'
+    )
+    result = run(suite, "--target-url", UNREACHABLE, "--password", SECRET, "--logon-id", "adm")
+    header = result.stdout.str()
+    assert f"openmedia target: {UNREACHABLE}" in header
+    assert "openmedia profile:" in header and "emulator.toml" in header
+    assert "openmedia features expected: agents, clock" in header
+    assert "logon adm" in header
+    assert SECRET not in header
+
+
+def test_emulator_fault_with_target_url_is_a_usage_error(suite: pytest.Pytester) -> None:
+    write(
+        suite, f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\ndef test_ok():\n    pass\n'
+    )
+    result = run_subprocess(
+        suite, "--target-url", UNREACHABLE, "--emulator-fault", "wrong-namespace"
+    )
+    assert result.ret == 2
+    assert "--emulator-fault" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+# -- markers -------------------------------------------------------------------------------
+def test_unknown_requirement_id_is_a_collection_error(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        """
+        import pytest
+
+        @pytest.mark.requirement("SVC-WSDL-ADRESS")
+        def test_cites_a_typo():
+            pass
+        """,
+    )
+    result = run(suite)
+    assert result.ret == 3
+    out = result.stdout.str()
+    assert "ERROR collecting" in out
+    assert "test_cites_a_typo: unknown requirement ID 'SVC-WSDL-ADRESS'" in out
+    assert "did you mean 'SVC-WSDL-ADDRESS'?" in out
+    result.assert_outcomes(errors=1)
+
+
+def test_suite_test_without_requirement_is_a_collection_error(suite: pytest.Pytester) -> None:
+    write(suite, "def test_cites_nothing():\n    pass\n")
+    result = run(suite)
+    assert result.ret == 3
+    assert "test_cites_nothing: cites no requirement" in result.stdout.str()
+
+
+def test_tests_outside_suite_folders_need_no_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+
+
+def test_requirement_ids_become_junit_properties(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+
+        @pytest.mark.requirement("{MUST_ID}", "{OPEN_ID}")
+        def test_two():
+            pass
+        """,
+    )
+    result = run(suite, "--junitxml", "out.xml")
+    assert result.ret == 0
+    xml = (suite.path / "out.xml").read_text(encoding="utf-8")
+    assert f'<property name="requirements" value="{MUST_ID} {OPEN_ID}"' in xml
+
+
+# -- verdicts ------------------------------------------------------------------------------
+FAILING = """
+import pytest
+from conformance.verdicts import ConformanceFailure
+
+@pytest.mark.requirement("{rid}")
+def test_target_misses():
+    raise ConformanceFailure("{rid}", "what the reading expects", "what the target did")
+"""
+
+
+def test_open_requirement_missed_is_a_warning(suite: pytest.Pytester) -> None:
+    write(suite, FAILING.format(rid=OPEN_ID))
+    result = run(suite, "-v")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert result.ret == 0
+    out = result.stdout.str()
+    assert "test_target_misses PASSED (warning)" in out
+    assert "ConformanceWarning" in out
+    assert "openmedia warnings (SHOULD/OPEN not met)" in out
+    assert f"[{OPEN_ID}] target does not meet the requirement" in out
+    assert "verdicts: 1 warning" in out
+
+
+def test_strict_turns_the_open_warning_into_a_failure(suite: pytest.Pytester) -> None:
+    write(suite, FAILING.format(rid=OPEN_ID))
+    result = run(suite, "--strict")
+    result.assert_outcomes(failed=1)
+    assert result.ret == 1
+    assert "what the target did" in result.stdout.str()
+
+
+def test_must_requirement_missed_fails(suite: pytest.Pytester) -> None:
+    write(suite, FAILING.format(rid=MUST_ID))
+    result = run(suite)
+    result.assert_outcomes(failed=1)
+    assert result.ret == 1
+    assert "verdicts: 1 fail" in result.stdout.str()
+
+
+def test_not_applicable_is_a_skip_naming_the_feature(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+        from conformance.verdicts import NotApplicable
+
+        @pytest.mark.requirement("{MUST_ID}")
+        @pytest.mark.requires_control("agents", "clock")
+        def test_by_marker():
+            raise AssertionError("must not run")
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_by_helper(requires):
+            requires("clock")
+            raise AssertionError("must not run")
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_by_control(control):
+            raise AssertionError("must not run")
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_by_exception():
+            raise NotApplicable("router")
+        """,
+    )
+    result = run(suite, "--target-url", UNREACHABLE, "-rs")
+    result.assert_outcomes(skipped=4)
+    assert result.ret == 0
+    out = result.stdout.str()
+    assert "not applicable: target lacks control feature 'agents'" in out
+    assert "not applicable: target lacks control feature 'clock'" in out
+    assert "not applicable: target lacks control feature 'scenario'" in out
+    assert "not applicable: target lacks control feature 'router'" in out
+    assert "verdicts: 4 not applicable" in out
+
+
+def test_unknown_control_feature_in_marker_is_a_collection_error(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\n'
+        '@pytest.mark.requires_control("clocks")\ndef test_x():\n    pass\n',
+    )
+    result = run(suite)
+    assert result.ret == 3
+    assert "requires_control('clocks') names no control feature" in result.stdout.str()
+
+
+def test_unreachable_target_is_an_error_and_exit_status_3(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_fetch(om):
+            om.fetch_wsdl()
+        """,
+    )
+    result = run(suite, "--target-url", UNREACHABLE, "--exchange-timeout", "3")
+    result.assert_outcomes(errors=1)
+    assert result.ret == 3
+    out = result.stdout.str()
+    assert "ERROR at call of test_fetch" in out
+    assert "TransportError" in out and "connection refused" in out
+    assert "the suite could not test" in out
+    assert "verdicts: 1 error" in out
+
+
+def test_a_fail_outweighs_an_error_in_the_exit_status(suite: pytest.Pytester) -> None:
+    write(suite, FAILING.format(rid=MUST_ID), "test_fails")
+    write(
+        suite,
+        f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\n'
+        "def test_broken():\n    raise RuntimeError('suite bug')\n",
+        "test_errors",
+    )
+    result = run(suite)
+    assert result.ret == 1
+    result.assert_outcomes(failed=1, errors=1)
+
+
+# -- profile and password ------------------------------------------------------------------
+def test_bad_profile_is_a_usage_error_without_traceback(suite: pytest.Pytester) -> None:
+    write(
+        suite, f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\ndef test_ok():\n    pass\n'
+    )
+    bad = suite.path / "bad.toml"
+    bad.write_text('[target]\nname = "x"\n[tenant]\nid = 1\n[[groups]]\nid = 5\nname = "G"\n'
+                   'role = "opne"\n', encoding="utf-8")  # fmt: skip
+    result = run_subprocess(suite, "--profile", str(bad))
+    assert result.ret == 2
+    err = result.stderr.str()
+    assert "openmedia usage error: profile" in err and "bad.toml" in err
+    assert "[[groups]] #1 role" in err and "did you mean 'open'?" in err
+    assert "Traceback" not in err + result.stdout.str()
+
+
+def test_missing_profile_file_is_a_usage_error(suite: pytest.Pytester) -> None:
+    result = run_subprocess(suite, "--profile", "nowhere.toml")
+    assert result.ret == 2
+    assert "nowhere.toml: file not found" in result.stderr.str()
+
+
+def test_password_never_appears_in_any_output(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+        from conformance.verdicts import ConformanceFailure
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_unreachable(om, target):
+            print(repr(target), repr(om))
+            om.get_all_status()
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_echoing_server(target, pytestconfig):
+            print(repr(target), repr(pytestconfig.stash))
+            raise ConformanceFailure("{MUST_ID}", "no echo", "the server said {SECRET}")
+
+        @pytest.mark.requirement("{OPEN_ID}")
+        def test_echoing_warning():
+            raise ConformanceFailure("{OPEN_ID}", "no echo", "the server said {SECRET}")
+        """,
+    )
+    result = run(
+        suite, "--target-url", UNREACHABLE, "--password", SECRET, "--logon-id", "admin",
+        "-v", "-rA", "--junitxml", "out.xml", "--exchange-timeout", "3",
+    )  # fmt: skip
+    assert result.ret == 1
+    result.assert_outcomes(failed=1, errors=1, passed=1, warnings=1)
+    everything = result.stdout.str() + result.stderr.str()
+    everything += (suite.path / "out.xml").read_text(encoding="utf-8")
+    assert SECRET not in everything
+    assert re.search(r"the server said \*\*\*", everything)
