@@ -30,25 +30,43 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 _TOP_KEYS = ("target", "auth", "tenant", "groups", "agents", "data_expiration_minutes", "control")
+_TARGET_KEYS = ("name", "url", "control_url", "safe_mode")
+_AUTH_KEYS = (
+    "enabled",
+    "logon_id",
+    "password",
+    "password_env",
+    "non_admin_logon_id",
+    "non_admin_password",
+    "non_admin_password_env",
+)
+_GROUP_KEYS = (
+    "id",
+    "name",
+    "tenant_id",
+    "role",
+    "preferred_agent",
+    "preferred_agent_timeout_s",
+    "session_priority",
+)
 
 
 class _Table:
     """One TOML table being read: typed getters that fail with the key's full name."""
 
-    def __init__(self, data: Any, where: str, source: str) -> None:
+    def __init__(self, data: Any, where: str, source: str, keys: tuple[str, ...]) -> None:
         self.where = where
         self.source = source
         if not isinstance(data, dict):
             self.fail("", f"must be a table, got {_kind(data)}", f"write it as {where}")
         self.data: dict[str, Any] = data
-        self.read: set[str] = set()
+        self._refuse_unknown(keys)
 
     def fail(self, key: str, problem: str, fix: str) -> NoReturn:
         name = f"{self.where} {key}".strip()
         raise UsageError(f"profile {self.source}: {name}: {problem}; {fix}")
 
     def _get(self, key: str, required: bool) -> Any:
-        self.read.add(key)
         if key not in self.data:
             if required:
                 self.fail(key, "is missing", f"add `{key} = ...` to {self.where}")
@@ -90,15 +108,14 @@ class _Table:
             self.fail(key, f"must be a list of {item.__name__}, got {value!r}", f"write {example}")
         return value
 
-    def finish(self) -> None:
-        """Refuse keys nobody read: a misspelt key would otherwise be silently ignored."""
+    def _refuse_unknown(self, keys: tuple[str, ...]) -> None:
+        """Refuse keys the table does not have, before reading any: a misspelt key must be
+        reported as what it is, not as the missing key it was meant to be."""
         for key in self.data:
-            if key not in self.read:
-                close = difflib.get_close_matches(key, sorted(self.read), n=1)
+            if key not in keys:
+                close = difflib.get_close_matches(key, keys, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "remove it"
-                self.fail(
-                    key, "is not a known key", f"{hint} (known: {', '.join(sorted(self.read))})"
-                )
+                self.fail(key, "is not a known key", f"{hint} (known: {', '.join(keys)})")
 
 
 def load(path: Path) -> Profile:
@@ -122,31 +139,27 @@ def load(path: Path) -> Profile:
 def parse(data: dict[str, Any], path: Path | None) -> Profile:
     """Build a ``Profile`` from already-decoded TOML, checking every key."""
     source = str(path) if path is not None else "<profile>"
-    top = _Table(data, "(top level)", source)
-    for key in _TOP_KEYS:
-        top.read.add(key)
-    top.finish()
+    top = _Table(data, "(top level)", source, _TOP_KEYS)
     if "target" not in data:
         top.fail("[target]", "is missing", 'add a [target] table with name = "..."')
     if "tenant" not in data:
         top.fail("[tenant]", "is missing", "add a [tenant] table with id = 1")
-    target = _target(_Table(data["target"], "[target]", source), path)
-    auth = _auth(_Table(data.get("auth", {}), "[auth]", source))
-    tenant_t = _Table(data["tenant"], "[tenant]", source)
+    target = _target(_Table(data["target"], "[target]", source, _TARGET_KEYS), path)
+    auth = _auth(_Table(data.get("auth", {}), "[auth]", source, _AUTH_KEYS))
+    tenant_t = _Table(data["tenant"], "[tenant]", source, ("id", "disabled_id"))
     tenant = Tenant(
         id=_req_int(tenant_t, "id"), disabled_id=tenant_t.int_("disabled_id", minimum=0)
     )
-    tenant_t.finish()
     groups = tuple(
-        _group(_Table(g, f"[[groups]] #{n}", source), tenant)
+        _group(_Table(g, f"[[groups]] #{n}", source, _GROUP_KEYS), tenant)
         for n, g in enumerate(_array(top, data, "groups"), 1)
     )
     agents = tuple(
-        _agent(_Table(a, f"[[agents]] #{n}", source))
+        _agent(_Table(a, f"[[agents]] #{n}", source, ("id", "logon_id", "groups")))
         for n, a in enumerate(_array(top, data, "agents"), 1)
     )
     expiration = top.int_("data_expiration_minutes", minimum=1)
-    control_t = _Table(data.get("control", {}), "[control]", source)
+    control_t = _Table(data.get("control", {}), "[control]", source, ("features",))
     features = control_t.list_("features", str)
     for feature in features:
         if feature not in CONTROL_FEATURES:
@@ -155,7 +168,6 @@ def parse(data: dict[str, Any], path: Path | None) -> Profile:
                 f"{feature!r} is not a control feature",
                 f"use names from {', '.join(CONTROL_FEATURES)}",
             )
-    control_t.finish()
     profile = Profile(
         target=target,
         tenant=tenant,
@@ -230,7 +242,6 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         control_url=t.str_("control_url"),
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
     )
-    t.finish()
     return info
 
 
@@ -251,7 +262,6 @@ def _auth(t: _Table) -> Auth:
                 f"both {prefix}password and {prefix}password_env are given",
                 "keep one (password_env keeps the secret out of the file)",
             )
-    t.finish()
     return auth
 
 
@@ -272,7 +282,6 @@ def _group(t: _Table, tenant: Tenant) -> Group:
         preferred_agent_timeout_s=30 if timeout is None else timeout,
         session_priority=t.bool_("session_priority", default=False),
     )
-    t.finish()
     return group
 
 
@@ -282,7 +291,6 @@ def _agent(t: _Table) -> Agent:
         logon_id=_req_str(t, "logon_id"),
         groups=tuple(t.list_("groups", int, required=True)),
     )
-    t.finish()
     return agent
 
 
