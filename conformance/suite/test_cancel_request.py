@@ -1,0 +1,436 @@
+"""CancelRequest (section ``cancel``): from every state a request can be in, with its statistics.
+
+R9 decides what a conforming target does: a queued request is cancelled whatever
+CancelIfAllocated says; an allocated or answered one only with CancelIfAllocated true (false:
+the call returns false and nothing changes); a terminated one raises
+OpenMediaRequestTerminatedFault (R4); an ID never issued or aged out raises
+InvalidOpenMediaIDFault. The description's report rules (Abandoned / Completed for the group,
+Offered / Answered for the agent, DoNotReport only before allocation) are read from the control
+plane's ``/statistics`` as differences against a snapshot taken before the request was added,
+so a target may count at any moment of a request's life.
+
+Group and agent IDs come from the profile; states that need agents, the router, the licence, the
+clock or statistics are *not applicable* on a target whose control plane lacks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from conformance.checks import expect_equal, expect_fault, expect_result, expect_value
+from conformance.checks.expect import summary
+from conformance.profile import Agent, Group, Profile
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.wire.encode import INT_MAX
+from conformance.wire.values import OpenMediaRequest
+
+NEVER_ISSUED = INT_MAX
+"""An OpenMediaID no target has issued: the largest value an ``xs:int`` can carry."""
+
+_IVR = [{"Label": "Case", "Data": "cancel"}]
+_ALLOCATED = ("AllocatedToAgent", "AgentProcessing")
+
+
+# -- the request under test ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Placed:
+    """A request the test put into a known state: its ID, group and agent (``None``: queued)."""
+
+    oid: int
+    group: Group
+    agent: Agent | None
+
+
+class Env:
+    """The clients and profile of one test; the control plane is fetched only when needed.
+
+    Fetching it lazily keeps the states a vendor server reaches by SOAP alone (queued, cancelled)
+    applicable on a target without a control plane.
+    """
+
+    def __init__(self, om: Any, profile: Profile, request: pytest.FixtureRequest) -> None:
+        self.om = om
+        self.profile = profile
+        self._request = request
+
+    @property
+    def control(self) -> Any:
+        return self._request.getfixturevalue("control")
+
+    def has(self, *features: str) -> bool:
+        return bool(self._request.getfixturevalue("target").has(*features))
+
+
+@pytest.fixture
+def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
+    return Env(om, scenario, request)
+
+
+def _group_with_agent(profile: Profile) -> tuple[Group, Agent]:
+    for group in profile.groups_with("open"):
+        agents = profile.agents_in(group.id)
+        if agents:
+            return group, agents[0]
+    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
+
+
+def add(env: Env, group: Group, **members: Any) -> int:
+    """AddRequest as a precondition: anything but Success means the suite cannot test."""
+    members.setdefault("IVRInfo", _IVR)
+    reply = env.om.add_request(ServiceGroupID=group.id, **members)
+    value = reply.value
+    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
+        shown = reply.fault.describe() if reply.fault is not None else summary(value)
+        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
+    return int(value.open_media_id)  # type: ignore[union-attr]
+
+
+def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, datetime]:
+    """The request's status record and the response's TimeStamp (a mark for later events)."""
+    reply = env.om.get_status_by_id(oid)
+    value = expect_value(reply, requirement)
+    requests = getattr(value, "requests", ())
+    if len(requests) != 1 or requests[0].id != oid or value.timestamp is None:  # type: ignore[union-attr]
+        raise ConformanceFailure(
+            requirement,
+            f"one status record of request {oid} and a TimeStamp",
+            summary(value),
+            exchange=reply.exchange,
+        )
+    return requests[0], value.timestamp  # type: ignore[union-attr]
+
+
+def _precondition(env: Env, oid: int, status: str, agent_id: int | None = None) -> None:
+    """The state a test needs; a target that does not get there leaves the suite unable to test."""
+    reply = env.om.get_status_by_id(oid)
+    requests = getattr(reply.value, "requests", ())
+    actual = (requests[0].status, requests[0].agent_id) if requests else (reply.fault, None)
+    if actual[0] != status or (agent_id is not None and actual[1] != agent_id):
+        wanted = status if agent_id is None else f"{status} with agent {agent_id}"
+        raise SuiteError(
+            f"precondition: request {oid} should be {wanted}; the target says {actual}"
+        )
+
+
+def place(env: Env, state: str) -> Placed:
+    """A fresh request in ``state`` (Queued, AllocatedToAgent, AgentProcessing, Complete,
+    Failed, Cancelled), reached the way a real system gets there."""
+    if state in (*_ALLOCATED, "Complete"):
+        group, agent = _group_with_agent(env.profile)
+        env.control.logon(agent.id)
+        placed = Placed(add(env, group), group, agent)
+        _precondition(env, placed.oid, "AllocatedToAgent", agent.id)
+        if state != "AllocatedToAgent":
+            env.control.answer(placed.oid)
+        if state == "Complete":
+            env.control.complete(placed.oid)
+    else:
+        group = env.profile.group_with("open")
+        placed = Placed(add(env, group), group, None)
+        _precondition(env, placed.oid, "Queued")
+        if state == "Failed":
+            env.control.router(False)
+            env.control.router(True)
+        elif state == "Cancelled":
+            env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
+    _precondition(env, placed.oid, state)
+    return placed
+
+
+def events_since(env: Env, oid: int, mark: datetime, requirement: str) -> list[str]:
+    """The statuses of the events of ``oid`` later than ``mark`` (R12: the mark is exclusive)."""
+    reply = env.om.get_requests_by_time(mark)
+    value = expect_value(reply, requirement)
+    return [r.status for r in getattr(value, "requests", ()) if r.id == oid]
+
+
+def expect_unchanged(
+    env: Env, placed: Placed, before: OpenMediaRequest, mark: datetime, requirement: str
+) -> None:
+    """Same status, group and agent as ``before``, and no event since ``mark``."""
+    after, _ = record(env, placed.oid, requirement)
+    seen = (after.status, after.service_group_id, after.agent_id)
+    expect_equal(
+        requirement,
+        (before.status, before.service_group_id, before.agent_id),
+        seen,
+        f"(Status, ServiceGroupID, AgentID) of request {placed.oid}",
+    )
+    expect_equal(
+        requirement,
+        [],
+        events_since(env, placed.oid, mark, requirement),
+        f"events of request {placed.oid} after the call",
+    )
+
+
+# -- statistics ---------------------------------------------------------------------------
+def counters(env: Env) -> dict[str, Any]:
+    return env.control.statistics()
+
+
+def expect_counts(
+    requirement: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    kind: str,
+    key: int,
+    expected: dict[str, int],
+) -> None:
+    """The change of the named counters of one group (``service_groups``) or agent (``agents``)."""
+    old = before.get(kind, {}).get(str(key), {})
+    new = after.get(kind, {}).get(str(key), {})
+    change = {name: int(new.get(name, 0)) - int(old.get(name, 0)) for name in expected}
+    expect_equal(requirement, expected, change, f"change of /statistics {kind} {key}")
+
+
+def _cancel(env: Env, oid: int, *, if_allocated: bool, do_not_report: bool = False) -> Any:
+    return env.om.cancel_request(
+        OpenMediaID=oid, CancelIfAllocated=if_allocated, DoNotReport=do_not_report
+    )
+
+
+def _expect_cancelled(env: Env, oid: int, mark: datetime, requirement: str) -> None:
+    after, _ = record(env, oid, requirement)
+    expect_equal(requirement, "Cancelled", after.status, f"Status of request {oid}")
+    expect_equal(
+        requirement,
+        ["Cancelled"],
+        events_since(env, oid, mark, requirement),
+        f"events of request {oid} after the cancel",
+    )
+
+
+def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
+    """The agent takes a new request of its group at once: the cancelled one left it."""
+    assert placed.agent is not None
+    oid = add(env, placed.group)
+    now, _ = record(env, oid, requirement)
+    expect_equal(
+        requirement,
+        ("AllocatedToAgent", placed.agent.id),
+        (now.status, now.agent_id),
+        f"(Status, AgentID) of a new request {oid} while agent {placed.agent.id} is free",
+    )
+
+
+# -- queued -------------------------------------------------------------------------------
+@pytest.mark.requirement("CAN-QUEUED-CANCELS")
+@pytest.mark.parametrize("if_allocated", [True, False], ids=["if-allocated", "not-if-allocated"])
+def test_cancel_queued_request(env, if_allocated):
+    """CancelRequest on a queued request → true, one Cancelled event, the next one moves up."""
+    placed = place(env, "Queued")
+    behind = add(env, placed.group)
+    queued_behind, _ = record(env, behind, "CAN-QUEUED-CANCELS")
+    _, mark = record(env, placed.oid, "CAN-QUEUED-CANCELS")
+    expect_result(_cancel(env, placed.oid, if_allocated=if_allocated), "CAN-QUEUED-CANCELS", True)
+    _expect_cancelled(env, placed.oid, mark, "CAN-QUEUED-CANCELS")
+    moved, _ = record(env, behind, "CAN-QUEUED-CANCELS")
+    expect_equal(
+        "CAN-QUEUED-CANCELS",
+        (queued_behind.queue_position or 0) - 1,
+        moved.queue_position,
+        f"QueuePosition of request {behind} queued behind it",
+    )
+
+
+@pytest.mark.requirement("CAN-QUEUED-STATISTICS")
+@pytest.mark.requires_control("statistics")
+def test_cancel_queued_is_abandoned_for_the_group(env):
+    """Add, CancelRequest while queued → the group's Abandoned +1, Completed +0."""
+    before = counters(env)
+    placed = place(env, "Queued")
+    expect_result(_cancel(env, placed.oid, if_allocated=False), "CAN-QUEUED-STATISTICS", True)
+    expect_counts(
+        "CAN-QUEUED-STATISTICS",
+        before,
+        counters(env),
+        "service_groups",
+        placed.group.id,
+        {"abandoned": 1, "completed": 0},
+    )
+
+
+@pytest.mark.requirement("CAN-DO-NOT-REPORT")
+@pytest.mark.requires_control("statistics")
+def test_do_not_report_suppresses_group_statistics_while_queued(env):
+    """Add, CancelRequest DoNotReport=true while queued → Cancelled, no group counter moves."""
+    before = counters(env)
+    placed = place(env, "Queued")
+    _, mark = record(env, placed.oid, "CAN-DO-NOT-REPORT")
+    reply = _cancel(env, placed.oid, if_allocated=False, do_not_report=True)
+    expect_result(reply, "CAN-DO-NOT-REPORT", True)
+    _expect_cancelled(env, placed.oid, mark, "CAN-DO-NOT-REPORT")
+    silent = dict.fromkeys(before.get("service_groups", {}).get(str(placed.group.id), {}), 0)
+    expect_counts(
+        "CAN-DO-NOT-REPORT",
+        before,
+        counters(env),
+        "service_groups",
+        placed.group.id,
+        silent or {"offered": 0, "abandoned": 0, "completed": 0},
+    )
+
+
+# -- allocated / answered -----------------------------------------------------------------------
+_CANCELS = {"AllocatedToAgent": "CAN-ALLOCATED-CANCELS", "AgentProcessing": "CAN-ANSWERED-CANCELS"}
+_REFUSED = {"AllocatedToAgent": "CAN-ALLOCATED-REFUSED", "AgentProcessing": "CAN-ANSWERED-REFUSED"}
+_STATISTICS = {
+    "AllocatedToAgent": ("CAN-ALLOCATED-STATISTICS", {"abandoned": 1, "completed": 0}, 0),
+    "AgentProcessing": ("CAN-ANSWERED-STATISTICS", {"abandoned": 0, "completed": 1}, 1),
+}
+
+
+def _by_state(table: dict[str, Any], *marks: Any) -> list[Any]:
+    return [
+        pytest.param(
+            state,
+            marks=[
+                pytest.mark.requirement(
+                    table[state] if isinstance(table[state], str) else table[state][0]
+                ),
+                *marks,
+            ],
+            id=state,
+        )
+        for state in _ALLOCATED
+    ]
+
+
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize("state", _by_state(_CANCELS))
+def test_cancel_if_allocated_removes_it_from_the_agent(env, state):
+    """CancelIfAllocated=true on an allocated/answered request → true, Cancelled, agent free."""
+    requirement = _CANCELS[state]
+    placed = place(env, state)
+    _, mark = record(env, placed.oid, requirement)
+    expect_result(_cancel(env, placed.oid, if_allocated=True), requirement, True)
+    _expect_cancelled(env, placed.oid, mark, requirement)
+    _expect_agent_free(env, placed, requirement)
+
+
+@pytest.mark.requires_control("agents", "statistics")
+@pytest.mark.parametrize("state", _by_state(_STATISTICS))
+def test_cancel_if_allocated_statistics(env, state):
+    """Cancel an allocated (answered) request → group Abandoned (Completed) +1; agent Offered
+    +1, Answered +0 (+1)."""
+    requirement, group_change, answered = _STATISTICS[state]
+    before = counters(env)
+    placed = place(env, state)
+    assert placed.agent is not None
+    expect_result(_cancel(env, placed.oid, if_allocated=True), requirement, True)
+    after = counters(env)
+    expect_counts(requirement, before, after, "service_groups", placed.group.id, group_change)
+    expect_counts(
+        requirement, before, after, "agents", placed.agent.id, {"offered": 1, "answered": answered}
+    )
+
+
+@pytest.mark.requirement("CAN-DO-NOT-REPORT-AFTER-ALLOCATION")
+@pytest.mark.requires_control("agents", "statistics")
+@pytest.mark.parametrize("state", _ALLOCATED)
+def test_do_not_report_is_ignored_after_allocation(env, state):
+    """DoNotReport=true, CancelIfAllocated=true on an allocated/answered request → reported
+    as without DoNotReport (group Abandoned/Completed +1, agent Offered +1)."""
+    requirement = "CAN-DO-NOT-REPORT-AFTER-ALLOCATION"
+    _, group_change, answered = _STATISTICS[state]
+    before = counters(env)
+    placed = place(env, state)
+    assert placed.agent is not None
+    reply = _cancel(env, placed.oid, if_allocated=True, do_not_report=True)
+    expect_result(reply, requirement, True)
+    after = counters(env)
+    expect_counts(requirement, before, after, "service_groups", placed.group.id, group_change)
+    expect_counts(
+        requirement, before, after, "agents", placed.agent.id, {"offered": 1, "answered": answered}
+    )
+
+
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize("state", _by_state(_REFUSED))
+@pytest.mark.parametrize("do_not_report", [False, True], ids=["report", "do-not-report"])
+def test_cancel_not_if_allocated_changes_nothing(env, state, do_not_report):
+    """CancelIfAllocated=false on an allocated/answered request → false; same status and
+    agent, no event, no statistic."""
+    requirement = _REFUSED[state]
+    placed = place(env, state)
+    before_counts = counters(env) if env.has("statistics") else None
+    before, mark = record(env, placed.oid, requirement)
+    reply = _cancel(env, placed.oid, if_allocated=False, do_not_report=do_not_report)
+    expect_result(reply, requirement, False)
+    expect_unchanged(env, placed, before, mark, requirement)
+    if before_counts is not None:
+        expect_equal(requirement, before_counts, counters(env), "/statistics")
+
+
+# -- terminated, unknown, aged out ----------------------------------------------------------------
+@pytest.mark.requirement("CAN-TERMINATED")
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param("Cancelled", id="Cancelled"),
+        pytest.param("Complete", marks=pytest.mark.requires_control("agents"), id="Complete"),
+        pytest.param("Failed", marks=pytest.mark.requires_control("router"), id="Failed"),
+    ],
+)
+@pytest.mark.parametrize("if_allocated", [True, False], ids=["if-allocated", "not-if-allocated"])
+def test_cancel_terminated_request_raises_terminated_fault(env, state, if_allocated):
+    """CancelRequest on a Complete/Failed/Cancelled request → OpenMediaRequestTerminatedFault
+    (R4), and the request stays as it was."""
+    placed = place(env, state)
+    before, mark = record(env, placed.oid, "CAN-TERMINATED")
+    reply = _cancel(env, placed.oid, if_allocated=if_allocated)
+    expect_fault(reply, "CAN-TERMINATED", "OpenMediaRequestTerminatedFault")
+    expect_unchanged(env, placed, before, mark, "CAN-TERMINATED")
+
+
+@pytest.mark.requirement("CAN-UNKNOWN-ID")
+@pytest.mark.parametrize("if_allocated", [True, False], ids=["if-allocated", "not-if-allocated"])
+def test_cancel_never_issued_id(env, if_allocated):
+    """CancelRequest OpenMediaID=<never issued> → InvalidOpenMediaIDFault."""
+    reply = _cancel(env, NEVER_ISSUED, if_allocated=if_allocated)
+    expect_fault(reply, "CAN-UNKNOWN-ID", "InvalidOpenMediaIDFault")
+
+
+@pytest.mark.requirement("CAN-EXPIRED-ID")
+@pytest.mark.requires_control("clock")
+def test_cancel_aged_out_id(env):
+    """Cancel, then advance the clock past DataExpiration → CancelRequest raises
+    InvalidOpenMediaIDFault (R14), no longer the terminated fault."""
+    placed = place(env, "Cancelled")
+    env.control.advance(env.profile.data_expiration_minutes * 60 + 1)
+    reply = _cancel(env, placed.oid, if_allocated=True)
+    expect_fault(reply, "CAN-EXPIRED-ID", "InvalidOpenMediaIDFault")
+
+
+# -- faults of the environment --------------------------------------------------------------------
+@pytest.mark.requirement("CAN-FAULT-NO-LICENSE")
+@pytest.mark.requires_control("license")
+def test_cancel_without_licence(env):
+    """Licence gone: CancelRequest → NoLicenseFault; with the licence back it is still Queued."""
+    placed = place(env, "Queued")
+    before, mark = record(env, placed.oid, "CAN-FAULT-NO-LICENSE")
+    env.control.license(False)
+    try:
+        reply = _cancel(env, placed.oid, if_allocated=True)
+    finally:
+        env.control.license(True)
+    expect_fault(reply, "CAN-FAULT-NO-LICENSE", "NoLicenseFault")
+    expect_unchanged(env, placed, before, mark, "CAN-FAULT-NO-LICENSE")
+
+
+@pytest.mark.requirement("CAN-FAULT-ROUTER-DISCONNECTED")
+@pytest.mark.requires_control("router")
+def test_cancel_without_router(env):
+    """Router lost: CancelRequest on a request that was queued → RouterDisconnectedFault."""
+    placed = place(env, "Queued")
+    env.control.router(False)
+    try:
+        reply = _cancel(env, placed.oid, if_allocated=True)
+    finally:
+        env.control.router(True)
+    expect_fault(reply, "CAN-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
