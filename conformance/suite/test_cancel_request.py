@@ -35,7 +35,7 @@ _IVR = [{"Label": "Case", "Data": "cancel"}]
 _ALLOCATED = ("AllocatedToAgent", "AgentProcessing")
 
 
-# -- the request under test ---------------------------------------------------------------------
+# -- the request under test --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Placed:
     """A request the test put into a known state: its ID, group and agent (``None``: queued)."""
@@ -168,7 +168,7 @@ def expect_unchanged(
     )
 
 
-# -- statistics ---------------------------------------------------------------------------
+# -- statistics --------------------------------------------------------------------------------
 def counters(env: Env) -> dict[str, Any]:
     return env.control.statistics()
 
@@ -218,7 +218,7 @@ def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
     )
 
 
-# -- queued -------------------------------------------------------------------------------
+# -- queued ------------------------------------------------------------------------------------
 @pytest.mark.requirement("CAN-QUEUED-CANCELS")
 @pytest.mark.parametrize("if_allocated", [True, False], ids=["if-allocated", "not-if-allocated"])
 def test_cancel_queued_request(env, if_allocated):
@@ -276,7 +276,7 @@ def test_do_not_report_suppresses_group_statistics_while_queued(env):
     )
 
 
-# -- allocated / answered -----------------------------------------------------------------------
+# -- allocated / answered ----------------------------------------------------------------------
 _CANCELS = {"AllocatedToAgent": "CAN-ALLOCATED-CANCELS", "AgentProcessing": "CAN-ANSWERED-CANCELS"}
 _REFUSED = {"AllocatedToAgent": "CAN-ALLOCATED-REFUSED", "AgentProcessing": "CAN-ANSWERED-REFUSED"}
 _STATISTICS = {
@@ -367,7 +367,7 @@ def test_cancel_not_if_allocated_changes_nothing(env, state, do_not_report):
         expect_equal(requirement, before_counts, counters(env), "/statistics")
 
 
-# -- terminated, unknown, aged out ----------------------------------------------------------------
+# -- terminated, unknown, aged out -------------------------------------------------------------
 @pytest.mark.requirement("CAN-TERMINATED")
 @pytest.mark.parametrize(
     "state",
@@ -407,7 +407,7 @@ def test_cancel_aged_out_id(env):
     expect_fault(reply, "CAN-EXPIRED-ID", "InvalidOpenMediaIDFault")
 
 
-# -- faults of the environment --------------------------------------------------------------------
+# -- faults of the environment -----------------------------------------------------------------
 @pytest.mark.requirement("CAN-FAULT-NO-LICENSE")
 @pytest.mark.requires_control("license")
 def test_cancel_without_licence(env):
