@@ -429,6 +429,14 @@ def test_unreadable_requests_get_a_client_fault(emulator: RunningEmulator, name:
     add(emulator)  # and the server still serves
 
 
+def test_members_out_of_schema_order_are_skipped_like_dcs(emulator: RunningEmulator) -> None:
+    """IVRInfo after ServiceGroupID is out of order: skipped, so no IVRInformation (R7)."""
+    out_of_order = f"<request>{members(ServiceGroupID=10)}{IVR}<Unknown>1</Unknown></request>"
+    assert_fault(*soap(emulator, "AddRequest", out_of_order), "InvalidDataException")
+    in_order = f"<request><Unknown>1</Unknown>{IVR}{members(ServiceGroupID=10)}</request>"
+    assert assert_answer(*soap(emulator, "AddRequest", in_order), "AddRequest") is not None
+
+
 def test_soap_action_must_match_the_body(emulator: RunningEmulator) -> None:
     status, root = soap(
         emulator, "GetAllOpenMediaRequestStatus", action=f'"{ns.soap_action("AddRequest")}"'

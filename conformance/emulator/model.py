@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, TypeVar
 
 
@@ -64,6 +65,7 @@ class IvrItem:
 _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@cache
 def snake(wire_name: str) -> str:
     """``PreferredAgentLogonID`` -> ``preferred_agent_logon_id``; ``IVRInfo`` -> ``ivr_info``."""
     return _SNAKE.sub("_", wire_name).lower()
@@ -74,9 +76,13 @@ T = TypeVar("T")
 
 def from_wire(cls: type[T], members: dict[str, Any]) -> T:
     """Build an input value from decoded wire members; members it does not know are ignored."""
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    values = {snake(k): v for k, v in members.items()}
-    return cls(**{k: v for k, v in values.items() if k in names})
+    names = _field_names(cls)
+    return cls(**{snake(k): v for k, v in members.items() if snake(k) in names})
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from lxml import etree
@@ -131,6 +132,7 @@ Spec = tuple[str, str, str, bool, bool]
 """(name, namespace, type_name, nillable, repeated) of one member."""
 
 
+@cache
 def _specs(type_name: str) -> list[Spec]:
     return [
         (m.name, m.namespace, m.type_name, m.nillable, m.repeated)
