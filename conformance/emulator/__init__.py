@@ -4,7 +4,8 @@ A separate application that reads the contract layer only (never wire, checks or
 SOAP interface of our WSDL, readings R1-R20 and control plane v1. ``serve_in_thread`` is for
 self-tests and integrators who want an in-process test double; the suite starts it as a process.
 
-Modules: ``engine`` (the operations, locked) over ``world`` (state and transitions), ``queues``,
+Modules: ``engine`` (+ ``engine_core``, ``engine_status``, ``engine_control``: the operations,
+locked) over ``world`` (state and transitions), ``queues``,
 ``options``, ``statistics``, ``validation``, ``clock``, ``scenario``, ``model``, ``records``;
 ``soap_in``/``soap_out``/``service`` (the SOAP codec and dispatch), ``control`` (control plane),
 ``metadata`` (WSDL/XSD serving), ``app`` (ASGI), ``server`` (uvicorn), ``command`` (CLI),

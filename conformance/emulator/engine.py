@@ -12,43 +12,40 @@ Decisions the description leaves open, taken here once (see also ``queues`` and
 - ServiceGroupID counts as given when it is positive; TenantID per its "not given" values (R5);
 - an unknown PreferredAgentID / PreferredAgentLogonID is ignored by routing, and so is a
   preferred agent (and ForceToPreferredAgent) in a group without ``preferred_agent``;
+- a ServiceGroupName is matched exactly (case-sensitive) within the given tenant;
+- a request an agent takes at once records Queued (QueuePosition 0, as AddRequest answers)
+  then AllocatedToAgent (R13); EWT is the queue position times ``EWT_PER_POSITION_S``;
 - ModifyRequest on an ID never issued (or aged out) raises InvalidOpenMediaIDFault (R10, the
-  WSDL's choice); an empty or nil PrivateData leaves the stored one as it is;
+  WSDL's choice); an empty or nil PrivateData leaves the stored one as it is; the merged IVR
+  set may grow beyond three items (R11: only one call's items are counted);
 - DivertRequest on a terminated request answers InvalidID, like an unknown one;
-- a restart keeps the SetOptions settings and the statistics (they belong to the system, not
-  to the service's request cache); a reset clears both.
+- cache expiry (R14): a terminated request is present while now < terminal + DataExpiration
+  and gone from that instant on; a request that has not terminated never expires;
+- a restart keeps agents logged on, the SetOptions settings and the statistics (they belong to
+  the system, not to the service's request cache); a reset clears all of them.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from typing import Any
-
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import operation
 from conformance.emulator import errors, validation
-from conformance.emulator.clock import Clock, format_wire
-from conformance.emulator.errors import ServiceFault, conflict, not_found
+from conformance.emulator.engine_control import ControlOperations
+from conformance.emulator.engine_status import StatusQueries
+from conformance.emulator.errors import ServiceFault
 from conformance.emulator.model import (
     AddInput,
     AddResult,
-    AgentsByGroup,
-    AllGroupStatus,
     CancelInput,
     DivertInput,
     DivertResult,
-    GroupStatus,
     IvrItem,
     ModifyInput,
     OptionsInput,
     RequestStatus,
     Status,
-    StatusResponse,
 )
 from conformance.emulator.records import GroupRecord, RequestRecord
-from conformance.emulator.scenario import Scenario
 from conformance.emulator.world import World
 
 EWT_PER_POSITION_S = 60
@@ -58,20 +55,12 @@ _TENANT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "TenantID")
 _AGENT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "PreferredAgentID")
 
 
-class Engine:
-    """The emulated Open Media Service plus the system behind it; thread-safe."""
+class Engine(StatusQueries, ControlOperations):
+    """The emulated Open Media Service plus the system behind it; thread-safe.
 
-    def __init__(
-        self, scenario: Scenario, *, faults: Iterable[str] = (), clock: Clock | None = None
-    ) -> None:
-        self.faults = frozenset(faults)
-        self.clock = clock or Clock()
-        self.lock = threading.RLock()
-        self._world = World(scenario, self.clock)
-
-    def _enter(self) -> World:
-        self._world.catch_up(self.clock.peek())
-        return self._world
+    The status requests live in ``StatusQueries``, the control plane in ``ControlOperations``;
+    admission and the requests that change state are here.
+    """
 
     # -- SOAP: admission -----------------------------------------------------------------
 
@@ -169,15 +158,6 @@ class Engine:
                 position * EWT_PER_POSITION_S, record.id, position, RequestStatus.SUCCESS
             )
 
-    def _live(self, world: World, open_media_id: int) -> RequestRecord:
-        record = world.requests.get(open_media_id)
-        if record is None:
-            raise ServiceFault(
-                errors.INVALID_OPEN_MEDIA_ID,
-                f"OpenMediaID {open_media_id} is not a valid OpenMediaID.",
-            )
-        return record
-
     def cancel_request(self, request: CancelInput) -> bool:
         """R9, with the statistics of the CancelRequest section."""
         with self.lock:
@@ -260,246 +240,6 @@ class Engine:
             world.options.apply(request)
             world.route()
             return True
-
-    # -- SOAP: status requests -----------------------------------------------------------
-
-    def status_by_id(self, open_media_id: int) -> StatusResponse:
-        with self.lock:
-            world = self._enter()
-            record = world.current_record(self._live(world, open_media_id))
-            return StatusResponse((record,), self.clock.read())
-
-    def history_by_id(self, open_media_id: int, later_than: datetime) -> StatusResponse:
-        """R19: an issued ID with no event after ``later_than`` answers an empty list."""
-        with self.lock:
-            world = self._enter()
-            record = self._live(world, open_media_id)
-            events = tuple(e for e in record.events if e.time_stamp > later_than)
-            return StatusResponse(events, self.clock.read())
-
-    def requests_by_time(self, later_than: datetime) -> StatusResponse:
-        with self.lock:
-            world = self._enter()
-            return StatusResponse(tuple(world.events_after(later_than)), self.clock.read())
-
-    def all_status(self) -> StatusResponse:
-        with self.lock:
-            world = self._enter()
-            positions = world.queue_positions()
-            records = tuple(
-                world.current_record(world.requests[key], positions)
-                for key in sorted(world.requests)
-            )
-            return StatusResponse(records, self.clock.read())
-
-    def _open_media_group(self, world: World, group_id: int) -> GroupRecord:
-        group = world.groups.get(group_id)
-        if group is None or not group.config.open_media:
-            raise ServiceFault(
-                errors.INVALID_DATA, f"{group_id} is not a valid open media service group."
-            )
-        return group
-
-    def service_group_status(self, group_id: int) -> GroupStatus:
-        with self.lock:
-            group = self._open_media_group(self._enter(), group_id)
-            return GroupStatus(group.open, group.id)
-
-    def all_service_group_status(self, tenant_id: int) -> AllGroupStatus:
-        with self.lock:
-            world = self._enter()
-            if not world.tenants.get(tenant_id, False):
-                raise ServiceFault(
-                    errors.INVALID_DATA, f"Tenant {tenant_id} is not valid or is disabled."
-                )
-            return AllGroupStatus(
-                tuple(
-                    GroupStatus(g.open, g.id)
-                    for g in world.groups.values()
-                    if g.config.tenant_id == tenant_id and g.config.open_media
-                )
-            )
-
-    def agents_by_group(self, group_id: int) -> AgentsByGroup:
-        """R18: the IDs of the agents who are members of the group."""
-        with self.lock:
-            world = self._enter()
-            group = self._open_media_group(world, group_id)
-            return AgentsByGroup(tuple(sorted(a.id for a in world.members[group.id])), group.id)
-
-    # -- control plane -------------------------------------------------------------------
-
-    def reset(self, scenario: Scenario) -> None:
-        with self.lock:
-            self._enter()
-            self._world.install(scenario)
-
-    def logon(self, agent_id: int) -> None:
-        with self.lock:
-            world = self._enter()
-            agent = world.agents.get(agent_id)
-            if agent is None:
-                raise not_found(f"agent {agent_id}")
-            if not agent.logged_on:
-                agent.logged_on = True
-                agent.free_order = world.arrival()
-                world.route()
-
-    def logoff(self, agent_id: int) -> None:
-        with self.lock:
-            world = self._enter()
-            agent = world.agents.get(agent_id)
-            if agent is None:
-                raise not_found(f"agent {agent_id}")
-            if agent.sessions:
-                raise conflict(f"agent {agent_id} holds sessions {agent.sessions}")
-            agent.logged_on = False
-
-    def _control_request(self, world: World, open_media_id: int) -> RequestRecord:
-        record = world.requests.get(open_media_id)
-        if record is None:
-            raise not_found(f"request {open_media_id}")
-        return record
-
-    def answer(self, open_media_id: int) -> None:
-        with self.lock:
-            world = self._enter()
-            record = self._control_request(world, open_media_id)
-            if record.status is not Status.ALLOCATED:
-                raise conflict(
-                    f"request {open_media_id} is {record.status.value}, not AllocatedToAgent"
-                )
-            record.answered = True
-            world.record(record, Status.PROCESSING)
-
-    def complete(self, open_media_id: int) -> None:
-        with self.lock:
-            world = self._enter()
-            record = self._control_request(world, open_media_id)
-            if record.status is not Status.PROCESSING:
-                raise conflict(
-                    f"request {open_media_id} is {record.status.value}, not AgentProcessing"
-                )
-            world.statistics.group_stay_ended(record.group_id, "completed")
-            world.statistics.agent_allocation_ended(record.agent_id, True)
-            world.record(record, Status.COMPLETE)
-            world.release(record)
-            world.route()
-
-    def request_view(self, open_media_id: int) -> dict[str, Any]:
-        """What an agent's desktop would be handed (``GET /control/requests/{id}``)."""
-        with self.lock:
-            record = self._control_request(self._enter(), open_media_id)
-            return {
-                "id": record.id,
-                "service_group_id": record.group_id,
-                "status": record.status.value,
-                "agent_id": record.agent_id,
-                "ivr_info": [{"label": i.label, "data": i.data} for i in record.ivr_info],
-                "private_data": record.private_data,
-                "type_of_session": record.type_of_session,
-                "session_priority": record.session_priority,
-                "queue_time": format_wire(record.queue_time),
-            }
-
-    def set_router(self, connected: bool) -> None:
-        """R15: losing the router fails every request not yet terminated."""
-        with self.lock:
-            world = self._enter()
-            if not connected and world.router_connected:
-                for key in sorted(world.requests):
-                    record = world.requests[key]
-                    if not record.status.terminal:
-                        world.leave(record)
-                        world.record(record, Status.FAILED)
-            world.router_connected = connected
-
-    def set_license(self, available: bool) -> None:
-        with self.lock:
-            self._enter().license_available = available
-
-    def set_group_open(self, group_id: int, is_open: bool) -> None:
-        with self.lock:
-            group = self._enter().groups.get(group_id)
-            if group is None:
-                raise not_found(f"service group {group_id}")
-            group.open = is_open
-
-    def set_tenant_enabled(self, tenant_id: int, enabled: bool) -> None:
-        with self.lock:
-            world = self._enter()
-            if tenant_id not in world.tenants:
-                raise not_found(f"tenant {tenant_id}")
-            world.tenants[tenant_id] = enabled
-
-    def restart(self) -> None:
-        """The service restarts: history cleared, every request removed; IDs keep growing."""
-        with self.lock:
-            world = self._enter()
-            world.clear_requests()
-            world.route()
-
-    def now(self) -> datetime:
-        with self.lock:
-            self._enter()
-            return self.clock.read()
-
-    def advance(self, seconds: float) -> datetime:
-        """Move the clock; whatever falls due in between happens, at its moment, first."""
-        with self.lock:
-            world = self._enter()
-            target = self.clock.peek() + timedelta(seconds=seconds)
-            world.catch_up(target)
-            self.clock.advance(seconds)
-            world.catch_up(self.clock.peek())
-            return self.clock.read()
-
-    def statistics(self) -> dict[str, Any]:
-        with self.lock:
-            return self._enter().statistics.snapshot()
-
-    def state(self) -> dict[str, Any]:
-        with self.lock:
-            world = self._enter()
-            return {
-                "now": format_wire(self.clock.peek()),
-                "router_connected": world.router_connected,
-                "license_available": world.license_available,
-                "authentication_enabled": world.scenario.authentication_enabled,
-                "data_expiration_minutes": world.scenario.data_expiration_minutes,
-                "next_open_media_id": world.next_id,
-                "faults": sorted(self.faults),
-                "tenants": [{"id": k, "enabled": v} for k, v in sorted(world.tenants.items())],
-                "service_groups": [
-                    {
-                        "id": g.id,
-                        "tenant_id": g.config.tenant_id,
-                        "name": g.config.name,
-                        "open_media": g.config.open_media,
-                        "open": g.open,
-                        "preferred_agent": g.config.preferred_agent,
-                        "session_priority": g.config.session_priority,
-                        "queue": [entry.id for entry in g.queue],
-                    }
-                    for g in world.groups.values()
-                ],
-                "agents": [
-                    {
-                        "id": a.id,
-                        "logon_id": a.config.logon_id,
-                        "logged_on": a.logged_on,
-                        "service_groups": list(a.config.service_groups),
-                        "sessions": list(a.sessions),
-                    }
-                    for a in world.agents.values()
-                ],
-                "options": world.options.snapshot(),
-                "requests": {
-                    status.value: sum(1 for r in world.requests.values() if r.status is status)
-                    for status in Status
-                    if any(r.status is status for r in world.requests.values())
-                },
-            }
 
 
 def _given(value: int, field: str) -> int:

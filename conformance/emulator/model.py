@@ -76,13 +76,13 @@ T = TypeVar("T")
 
 def from_wire(cls: type[T], members: dict[str, Any]) -> T:
     """Build an input value from decoded wire members; members it does not know are ignored."""
-    names = _field_names(cls)
+    names = _field_names(cls)  # type: ignore[arg-type]
     return cls(**{snake(k): v for k, v in members.items() if snake(k) in names})
 
 
 @cache
 def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in fields(cls))
+    return frozenset(f.name for f in fields(cls))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
