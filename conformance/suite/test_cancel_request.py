@@ -93,21 +93,22 @@ def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, date
     """The request's status record and the response's TimeStamp (a mark for later events)."""
     reply = env.om.get_status_by_id(oid)
     value = expect_value(reply, requirement)
-    requests = getattr(value, "requests", ())
-    if len(requests) != 1 or requests[0].id != oid or value.timestamp is None:  # type: ignore[union-attr]
+    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
+    stamp: datetime | None = getattr(value, "timestamp", None)
+    if len(requests) != 1 or requests[0].id != oid or stamp is None:
         raise ConformanceFailure(
             requirement,
             f"one status record of request {oid} and a TimeStamp",
             summary(value),
             exchange=reply.exchange,
         )
-    return requests[0], value.timestamp  # type: ignore[union-attr]
+    return requests[0], stamp
 
 
 def _precondition(env: Env, oid: int, status: str, agent_id: int | None = None) -> None:
     """The state a test needs; a target that does not get there leaves the suite unable to test."""
     reply = env.om.get_status_by_id(oid)
-    requests = getattr(reply.value, "requests", ())
+    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
     actual = (requests[0].status, requests[0].agent_id) if requests else (reply.fault, None)
     if actual[0] != status or (agent_id is not None and actual[1] != agent_id):
         wanted = status if agent_id is None else f"{status} with agent {agent_id}"

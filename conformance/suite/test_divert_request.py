@@ -110,8 +110,8 @@ def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, date
     """The request's status record and the response's TimeStamp (a mark for later events)."""
     reply = env.om.get_status_by_id(oid)
     value = expect_value(reply, requirement)
-    requests = getattr(value, "requests", ())
-    stamp = getattr(value, "timestamp", None)
+    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
+    stamp: datetime | None = getattr(value, "timestamp", None)
     if len(requests) != 1 or requests[0].id != oid or stamp is None:
         raise ConformanceFailure(
             requirement,
@@ -125,7 +125,7 @@ def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, date
 def precondition(env: Env, oid: int, status: str, agent_id: int | None = None) -> None:
     """The state a test needs; a target that does not get there leaves the suite unable to test."""
     reply = env.om.get_status_by_id(oid)
-    requests = getattr(reply.value, "requests", ())
+    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
     actual = (requests[0].status, requests[0].agent_id) if requests else (reply.fault, None)
     if actual[0] != status or (agent_id is not None and actual[1] != agent_id):
         wanted = status if agent_id is None else f"{status} with agent {agent_id}"
@@ -146,7 +146,13 @@ def divert(env: Env, oid: int, **members: Any) -> Any:
 
 def expect_success(reply: Any, oid: int, requirement: str) -> None:
     value = expect_request_status(reply, requirement, "Success")
-    expect_equal(requirement, oid, value.open_media_id, "OpenMediaID of the answer", reply.exchange)
+    expect_equal(
+        requirement,
+        oid,
+        getattr(value, "open_media_id", None),
+        "OpenMediaID of the answer",
+        reply.exchange,
+    )
 
 
 def expect_in_group(env: Env, oid: int, group: Group, requirement: str) -> OpenMediaRequest:

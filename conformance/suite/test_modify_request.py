@@ -1,0 +1,451 @@
+"""ModifyRequest (section ``modify``): changing a queued request's IVR data and PrivateData.
+
+What a conforming target does: on a request that is queued and not yet allocated it returns
+true and merges by Label (R11: an existing label's Data is replaced, a new label is appended)
+and replaces PrivateData; on any other request (allocated, answered, terminated) it returns
+false and changes nothing (R10). An ID never issued is OPEN between InvalidDataException (the
+description) and InvalidOpenMediaIDFault (the WSDL): either passes and the test records which it
+saw; so is a merge that leaves more IVRInformation than the count limit (R11). Limits (Label,
+Data, PrivateData in UTF-16 code units, R2; the IVRInformation count, R7) are refused with
+InvalidDataException (R3) and nothing changes.
+
+R3 names ModifyRequest among the operations that raise InvalidDataException although the WSDL
+does not declare that fault there (``violation_fault_operations`` in constraints.toml). The wire
+check would call it undeclared, so ModifyRequest goes out on the unchecked client and is checked
+here with that one exception; everything else about the exchange is checked as usual.
+
+The stored data is read from the control plane's desktop view (``GET /requests/{id}``, feature
+``agents``); without it the tests still check what the SOAP answers show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.checks import (
+    check_exchange,
+    expect_equal,
+    expect_fault,
+    expect_result,
+    expect_value,
+    matches_fault,
+)
+from conformance.checks.expect import summary
+from conformance.checks.wire import FAULT_DECLARED
+from conformance.contract.catalogue import req
+from conformance.contract.constraints import CONSTRAINTS, utf16_units
+from conformance.profile import Group, Profile
+from conformance.strategies import (
+    invalid_members,
+    one_unit_over_in_code_points,
+    units_text,
+    valid_members,
+)
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.wire.encode import INT_MAX
+from conformance.wire.values import OpenMediaRequest, Reply
+
+NEVER_ISSUED = INT_MAX
+"""An OpenMediaID no target has issued: the largest ``xs:int``."""
+
+_VIOLATION = CONSTRAINTS.violation_fault
+_COUNT = CONSTRAINTS.count("IVRInformation").max
+_LIMIT_OF = {
+    "Label": req("MOD-LIMIT-LABEL"),
+    "Data": req("MOD-LIMIT-DATA"),
+    "PrivateData": req("MOD-LIMIT-PRIVATE-DATA"),
+    "IVRInformation": req("MOD-LIMIT-IVRINFO-COUNT"),
+}
+_PROPERTY = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+class Env:
+    """Clients and profile of one test; the control plane is fetched only when used."""
+
+    def __init__(self, om: Any, raw_om: Any, profile: Profile, request: Any) -> None:
+        self.om = om
+        self.raw_om = raw_om
+        self.profile = profile
+        self._request = request
+
+    @property
+    def control(self) -> Any:
+        return self._request.getfixturevalue("control")
+
+    def has(self, *features: str) -> bool:
+        return bool(self._request.getfixturevalue("target").has(*features))
+
+    @property
+    def group(self) -> Group:
+        return self.profile.group_with("open")
+
+
+@pytest.fixture
+def env(om: Any, raw_om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
+    return Env(om, raw_om, scenario, request)
+
+
+def modify(env: Env, oid: int, **members: Any) -> Reply:
+    """ModifyRequest, wire-checked except for R3's InvalidDataException being undeclared."""
+    reply = env.raw_om.modify_request(OpenMediaID=oid, **members)
+    try:
+        check_exchange(reply.exchange, "ModifyRequest")
+    except ConformanceFailure as failure:
+        r3 = "ModifyRequest" in CONSTRAINTS.violation_fault_operations
+        fault = reply.fault
+        if not (
+            r3
+            and failure.requirement == FAULT_DECLARED
+            and fault is not None
+            and matches_fault(fault, _VIOLATION)
+        ):
+            raise
+    return reply
+
+
+def ivr(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"Label": label, "Data": data} for label, data in pairs]
+
+
+def add(env: Env, items: list[Any], **members: Any) -> int:
+    """AddRequest as a precondition: anything but Success means the suite cannot test."""
+    reply = env.om.add_request(ServiceGroupID=env.group.id, IVRInfo=items, **members)
+    value = reply.value
+    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
+        shown = reply.fault.describe() if reply.fault is not None else summary(value)
+        raise SuiteError(f"precondition: AddRequest did not succeed: {shown}")
+    return int(value.open_media_id)  # type: ignore[union-attr]
+
+
+def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, datetime]:
+    """The request's status record and the response's TimeStamp (a mark for later events)."""
+    reply = env.om.get_status_by_id(oid)
+    value = expect_value(reply, requirement)
+    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
+    stamp: datetime | None = getattr(value, "timestamp", None)
+    if len(requests) != 1 or requests[0].id != oid or stamp is None:
+        raise ConformanceFailure(
+            requirement,
+            f"one status record of request {oid} and a TimeStamp",
+            summary(value),
+            exchange=reply.exchange,
+        )
+    return requests[0], stamp
+
+
+def place(env: Env, state: str, items: list[Any], **members: Any) -> int:
+    """A fresh request in ``state``, reached the way a real system gets there."""
+    if state in ("AllocatedToAgent", "AgentProcessing", "Complete"):
+        agents = env.profile.agents_in(env.group.id)
+        if not agents:
+            raise NotApplicable("profile agent", f"no agent of group {env.group.id}")
+        env.control.logon(agents[0].id)
+    oid = add(env, items, **members)
+    if state in ("AgentProcessing", "Complete"):
+        env.control.answer(oid)
+    if state == "Complete":
+        env.control.complete(oid)
+    elif state == "Failed":
+        env.control.router(False)
+        env.control.router(True)
+    elif state == "Cancelled":
+        env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
+    reply = env.om.get_status_by_id(oid)
+    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
+    if not requests or requests[0].status != state:
+        shown = requests[0].status if requests else reply.fault
+        raise SuiteError(f"precondition: request {oid} should be {state}; the target says {shown}")
+    return oid
+
+
+def view(env: Env, oid: int) -> dict[str, Any] | None:
+    """The desktop view (ivr_info, private_data ...) when the target offers it."""
+    return env.control.request(oid) if env.has("agents") else None
+
+
+def stored_ivr(env: Env, oid: int) -> list[tuple[Any, Any]]:
+    seen = env.control.request(oid) or {}
+    return [(item.get("label"), item.get("data")) for item in seen.get("ivr_info", [])]
+
+
+def expect_unchanged(env: Env, oid: int, before: tuple[Any, ...], requirement: str) -> None:
+    """Same status record and desktop view as ``before`` (from :func:`state_of`), no event."""
+    request, _ = record(env, oid, requirement)
+    seen = (request.status, request.service_group_id, request.agent_id)
+    expect_equal(requirement, before[0], seen, f"(Status, ServiceGroupID, AgentID) of {oid}")
+    reply = env.om.get_requests_by_time(before[1])
+    events = [
+        r.status for r in getattr(expect_value(reply, requirement), "requests", ()) if r.id == oid
+    ]
+    expect_equal(requirement, [], events, f"events of request {oid} after the call")
+    expect_equal(requirement, before[2], view(env, oid), f"control view of request {oid}")
+
+
+def state_of(env: Env, oid: int, requirement: str) -> tuple[Any, ...]:
+    request, mark = record(env, oid, requirement)
+    return (request.status, request.service_group_id, request.agent_id), mark, view(env, oid)
+
+
+# -- queued: true, merged ---------------------------------------------------------------------
+@pytest.mark.requirement("MOD-QUEUED")
+def test_modify_queued_request(env):
+    """ModifyRequest on a queued request (Case:1 → Case:2) → true; still Queued; Data is 2."""
+    oid = place(env, "Queued", ivr(("Case", "1")))
+    expect_result(modify(env, oid, IVRInfo=ivr(("Case", "2"))), "MOD-QUEUED", True)
+    now, _ = record(env, oid, "MOD-QUEUED")
+    expect_equal("MOD-QUEUED", "Queued", now.status, f"Status of request {oid}")
+    if env.has("agents"):
+        expect_equal("MOD-QUEUED", [("Case", "2")], stored_ivr(env, oid), "stored IVR data")
+
+
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize(
+    ("requirement", "sent", "expected"),
+    [
+        pytest.param(
+            "MOD-MERGE-REPLACE",
+            ivr(("B", "9")),
+            [("A", "1"), ("B", "9")],
+            marks=pytest.mark.requirement("MOD-MERGE-REPLACE"),
+            id="replace",
+        ),
+        pytest.param(
+            "MOD-MERGE-APPEND",
+            ivr(("C", "3")),
+            [("A", "1"), ("B", "2"), ("C", "3")],
+            marks=pytest.mark.requirement("MOD-MERGE-APPEND"),
+            id="append",
+        ),
+        pytest.param(
+            "MOD-MERGE-APPEND",
+            ivr(("C", "3"), ("A", "5")),
+            [("A", "5"), ("B", "2"), ("C", "3")],
+            marks=pytest.mark.requirement("MOD-MERGE-REPLACE", "MOD-MERGE-APPEND"),
+            id="replace-and-append",
+        ),
+    ],
+)
+def test_modify_merges_by_label(env, requirement, sent, expected):
+    """Request A:1, B:2; ModifyRequest → true; an existing label's Data replaced in place, a
+    new label appended at the end (R11), read from the desktop view."""
+    oid = place(env, "Queued", ivr(("A", "1"), ("B", "2")))
+    expect_result(modify(env, oid, IVRInfo=sent), requirement, True)
+    expect_equal(requirement, expected, stored_ivr(env, oid), "stored IVR data (label, data)")
+
+
+@pytest.mark.requirement("MOD-MERGED-OVER-LIMIT")
+def test_merge_past_the_count_limit(env, record_property):
+    """Request with the maximum of labels, ModifyRequest adding one more (OPEN, R11): true
+    (merged set grows) or InvalidDataException (nothing changes); the outcome is recorded."""
+    full = ivr(*((f"L{n}", str(n)) for n in range(_COUNT)))
+    oid = place(env, "Queued", full)
+    before = state_of(env, oid, "MOD-MERGED-OVER-LIMIT")
+    reply = modify(env, oid, IVRInfo=ivr(("Extra", "x")))
+    if reply.fault is None and reply.value is True:
+        size = len(stored_ivr(env, oid)) if env.has("agents") else "unknown"
+        record_property("observed", f"accepted: true, stored IVRInformation count {size}")
+        return
+    expect_fault(reply, "MOD-MERGED-OVER-LIMIT", _VIOLATION)
+    record_property("observed", f"refused: {_VIOLATION}")
+    expect_unchanged(env, oid, before, "MOD-MERGED-OVER-LIMIT")
+
+
+@pytest.mark.requirement("MOD-PRIVATE-DATA")
+@pytest.mark.requires_control("agents")
+def test_modify_replaces_private_data(env):
+    """Request PrivateData "before"; ModifyRequest PrivateData "after" (IVR unchanged) → true;
+    the desktop view's private_data is "after"."""
+    oid = place(env, "Queued", ivr(("Case", "1")), PrivateData="before")
+    reply = modify(env, oid, IVRInfo=ivr(("Case", "1")), PrivateData="after")
+    expect_result(reply, "MOD-PRIVATE-DATA", True)
+    stored = env.control.request(oid) or {}
+    expect_equal("MOD-PRIVATE-DATA", "after", stored.get("private_data"), "stored PrivateData")
+
+
+# -- not queued: false, unchanged; unknown ID ---------------------------------------------------
+@pytest.mark.requirement("MOD-NOT-QUEUED")
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param("AllocatedToAgent", marks=pytest.mark.requires_control("agents")),
+        pytest.param("AgentProcessing", marks=pytest.mark.requires_control("agents")),
+        pytest.param("Complete", marks=pytest.mark.requires_control("agents")),
+        pytest.param("Failed", marks=pytest.mark.requires_control("router")),
+        "Cancelled",
+    ],
+)
+def test_modify_not_queued_changes_nothing(env, state):
+    """ModifyRequest (replace, append, PrivateData) on an allocated / answered / terminated
+    request → false; same status, no event, same stored data (R10)."""
+    oid = place(env, state, ivr(("Case", "1")), PrivateData="before")
+    before = state_of(env, oid, "MOD-NOT-QUEUED")
+    reply = modify(env, oid, IVRInfo=ivr(("Case", "2"), ("New", "3")), PrivateData="after")
+    expect_result(reply, "MOD-NOT-QUEUED", False)
+    expect_unchanged(env, oid, before, "MOD-NOT-QUEUED")
+
+
+@pytest.mark.requirement("MOD-UNKNOWN-ID")
+def test_modify_never_issued_id(env, record_property):
+    """ModifyRequest OpenMediaID=<never issued> → InvalidDataException (description) or
+    InvalidOpenMediaIDFault (WSDL), OPEN per R10; the one seen is recorded."""
+    reply = modify(env, NEVER_ISSUED, IVRInfo=ivr(("Case", "1")))
+    fault = expect_fault(reply, "MOD-UNKNOWN-ID", _VIOLATION, "InvalidOpenMediaIDFault")
+    record_property("observed", fault.detail_local or fault.string)
+
+
+# -- limits (R2, R3, R7) ----------------------------------------------------------------------
+def _texts(field: str) -> list[Any]:
+    """Explicit cases of one length limit: at it in four alphabets, one unit past in four."""
+    limit = CONSTRAINTS.length(field).max
+    at = [
+        pytest.param(field, units_text(limit, k), True, id=f"{field}-at-limit-{k}")
+        for k in ("ascii", "bmp", "non-bmp", "mixed")
+    ]
+    past = [
+        pytest.param(field, units_text(limit + 1, k), False, id=f"{field}-past-{k}")
+        for k in ("ascii", "bmp", "non-bmp")
+    ]
+    trap = one_unit_over_in_code_points(limit)
+    past.append(pytest.param(field, trap, False, id=f"{field}-past-code-points-at-limit"))
+    return [
+        pytest.param(*p.values, marks=pytest.mark.requirement(_LIMIT_OF[field]), id=p.id)
+        for p in at + past
+    ]
+
+
+def _members_with(field: str, text: str) -> dict[str, Any]:
+    if field == "Label":
+        return {"IVRInfo": ivr((text, "d"))}
+    if field == "Data":
+        return {"IVRInfo": ivr(("Case", text))}
+    return {"IVRInfo": ivr(("Case", "1")), "PrivateData": text}
+
+
+def _stored(env: Env, oid: int, field: str, text: str) -> Any:
+    seen = env.control.request(oid) or {}
+    if field == "PrivateData":
+        return seen.get("private_data")
+    pairs = dict(stored_ivr(env, oid))
+    return text if field == "Label" and text in pairs else pairs.get("Case")
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "accepted"), _texts("Label") + _texts("Data") + _texts("PrivateData")
+)
+def test_length_limit(env, field, text, accepted):
+    """ModifyRequest with a Label / Data / PrivateData of exactly the limit (UTF-16 units) →
+    true and stored as sent; one unit past → InvalidDataException and nothing changes."""
+    requirement = _LIMIT_OF[field]
+    oid = place(env, "Queued", ivr(("Case", "1")))
+    before = state_of(env, oid, requirement)
+    reply = modify(env, oid, **_members_with(field, text))
+    if not accepted:
+        expect_fault(reply, requirement, _VIOLATION)
+        expect_unchanged(env, oid, before, requirement)
+        return
+    expect_result(reply, requirement, True)
+    if env.has("agents"):
+        expect_equal(requirement, text, _stored(env, oid, field, text), f"stored {field}")
+
+
+@pytest.mark.requirement("MOD-LIMIT-IVRINFO-COUNT")
+@pytest.mark.parametrize("count", [_COUNT, _COUNT + 1], ids=["at-limit", "one-past"])
+def test_ivr_information_count(env, count):
+    """Request with the maximum of labels; ModifyRequest with that many items (same labels) →
+    true; with one more (a label repeated, so the merged set cannot grow) →
+    InvalidDataException and nothing changes."""
+    labels = [f"L{n}" for n in range(_COUNT)]
+    oid = place(env, "Queued", ivr(*((label, "old") for label in labels)))
+    before = state_of(env, oid, "MOD-LIMIT-IVRINFO-COUNT")
+    sent = ivr(*((labels[n % _COUNT], f"new{n}") for n in range(count)))
+    reply = modify(env, oid, IVRInfo=sent)
+    if count > _COUNT:
+        expect_fault(reply, "MOD-LIMIT-IVRINFO-COUNT", _VIOLATION)
+        expect_unchanged(env, oid, before, "MOD-LIMIT-IVRINFO-COUNT")
+    else:
+        expect_result(reply, "MOD-LIMIT-IVRINFO-COUNT", True)
+
+
+def _add_items(members: dict[str, Any]) -> list[Any]:
+    """Items for the fresh request of a valid example: those of the ModifyRequest that have
+    content, so every label it sends is replaced and the merged set stays within the count."""
+    items = [i for i in members.get("IVRInfo") or () if i and (i.get("Label") or i.get("Data"))]
+    return items or ivr(("Case", "1"))
+
+
+def _nearest_limit(members: dict[str, Any]) -> str:
+    """The requirement of the limit an example comes closest to: the one a refusal breaks."""
+    items = [i for i in members.get("IVRInfo") or () if i]
+    used = [(len(members.get("IVRInfo") or ()) / _COUNT, "IVRInformation")]
+    texts = [("PrivateData", members.get("PrivateData"))]
+    texts += [(name, item.get(name)) for item in items for name in ("Label", "Data")]
+    for name, text in texts:
+        used.append((utf16_units(text or "") / CONSTRAINTS.length(name).max, name))
+    return _LIMIT_OF[max(used)[1]]
+
+
+@pytest.mark.requirement(*_LIMIT_OF.values())
+def test_property_within_the_limits(env):
+    """Any ModifyRequest within every limit, on a fresh queued request → true."""
+
+    @_PROPERTY
+    @given(members=valid_members("ModifyOpenMediaRequest"))
+    def check(members: dict[str, Any]) -> None:
+        oid = place(env, "Queued", _add_items(members))
+        expect_result(modify(env, oid, **members), _nearest_limit(members), True)
+
+    check()
+
+
+@pytest.mark.requirement(*_LIMIT_OF.values())
+def test_property_past_a_limit(env):
+    """Any ModifyRequest breaking exactly one limit → InvalidDataException; the queued
+    request keeps its data."""
+    oid = place(env, "Queued", ivr(("Case", "1")))
+    before = state_of(env, oid, "MOD-LIMIT-LABEL")
+
+    @_PROPERTY
+    @given(case=invalid_members("ModifyOpenMediaRequest", ids=st.just({"OpenMediaID": oid})))
+    def check(case: tuple[dict[str, Any], Any]) -> None:
+        members, violation = case
+        reply = modify(env, members.pop("OpenMediaID"), **members)
+        expect_fault(reply, _LIMIT_OF[violation.field], _VIOLATION)
+
+    check()
+    expect_unchanged(env, oid, before, "MOD-LIMIT-LABEL")
+
+
+# -- faults of the environment ------------------------------------------------------------------
+@pytest.mark.requirement("MOD-FAULT-NO-LICENSE")
+@pytest.mark.requires_control("license")
+def test_modify_without_licence(env):
+    """Licence gone: ModifyRequest on a queued request → NoLicenseFault; nothing changes."""
+    oid = place(env, "Queued", ivr(("Case", "1")))
+    before = state_of(env, oid, "MOD-FAULT-NO-LICENSE")
+    env.control.license(False)
+    try:
+        reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
+    finally:
+        env.control.license(True)
+    expect_fault(reply, "MOD-FAULT-NO-LICENSE", "NoLicenseFault")
+    expect_unchanged(env, oid, before, "MOD-FAULT-NO-LICENSE")
+
+
+@pytest.mark.requirement("MOD-FAULT-ROUTER-DISCONNECTED")
+@pytest.mark.requires_control("router")
+def test_modify_without_router(env):
+    """Router lost: ModifyRequest on a request that was queued → RouterDisconnectedFault."""
+    oid = place(env, "Queued", ivr(("Case", "1")))
+    env.control.router(False)
+    try:
+        reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
+    finally:
+        env.control.router(True)
+    expect_fault(reply, "MOD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
