@@ -1,0 +1,385 @@
+"""AddRequest accepted: where the request goes, what it reports, what an agent is handed.
+
+AddRequest is where every Open Media session starts, so the section checks what a client relies
+on at once: an OpenMediaID it can track, the group the request really landed in (asked back with
+GetOpenMediaRequestStatusByID, never taken on trust from the reply), its queue position and
+EWT, what an agent is handed, which of two group or agent identifications wins, and the
+preferred-agent and QueueStartTime rules (R8). What AddRequest refuses (failure statuses,
+faults, limits, counts, ranges) and the "not given" values live in ``test_add_request_limits``.
+
+Groups, tenants and agents come from the profile; a target without the control-plane feature a
+check needs reports it as not applicable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from conformance.checks import expect_equal, expect_request_status, expect_value
+from conformance.contract.catalogue import req
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.profile import Agent, Group, Profile
+from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.wire.decode import parse_datetime
+from conformance.wire.values import AddOpenMediaResponse, OpenMediaRequest, Reply
+
+ADD_TYPE = "AddOpenMediaRequest"
+IVR = ({"Label": "Case", "Data": "conformance"},)
+
+
+# -- helpers (test_add_request_limits uses them too) -------------------------------------------
+def add(om: Any, **members: Any) -> Reply:
+    """AddRequest with one short IVRInformation unless the caller gives IVRInfo."""
+    members.setdefault("IVRInfo", [dict(item) for item in IVR])
+    return om.add_request(**members)
+
+
+def expect_added(reply: Reply, requirement: str) -> AddOpenMediaResponse:
+    """RequestStatus Success, an OpenMediaID > 0 and an EWT >= 0 (ADD-EWT)."""
+    value = expect_request_status(reply, requirement, "Success")
+    assert isinstance(value, AddOpenMediaResponse)
+    if not isinstance(value.open_media_id, int) or value.open_media_id <= 0:
+        raise ConformanceFailure(
+            req(requirement),
+            "OpenMediaID > 0 with RequestStatus Success",
+            f"OpenMediaID {value.open_media_id}",
+            exchange=reply.exchange,
+        )
+    if not isinstance(value.ewt, int) or value.ewt < 0:
+        raise ConformanceFailure(
+            "ADD-EWT", "EWT >= 0 seconds", f"EWT {value.ewt}", exchange=reply.exchange
+        )
+    return value
+
+
+def new_id(om: Any, requirement: str, **members: Any) -> int:
+    """The OpenMediaID of a successful AddRequest (``expect_added``)."""
+    return int(expect_added(add(om, **members), requirement).open_media_id or 0)
+
+
+def request_ids(om: Any) -> frozenset[int]:
+    """Every OpenMediaID the target reports (GetAllOpenMediaRequestStatus)."""
+    value = expect_value(om.get_all_status(), "ADD-FAILURE-CREATES-NOTHING")
+    return frozenset(r.id for r in getattr(value, "requests", ()) if r.id is not None)
+
+
+def expect_created_nothing(om: Any, before: frozenset[int], reply: Reply) -> None:
+    """No usable OpenMediaID in the reply and no new request in the target's list."""
+    rid = "ADD-FAILURE-CREATES-NOTHING"
+    issued = getattr(reply.value, "open_media_id", None)
+    if issued not in (None, 0):
+        raise ConformanceFailure(
+            rid, "OpenMediaID absent or 0", f"OpenMediaID {issued}", exchange=reply.exchange
+        )
+    new = sorted(request_ids(om) - before)
+    expect_equal(rid, [], new, "requests created by the refused AddRequest", reply.exchange)
+
+
+def status_of(om: Any, open_media_id: int, requirement: str) -> OpenMediaRequest:
+    """The one status record GetOpenMediaRequestStatusByID returns for the ID."""
+    reply = om.get_status_by_id(open_media_id)
+    value = expect_value(reply, requirement)
+    records = [r for r in getattr(value, "requests", ()) if r.id == open_media_id]
+    if len(records) != 1:
+        raise ConformanceFailure(
+            req(requirement),
+            f"one status record for OpenMediaID {open_media_id}",
+            f"{len(records)} record(s)",
+            exchange=reply.exchange,
+        )
+    return records[0]
+
+
+def expect_status(om: Any, oid: int, requirement: str, status: str | None, **fields: Any) -> None:
+    """The request's Status (unless ``None``) and fields such as ``service_group_id=10``."""
+    record = status_of(om, oid, requirement)
+    wanted = dict(fields) if status is None else {"status": status, **fields}
+    for name, expected in wanted.items():
+        expect_equal(requirement, expected, getattr(record, name), f"{name} of request {oid}")
+
+
+def open_group(profile: Profile, **flags: bool) -> Group:
+    return profile.group_with("open", **flags)
+
+
+def _fifo_group(profile: Profile) -> Group:
+    """An open group without session priority, if any: its queue is by queue time alone."""
+    return next(iter(profile.groups_with("open", session_priority=False)), open_group(profile))
+
+
+def unknown_name(profile: Profile) -> str:
+    names = {g.name for g in profile.groups}
+    return next(f"NoSuchGroup{n}" for n in range(len(names) + 1) if f"NoSuchGroup{n}" not in names)
+
+
+def _agent_of(profile: Profile, group: Group) -> Agent:
+    agents = profile.agents_in(group.id)
+    if not agents:
+        raise NotApplicable("profile agents", f"no agent serves group {group.id}")
+    return agents[0]
+
+
+def _two_agents(profile: Profile) -> tuple[Group, Agent, Agent]:
+    """A preferred-agent group with two member agents, or *not applicable*."""
+    for group in profile.groups_with("open", preferred_agent=True):
+        members = profile.agents_in(group.id)
+        if len(members) >= 2:
+            return group, members[0], members[1]
+    raise NotApplicable("profile agents", "no preferred-agent group with two agents")
+
+
+# -- valid input --------------------------------------------------------------------------------
+@pytest.mark.requirement("ADD-VALID-BY-GROUP-ID", "ADD-EWT")
+def test_add_by_group_id(om, scenario):
+    """AddRequest(ServiceGroupID of an open group): Success, ID > 0, EWT >= 0, in that group."""
+    group = open_group(scenario)
+    oid = new_id(om, "ADD-VALID-BY-GROUP-ID", ServiceGroupID=group.id)
+    expect_status(om, oid, "ADD-VALID-BY-GROUP-ID", None, service_group_id=group.id)
+
+
+@pytest.mark.requirement("ADD-VALID-BY-GROUP-NAME")
+def test_add_by_tenant_and_group_name(om, scenario):
+    """AddRequest(TenantID, ServiceGroupName), no ServiceGroupID: Success, queued toward it."""
+    group = open_group(scenario)
+    rid = "ADD-VALID-BY-GROUP-NAME"
+    oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=group.name)
+    expect_status(om, oid, rid, None, service_group_id=group.id)
+
+
+@pytest.mark.requirement("ADD-OPENMEDIAID-UNIQUE")
+def test_open_media_ids_are_unique(om, scenario):
+    """Five AddRequests: five different OpenMediaIDs, all > 0."""
+    group = open_group(scenario)
+    ids = [new_id(om, "ADD-OPENMEDIAID-UNIQUE", ServiceGroupID=group.id) for _ in range(5)]
+    expect_equal("ADD-OPENMEDIAID-UNIQUE", len(ids), len(set(ids)), f"distinct IDs among {ids}")
+
+
+@pytest.mark.requirement("ADD-OPENMEDIAID-UNIQUE")
+@pytest.mark.requires_control("scenario")
+def test_open_media_ids_not_reused_after_reset(om, scenario, make_scenario):
+    """AddRequest, reset the target, AddRequest again: the second ID was never returned before."""
+    group = open_group(scenario)
+    first = new_id(om, "ADD-OPENMEDIAID-UNIQUE", ServiceGroupID=group.id)
+    make_scenario()
+    second = new_id(om, "ADD-OPENMEDIAID-UNIQUE", ServiceGroupID=group.id)
+    if second == first:
+        raise ConformanceFailure("ADD-OPENMEDIAID-UNIQUE", f"an ID other than {first}", str(second))
+
+
+@pytest.mark.requirement("ADD-QUEUE-POSITION-QUEUED", "ADD-EWT")
+@pytest.mark.requires_control("scenario")
+def test_queue_positions_count_from_one(om, scenario):
+    """Three AddRequests to a group with nobody logged on: QueuePosition 1, 2, 3; all Queued."""
+    group = open_group(scenario)
+    rid = "ADD-QUEUE-POSITION-QUEUED"
+    for position in (1, 2, 3):
+        reply = add(om, ServiceGroupID=group.id)
+        value = expect_added(reply, rid)
+        expect_equal(rid, position, value.queue_position, "QueuePosition", reply.exchange)
+        expect_status(om, int(value.open_media_id or 0), rid, "Queued", queue_position=position)
+
+
+@pytest.mark.requirement("ADD-QUEUE-POSITION-ALLOCATED")
+@pytest.mark.requires_control("agents")
+def test_allocated_at_once_reports_position_zero(om, scenario, control):
+    """An agent of the group logged on, AddRequest: QueuePosition 0, AllocatedToAgent to it."""
+    group = open_group(scenario)
+    agent = _agent_of(scenario, group)
+    control.logon(agent.id)
+    rid = "ADD-QUEUE-POSITION-ALLOCATED"
+    reply = add(om, ServiceGroupID=group.id)
+    value = expect_added(reply, rid)
+    expect_equal(rid, 0, value.queue_position, "QueuePosition", reply.exchange)
+    expect_status(om, int(value.open_media_id or 0), rid, "AllocatedToAgent", agent_id=agent.id)
+
+
+@pytest.mark.requirement("ADD-EWT-PLAUSIBLE")
+@pytest.mark.requires_control("agents")
+def test_ewt_is_zero_when_allocated_and_grows_with_the_queue(om, scenario, control):
+    """EWT 0 for a request an agent takes at once; then non-decreasing for queued ones."""
+    group = open_group(scenario)
+    control.logon(_agent_of(scenario, group).id)
+    rid = "ADD-EWT-PLAUSIBLE"
+    first = add(om, ServiceGroupID=group.id)
+    expect_equal(rid, 0, expect_added(first, rid).ewt, "EWT when allocated at once", first.exchange)
+    ewts = [expect_added(add(om, ServiceGroupID=group.id), rid).ewt for _ in range(3)]
+    expect_equal(rid, sorted(ewts), ewts, "EWT of successive queued requests")
+
+
+@pytest.mark.requirement("ADD-STORED-AS-GIVEN")
+@pytest.mark.requires_control("agents")
+def test_stored_as_given(om, scenario, control):
+    """AddRequest with non-ASCII IVRInfo, PrivateData, TypeOfSession, SessionPriority: kept."""
+    sent = {
+        "IVRInfo": [{"Label": "Kund€", "Data": "Grüße 中文 😀"}, {"Label": "𝄞 x", "Data": ""}],
+        "PrivateData": "ÅÄÖ <&> 🚀",
+        "TypeOfSession": 7,
+        "SessionPriority": CONSTRAINTS.range(ADD_TYPE, "SessionPriority").max,
+    }
+    oid = new_id(om, "ADD-STORED-AS-GIVEN", ServiceGroupID=open_group(scenario).id, **sent)
+    expect_equal("ADD-STORED-AS-GIVEN", sent, handed(control, oid), "the request an agent gets")
+
+
+def handed(control: Any, oid: int) -> dict[str, Any]:
+    """What the control plane says an agent is handed, in wire member names."""
+    view = control.request(oid) or {}
+    return {
+        "IVRInfo": [{"Label": i.get("label"), "Data": i.get("data")} for i in view["ivr_info"]],
+        "PrivateData": view.get("private_data"),
+        "TypeOfSession": view.get("type_of_session"),
+        "SessionPriority": view.get("session_priority"),
+    }
+
+
+# -- which group wins ---------------------------------------------------------------------------
+@pytest.mark.requirement("ADD-PRECEDENCE-GROUP-ID")
+@pytest.mark.parametrize("name", ["other-open", "closed", "unknown"])
+def test_group_id_wins_over_tenant_and_name(om, scenario, name):
+    """ServiceGroupID of open group A with TenantID + a name of another group: lands in A."""
+    group = open_group(scenario)
+    if name == "other-open":
+        others = [g for g in scenario.groups_with("open") if g.id != group.id]
+        if not others:
+            raise NotApplicable("profile groups", "only one open group")
+        other = others[0].name
+    else:
+        other = scenario.group_with("closed").name if name == "closed" else unknown_name(scenario)
+    rid = "ADD-PRECEDENCE-GROUP-ID"
+    oid = new_id(
+        om, rid, ServiceGroupID=group.id, TenantID=scenario.tenant.id, ServiceGroupName=other
+    )
+    expect_status(om, oid, rid, None, service_group_id=group.id)
+
+
+# -- preferred agent ----------------------------------------------------------------------------
+@pytest.mark.requirement("ADD-PREFERRED-AGENT-LOGON-ID")
+@pytest.mark.requires_control("agents")
+def test_preferred_agent_by_logon_id(om, scenario, control):
+    """Agents A then B logged on; PreferredAgentLogonID of B: the request goes to B, not A."""
+    group, first, second = _two_agents(scenario)
+    control.logon(first.id)
+    control.logon(second.id)
+    rid = "ADD-PREFERRED-AGENT-LOGON-ID"
+    oid = new_id(om, rid, ServiceGroupID=group.id, PreferredAgentLogonID=second.logon_id)
+    expect_status(om, oid, rid, "AllocatedToAgent", agent_id=second.id)
+
+
+@pytest.mark.requirement("ADD-PRECEDENCE-PREFERRED-AGENT-ID")
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize("order", ["id-names-later", "id-names-earlier"])
+def test_preferred_agent_id_wins_over_logon_id(om, scenario, control, order):
+    """PreferredAgentID of one agent, PreferredAgentLogonID of the other: the ID's agent gets it."""
+    group, first, second = _two_agents(scenario)
+    wanted, other = (second, first) if order == "id-names-later" else (first, second)
+    control.logon(other.id)
+    control.logon(wanted.id)
+    rid = "ADD-PRECEDENCE-PREFERRED-AGENT-ID"
+    oid = new_id(
+        om,
+        rid,
+        ServiceGroupID=group.id,
+        PreferredAgentID=wanted.id,
+        PreferredAgentLogonID=other.logon_id,
+    )
+    expect_status(om, oid, rid, "AllocatedToAgent", agent_id=wanted.id)
+
+
+@pytest.mark.requirement("ADD-FORCE-PREFERRED-LOGGED-OFF", "ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.requires_control("agents")
+def test_force_to_logged_off_preferred_agent(om, scenario, control):
+    """Forced to logged-off agent A while agent B is free: AgentLoggedOff, no request."""
+    group, first, second = _two_agents(scenario)
+    control.logon(second.id)
+    before = request_ids(om)
+    reply = add(om, ServiceGroupID=group.id, PreferredAgentID=first.id, ForceToPreferredAgent=True)
+    expect_request_status(reply, "ADD-FORCE-PREFERRED-LOGGED-OFF", "AgentLoggedOff")
+    expect_created_nothing(om, before, reply)
+
+
+@pytest.mark.requirement(
+    "ADD-FORCE-PREFERRED-ONLY", "ADD-FORCE-PREFERRED-TIMEOUT", "ROUTE-IMMEDIATE-ADD"
+)
+@pytest.mark.requires_control("agents", "clock")
+def test_force_to_busy_preferred_agent(om, scenario, control):
+    """Forced to busy agent A while B is free: stays Queued; Failed once the group's time passed."""
+    group, first, second = _two_agents(scenario)
+    control.logon(first.id)
+    busy = new_id(om, "ROUTE-IMMEDIATE-ADD", ServiceGroupID=group.id)
+    expect_status(om, busy, "ROUTE-IMMEDIATE-ADD", "AllocatedToAgent", agent_id=first.id)
+    control.logon(second.id)
+    forced = new_id(
+        om,
+        "ADD-FORCE-PREFERRED-ONLY",
+        ServiceGroupID=group.id,
+        PreferredAgentID=first.id,
+        ForceToPreferredAgent=True,
+    )
+    expect_status(om, forced, "ADD-FORCE-PREFERRED-ONLY", "Queued")
+    timeout = group.preferred_agent_timeout_s
+    if timeout > 1:
+        control.advance(timeout - 1)
+        expect_status(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT", "Queued")
+    control.advance(2)
+    expect_status(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT", "Failed")
+
+
+# -- QueueStartTime (R8) ------------------------------------------------------------------------
+def _queue_time(control: Any, oid: int) -> datetime:
+    return parse_datetime(str((control.request(oid) or {}).get("queue_time")))
+
+
+def _positions(om: Any, ids: list[int], requirement: str) -> list[int | None]:
+    return [status_of(om, oid, requirement).queue_position for oid in ids]
+
+
+def _past(control: Any) -> datetime:
+    """Ten minutes before the target's clock, whole seconds (any precision keeps it)."""
+    return control.now().replace(microsecond=0) - timedelta(minutes=10)
+
+
+@pytest.mark.requirement("ADD-QUEUE-START-TIME-PAST")
+@pytest.mark.requires_control("agents", "clock")
+def test_queue_start_time_in_the_past(om, scenario, control):
+    """A queued, then B with QueueStartTime 10 min ago: B's queue time is that, B ahead of A."""
+    group = _fifo_group(scenario)
+    rid = "ADD-QUEUE-START-TIME-PAST"
+    start = _past(control)
+    a = new_id(om, rid, ServiceGroupID=group.id)
+    b = new_id(om, rid, ServiceGroupID=group.id, QueueStartTime=start)
+    expect_equal(rid, start, _queue_time(control, b), "queue time of B")
+    expect_equal(rid, [2, 1], _positions(om, [a, b], rid), "QueuePosition of A, B")
+
+
+@pytest.mark.requirement("ADD-QUEUE-START-TIME-NOT-PAST")
+@pytest.mark.requires_control("agents", "clock")
+def test_queue_start_time_in_the_future_is_ignored(om, scenario, control):
+    """A queued, then B with QueueStartTime an hour ahead: Success, queue time now, B behind A."""
+    group = _fifo_group(scenario)
+    rid = "ADD-QUEUE-START-TIME-NOT-PAST"
+    a = new_id(om, rid, ServiceGroupID=group.id)
+    before = control.now()
+    b = new_id(om, rid, ServiceGroupID=group.id, QueueStartTime=before + timedelta(hours=1))
+    after = control.now()
+    shown = _queue_time(control, b)
+    if not before <= shown <= after:
+        raise ConformanceFailure(rid, f"queue time between {before} and {after}", str(shown))
+    expect_equal(rid, [1, 2], _positions(om, [a, b], rid), "QueuePosition of A, B")
+
+
+@pytest.mark.requirement("ADD-PRECEDENCE-QUEUE-START-TIME", "ROUTE-PRIORITY-ORDER")
+@pytest.mark.requires_control("agents", "clock")
+def test_queue_start_time_wins_over_session_priority(om, scenario, control):
+    """Priority group: C (lowest), A (highest) queued; B (lowest, past start): order B, A, C."""
+    group = open_group(scenario, session_priority=True)
+    span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
+    rid = "ADD-PRECEDENCE-QUEUE-START-TIME"
+    start = _past(control)
+    c = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.max)
+    a = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.min)
+    order = "ROUTE-PRIORITY-ORDER"  # without it in force, B's place would prove nothing
+    expect_equal(order, [1, 2], _positions(om, [a, c], order), "QueuePosition of A, C")
+    b = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.max, QueueStartTime=start)
+    expect_equal(rid, [1, 2, 3], _positions(om, [b, a, c], rid), "QueuePosition of B, A, C")

@@ -1,0 +1,469 @@
+"""AddRequest refused: failure statuses, faults, limits, counts, ranges; "not given" values.
+
+A refused AddRequest must say why in the way the description documents (a RequestStatus, R1/R6,
+or a typed fault, R3) and must leave nothing behind: no OpenMediaID, no request in the target's
+list. The limits are read from ``schemas/constraints.toml``: each is tried at the limit and one
+past it, in ASCII, in BMP text and with characters outside the BMP (R2 counts UTF-16 code units,
+so a target counting code points or bytes is caught), then by Hypothesis on both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
+from conformance.contract import schema
+from conformance.contract.catalogue import CATALOGUE
+from conformance.contract.constraints import CONSTRAINTS, utf16_units
+from conformance.profile import Profile
+from conformance.strategies import (
+    Violation,
+    invalid_params,
+    one_unit_over_in_code_points,
+    units_text,
+    valid_examples,
+    valid_params,
+)
+from conformance.suite.test_add_request import (
+    ADD_TYPE,
+    add,
+    expect_added,
+    expect_created_nothing,
+    expect_status,
+    handed,
+    new_id,
+    open_group,
+    request_ids,
+    unknown_name,
+)
+from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.wire.encode import INT_MAX, INT_MIN
+
+FAULT = CONSTRAINTS.violation_fault  # R3
+ADD_STATUSES = frozenset(CATALOGUE.expected_names("add")) & frozenset(
+    schema.enumeration("OpenMediaRequestStatus")
+)
+"""The RequestStatus names the description gives AddRequest (Success ... Error, R1)."""
+LENGTH_RID = {
+    "ServiceGroupName": "ADD-LIMIT-SERVICE-GROUP-NAME",
+    "Label": "ADD-LIMIT-LABEL",
+    "Data": "ADD-LIMIT-DATA",
+    "PrivateData": "ADD-LIMIT-PRIVATE-DATA",
+}
+RANGE_RID = {
+    "SessionPriority": "ADD-RANGE-SESSION-PRIORITY",
+    "TypeOfSession": "ADD-RANGE-TYPE-OF-SESSION",
+}
+_QUIET = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def rid_of(violation: Violation) -> str:
+    """The requirement an invalid-side case breaks."""
+    if violation.kind == "length":
+        return LENGTH_RID[violation.field]
+    if violation.kind == "range":
+        return RANGE_RID[violation.field]
+    over = (violation.length or 0) > CONSTRAINTS.count(violation.field).max
+    return "ADD-LIMIT-IVRINFO-COUNT" if over else "ADD-IVRINFO-AT-LEAST-ONE"
+
+
+def expect_refused(om: Any, reply: Any, requirement: str, before: frozenset[int]) -> None:
+    """InvalidDataException (R3), and nothing created."""
+    expect_fault(reply, requirement, FAULT)
+    expect_created_nothing(om, before, reply)
+
+
+# -- failure statuses (R1, R6) ------------------------------------------------------------------
+_UNUSABLE = [  # case, RequestStatus, requirement, members ("@role": a profile group's ID or name)
+    ("closed-by-id", "GroupClosed", "ADD-GROUP-CLOSED", {"ServiceGroupID": "@closed"}),
+    ("closed-by-name", "GroupClosed", "ADD-GROUP-CLOSED", {"TenantID": "@t", "Name": "@closed"}),
+    ("unknown-id", "InvalidGroup", "ADD-INVALID-GROUP-ID", {"ServiceGroupID": INT_MAX}),
+    (
+        "non-om-by-id",
+        "InvalidGroup",
+        "ADD-INVALID-GROUP-NOT-OPEN-MEDIA",
+        {"ServiceGroupID": "@not-open-media"},
+    ),
+    (
+        "non-om-by-name",
+        "InvalidGroup",
+        "ADD-INVALID-GROUP-NAME",
+        {"TenantID": "@t", "Name": "@not-open-media"},
+    ),
+    ("unknown-name", "InvalidGroup", "ADD-INVALID-GROUP-NAME", {"TenantID": "@t", "Name": "@none"}),
+    (
+        "bad-tenant",
+        "InvalidGroup",
+        "ADD-INVALID-GROUP-NAME",
+        {"TenantID": INT_MAX, "Name": "@open"},
+    ),
+    ("foreign-name", "InvalidGroup", "ADD-INVALID-GROUP-NAME", {"TenantID": "@t", "Name": "@else"}),
+    ("nothing", "InvalidGroup", "ADD-NO-GROUP", {}),
+    ("group-id-0", "InvalidGroup", "ADD-NO-GROUP", {"ServiceGroupID": 0}),
+    ("tenant-only", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t"}),
+    ("name-only", "InvalidGroup", "ADD-NO-GROUP", {"Name": "@open"}),
+    ("nil-name", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t", "Name": None}),
+    ("empty-name", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t", "Name": ""}),
+    *(
+        (f"name-with-tenant-{t}", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": t, "Name": "@open"})
+        for t in CONSTRAINTS.not_given(ADD_TYPE, "TenantID")
+    ),
+]
+
+
+def _resolve(profile: Profile, spec: dict[str, Any]) -> dict[str, Any]:
+    """Wire members of a case: ``@t`` the tenant, ``@<role>`` that group's ID or name."""
+    out: dict[str, Any] = {}
+    for key, value in spec.items():
+        member = "ServiceGroupName" if key == "Name" else key
+        if value == "@t":
+            value = profile.tenant.id
+        elif value == "@none":
+            value = unknown_name(profile)
+        elif value == "@else":
+            value = _foreign_name(profile)
+        elif isinstance(value, str) and value.startswith("@"):
+            group = profile.group_with(value[1:])
+            value = group.id if member == "ServiceGroupID" else group.name
+        out[member] = value
+    return out
+
+
+def _foreign_name(profile: Profile) -> str:
+    """The name of a group of another tenant that no group of our tenant carries."""
+    mine = {g.name for g in profile.groups_with(tenant_id=profile.tenant.id)}
+    foreign = [g for g in profile.groups if g.tenant_id != profile.tenant.id and g.name not in mine]
+    if not foreign:
+        raise NotApplicable("profile groups", "no group of another tenant with a name of its own")
+    return foreign[0].name
+
+
+@pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.parametrize(
+    ("status", "rid", "spec"),
+    [pytest.param(*c[1:], id=c[0], marks=pytest.mark.requirement(c[2])) for c in _UNUSABLE],
+)
+def test_unusable_group_is_refused(om, scenario, status, rid, spec):
+    """AddRequest naming a closed, unknown, non-Open-Media or no group: that status, no request."""
+    members = _resolve(scenario, spec)
+    before = request_ids(om)
+    reply = add(om, **members)
+    expect_request_status(reply, rid, status)
+    expect_created_nothing(om, before, reply)
+
+
+@pytest.mark.requirement("ADD-TENANT-DISABLED", "ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.parametrize("by", ["id", "name"])
+def test_disabled_tenant(om, scenario, target, request, by):
+    """AddRequest toward a group of a disabled tenant: TenantDisabled, no request."""
+    disabled = scenario.tenant.disabled_id
+    groups = () if disabled is None else scenario.groups_with("open", tenant_id=disabled)
+    control = None
+    if groups:
+        group = groups[0]
+    elif target.has("scenario"):  # no disabled tenant in the profile: disable ours for a while
+        control = request.getfixturevalue("control")
+        group = open_group(scenario)
+        control.tenant_enabled(group.tenant_id, False)
+    else:
+        raise NotApplicable("profile [tenant] disabled_id", "no open group of a disabled tenant")
+    try:
+        before = request_ids(om)
+        if by == "id":
+            reply = add(om, ServiceGroupID=group.id)
+        else:
+            reply = add(om, TenantID=group.tenant_id, ServiceGroupName=group.name)
+        expect_request_status(reply, "ADD-TENANT-DISABLED", "TenantDisabled")
+        expect_created_nothing(om, before, reply)
+    finally:
+        if control is not None:
+            control.tenant_enabled(group.tenant_id, True)
+
+
+@pytest.mark.requirement("ADD-STATUS-ERROR")
+def test_request_status_is_one_addrequest_declares(om, scenario):
+    """Good and bad AddRequests: each RequestStatus is one the description gives AddRequest.
+
+    General Error (``Error``) cannot be provoked on purpose; if a target answers it, it must
+    have created nothing (ADD-FAILURE-CREATES-NOTHING is checked on every such answer).
+    """
+    for members in ({"ServiceGroupID": open_group(scenario).id}, {"ServiceGroupID": INT_MAX}, {}):
+        before = request_ids(om)
+        reply = add(om, **members)
+        shown = getattr(expect_value(reply, "ADD-STATUS-ERROR"), "request_status", None)
+        if shown not in ADD_STATUSES:
+            raise ConformanceFailure(
+                "ADD-STATUS-ERROR",
+                f"one of {sorted(ADD_STATUSES)}",
+                f"RequestStatus {shown}",
+                exchange=reply.exchange,
+            )
+        if shown == "Error":
+            expect_created_nothing(om, before, reply)
+
+
+# -- lengths (R2, R3) ---------------------------------------------------------------------------
+_KINDS_AT = ("ascii", "bmp", "non-bmp", "mixed")
+_KINDS_OVER = ("ascii", "bmp", "non-bmp", "code-points")
+"""``code-points``: the limit in code points but one UTF-16 unit more (one astral character)."""
+
+
+def _length_params(kinds: tuple[str, ...]) -> list[Any]:
+    wide = ("non-bmp", "mixed", "code-points")
+    return [
+        pytest.param(
+            field,
+            kind,
+            id=f"{field}-{kind}",
+            marks=pytest.mark.requirement(
+                LENGTH_RID[field], *(("ADD-LIMIT-UTF16-UNITS",) if kind in wide else ())
+            ),
+        )
+        for field in LENGTH_RID
+        for kind in kinds
+    ]
+
+
+def _text(field: str, kind: str, over: int) -> str:
+    limit = CONSTRAINTS.length(field).max
+    text = (
+        one_unit_over_in_code_points(limit)
+        if kind == "code-points"
+        else units_text(
+            limit + over,
+            kind,  # type: ignore[arg-type]
+        )
+    )
+    assert utf16_units(text) == limit + over, "suite bug: the text has the wrong length"
+    return text
+
+
+def _place(field: str, text: str, group_id: int) -> dict[str, Any]:
+    """Members carrying ``text`` in ``field``, otherwise valid (a group by ID, one IVR item)."""
+    if field in ("Label", "Data"):
+        other = "Data" if field == "Label" else "Label"
+        return {"ServiceGroupID": group_id, "IVRInfo": [{field: text, other: "x"}]}
+    return {"ServiceGroupID": group_id, field: text}
+
+
+@pytest.mark.parametrize(("field", "kind"), _length_params(_KINDS_AT))
+def test_length_at_limit_is_accepted(om, scenario, field, kind):
+    """Label, Data, PrivateData or ServiceGroupName of exactly the limit (UTF-16 units): Success."""
+    members = _place(field, _text(field, kind, 0), open_group(scenario).id)
+    new_id(om, LENGTH_RID[field], **members)
+
+
+@pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.parametrize(("field", "kind"), _length_params(_KINDS_OVER))
+def test_length_one_past_is_refused(om, scenario, field, kind):
+    """The same fields one UTF-16 unit over the limit: InvalidDataException, nothing created."""
+    text = _text(field, kind, 1)
+    placements = [_place(field, text, open_group(scenario).id)]
+    if field == "ServiceGroupName":  # also where the name is the group's only identification
+        placements.append({"TenantID": scenario.tenant.id, "ServiceGroupName": text})
+    for members in placements:
+        before = request_ids(om)
+        expect_refused(om, add(om, **members), LENGTH_RID[field], before)
+
+
+@pytest.mark.requirement(
+    "ADD-LIMIT-SERVICE-GROUP-NAME", "ADD-LIMIT-UTF16-UNITS", "ADD-VALID-BY-GROUP-NAME"
+)
+@pytest.mark.requires_control("scenario")
+@pytest.mark.parametrize("kind", _KINDS_AT)
+def test_group_named_at_the_limit_is_found_by_name(om, scenario, make_scenario, kind):
+    """A group renamed to a name at the limit; AddRequest by TenantID + that name: lands there."""
+    group = open_group(scenario)
+    renamed = dataclasses.replace(group, name=_text("ServiceGroupName", kind, 0))
+    make_scenario(groups=tuple(renamed if g.id == group.id else g for g in scenario.groups))
+    rid = "ADD-LIMIT-SERVICE-GROUP-NAME"
+    oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=renamed.name)
+    expect_status(om, oid, rid, None, service_group_id=group.id)
+
+
+@pytest.mark.requirement("ADD-STORED-AS-GIVEN", "ADD-LIMIT-LABEL", "ADD-LIMIT-DATA")
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize("style", ["at-limit-ascii", "at-limit-bmp", "at-limit-non-bmp"])
+def test_at_limit_text_is_handed_over_unchanged(om, scenario, control, style):
+    """Every IVR item and PrivateData at its limit: the agent is handed them, not truncated."""
+    given_ = {"ServiceGroupID": open_group(scenario).id}
+    (example,) = [e for e in valid_examples(ADD_TYPE, given_) if e.name == style]
+    oid = new_id(om, "ADD-STORED-AS-GIVEN", **example.members)
+    sent = {key: example.members.get(key) for key in handed(control, oid)}
+    expect_equal("ADD-STORED-AS-GIVEN", sent, handed(control, oid), "the request an agent gets")
+
+
+# -- IVRInformation count (R7) ------------------------------------------------------------------
+_ABSENT = object()
+_IVR_MAX = CONSTRAINTS.count("IVRInformation").max
+_NO_CONTENT = {
+    "absent": _ABSENT,
+    "nil": None,
+    "empty-list": [],
+    "empty-strings": [{"Label": "", "Data": ""}],
+    "nil-members": [{"Label": None, "Data": None}],
+    "no-members": [{}],
+    "all-empty-at-max": [{"Label": "", "Data": ""}] * _IVR_MAX,
+}
+_SOME_CONTENT = {
+    "label-only": [{"Label": "Case"}],
+    "data-only": [{"Data": "4711"}],
+    "nil-label-with-data": [{"Label": None, "Data": "4711"}],
+    "empty-then-label": [{"Label": "", "Data": ""}, {"Label": "Case"}],
+}
+
+
+def _items(count: int) -> list[dict[str, str]]:
+    return [{"Label": f"Label{n}", "Data": f"Data{n}"} for n in range(count)]
+
+
+@pytest.mark.requirement("ADD-LIMIT-IVRINFO-COUNT", "ADD-FAILURE-CREATES-NOTHING")
+def test_ivr_count_at_max_accepted_one_past_refused(om, scenario):
+    """IVRInfo with the maximum count of items: Success; one item more: InvalidDataException."""
+    group = open_group(scenario).id
+    new_id(om, "ADD-LIMIT-IVRINFO-COUNT", ServiceGroupID=group, IVRInfo=_items(_IVR_MAX))
+    before = request_ids(om)
+    reply = add(om, ServiceGroupID=group, IVRInfo=_items(_IVR_MAX + 1))
+    expect_refused(om, reply, "ADD-LIMIT-IVRINFO-COUNT", before)
+
+
+@pytest.mark.requirement("ADD-IVRINFO-AT-LEAST-ONE", "ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.parametrize("ivr", list(_NO_CONTENT.values()), ids=list(_NO_CONTENT))
+def test_ivr_without_content_is_refused(om, scenario, ivr):
+    """IVRInfo absent, nil, empty, or items whose Label and Data are empty/nil: refused (R7)."""
+    group = open_group(scenario).id
+    before = request_ids(om)
+    if ivr is _ABSENT:
+        reply = om.add_request(ServiceGroupID=group)
+    else:
+        reply = add(om, ServiceGroupID=group, IVRInfo=ivr)
+    expect_refused(om, reply, "ADD-IVRINFO-AT-LEAST-ONE", before)
+
+
+@pytest.mark.requirement("ADD-IVRINFO-LABEL-OR-DATA")
+@pytest.mark.parametrize("ivr", list(_SOME_CONTENT.values()), ids=list(_SOME_CONTENT))
+def test_ivr_with_label_or_data_is_accepted(om, scenario, ivr):
+    """One item with only a Label, or only a Data (others empty): Success."""
+    new_id(om, "ADD-IVRINFO-LABEL-OR-DATA", ServiceGroupID=open_group(scenario).id, IVRInfo=ivr)
+
+
+# -- ranges and "not given" (R3, R5) ------------------------------------------------------------
+def _range_params(accepted: bool) -> list[Any]:
+    out = []
+    for span in CONSTRAINTS.ranges_for(ADD_TYPE):
+        if accepted:
+            values = [span.min, INT_MAX if span.max is None else span.max]
+        else:
+            values = [span.first_refused_below(), INT_MIN]
+            values += [] if span.max is None else [span.max + 1, INT_MAX]
+        mark = pytest.mark.requirement(RANGE_RID[span.field])
+        out += [pytest.param(span.field, v, id=f"{span.field}={v}", marks=mark) for v in values]
+    return out
+
+
+@pytest.mark.parametrize(("field", "value"), _range_params(accepted=True))
+def test_range_ends_are_accepted(om, scenario, field, value):
+    """SessionPriority / TypeOfSession at each end of the accepted range: Success."""
+    new_id(om, RANGE_RID[field], ServiceGroupID=open_group(scenario).id, **{field: value})
+
+
+@pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.parametrize(("field", "value"), _range_params(accepted=False))
+def test_out_of_range_is_refused(om, scenario, field, value):
+    """The first refused value on each side (and the int extremes): InvalidDataException."""
+    before = request_ids(om)
+    reply = add(om, ServiceGroupID=open_group(scenario).id, **{field: value})
+    expect_refused(om, reply, RANGE_RID[field], before)
+
+
+_NOT_GIVEN = [
+    pytest.param(field, value, id=f"{field}-{'absent' if value is None else value}")
+    for field in ("PreferredAgentID", "TenantID", "TypeOfSession", "SessionPriority")
+    for value in (None, *CONSTRAINTS.not_given(ADD_TYPE, field))
+]
+
+
+@pytest.mark.requirement("ADD-NOT-GIVEN")
+@pytest.mark.parametrize(("field", "value"), _NOT_GIVEN)
+def test_not_given_values_are_accepted(om, scenario, field, value):
+    """AddRequest with the field absent, 0 or -1 (R5): Success, in the ServiceGroupID's group."""
+    group = next(iter(scenario.groups_with("open", preferred_agent=True)), open_group(scenario))
+    oid = new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group.id, **({field: value} if value else {}))
+    expect_status(om, oid, "ADD-NOT-GIVEN", None, service_group_id=group.id)
+
+
+@pytest.mark.requirement("ADD-NOT-GIVEN")
+@pytest.mark.requires_control("agents")
+@pytest.mark.parametrize("field", ["TypeOfSession", "SessionPriority"])
+def test_not_given_is_handed_over_as_if_omitted(om, scenario, control, field):
+    """AddRequest with each "not given" value: the agent is handed what omission hands."""
+    group = open_group(scenario).id
+    omitted = handed(control, new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group))[field]
+    for value in CONSTRAINTS.not_given(ADD_TYPE, field):
+        oid = new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group, **{field: value})
+        shown = handed(control, oid)[field]
+        expect_equal("ADD-NOT-GIVEN", omitted, shown, f"{field} handed over for {value}")
+
+
+# -- both sides by Hypothesis -------------------------------------------------------------------
+@pytest.mark.requirement("ADD-VALID-BY-GROUP-ID", "ADD-NOT-GIVEN", *LENGTH_RID.values())
+@_QUIET
+@given(data=st.data())
+def test_valid_side_is_accepted(om, scenario, data):
+    """Any request the strategies call valid (limits, counts, ranges kept): Success."""
+    group = st.just({"ServiceGroupID": open_group(scenario).id})
+    params = data.draw(valid_params("AddRequest", group=group), label="params")
+    expect_added(om.add_request(**params["request"]), "ADD-VALID-BY-GROUP-ID")
+
+
+@pytest.mark.requirement(
+    *LENGTH_RID.values(),
+    *RANGE_RID.values(),
+    "ADD-LIMIT-IVRINFO-COUNT",
+    "ADD-IVRINFO-AT-LEAST-ONE",
+    "ADD-FAILURE-CREATES-NOTHING",
+)
+@_QUIET
+@given(data=st.data())
+def test_invalid_side_is_refused(om, scenario, data):
+    """Any request breaking exactly one limit, count or range: InvalidDataException, no request."""
+    group = st.just({"ServiceGroupID": open_group(scenario).id})
+    params, violation = data.draw(invalid_params("AddRequest", group=group), label="case")
+    before = request_ids(om)
+    expect_refused(om, om.add_request(**params["request"]), rid_of(violation), before)
+
+
+# -- faults of the environment ------------------------------------------------------------------
+@pytest.mark.requirement("ADD-FAULT-NO-LICENSE", "ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.requires_control("license")
+def test_no_license(om, scenario, control):
+    """Licence unavailable: AddRequest raises NoLicenseFault; nothing is created."""
+    before = request_ids(om)
+    control.license(False)
+    try:
+        reply = add(om, ServiceGroupID=open_group(scenario).id)
+    finally:
+        control.license(True)
+    expect_fault(reply, "ADD-FAULT-NO-LICENSE", "NoLicenseFault")
+    expect_created_nothing(om, before, reply)
+
+
+@pytest.mark.requirement("ADD-FAULT-ROUTER-DISCONNECTED", "ADD-FAILURE-CREATES-NOTHING")
+@pytest.mark.requires_control("router")
+def test_router_disconnected(om, scenario, control):
+    """Router lost: AddRequest raises RouterDisconnectedFault; nothing is created."""
+    before = request_ids(om)
+    control.router(False)
+    try:
+        reply = add(om, ServiceGroupID=open_group(scenario).id)
+    finally:
+        control.router(True)
+    expect_fault(reply, "ADD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
+    expect_created_nothing(om, before, reply)
