@@ -244,4 +244,4 @@ class Engine(StatusQueries, ControlOperations):
 
 def _given(value: int, field: str) -> int:
     """The value, or 0 when it is one of the field's "not given" values (R5)."""
-    return 0 if value in CONSTRAINTS.range("AddOpenMediaRequest", field).not_given else value
+    return 0 if value in CONSTRAINTS.not_given("AddOpenMediaRequest", field) else value

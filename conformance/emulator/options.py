@@ -37,7 +37,7 @@ class Options:
             self._by_type.pop(type_of_session, None)
         for field in _SETTINGS:
             value = getattr(request, snake(field))
-            if value not in CONSTRAINTS.range(_TYPE, field).not_given:
+            if value not in CONSTRAINTS.not_given(_TYPE, field):
                 self._by_type.setdefault(type_of_session, {})[field] = value
         self.version += 1
 
