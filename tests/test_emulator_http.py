@@ -355,6 +355,10 @@ def test_control_plane_contract(emulator: RunningEmulator) -> None:
     assert control(emulator, "GET", "/requests/999999")[0] == 404
     assert control(emulator, "POST", "/router", {"connected": "no"})[0] == 400
     assert control(emulator, "POST", "/clock", {"advance_s": -1})[0] == 400
+    assert control(emulator, "POST", "/clock", {"advance_s": 1e300})[0] == 400  # past year 9999
+    assert control(emulator, "POST", "/clock", '{"advance_s": NaN}')[0] == 400
+    assert control(emulator, "POST", "/reset", '{"data_expiration_minutes": Infinity}')[0] == 400
+    assert control(emulator, "POST", "/agents/%D9%A1/logon")[0] == 404  # not an ASCII digit
     assert control(emulator, "GET", "/no-such-thing")[0] == 404
     assert control(emulator, "POST", "/agents/502/logon")[0] == 204
     first = add(emulator)

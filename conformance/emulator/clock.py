@@ -15,6 +15,19 @@ from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
 ONE_MICROSECOND = timedelta(microseconds=1)
+NEVER = datetime.max.replace(tzinfo=UTC)
+HORIZON = timedelta(days=3660)
+"""How far from the end of representable time the clock must stay, so that real time passing
+after an ``advance`` can never overflow a reading."""
+
+
+def later(moment: datetime, seconds: float) -> datetime:
+    """``moment`` plus ``seconds``, or ``NEVER`` when that is past the representable end."""
+    try:
+        return moment + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return NEVER
+
 
 _DATETIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
@@ -56,9 +69,11 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward by ``seconds`` (never backwards)."""
-        if seconds < 0:
+        if not seconds >= 0:
             raise ValueError("the clock never moves backwards")
         with self._lock:
+            if later(self._real() + self._offset, seconds) >= NEVER - HORIZON:
+                raise ValueError("the clock cannot move that far")
             self._offset += timedelta(seconds=seconds)
 
 

@@ -42,7 +42,10 @@ def _advance(engine: Engine, _: re.Match[str], body: Any) -> Reply:
         or not (math.isfinite(seconds) and seconds >= 0)
     ):
         raise ControlError(400, 'the body must be {"advance_s": <seconds, not negative>}')
-    return 200, {"now": format_wire(engine.advance(seconds))}
+    try:
+        return 200, {"now": format_wire(engine.advance(seconds))}
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
 
 
 def _reset(engine: Engine, _: re.Match[str], body: Any) -> Reply:
@@ -75,21 +78,21 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Route], ...] = tuple(
         ),
         ("POST", "/reset", _reset),
         ("GET", "/state", lambda e, m, b: (200, e.state())),
-        ("POST", r"/agents/(\d+)/logon", lambda e, m, b: _done(lambda: e.logon(_id(m)))),
-        ("POST", r"/agents/(\d+)/logoff", lambda e, m, b: _done(lambda: e.logoff(_id(m)))),
-        ("POST", r"/requests/(\d+)/answer", lambda e, m, b: _done(lambda: e.answer(_id(m)))),
-        ("POST", r"/requests/(\d+)/complete", lambda e, m, b: _done(lambda: e.complete(_id(m)))),
-        ("GET", r"/requests/(\d+)", lambda e, m, b: (200, e.request_view(_id(m)))),
+        ("POST", r"/agents/([0-9]+)/logon", lambda e, m, b: _done(lambda: e.logon(_id(m)))),
+        ("POST", r"/agents/([0-9]+)/logoff", lambda e, m, b: _done(lambda: e.logoff(_id(m)))),
+        ("POST", r"/requests/([0-9]+)/answer", lambda e, m, b: _done(lambda: e.answer(_id(m)))),
+        ("POST", r"/requests/([0-9]+)/complete", lambda e, m, b: _done(lambda: e.complete(_id(m)))),
+        ("GET", r"/requests/([0-9]+)", lambda e, m, b: (200, e.request_view(_id(m)))),
         ("POST", "/router", lambda e, m, b: _done(lambda: e.set_router(_flag(b, "connected")))),
         ("POST", "/license", lambda e, m, b: _done(lambda: e.set_license(_flag(b, "available")))),
         (
             "POST",
-            r"/service-groups/(\d+)",
+            r"/service-groups/([0-9]+)",
             lambda e, m, b: _done(lambda: e.set_group_open(_id(m), _flag(b, "open"))),
         ),
         (
             "POST",
-            r"/tenants/(\d+)",
+            r"/tenants/([0-9]+)",
             lambda e, m, b: _done(lambda: e.set_tenant_enabled(_id(m), _flag(b, "enabled"))),
         ),
         ("POST", "/restart", lambda e, m, b: _done(e.restart)),

@@ -6,10 +6,10 @@ Refusals are ``ControlError`` (404 unknown id, 409 wrong state); the HTTP mappin
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from conformance.emulator.clock import format_wire
+from conformance.emulator.clock import format_wire, later
 from conformance.emulator.engine_core import EngineCore
 from conformance.emulator.errors import conflict, not_found
 from conformance.emulator.model import Status
@@ -138,9 +138,9 @@ class ControlOperations(EngineCore):
         """Move the clock; whatever falls due in between happens, at its moment, first."""
         with self.lock:
             world = self._enter()
-            target = self.clock.peek() + timedelta(seconds=seconds)
+            target = later(self.clock.peek(), seconds)
+            self.clock.advance(seconds)  # refuses (ValueError) before anything happens
             world.catch_up(target)
-            self.clock.advance(seconds)
             world.catch_up(self.clock.peek())
             return self.clock.read()
 

@@ -8,6 +8,7 @@ at run time (a group opened, a tenant disabled, an agent logged on) lives in the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,8 +108,8 @@ def _objects(raw: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
 
 def _number(raw: Mapping[str, Any], key: str, default: float, where: str) -> float:
     value = _get(raw, key, (int, float), default, where)
-    if value < 0:
-        raise ScenarioError(f"{where}.{key} must not be negative")
+    if not (math.isfinite(value) and value >= 0):
+        raise ScenarioError(f"{where}.{key} must be a finite number, not negative")
     return float(value)
 
 

@@ -12,10 +12,10 @@ import heapq
 import itertools
 from bisect import bisect_right
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from conformance.emulator import queues
-from conformance.emulator.clock import Clock
+from conformance.emulator.clock import Clock, later
 from conformance.emulator.model import Event, Status
 from conformance.emulator.options import Options
 from conformance.emulator.records import AgentRecord, GroupRecord, RequestRecord
@@ -51,7 +51,7 @@ class World:
                 self.members[group_id].append(agent)
         self.router_connected = scenario.router_connected
         self.license_available = scenario.license_available
-        self.expiry = timedelta(minutes=scenario.data_expiration_minutes)
+        self.expiry_s = scenario.data_expiration_minutes * 60
         self.options = Options()
         self.statistics = Statistics(self.groups, self.agents)
         self.clear_requests()
@@ -108,7 +108,7 @@ class World:
         self._stamps.append(stamp)
         if status.terminal:
             request.terminal_at = stamp
-            self._schedule(stamp + self.expiry, _EXPIRE, request.id)
+            self._schedule(later(stamp, self.expiry_s), _EXPIRE, request.id)
         return event
 
     def events_after(self, moment: datetime) -> list[Event]:
@@ -191,7 +191,7 @@ class World:
         if agent is not None:
             self.allocate(request, agent)
         elif self._waits_for_preferred(request):
-            deadline = stamp + timedelta(seconds=group.config.preferred_agent_timeout_s)
+            deadline = later(stamp, group.config.preferred_agent_timeout_s)
             request.preferred_deadline = deadline
             self._schedule(deadline, _PREFERRED_TIMEOUT, request.id)
         self.route()
