@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -69,8 +70,15 @@ def test_announces_serves_and_stops_cleanly(
     match = ANNOUNCE.match(line)
     assert match, line
     assert get_json(match.group(3))["contract"] == "openmedia-control"  # type: ignore[index]
+    stalled = socket.create_connection(("127.0.0.1", int(match.group(2))), timeout=10)
+    if stop is signal.SIGTERM:  # a client that never finishes its body
+        stalled.sendall(
+            b"POST /OpenMediaService HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n<"
+        )
+    get_json(match.group(3))  # the stalled request holds nothing up
     process.send_signal(stop)
-    assert process.wait(10) == 0
+    assert process.wait(10) == 0  # nor does it hold up the shutdown
+    stalled.close()
     assert process.stdout.read() == ""  # exactly one line
 
 

@@ -24,6 +24,9 @@ from conformance.emulator.engine import Engine
 from conformance.emulator.scenario import Scenario, demo_scenario
 
 START_TIMEOUT_S = 10.0
+SHUTDOWN_GRACE_S = 1
+"""How long a stop waits for requests in flight (a client that never finishes its body must not
+keep the emulator from stopping)."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -85,6 +88,7 @@ def _server(engine: Engine, sock: socket.socket) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
     return _Server(config)
 
