@@ -111,30 +111,42 @@ class Emulator:
         return self.url + "?wsdl"
 
 
-def _start(stderr: Any) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+@dataclass(frozen=True)
+class _Process:
+    """The emulator process and the thread that reads its stdout line by line."""
+
+    popen: subprocess.Popen[str]
+    lines: queue.Queue[str]
+    reader: threading.Thread
+
+
+def _start(stderr: Any) -> _Process:
     command = [sys.executable, "-m", "conformance.emulator", "--host", "127.0.0.1", "--port", "0"]
-    process = subprocess.Popen(
+    popen = subprocess.Popen(
         command, cwd=ROOT, env=_loopback_env(), stdout=subprocess.PIPE, stderr=stderr, text=True
     )
     lines: queue.Queue[str] = queue.Queue()
 
     def drain() -> None:  # keeps the pipe from filling once the banner is read
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
+        assert popen.stdout is not None
+        with popen.stdout:
+            for line in popen.stdout:
+                lines.put(line)
         lines.put("")  # end of output: the process exited, stop waiting for the banner
 
-    threading.Thread(target=drain, daemon=True).start()
-    return process, lines
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    return _Process(popen, lines, reader)
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
+def _stop(process: _Process) -> None:
+    process.popen.terminate()
     try:
-        process.wait(timeout=10)
+        process.popen.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+        process.popen.kill()
+        process.popen.wait(timeout=10)
+    process.reader.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +155,9 @@ def emulator() -> Iterator[Emulator]:
     if importlib.util.find_spec("conformance.emulator") is None:
         _missing("the reference emulator (conformance.emulator) is not importable")
     with tempfile.TemporaryFile(mode="w+") as stderr:
-        process, lines = _start(stderr)
+        process = _start(stderr)
         try:
-            banner = lines.get(timeout=START_TIMEOUT_S)
+            banner = process.lines.get(timeout=START_TIMEOUT_S)
         except queue.Empty:
             banner = ""
         match = _BANNER.match(banner)
