@@ -218,6 +218,8 @@ def _marker_problems(item: pytest.Item) -> list[str]:
 def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """Turn a module whose tests cite unknown (or no) requirements into a collection error."""
     report = yield
+    if report.failed and _in_suite_dirs(collector.path, collector.config):
+        setattr(report, _VERDICT, "error")  # a suite module that does not import: suite error
     if report.passed and report.result:
         items = [node for node in report.result if isinstance(node, pytest.Item)]
         problems = [problem for item in items for problem in _marker_problems(item)]
@@ -344,8 +346,6 @@ class _SessionHooks:
         self._count(report)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and _in_suite_dirs(self.config.rootpath / report.fspath, self.config):
-            setattr(report, _VERDICT, "error")
         self._count(report)
 
     def _count(self, report: Any) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 SUITE_PACKAGE = "conformance.suite"
 USAGE = (
-    "usage: openmedia-conformance run [openmedia options] [pytest options]\n"
+    "usage: openmedia-conformance run [openmedia options] [pytest options] [suite modules]\n"
     "Runs the conformance suite (pytest --pyargs conformance.suite); the openmedia options are\n"
     'listed under "Open Media Service conformance" below. Exit status: 0 pass, 1 target\n'
     "failures, 2 usage or profile error, 3 suite or environment error.\n"
@@ -48,10 +48,13 @@ def plugin_installed() -> bool:
 def pytest_args(argv: list[str]) -> list[str]:
     """The pytest command line for ``run``: the suite package, plus the plugin if needed.
 
-    A checkout that was never installed has no entry point, so the plugin is named with ``-p``
-    (naming it when it is installed too would register it twice).
+    ``run conformance.suite.test_service`` runs just that module (the whole package is added
+    only when no suite module is named). A checkout that was never installed has no entry
+    point, so the plugin is named with ``-p`` (naming it when it is installed too would
+    register it twice).
     """
-    args = ["--pyargs", SUITE_PACKAGE, *argv]
+    named = [a for a in argv if a == SUITE_PACKAGE or a.startswith(SUITE_PACKAGE + ".")]
+    args = ["--pyargs", *([] if named else [SUITE_PACKAGE]), *argv]
     if not plugin_installed():
         args = ["-p", "conformance.plugin", *args]
     return args

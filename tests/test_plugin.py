@@ -16,7 +16,7 @@ import pytest
 
 # Imported once here, so that the in-process runs below do not each import them afresh (and
 # ConformanceWarning stays one class for the -W filter).
-import conformance.runtime  # noqa: F401
+import conformance.runtime
 import conformance.wire  # noqa: F401
 from conformance.contract.catalogue import CATALOGUE
 from conformance.runner import plugin_installed
@@ -359,3 +359,10 @@ def test_password_never_appears_in_any_output(suite: pytest.Pytester) -> None:
     everything += (suite.path / "out.xml").read_text(encoding="utf-8")
     assert SECRET not in everything
     assert re.search(r"the server said \*\*\*", everything)
+
+
+def test_suite_module_that_does_not_import_is_a_suite_error(suite: pytest.Pytester) -> None:
+    write(suite, "import no_such_module_anywhere\n")
+    result = run(suite)
+    assert result.ret == 3
+    result.assert_outcomes(errors=1)

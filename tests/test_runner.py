@@ -1,0 +1,111 @@
+"""The three ways to run the suite give the same results and the documented exit statuses.
+
+``openmedia-conformance run`` is exercised as ``python -m conformance.runner`` (the command the
+lead wires into the CLI calls the same ``run_main``), always from a folder outside the checkout,
+as a user would; ``pytest --pyargs conformance.suite`` likewise. Each run starts the real
+embedded emulator and runs the service section (a few seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.runner import plugin_installed, pytest_args, translate_exit_code
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]
+SERVICE_TESTS = 11
+MODULE = "conformance.suite.test_service"  # one module: collecting the whole suite takes long
+
+
+def run(cwd: Path, *args: str, module: str = "conformance.runner") -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", module, "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pytest_code", "ours"),
+    [(0, 0), (1, 1), (2, 2), (3, 3), (4, 2), (5, 2), (99, 3)],
+)
+def test_exit_codes_translate(pytest_code: int, ours: int) -> None:
+    assert translate_exit_code(pytest_code) == ours
+
+
+def test_run_targets_the_suite_package_and_passes_options_through() -> None:
+    args = pytest_args(["-x", "--target-url", "http://127.0.0.1:9/OpenMediaService"])
+    assert args[-5:] == ["--pyargs", "conformance.suite", "-x", "--target-url", args[-1]]
+    assert ("-p" in args) is not plugin_installed()
+
+
+def test_run_of_named_suite_modules_leaves_out_the_package() -> None:
+    args = pytest_args(["conformance.suite.test_service", "-q"])
+    assert args[-3:] == ["--pyargs", "conformance.suite.test_service", "-q"]
+
+
+def test_run_help_lists_the_openmedia_options(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "usage: openmedia-conformance run" in result.stdout
+    for option in ("--target-url", "--control-url", "--profile", "--logon-id", "--password",
+                   "--exchange-timeout", "--emulator-fault"):  # fmt: skip
+        assert option in result.stdout
+
+
+def test_run_against_the_embedded_emulator_from_any_folder(tmp_path: Path) -> None:
+    result = run(tmp_path, "-k", "test_service.py", "--junitxml", "out.xml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{SERVICE_TESTS} passed" in result.stdout
+    assert "openmedia target: embedded reference emulator" in result.stdout
+    xml = (tmp_path / "out.xml").read_text(encoding="utf-8")
+    assert '<property name="requirements" value="SVC-WSDL-ADDRESS"' in xml
+
+
+def test_pytest_pyargs_runs_the_same_suite(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, *PLUGIN_ARGS, "--pyargs", "conformance.suite", "-k", "test_service.py",
+        module="pytest",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{SERVICE_TESTS} passed" in result.stdout
+
+
+def test_run_with_xdist_starts_one_emulator_per_worker(tmp_path: Path) -> None:
+    result = run(tmp_path, "-n", "2", MODULE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{SERVICE_TESTS} passed" in result.stdout
+
+
+def test_run_unreachable_target_exits_3(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "--target-url", "http://127.0.0.1:1/OpenMediaService",
+        MODULE, "-k", "test_wsdl_declares_every_operation", "--exchange-timeout", "3",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "connection refused" in result.stdout
+
+
+def test_run_bad_profile_exits_2(tmp_path: Path) -> None:
+    result = run(tmp_path, "--profile", "missing.toml")
+    assert result.returncode == 2
+    assert "missing.toml: file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_selecting_nothing_exits_2(tmp_path: Path) -> None:
+    result = run(tmp_path, MODULE, "-k", "no_test_is_called_like_this")
+    assert result.returncode == 2
