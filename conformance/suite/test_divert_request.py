@@ -303,13 +303,14 @@ def test_divert_takes_the_request_from_its_agent(env, state):
 
 @pytest.mark.requirement("DIV-KEEPS-QUEUE-TIME")
 def test_diverted_request_keeps_its_queue_time(env):
-    """Add R1 to A, then R2 to B; divert R1 to B → R1 is ahead of R2 (QueuePosition 1 and 2),
-    and its queue time on the desktop view is unchanged."""
+    """Add R1 to A, then R2 to B (at QueuePosition p); divert R1 to B → R1 takes p, R2 moves
+    to p + 1 (p = 1 on a fresh target); R1's queue time on the desktop view is unchanged."""
     a, b = two_groups(env.profile)
     first = queued(env, a)
     if env.has("clock"):
         env.control.advance(1)  # queue times apart by a second, whatever the clock's resolution
     second = queued(env, b)
+    place = record(env, second, "DIV-KEEPS-QUEUE-TIME")[0].queue_position or 0
     before = env.control.request(first) if env.has("agents") else None
     expect_success(divert(env, first, ServiceGroupID=b.id), first, "DIV-KEEPS-QUEUE-TIME")
     positions = tuple(
@@ -317,7 +318,7 @@ def test_diverted_request_keeps_its_queue_time(env):
     )
     expect_equal(
         "DIV-KEEPS-QUEUE-TIME",
-        (1, 2),
+        (place, place + 1),
         positions,
         f"QueuePositions in B of the diverted request {first} and the later {second}",
     )
