@@ -1,0 +1,669 @@
+"""The request lifecycle as a state machine (section ``lifecycle``).
+
+Hypothesis drives random sequences of AddRequest, CancelRequest, DivertRequest, ModifyRequest,
+agents logging on and off, answering and completing, router loss, service restart and clock
+steps. The suite's own model (``lifecycle_model.py``) predicts each answer, and after *every*
+step the target's four status views must equal the prediction: status by ID of every request the
+example added, all-status, by-time since the previous TimeStamp (R12: nothing repeated, nothing
+skipped) and history by ID. A failure names the requirement of the transition that went wrong
+and Hypothesis shrinks it to a short sequence a vendor can replay.
+
+It needs the control features ``agents``, ``router``, ``restart`` and ``clock`` (else *not
+applicable*) and a profile that allows destructive tests (``safe_mode = false``). Its size is the
+Hypothesis profile ``openmedia-lifecycle`` (25 examples of 25 steps): register a profile of that
+name in a ``conftest.py`` to change it, or load one whose name starts with
+``openmedia-lifecycle`` (``--hypothesis-profile openmedia-lifecycle-deep``, registered the same
+way) to use it instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any, NoReturn
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.checks import (
+    expect_equal,
+    expect_fault,
+    expect_request_status,
+    expect_result,
+    expect_value,
+)
+from conformance.contract.catalogue import req
+from conformance.profile import Profile
+from conformance.suite.lifecycle_model import (
+    EXPIRY_GUARD_S,
+    Event,
+    LifecycleModel,
+    Mismatch,
+    Outcome,
+    Status,
+    World,
+    match_events,
+    record_mismatch,
+)
+from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.wire import ControlClient, ControlError, OpenMediaClient, Reply
+from conformance.wire.values import GetOpenMediaResponse, OpenMediaRequest
+
+PROFILE = "openmedia-lifecycle"
+PRIORITIES = (None, 0, 1, 2, 3)
+"""SessionPriority as sent: not at all, 0 (R5: not given), or a small range that makes ties."""
+SMALL_STEPS_S = (1.0, 60.0, 600.0)
+LATE = 4
+"""Router loss and restart wait until this many requests are about: they wipe the slate."""
+
+try:
+    settings.get_profile(PROFILE)
+except InvalidArgument:  # not registered by the user's conftest: our defaults
+    settings.register_profile(
+        PROFILE,
+        max_examples=25,
+        stateful_step_count=25,
+        deadline=None,
+        report_multiple_bugs=False,
+        database=None,  # nothing written outside reports/; no replay against another target
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+def lifecycle_settings() -> settings:
+    """The loaded Hypothesis profile if it is one of ours, else ``openmedia-lifecycle``."""
+    chosen = settings.default
+    if settings.get_current_profile_name().startswith(PROFILE) and chosen is not None:
+        return chosen
+    return settings.get_profile(PROFILE)
+
+
+def _fail(requirement: str, expected: str, actual: str, reply: Reply | None = None) -> NoReturn:
+    raise ConformanceFailure(
+        req(requirement),
+        expected,
+        actual,
+        title="the target left the lifecycle the model predicts",
+        exchange=reply.exchange if reply is not None else None,
+    )
+
+
+def _describe(record: Event | OpenMediaRequest | None) -> str:
+    if record is None:
+        return "nothing"
+    status = record.status.value if isinstance(record, Event) else record.status
+    text = f"{status} in group {record.service_group_id}"
+    if record.queue_position:
+        text += f" at position {record.queue_position}"
+    if record.agent_id or record.tenant_id or record.logon_id:
+        text += f" with agent {record.agent_id} (tenant {record.tenant_id}, {record.logon_id!r})"
+    return text
+
+
+def _left_out(reason: str) -> str:
+    """The requirement that keeps a removed request out of all-status and by-time."""
+    return "CACHE-EXPIRED-LEFT-OUT" if reason == "CACHE-EXPIRED-BY-ID" else reason
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    """One example: reset the target, then steps; the invariant compares after each one."""
+
+    requests = Bundle("requests")
+
+    def __init__(
+        self,
+        om: OpenMediaClient,
+        control: ControlClient,
+        scenario: dict[str, Any],
+        group_ids: Sequence[int],
+        issued: set[int],
+    ) -> None:
+        super().__init__()
+        self.om, self.control, self.group_ids = om, control, tuple(group_ids)
+        self.issued = issued  # every OpenMediaID of the whole test (ADD-OPENMEDIAID-UNIQUE)
+        control.reset(scenario)
+        self.model = LifecycleModel(World.from_scenario(scenario, group_ids))
+        self.ids: dict[int, int] = {}  # handle -> OpenMediaID
+        self.seen: dict[int, list[OpenMediaRequest]] = {}  # handle -> its events from by-time
+        self.checked: dict[int, int] = {}  # handle -> how many events its history had
+        self.shown: dict[int, Event] = {}  # handle -> the record by-ID last answered
+        self.reported_removed: set[int] = set()
+        self.origin = control.now()
+        self.cursor = self._by_time(self.origin, empty=True)
+
+    @initialize(data=st.data())
+    def log_some_agents_on(self, data: st.DataObject) -> None:
+        """Start with a random set of agents ready, so early steps already route."""
+        agents = [a.id for a in self.model.world.agents]
+        for agent in data.draw(st.lists(st.sampled_from(agents), unique=True), label="agents"):
+            self.control.logon(agent)
+            self.model.logon(agent)
+
+    # -- SOAP rules ------------------------------------------------------------------------
+    @rule(target=requests, data=st.data(), priority=st.sampled_from(PRIORITIES))
+    def add_request(self, data: st.DataObject, priority: int | None) -> Any:
+        return self._add(data.draw(st.sampled_from(self.group_ids), label="group"), priority)
+
+    @rule(target=requests, data=st.data(), priority=st.sampled_from(PRIORITIES))
+    def add_another_request(self, data: st.DataObject, priority: int | None) -> Any:
+        """The same as ``add_request``: a second rule makes adds twice as likely as any other
+        step, so examples have enough requests to route, divert and cancel."""
+        return self._add(data.draw(st.sampled_from(self.group_ids), label="group"), priority)
+
+    def _add(self, group: int, priority: int | None) -> Any:
+        members: dict[str, Any] = {
+            "ServiceGroupID": group,
+            "IVRInfo": [{"Label": "Step", "Data": f"add {len(self.ids) + 1}"}],
+        }
+        if priority is not None:
+            members["SessionPriority"] = priority
+        reply = self.om.add_request(**members)
+        outcome = self.model.add(group, priority)
+        self._expect(reply, outcome)
+        if outcome.handle is None:
+            return multiple()
+        oid = getattr(reply.value, "open_media_id", None)
+        if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
+            _fail(
+                "ADD-OPENMEDIAID-UNIQUE",
+                "an OpenMediaID > 0 never returned before",
+                f"OpenMediaID {oid}",
+                reply,
+            )
+        self.issued.add(oid)
+        self.ids[outcome.handle] = oid
+        position = getattr(reply.value, "queue_position", None)
+        expect_equal(
+            outcome.requirement, outcome.queue_position, position, "QueuePosition", reply.exchange
+        )
+        return outcome.handle
+
+    @rule(handle=requests, cancel_if_allocated=st.booleans())
+    def cancel_request(self, handle: int, cancel_if_allocated: bool) -> None:
+        reply = self.om.cancel_request(
+            OpenMediaID=self.ids[handle], CancelIfAllocated=cancel_if_allocated, DoNotReport=False
+        )
+        self._expect(reply, self.model.cancel(handle, cancel_if_allocated))
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(data=st.data())
+    def divert_request(self, data: st.DataObject) -> None:
+        """Divert a queued or allocated request to another group (any request while the router
+        is lost: then RouterDisconnectedFault); a divert S4 leaves undecided is skipped."""
+        model = self.model
+        live = model.in_status(Status.QUEUED, Status.ALLOCATED)
+        pool = live if model.router_connected else sorted(self.ids)
+        if not pool:
+            return
+        handle = data.draw(st.sampled_from(pool), label="handle")
+        now_in = model.requests[handle].group_id if handle in model.requests else None
+        group = data.draw(st.sampled_from([g for g in self.group_ids if g != now_in]), "group")
+        if model.router_connected and model.divert_is_ambiguous(handle, group):
+            return
+        reply = self.om.divert_request(OpenMediaID=self.ids[handle], ServiceGroupID=group)
+        self._expect(reply, model.divert(handle, group))
+
+    @rule(handle=requests)
+    def modify_request(self, handle: int) -> None:
+        reply = self.om.modify_request(
+            OpenMediaID=self.ids[handle], IVRInfo=[{"Label": "Step", "Data": "modified"}]
+        )
+        self._expect(reply, self.model.modify(handle))
+
+    # -- control rules ---------------------------------------------------------------------
+    @precondition(lambda self: len(self.model.logged_on) < len(self.model.world.agents))
+    @rule(data=st.data())
+    def logon(self, data: st.DataObject) -> None:
+        off = [a.id for a in self.model.world.agents if a.id not in self.model.logged_on]
+        agent = data.draw(st.sampled_from(off), label="agent")
+        self.control.logon(agent)
+        self.model.logon(agent)
+
+    @precondition(lambda self: bool(self.model.logged_on))
+    @rule(data=st.data())
+    def logoff(self, data: st.DataObject) -> None:
+        agent = data.draw(st.sampled_from(sorted(self.model.logged_on)), label="agent")
+        outcome = self.model.logoff(agent)
+        self._control(lambda: self.control.logoff(agent), outcome, f"log off agent {agent}")
+
+    @precondition(lambda self: bool(self.model.in_status(Status.ALLOCATED)))
+    @rule(data=st.data())
+    def answer(self, data: st.DataObject) -> None:
+        allocated = self.model.in_status(Status.ALLOCATED)
+        handle = data.draw(st.sampled_from(allocated), label="handle")
+        outcome = self.model.answer(handle)
+        self._control(partial(self.control.answer, self.ids[handle]), outcome, "answer")
+
+    @precondition(lambda self: bool(self.model.in_status(Status.PROCESSING)))
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        processing = self.model.in_status(Status.PROCESSING)
+        handle = data.draw(st.sampled_from(processing), label="handle")
+        outcome = self.model.complete(handle)
+        self._control(partial(self.control.complete, self.ids[handle]), outcome, "complete")
+
+    @precondition(lambda self: bool(self.model.requests))
+    @rule(data=st.data(), answer=st.booleans())
+    def out_of_turn(self, data: st.DataObject, answer: bool) -> None:
+        """Answer or complete any cached request: the control plane refuses (409) what the
+        request's status does not allow (no state is skipped, LIFE-NO-SKIPPED-STATE)."""
+        handle = data.draw(st.sampled_from(sorted(self.model.requests)), label="handle")
+        oid = self.ids[handle]
+        if answer:
+            outcome = self.model.answer(handle)
+            self._control(partial(self.control.answer, oid), outcome, "answer")
+        else:
+            outcome = self.model.complete(handle)
+            self._control(partial(self.control.complete, oid), outcome, "complete")
+
+    @precondition(lambda self: self.model.router_connected and len(self._active()) >= LATE)
+    @rule()
+    def lose_router(self) -> None:
+        self.control.router(False)
+        self._resync(self.model.router(False), "ERR-ROUTER-LOST-REMOVED")
+
+    @precondition(lambda self: not self.model.router_connected)
+    @rule()
+    def reconnect_router(self) -> None:
+        self.control.router(True)
+        self.model.router(True)
+
+    @precondition(lambda self: self.model.router_connected and len(self.model.requests) >= LATE)
+    @rule()
+    def restart(self) -> None:
+        self.control.restart()
+        self._resync(self.model.restart(), "ERR-RESTART-REMOVED")
+
+    @precondition(lambda self: bool(self.model.requests))
+    @rule(seconds=st.sampled_from(SMALL_STEPS_S))
+    def advance_clock(self, seconds: float) -> None:
+        step = self.model.safe_advance(seconds)
+        self.control.advance(step)
+        self.model.advance(step)
+
+    @precondition(lambda self: len(self._active()) < len(self.model.requests))
+    @rule()
+    def pass_data_expiration(self) -> None:
+        step = self.model.world.data_expiration_s + EXPIRY_GUARD_S
+        self.control.advance(step)
+        self.model.advance(step)
+
+    # -- rule helpers ----------------------------------------------------------------------
+    def _active(self) -> list[int]:
+        return self.model.in_status(Status.QUEUED, Status.ALLOCATED, Status.PROCESSING)
+
+    def _expect(self, reply: Reply, outcome: Outcome) -> None:
+        if outcome.faults:
+            expect_fault(reply, outcome.requirement, *outcome.faults)
+        elif isinstance(outcome.result, bool):
+            expect_result(reply, outcome.requirement, outcome.result)
+        elif isinstance(outcome.result, str):
+            expect_request_status(reply, outcome.requirement, outcome.result)
+
+    def _control(self, call: Callable[[], None], outcome: Outcome, what: str) -> None:
+        """A control call the model says is accepted (``result`` true) or refused with 409."""
+        try:
+            call()
+            accepted = True
+        except ControlError as exc:
+            if exc.status != 409:
+                raise
+            accepted = False
+        if accepted != outcome.result:
+            shown = {True: "accepted", False: "refused with 409"}
+            _fail(
+                outcome.requirement,
+                f"{what}: {shown[bool(outcome.result)]}",
+                f"{what}: {shown[accepted]}",
+            )
+
+    def _resync(self, agents: list[int], requirement: str) -> None:
+        """S3: agents freed together log off and on again, lowest ID first (a 409 on the log
+        off means the target did not take their sessions away)."""
+        for agent in agents:
+            outcome = replace(self.model.logoff(agent), requirement=requirement)
+            self._control(
+                partial(self.control.logoff, agent),
+                outcome,
+                f"log off agent {agent}, whose sessions were removed",
+            )
+            self.control.logon(agent)
+            self.model.logon(agent)
+
+    # -- the invariant ---------------------------------------------------------------------
+    @invariant()
+    def target_agrees_with_model(self) -> None:
+        """Status by ID, all-status, by-time and history by ID all equal the model."""
+        newly_removed = sorted(set(self.model.removed) - self.reported_removed)
+        records = self._check_status_by_id(newly_removed)
+        self._check_all_status()
+        self._check_by_time()
+        for handle, (record, reply) in records.items():
+            stamp = self.seen[handle][-1].timestamp if self.seen.get(handle) else None
+            if record.timestamp != stamp:
+                _fail(
+                    "STA-LATEST",
+                    f"TimeStamp {stamp} of the request's latest event",
+                    f"TimeStamp {record.timestamp}",
+                    reply,
+                )
+        self._check_history(newly_removed)
+        if newly_removed:
+            self._check_left_out(newly_removed)
+        self.reported_removed.update(newly_removed)
+
+    def _check_status_by_id(
+        self, newly_removed: list[int]
+    ) -> dict[int, tuple[OpenMediaRequest, Reply]]:
+        model, records = self.model, {}
+        for handle in newly_removed:
+            reply = self.om.get_status_by_id(self.ids[handle])
+            expect_fault(reply, model.removed[handle], "InvalidOpenMediaIDFault")
+        # Allocated requests first: their allocation names the routing rule that chose them.
+        order = sorted(
+            model.requests, key=lambda h: (model.requests[h].status != Status.ALLOCATED, h)
+        )
+        for handle in order:
+            if self.shown.get(handle) == model.current(handle):
+                continue  # unchanged since by-ID last showed it; all-status still covers it
+            reply = self.om.get_status_by_id(self.ids[handle])
+            terminal = model.requests[handle].status.terminal
+            why = "STA-TERMINATED-CACHED" if terminal else "CACHE-ACTIVE-NEVER-EXPIRES"
+            if not model.router_connected:
+                why = "ERR-ROUTER-STATUS-FROM-CACHE"
+            value = expect_value(reply, why)
+            found = value.requests if isinstance(value, GetOpenMediaResponse) else ()
+            if len(found) != 1:
+                _fail("STA-LATEST", "exactly one record", f"{len(found)} records", reply)
+            self._compare_current(handle, found[0], reply)
+            records[handle] = (found[0], reply)
+            self.shown[handle] = model.current(handle)
+        return records
+
+    def _compare_current(self, handle: int, record: OpenMediaRequest, reply: Reply) -> None:
+        """A current record: the latest event with the *current* QueuePosition."""
+        want = self.model.current(handle)
+        oid = self.ids[handle]
+        where = f"request {oid}: "
+        if record.id != oid:
+            _fail("EVT-RECORD-ID", f"ID {oid}", f"ID {record.id}", reply)
+        if record.status in ("Unknown", "Clerical"):
+            _fail("LIFE-NO-UNKNOWN", where + _describe(want), where + _describe(record), reply)
+        if record.status != want.status.value:
+            latest = self.model.events[handle][-1]
+            requirement = latest.because
+            if latest.status is Status.QUEUED and record.status == Status.ALLOCATED.value:
+                requirement = self.model.queued_requirement(handle)
+            _fail(requirement, where + _describe(want), where + _describe(record), reply)
+        problem = record_mismatch(want, record)
+        if problem == "EVT-QUEUE-POSITION-HISTORICAL":
+            problem = self.model.order_requirement(handle)
+        if problem is not None:
+            _fail(problem, where + _describe(want), where + _describe(record), reply)
+
+    def _check_all_status(self) -> None:
+        reply = self.om.get_all_status()
+        value = expect_value(reply, "ALL-EVERY-REQUEST")
+        latest = {r.id: r for r in getattr(value, "requests", ())}
+        handle_of = {oid: h for h, oid in self.ids.items()}
+        for oid in sorted(set(latest) - {self.ids[h] for h in self.model.requests}, key=str):
+            gone = self.model.removed.get(handle_of.get(oid, -1))
+            _fail(
+                _left_out(gone) if gone else "ALL-EVERY-REQUEST",
+                "only the requests in the cache",
+                f"also request {oid}",
+                reply,
+            )
+        for handle in sorted(self.model.requests):
+            record = latest.get(self.ids[handle])
+            if record is None:
+                _fail(
+                    "ALL-EVERY-REQUEST",
+                    f"request {self.ids[handle]} (it is in the cache)",
+                    "no record of it",
+                    reply,
+                )
+            self._compare_current(handle, record, reply)
+
+    def _by_time(self, later_than: datetime, *, empty: bool = False) -> datetime:
+        """By-time since ``later_than``, checked against the model; returns the new cursor."""
+        reply = self.om.get_requests_by_time(later_than)
+        value = expect_value(reply, "TIM-EMPTY" if empty else "TIM-ALL-REQUESTS")
+        stamp = getattr(value, "timestamp", None)
+        if stamp is None:
+            _fail("EVT-RESPONSE-TIMESTAMP", "a TimeStamp", "none", reply)
+        found = tuple(getattr(value, "requests", ()))
+        for record in found:
+            if record.timestamp is None or record.timestamp <= later_than:
+                _fail(
+                    "EVT-RETRIEVE-LATER-THAN",
+                    f"events stamped after {later_than}",
+                    f"an event stamped {record.timestamp}",
+                    reply,
+                )
+            if record.timestamp > stamp:
+                _fail(
+                    "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+                    f"events stamped by {stamp}",
+                    f"an event stamped {record.timestamp}",
+                    reply,
+                )
+        if empty and found:
+            _fail("TIM-EMPTY", "no event right after a reset", f"{len(found)} events", reply)
+        self._last_by_time = (reply, found)
+        return stamp
+
+    def _check_by_time(self) -> None:
+        cursor = self._by_time(self.cursor)
+        reply, found = self._last_by_time
+        handle_of = {oid: h for h, oid in self.ids.items()}
+        actual: dict[int, list[OpenMediaRequest]] = {}
+        for record in found:
+            handle = handle_of.get(record.id or 0)
+            if handle is None or handle not in self.model.requests:
+                gone = self.model.removed.get(handle) if handle is not None else None
+                _fail(
+                    _left_out(gone) if gone else "TIM-ALL-REQUESTS",
+                    "events of requests in the cache only",
+                    f"an event of request {record.id}",
+                    reply,
+                )
+            actual.setdefault(handle, []).append(record)
+        expected: dict[int, list[Event]] = {}
+        for event in self.model.take_pending():
+            expected.setdefault(event.handle, []).append(event)
+        for handle in sorted(set(expected) | set(actual)):
+            got = actual.get(handle, [])
+            mismatch = match_events(expected.get(handle, []), got)
+            if mismatch is not None:
+                self._fail_events(
+                    handle, mismatch, expected.get(handle, []), got, "EVT-TIMESTAMP-FEEDBACK", reply
+                )
+            before = self.seen.setdefault(handle, [])
+            stamps = [r.timestamp for r in before[-1:] + got]
+            if any(b is None or a is None or b < a for a, b in itertools.pairwise(stamps)):
+                _fail(
+                    "EVT-EVENT-TIMESTAMP",
+                    "the request's events in time order",
+                    f"TimeStamps {stamps}",
+                    reply,
+                )
+            before.extend(got)
+        self.cursor = cursor
+
+    def _fail_events(
+        self,
+        handle: int,
+        mismatch: Mismatch,
+        expected: Sequence[Event],
+        actual: Sequence[OpenMediaRequest],
+        missing: str,
+        reply: Reply,
+    ) -> NoReturn:
+        requirement = mismatch.requirement
+        if not requirement:
+            if mismatch.expected is None and self.model.events[handle][-1].status.terminal:
+                requirement = "LIFE-TERMINAL-FINAL"
+            elif mismatch.expected is None or mismatch.actual is None:
+                requirement = missing
+            else:
+                requirement = "EVT-EVENT-PER-STATE"
+        oid = self.ids[handle]
+        _fail(
+            requirement,
+            f"events of request {oid}: " + "; ".join(_describe(e) for e in expected),
+            f"events of request {oid}: "
+            + "; ".join(_describe(r) for r in actual)
+            + f" (first difference at event {mismatch.index + 1})",
+            reply,
+        )
+
+    def _check_history(self, newly_removed: list[int]) -> None:
+        for handle in newly_removed:
+            reply = self.om.get_history_by_id(self.ids[handle], self.origin)
+            expect_fault(reply, self.model.removed[handle], "InvalidOpenMediaIDFault")
+        for handle in sorted(self.model.requests):
+            events = self.model.events[handle]
+            if self.checked.get(handle) == len(events):
+                continue  # unchanged since its history was last compared
+            oid = self.ids[handle]
+            reply = self.om.get_history_by_id(oid, self.origin)
+            found = tuple(getattr(expect_value(reply, "HIS-ALL-EVENTS"), "requests", ()))
+            if any(r.id != oid for r in found):
+                _fail(
+                    "HIS-ONLY-THIS-REQUEST",
+                    f"records of request {oid} only",
+                    f"IDs {[r.id for r in found]}",
+                    reply,
+                )
+            mismatch = match_events(events, found)
+            if mismatch is not None:
+                self._fail_events(handle, mismatch, events, found, "HIS-ALL-EVENTS", reply)
+            seen = [r.timestamp for r in self.seen.get(handle, [])]
+            if [r.timestamp for r in found] != seen:
+                _fail(
+                    "HIS-ALL-EVENTS",
+                    f"the TimeStamps by-time returned: {seen}",
+                    f"{[r.timestamp for r in found]}",
+                    reply,
+                )
+            self.checked[handle] = len(events)
+
+    def _check_left_out(self, newly_removed: list[int]) -> None:
+        reply = self.om.get_requests_by_time(self.origin)
+        value = expect_value(reply, "TIM-ALL-REQUESTS")
+        present = {r.id for r in getattr(value, "requests", ())}
+        for handle in newly_removed:
+            if self.ids[handle] in present:
+                _fail(
+                    _left_out(self.model.removed[handle]),
+                    f"no event of request {self.ids[handle]} (it left the cache)",
+                    "its events are still returned",
+                    reply,
+                )
+
+
+@pytest.mark.requirement(
+    "ADD-FAULT-ROUTER-DISCONNECTED",
+    "ADD-OPENMEDIAID-UNIQUE",
+    "ADD-QUEUE-POSITION-ALLOCATED",
+    "ADD-QUEUE-POSITION-QUEUED",
+    "ALL-EVERY-REQUEST",
+    "CACHE-ACTIVE-NEVER-EXPIRES",
+    "CACHE-EXPIRED-BY-ID",
+    "CACHE-EXPIRED-LEFT-OUT",
+    "CAN-ALLOCATED-CANCELS",
+    "CAN-ALLOCATED-REFUSED",
+    "CAN-ANSWERED-CANCELS",
+    "CAN-ANSWERED-REFUSED",
+    "CAN-EXPIRED-ID",
+    "CAN-FAULT-ROUTER-DISCONNECTED",
+    "CAN-QUEUED-CANCELS",
+    "CAN-TERMINATED",
+    "DIV-ALLOCATED",
+    "DIV-FAULT-ROUTER-DISCONNECTED",
+    "DIV-QUEUED-BY-GROUP-ID",
+    "ERR-RESTART-HISTORY-CLEARED",
+    "ERR-RESTART-REMOVED",
+    "ERR-ROUTER-LOST-FAILED",
+    "ERR-ROUTER-LOST-REMOVED",
+    "ERR-ROUTER-STATUS-FROM-CACHE",
+    "EVT-AGENT-FIELDS",
+    "EVT-AGENT-FIELDS-NONE",
+    "EVT-EVENT-PER-STATE",
+    "EVT-EVENT-TIMESTAMP",
+    "EVT-QUEUE-POSITION-HISTORICAL",
+    "EVT-QUEUE-POSITION-NOT-QUEUED",
+    "EVT-RECORD-ID",
+    "EVT-RESPONSE-TIMESTAMP",
+    "EVT-RETRIEVE-LATER-THAN",
+    "EVT-SERVICE-GROUP-ID",
+    "EVT-TIMESTAMP-FEEDBACK",
+    "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+    "HIS-ALL-EVENTS",
+    "HIS-ONLY-THIS-REQUEST",
+    "LIFE-ANSWERED",
+    "LIFE-COMPLETE",
+    "LIFE-DIVERT-REQUEUES",
+    "LIFE-IMMEDIATE-ALLOCATION",
+    "LIFE-NO-SKIPPED-STATE",
+    "LIFE-NO-UNKNOWN",
+    "LIFE-QUEUED",
+    "LIFE-TERMINAL-FINAL",
+    "MOD-FAULT-ROUTER-DISCONNECTED",
+    "MOD-NOT-QUEUED",
+    "MOD-QUEUED",
+    "MOD-UNKNOWN-ID",
+    "ROUTE-CAPACITY",
+    "ROUTE-DIVERTED-ORDER",
+    "ROUTE-EARLIEST-FREE",
+    "ROUTE-FEWEST-SESSIONS",
+    "ROUTE-IMMEDIATE-ADD",
+    "ROUTE-IMMEDIATE-CANCEL",
+    "ROUTE-IMMEDIATE-COMPLETE",
+    "ROUTE-IMMEDIATE-DIVERT",
+    "ROUTE-IMMEDIATE-LOGON",
+    "ROUTE-LOWEST-ID",
+    "ROUTE-MEMBER",
+    "ROUTE-PRIORITY-DISABLED",
+    "ROUTE-PRIORITY-NOT-GIVEN",
+    "ROUTE-PRIORITY-ORDER",
+    "ROUTE-QUEUE-ORDER",
+    "STA-LATEST",
+    "STA-TERMINATED-CACHED",
+    "TIM-ALL-REQUESTS",
+    "TIM-EMPTY",
+)
+@pytest.mark.requires_control("agents", "router", "restart", "clock")
+def test_lifecycle_follows_the_model(
+    om: OpenMediaClient, control: ControlClient, scenario: Profile
+) -> None:
+    """Random operation sequences; after every step the target's status answers equal the
+    model's (status by ID, all-status, by-time since the last TimeStamp, history by ID)."""
+    if scenario.target.safe_mode:
+        raise NotApplicable(
+            "destructive tests", "the profile sets safe_mode: restart and router loss may not run"
+        )
+    groups = tuple(g.id for g in scenario.groups_with("open"))[:2]
+    if len(groups) < 2:
+        raise NotApplicable("profile group", "the lifecycle needs two open Open Media groups")
+    body, issued = scenario.to_scenario(), set[int]()
+    run_state_machine_as_test(
+        lambda: LifecycleMachine(om, control, body, groups, issued),
+        settings=lifecycle_settings(),
+    )
