@@ -197,3 +197,17 @@ def test_damaged_goldens_raise_nothing_but_decode_error(
     with contextlib.suppress(DecodeError):
         reply = decode_reply(answer(damaged, operation), operation)
         assert (reply.value is None) or (reply.fault is None)
+
+
+def test_decoded_values_are_ordinary_frozen_dataclasses() -> None:
+    import dataclasses
+
+    value = decode("status_ok.xml", "GetOpenMediaRequestStatusByID").value
+    record = value.requests[0]
+    rebuilt = OpenMediaRequest(
+        **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    )
+    assert record == rebuilt and hash(record) == hash(rebuilt)
+    assert repr(record) == repr(rebuilt)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.id = 8  # type: ignore[misc]

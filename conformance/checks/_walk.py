@@ -39,10 +39,42 @@ class Finding:
     actual: str
 
 
+_SCALAR, _DATETIME, _ENUM, _NESTED = range(4)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    index: int
+    member: schema.Member
+    kind: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to look at in an element of one complex type, by Clark tag and by local name."""
+
+    by_tag: Mapping[str, _Slot]
+    by_local: Mapping[str, _Slot]
+    order: str
+
+
 @cache
-def _by_local(type_name: str) -> Mapping[str, tuple[int, schema.Member]]:
-    return MappingProxyType(
-        {member.name: (index, member) for index, member in enumerate(schema.members(type_name))}
+def _plan(type_name: str) -> _Plan:
+    slots = []
+    for index, member in enumerate(schema.members(type_name)):
+        if member.type_name == "dateTime":
+            kind = _DATETIME
+        elif schema.is_enumeration(member.type_name):
+            kind = _ENUM
+        elif member.type_name in _SIMPLE:
+            kind = _SCALAR
+        else:
+            kind = _NESTED
+        slots.append(_Slot(index, member, kind))
+    return _Plan(
+        MappingProxyType({slot.member.qname: slot for slot in slots}),
+        MappingProxyType({slot.member.name: slot for slot in slots}),
+        ", ".join(slot.member.name for slot in slots),
     )
 
 
@@ -53,51 +85,68 @@ def _is_nil(elem: etree._Element) -> bool:
 def walk(elem: etree._Element, type_name: str, path: str) -> list[Finding]:
     """Every finding in ``elem`` (of XSD type ``type_name``), in document order."""
     found: list[Finding] = []
-    _walk(elem, type_name, path, found)
+    if type_name in _SIMPLE:
+        return found
+    if schema.is_enumeration(type_name):
+        _enum(elem, type_name, path, found)
+    else:
+        _walk(elem, type_name, path, found)
     return found
 
 
 def _walk(elem: etree._Element, type_name: str, path: str, found: list[Finding]) -> None:
-    if type_name in _SIMPLE or _is_nil(elem):
+    if _is_nil(elem):
         return
-    if schema.is_enumeration(type_name):
-        _enum(elem, type_name, path, found)
-        return
-    members = _by_local(type_name)
+    plan = _plan(type_name)
     last_index, last_name = -1, ""
     seen: dict[str, int] = {}
-    for child in elem.iterchildren(tag=etree.Element):
-        name = etree.QName(child)
-        entry = members.get(name.localname)
-        if entry is None:
-            continue  # an unknown member is the schema check's business
-        index, member = entry
-        seen[member.name] = seen.get(member.name, 0) + 1
-        child_path = f"{path}/{member.name}"
-        if member.repeated:
-            child_path += f"[{seen[member.name]}]"
-        if (name.namespace or "") != member.namespace:
+    for child in elem:
+        tag = child.tag
+        slot = plan.by_tag.get(tag)
+        if slot is None:
+            if not isinstance(tag, str):
+                continue  # a comment or processing instruction
+            namespace, _, local = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
+            slot = plan.by_local.get(local)
+            if slot is None:
+                continue  # an unknown member is the schema check's business
             found.append(
                 Finding(
                     MEMBER_NAMESPACE,
-                    f"{child_path} in the namespace {member.namespace}",
-                    f"{child_path} in {_where(name.namespace)}",
+                    f"{_child_path(path, slot, seen)} in the namespace {slot.member.namespace}",
+                    f"{_child_path(path, slot, seen)} in {_where(namespace)}",
                 )
             )
-        if index < last_index or (index == last_index and not member.repeated):
+        member = slot.member
+        if member.repeated:
+            seen[member.name] = seen.get(member.name, 0) + 1
+        if slot.index < last_index or (slot.index == last_index and not member.repeated):
             found.append(
                 Finding(
                     MEMBER_ORDER,
-                    f"the members of {type_name} in XSD (alphabetical) order: "
-                    + ", ".join(m.name for _, m in members.values()),
+                    f"the members of {type_name} in XSD (alphabetical) order: {plan.order}",
                     f"{member.name} after {last_name} at {path}",
                 )
             )
-        last_index, last_name = max(index, last_index), member.name
-        if member.type_name == "dateTime" and not _is_nil(child):
-            _utc(child, child_path, found)
+        if slot.index >= last_index:
+            last_index = slot.index
+        last_name = member.name
+        if slot.kind == _SCALAR:
+            continue
+        if slot.kind == _DATETIME:
+            _utc(child, path, slot, seen, found)
+        elif slot.kind == _ENUM:
+            _enum(child, member.type_name, path + "/" + member.name, found)
         else:
-            _walk(child, member.type_name, child_path, found)
+            _walk(child, member.type_name, _child_path(path, slot, seen, counted=True), found)
+
+
+def _child_path(path: str, slot: _Slot, seen: dict[str, int], counted: bool = False) -> str:
+    name = slot.member.name
+    if not slot.member.repeated:
+        return f"{path}/{name}"
+    number = seen.get(name, 0) + (0 if counted else 1)
+    return f"{path}/{name}[{number}]"
 
 
 def _where(namespace: str | None) -> str:
@@ -121,17 +170,58 @@ def _enum(elem: etree._Element, type_name: str, path: str, found: list[Finding])
     )
 
 
-def _utc(elem: etree._Element, path: str, found: list[Finding]) -> None:
+def _utc(
+    elem: etree._Element, path: str, slot: _Slot, seen: dict[str, int], found: list[Finding]
+) -> None:
+    if _is_nil(elem):
+        return
     text = (elem.text or "").strip()
+    if text.endswith(("Z", "+00:00")):
+        return
     match = _OFFSET.search(text)
     zone = match.group(1) if match else ""
-    if zone in ("Z", "+00:00"):
-        return
+    where = _child_path(path, slot, seen, counted=True)
     what = f"the offset {zone}" if zone else "no offset (an unspecified local time)"
     found.append(
         Finding(
             UTC,
-            f"{path} in UTC, ending in Z or +00:00 (R17)",
-            f"{path} is {text!r}: {what}",
+            f"{where} in UTC, ending in Z or +00:00 (R17)",
+            f"{where} is {text!r}: {what}",
         )
     )
+
+
+@cache
+def datetime_tags(type_name: str) -> tuple[str, ...] | None:
+    """The Clark tags of every dateTime member reachable from a type, for a fast scan.
+
+    ``None`` when one of those tags also names a member of another type somewhere in the tree
+    (then only the full walk can tell them apart).
+    """
+    kinds: dict[str, set[bool]] = {}
+    pending, visited = [type_name], set()
+    while pending:
+        current = pending.pop()
+        if current in visited or current in _SIMPLE or schema.is_enumeration(current):
+            continue
+        visited.add(current)
+        for member in schema.members(current):
+            kinds.setdefault(member.qname, set()).add(member.type_name == "dateTime")
+            pending.append(member.type_name)
+    if any(len(flags) > 1 for flags in kinds.values()):
+        return None
+    return tuple(sorted(tag for tag, flags in kinds.items() if True in flags))
+
+
+def all_utc(elem: etree._Element, type_name: str) -> bool:
+    """True when every dateTime under ``elem`` (schema-valid) ends in Z or +00:00 (or is nil)."""
+    tags = datetime_tags(type_name)
+    if tags is None:
+        return not walk(elem, type_name, "")
+    if not tags:
+        return True
+    for node in elem.iter(*tags):
+        text = (node.text or "").strip()
+        if not text.endswith(("Z", "+00:00")) and not _is_nil(node):
+            return False
+    return True

@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 
+from lxml import etree
+
+from conformance.contract.xmlsafe import parse
 from conformance.wire.credentials import PASSWORD_PLACEHOLDER
 
 Headers = tuple[tuple[str, str], ...]
@@ -50,6 +54,15 @@ class Exchange:
 
     def request_header(self, name: str) -> str | None:
         return _header(self.request_headers, name)
+
+    @cached_property
+    def response_tree(self) -> etree._Element:
+        """The response body parsed by the hardened parser, once per exchange (read-only!).
+
+        Decoding and every check read the same tree, so an exchange is parsed once however many
+        checks look at it. ``UnsafeXmlError`` / ``MalformedXmlError`` when it is not XML.
+        """
+        return parse(self.response_body)
 
     def redacted_request_body(self) -> bytes:
         return redact(self.request_body)
