@@ -395,7 +395,8 @@ _NOT_GIVEN = [
 def test_not_given_values_are_accepted(om, scenario, field, value):
     """AddRequest with the field absent, 0 or -1 (R5): Success, in the ServiceGroupID's group."""
     group = next(iter(scenario.groups_with("open", preferred_agent=True)), open_group(scenario))
-    oid = new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group.id, **({field: value} if value else {}))
+    extra = {} if value is None else {field: value}
+    oid = new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group.id, **extra)
     expect_status(om, oid, "ADD-NOT-GIVEN", None, service_group_id=group.id)
 
 
