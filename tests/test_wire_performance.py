@@ -43,6 +43,8 @@ def emulator() -> Iterator[tuple[str, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _best_per_call(actions: dict[str, Callable[[], None]], rounds: int = 12) -> dict[str, float]:

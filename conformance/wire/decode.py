@@ -233,7 +233,7 @@ def _complex_decoder(type_name: str) -> Decoder:
         )
         for kid in kids
     }
-    defaults = {fields.get(kid.name, kid.name): None for kid in kids}
+    defaults: dict[str, Any] = {fields.get(kid.name, kid.name): None for kid in kids}
     arrays = tuple(fields.get(kid.name, kid.name) for kid in kids if _is_array(kid.type_name))
     make = _maker(cls)
 
@@ -281,7 +281,7 @@ def _maker(cls: type) -> Callable[[dict[str, Any]], Any]:
     new = object.__new__
 
     def make(values: dict[str, Any]) -> Any:
-        instance = new(cls)
+        instance: Any = new(cls)
         instance.__dict__.update(values)
         return instance
 

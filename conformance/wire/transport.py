@@ -248,17 +248,14 @@ class Transport:
         with self._lock:
             pool = self._idle.get(key)
             while pool:
-                conn = pool.pop()
-                if not _stale(conn):
-                    return conn, True
-                conn.close()
+                idle = pool.pop()
+                if not _stale(idle):
+                    return idle, True
+                idle.close()
         scheme, host, port = key
-        conn: http.client.HTTPConnection
         if scheme == "https":
-            conn = _TlsConnection(host, port, timeout=timeout, context=self._ssl_context)
-        else:
-            conn = _Connection(host, port, timeout=timeout)
-        return conn, False
+            return _TlsConnection(host, port, timeout=timeout, context=self._ssl_context), False
+        return _Connection(host, port, timeout=timeout), False
 
     def _release(self, key: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -294,7 +291,7 @@ class Transport:
             raise
         got = tuple((k, v) for k, v in response.getheaders())
         keep = not response.will_close and conn.sock is not None
-        if conn.sock is not None:
+        if isinstance(conn.sock, _DeadlineSocket):
             conn.sock.deadline = None
         return response.status, response.reason, got, data, keep
 
