@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,20 @@ _SUITE_ITEM_KEY = pytest.StashKey[bool]()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 _CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
 _VERDICT = "openmedia_verdict"
+
+
+# -- registration ----------------------------------------------------------------------------
+ENTRY_POINT = "openmedia"
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str, manager: Any) -> None:
+    """Named with ``-p conformance.plugin`` while also installed: keep the entry point out.
+
+    Otherwise pytest would register this module a second time under the entry point's name and
+    stop with "Plugin already registered under a different name".
+    """
+    if plugin is sys.modules[__name__] and plugin_name != ENTRY_POINT:
+        manager.set_blocked(ENTRY_POINT)
 
 
 # -- options ---------------------------------------------------------------------------------
