@@ -450,9 +450,9 @@ class LifecycleModel:
         request = Request(handle, group_id, Status.QUEUED, given, queue_time=self._tick())
         self._enqueue(request, "LIFE-QUEUED", "ROUTE-IMMEDIATE-ADD")
         if self.requests[handle].status is Status.QUEUED:
-            return Outcome(
-                "ADD-QUEUE-POSITION-QUEUED", "Success", (), self.position(handle), handle
-            )
+            ahead = len(self.queue(group_id)) > 1  # then the position rests on the order rule
+            why = self.order_requirement(handle) if ahead else "ADD-QUEUE-POSITION-QUEUED"
+            return Outcome(why, "Success", (), self.position(handle), handle)
         return Outcome("ADD-QUEUE-POSITION-ALLOCATED", "Success", (), 0, handle)
 
     def cancel(self, handle: int, cancel_if_allocated: bool) -> Outcome:
@@ -526,7 +526,7 @@ class LifecycleModel:
         if self.sessions(agent_id):
             return Outcome("ROUTE-CAPACITY", False)
         self.logged_on.pop(agent_id, None)
-        return Outcome("ROUTE-MEMBER", True)
+        return Outcome("ROUTE-CAPACITY", True)  # a refusal: the target counts a session more
 
     def answer(self, handle: int) -> Outcome:
         request = self.requests[handle]
