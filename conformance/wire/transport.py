@@ -112,13 +112,32 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
-class _Connection(http.client.HTTPConnection):
+class _OneWrite:
+    """Send the head and the body of a request in one write.
+
+    ``http.client`` writes them separately: two segments, and a server that reads the head
+    first wakes twice per request. One write is cheaper for both ends and is what a SOAP stack
+    such as WCF's does. (Overrides the private ``_send_output``, stable since Python 3.6.)
+    """
+
+    _buffer: list[bytes]
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        self._buffer.extend((b"", b""))
+        head = b"\r\n".join(self._buffer)
+        del self._buffer[:]
+        if message_body is not None and not isinstance(message_body, bytes):
+            raise TypeError("the transport sends bytes bodies only")
+        self.send(head + (message_body or b""))  # type: ignore[attr-defined]
+
+
+class _Connection(_OneWrite, http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()
         self.sock = _DeadlineSocket(self.sock)  # type: ignore[assignment]
 
 
-class _TlsConnection(http.client.HTTPSConnection):
+class _TlsConnection(_OneWrite, http.client.HTTPSConnection):
     def connect(self) -> None:
         super().connect()
         self.sock = _DeadlineSocket(self.sock)  # type: ignore[assignment]
