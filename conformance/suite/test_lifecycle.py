@@ -186,9 +186,10 @@ class LifecycleMachine(RuleBasedStateMachine):
             members["SessionPriority"] = priority
         reply = self.om.add_request(**members)
         outcome = self.model.add(group, priority)
-        self._expect(reply, outcome)
         if outcome.handle is None:
+            self._expect(reply, outcome)
             return multiple()
+        self._expect(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
         oid = getattr(reply.value, "open_media_id", None)
         if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
             _fail(
@@ -601,6 +602,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     "ADD-OPENMEDIAID-UNIQUE",
     "ADD-QUEUE-POSITION-ALLOCATED",
     "ADD-QUEUE-POSITION-QUEUED",
+    "ADD-VALID-BY-GROUP-ID",
     "ALL-EVERY-REQUEST",
     "CACHE-ACTIVE-NEVER-EXPIRES",
     "CACHE-EXPIRED-BY-ID",
