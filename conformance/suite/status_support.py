@@ -1,0 +1,325 @@
+"""What the status-request modules share: the four status calls, TimeStamps as sent, lives.
+
+The modules ``test_status_requests``, ``test_status_by_id``, ``test_history_by_id``,
+``test_requests_by_time``, ``test_all_status`` and ``test_data_cache`` all ask the same
+questions (what events does the target hold for a request, since when) about requests put
+through the same lives (queued, allocated, answered, completed, cancelled, failed). One place
+for both keeps the six modules to their checks.
+
+TimeStamps are fed back **as the target wrote them** (``Stamp.text``): a .NET target writes
+seven fraction digits, a Python ``datetime`` holds six, and a truncated TimeStamp fed back as
+RetrieveLaterThan would make a conforming target seem to repeat an event (R12).
+
+Preconditions (a request that does not reach the state a test needs) raise ``SuiteError``: the
+suite could not test, which is no verdict on the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from conformance.checks import expect_value
+from conformance.checks.expect import summary
+from conformance.profile import Agent, Group, Profile
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.wire.decode import body_child
+from conformance.wire.encode import INT_MAX
+from conformance.wire.values import OpenMediaRequest, Reply
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+"""A RetrieveLaterThan before any event a target under test can hold."""
+
+NEVER_ISSUED = (INT_MAX, 0, -1)
+"""OpenMediaIDs no target issues: the largest ``xs:int`` (never reached), 0 and a negative."""
+
+CLOCK_SLACK = timedelta(seconds=1)
+"""How far a TimeStamp may lie outside the control plane's clock readings around the call:
+the control plane and the SOAP service of one target may read the same clock at different
+precisions."""
+
+EXPIRY_MARGIN = timedelta(seconds=1)
+"""Cache expiry (R14) is checked this far before and after terminal event + DataExpiration, so
+a target that expires at, or one tick after, the exact moment passes either way. (The reference
+emulator keeps a request while now < terminal + DataExpiration and drops it from then on.)"""
+
+UTC_SUFFIXES = ("Z", "+00:00")
+"""How a UTC dateTime ends on the wire (R17)."""
+
+WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
+"""The statuses whose records name the handling agent; every other has AgentID 0 (R20)."""
+
+_IVR = [{"Label": "Case", "Data": "status"}]
+
+
+# -- TimeStamps and answers --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stamp:
+    """A dateTime as the target wrote it (``text``) and as read (``moment``, UTC)."""
+
+    text: str
+    moment: datetime
+
+    @property
+    def is_utc(self) -> bool:
+        return self.text.endswith(UTC_SUFFIXES)
+
+
+Since = Stamp | datetime
+"""A RetrieveLaterThan: a target's own TimeStamp (sent back verbatim) or a moment we chose."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One GetOpenMediaResponse: its records (document order), their stamps and its TimeStamp."""
+
+    records: tuple[OpenMediaRequest, ...]
+    record_stamps: tuple[Stamp | None, ...]
+    stamp: Stamp
+    reply: Reply
+
+    def of(self, oid: int) -> tuple[OpenMediaRequest, ...]:
+        return tuple(r for r in self.records if r.id == oid)
+
+    def statuses(self, oid: int) -> list[str | None]:
+        return [r.status for r in self.of(oid)]
+
+    def stamps_of(self, oid: int) -> list[Stamp | None]:
+        return [s for r, s in zip(self.records, self.record_stamps, strict=True) if r.id == oid]
+
+    def ids(self) -> set[int | None]:
+        return {r.id for r in self.records}
+
+    @property
+    def exchange(self) -> Any:
+        return self.reply.exchange
+
+
+def _local(elem: etree._Element) -> str:
+    return etree.QName(elem).localname
+
+
+def _kids(elem: etree._Element, local: str) -> list[etree._Element]:
+    return [k for k in elem.iterchildren(tag=etree.Element) if _local(k) == local]
+
+
+def _stamp_texts(reply: Reply) -> tuple[str | None, list[str | None]]:
+    """The raw text of the response's TimeStamp and of each record's TimeStamp."""
+    wrapper = body_child(reply.exchange.response_tree)
+    result = next(wrapper.iterchildren(tag=etree.Element), None)
+    if result is None:
+        return None, []
+    top = _kids(result, "TimeStamp")
+    records = [
+        item
+        for holder in _kids(result, "OpenMediaRequests")
+        for item in _kids(holder, "OpenMediaRequest")
+    ]
+    texts: list[str | None] = []
+    for item in records:
+        found = _kids(item, "TimeStamp")
+        texts.append((found[0].text or "").strip() if found else None)
+    return ((top[0].text or "").strip() if top else None), texts
+
+
+def read_answer(reply: Reply, requirement: str) -> Answer:
+    """The reply as an ``Answer``; a fault or a missing TimeStamp fails ``requirement``."""
+    value = expect_value(reply, requirement)
+    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
+    moment: datetime | None = getattr(value, "timestamp", None)
+    top, texts = _stamp_texts(reply)
+    if moment is None or not top:
+        raise ConformanceFailure(
+            requirement,
+            "a GetOpenMediaResponse with a TimeStamp",
+            summary(value),
+            title="the response carries no TimeStamp",
+            exchange=reply.exchange,
+        )
+    if len(texts) != len(requests):  # the decoder and the raw walk disagree: no stamps text
+        texts = [None] * len(requests)
+    stamps = tuple(
+        Stamp(text, r.timestamp) if text and r.timestamp is not None else None
+        for text, r in zip(texts, requests, strict=True)
+    )
+    return Answer(requests, stamps, Stamp(top, moment), reply)
+
+
+# -- the four status calls ---------------------------------------------------------------------
+def _history_call(om: Any, oid: int, since: Since) -> Reply:
+    if isinstance(since, Stamp):
+        return om.call(  # type: ignore[no-any-return]
+            "GetOpenMediaRequestHistoryByID",
+            [("openMediaID", oid), ("retrieveLaterThan", since.text)],
+            raw_members=True,
+        )
+    return om.get_history_by_id(oid, since)  # type: ignore[no-any-return]
+
+
+def _by_time_call(om: Any, since: Since) -> Reply:
+    if isinstance(since, Stamp):
+        return om.call(  # type: ignore[no-any-return]
+            "GetOpenMediaRequestsByTime", [("retrieveLaterThan", since.text)], raw_members=True
+        )
+    return om.get_requests_by_time(since)  # type: ignore[no-any-return]
+
+
+def history_reply(om: Any, oid: int, since: Since) -> Reply:
+    """GetOpenMediaRequestHistoryByID as sent (for tests that expect a fault)."""
+    return _history_call(om, oid, since)
+
+
+def status(om: Any, oid: int, requirement: str) -> Answer:
+    return read_answer(om.get_status_by_id(oid), requirement)
+
+
+def history(om: Any, oid: int, since: Since, requirement: str) -> Answer:
+    return read_answer(_history_call(om, oid, since), requirement)
+
+
+def by_time(om: Any, since: Since, requirement: str) -> Answer:
+    return read_answer(_by_time_call(om, since), requirement)
+
+
+def all_status(om: Any, requirement: str) -> Answer:
+    return read_answer(om.get_all_status(), requirement)
+
+
+def mark(om: Any) -> Stamp:
+    """The target's "now" as a RetrieveLaterThan: the TimeStamp of GetAllOpenMediaRequestStatus.
+
+    R12 makes any later event stamped after it; a target that answers no TimeStamp leaves the
+    suite without a mark.
+    """
+    reply = om.get_all_status()
+    try:
+        return read_answer(reply, "EVT-RESPONSE-TIMESTAMP").stamp
+    except ConformanceFailure as exc:
+        raise SuiteError(f"precondition: no TimeStamp to start from: {exc.actual}") from exc
+
+
+def only_record(answer: Answer, oid: int, requirement: str) -> OpenMediaRequest:
+    """The one record of a by-ID status answer; fails unless exactly one, for ``oid``."""
+    if len(answer.records) != 1 or answer.records[0].id != oid:
+        raise ConformanceFailure(
+            requirement,
+            f"exactly one status record, for request {oid}",
+            f"{len(answer.records)} record(s), IDs {[r.id for r in answer.records]}",
+            exchange=answer.exchange,
+        )
+    return answer.records[0]
+
+
+def latest_by_id(answer: Answer) -> dict[int, OpenMediaRequest]:
+    """Per ID the latest record (greatest TimeStamp; the later in document order on a tie)."""
+    latest: dict[int, OpenMediaRequest] = {}
+    for record in answer.records:
+        if record.id is None:
+            continue
+        held = latest.get(record.id)
+        if held is None or _moment(record) >= _moment(held):
+            latest[record.id] = record
+    return latest
+
+
+def _moment(record: OpenMediaRequest) -> datetime:
+    return record.timestamp or LONG_AGO
+
+
+def show(records: Sequence[OpenMediaRequest]) -> list[str]:
+    """``["7 Queued pos 1 @10:00:00.000001", ...]``: records for an Actual line."""
+    return [
+        f"{r.id} {r.status} pos {r.queue_position} agent {r.agent_id}"
+        f" @{r.timestamp.time() if r.timestamp else None}"
+        for r in records
+    ]
+
+
+# -- the test's world --------------------------------------------------------------------------
+class Env:
+    """The clients and profile of one test; the control plane is fetched only when needed, so a
+    test that needs only SOAP stays applicable on a target without one."""
+
+    def __init__(self, om: Any, profile: Profile, request: pytest.FixtureRequest) -> None:
+        self.om = om
+        self.profile = profile
+        self._request = request
+
+    @property
+    def control(self) -> Any:
+        return self._request.getfixturevalue("control")
+
+    def has(self, *features: str) -> bool:
+        return bool(self._request.getfixturevalue("target").has(*features))
+
+    @property
+    def expiry(self) -> timedelta:
+        return timedelta(minutes=self.profile.data_expiration_minutes)
+
+    def advance_to(self, moment: datetime) -> None:
+        """Move the target's clock to ``moment`` (never back)."""
+        step = (moment - self.control.now()).total_seconds()
+        if step > 0:
+            self.control.advance(step)
+
+
+def queue_group(profile: Profile) -> Group:
+    """An open group where requests queue: one without session priority if the profile has it."""
+    plain = profile.groups_with("open", session_priority=False)
+    return plain[0] if plain else profile.group_with("open")
+
+
+def group_with_agent(profile: Profile, **flags: bool) -> tuple[Group, Agent]:
+    for group in profile.groups_with("open", **flags):
+        agents = profile.agents_in(group.id)
+        if agents:
+            return group, agents[0]
+    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
+
+
+def agent_tenant(profile: Profile, agent: Agent) -> int:
+    """The agent's tenant as the profile's scenario configures it (its first group's tenant)."""
+    for group in profile.groups:
+        if agent.groups and group.id == agent.groups[0]:
+            return group.tenant_id
+    return profile.tenant.id
+
+
+def add(env: Env, group: Group, **members: Any) -> tuple[int, int | None]:
+    """AddRequest as a precondition: the OpenMediaID and the QueuePosition it answered."""
+    members.setdefault("IVRInfo", _IVR)
+    reply = env.om.add_request(ServiceGroupID=group.id, **members)
+    value = reply.value
+    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
+        shown = reply.fault.describe() if reply.fault is not None else summary(value)
+        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
+    return int(value.open_media_id), value.queue_position  # type: ignore[union-attr,arg-type]
+
+
+def current(env: Env, oid: int) -> OpenMediaRequest | None:
+    """The request's status record, or ``None`` (precondition reads: never a verdict)."""
+    requests: tuple[OpenMediaRequest, ...] = getattr(
+        env.om.get_status_by_id(oid).value, "requests", ()
+    )
+    return requests[0] if len(requests) == 1 else None
+
+
+def precondition(env: Env, oid: int, wanted: str, agent_id: int | None = None) -> None:
+    record = current(env, oid)
+    actual = (record.status, record.agent_id) if record else ("no single record", None)
+    if actual[0] != wanted or (agent_id is not None and actual[1] != agent_id):
+        shown = wanted if agent_id is None else f"{wanted} with agent {agent_id}"
+        raise SuiteError(f"precondition: request {oid} should be {shown}; the target says {actual}")
+
+
+def cancel(env: Env, oid: int) -> None:
+    """CancelRequest (CancelIfAllocated) as a precondition: it must answer true."""
+    reply = env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
+    if reply.fault is not None or reply.value is not True:
+        shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
+        raise SuiteError(f"precondition: CancelRequest of {oid} did not answer true: {shown}")

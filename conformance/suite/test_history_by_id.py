@@ -1,0 +1,180 @@
+"""GetOpenMediaRequestHistoryByID (section ``history-by-id``): one request's events after a time.
+
+A client that missed a request's updates asks for its history since the last TimeStamp it
+holds: it must get exactly that request's events stamped after RetrieveLaterThan (R12: the mark
+is exclusive), every one of them in order (R13) when the mark is before the request existed.
+Where nothing happened since the mark the description reads both ways (R19, OPEN): an empty list
+or InvalidOpenMediaIDFault is accepted, and the test records which one the target chose. An ID
+never issued raises InvalidOpenMediaIDFault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks import expect_equal, expect_fault
+from conformance.checks.expect import matches_fault
+from conformance.profile import Profile
+from conformance.suite.status_lives import life_params, live
+from conformance.suite.status_support import (
+    LONG_AGO,
+    NEVER_ISSUED,
+    Answer,
+    Env,
+    Stamp,
+    add,
+    cancel,
+    history,
+    history_reply,
+    mark,
+    precondition,
+    queue_group,
+    read_answer,
+    show,
+)
+from conformance.verdicts import ConformanceFailure
+
+
+@pytest.fixture
+def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
+    return Env(om, scenario, request)
+
+
+def _events(answer: Answer) -> list[tuple[str | None, Any]]:
+    return [(r.status, r.timestamp) for r in answer.records]
+
+
+@pytest.mark.requirement("HIS-ALL-EVENTS")
+@pytest.mark.parametrize(
+    "life",
+    life_params(
+        "cancelled-queued",
+        "complete",
+        "cancelled-processing",
+        "failed-router-processing",
+        "failed-preferred-timeout",
+    ),
+)
+@pytest.mark.parametrize("since", ["mark-before-add", "long-ago"])
+def test_history_returns_every_event_in_order(env, life, since):
+    """History with RetrieveLaterThan before the add (a TimeStamp of the target, or 2000-01-01)
+    → every state the request entered, one event each, in order."""
+    start = mark(env.om)
+    lived = live(env, life)
+    answer = history(
+        env.om, lived.oid, start if since == "mark-before-add" else LONG_AGO, "HIS-ALL-EVENTS"
+    )
+    expect_equal(
+        "HIS-ALL-EVENTS",
+        list(lived.statuses),
+        [r.status for r in answer.records],
+        f"statuses of the history of request {lived.oid}",
+        answer.exchange,
+    )
+
+
+@pytest.mark.requirement("HIS-ONLY-THIS-REQUEST")
+def test_history_holds_only_the_requested_id(env):
+    """A and B added and cancelled interleaved (A+, B+, A-, B-): history of each → only its own
+    ID, [Queued, Cancelled]."""
+    rid = "HIS-ONLY-THIS-REQUEST"
+    group = queue_group(env.profile)
+    a, _ = add(env, group)
+    b, _ = add(env, group)
+    cancel(env, a)
+    cancel(env, b)
+    for oid in (a, b):
+        answer = history(env.om, oid, LONG_AGO, rid)
+        expect_equal(
+            rid,
+            [(oid, "Queued"), (oid, "Cancelled")],
+            [(r.id, r.status) for r in answer.records],
+            f"(ID, Status) of the history of request {oid}",
+            answer.exchange,
+        )
+
+
+@pytest.mark.requirement("HIS-LATER-THAN")
+@pytest.mark.parametrize("life", life_params("cancelled-queued", "complete"))
+def test_history_after_each_event_is_the_rest(env, life):
+    """History with RetrieveLaterThan = the TimeStamp of event i (as the target wrote it)
+    → exactly the events after i."""
+    rid = "HIS-LATER-THAN"
+    lived = live(env, life)
+    full = history(env.om, lived.oid, LONG_AGO, rid)
+    for index, stamp in enumerate(full.record_stamps[:-1]):
+        assert stamp is not None, "precondition: every history record has a TimeStamp"
+        rest = history(env.om, lived.oid, stamp, rid)
+        expect_equal(
+            rid,
+            _events(full)[index + 1 :],
+            _events(rest),
+            f"(Status, TimeStamp) of events of {lived.oid} after {stamp.text}",
+            rest.exchange,
+        )
+
+
+@pytest.mark.requirement("HIS-LATER-THAN")
+def test_history_after_a_response_timestamp_between_events(env):
+    """Add A, take a response TimeStamp t, cancel A: history since t → [Cancelled] only."""
+    rid = "HIS-LATER-THAN"
+    oid, _ = add(env, queue_group(env.profile))
+    precondition(env, oid, "Queued")
+    between = mark(env.om)
+    cancel(env, oid)
+    answer = history(env.om, oid, between, rid)
+    expect_equal(
+        rid,
+        ["Cancelled"],
+        [r.status for r in answer.records],
+        f"events of {oid} after {between.text}",
+        answer.exchange,
+    )
+
+
+def _after_last_event(env: Env, state: str) -> tuple[int, Stamp]:
+    oid, _ = add(env, queue_group(env.profile))
+    precondition(env, oid, "Queued")
+    if state == "Cancelled":
+        cancel(env, oid)
+    return oid, mark(env.om)
+
+
+@pytest.mark.requirement("HIS-NO-EVENTS", "HIS-LATER-THAN")
+@pytest.mark.parametrize("state", ["Queued", "Cancelled"])
+def test_history_with_no_event_after(env, state, record_property):
+    """History of a Queued / Cancelled request with RetrieveLaterThan after its last event
+    → an empty list or InvalidOpenMediaIDFault (R19, OPEN: the choice is recorded)."""
+    oid, after = _after_last_event(env, state)
+    reply = history_reply(env.om, oid, after)
+    if reply.fault is not None:
+        seen = "InvalidOpenMediaIDFault"
+        if not matches_fault(reply.fault, seen):
+            raise ConformanceFailure(
+                "HIS-NO-EVENTS",
+                "an empty list or InvalidOpenMediaIDFault",
+                reply.fault.describe(),
+                exchange=reply.exchange,
+            )
+    else:
+        answer = read_answer(reply, "HIS-NO-EVENTS")
+        expect_equal(
+            "HIS-LATER-THAN",
+            [],
+            show(answer.records),
+            f"events of {oid} after {after.text}",
+            answer.exchange,
+        )
+        seen = "empty list"
+    record_property("R19", seen)
+
+
+@pytest.mark.requirement("HIS-UNKNOWN-ID")
+@pytest.mark.parametrize("oid", NEVER_ISSUED, ids=lambda oid: f"id-{oid}")
+def test_history_of_an_id_never_issued(env, oid):
+    """History (RetrieveLaterThan 2000-01-01) of an OpenMediaID never issued →
+    InvalidOpenMediaIDFault."""
+    reply = history_reply(env.om, oid, LONG_AGO)
+    expect_fault(reply, "HIS-UNKNOWN-ID", "InvalidOpenMediaIDFault")

@@ -1,0 +1,476 @@
+"""Status requests in general (section ``status-requests``): events, records, TimeStamps.
+
+A client of the Open Media Service follows its requests by polling: GetOpenMediaRequestsByTime
+with the previous answer's TimeStamp, or the history of one request. That only works when each
+state a request enters is one event, in order (R13), each record names the right request, group
+and agent, the QueuePosition means what the description says (current in status-by-ID and
+all-status, as queued in history and by-time), and the TimeStamps let a client poll without
+losing or repeating an event (R12, UTC per R17). The lives a request goes through come from
+``status_lives``; a life that needs agents, the router or the clock is *not applicable* on a
+target whose control plane lacks them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.checks import expect_equal, expect_result
+from conformance.profile import Profile
+from conformance.suite.status_lives import Lived, life_params, live
+from conformance.suite.status_support import (
+    CLOCK_SLACK,
+    LONG_AGO,
+    WITH_AGENT,
+    Answer,
+    Env,
+    Stamp,
+    add,
+    agent_tenant,
+    all_status,
+    by_time,
+    cancel,
+    group_with_agent,
+    history,
+    mark,
+    only_record,
+    precondition,
+    queue_group,
+    show,
+    status,
+)
+from conformance.verdicts import ConformanceFailure
+
+_QUIET = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture
+def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
+    return Env(om, scenario, request)
+
+
+# -- records of one request --------------------------------------------------------------------
+def expect_record_fields(env: Env, lived: Lived, answer: Answer) -> None:
+    """ID, ServiceGroupID, agent fields and QueuePosition of every record of ``lived``."""
+    tenant = agent_tenant(env.profile, lived.agent) if lived.agent else 0
+    for index, record in enumerate(answer.of(lived.oid)):
+        what = f"record {index + 1} ({record.status}) of request {lived.oid}"
+        expect_equal("EVT-RECORD-ID", lived.oid, record.id, f"ID of {what}", answer.exchange)
+        expect_equal(
+            "EVT-SERVICE-GROUP-ID",
+            lived.group.id,
+            record.service_group_id,
+            f"ServiceGroupID of {what}",
+            answer.exchange,
+        )
+        fields = (record.agent_id, record.tenant_id, record.logon_id)
+        if record.status in WITH_AGENT and lived.agent is not None:
+            wanted = (lived.agent.id, tenant, lived.agent.logon_id)
+            expect_equal(
+                "EVT-AGENT-FIELDS",
+                wanted,
+                fields,
+                f"(AgentID, TenantID, LogonID) of {what}",
+                answer.exchange,
+            )
+        elif record.status not in WITH_AGENT and (
+            record.agent_id != 0 or record.tenant_id != 0 or record.logon_id not in ("", None)
+        ):
+            raise ConformanceFailure(
+                "EVT-AGENT-FIELDS-NONE",
+                f"(AgentID, TenantID, LogonID) of {what} = (0, 0, empty or nil)",
+                f"{fields}",
+                exchange=answer.exchange,
+            )
+        if record.status == "Queued":
+            expect_equal(
+                "EVT-QUEUE-POSITION-HISTORICAL",
+                lived.added_position,
+                record.queue_position,
+                f"QueuePosition of {what} (AddRequest answered it)",
+                answer.exchange,
+            )
+        else:
+            expect_equal(
+                "EVT-QUEUE-POSITION-NOT-QUEUED",
+                0,
+                record.queue_position,
+                f"QueuePosition of {what}",
+                answer.exchange,
+            )
+
+
+def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | None) -> None:
+    """Record stamps of ``oid``: UTC, after ``since``, in order, not after the answer's stamp."""
+    stamps = answer.stamps_of(oid)
+    previous = since
+    for index, stamp in enumerate(stamps):
+        what = f"TimeStamp of record {index + 1} of request {oid}"
+        if stamp is None or not stamp.is_utc:
+            raise ConformanceFailure(
+                "EVT-EVENT-TIMESTAMP",
+                f"{what} in UTC (Z or +00:00)",
+                stamp.text if stamp else "none",
+                exchange=answer.exchange,
+            )
+        if stamp.moment < previous or (index == 0 and stamp.moment <= since):
+            raise ConformanceFailure(
+                "EVT-EVENT-TIMESTAMP",
+                f"{what} after the mark {since} and not before the record ahead of it",
+                f"{stamp.text} after {previous}",
+                exchange=answer.exchange,
+            )
+        if until is not None and stamp.moment > until + CLOCK_SLACK:
+            raise ConformanceFailure(
+                "EVT-EVENT-TIMESTAMP",
+                f"{what} not after the target's clock ({until})",
+                stamp.text,
+                exchange=answer.exchange,
+            )
+        if stamp.moment > answer.stamp.moment:
+            raise ConformanceFailure(
+                "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+                f"response TimeStamp not earlier than {what} ({stamp.text})",
+                f"response TimeStamp {answer.stamp.text}",
+                exchange=answer.exchange,
+            )
+        previous = stamp.moment
+
+
+_LIVES = (
+    "allocated",
+    "processing",
+    "complete",
+    "cancelled-queued",
+    "cancelled-allocated",
+    "cancelled-processing",
+    "failed-router",
+    "failed-router-processing",
+    "failed-preferred-timeout",
+)
+
+
+@pytest.mark.requirement(
+    "EVT-EVENT-PER-STATE",
+    "EVT-RECORD-ID",
+    "EVT-SERVICE-GROUP-ID",
+    "EVT-AGENT-FIELDS",
+    "EVT-AGENT-FIELDS-NONE",
+    "EVT-QUEUE-POSITION-HISTORICAL",
+    "EVT-QUEUE-POSITION-NOT-QUEUED",
+    "EVT-EVENT-TIMESTAMP",
+    "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+)
+@pytest.mark.parametrize("life", life_params(*_LIVES))
+@pytest.mark.parametrize("view", ["history", "by-time"])
+def test_each_state_entered_is_one_event(env, life, view):
+    """Put a request through a life (e.g. Queued → AllocatedToAgent → AgentProcessing →
+    Complete); history and by-time since a mark before the add return one event per state, in
+    order, with the right ID, group, agent fields, QueuePosition and UTC TimeStamps."""
+    start = mark(env.om)
+    lived = live(env, life)
+    until = env.control.now() if env.has("clock") else None
+    if view == "history":
+        answer = history(env.om, lived.oid, start, "EVT-EVENT-PER-STATE")
+    else:
+        answer = by_time(env.om, start, "EVT-EVENT-PER-STATE")
+    expect_equal(
+        "EVT-EVENT-PER-STATE",
+        list(lived.statuses),
+        answer.statuses(lived.oid),
+        f"statuses of the events of request {lived.oid}",
+        answer.exchange,
+    )
+    expect_record_fields(env, lived, answer)
+    expect_stamps(answer, lived.oid, start.moment, until)
+
+
+@pytest.mark.requirement("EVT-EVENT-PER-STATE", "LIFE-IMMEDIATE-ALLOCATION", "EVT-AGENT-FIELDS")
+@pytest.mark.requires_control("agents")
+def test_allocation_at_once_records_queued_then_allocated(env):
+    """Agent logged on and free, AddRequest → events Queued, AllocatedToAgent (R13); an
+    AllocatedToAgent alone is accepted with a warning (LIFE-IMMEDIATE-ALLOCATION, OPEN)."""
+    group, agent = group_with_agent(env.profile)
+    start = mark(env.om)
+    env.control.logon(agent.id)
+    oid, _ = add(env, group)
+    precondition(env, oid, "AllocatedToAgent", agent.id)
+    answer = history(env.om, oid, start, "EVT-EVENT-PER-STATE")
+    statuses = answer.statuses(oid)
+    if statuses not in (["Queued", "AllocatedToAgent"], ["AllocatedToAgent"]):
+        raise ConformanceFailure(
+            "EVT-EVENT-PER-STATE",
+            "events [Queued, AllocatedToAgent] (or AllocatedToAgent alone)",
+            f"events {statuses}",
+            exchange=answer.exchange,
+        )
+    allocated = answer.of(oid)[-1]
+    expect_equal(
+        "EVT-AGENT-FIELDS",
+        (agent.id, agent_tenant(env.profile, agent), agent.logon_id),
+        (allocated.agent_id, allocated.tenant_id, allocated.logon_id),
+        f"(AgentID, TenantID, LogonID) of the AllocatedToAgent record of {oid}",
+        answer.exchange,
+    )
+    if statuses == ["AllocatedToAgent"]:
+        raise ConformanceFailure(
+            "LIFE-IMMEDIATE-ALLOCATION",
+            "events [Queued, AllocatedToAgent] (R13's reading)",
+            "AllocatedToAgent alone (accepted: R13 leaves it open)",
+            exchange=answer.exchange,
+        )
+
+
+# -- QueuePosition: current vs at the time of queueing -----------------------------------------
+@pytest.mark.requirement("EVT-QUEUE-POSITION-CURRENT", "EVT-QUEUE-POSITION-HISTORICAL")
+@pytest.mark.parametrize(
+    "ahead_leaves",
+    [
+        pytest.param("cancelled", id="ahead-cancelled"),
+        pytest.param(
+            "allocated", marks=pytest.mark.requires_control("agents"), id="ahead-allocated"
+        ),
+    ],
+)
+def test_queue_position_current_and_as_queued(env, ahead_leaves):
+    """A, B, C queued (positions p, p+1, p+2); A leaves (cancelled / to an agent) → status-by-ID
+    and all-status say B p, C p+1; history and by-time still say B p+1, C p+2 in Queued."""
+    if ahead_leaves == "allocated":
+        group, agent = group_with_agent(env.profile)
+    else:
+        group, agent = queue_group(env.profile), None
+    start = mark(env.om)
+    ids = [add(env, group)[0] for _ in range(3)]
+    for oid in ids:
+        precondition(env, oid, "Queued")
+    rid = "EVT-QUEUE-POSITION-CURRENT"
+    before = [only_record(status(env.om, oid, rid), oid, rid).queue_position for oid in ids]
+    first = before[0] or 0
+    expect_equal(rid, [first, first + 1, first + 2], before, "QueuePosition of A, B, C")
+    if agent is None:
+        expect_result(
+            env.om.cancel_request(OpenMediaID=ids[0], CancelIfAllocated=False, DoNotReport=False),
+            rid,
+            True,
+        )
+    else:
+        env.control.logon(agent.id)
+        precondition(env, ids[0], "AllocatedToAgent", agent.id)
+    now = [only_record(status(env.om, oid, rid), oid, rid).queue_position for oid in ids[1:]]
+    expect_equal(rid, [first, first + 1], now, "status-by-ID QueuePosition of B, C after A left")
+    everything = all_status(env.om, rid)
+    listed = [[r.queue_position for r in everything.of(oid)][-1:] for oid in ids[1:]]
+    expect_equal(
+        rid,
+        [[first], [first + 1]],
+        listed,
+        "all-status QueuePosition of B, C after A left",
+        everything.exchange,
+    )
+    rid = "EVT-QUEUE-POSITION-HISTORICAL"
+    past = history(env.om, ids[1], start, rid)
+    expect_equal(
+        rid,
+        [first + 1],
+        [r.queue_position for r in past.of(ids[1]) if r.status == "Queued"],
+        "history QueuePosition of B's Queued event",
+        past.exchange,
+    )
+    timeline = by_time(env.om, start, rid)
+    queued = [
+        [r.queue_position for r in timeline.of(oid) if r.status == "Queued"] for oid in ids[1:]
+    ]
+    expect_equal(
+        rid,
+        [[first + 1], [first + 2]],
+        queued,
+        "by-time QueuePosition of B's, C's Queued event",
+        timeline.exchange,
+    )
+
+
+# -- RetrieveLaterThan and TimeStamps ----------------------------------------------------------
+@pytest.mark.requirement("EVT-RETRIEVE-LATER-THAN")
+@pytest.mark.parametrize("view", ["history", "by-time"])
+def test_retrieve_later_than_is_exclusive(env, view):
+    """Add A (Queued at t1), cancel A (Cancelled at t2): RetrieveLaterThan=t1 → [Cancelled]
+    only; RetrieveLaterThan just before the add → both."""
+    rid = "EVT-RETRIEVE-LATER-THAN"
+    start = mark(env.om)
+    oid, _ = add(env, queue_group(env.profile))
+    precondition(env, oid, "Queued")
+    expect_result(
+        env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False),
+        rid,
+        True,
+    )
+
+    def ask(since: Stamp) -> Answer:
+        if view == "history":
+            return history(env.om, oid, since, rid)
+        return by_time(env.om, since, rid)
+
+    full = ask(start)
+    expect_equal(
+        rid,
+        ["Queued", "Cancelled"],
+        full.statuses(oid),
+        f"events of {oid} after the mark",
+        full.exchange,
+    )
+    queued = full.stamps_of(oid)[0]
+    assert queued is not None, "precondition: the Queued record has a TimeStamp"
+    later = ask(queued)
+    expect_equal(
+        rid,
+        ["Cancelled"],
+        later.statuses(oid),
+        f"events of {oid} after RetrieveLaterThan = its Queued TimeStamp {queued.text}",
+        later.exchange,
+    )
+
+
+@pytest.mark.requirement("EVT-RESPONSE-TIMESTAMP", "EVT-TIMESTAMP-NOT-BEFORE-EVENTS")
+@pytest.mark.parametrize("operation", ["status-by-id", "history", "by-time", "all-status"])
+def test_response_timestamp_is_now_in_utc(env, operation):
+    """Each status call → a UTC TimeStamp (Z or +00:00), not earlier than any record returned
+    and, on a target with a clock, between the control plane's readings around the call."""
+    rid = "EVT-RESPONSE-TIMESTAMP"
+    oid, _ = add(env, queue_group(env.profile))
+    clock = env.control if env.has("clock") else None
+    before = clock.now() if clock else None
+    if operation == "status-by-id":
+        answer = status(env.om, oid, rid)
+    elif operation == "history":
+        answer = history(env.om, oid, LONG_AGO, rid)
+    elif operation == "by-time":
+        answer = by_time(env.om, LONG_AGO, rid)
+    else:
+        answer = all_status(env.om, rid)
+    after = clock.now() if clock else None
+    stamp = answer.stamp
+    if not stamp.is_utc:
+        raise ConformanceFailure(
+            rid, "a TimeStamp in UTC (Z or +00:00)", stamp.text, exchange=answer.exchange
+        )
+    if (
+        before is not None
+        and after is not None
+        and not (before - CLOCK_SLACK <= stamp.moment <= after + CLOCK_SLACK)
+    ):
+        raise ConformanceFailure(
+            rid,
+            f"a TimeStamp between the target's clock readings {before} and {after}",
+            stamp.text,
+            title="the TimeStamp is not the time of the call",
+            exchange=answer.exchange,
+        )
+    late = [r for r in answer.records if r.timestamp and r.timestamp > stamp.moment]
+    expect_equal(
+        "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+        [],
+        show(late),
+        f"records stamped after the response TimeStamp {stamp.text}",
+        answer.exchange,
+    )
+
+
+# -- feeding the TimeStamp back (R12) ----------------------------------------------------------
+class Poller:
+    """A client that polls by-time with the previous TimeStamp and tracks what it was given."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.last = mark(env.om)
+        self.expected: dict[int, list[str]] = {}
+        self.seen: dict[int, list[str | None]] = {}
+        self._events: set[tuple[int, str | None, datetime | None]] = set()
+
+    def add(self) -> int:
+        oid, _ = add(self.env, queue_group(self.env.profile))
+        precondition(self.env, oid, "Queued")
+        self.expected[oid] = ["Queued"]
+        return oid
+
+    def cancel(self, oid: int) -> None:
+        if self.expected[oid][-1] != "Queued":
+            return
+        cancel(self.env, oid)
+        self.expected[oid].append("Cancelled")
+
+    def poll(self) -> None:
+        rid = "EVT-TIMESTAMP-FEEDBACK"
+        answer = by_time(self.env.om, self.last, rid)
+        for record in answer.records:
+            if record.id not in self.expected:
+                continue
+            key = (record.id, record.status, record.timestamp)
+            if key in self._events or (
+                record.timestamp is not None and record.timestamp <= self.last.moment
+            ):
+                raise ConformanceFailure(
+                    rid,
+                    f"no event already returned (RetrieveLaterThan {self.last.text})",
+                    f"{show([record])} again",
+                    title="an event was repeated",
+                    exchange=answer.exchange,
+                )
+            self._events.add(key)
+            self.seen.setdefault(record.id, []).append(record.status)
+        self.last = answer.stamp
+
+    def expect_all_seen(self) -> None:
+        self.poll()
+        seen = {oid: self.seen.get(oid, []) for oid in self.expected}
+        expect_equal(
+            "EVT-TIMESTAMP-FEEDBACK",
+            self.expected,
+            seen,
+            "events per request collected by polling with each TimeStamp",
+        )
+
+
+@pytest.mark.requirement("EVT-TIMESTAMP-FEEDBACK")
+def test_polling_with_the_timestamp_never_repeats_or_skips(env):
+    """Add A, poll, add B, cancel A, poll, poll, add C, cancel B, cancel C, poll: each poll
+    sends the previous TimeStamp; every event arrives exactly once."""
+    poller = Poller(env)
+    a = poller.add()
+    poller.poll()
+    b = poller.add()
+    poller.cancel(a)
+    poller.poll()
+    poller.poll()
+    c = poller.add()
+    poller.cancel(b)
+    poller.cancel(c)
+    poller.expect_all_seen()
+
+
+_STEP = st.one_of(
+    st.just(("add", 0)), st.just(("poll", 0)), st.tuples(st.just("cancel"), st.integers(0, 7))
+)
+
+
+@pytest.mark.requirement("EVT-TIMESTAMP-FEEDBACK")
+@_QUIET
+@given(steps=st.lists(_STEP, min_size=1, max_size=10))
+def test_polling_property_never_repeats_or_skips(env, steps):
+    """Random interleavings of AddRequest, CancelRequest and by-time polls fed the previous
+    TimeStamp: no event is returned twice, none is missing at the end."""
+    poller = Poller(env)
+    ids: list[int] = []
+    for kind, pick in steps:
+        if kind == "add":
+            ids.append(poller.add())
+        elif kind == "cancel" and ids:
+            poller.cancel(ids[pick % len(ids)])
+        elif kind == "poll":
+            poller.poll()
+    poller.expect_all_seen()
