@@ -351,12 +351,18 @@ def test_event_mismatches_name_the_broken_rule(model: LifecycleModel) -> None:
     assert extra is not None and extra.kind == "sequence" and extra.expected is None
 
 
-def test_every_cited_requirement_is_in_the_catalogue(model: LifecycleModel) -> None:
-    import conformance.suite.lifecycle_model as source
+def test_every_cited_requirement_is_in_the_catalogue_and_the_marker() -> None:
+    import conformance.suite.test_lifecycle as machine
 
-    text = Path(source.__file__).read_text("utf-8")
+    folder = Path(machine.__file__).parent
+    names = ("lifecycle_model.py", "lifecycle_values.py", "lifecycle_views.py")
+    text = "".join((folder / name).read_text("utf-8") for name in names)
+    body = Path(machine.__file__).read_text("utf-8")
+    text += body[: body.index("@pytest.mark.requirement(")]
     cited = set(re.findall(r'"([A-Z]+(?:-[A-Z0-9]+)+)"', text))
-    assert cited and all(rid in CATALOGUE for rid in cited)
+    marks = machine.test_lifecycle_follows_the_model.pytestmark  # type: ignore[attr-defined]
+    marked = {rid for mark in marks if mark.name == "requirement" for rid in mark.args}
+    assert cited and cited <= set(marked) and all(rid in CATALOGUE for rid in marked)
 
 
 # -- the machine against the real emulator ----------------------------------------------------

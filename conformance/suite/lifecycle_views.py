@@ -1,0 +1,307 @@
+"""The lifecycle machine's comparison of the target's status views with the model.
+
+After every step the machine asks the target for all-status, by-time since the last TimeStamp,
+status by ID and history by ID (see ``test_lifecycle.py`` for which requests and why), and
+this mixin compares each answer with ``LifecycleModel``: a difference raises a
+``ConformanceFailure`` citing the requirement of the transition that went wrong. It holds no
+rule and sends nothing but status queries.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NoReturn
+
+from conformance.checks import expect_fault, expect_value
+from conformance.contract.catalogue import req
+from conformance.suite.lifecycle_model import (
+    Event,
+    LifecycleModel,
+    Mismatch,
+    Status,
+    match_events,
+    record_mismatch,
+)
+from conformance.verdicts import ConformanceFailure
+from conformance.wire import OpenMediaClient, Reply
+from conformance.wire.values import GetOpenMediaResponse, OpenMediaRequest
+
+
+def fail(requirement: str, expected: str, actual: str, reply: Reply | None = None) -> NoReturn:
+    """Stop the example: the target differs from the model (``requirement`` from the catalogue)."""
+    raise ConformanceFailure(
+        req(requirement),
+        expected,
+        actual,
+        title="the target left the lifecycle the model predicts",
+        exchange=reply.exchange if reply is not None else None,
+    )
+
+
+def _describe(record: Event | OpenMediaRequest | None) -> str:
+    if record is None:
+        return "nothing"
+    status = record.status.value if isinstance(record, Event) else record.status
+    text = f"{status} in group {record.service_group_id}"
+    if record.queue_position:
+        text += f" at position {record.queue_position}"
+    if record.agent_id or record.tenant_id or record.logon_id:
+        text += f" with agent {record.agent_id} (tenant {record.tenant_id}, {record.logon_id!r})"
+    return text
+
+
+def _left_out(reason: str) -> str:
+    """The requirement that keeps a removed request out of all-status and by-time."""
+    return "CACHE-EXPIRED-LEFT-OUT" if reason == "CACHE-EXPIRED-BY-ID" else reason
+
+
+class StatusViews:
+    """Mixin of ``LifecycleMachine``: the status views, checked against ``self.model``."""
+
+    om: OpenMediaClient
+    model: LifecycleModel
+    ids: dict[int, int]  # handle -> OpenMediaID
+    seen: dict[int, list[OpenMediaRequest]]  # handle -> its events as by-time returned them
+    checked: dict[int, int]  # handle -> how many events its history had when last compared
+    shown: dict[int, Event]  # handle -> the record status by ID last answered
+    reported_removed: set[int]
+    origin: datetime
+    cursor: datetime
+    _last_by_time: tuple[Reply, tuple[OpenMediaRequest, ...]]
+
+    def check_views(self) -> None:
+        """Status by ID, all-status, by-time and history by ID all equal the model."""
+        newly_removed = sorted(set(self.model.removed) - self.reported_removed)
+        records = self._check_status_by_id(newly_removed)
+        self._check_all_status()
+        self._check_by_time()
+        for handle, (record, reply) in records.items():
+            stamp = self.seen[handle][-1].timestamp if self.seen.get(handle) else None
+            if record.timestamp != stamp:
+                fail(
+                    "STA-LATEST",
+                    f"TimeStamp {stamp} of the request's latest event",
+                    f"TimeStamp {record.timestamp}",
+                    reply,
+                )
+        self._check_history(newly_removed)
+        if newly_removed:
+            self._check_left_out(newly_removed)
+        self.reported_removed.update(newly_removed)
+
+    def _answering(self, requirement: str) -> str:
+        """While the router is lost the status queries still answer, from the cache (R15)."""
+        return requirement if self.model.router_connected else "ERR-ROUTER-STATUS-FROM-CACHE"
+
+    def _check_status_by_id(
+        self, newly_removed: list[int]
+    ) -> dict[int, tuple[OpenMediaRequest, Reply]]:
+        model, records = self.model, {}
+        for handle in newly_removed:
+            reply = self.om.get_status_by_id(self.ids[handle])
+            expect_fault(reply, model.removed[handle], "InvalidOpenMediaIDFault")
+        # Allocated requests first: their allocation names the routing rule that chose them.
+        order = sorted(
+            model.requests, key=lambda h: (model.requests[h].status != Status.ALLOCATED, h)
+        )
+        for handle in order:
+            if self.shown.get(handle) == model.current(handle):
+                continue  # unchanged since by-ID last showed it; all-status still covers it
+            reply = self.om.get_status_by_id(self.ids[handle])
+            terminal = model.requests[handle].status.terminal
+            why = "STA-TERMINATED-CACHED" if terminal else "CACHE-ACTIVE-NEVER-EXPIRES"
+            if not model.router_connected:
+                why = "ERR-ROUTER-STATUS-FROM-CACHE"
+            value = expect_value(reply, why)
+            found = value.requests if isinstance(value, GetOpenMediaResponse) else ()
+            if len(found) != 1:
+                fail("STA-LATEST", "exactly one record", f"{len(found)} records", reply)
+            self._compare_current(handle, found[0], reply)
+            records[handle] = (found[0], reply)
+            self.shown[handle] = model.current(handle)
+        return records
+
+    def _compare_current(self, handle: int, record: OpenMediaRequest, reply: Reply) -> None:
+        """A current record: the latest event with the *current* QueuePosition."""
+        want = self.model.current(handle)
+        oid = self.ids[handle]
+        where = f"request {oid}: "
+        if record.id != oid:
+            fail("EVT-RECORD-ID", f"ID {oid}", f"ID {record.id}", reply)
+        if record.status in ("Unknown", "Clerical"):
+            fail("LIFE-NO-UNKNOWN", where + _describe(want), where + _describe(record), reply)
+        if record.status != want.status.value:
+            latest = self.model.events[handle][-1]
+            requirement = latest.because
+            if latest.status is Status.QUEUED and record.status == Status.ALLOCATED.value:
+                requirement = self.model.queued_requirement(handle)
+            fail(requirement, where + _describe(want), where + _describe(record), reply)
+        problem = record_mismatch(want, record)
+        if problem == "EVT-QUEUE-POSITION-HISTORICAL":
+            problem = self.model.order_requirement(handle)
+        if problem is not None:
+            fail(problem, where + _describe(want), where + _describe(record), reply)
+
+    def _check_all_status(self) -> None:
+        reply = self.om.get_all_status()
+        value = expect_value(reply, self._answering("ALL-EVERY-REQUEST"))
+        latest = {r.id: r for r in getattr(value, "requests", ())}
+        handle_of = {oid: h for h, oid in self.ids.items()}
+        for oid in sorted(set(latest) - {self.ids[h] for h in self.model.requests}, key=str):
+            gone = self.model.removed.get(handle_of.get(oid, -1))
+            fail(
+                _left_out(gone) if gone else "ALL-EVERY-REQUEST",
+                "only the requests in the cache",
+                f"also request {oid}",
+                reply,
+            )
+        for handle in sorted(self.model.requests):
+            record = latest.get(self.ids[handle])
+            if record is None:
+                fail(
+                    "ALL-EVERY-REQUEST",
+                    f"request {self.ids[handle]} (it is in the cache)",
+                    "no record of it",
+                    reply,
+                )
+            self._compare_current(handle, record, reply)
+
+    def _by_time(self, later_than: datetime, *, empty: bool = False) -> datetime:
+        """By-time since ``later_than``, checked against the model; returns the new cursor."""
+        reply = self.om.get_requests_by_time(later_than)
+        value = expect_value(reply, self._answering("TIM-EMPTY" if empty else "TIM-ALL-REQUESTS"))
+        stamp = getattr(value, "timestamp", None)
+        if stamp is None:
+            fail("EVT-RESPONSE-TIMESTAMP", "a TimeStamp", "none", reply)
+        found = tuple(getattr(value, "requests", ()))
+        for record in found:
+            if record.timestamp is None or record.timestamp <= later_than:
+                fail(
+                    "EVT-RETRIEVE-LATER-THAN",
+                    f"events stamped after {later_than}",
+                    f"an event stamped {record.timestamp}",
+                    reply,
+                )
+            if record.timestamp > stamp:
+                fail(
+                    "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+                    f"events stamped by {stamp}",
+                    f"an event stamped {record.timestamp}",
+                    reply,
+                )
+        if empty and found:
+            fail("TIM-EMPTY", "no event right after a reset", f"{len(found)} events", reply)
+        self._last_by_time = (reply, found)
+        return stamp
+
+    def _check_by_time(self) -> None:
+        cursor = self._by_time(self.cursor)
+        reply, found = self._last_by_time
+        handle_of = {oid: h for h, oid in self.ids.items()}
+        actual: dict[int, list[OpenMediaRequest]] = {}
+        for record in found:
+            handle = handle_of.get(record.id or 0)
+            if handle is None or handle not in self.model.requests:
+                gone = self.model.removed.get(handle) if handle is not None else None
+                fail(
+                    _left_out(gone) if gone else "TIM-ALL-REQUESTS",
+                    "events of requests in the cache only",
+                    f"an event of request {record.id}",
+                    reply,
+                )
+            actual.setdefault(handle, []).append(record)
+        expected: dict[int, list[Event]] = {}
+        for event in self.model.take_pending():
+            expected.setdefault(event.handle, []).append(event)
+        for handle in sorted(set(expected) | set(actual)):
+            got = actual.get(handle, [])
+            mismatch = match_events(expected.get(handle, []), got)
+            if mismatch is not None:
+                self._fail_events(
+                    handle, mismatch, expected.get(handle, []), got, "EVT-TIMESTAMP-FEEDBACK", reply
+                )
+            before = self.seen.setdefault(handle, [])
+            stamps = [r.timestamp for r in before[-1:] + got]
+            if any(b is None or a is None or b < a for a, b in itertools.pairwise(stamps)):
+                fail(
+                    "EVT-EVENT-TIMESTAMP",
+                    "the request's events in time order",
+                    f"TimeStamps {stamps}",
+                    reply,
+                )
+            before.extend(got)
+        self.cursor = cursor
+
+    def _fail_events(
+        self,
+        handle: int,
+        mismatch: Mismatch,
+        expected: Sequence[Event],
+        actual: Sequence[OpenMediaRequest],
+        missing: str,
+        reply: Reply,
+    ) -> NoReturn:
+        requirement = mismatch.requirement
+        if not requirement:
+            if mismatch.expected is None and self.model.events[handle][-1].status.terminal:
+                requirement = "LIFE-TERMINAL-FINAL"
+            elif mismatch.expected is None or mismatch.actual is None:
+                requirement = missing
+            else:
+                requirement = "EVT-EVENT-PER-STATE"
+        oid = self.ids[handle]
+        fail(
+            requirement,
+            f"events of request {oid}: " + "; ".join(_describe(e) for e in expected),
+            f"events of request {oid}: "
+            + "; ".join(_describe(r) for r in actual)
+            + f" (first difference at event {mismatch.index + 1})",
+            reply,
+        )
+
+    def _check_history(self, newly_removed: list[int]) -> None:
+        for handle in newly_removed:
+            reply = self.om.get_history_by_id(self.ids[handle], self.origin)
+            expect_fault(reply, self.model.removed[handle], "InvalidOpenMediaIDFault")
+        for handle in sorted(self.model.requests):
+            events = self.model.events[handle]
+            if self.checked.get(handle) == len(events):
+                continue  # unchanged since its history was last compared
+            oid = self.ids[handle]
+            reply = self.om.get_history_by_id(oid, self.origin)
+            value = expect_value(reply, self._answering("HIS-ALL-EVENTS"))
+            found = tuple(getattr(value, "requests", ()))
+            if any(r.id != oid for r in found):
+                fail(
+                    "HIS-ONLY-THIS-REQUEST",
+                    f"records of request {oid} only",
+                    f"IDs {[r.id for r in found]}",
+                    reply,
+                )
+            mismatch = match_events(events, found)
+            if mismatch is not None:
+                self._fail_events(handle, mismatch, events, found, "HIS-ALL-EVENTS", reply)
+            seen = [r.timestamp for r in self.seen.get(handle, [])]
+            if [r.timestamp for r in found] != seen:
+                fail(
+                    "HIS-ALL-EVENTS",
+                    f"the TimeStamps by-time returned: {seen}",
+                    f"{[r.timestamp for r in found]}",
+                    reply,
+                )
+            self.checked[handle] = len(events)
+
+    def _check_left_out(self, newly_removed: list[int]) -> None:
+        reply = self.om.get_requests_by_time(self.origin)
+        value = expect_value(reply, self._answering("TIM-ALL-REQUESTS"))
+        present = {r.id for r in getattr(value, "requests", ())}
+        for handle in newly_removed:
+            if self.ids[handle] in present:
+                fail(
+                    _left_out(self.model.removed[handle]),
+                    f"no event of request {self.ids[handle]} (it left the cache)",
+                    "its events are still returned",
+                    reply,
+                )
