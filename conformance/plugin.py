@@ -259,9 +259,9 @@ def _skip_reason(exc: NotApplicable) -> str:
     return reason
 
 
-def _skip(reason: str) -> Exception:
+def _skip(reason: str) -> BaseException:
     try:  # report the test's own location, as skip markers do
-        return pytest.skip.Exception(reason, _use_item_location=True)  # type: ignore[call-arg]
+        return pytest.skip.Exception(reason, _use_item_location=True)
     except TypeError:  # pragma: no cover - a pytest without the keyword
         return pytest.skip.Exception(reason)
 

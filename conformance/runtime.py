@@ -67,6 +67,7 @@ class SessionRuntime:
         if self.target is not None:
             return self.target
         settings = self.settings
+        control_url: str | None
         if settings.embedded:
             from conformance.embedded import EmbeddedEmulator
 
