@@ -11,182 +11,40 @@ Every test builds its own small world from the profile (``Topology``): the profi
 and agents, with the flags and memberships the rule needs, posted with ``make_scenario``. What a
 request became is read twice, from the SOAP status record (Status, AgentID, QueuePosition) and
 from the control plane's ``GET /requests/{id}``; a disagreement shows in the Actual line.
-The helpers here are shared with ``test_set_options`` (MaxNumberOfSessions and
-AllowDifferentTypes are routing options).
+The helpers live in ``routing_support`` (``test_set_options`` uses them too: MaxNumberOfSessions
+and AllowDifferentTypes are routing options).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from conformance.checks import expect_equal, expect_request_status, expect_result, expect_value
-from conformance.checks.expect import summary
+from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.profile import Agent, Group, Profile
-from conformance.verdicts import NotApplicable, SuiteError
-from conformance.wire.values import Reply
-
-ADD_TYPE = "AddOpenMediaRequest"
-DEFAULT_MAX = int(CONSTRAINTS.defaults["max_number_of_sessions"])
-"""MaxNumberOfSessions in force when SetOptions set none (constraints.toml)."""
-PRIORITY = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
-TYPE_1, TYPE_2, TYPE_3 = 1, 2, 3
-"""Session types: 1 and 2 as in the description's AllowDifferentTypes example, 3 a bystander."""
-DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
-ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["allow"]
-_IVR = ({"Label": "Case", "Data": "routing"},)
-
-
-# -- the world of one test ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Topology:
-    """The groups and agents a test asked for (agents in ascending ID) and the profile posted."""
-
-    profile: Profile
-    groups: tuple[Group, ...]
-    agents: tuple[Agent, ...]
-
-
-def build(
-    make_scenario: Callable[..., Profile],
-    base: Profile,
-    groups: Sequence[dict[str, bool]],
-    serves: Sequence[Sequence[int]],
-    *,
-    reverse_listing: bool = False,
-) -> Topology:
-    """Post a variant of ``base``: its first open groups get the flags of ``groups`` (missing
-    flags are false), its lowest-ID agents serve the groups whose indexes ``serves`` lists.
-
-    IDs stay the profile's; other agents leave the chosen groups (they would start logged off
-    anyway). ``reverse_listing`` lists the agents in descending ID order, so a target cannot
-    pass a tie-break by the order of its configuration.
-    """
-    open_groups = base.groups_with("open")
-    agents = sorted(base.agents, key=lambda a: a.id)
-    if len(open_groups) < len(groups) or len(agents) < len(serves):
-        raise NotApplicable(
-            "profile groups/agents",
-            f"the test needs {len(groups)} open group(s) and {len(serves)} agent(s)",
-        )
-    chosen = tuple(
-        dataclasses.replace(
-            group,
-            preferred_agent=flags.get("preferred_agent", False),
-            session_priority=flags.get("session_priority", False),
-        )
-        for group, flags in zip(open_groups, groups, strict=False)
-    )
-    ids = {g.id for g in chosen}
-    members = tuple(
-        dataclasses.replace(agent, groups=tuple(chosen[i].id for i in indexes))
-        for agent, indexes in zip(agents, serves, strict=False)
-    )
-    others = tuple(
-        dataclasses.replace(a, groups=tuple(g for g in a.groups if g not in ids))
-        for a in agents[len(serves) :]
-    )
-    listed = members + others
-    profile = make_scenario(
-        groups=tuple(next((c for c in chosen if c.id == g.id), g) for g in base.groups),
-        agents=tuple(reversed(listed)) if reverse_listing else listed,
-    )
-    return Topology(profile, chosen, members)
-
-
-class Routing:
-    """One test's clients and the labels of its requests (``A#12``) for readable failures."""
-
-    def __init__(self, om: Any, control: Any) -> None:
-        self.om = om
-        self.control = control
-        self.labels: dict[int, str] = {}
-
-    # -- acting ------------------------------------------------------------------------------
-    def add_reply(self, label: str, group: Group, **members: Any) -> tuple[int, Reply]:
-        """AddRequest; anything but Success leaves the suite unable to test routing."""
-        members.setdefault("IVRInfo", [dict(item) for item in _IVR])
-        reply = self.om.add_request(ServiceGroupID=group.id, **members)
-        value = reply.value
-        if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-            shown = reply.fault.describe() if reply.fault is not None else summary(value)
-            raise SuiteError(f"precondition: AddRequest {label} to group {group.id}: {shown}")
-        oid = int(value.open_media_id)  # type: ignore[union-attr]
-        self.labels[oid] = f"{label}#{oid}"
-        return oid, reply
-
-    def add(self, label: str, group: Group, **members: Any) -> int:
-        return self.add_reply(label, group, **members)[0]
-
-    def finish(self, oid: int) -> None:
-        """The agent answers and completes the request (control plane)."""
-        self.control.answer(oid)
-        self.control.complete(oid)
-
-    def cancel(self, oid: int) -> None:
-        reply = self.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
-        if reply.fault is not None or reply.value is not True:
-            shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
-            raise SuiteError(f"precondition: CancelRequest {self.labels.get(oid, oid)}: {shown}")
-
-    def divert(self, oid: int, group: Group) -> None:
-        reply = self.om.divert_request(OpenMediaID=oid, ServiceGroupID=group.id)
-        if reply.fault is not None or reply.value.request_status != "Success":
-            shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
-            raise SuiteError(f"precondition: DivertRequest {self.labels.get(oid, oid)}: {shown}")
-
-    # -- observing ---------------------------------------------------------------------------
-    def state(self, oid: int, requirement: str) -> str:
-        """``agent 501`` / ``processing 501`` / ``queue 2`` / a status name, from the SOAP
-        record; ``(control: ...)`` is appended when the control plane tells otherwise."""
-        value = expect_value(self.om.get_status_by_id(oid), requirement)
-        records = [r for r in getattr(value, "requests", ()) if r.id == oid]
-        if len(records) != 1:
-            return f"{len(records)} status records"
-        record = records[0]
-        shown = _shown(record.status, record.agent_id, record.queue_position)
-        view = self.control.request(oid)
-        if view is None:
-            return shown + " (control: unknown id)"
-        told = (view.get("status"), view.get("agent_id"))
-        if told[0] != record.status or (
-            record.status in _WITH_AGENT and told[1] != record.agent_id
-        ):
-            shown += f" (control: {told[0]} agent {told[1]})"
-        return shown
-
-    def expect(self, requirement: str, expected: dict[int, str]) -> None:
-        """Each request in the state given (``on(agent)``, ``queued(n)``, a status name)."""
-        actual = {self.labels.get(oid, str(oid)): self.state(oid, requirement) for oid in expected}
-        wanted = {self.labels.get(oid, str(oid)): text for oid, text in expected.items()}
-        expect_equal(requirement, wanted, actual, "where the requests are")
-
-
-_WITH_AGENT = ("AllocatedToAgent", "AgentProcessing")
-
-
-def _shown(status: str | None, agent_id: int | None, position: int | None) -> str:
-    if status == "AllocatedToAgent":
-        return f"agent {agent_id}"
-    if status == "AgentProcessing":
-        return f"processing {agent_id}"
-    if status == "Queued":
-        return f"queue {position}"
-    return str(status)
-
-
-def on(agent: Agent) -> str:
-    return f"agent {agent.id}"
-
-
-def queued(position: int) -> str:
-    return f"queue {position}"
+from conformance.profile import Agent, Profile
+from conformance.suite.routing_support import (
+    ADD_TYPE,
+    ALLOW,
+    DEFAULT_MAX,
+    DONT_ALLOW,
+    IVR,
+    PRIORITY,
+    TYPE_1,
+    TYPE_2,
+    Routing,
+    Topology,
+    destructive,
+    on,
+    one_session_each,
+    queued,
+    set_options,
+    world_factory,
+)
+from conformance.verdicts import SuiteError
 
 
 @pytest.fixture
@@ -196,14 +54,8 @@ def routing(om: Any, control: Any) -> Routing:
 
 @pytest.fixture
 def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., Topology]:
-    """``world(groups, serves, reverse_listing=False)``: ``build`` on the target's profile."""
-
-    def make(
-        groups: Sequence[dict[str, bool]], serves: Sequence[Sequence[int]], **kw: Any
-    ) -> Topology:
-        return build(make_scenario, target.profile, groups, serves, **kw)
-
-    return make
+    """``world(groups, serves, reverse_listing=False)``: a world built from the profile."""
+    return world_factory(make_scenario, target.profile)
 
 
 _FIFO: dict[str, bool] = {}
@@ -313,11 +165,6 @@ def test_divert_allocates_at_once(routing, world, case):
         routing.expect(rid, {held[0]: queued(1), b: on(x)})
 
 
-def set_options(om: Any, requirement: str, **members: Any) -> None:
-    """SetOptions with valid values; anything but true fails the caller's requirement."""
-    expect_result(om.set_options(**members), requirement, True)
-
-
 @pytest.mark.requirement("ROUTE-IMMEDIATE-OPTION-CHANGE")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("change", ["raise-max-sessions", "allow-different-types"])
@@ -357,8 +204,7 @@ def test_queue_by_queue_time_positions_follow(routing, world):
     routing.expect(rid, {a: queued(1), b: queued(2), c: queued(3), d: queued(4)})
     routing.cancel(b)
     routing.expect(rid, {a: queued(1), c: queued(2), d: queued(3)})
-    if DEFAULT_MAX != 1:
-        raise NotApplicable("constraints default", "the steps below assume one session each")
+    one_session_each(routing.om, rid)
     routing.control.logon(x.id)
     routing.expect(rid, {a: on(x), c: queued(1), d: queued(2)})
     routing.finish(a)
@@ -524,7 +370,7 @@ def test_preference_ignored_without_preferred_agent(routing, world, case):
     else:
         routing.control.logon(y.id)
         members = _prefer(y, "id" if case == "by-id" else "logon-id")
-    reply = routing.om.add_request(ServiceGroupID=g.id, IVRInfo=list(_IVR), **members)
+    reply = routing.om.add_request(ServiceGroupID=g.id, IVRInfo=list(IVR), **members)
     value = expect_request_status(reply, "ROUTE-PREFERRED-NOT-CONFIGURED", "Success")
     a = int(value.open_media_id or 0)
     routing.labels[a] = f"A#{a}"
@@ -561,8 +407,7 @@ def test_earliest_free_first(routing, world, became_free_by):
         routing.control.logon(y.id)
         routing.control.logon(x.id)
     else:
-        if DEFAULT_MAX != 1:
-            raise NotApplicable("constraints default", "the steps assume one session each")
+        one_session_each(routing.om, "ROUTE-EARLIEST-FREE")
         routing.control.logon(x.id)
         routing.control.logon(y.id)
         p = routing.add("P", g)
@@ -585,13 +430,13 @@ def test_earliest_free_first(routing, world, became_free_by):
 @pytest.mark.parametrize(
     "reverse_listing", [False, True], ids=["listed-ascending", "listed-descending"]
 )
-def test_lowest_id_breaks_a_tie(routing, world, reverse_listing):
+def test_lowest_id_breaks_a_tie(routing, world, target, reverse_listing):
     """Y then X logged on, each holds a session; a restart frees both at once → A to X
     (lowest ID), whatever order the configuration lists them in."""
+    destructive(target)
     t = world([_FIFO], [[0], [0]], reverse_listing=reverse_listing)
     (g,), (x, y) = t.groups, t.agents
-    if DEFAULT_MAX != 1:
-        raise NotApplicable("constraints default", "the steps assume one session each")
+    one_session_each(routing.om, "ROUTE-LOWEST-ID")
     routing.control.logon(y.id)
     routing.control.logon(x.id)
     p = routing.add("P", g)

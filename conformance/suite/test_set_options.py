@@ -31,7 +31,7 @@ from conformance.strategies import (
     valid_params,
 )
 from conformance.strategies.examples import first_given
-from conformance.suite.test_routing import (
+from conformance.suite.routing_support import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,
@@ -40,10 +40,11 @@ from conformance.suite.test_routing import (
     TYPE_3,
     Routing,
     Topology,
-    build,
+    destructive,
     on,
     queued,
     set_options,
+    world_factory,
 )
 from conformance.wire.encode import INT_MAX, INT_MIN
 
@@ -73,8 +74,8 @@ def routing(om: Any, control: Any) -> Routing:
 
 @pytest.fixture
 def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., Topology]:
-    """``world(groups, serves)``: ``test_routing.build`` on the target's profile."""
-    return lambda groups, serves: build(make_scenario, target.profile, groups, serves)
+    """``world(groups, serves)``: a world built from the profile (``routing_support.build``)."""
+    return world_factory(make_scenario, target.profile)
 
 
 def _with_type_if_needed(field: str, value: int) -> dict[str, int]:
@@ -194,8 +195,9 @@ def test_invalid_side_is_refused(om, scenario, data):
 # -- faults of the environment ------------------------------------------------------------------
 @pytest.mark.requirement("OPT-FAULT-NO-LICENSE")
 @pytest.mark.requires_control("license")
-def test_no_license(om, scenario, control):
+def test_no_license(om, scenario, control, target):
     """Licence unavailable: SetOptions raises NoLicenseFault."""
+    destructive(target)
     control.license(False)
     try:
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
@@ -206,9 +208,10 @@ def test_no_license(om, scenario, control):
 
 @pytest.mark.requirement("OPT-FAULT-NO-LICENSE")
 @pytest.mark.requires_control("license", "agents")
-def test_no_license_sets_nothing(om, control, routing, world):
+def test_no_license_sets_nothing(om, control, routing, world, target):
     """SetOptions MaxNumberOfSessions raised without licence (fault); licence back: agent X
     with its default capacity full still gets no further request."""
+    destructive(target)
     t = world([{}], [[0]])
     (g,), (x,) = t.groups, t.agents
     control.license(False)
@@ -225,8 +228,9 @@ def test_no_license_sets_nothing(om, control, routing, world):
 
 @pytest.mark.requirement("OPT-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
-def test_router_disconnected(om, scenario, control):
+def test_router_disconnected(om, scenario, control, target):
     """Router lost: SetOptions raises RouterDisconnectedFault."""
+    destructive(target)
     control.router(False)
     try:
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
