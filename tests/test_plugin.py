@@ -9,7 +9,10 @@ the emulator.
 
 from __future__ import annotations
 
+import http.server
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -366,3 +369,103 @@ def test_suite_module_that_does_not_import_is_a_suite_error(suite: pytest.Pytest
     result = run(suite)
     assert result.ret == 3
     result.assert_outcomes(errors=1)
+
+
+# -- fixtures against real servers ---------------------------------------------------------
+class _NotSoap(http.server.BaseHTTPRequestHandler):
+    """A loopback server that answers everything with plain text: no SOAP target at all."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"hello, I am not a SOAP service"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def not_soap() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotSoap)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/OpenMediaService"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_om_checks_every_exchange_and_shows_it_on_failure(
+    suite: pytest.Pytester, not_soap: str
+) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_checked(om):
+            om.get_all_status()
+        """,
+    )
+    result = run(suite, "--target-url", not_soap)
+    result.assert_outcomes(failed=1)
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert re.search(r"\[WIRE-[A-Z-]+\]", out), "a wire check failed, citing its requirement"
+    assert "openmedia exchanges" in out and "hello, I am not a SOAP service" in out
+    assert "curl -sS -i -X POST" in out
+
+
+def test_raw_om_is_not_checked(suite: pytest.Pytester, not_soap: str) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_raw(raw_om):
+            exchange = raw_om.post_raw(b"<x/>", {{"Content-Type": "text/xml"}})
+            assert exchange.status == 200 and b"not a SOAP" in exchange.response_body
+        """,
+    )
+    result = run(suite, "--target-url", not_soap)
+    result.assert_outcomes(passed=1)
+
+
+def test_scenario_fixtures_drive_the_embedded_emulator(suite: pytest.Pytester) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+        from conformance.plugin import runtime_of
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_variant(make_scenario, control, target):
+            assert target.embedded and target.has("scenario", "agents", "clock")
+            variant = make_scenario(data_expiration_minutes=7)
+            assert variant.data_expiration_minutes == 7
+            assert control.state()["data_expiration_minutes"] == 7
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_reset(scenario, control):
+            assert scenario.data_expiration_minutes == 30
+            assert control.state()["data_expiration_minutes"] == 30
+
+        @pytest.mark.requirement("{MUST_ID}")
+        @pytest.mark.requires_control("clock")
+        def test_recorded(om, pytestconfig):
+            exchange = om.fetch_wsdl()
+            assert exchange.status == 200
+            assert runtime_of(pytestconfig).exchanges[-1] is exchange
+        """,
+    )
+    result = run(suite)
+    result.assert_outcomes(passed=3)
+    assert result.ret == 0
+    assert re.search(r"target http://127\.0\.0\.1:\d+/OpenMediaService; control features: "
+                     r"agents, clock", result.stdout.str())  # fmt: skip
