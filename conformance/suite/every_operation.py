@@ -1,0 +1,379 @@
+"""Each of the twelve operations, called validly or made to fail: shared by the "every
+operation" sections (``authentication``, ``error-handling``, ``wire``).
+
+Authentication (R16), router loss (R15), licence loss and the wire contract are statements
+about *every* operation, so those modules parametrize over
+``conformance.contract.operations.OPERATIONS`` and need, for any operation, three things that
+only the suite can know:
+
+* ``prepare``: a valid call in the current scenario (an AddRequest first when the operation
+  names an OpenMediaID), and ``expect_proceeds``: what "processed normally" looks like;
+* ``provoke``: a call the operation refuses with a fault of its data (InvalidDataException or
+  InvalidOpenMediaIDFault), for every operation that declares one;
+* ``authentication_on``: a target that checks the LogonID/Password headers, with the
+  credentials of a host administrator (and of a user who is not one, when known).
+
+The tables are keyed by operation name and checked against the WSDL at import: a new operation
+in ``schemas/OpenMediaService.wsdl`` is a suite error here, never a silently untested one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from conformance.checks import expect_equal, expect_request_status, expect_result, expect_value
+from conformance.checks.expect import summary
+from conformance.contract import schema
+from conformance.contract.catalogue import CATALOGUE, req
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
+from conformance.profile import Group, Profile
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.wire.client import DEFAULT
+from conformance.wire.credentials import Credentials
+from conformance.wire.encode import INT_MAX
+from conformance.wire.values import Reply
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
+"""A RetrieveLaterThan before any event a target under test can hold."""
+
+NEVER_ISSUED = INT_MAX
+"""An ID (OpenMediaID, service group, tenant) no target has issued: the largest ``xs:int``."""
+
+IVR = ({"Label": "Case", "Data": "every-operation"},)
+
+INVALID_USER = "InvalidUserFault"
+ROUTER_DISCONNECTED = "RouterDisconnectedFault"
+NO_LICENSE = "NoLicenseFault"
+_ENVIRONMENT_FAULTS = frozenset({INVALID_USER, ROUTER_DISCONNECTED, NO_LICENSE})
+
+SUITE_ADMIN = Credentials("conformance-admin", "conformance-admin-secret")
+SUITE_NON_ADMIN = Credentials("conformance-clerk", "conformance-clerk-secret")
+"""Users the suite puts into a controllable target's scenario when the profile names none."""
+
+
+def _takes_open_media_id(op: Operation) -> bool:
+    names = [p.name for p in op.parameters]
+    if op.wrapped:
+        names = [m.name for m in schema.members(op.parameters[0].type_name)]
+    return any(name.lower() == "openmediaid" for name in names)
+
+
+NEEDS_REQUEST = frozenset(op.name for op in OPERATIONS if _takes_open_media_id(op))
+"""Operations about one request: their valid call needs an OpenMediaID the target issued."""
+
+
+def op_id(op: Operation) -> str:
+    """The parametrize id of an operation: its name."""
+    return op.name
+
+
+def declaring(fault: str) -> tuple[Operation, ...]:
+    """The operations whose WSDL declares ``fault``, in WSDL order."""
+    return tuple(op for op in OPERATIONS if op.declares(fault))
+
+
+def not_declaring(fault: str) -> tuple[Operation, ...]:
+    return tuple(op for op in OPERATIONS if not op.declares(fault))
+
+
+def section_requirement(op: Operation, expects: str) -> str:
+    """The requirement of ``op``'s own section that expects ``expects`` (``ADD-FAULT-NO-LICENSE``
+    for AddRequest and NoLicenseFault); ``KeyError`` when the catalogue has none."""
+    section = CATALOGUE.section_for_operation(op.name)
+    if section is not None:
+        for item in CATALOGUE.by_section(section.key):
+            if expects in item.expects:
+                return req(item.id)
+    raise KeyError(f"no requirement of {op.name}'s section expects {expects}")
+
+
+# -- a valid call --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sample:
+    """A valid call of ``op`` in the current scenario; ``oid`` is the request it is about."""
+
+    op: Operation
+    params: dict[str, Any]
+    oid: int | None
+    group: Group
+
+
+def open_group(profile: Profile) -> Group:
+    return profile.group_with("open")
+
+
+def other_open_group(profile: Profile, group: Group) -> Group:
+    """Another open group of the same tenant (a divert target), else the same one."""
+    others = [g for g in profile.groups_with("open", tenant_id=group.tenant_id) if g != group]
+    return others[0] if others else group
+
+
+def not_open_media_id(profile: Profile) -> int:
+    """A group that exists but is not Open Media, else an ID that names no group."""
+    found = [g.id for g in profile.groups if g.role == "not-open-media"]
+    return found[0] if found else NEVER_ISSUED
+
+
+def add_queued(om: Any, group: Group, credentials: Credentials | None = DEFAULT) -> int:
+    """AddRequest as a precondition: Success and queued (QueuePosition > 0), else the suite
+    cannot test (a boolean operation on an allocated request answers false, not true)."""
+    reply = om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR), credentials=credentials)
+    value = reply.value
+    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
+        shown = reply.fault.describe() if reply.fault is not None else summary(value)
+        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
+    if not getattr(value, "queue_position", 0):
+        raise SuiteError(
+            f"precondition: the request added to group {group.id} was allocated at once; the "
+            "test needs it queued (log the group's agents off on the target)"
+        )
+    return int(value.open_media_id)  # type: ignore[union-attr]
+
+
+Params = Callable[[Profile, Group, int], dict[str, Any]]
+
+_SET_OPTIONS_VALID = {
+    "MaxNumberOfSessions": int(CONSTRAINTS.defaults["max_number_of_sessions"]),
+    "TypeOfSession": CONSTRAINTS.range("SetOptionsRequest", "TypeOfSession").min,
+}
+"""SetOptions that set what is in force anyway: every type, the default session count."""
+
+_VALID: dict[str, Params] = {
+    "AddRequest": lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "ServiceGroupID": g.id}},
+    "CancelRequest": lambda p, g, oid: {
+        "request": {"CancelIfAllocated": True, "DoNotReport": False, "OpenMediaID": oid}
+    },
+    "GetOpenMediaRequestStatusByID": lambda p, g, oid: {"openMediaID": oid},
+    "GetOpenMediaRequestHistoryByID": lambda p, g, oid: {
+        "openMediaID": oid,
+        "retrieveLaterThan": LONG_AGO,
+    },
+    "GetOpenMediaRequestsByTime": lambda p, g, oid: {"retrieveLaterThan": LONG_AGO},
+    "GetAllOpenMediaRequestStatus": lambda p, g, oid: {},
+    "GetServiceGroupStatus": lambda p, g, oid: {"serviceGroupID": g.id},
+    "GetAllOpenMediaServiceGroupStatus": lambda p, g, oid: {"tenantID": g.tenant_id},
+    "SetOptions": lambda p, g, oid: {"request": dict(_SET_OPTIONS_VALID)},
+    "GetOMAgentsByGroup": lambda p, g, oid: {"serviceGroupID": g.id},
+    "DivertRequest": lambda p, g, oid: {
+        "request": {"OpenMediaID": oid, "ServiceGroupID": other_open_group(p, g).id}
+    },
+    "ModifyRequest": lambda p, g, oid: {
+        "request": {"IVRInfo": [{"Label": "Case", "Data": "modified"}], "OpenMediaID": oid}
+    },
+}
+
+_ECHOES_GROUP = frozenset({"GetServiceGroupStatus", "GetOMAgentsByGroup"})
+"""Results that carry the ServiceGroupID they were asked about."""
+
+
+def sample_for(profile: Profile, op: Operation, oid: int | None = None) -> Sample:
+    """The valid call of ``op`` about request ``oid`` (which the caller provides), no I/O."""
+    group = open_group(profile)
+    return Sample(op, _VALID[op.name](profile, group, oid or 0), oid, group)
+
+
+def prepare(
+    om: Any, profile: Profile, op: Operation, *, credentials: Credentials | None = DEFAULT
+) -> Sample:
+    """A valid call of ``op``; adds a queued request first when ``op`` is about one."""
+    oid = add_queued(om, open_group(profile), credentials) if op.name in NEEDS_REQUEST else None
+    return sample_for(profile, op, oid)
+
+
+def call(om: Any, sample: Sample, **options: Any) -> Reply:
+    """Send the sample (``credentials=``, ``header_namespace=``, ``body=`` … as ``call``)."""
+    reply: Reply = om.call(sample.op, sample.params, **options)
+    return reply
+
+
+def expect_proceeds(reply: Reply, sample: Sample, requirement: str) -> None:
+    """Processed normally: no fault, Success, true, or the group asked about echoed."""
+    value = expect_value(reply, requirement)
+    if sample.op.result_type == "boolean":
+        expect_result(reply, requirement, True)
+    elif hasattr(value, "request_status"):
+        expect_request_status(reply, requirement, "Success")
+    elif sample.op.name in _ECHOES_GROUP:
+        asked = sample.params["serviceGroupID"]
+        expect_equal(
+            requirement,
+            asked,
+            getattr(value, "service_group_id", None),
+            "ServiceGroupID",
+            reply.exchange,
+        )
+    elif value is None:
+        raise ConformanceFailure(
+            req(requirement),
+            f"a {sample.op.result_element}",
+            "an absent or nil result",
+            exchange=reply.exchange,
+        )
+
+
+# -- a refused call -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provocation:
+    """A call ``op`` must refuse with one of ``faults`` (a fault of its data, not of the
+    environment); ``needs_request``: it is about a request the target issued."""
+
+    params: Params
+    faults: tuple[str, ...]
+    needs_request: bool = False
+
+
+def _label_over_limit() -> list[dict[str, str]]:
+    return [{"Label": "L" * (CONSTRAINTS.length("Label").max + 1), "Data": "d"}]
+
+
+_REFUSED_OPTION = CONSTRAINTS.range(
+    "SetOptionsRequest", "MaxNumberOfSessions"
+).first_refused_below()
+
+_PROVOKE: dict[str, Provocation] = {
+    "AddRequest": Provocation(
+        lambda p, g, oid: {"request": {"IVRInfo": _label_over_limit(), "ServiceGroupID": g.id}},
+        ("InvalidDataException",),
+    ),
+    "CancelRequest": Provocation(
+        lambda p, g, oid: {
+            "request": {
+                "CancelIfAllocated": True,
+                "DoNotReport": False,
+                "OpenMediaID": NEVER_ISSUED,
+            }
+        },
+        ("InvalidOpenMediaIDFault",),
+    ),
+    "GetOpenMediaRequestStatusByID": Provocation(
+        lambda p, g, oid: {"openMediaID": NEVER_ISSUED}, ("InvalidOpenMediaIDFault",)
+    ),
+    "GetOpenMediaRequestHistoryByID": Provocation(
+        lambda p, g, oid: {"openMediaID": NEVER_ISSUED, "retrieveLaterThan": LONG_AGO},
+        ("InvalidOpenMediaIDFault",),
+    ),
+    "GetServiceGroupStatus": Provocation(
+        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)}, ("InvalidDataException",)
+    ),
+    "GetAllOpenMediaServiceGroupStatus": Provocation(
+        lambda p, g, oid: {"tenantID": NEVER_ISSUED}, ("InvalidDataException",)
+    ),
+    "SetOptions": Provocation(
+        lambda p, g, oid: {
+            "request": {**_SET_OPTIONS_VALID, "MaxNumberOfSessions": _REFUSED_OPTION}
+        },
+        ("InvalidDataException",),
+    ),
+    "GetOMAgentsByGroup": Provocation(
+        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)}, ("InvalidDataException",)
+    ),
+    "DivertRequest": Provocation(
+        lambda p, g, oid: {"request": {"OpenMediaID": oid}},
+        ("InvalidDataException",),
+        needs_request=True,
+    ),
+    # R10: an ID never issued is InvalidOpenMediaIDFault (the WSDL) or InvalidDataException.
+    "ModifyRequest": Provocation(
+        lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "OpenMediaID": NEVER_ISSUED}},
+        ("InvalidOpenMediaIDFault", "InvalidDataException"),
+    ),
+}
+
+DATA_FAULT_OPERATIONS = tuple(op for op in OPERATIONS if op.name in _PROVOKE)
+"""The operations that declare a fault of their data (every one but the two listings)."""
+
+
+def provoke(
+    om: Any, profile: Profile, op: Operation, *, credentials: Credentials | None = DEFAULT
+) -> tuple[Sample, tuple[str, ...]]:
+    """A call ``op`` refuses, and the fault names it may answer with."""
+    entry = _PROVOKE[op.name]
+    group = open_group(profile)
+    oid = add_queued(om, group, credentials) if entry.needs_request else 0
+    return Sample(op, entry.params(profile, group, oid), oid or None, group), entry.faults
+
+
+def _check_tables() -> None:
+    """Every operation has a valid call, and every one that declares a data fault a
+    provocation; an operation added to the WSDL fails here, at collection."""
+    if set(_VALID) != set(OPERATION_NAMES):
+        raise SuiteError(f"every_operation: valid calls for {sorted(_VALID)} != the WSDL's")
+    data_faults = {op.name for op in OPERATIONS if set(op.fault_names) - _ENVIRONMENT_FAULTS}
+    if set(_PROVOKE) != data_faults:
+        raise SuiteError(f"every_operation: provocations {sorted(_PROVOKE)} != {data_faults}")
+    for name in _VALID:
+        operation(name)
+
+
+_check_tables()
+
+
+# -- authentication on ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuthSetup:
+    """A target with authentication on, and whose headers it accepts (R16)."""
+
+    profile: Profile
+    admin: Credentials
+    non_admin: Credentials | None
+
+
+def authentication_on(target: Any, make_scenario: Callable[..., Profile]) -> AuthSetup:
+    """A controllable target is reset with authentication on and the profile's users (or the
+    suite's own); a vendor server is used as its profile describes it: *not applicable* when
+    the profile says authentication is off there."""
+    profile: Profile = target.profile
+    auth = profile.auth
+    if target.has("scenario"):
+        admin_password = auth.resolved_password()
+        admin = (
+            Credentials(auth.logon_id, admin_password)
+            if auth.logon_id and admin_password is not None
+            else SUITE_ADMIN
+        )
+        other_password = auth.resolved_non_admin_password()
+        non_admin = (
+            Credentials(auth.non_admin_logon_id, other_password)
+            if auth.non_admin_logon_id and other_password is not None
+            else SUITE_NON_ADMIN
+        )
+        variant = make_scenario(
+            auth=dataclasses.replace(
+                auth,
+                enabled=True,
+                logon_id=admin.logon_id,
+                password=admin.password,
+                password_env=None,
+                non_admin_logon_id=non_admin.logon_id,
+                non_admin_password=non_admin.password,
+                non_admin_password_env=None,
+            )
+        )
+        return AuthSetup(variant, admin, non_admin)
+    if not auth.enabled:
+        raise NotApplicable(
+            "authentication on", "the profile says the target runs with authentication off"
+        )
+    configured: Credentials | None = target.credentials
+    if configured is None or configured.logon_id is None or configured.password is None:
+        raise SuiteError("authentication is on but no LogonID/Password is configured")
+    other_password = auth.resolved_non_admin_password()
+    clerk = (
+        Credentials(auth.non_admin_logon_id, other_password)
+        if auth.non_admin_logon_id and other_password is not None
+        else None
+    )
+    return AuthSetup(profile, configured, clerk)
+
+
+def destructive(target: Any) -> None:
+    """Router loss, licence loss and restart disturb a server: *not applicable* in safe mode."""
+    if target.safe_mode:
+        raise NotApplicable(
+            "destructive tests", "the profile sets safe_mode: router, licence and restart tests"
+        )
