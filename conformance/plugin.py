@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from conformance.profile import CONTROL_FEATURES
 from conformance.runtime import ConformanceWarning, SessionRuntime
 from conformance.settings import OptionValues, RunSettings, build_settings
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, UsageError
@@ -41,7 +42,6 @@ SETTINGS_KEY = pytest.StashKey[RunSettings]()
 RUNTIME_KEY = pytest.StashKey[SessionRuntime]()
 _SUITE_ITEM_KEY = pytest.StashKey[bool]()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
-_CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
 _VERDICT = "openmedia_verdict"
 
 
@@ -215,10 +215,10 @@ def _marker_problems(item: pytest.Item) -> list[str]:
             )
     for mark in item.iter_markers("requires_control"):
         for feature in mark.args:
-            if feature not in _CONTROL_FEATURES:
+            if feature not in CONTROL_FEATURES:
                 problems.append(
                     f"{item.nodeid}: requires_control({feature!r}) names no control feature; "
-                    f"use {', '.join(_CONTROL_FEATURES)}"
+                    f"use {', '.join(CONTROL_FEATURES)}"
                 )
     if not problems and (in_suite or ids):
         item.stash[_SUITE_ITEM_KEY] = True
@@ -254,7 +254,7 @@ def _is_suite_item(item: pytest.Item) -> bool:
 def _skip_reason(exc: NotApplicable) -> str:
     reason = str(exc)
     lacks = f"target lacks {exc.feature!r}"
-    if exc.feature in _CONTROL_FEATURES and lacks in reason:
+    if exc.feature in CONTROL_FEATURES and lacks in reason:
         reason = reason.replace(lacks, f"target lacks control feature {exc.feature!r}", 1)
     return reason
 
