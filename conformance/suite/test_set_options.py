@@ -62,6 +62,8 @@ NEEDS_TYPE = {item.field: item.values for item in CONSTRAINTS.requires_type_of_s
 """Option values that act per type and so need TypeOfSession in the same call."""
 A_TYPE = first_given(CONSTRAINTS.range(OPTIONS_TYPE, "TypeOfSession"))
 """A TypeOfSession that is really given (not 0, "all types")."""
+_ENUMERATED = 10
+"""A range no wider than this is tried value by value; a wider one at its ends."""
 _QUIET = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -99,7 +101,7 @@ def test_valid_examples_return_true(om, scenario, params):
 
 def _accepted(span: IntRange) -> list[int]:
     """Every value of a short range, else both ends of the representable part; plus not given."""
-    if span.max is not None and span.max - span.min <= 10:
+    if span.max is not None and span.max - span.min <= _ENUMERATED:
         inside = list(range(span.min, span.max + 1))
     else:
         inside = [span.min, span.min + 1, INT_MAX if span.max is None else span.max]
