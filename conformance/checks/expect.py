@@ -41,6 +41,20 @@ def summary(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _failure(
+    requirement: str,
+    expected: str,
+    actual: str,
+    *,
+    title: str,
+    exchange: Exchange | None,
+) -> ConformanceFailure:
+    """A failure whose Actual never shows a password the target may have echoed."""
+    if exchange is not None:
+        actual = exchange.redact_text(actual)
+    return ConformanceFailure(requirement, expected, actual, title=title, exchange=exchange)
+
+
 def _fault_text(fault: SoapFault) -> str:
     return fault.describe()
 
@@ -49,9 +63,9 @@ def expect_value(reply: Reply, requirement: str) -> Value:
     """The reply's value; fails when the target answered with a fault instead."""
     requirement = req(requirement)
     if reply.fault is not None:
-        raise ConformanceFailure(
+        raise _failure(
             requirement,
-            f"a {reply.exchange.operation or 'normal'} response (no fault)",
+            f"{reply.exchange.operation or 'a normal '}Response, no fault",
             _fault_text(reply.fault),
             title="the target answered with a fault",
             exchange=reply.exchange,
@@ -76,7 +90,7 @@ def expect_fault(reply: Reply, requirement: str, *detail_local_names: str) -> So
     wanted = " or ".join(detail_local_names) or "any"
     expected = f"fault {wanted}"
     if reply.fault is None:
-        raise ConformanceFailure(
+        raise _failure(
             requirement,
             expected,
             f"no fault: {summary(reply.value)}",
@@ -90,7 +104,7 @@ def expect_fault(reply: Reply, requirement: str, *detail_local_names: str) -> So
     if fault.detail_local in detail_local_names:
         actual += f", detail in the namespace {fault.detail_namespace or '(none)'}"
         expected += " with its detail in " + fault_ref(fault.detail_local).namespace
-    raise ConformanceFailure(
+    raise _failure(
         requirement,
         expected,
         actual,
@@ -107,7 +121,7 @@ def expect_request_status(reply: Reply, requirement: str, name: str) -> Value:
     actual = getattr(value, "request_status", None)
     if actual != name:
         shown = "no value" if value is None else f"RequestStatus {actual} in {summary(value)}"
-        raise ConformanceFailure(
+        raise _failure(
             req(requirement),
             f"RequestStatus {name}",
             shown,
@@ -121,7 +135,7 @@ def expect_result(reply: Reply, requirement: str, expected: bool) -> bool:
     """The boolean result (CancelRequest, SetOptions, ModifyRequest); must be ``expected``."""
     value = expect_value(reply, requirement)
     if value is not expected:
-        raise ConformanceFailure(
+        raise _failure(
             req(requirement),
             f"result {str(expected).lower()}",
             f"result {summary(value)}",
@@ -137,7 +151,7 @@ def expect_equal(
     """``actual == expected`` for a named quantity (``what``), else a failure saying both."""
     requirement = req(requirement)
     if actual != expected:
-        raise ConformanceFailure(
+        raise _failure(
             requirement,
             f"{what} = {summary(expected)}",
             f"{what} = {summary(actual)}",

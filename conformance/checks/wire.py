@@ -51,7 +51,9 @@ _UNDECLARED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
 
 
 def _fail(requirement: str, expected: str, actual: str, exchange: Exchange, title: str) -> None:
-    raise ConformanceFailure(requirement, expected, actual, title=title, exchange=exchange)
+    raise ConformanceFailure(
+        requirement, expected, exchange.redact_text(actual), title=title, exchange=exchange
+    )
 
 
 def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:

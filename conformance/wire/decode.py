@@ -44,6 +44,8 @@ class DecodeError(ValueError):
     """The response cannot be read as the operation's answer; ``what`` says why."""
 
     def __init__(self, what: str, exchange: Exchange | None = None) -> None:
+        if exchange is not None:
+            what = exchange.redact_text(what)
         self.what = what
         self.exchange = exchange
         where = f" ({exchange.operation} from {exchange.url})" if exchange is not None else ""

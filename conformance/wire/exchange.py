@@ -8,6 +8,7 @@ replace it with ``***``.
 
 from __future__ import annotations
 
+import html
 import re
 import shlex
 from dataclasses import dataclass
@@ -66,6 +67,26 @@ class Exchange:
 
     def redacted_request_body(self) -> bytes:
         return redact(self.request_body)
+
+    @cached_property
+    def secrets(self) -> tuple[str, ...]:
+        """Every password the request carried, as written and as unescaped text."""
+        found: set[str] = set()
+        for match in _PASSWORD_ELEMENT.finditer(self.request_body):
+            raw = match.group(2).decode("utf-8", errors="replace")
+            if raw.strip():
+                found.update({raw, html.unescape(raw)})
+        return tuple(sorted(found, key=len, reverse=True))
+
+    def redact_text(self, text: str) -> str:
+        """``text`` with every password of the request replaced by ``***``.
+
+        For messages built from the response: a target may echo what it was sent (in a
+        faultstring, an HTML error page), and a failure report must not leak it.
+        """
+        for secret in self.secrets:
+            text = text.replace(secret, PASSWORD_PLACEHOLDER)
+        return text
 
     def curl(self) -> str:
         """A ``curl`` command that repeats the request, with the password shown as ``***``."""
