@@ -12,6 +12,8 @@ can tell a wrong URL from a broken envelope.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from conformance.checks._walk import (
@@ -47,6 +49,7 @@ _HEADER = ns.qname(ns.SOAP_ENV, "Header")
 _FAULT = ns.qname(ns.SOAP_ENV, "Fault")
 _SOAP12_ENVELOPE = ns.qname(ns.SOAP12_ENV, "Envelope")
 _SOAP12_MEDIA = "application/soap+xml"
+_XML_DECLARATION = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UNDECLARED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
 
 
@@ -133,6 +136,7 @@ def _content_type(exchange: Exchange, op: str) -> None:
     header = exchange.response_header("Content-Type")
     kind, params = media_type(header)
     if kind == "text/xml" and params.get("charset") == "utf-8":
+        _body_encoding(exchange, op)
         return
     actual = f"Content-Type: {header}" if header else "no Content-Type header"
     if kind == _SOAP12_MEDIA:
@@ -144,6 +148,28 @@ def _content_type(exchange: Exchange, op: str) -> None:
         exchange,
         f"{op}: wrong Content-Type",
     )
+
+
+def _body_encoding(exchange: Exchange, op: str) -> None:
+    """The body is what the header says: UTF-8, and no XML declaration claiming otherwise."""
+    body = exchange.response_body
+    declared = _XML_DECLARATION.match(body)
+    problem = ""
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        problem = f"an XML declaration saying encoding={declared.group(1).decode('ascii')!r}"
+    else:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem = f"bytes that are not UTF-8 (at offset {exc.start})"
+    if problem:
+        _fail(
+            CONTENT_TYPE,
+            f"a body encoded as Content-Type: {ns.SOAP11_CONTENT_TYPE} says",
+            problem,
+            exchange,
+            f"{op}: body not encoded as its Content-Type says",
+        )
 
 
 def _response(exchange: Exchange, spec: Operation, child: etree._Element) -> None:
