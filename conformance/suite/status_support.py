@@ -210,6 +210,7 @@ def only_record(answer: Answer, oid: int, requirement: str) -> OpenMediaRequest:
             requirement,
             f"exactly one status record, for request {oid}",
             f"{len(answer.records)} record(s), IDs {[r.id for r in answer.records]}",
+            title="the answer does not hold exactly one record of the request",
             exchange=answer.exchange,
         )
     return answer.records[0]
@@ -302,11 +303,17 @@ def add(env: Env, group: Group, **members: Any) -> tuple[int, int | None]:
 
 
 def current(env: Env, oid: int) -> OpenMediaRequest | None:
-    """The request's status record, or ``None`` (precondition reads: never a verdict)."""
+    """The request's (last) status record, or ``None``.
+
+    A precondition read, never a verdict: it takes the last record of the ID however many the
+    target sent, so that a target breaking STA-LATEST is failed by that check, not left
+    untested because the suite could not set up its state.
+    """
     requests: tuple[OpenMediaRequest, ...] = getattr(
         env.om.get_status_by_id(oid).value, "requests", ()
     )
-    return requests[0] if len(requests) == 1 else None
+    mine = [r for r in requests if r.id == oid]
+    return mine[-1] if mine else None
 
 
 def precondition(env: Env, oid: int, wanted: str, agent_id: int | None = None) -> None:

@@ -42,8 +42,12 @@ def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
     return Env(om, scenario, request)
 
 
-def _events(answer: Answer) -> list[tuple[str | None, Any]]:
-    return [(r.status, r.timestamp) for r in answer.records]
+def _events(answer: Answer) -> list[tuple[str | None, str | None]]:
+    """(Status, TimeStamp as the target wrote it) of each record, for a readable Actual line."""
+    return [
+        (r.status, stamp.text if stamp else None)
+        for r, stamp in zip(answer.records, answer.record_stamps, strict=True)
+    ]
 
 
 @pytest.mark.requirement("HIS-ALL-EVENTS")
