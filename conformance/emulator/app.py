@@ -66,7 +66,8 @@ class EmulatorApp:
             if method == "POST":
                 body = await _read_body(receive, headers)
                 status, payload = service.exchange(self.engine, body, headers.get("soapaction"))
-                await _reply(send, status, _SOAP, payload)
+                bare = "content-type-without-charset" in self.engine.faults
+                await _reply(send, status, b"text/xml" if bare else _SOAP, payload)
             elif method in ("GET", "HEAD"):
                 await self._metadata(scope, headers, send)
             else:
@@ -89,7 +90,7 @@ class EmulatorApp:
                 await _reply(send, 200, b"text/html; charset=utf-8", _HELP)
             return
         base = metadata.base_url(headers.get("host"), self.own_base)
-        document = metadata.document(name, base)
+        document = metadata.document(name, base, self.engine.faults)
         if document is None:
             await _reply(send, 404, _TEXT, b"no such metadata document\n")
         else:

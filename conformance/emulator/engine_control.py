@@ -33,7 +33,8 @@ class ControlOperations(EngineCore):
             if not agent.logged_on:
                 agent.logged_on = True
                 agent.free_order = world.arrival()
-                world.route()
+                if "logon-does-not-route" not in self.faults:
+                    world.route()
 
     def logoff(self, agent_id: int) -> None:
         with self.lock:
@@ -60,7 +61,10 @@ class ControlOperations(EngineCore):
                     f"request {open_media_id} is {record.status.value}, not AllocatedToAgent"
                 )
             record.answered = True
-            world.record(record, Status.PROCESSING)
+            answered = Status.PROCESSING
+            if "answer-records-allocated" in self.faults:
+                answered = Status.ALLOCATED
+            world.record(record, answered)
 
     def complete(self, open_media_id: int) -> None:
         with self.lock:
@@ -72,9 +76,13 @@ class ControlOperations(EngineCore):
                 )
             world.statistics.group_stay_ended(record.group_id, "completed")
             world.statistics.agent_allocation_ended(record.agent_id, True)
-            world.record(record, Status.COMPLETE)
+            done = Status.COMPLETE
+            if "complete-records-cancelled" in self.faults:
+                done = Status.CANCELLED
+            world.record(record, done)
             world.release(record)
-            world.route()
+            if "complete-does-not-route" not in self.faults:
+                world.route()
 
     def request_view(self, open_media_id: int) -> dict[str, Any]:
         """What an agent's desktop would be handed (``GET /control/requests/{id}``)."""
@@ -94,19 +102,37 @@ class ControlOperations(EngineCore):
 
     def set_router(self, connected: bool) -> None:
         """R15: losing the router fails every request not yet terminated."""
+        f = self.faults
         with self.lock:
             world = self._enter()
             if not connected and world.router_connected:
                 for key in sorted(world.requests):
                     record = world.requests[key]
-                    if not record.status.terminal:
-                        world.leave(record)
+                    if "router-loss-fails-terminated" in f and record.status.terminal:
                         world.record(record, Status.FAILED)
+                    if record.status.terminal:
+                        continue
+                    if "router-loss-skips-allocated" in f and record.status.with_agent:
+                        continue
+                    failed = Status.FAILED
+                    if "router-loss-completes-answered" in f and record.answered:
+                        failed = Status.COMPLETE
+                    if not ("router-loss-keeps-queued" in f and record.status is Status.QUEUED):
+                        world.leave(record)
+                    world.record(record, failed)
+            if "router-reconnect-requeues-failed" in f and connected and not world.router_connected:
+                for key in sorted(world.requests):
+                    record = world.requests[key]
+                    if record.status is Status.FAILED:
+                        world.enqueue(record, world.groups[record.group_id])
             world.router_connected = connected
 
     def set_license(self, available: bool) -> None:
         with self.lock:
-            self._enter().license_available = available
+            world = self._enter()
+            world.license_available = available
+            if "license-loss-sticks-for-add" in self.faults and not available:
+                world.license_lost = True
 
     def set_group_open(self, group_id: int, is_open: bool) -> None:
         with self.lock:
@@ -124,9 +150,17 @@ class ControlOperations(EngineCore):
 
     def restart(self) -> None:
         """The service restarts: history cleared, every request removed; IDs keep growing."""
+        f = self.faults
         with self.lock:
             world = self._enter()
+            kept = (world.requests, world.timeline, world._stamps)
+            held = {agent.id: list(agent.sessions) for agent in world.agents.values()}
             world.clear_requests()
+            if "restart-keeps-history" in f:
+                world.requests, world.timeline, world._stamps = kept
+            if "restart-keeps-agent-sessions" in f:
+                for agent in world.agents.values():
+                    agent.sessions[:] = held[agent.id]
             world.route()
 
     def now(self) -> datetime:

@@ -39,15 +39,24 @@ def base_url(host_header: str | None, fallback: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def document(name: str, base: str) -> bytes | None:
-    """The named document rewritten for ``base`` (``http://host:port``); ``None`` if unknown."""
-    if name not in DOCUMENTS:
+def document(name: str, base: str, faults: frozenset[str] = frozenset()) -> bytes | None:
+    """The named document rewritten for ``base`` (``http://host:port``); ``None`` if unknown.
+
+    ``faults``: the planted defects (``conformance.emulator.faults``) that bend the metadata.
+    """
+    if name not in DOCUMENTS or ("xsd-not-served" in faults and name != WSDL):
         return None
     service = base + ns.SERVICE_PATH
     text = _SCHEMA_LOCATION.sub(
         lambda m: f'schemaLocation="{service}?xsd={m.group(1)}"', _source(name)
     )
-    text = _ADDRESS.sub(lambda m: f"{m.group(1)}{service}{m.group(2)}", text)
+    if "wsdl-address-not-rewritten" not in faults:
+        text = _ADDRESS.sub(lambda m: f"{m.group(1)}{service}{m.group(2)}", text)
+    if "wsdl-definitions-misnamed" in faults:
+        text = text.replace('definitions name="OpenMediaService"', 'definitions name="Service"', 1)
+    if "wsdl-soap-action-changed" in faults:
+        action = ns.soap_action("AddRequest")
+        text = text.replace(f'soapAction="{action}"', f'soapAction="{action}Item"', 1)
     return text.encode("utf-8")
 
 

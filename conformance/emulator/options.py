@@ -25,24 +25,38 @@ _DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
 class Options:
     """Options by TypeOfSession; a missing entry means "use the general one, else default"."""
 
-    def __init__(self) -> None:
+    def __init__(self, faults: frozenset[str] = frozenset()) -> None:
+        self.faults = faults
+        """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
         self._by_type: dict[int, dict[str, int]] = {}
         self.version = 0
         """Grows on every change, so routing can tell that capacities may have changed."""
 
     def apply(self, request: OptionsInput) -> None:
         """Apply one SetOptions call (already validated): reset first, then the values given."""
+        f = self.faults
         type_of_session = request.type_of_session
-        if request.reset_all_options:
+        if request.reset_all_options and "reset-all-options-ignored" not in f:
             self._by_type.pop(type_of_session, None)
         for field in _SETTINGS:
             value = getattr(request, snake(field))
+            key = type_of_session
+            if field == "MaxNumberOfSessions":
+                if "max-sessions-all-types-ignored" in f and key == ALL_TYPES:
+                    continue
+                if "max-sessions-per-type-for-all" in f:
+                    key = ALL_TYPES
             if value not in CONSTRAINTS.not_given(_TYPE, field):
-                self._by_type.setdefault(type_of_session, {})[field] = value
+                self._by_type.setdefault(key, {})[field] = value
         self.version += 1
 
     def _lookup(self, type_of_session: int, field: str) -> int | None:
-        for key in (type_of_session, ALL_TYPES):
+        keys: tuple[int, ...] = (type_of_session, ALL_TYPES)
+        if "all-types-setting-beats-own-type" in self.faults:
+            keys = (ALL_TYPES, type_of_session)
+        if "dont-allow-all-types-ignored" in self.faults and field == "AllowDifferentTypes":
+            keys = (type_of_session,)
+        for key in keys:
             value = self._by_type.get(key, {}).get(field)
             if value is not None:
                 return value
@@ -62,7 +76,12 @@ class Options:
     def allows_different_types(self, type_of_session: int) -> bool:
         value = self._lookup(type_of_session, "AllowDifferentTypes")
         if value is None:
+            if "different-types-refused-by-default" in self.faults:
+                return False
             return bool(CONSTRAINTS.defaults["allow_different_types"])
+        own = self._by_type.get(type_of_session, {}).get("AllowDifferentTypes")
+        if "dont-allow-ignored" in self.faults and own is not None and type_of_session:
+            return True
         return value != _DONT_ALLOW
 
     def snapshot(self) -> dict[str, dict[str, int]]:

@@ -15,37 +15,63 @@ from __future__ import annotations
 
 from conformance.emulator.records import GroupRecord, RequestRecord
 
+_NO_FAULTS: frozenset[str] = frozenset()
 
-def _rank(group: GroupRecord, request: RequestRecord) -> int | None:
-    if group.config.session_priority and not request.gave_queue_start_time:
-        return request.session_priority or None
+
+def _prioritised(group: GroupRecord, faults: frozenset[str]) -> bool:
+    """Whether the group orders by SessionPriority (two fault hooks bend it)."""
+    if "priority-ignored" in faults:
+        return False
+    return group.config.session_priority or "priority-applied-without-group-flag" in faults
+
+
+def _rank(
+    group: GroupRecord, request: RequestRecord, faults: frozenset[str] = _NO_FAULTS
+) -> int | None:
+    starts = request.gave_queue_start_time
+    if "session-priority-beats-queue-start-time" in faults:
+        starts = False
+    if _prioritised(group, faults) and not starts:
+        rank = request.session_priority or None
+        if "no-priority-ranks-first" in faults and rank is None:
+            return 0
+        return -rank if "priority-inverted" in faults and rank else rank
     return None
 
 
-def insert(group: GroupRecord, request: RequestRecord) -> int:
-    """Put ``request`` into ``group``'s queue; returns its 1-based position."""
+def insert(group: GroupRecord, request: RequestRecord, faults: frozenset[str] = _NO_FAULTS) -> int:
+    """Put ``request`` into ``group``'s queue; returns its 1-based position.
+
+    ``faults``: planted defects (``conformance.emulator.faults``) that bend the placement.
+    """
     queue = group.queue
-    index = _slot(group, request)
+    index = _slot(group, request, faults)
+    if "queue-last-in-first-out" in faults and not _prioritised(group, faults):
+        index = 0
+    if "queue-start-time-placed-last" in faults and request.gave_queue_start_time:
+        index = len(queue)
+    if "diverted-placed-last" in faults and request.events:
+        index = len(queue)
     queue.insert(index, request)
     return index + 1
 
 
-def _slot(group: GroupRecord, request: RequestRecord) -> int:
+def _slot(group: GroupRecord, request: RequestRecord, faults: frozenset[str]) -> int:
     queue = group.queue
     if not queue:
         return 0
     last = queue[-1]
-    if not group.config.session_priority:
+    if not _prioritised(group, faults):
         # The queue is sorted by queue time: new requests (queue time = now) go last.
         if last.queue_time <= request.queue_time:
             return len(queue)
         return _first_later(queue, 0, request, rank_none_only=False, group=group)
-    if request.gave_queue_start_time:
+    if request.gave_queue_start_time and "session-priority-beats-queue-start-time" not in faults:
         return _first_later(queue, 0, request, rank_none_only=False, group=group)
-    rank = _rank(group, request)
+    rank = _rank(group, request, faults)
     if rank is not None:
         for index, entry in enumerate(queue):
-            other = _rank(group, entry)
+            other = _rank(group, entry, faults)
             if (
                 other is None
                 or other > rank
@@ -55,13 +81,13 @@ def _slot(group: GroupRecord, request: RequestRecord) -> int:
         return len(queue)
     # No SessionPriority: after every entry that gave one, then by queue time. The tail after
     # the last such entry is in queue-time order, so a request of "now" goes last at once.
-    if _rank(group, last) is not None or last.queue_time <= request.queue_time:
+    if _rank(group, last, faults) is not None or last.queue_time <= request.queue_time:
         return len(queue)
     start = 0
     for index, entry in enumerate(queue):
-        if _rank(group, entry) is not None:
+        if _rank(group, entry, faults) is not None:
             start = index + 1
-    return _first_later(queue, start, request, rank_none_only=True, group=group)
+    return _first_later(queue, start, request, rank_none_only=True, group=group, faults=faults)
 
 
 def _first_later(
@@ -71,10 +97,11 @@ def _first_later(
     *,
     rank_none_only: bool,
     group: GroupRecord,
+    faults: frozenset[str] = _NO_FAULTS,
 ) -> int:
     for index in range(start, len(queue)):
         entry = queue[index]
-        if rank_none_only and _rank(group, entry) is not None:
+        if rank_none_only and _rank(group, entry, faults) is not None:
             continue
         if entry.queue_time > request.queue_time:
             return index

@@ -14,7 +14,7 @@ from typing import Any
 from conformance.contract.operations import OPERATION_NAMES
 from conformance.emulator import soap_out
 from conformance.emulator.engine import Engine
-from conformance.emulator.errors import ServiceFault
+from conformance.emulator.errors import INVALID_USER, ServiceFault
 from conformance.emulator.model import (
     AddInput,
     CancelInput,
@@ -57,17 +57,25 @@ if set(HANDLERS) != set(OPERATION_NAMES):  # pragma: no cover - a WSDL change no
 
 def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
     """HTTP status and response body for one POST to the service endpoint."""
+    faults = engine.faults
     try:
-        call = decode(body, soap_action)
+        call = decode(body, soap_action, faults)
     except ClientFault as exc:
-        return 500, soap_out.fault(exc.code, exc.message)
+        return 500, soap_out.fault(exc.code, exc.message, faults=faults)
     try:
         with engine.lock:
-            engine.admit(call.operation.name, call.logon_id, call.password)
+            try:
+                engine.admit(call.operation.name, call.logon_id, call.password)
+            except ServiceFault as exc:  # fault hook: the refused call still takes effect
+                refused = exc.detail == INVALID_USER and call.operation.name == "AddRequest"
+                if "auth-refused-add-still-added" in faults and refused:
+                    HANDLERS["AddRequest"](engine, call.params)
+                raise
             value = HANDLERS[call.operation.name](engine, call.params)
-        return 200, soap_out.response(call.operation, value)
+        return 200, soap_out.response(call.operation, value, faults)
     except ServiceFault as exc:
-        return 500, soap_out.typed_fault(exc.detail, exc.message)
+        status = 200 if "fault-http-200" in faults else 500
+        return status, soap_out.typed_fault(exc.detail, exc.message, faults)
     except Exception:
         _LOG.exception("internal error in %s", call.operation.name)
         return 500, soap_out.fault("Server", "The server was unable to process the request.")

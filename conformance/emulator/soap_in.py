@@ -60,8 +60,11 @@ class Call:
     password: str | None
 
 
-def decode(body: bytes, soap_action: str | None) -> Call:
-    """Parse and decode one request; raises ``ClientFault`` for anything unreadable."""
+def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozenset()) -> Call:
+    """Parse and decode one request; raises ``ClientFault`` for anything unreadable.
+
+    ``faults``: the planted defects (``conformance.emulator.faults``) that bend the reading.
+    """
     try:
         root = parse(body)
     except UnsafeXmlError:
@@ -87,11 +90,17 @@ def decode(body: bytes, soap_action: str | None) -> Call:
         op = operation_for_body(wrapper.tag)
     except KeyError:
         raise ClientFault(f"No operation has the body element {wrapper.tag}.") from None
-    _check_action(op, soap_action)
-    logon_id, password = _credentials(header)
+    _check_action(op, soap_action, faults)
+    if "prefixed-wrapper-refused" in faults and wrapper.prefix is not None:
+        raise ClientFault(f"The body element {wrapper.tag} must use the default namespace.")
+    if "nil-members-refused" in faults and any(e.get(_NIL) for e in wrapper.iter()):
+        raise ClientFault("A member cannot be nil.")
+    logon_id, password = _credentials(header, "auth-headers-any-namespace" in faults)
     params = _read_members(
         wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
     )
+    if "bare-parameters-pascal-case" in faults:  # camelCase bare parameters go unread
+        params = {name: value for name, value in params.items() if name == "request"}
     for parameter in op.parameters:
         if parameter.name not in params:
             params[parameter.name] = _default(parameter.type_name)
@@ -102,10 +111,12 @@ def _elements(parent: etree._Element) -> Any:
     return (child for child in parent if isinstance(child.tag, str))
 
 
-def _check_action(op: Operation, soap_action: str | None) -> None:
+def _check_action(op: Operation, soap_action: str | None, faults: frozenset[str]) -> None:
     if soap_action is None:
         return
     action = soap_action.strip()
+    if "quoted-soap-action-refused" in faults and action.startswith('"'):
+        raise ClientFault(f"The SOAPAction {action[:200]} names no operation.")
     if action in ("", '""'):
         return
     try:
@@ -116,14 +127,22 @@ def _check_action(op: Operation, soap_action: str | None) -> None:
         raise ClientFault(f"The SOAPAction names {named.name} but the body is {op.name}.")
 
 
-def _credentials(header: etree._Element | None) -> tuple[str | None, str | None]:
-    """LogonID and Password, direct children of Header in namespace OpenMediaService (R16)."""
+def _credentials(
+    header: etree._Element | None, any_namespace: bool = False
+) -> tuple[str | None, str | None]:
+    """LogonID and Password, direct children of Header in namespace OpenMediaService (R16).
+
+    ``any_namespace`` is the fault hook ``auth-headers-any-namespace``: match local names only.
+    """
     logon_id = password = None
     if header is not None:
         for child in _elements(header):
-            if child.tag == _LOGON and logon_id is None:
+            tag = child.tag
+            if any_namespace:
+                tag = ns.qname(ns.AUTH_HEADER, etree.QName(child).localname)
+            if tag == _LOGON and logon_id is None:
                 logon_id = child.text or ""
-            elif child.tag == _PASSWORD and password is None:
+            elif tag == _PASSWORD and password is None:
                 password = child.text or ""
     return logon_id, password
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
@@ -20,7 +21,7 @@ from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import Operation, fault_ref
 from conformance.emulator.clock import format_wire
-from conformance.emulator.errors import INVALID_DATA
+from conformance.emulator.errors import INVALID_DATA, REQUEST_TERMINATED
 from conformance.emulator.model import snake
 
 _ENVELOPE_OPEN = f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>'
@@ -110,8 +111,8 @@ def _declarations(type_name: str) -> str:
     return f' xmlns:a="{ns.DATA}" xmlns:i="{ns.XSI}"{extra}'
 
 
-def response(op: Operation, value: Any) -> bytes:
-    """The whole envelope of a successful call."""
+def response(op: Operation, value: Any, faults: frozenset[str] = frozenset()) -> bytes:
+    """The whole envelope of a successful call (``faults``: planted defects, see ``faults``)."""
     wrapper, result = op.output_element, op.result_element
     try:
         scalar = _scalar_writer(op.result_type)
@@ -124,22 +125,70 @@ def response(op: Operation, value: Any) -> bytes:
         )
     else:
         content = f"<{result}>{scalar(value)}</{result}>"
-    return (
-        f'{_ENVELOPE_OPEN}<{wrapper} xmlns="{ns.TEMPURI}">{content}</{wrapper}>{_ENVELOPE_CLOSE}'
-    ).encode()
+        if "boolean-result-wrapped" in faults:
+            content = f"<{result}><Value>{scalar(value)}</Value></{result}>"
+    wrapper_ns = ns.DATA if "response-wrapper-wrong-namespace" in faults else ns.TEMPURI
+    text = f'{_ENVELOPE_OPEN}<{wrapper} xmlns="{wrapper_ns}">{content}</{wrapper}>{_ENVELOPE_CLOSE}'
+    return (_bend(text, faults) if faults else text).encode()
 
 
-def fault(code: str, message: str, detail: str = "") -> bytes:
+_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})Z")
+_SWAPS = {
+    "members-out-of-order": (
+        r"(<a:EWT>[^<]*</a:EWT>)(<a:OpenMediaID>[^<]*</a:OpenMediaID>)",
+        r"\2\1",
+    ),
+    "member-wrong-namespace": (
+        r"<a:OpenMediaID>([^<]*)</a:OpenMediaID>",
+        r"<OpenMediaID>\1</OpenMediaID>",
+    ),
+    "agent-list-items-wrong-namespace": (r"<arr:int>([^<]*)</arr:int>", r"<a:int>\1</a:int>"),
+    "times-without-zone": (_TIME.pattern, r"\1"),
+}
+"""Fault hooks that rewrite one thing in a written response: defect -> (pattern, replacement)."""
+
+
+def _enum_number(type_name: str, match: re.Match[str]) -> str:
+    index = schema.enumeration(type_name).index(match.group(2))
+    return f"{match.group(1)}{index}{match.group(3)}"
+
+
+def _plus_one_hour(match: re.Match[str]) -> str:
+    moment = datetime.fromisoformat(match.group(1)) + timedelta(hours=1)
+    return moment.isoformat(timespec="microseconds") + "+01:00"
+
+
+def _bend(text: str, faults: frozenset[str]) -> str:
+    """The planted defects that change a written response (``conformance.emulator.faults``)."""
+    for name, (pattern, replacement) in _SWAPS.items():
+        if name in faults:
+            text = re.sub(pattern, replacement, text)
+    if "request-status-as-number" in faults:
+        enum = "OpenMediaRequestStatus"
+        text = re.sub(r"(<a:RequestStatus>)(\w+)(</)", lambda m: _enum_number(enum, m), text)
+    if "status-as-number" in faults:
+        text = re.sub(r"(<a:Status>)(\w+)(</)", lambda m: _enum_number("OpenMediaStatus", m), text)
+    if "times-with-offset" in faults:
+        text = _TIME.sub(_plus_one_hour, text)
+    if "soap12-envelope" in faults:
+        text = text.replace(ns.SOAP_ENV, ns.SOAP12_ENV, 1)
+    return text
+
+
+def fault(code: str, message: str, detail: str = "", faults: frozenset[str] = frozenset()) -> bytes:
     """A SOAP 1.1 fault envelope; ``detail`` is the already written detail child, if any."""
     detail_xml = f"<detail>{detail}</detail>" if detail else ""
-    return (
+    envelope = (
         f"{_ENVELOPE_OPEN}<s:Fault><faultcode>s:{code}</faultcode>"
         f'<faultstring xml:lang="en-US">{text(message)}</faultstring>{detail_xml}'
         f"</s:Fault>{_ENVELOPE_CLOSE}"
-    ).encode()
+    )
+    if "soap12-envelope" in faults:
+        envelope = envelope.replace(ns.SOAP_ENV, ns.SOAP12_ENV, 1)
+    return envelope.encode()
 
 
-def typed_fault(detail_local: str, message: str) -> bytes:
+def typed_fault(detail_local: str, message: str, faults: frozenset[str] = frozenset()) -> bytes:
     """A fault whose detail is a typed element: a Faults data contract or InvalidDataException.
 
     The namespace comes from the WSDL (or R4 for the undeclared OpenMediaRequestTerminatedFault).
@@ -147,9 +196,19 @@ def typed_fault(detail_local: str, message: str) -> bytes:
     children typed with ``i:type``.
     """
     namespace = fault_ref(detail_local).namespace
+    code = "Server" if "fault-code-server" in faults else "Client"
+    message = "" if "fault-string-empty" in faults else message
+    if "fault-without-detail" in faults and detail_local != REQUEST_TERMINATED:
+        return fault(code, message, faults=faults)
     if detail_local != INVALID_DATA:
+        if "fault-detail-wrong-namespace" in faults:
+            namespace = ns.TEMPURI
         detail = f'<{detail_local} xmlns="{namespace}" xmlns:i="{ns.XSI}"/>'
-        return fault("Client", message, detail)
+        if "fault-detail-extra-child" in faults:
+            detail = detail.replace("/>", f"><Reason>planted</Reason></{detail_local}>")
+        return fault(code, message, detail, faults)
+    if "invalid-data-detail-in-faults-namespace" in faults:
+        namespace = ns.FAULTS
     nil = ' i:nil="true" xmlns=""/>'
     detail = (
         f'<{detail_local} xmlns="{namespace}" xmlns:i="{ns.XSI}" xmlns:x="{ns.XS}">'
@@ -163,4 +222,4 @@ def typed_fault(detail_local: str, message: str) -> bytes:
         f"<Source{nil}<WatsonBuckets{nil}"
         f"</{detail_local}>"
     )
-    return fault("Client", message, detail)
+    return fault(code, message, detail, faults)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from conformance.contract.constraints import CONSTRAINTS
 from conformance.emulator import queues
 from conformance.emulator.clock import Clock, later
 from conformance.emulator.model import Event, Status
@@ -29,8 +30,14 @@ _PREFERRED_TIMEOUT = "preferred-timeout"
 class World:
     """Everything one emulated system knows; see the module docstring for thread-safety."""
 
-    def __init__(self, scenario: Scenario, clock: Clock) -> None:
+    def __init__(
+        self, scenario: Scenario, clock: Clock, faults: frozenset[str] = frozenset()
+    ) -> None:
         self.clock = clock
+        self.faults = faults
+        """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
+        self.paused = False
+        """Fault hook state (``divert-does-not-route``): no allocation while set."""
         self._ids = itertools.count(1)
         self.next_id = 1
         self._order = itertools.count(1)
@@ -51,14 +58,26 @@ class World:
                 self.members[group_id].append(agent)
         self.router_connected = scenario.router_connected
         self.license_available = scenario.license_available
-        self.expiry_s = scenario.data_expiration_minutes * 60
-        self.options = Options()
+        self.license_lost = False
+        """Fault hook state (``license-loss-sticks-for-add``): the licence was once lost."""
+        minutes = scenario.data_expiration_minutes
+        default = float(CONSTRAINTS.defaults["data_expiration_minutes"])
+        if "configured-expiration-ignored" in self.faults:
+            minutes = default
+        self.expiry_s = minutes * 60
+        if "default-expiration-shorter" in self.faults and minutes == default:
+            self.expiry_s -= 60
+        if "openmediaid-reused-after-reset" in self.faults:
+            self._ids = itertools.count(1)
+        self.options = Options(self.faults)
         self.statistics = Statistics(self.groups, self.agents)
         self.clear_requests()
 
     def clear_requests(self) -> None:
         """Forget every request and event; agents keep their logon (a service restart)."""
         self.requests: dict[int, RequestRecord] = {}
+        self.expired: dict[int, RequestRecord] = {}
+        """Fault hook state (``expired-answered-by-id``): aged-out requests still answered."""
         self.timeline: list[Event] = []
         self._stamps: list[datetime] = []
         self._dead_events = 0
@@ -102,18 +121,53 @@ class World:
             tenant_id=agent.config.tenant_id if agent else 0,
             time_stamp=stamp,
         )
+        if self.faults:
+            event = self._bend_event(event, status)
         request.status = status
-        request.events.append(event)
-        self.timeline.append(event)
-        self._stamps.append(stamp)
+        if "allocated-event-not-recorded" in self.faults and status is Status.ALLOCATED:
+            return event
+        twice = "queued-event-recorded-twice" in self.faults and status is Status.QUEUED
+        for _ in range(2 if twice else 1):
+            request.events.append(event)
+            self.timeline.append(event)
+            self._stamps.append(event.time_stamp)
         if status.terminal:
             request.terminal_at = stamp
+            shift = 60 if "cache-expires-late" in self.faults else 0
+            shift -= 60 if "cache-expires-early" in self.faults else 0
+            self._schedule(later(stamp, self.expiry_s + shift), _EXPIRE, request.id)
+        elif "active-requests-expire" in self.faults and status is Status.QUEUED:
             self._schedule(later(stamp, self.expiry_s), _EXPIRE, request.id)
         return event
 
+    def _bend_event(self, event: Event, status: Status) -> Event:
+        """Fault hooks of a status record's fields (``conformance.emulator.faults``)."""
+        f = self.faults
+        changes: dict[str, object] = {}
+        if "event-timestamps-an-hour-early" in f:
+            changes["time_stamp"] = event.time_stamp - timedelta(hours=1)
+        if "allocated-record-group-zero" in f and status is Status.ALLOCATED:
+            changes["service_group_id"] = 0
+        if "agent-logon-id-missing" in f and event.agent_id:
+            changes["logon_id"] = ""
+        if "agent-tenant-id-zero" in f and event.agent_id:
+            changes["tenant_id"] = 0
+        if "no-agent-logon-id-zero" in f and not event.agent_id:
+            changes["logon_id"] = "0"
+        if "queued-status-unknown" in f and status is Status.QUEUED:
+            changes["status"] = Status.UNKNOWN
+        if "status-unknown-after-answer" in f and status is Status.PROCESSING:
+            changes["status"] = Status.UNKNOWN
+        return replace(event, **changes) if changes else event  # type: ignore[arg-type]
+
     def events_after(self, moment: datetime) -> list[Event]:
         """Every event later than ``moment`` (exclusive, R12) of requests still in the cache."""
-        start = bisect_right(self._stamps, moment)
+        if "by-time-inclusive" in self.faults:
+            start = bisect_left(self._stamps, moment)
+        else:
+            start = bisect_right(self._stamps, moment)
+        if "expired-listed-by-time" in self.faults:
+            return list(self.timeline[start:])
         return [event for event in self.timeline[start:] if event.id in self.requests]
 
     def current_record(
@@ -121,7 +175,7 @@ class World:
     ) -> Event:
         """The latest event, with the *current* queue position while queued."""
         latest = request.events[-1]
-        if request.status is not Status.QUEUED:
+        if request.status is not Status.QUEUED or "current-position-as-queued" in self.faults:
             return latest
         if positions is not None:
             now = positions.get(request.id, 0)
@@ -151,7 +205,9 @@ class World:
             request = self.requests.get(request_id)
             if request is None:
                 continue
-            if kind == _EXPIRE and request.terminal_at is not None:
+            if kind == _EXPIRE and (
+                request.terminal_at is not None or "active-requests-expire" in self.faults
+            ):
                 self._forget(request)
             elif (
                 kind == _PREFERRED_TIMEOUT
@@ -160,10 +216,15 @@ class World:
             ):
                 queues.remove(self.groups[request.group_id], request)
                 request.preferred_deadline = None
-                self.record(request, Status.FAILED, stamp=self.clock.read_at(due))
+                failed = Status.FAILED
+                if "preferred-timeout-records-cancelled" in self.faults:
+                    failed = Status.CANCELLED
+                self.record(request, failed, stamp=self.clock.read_at(due))
 
     def _forget(self, request: RequestRecord) -> None:
         del self.requests[request.id]
+        if "expired-answered-by-id" in self.faults:
+            self.expired[request.id] = request
         self._dead_events += len(request.events)
         if self._dead_events > max(1024, len(self.timeline) // 2):
             kept = [event for event in self.timeline if event.id in self.requests]
@@ -179,26 +240,53 @@ class World:
         The Queued event carries the position the caller is told (0 when an agent takes the
         request at once, routing model item 1).
         """
+        f = self.faults
         request.group_id = group.id
         request.agent_id = 0
         request.answered = False
         stamp = self.clock.read()
-        if not request.gave_queue_start_time and request.status is Status.UNKNOWN:
+        new = request.status is Status.UNKNOWN
+        if (not request.gave_queue_start_time and new) or (
+            "divert-resets-queue-time" in f and not new
+        ):
             request.queue_time = stamp
-        position = queues.insert(group, request)
-        agent = self.choose_agent(request)
-        self.record(request, Status.QUEUED, queue_position=0 if agent else position, stamp=stamp)
+        position = queues.insert(group, request, f)
+        agent = None if "add-allocates-after-reply" in f and new else self.choose_agent(request)
+        queued = Status.QUEUED
+        if "divert-from-agent-stays-allocated" in f and request.status.with_agent:
+            queued = Status.ALLOCATED
+        self.record(request, queued, queue_position=0 if agent else position, stamp=stamp)
         if agent is not None:
             self.allocate(request, agent)
-        elif self._waits_for_preferred(request):
-            deadline = later(stamp, group.config.preferred_agent_timeout_s)
+            if "immediate-allocation-queued-last" in f:
+                self._swap_last_events(request)
+        elif self._waits_for_preferred(request) and "preferred-timeout-never" not in f:
+            timeout = group.config.preferred_agent_timeout_s
+            if "preferred-timeout-early" in f:
+                timeout /= 2
+            deadline = later(stamp, timeout)
             request.preferred_deadline = deadline
             self._schedule(deadline, _PREFERRED_TIMEOUT, request.id)
         self.route()
 
+    def _swap_last_events(self, request: RequestRecord) -> None:
+        """Fault hook ``immediate-allocation-queued-last``: AllocatedToAgent, then Queued."""
+        first, second = request.events[-2:]
+        swapped = [
+            replace(second, time_stamp=first.time_stamp),
+            replace(first, time_stamp=second.time_stamp),
+        ]
+        request.events[-2:] = swapped
+        self.timeline[-2:] = swapped
+
     def _preferred(self, request: RequestRecord) -> AgentRecord | None:
         group = self.groups[request.group_id]
-        if not group.config.preferred_agent or not request.preferred_agent_id:
+        configured = group.config.preferred_agent
+        if "preferred-agent-steers-unconfigured-group" in self.faults:
+            configured = True
+        if not configured or not request.preferred_agent_id:
+            return None
+        if "preferred-agent-ignored" in self.faults and not request.force_to_preferred_agent:
             return None
         return self.agents.get(request.preferred_agent_id)
 
@@ -207,10 +295,21 @@ class World:
 
     def can_take(self, agent: AgentRecord, request: RequestRecord) -> bool:
         """Routing model item 1 (membership, capacity, AllowDifferentTypes of the incoming)."""
-        if not agent.logged_on or request.group_id not in agent.config.service_groups:
+        f = self.faults
+        if not agent.logged_on and "routing-to-logged-off-agent" not in f:
             return False
-        if len(agent.sessions) >= self.options.max_sessions(request.type_of_session):
+        member = request.group_id in agent.config.service_groups
+        if not member and "routing-ignores-membership" not in f:
             return False
+        room = self.options.max_sessions(request.type_of_session)
+        if len(agent.sessions) >= room + (1 if "capacity-one-over" in f else 0):
+            return False
+        if agent.sessions and "allow-different-types-of-held-session" in f:
+            return all(
+                self.options.allows_different_types(self.requests[held].type_of_session)
+                or self.requests[held].type_of_session == request.type_of_session
+                for held in agent.sessions
+            )
         if agent.sessions and not self.options.allows_different_types(request.type_of_session):
             for held in agent.sessions:
                 if self.requests[held].type_of_session != request.type_of_session:
@@ -219,21 +318,36 @@ class World:
 
     def choose_agent(self, request: RequestRecord) -> AgentRecord | None:
         """Routing model items 3 and 4: the preferred agent, else the best free member."""
+        f = self.faults
+        if self.paused:
+            return None
         preferred = self._preferred(request)
         if preferred is not None:
             if self.can_take(preferred, request):
                 return preferred
-            if request.force_to_preferred_agent:
+            if (
+                request.force_to_preferred_agent and "forced-request-falls-back" not in f
+            ) or "preferred-unavailable-waits" in f:
                 return None
         best: AgentRecord | None = None
-        for agent in self.members.get(request.group_id, ()):
+        candidates = self.members.get(request.group_id, ())
+        if "routing-ignores-membership" in f:
+            candidates = list(self.agents.values())
+        for agent in candidates:
             if self.can_take(agent, request) and (
-                best is None
-                or (len(agent.sessions), agent.free_order, agent.id)
-                < (len(best.sessions), best.free_order, best.id)
+                best is None or self._routing_key(agent) < self._routing_key(best)
             ):
                 best = agent
         return best
+
+    def _routing_key(self, agent: AgentRecord) -> tuple[int, int, int]:
+        """Routing model item 4: fewest sessions, earliest free, lowest ID (signs: fault hooks)."""
+        f = self.faults
+        return (
+            -len(agent.sessions) if "routing-most-sessions-first" in f else len(agent.sessions),
+            -agent.free_order if "routing-latest-free-first" in f else agent.free_order,
+            -agent.id if "routing-highest-id-first" in f else agent.id,
+        )
 
     def allocate(self, request: RequestRecord, agent: AgentRecord) -> None:
         group = self.groups[request.group_id]
@@ -242,6 +356,10 @@ class World:
         request.preferred_deadline = None
         request.agent_id = agent.id
         agent.sessions.append(request.id)
+        if "allocation-records-processing" in self.faults:
+            request.answered = True
+            self.record(request, Status.PROCESSING)
+            return
         self.record(request, Status.ALLOCATED)
 
     def release(self, request: RequestRecord) -> None:
@@ -268,7 +386,7 @@ class World:
         allocates the one of those with the earliest queue time; rounds repeat until nothing
         more can be allocated.
         """
-        while self._anyone_has_room():
+        while not self.paused and self._anyone_has_room():
             best: tuple[RequestRecord, AgentRecord] | None = None
             for group in self.groups.values():
                 for request in group.queue:
@@ -286,4 +404,9 @@ class World:
 
     def _anyone_has_room(self) -> bool:
         most = self.options.highest_max_sessions()
-        return any(agent.logged_on and len(agent.sessions) < most for agent in self.agents.values())
+        most += 1 if "capacity-one-over" in self.faults else 0
+        return any(
+            (agent.logged_on or "routing-to-logged-off-agent" in self.faults)
+            and len(agent.sessions) < most
+            for agent in self.agents.values()
+        )
