@@ -31,7 +31,7 @@ from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
-from conformance.profile import Group, Profile
+from conformance.profile import Group, Profile, TargetInfo, Tenant
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import DEFAULT
 from conformance.wire.credentials import Credentials
@@ -175,6 +175,12 @@ def sample_for(profile: Profile, op: Operation, oid: int | None = None) -> Sampl
     """The valid call of ``op`` about request ``oid`` (which the caller provides), no I/O."""
     group = open_group(profile)
     return Sample(op, _VALID[op.name](profile, group, oid or 0), oid, group)
+
+
+def valid_member_names(op: Operation) -> frozenset[str]:
+    """The members a wrapped operation's valid call gives (the others are left out, or nil)."""
+    stub = Profile(TargetInfo("stub"), Tenant(1), groups=(Group(1, "stub", 1, "open"),))
+    return frozenset(_VALID[op.name](stub, stub.groups[0], 1).get("request", {}))
 
 
 def prepare(

@@ -1,0 +1,599 @@
+"""The WSDL contract on the wire (section ``wire``): each WIRE-* rule, for each operation.
+
+The ``om`` fixture already runs ``check_exchange`` (every wire rule) on every exchange of every
+test; this section states each rule once more as a test of its own, so a report shows which
+rule a target keeps and which it breaks, operation by operation. Responses are read from the
+unchecked client (``raw_om``) and judged here, rule by rule, with the requirement cited.
+
+Successful answers come from a valid call of each operation (``every_operation.prepare``) in a
+target holding requests in as many states as it lets the suite reach (so the bodies carry
+AgentID, LogonID, every Status …); faults from a call each operation must refuse: a fault of
+its data where it declares one, and InvalidUserFault for every operation on a target with
+authentication on (``every_operation.authentication_on``). Requests are also sent written
+another way (other prefixes, XmlSerializer-style ``xmlns`` on each element, nil members) to
+check that the target reads what the WSDL allows a client to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from conformance.contract import namespaces as ns
+from conformance.contract import schema
+from conformance.contract.operations import (
+    OPERATIONS,
+    WSDL_FILE,
+    Operation,
+    fault_ref,
+)
+from conformance.contract.paths import schemas_dir
+from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
+from conformance.profile import Profile
+from conformance.suite import wire_shapes as shapes
+from conformance.suite.every_operation import (
+    DATA_FAULT_OPERATIONS,
+    INVALID_USER,
+    Sample,
+    authentication_on,
+    call,
+    expect_proceeds,
+    op_id,
+    prepare,
+    provoke,
+    valid_member_names,
+)
+from conformance.suite.wire_support import (
+    BARE,
+    BARE_CHECKS,
+    UNDECLARED,
+    Provoked,
+    allowed_faults,
+    body_element,
+    expect_content_type,
+    expect_envelope,
+    fail,
+    populate,
+    request_status_cases,
+    result_element,
+    send,
+)
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.wire.credentials import Credentials
+from conformance.wire.encode import build_envelope
+from conformance.wire.exchange import Exchange
+
+_UTC_SUFFIXES = ("Z", "+00:00")
+
+
+# -- a target holding requests in many states ------------------------------------------------------
+@pytest.fixture
+def populated(om: Any, scenario: Profile, target: Any, request: pytest.FixtureRequest) -> set[str]:
+    """Requests in every state the target lets the suite reach (the statuses reached)."""
+    control = request.getfixturevalue("control") if target.has("scenario") else None
+    return populate(om, scenario, target, control)
+
+
+def valid_exchange(
+    om: Any, raw_om: Any, profile: Profile, op: Operation, **options: Any
+) -> Exchange:
+    """A valid call of ``op`` (its setup on the checked client), answered on the raw one."""
+    return send(raw_om, prepare(om, profile, op), **options)
+
+
+_ALL = [pytest.param(op, id=op_id(op)) for op in OPERATIONS]
+
+
+# -- successful answers ----------------------------------------------------------------------------
+@pytest.mark.requirement("WIRE-HTTP-STATUS")
+@pytest.mark.parametrize("op", _ALL)
+def test_success_is_http_200(om, raw_om, scenario, populated, op):
+    """A valid call of each operation → HTTP 200 with the operation's response."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    if exchange.status != 200:
+        fail(
+            "WIRE-HTTP-STATUS",
+            f"HTTP 200 for {op.output_element}",
+            f"HTTP {exchange.status} {exchange.reason}",
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-CONTENT-TYPE")
+@pytest.mark.parametrize("op", _ALL)
+def test_success_content_type(om, raw_om, scenario, populated, op):
+    """A valid call of each operation → Content-Type text/xml; charset=utf-8, a UTF-8 body."""
+    expect_content_type(valid_exchange(om, raw_om, scenario, op))
+
+
+@pytest.mark.requirement("WIRE-ENVELOPE")
+@pytest.mark.parametrize("op", _ALL)
+def test_success_envelope(om, raw_om, scenario, populated, op):
+    """A valid call of each operation → one SOAP 1.1 Envelope, a Body holding one element."""
+    expect_envelope(valid_exchange(om, raw_om, scenario, op), op.output_element)
+
+
+@pytest.mark.requirement("WIRE-RESPONSE-WRAPPER")
+@pytest.mark.parametrize("op", _ALL)
+def test_response_wrapper(om, raw_om, scenario, populated, op):
+    """A valid call → Body holds <Op>Response (tempuri) holding one <Op>Result (tempuri)."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    wrapper = body_element(exchange, "WIRE-RESPONSE-WRAPPER")
+    if wrapper.tag != op.output_qname:
+        fail(
+            "WIRE-RESPONSE-WRAPPER",
+            f"{op.output_element} in {ns.TEMPURI}",
+            shapes.shown(wrapper.tag),
+            exchange,
+        )
+    results = [k for k in wrapper.iterchildren(tag=etree.Element)]
+    if [k.tag for k in results] != [op.result_qname]:
+        fail(
+            "WIRE-RESPONSE-WRAPPER",
+            f"exactly one {op.result_element} in {ns.TEMPURI}",
+            f"{[shapes.shown(k.tag) for k in results]}",
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-SCHEMA")
+@pytest.mark.parametrize("op", _ALL)
+def test_response_valid_against_the_xsd(om, raw_om, scenario, populated, op):
+    """A valid call → the response wrapper is valid against the XSDs (names, order, types)."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    wrapper = body_element(exchange, "WIRE-SCHEMA")
+    errors = schema.validation_errors(wrapper)
+    if errors:
+        fail(
+            "WIRE-SCHEMA",
+            f"{op.output_element} valid against the XSDs",
+            "; ".join(errors[:3]),
+            exchange,
+        )
+
+
+_COMPLEX_RESULTS = [
+    pytest.param(op, id=op_id(op)) for op in OPERATIONS if shapes.is_complex(op.result_type)
+]
+
+
+@pytest.mark.requirement("WIRE-MEMBER-ORDER")
+@pytest.mark.parametrize("op", _COMPLEX_RESULTS)
+def test_members_in_schema_order(om, raw_om, scenario, populated, op):
+    """A valid call → every data-contract member (nested too) in XSD sequence order."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    result = result_element(exchange, op, "WIRE-MEMBER-ORDER")
+    found = shapes.order_findings(result, op.result_type, op.result_element)
+    if found:
+        order = [m.name for m in schema.members(op.result_type)]
+        fail(
+            "WIRE-MEMBER-ORDER",
+            f"members in XSD order ({op.result_type}: {order}, ...)",
+            "; ".join(found[:3]),
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-MEMBER-NAMESPACE")
+@pytest.mark.parametrize("op", _COMPLEX_RESULTS)
+def test_members_in_their_namespace(om, raw_om, scenario, populated, op):
+    """A valid call → members in DataContracts (nested too), AgentList items in Arrays."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    result = result_element(exchange, op, "WIRE-MEMBER-NAMESPACE")
+    found = shapes.namespace_findings(result, op.result_type, op.result_element)
+    if found:
+        fail(
+            "WIRE-MEMBER-NAMESPACE",
+            "each member in the namespace its XSD declares",
+            "; ".join(found[:3]),
+            exchange,
+        )
+
+
+def _carries(
+    type_name: str, wanted: Callable[[str], bool], seen: frozenset[str] = frozenset()
+) -> bool:
+    """Whether a type holds, at any depth, a member whose type ``wanted`` accepts."""
+    if not shapes.is_complex(type_name) or type_name in seen:
+        return False
+    return any(
+        wanted(m.type_name) or _carries(m.type_name, wanted, seen | {type_name})
+        for m in schema.members(type_name)
+    )
+
+
+_TIMED = [
+    pytest.param(op, id=op_id(op))
+    for op in OPERATIONS
+    if _carries(op.result_type, lambda t: t == "dateTime")
+]
+
+
+@pytest.mark.requirement("WIRE-UTC")
+@pytest.mark.parametrize("op", _TIMED)
+def test_times_in_utc(om, raw_om, scenario, populated, op):
+    """A valid call → every dateTime (response and event TimeStamps) ends in Z or +00:00."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    result = result_element(exchange, op, "WIRE-UTC")
+    times = [
+        s
+        for s in shapes.leaves(result, op.result_type, op.result_element)
+        if s.member is not None and s.member.type_name == "dateTime"
+    ]
+    if not times:
+        raise SuiteError(f"precondition: {op.name} answered no dateTime to check")
+    wrong = [
+        f"{s.path} = {s.elem.text!r}"
+        for s in times
+        if not (s.elem.text or "").strip().endswith(_UTC_SUFFIXES)
+    ]
+    if wrong:
+        fail(
+            "WIRE-UTC",
+            "every dateTime in UTC, ending in Z or +00:00 (R17)",
+            "; ".join(wrong[:3]),
+            exchange,
+        )
+
+
+# -- enumerations ----------------------------------------------------------------------------------
+def _enum_texts(exchange: Exchange, op: Operation) -> list[tuple[str, str, str]]:
+    """(path, enumeration type, text) of every enumeration member in the answer."""
+    result = result_element(exchange, op, "WIRE-ENUM-NAMES")
+    return [
+        (s.path, s.member.type_name, (s.elem.text or "").strip())
+        for s in shapes.leaves(result, op.result_type, op.result_element)
+        if s.member is not None and schema.is_enumeration(s.member.type_name)
+    ]
+
+
+def _expect_names(found: list[tuple[str, str, str]], exchange: Exchange) -> None:
+    wrong = [
+        f"{path} = {text!r}" for path, kind, text in found if text not in schema.enumeration(kind)
+    ]
+    if wrong:
+        fail(
+            "WIRE-ENUM-NAMES",
+            "enumeration names as the WSDL declares them (R1), not numbers",
+            "; ".join(wrong[:3]),
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-ENUM-NAMES")
+@pytest.mark.parametrize(
+    "op",
+    [
+        pytest.param(op, id=op_id(op))
+        for op in OPERATIONS
+        if op.result_type == "GetOpenMediaResponse"
+    ],
+)
+def test_status_names(om, raw_om, scenario, populated, op):
+    """Requests in every reachable state → each Status is an OpenMediaStatus name."""
+    exchange = valid_exchange(om, raw_om, scenario, op)
+    found = _enum_texts(exchange, op)
+    _expect_names(found, exchange)
+    if op.name == "GetAllOpenMediaRequestStatus":
+        missing = sorted(populated - {text for _, _, text in found})
+        if missing:
+            fail(
+                "WIRE-ENUM-NAMES",
+                f"the statuses {sorted(populated)} as names",
+                f"no Status {missing} among {sorted({t for _, _, t in found})}",
+                exchange,
+            )
+
+
+@pytest.mark.requirement("WIRE-ENUM-NAMES")
+@pytest.mark.parametrize(
+    "status", ["Success", "GroupClosed", "InvalidGroup", "TenantDisabled", "InvalidID"]
+)
+def test_request_status_names(raw_om, scenario, status):
+    """AddRequest / DivertRequest answered with each RequestStatus → its name, not a number."""
+    cases = request_status_cases(scenario)
+    if status not in cases:
+        raise NotApplicable("profile group", f"the profile offers no way to provoke {status}")
+    op, params = cases[status]
+    exchange = send(raw_om, Sample(op, params, None, scenario.group_with("open")))
+    found = _enum_texts(exchange, op)
+    if not found:
+        raise SuiteError(f"precondition: {op.name} answered no RequestStatus ({status} expected)")
+    _expect_names(found, exchange)
+
+
+# -- boolean results -------------------------------------------------------------------------------
+_BOOLEAN = [pytest.param(op, id=op_id(op)) for op in OPERATIONS if op.result_type == "boolean"]
+
+
+def _expect_boolean_text(exchange: Exchange, op: Operation, value: str) -> None:
+    result = result_element(exchange, op, "WIRE-BOOLEAN-RESULT")
+    inner = [shapes.shown(k.tag) for k in result.iterchildren(tag=etree.Element)]
+    text = (result.text or "").strip()
+    if inner or text != value:
+        fail(
+            "WIRE-BOOLEAN-RESULT",
+            f"<{op.result_element}>{value}</{op.result_element}>",
+            f"text {text!r}, child elements {inner}",
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-BOOLEAN-RESULT")
+@pytest.mark.parametrize("op", _BOOLEAN)
+def test_boolean_true_as_text(om, raw_om, scenario, op):
+    """CancelRequest / SetOptions / ModifyRequest that succeed → Result text true, no child."""
+    _expect_boolean_text(valid_exchange(om, raw_om, scenario, op), op, "true")
+
+
+@pytest.mark.requirement("WIRE-BOOLEAN-RESULT")
+def test_boolean_false_as_text(om, raw_om, scenario):
+    """ModifyRequest on a cancelled request (R10: false) → Result text false, no child."""
+    op = next(o for o in OPERATIONS if o.name == "ModifyRequest")
+    sample = prepare(om, scenario, op)
+    om.cancel_request(OpenMediaID=sample.oid, CancelIfAllocated=True, DoNotReport=False)
+    _expect_boolean_text(send(raw_om, sample), op, "false")
+
+
+# -- what the target reads -------------------------------------------------------------------------
+@pytest.mark.requirement("WIRE-SOAPACTION")
+@pytest.mark.parametrize("op", _ALL)
+def test_quoted_soap_action_accepted(om, scenario, op):
+    """Each operation with SOAPAction "http://tempuri.org/IOpenMediaService/<Op>" (quoted, as
+    the WSDL declares it) → processed normally."""
+    sample = prepare(om, scenario, op)
+    reply = call(om, sample, soap_action=f'"{ns.soap_action(op.name)}"')
+    expect_proceeds(reply, sample, "WIRE-SOAPACTION")
+
+
+@pytest.mark.requirement("WIRE-REQUEST-SHAPE")
+@pytest.mark.parametrize("style", ["prefixed", "xmlns-per-element"])
+@pytest.mark.parametrize("op", _ALL)
+def test_request_with_other_prefixes_understood(om, scenario, target, op, style):
+    """Each operation written with other prefixes (WCF style) or an xmlns on every element
+    (XmlSerializer style) → processed normally: no member was lost."""
+    sample = prepare(om, scenario, op)
+    usual = build_envelope(op, sample.params, credentials=target.credentials)
+    body = shapes.restyle(usual, style)
+    if shapes.prefixes_used(body) == shapes.prefixes_used(usual):
+        raise SuiteError(f"precondition: restyling as {style} left the prefixes as they were")
+    expect_proceeds(call(om, sample, body=body), sample, "WIRE-REQUEST-SHAPE")
+
+
+# -- bare parameters -------------------------------------------------------------------------------
+@pytest.mark.requirement("WIRE-BARE-PARAMETERS")
+@pytest.mark.parametrize("op", [pytest.param(op, id=op_id(op)) for op in BARE])
+def test_bare_parameters_are_read(om, scenario, op):
+    """Each bare operation (openMediaID, retrieveLaterThan, serviceGroupID, tenantID as
+    camelCase tempuri elements) → the answer is about exactly the values sent."""
+    BARE_CHECKS[op.name](om, scenario)
+
+
+# -- nil members -----------------------------------------------------------------------------------
+def _nil_cases() -> list[Any]:
+    cases = []
+    for op in OPERATIONS:
+        if not op.wrapped:
+            continue
+        given = valid_member_names(op)
+        nils = [
+            m.name
+            for m in schema.members(op.parameters[0].type_name)
+            if m.nillable and m.name not in given
+        ]
+        cases += [pytest.param(op, (name,), id=f"{op.name}-{name}") for name in nils]
+        if len(nils) > 1:
+            cases.append(pytest.param(op, tuple(nils), id=f"{op.name}-all"))
+    return cases
+
+
+@pytest.mark.requirement("WIRE-NIL-NOT-GIVEN")
+@pytest.mark.parametrize(("op", "members"), _nil_cases())
+def test_nil_members_are_not_given(om, scenario, op, members):
+    """A valid request with its other nillable members sent as xsi:nil → processed normally."""
+    sample = prepare(om, scenario, op)
+    request = {**sample.params["request"], **dict.fromkeys(members)}
+    nil = Sample(op, {"request": request}, sample.oid, sample.group)
+    expect_proceeds(call(om, nil), nil, "WIRE-NIL-NOT-GIVEN")
+
+
+# -- faults ----------------------------------------------------------------------------------------
+_FAULT_CASES = [
+    *(pytest.param(("data", op), id=f"{op.name}-data") for op in DATA_FAULT_OPERATIONS),
+    *(pytest.param(("auth", op), id=f"{op.name}-{INVALID_USER}") for op in OPERATIONS),
+]
+
+
+@pytest.fixture
+def provoked(
+    request: pytest.FixtureRequest, om: Any, raw_om: Any, target: Any, make_scenario: Any
+) -> Iterator[Provoked]:
+    """``("data", op)``: the operation's data fault; ``("auth", op)``: InvalidUserFault with
+    authentication on (a controllable target is put back to the profile afterwards)."""
+    kind, op = request.param
+    control = request.getfixturevalue("control") if target.has("scenario") else None
+    if kind == "auth":
+        setup = authentication_on(target, make_scenario)
+        sample = prepare(om, setup.profile, op, credentials=setup.admin)
+        wrong = Credentials(setup.admin.logon_id, f"{setup.admin.password}-wrong")
+        yield Provoked(op, send(raw_om, sample, credentials=wrong), (INVALID_USER,))
+    else:
+        sample, faults = provoke(om, request.getfixturevalue("scenario"), op)
+        yield Provoked(op, send(raw_om, sample), faults)
+    if control is not None:
+        control.reset(target.profile.to_scenario())
+
+
+@pytest.mark.requirement("WIRE-HTTP-STATUS")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_is_http_500(provoked):
+    """A refused call of each operation → HTTP 500 carrying the SOAP Fault."""
+    provoked.fault()
+    exchange = provoked.exchange
+    if exchange.status != 500:
+        fail(
+            "WIRE-HTTP-STATUS",
+            "HTTP 500 for a SOAP Fault",
+            f"HTTP {exchange.status} {exchange.reason}",
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-CONTENT-TYPE")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_content_type(provoked):
+    """A refused call → Content-Type text/xml; charset=utf-8 on the fault too."""
+    provoked.fault()
+    expect_content_type(provoked.exchange)
+
+
+@pytest.mark.requirement("WIRE-ENVELOPE")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_envelope(provoked):
+    """A refused call → one SOAP 1.1 Envelope whose Body holds the Fault alone."""
+    expect_envelope(provoked.exchange, "the Fault")
+    provoked.fault()
+
+
+@pytest.mark.requirement("WIRE-FAULT-CODE")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_code_is_client(provoked):
+    """A refused call → faultcode s:Client (resolved by namespace, not prefix), a faultstring."""
+    code, string = provoked.part("faultcode"), provoked.part("faultstring")
+    text = (code.text or "").strip() if code is not None else ""
+    prefix, _, name = text.rpartition(":")
+    namespace = code.nsmap.get(prefix or None) if code is not None else None
+    if namespace != ns.SOAP_ENV or name != "Client":
+        fail(
+            "WIRE-FAULT-CODE",
+            f"faultcode Client in {ns.SOAP_ENV}",
+            f"faultcode {text!r} ({name} in {namespace})",
+            provoked.exchange,
+        )
+    if string is None or not "".join(string.itertext()).strip():
+        fail("WIRE-FAULT-CODE", "a non-empty faultstring", "none", provoked.exchange)
+
+
+@pytest.mark.requirement("WIRE-FAULT-DETAIL")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_detail_names_the_fault(provoked):
+    """A refused call → <detail> holding one element named after the fault, in the namespace
+    the WSDL declares for it (Faults; System.IO for InvalidDataException)."""
+    item = provoked.detail()
+    wanted = " or ".join(f"{f} in {fault_ref(f).namespace}" for f in provoked.faults)
+    if item is None:
+        fail(
+            "WIRE-FAULT-DETAIL",
+            f"a detail element {wanted}",
+            "no detail element",
+            provoked.exchange,
+        )
+    assert item is not None
+    name = etree.QName(item)
+    if (
+        name.localname not in provoked.faults
+        or name.namespace != fault_ref(name.localname).namespace
+    ):
+        fail(
+            "WIRE-FAULT-DETAIL",
+            f"a detail element {wanted}",
+            shapes.shown(item.tag),
+            provoked.exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-FAULT-DECLARED")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_is_declared(provoked):
+    """A refused call → a fault the operation declares (R4 and R3 exceptions aside)."""
+    item = provoked.detail()
+    name = shapes.local(item.tag) if item is not None else "(no detail)"
+    allowed = allowed_faults(provoked.op)
+    if name not in allowed:
+        fail("WIRE-FAULT-DECLARED", f"one of {allowed}", f"fault {name}", provoked.exchange)
+
+
+@pytest.mark.requirement("WIRE-SCHEMA")
+@pytest.mark.parametrize("provoked", _FAULT_CASES, indirect=True)
+def test_fault_detail_valid_against_the_xsd(provoked):
+    """A refused call → the fault detail element is valid against the XSDs."""
+    item = provoked.detail()
+    if item is None or shapes.local(item.tag) in UNDECLARED:
+        raise SuiteError("precondition: the fault has no typed detail to validate")
+    errors = schema.validation_errors(item)
+    if errors:
+        fail(
+            "WIRE-SCHEMA",
+            f"{shapes.shown(item.tag)} valid against the XSDs",
+            "; ".join(errors[:3]),
+            provoked.exchange,
+        )
+
+
+# -- the published contract ------------------------------------------------------------------------
+def _ours(name: str) -> etree._Element:
+    return parse((schemas_dir() / name).read_bytes())
+
+
+_OUR_IMPORTS = shapes.wsdl_imports(_ours(WSDL_FILE))
+
+
+def _document(exchange: Exchange, what: str) -> etree._Element:
+    if exchange.status != 200:
+        fail(
+            "WIRE-WSDL-EQUIVALENT",
+            f"HTTP 200 with {what}",
+            f"HTTP {exchange.status} {exchange.reason}",
+            exchange,
+        )
+    try:
+        return parse(exchange.response_body)
+    except (MalformedXmlError, UnsafeXmlError) as exc:
+        raise ConformanceFailure(
+            "WIRE-WSDL-EQUIVALENT", f"{what} as XML", str(exc), exchange=exchange
+        ) from None
+
+
+def _expect_same(ours: Any, served: Any, what: str, exchange: Exchange) -> None:
+    found = shapes.differences(ours, served)
+    if found:
+        fail(
+            "WIRE-WSDL-EQUIVALENT",
+            f"{what} describing the same contract as ours",
+            f"{len(found)} difference(s): " + "; ".join(found[:4]),
+            exchange,
+        )
+
+
+@pytest.mark.requirement("WIRE-WSDL-EQUIVALENT")
+def test_served_wsdl_is_the_contract(raw_om):
+    """GET ?wsdl → the same operations in the same order, messages, SOAPActions, faults."""
+    exchange = raw_om.fetch_wsdl()
+    served = _document(exchange, "the WSDL")
+    _expect_same(shapes.wsdl_view(_ours(WSDL_FILE)), shapes.wsdl_view(served), "the WSDL", exchange)
+
+
+@pytest.mark.requirement("WIRE-WSDL-EQUIVALENT")
+@pytest.mark.parametrize("namespace", [pytest.param(n, id=f) for n, f in _OUR_IMPORTS.items()])
+def test_served_xsd_is_the_contract(raw_om, namespace):
+    """GET the XSD the served WSDL imports for each namespace → the same types, elements and
+    member order as ours (QNames compared by namespace, not prefix)."""
+    wsdl = _document(raw_om.fetch_wsdl(), "the WSDL")
+    name = shapes.wsdl_imports(wsdl).get(namespace)
+    if name is None:
+        raise ConformanceFailure(
+            "WIRE-WSDL-EQUIVALENT", f"the WSDL importing {namespace}", "no such import"
+        )
+    exchange = raw_om.fetch_xsd(name)
+    served = _document(exchange, f"the XSD {name}")
+    ours = _ours(f"{_OUR_IMPORTS[namespace]}.xsd")
+    header = ("targetNamespace", "elementFormDefault")
+    _expect_same(
+        {"schema": [ours.get(a) for a in header], **shapes.xsd_entries(ours)},
+        {"schema": [served.get(a) for a in header], **shapes.xsd_entries(served)},
+        f"the XSD for {namespace}",
+        exchange,
+    )
