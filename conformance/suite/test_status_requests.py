@@ -147,6 +147,7 @@ def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | N
 
 
 _LIVES = (
+    "queued",
     "allocated",
     "processing",
     "complete",
