@@ -24,25 +24,27 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.profile import CONTROL_FEATURES
-from conformance.runtime import ConformanceWarning, SessionRuntime
+from conformance.runtime import (
+    RUNTIME_KEY,
+    SUITE_ITEM_KEY,
+    VERDICT_ATTR,
+    ConformanceWarning,
+    SessionRuntime,
+)
 from conformance.settings import OptionValues, RunSettings, build_settings
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, UsageError
+from conformance.verdicts import UsageError
 
-pytest_plugins = ["conformance.fixtures"]
+pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
-RUNTIME_KEY = pytest.StashKey[SessionRuntime]()
-_SUITE_ITEM_KEY = pytest.StashKey[bool]()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
-_VERDICT = "openmedia_verdict"
 
 
 # -- registration ----------------------------------------------------------------------------
@@ -160,7 +162,6 @@ def pytest_configure(config: pytest.Config) -> None:
     runtime = SessionRuntime(settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[RUNTIME_KEY] = runtime
-    config.pluginmanager.register(_SessionHooks(config, runtime), "openmedia-session")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -221,7 +222,7 @@ def _marker_problems(item: pytest.Item) -> list[str]:
                     f"use {', '.join(CONTROL_FEATURES)}"
                 )
     if not problems and (in_suite or ids):
-        item.stash[_SUITE_ITEM_KEY] = True
+        item.stash[SUITE_ITEM_KEY] = True
         runtime = item.config.stash.get(RUNTIME_KEY, None)
         if runtime is not None:
             runtime.tally.suite_seen = True
@@ -234,7 +235,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """Turn a module whose tests cite unknown (or no) requirements into a collection error."""
     report = yield
     if report.failed and _in_suite_dirs(collector.path, collector.config):
-        setattr(report, _VERDICT, "error")  # a suite module that does not import: suite error
+        setattr(report, VERDICT_ATTR, "error")  # a suite module that does not import: suite error
     if report.passed and report.result:
         items = [node for node in report.result if isinstance(node, pytest.Item)]
         problems = [problem for item in items for problem in _marker_problems(item)]
@@ -242,166 +243,5 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             report.outcome = "failed"
             report.longrepr = "openmedia: " + "\nopenmedia: ".join(problems)
             report.result = []
-            setattr(report, _VERDICT, "error")
+            setattr(report, VERDICT_ATTR, "error")
     return report
-
-
-def _is_suite_item(item: pytest.Item) -> bool:
-    return item.stash.get(_SUITE_ITEM_KEY, False)
-
-
-# -- running: verdicts -----------------------------------------------------------------------
-def _skip_reason(exc: NotApplicable) -> str:
-    reason = str(exc)
-    lacks = f"target lacks {exc.feature!r}"
-    if exc.feature in CONTROL_FEATURES and lacks in reason:
-        reason = reason.replace(lacks, f"target lacks control feature {exc.feature!r}", 1)
-    return reason
-
-
-def _skip(reason: str) -> BaseException:
-    try:  # report the test's own location, as skip markers do
-        return pytest.skip.Exception(reason, _use_item_location=True)
-    except TypeError:  # pragma: no cover - a pytest without the keyword
-        return pytest.skip.Exception(reason)
-
-
-def _is_warning(exc: ConformanceFailure, strict: bool) -> bool:
-    from conformance.contract.catalogue import CATALOGUE
-
-    requirement = CATALOGUE.get(exc.requirement)
-    return not strict and requirement is not None and requirement.level in ("SHOULD", "OPEN")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Any:
-    runtime = item.config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        runtime.begin_test()
-    try:
-        return (yield)
-    except NotApplicable as exc:
-        raise _skip(_skip_reason(exc)) from None
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
-    try:
-        return (yield)
-    except NotApplicable as exc:
-        raise _skip(_skip_reason(exc)) from None
-    except ConformanceFailure as exc:
-        runtime = item.config.stash.get(RUNTIME_KEY, None)
-        if runtime is None or not _is_warning(exc, runtime.settings.strict):
-            raise
-        text = runtime.redact(f"{item.nodeid}: {exc.describe()}")
-        item.user_properties.append(("verdict", "warning"))
-        item.user_properties.append(("warning", text))
-        filename, lineno = str(item.path), (item.location[1] or 0) + 1
-        warnings.warn_explicit(ConformanceWarning(text), ConformanceWarning, filename, lineno)
-        return None
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    runtime = item.config.stash.get(RUNTIME_KEY, None)
-    if runtime is None or not _is_suite_item(item):
-        return report
-    verdict = _verdict_of(report, call, item)
-    if verdict is not None:
-        setattr(report, _VERDICT, verdict)
-    if verdict == "error" and call.excinfo is not None:
-        exc = call.excinfo.value
-        if isinstance(exc, SuiteError):  # the wire's internals are noise here: say what happened
-            report.longrepr = (
-                f"{type(exc).__name__}: {exc}\n"
-                "(an error: the suite could not test, which is no verdict on the target)"
-            )
-    if report.failed:
-        exchanges = runtime.exchanges or []
-        if exchanges:
-            report.sections.append(("openmedia exchanges", runtime.render_exchanges(exchanges)))
-        text = str(report.longrepr)
-        redacted = runtime.redact(text)
-        if redacted != text:
-            report.longrepr = redacted
-    return report
-
-
-def _verdict_of(report: pytest.TestReport, call: pytest.CallInfo[None], item: Any) -> str | None:
-    if report.failed:
-        exc = call.excinfo.value if call.excinfo is not None else None
-        return "fail" if isinstance(exc, AssertionError) else "error"
-    if report.skipped and report.when in ("setup", "call"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-        return "not applicable" if "not applicable:" in str(reason) else "skipped"
-    if report.passed and report.when == "call":
-        return "warning" if ("verdict", "warning") in item.user_properties else "pass"
-    return None
-
-
-def pytest_report_teststatus(report: Any, config: pytest.Config) -> Any:
-    verdict = getattr(report, _VERDICT, None)
-    if verdict == "error" and report.when == "call":
-        return "error", "E", ("ERROR", {"red": True})
-    if verdict == "warning":
-        return "passed", "W", ("PASSED (warning)", {"yellow": True})
-    return None
-
-
-class _SessionHooks:
-    """Hooks that need the session's runtime but receive no ``config`` (registered per run)."""
-
-    def __init__(self, config: pytest.Config, runtime: SessionRuntime) -> None:
-        self.config = config
-        self.runtime = runtime
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self._count(report)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        self._count(report)
-
-    def _count(self, report: Any) -> None:
-        tally = self.runtime.tally
-        verdict = getattr(report, _VERDICT, None)
-        if verdict is None:
-            if report.failed:
-                tally.failures += 1
-            return
-        tally.suite_seen = True
-        if report.when != "collect":
-            tally.add(verdict)
-        if verdict == "warning":
-            tally.warnings += [v for k, v in report.user_properties if k == "warning"]
-        if report.failed:
-            if verdict == "error":
-                tally.errors += 1
-            else:
-                tally.failures += 1
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Map the outcome to 0 / 1 / 3 (2, usage, is decided at configure)."""
-        tally = self.runtime.tally
-        if not tally.suite_seen or exitstatus not in (0, 1, 2):
-            return
-        if tally.failures:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        elif tally.errors or exitstatus == pytest.ExitCode.INTERRUPTED:
-            session.exitstatus = 3
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        tally = self.runtime.tally
-        if not tally.suite_seen:
-            return
-        if tally.warnings:
-            terminalreporter.section("openmedia warnings (SHOULD/OPEN not met)", yellow=True)
-            for line in tally.warnings:
-                terminalreporter.line(line)
-        terminalreporter.section("openmedia")
-        target = self.runtime.target
-        if target is not None:
-            features = ", ".join(sorted(target.features)) or "none"
-            terminalreporter.line(f"target {target.url}; control features: {features}")
-        terminalreporter.line(f"verdicts: {tally.line()}")

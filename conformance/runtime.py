@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from conformance.embedded import EmbeddedEmulator
     from conformance.wire import Exchange
 
+RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
+"""Where the plugin keeps the session's runtime in ``config.stash``."""
+SUITE_ITEM_KEY = pytest.StashKey[bool]()
+"""Set on an item that is a suite test (in a suite folder or citing requirements)."""
+VERDICT_ATTR = "openmedia_verdict"
+"""The report attribute carrying the verdict (a plain string, so it survives xdist)."""
 MAX_SHOWN_EXCHANGES = 3
 MAX_SHOWN_BODY = 4000
 

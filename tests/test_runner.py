@@ -77,7 +77,7 @@ def test_run_against_the_embedded_emulator_from_any_folder(tmp_path: Path) -> No
 
 def test_pytest_pyargs_runs_the_same_suite(tmp_path: Path) -> None:
     result = run(
-        tmp_path, *PLUGIN_ARGS, "--pyargs", "conformance.suite", "-k", "test_service.py",
+        tmp_path, *PLUGIN_ARGS, "--pyargs", MODULE,
         module="pytest",
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
