@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_emulator(subparsers)
+    from conformance import mutation
+
+    mutation.register(subparsers)
     return parser
 
 

@@ -73,6 +73,8 @@ class Requirement:
     readings: tuple[str, ...]
     expects: tuple[str, ...]
     text: str
+    planted: bool = False
+    """The emulator has a planted defect against it (``conformance.emulator.faults``)."""
 
     @property
     def is_open(self) -> bool:
@@ -164,6 +166,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             readings=_strings(item.get("readings")),
             expects=_strings(item.get("expects")),
             text=str(item.get("text", "")),
+            planted=bool(item.get("planted", False)),
         )
         for item in raw.get("requirement", [])
     )

@@ -351,6 +351,9 @@ class World:
 
     def allocate(self, request: RequestRecord, agent: AgentRecord) -> None:
         group = self.groups[request.group_id]
+        kept = 0
+        if "allocated-record-keeps-position" in self.faults:
+            kept = max(1, queues.position(group, request))
         if request.status is Status.QUEUED:
             queues.remove(group, request)
         request.preferred_deadline = None
@@ -360,7 +363,7 @@ class World:
             request.answered = True
             self.record(request, Status.PROCESSING)
             return
-        self.record(request, Status.ALLOCATED)
+        self.record(request, Status.ALLOCATED, queue_position=kept)
 
     def release(self, request: RequestRecord) -> None:
         """Take the request away from its agent (the agent may become free)."""

@@ -1,0 +1,507 @@
+"""The mutation matrix: run the suite once per planted defect and prove every check can fail.
+
+For each defect of ``conformance.emulator.faults`` the suite runs in a subprocess against an
+embedded emulator started with that one fault (``--emulator-fault NAME``). The defect is
+*killed* when at least one failing test cites the requirement it is planted against, by its
+``requirement`` marker or by the requirement of the ``ConformanceFailure`` it raised. A clean run
+(no fault) must pass with zero failures, or a kill would prove nothing.
+
+Cost control (the matrix must fit in CI):
+
+* one collection pass learns which modules cite which requirement, so a defect's run collects
+  only those modules and selects only the tests citing its requirement
+  (``conformance.mutation_select``: ``--only-requirement``);
+* a run stops at the first failure citing the requirement (``--stop-on-requirement``);
+* a requirement no test cites by marker (the ``WIRE-*`` rules, checked on every exchange by
+  ``check_exchange``) is run *wide*: the whole suite, stopping at the first failure citing it;
+  a ``WIRE-*`` defect that survives its selected run gets a wide run too;
+* runs go in parallel (threads waiting on subprocesses), ``--jobs`` at a time (default: CPUs).
+
+SHOULD and OPEN requirements only warn unless ``--strict``; their defects run with ``--strict``
+so that a check that notices the defect fails the run.
+
+Output: ``reports/mutation/mutation.json`` and ``mutation.md`` (killed / planted per
+requirement and overall, survivors with the requirement that has no effective check, and the
+catalogue requirements without any planted defect), and a table on stdout. Exit status 0 when
+every defect is killed and the clean run passes, 1 otherwise, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.contract.catalogue import CATALOGUE
+from conformance.emulator.faults import DEFECTS, PlantedDefect
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORT_DIR = PROJECT_ROOT / "reports" / "mutation"
+SUITE_PACKAGE = "conformance.suite"
+WIDE_PREFIX = "WIRE-"
+"""Requirements whose checks run on every exchange (``check_exchange``), whatever the test."""
+RUN_TIMEOUT_S = 600.0
+CLEAN_TIMEOUT_S = 1200.0
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What one pytest subprocess did, read from ``--mutation-json``."""
+
+    exitstatus: int
+    seconds: float
+    counts: dict[str, int]
+    failures: tuple[dict[str, Any], ...]
+    error: str = ""
+    """Set when the run produced no JSON (timeout, crash): the last lines of its output."""
+
+
+@dataclass(frozen=True)
+class DefectResult:
+    """The verdict on one planted defect."""
+
+    name: str
+    requirement: str
+    summary: str
+    outcome: str
+    """``killed``, ``survived`` (the run completed and nothing cited the requirement) or
+    ``error`` (the run could not complete: no verdict)."""
+    scope: str
+    """``selected`` (the tests citing the requirement) or ``wide`` (the whole suite)."""
+    killer: str = ""
+    message: str = ""
+    seconds: float = 0.0
+    failures: int = 0
+    detail: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return self.outcome == "killed"
+
+
+@dataclass(frozen=True)
+class MatrixReport:
+    """The whole matrix: every defect's verdict, the clean run, and the catalogue's gaps."""
+
+    results: tuple[DefectResult, ...]
+    clean: SuiteRun | None
+    seconds: float
+    jobs: int
+    gaps: tuple[str, ...] = ()
+    uncited: tuple[str, ...] = field(default=())
+    """Planted requirements that no suite test cites by marker (run wide)."""
+
+    @property
+    def killed(self) -> int:
+        return sum(1 for r in self.results if r.killed)
+
+    @property
+    def clean_passed(self) -> bool:
+        return self.clean is None or (
+            self.clean.exitstatus == 0 and not self.clean.failures and not self.clean.error
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.killed == len(self.results) and self.clean_passed
+
+
+# -- running the suite -----------------------------------------------------------------------
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only what the suite needs: faster start
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "conformance.plugin",
+        "-p",
+        "conformance.mutation_select",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "--tb=no",
+        "-o",
+        "console_output_style=classic",
+        *targets,
+        "--mutation-json",
+        str(json_path),
+        *extra,
+    ]
+
+
+def run_suite(targets: Sequence[str], extra: Sequence[str], timeout_s: float) -> SuiteRun:
+    """Run pytest on ``targets`` with ``extra`` options; read what it recorded."""
+    with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
+        json_path = Path(tmp) / "run.json"
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                _pytest(targets, extra, json_path),
+                cwd=PROJECT_ROOT,
+                env=_environment(),
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return SuiteRun(-1, time.monotonic() - started, {}, (), f"timed out after {timeout_s}s")
+        seconds = time.monotonic() - started
+        if not json_path.exists():
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            return SuiteRun(done.returncode, seconds, {}, (), tail or "no output")
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    error = ""
+    if not data["collected"]:
+        error = "no test collected: " + "\n".join(done.stdout.strip().splitlines()[-10:])
+    return SuiteRun(
+        int(data["exitstatus"]), seconds, dict(data["counts"]), tuple(data["failures"]), error
+    )
+
+
+def collect_citations() -> dict[str, tuple[str, ...]]:
+    """Requirement ID -> the suite modules (file paths) holding a test that cites it."""
+    with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
+        json_path = Path(tmp) / "collect.json"
+        done = subprocess.run(
+            _pytest(["--pyargs", SUITE_PACKAGE], ["--collect-only"], json_path),
+            cwd=PROJECT_ROOT,
+            env=_environment(),
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+        if not json_path.exists():
+            raise RuntimeError(f"the suite does not collect:\n{done.stdout}\n{done.stderr}")
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    modules: dict[str, dict[str, None]] = {}
+    for item in data["collected"]:
+        for rid in item["requirements"]:
+            modules.setdefault(rid, {})[item["path"]] = None
+    return {rid: tuple(paths) for rid, paths in modules.items()}
+
+
+def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
+    """The first failure that cites ``requirement`` (marker or ConformanceFailure)."""
+    for failure in run.failures:
+        if failure.get("failure_requirement") == requirement:
+            return failure
+    for failure in run.failures:
+        if requirement in failure.get("requirements", ()):
+            return failure
+    return None
+
+
+def _strict(requirement: str) -> list[str]:
+    level = CATALOGUE.requirement(requirement).level
+    return [] if level == "MUST" else ["--strict"]
+
+
+def run_defect(defect: PlantedDefect, citations: dict[str, tuple[str, ...]]) -> DefectResult:
+    """Run the suite against the emulator with ``defect`` planted; say whether it was killed."""
+    rid = defect.requirement
+    common = ["--emulator-fault", defect.name, "--stop-on-requirement", rid, *_strict(rid)]
+    modules = citations.get(rid, ())
+    attempts: list[tuple[str, list[str], list[str]]] = []
+    if modules:
+        attempts.append(("selected", list(modules), ["--only-requirement", rid]))
+    if not modules or rid.startswith(WIDE_PREFIX):
+        attempts.append(("wide", ["--pyargs", SUITE_PACKAGE], []))
+    seconds = 0.0
+    result: DefectResult | None = None
+    for scope, targets, select in attempts:
+        run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
+        seconds += run.seconds
+        killer = _kills(run, rid)
+        if killer is not None:
+            return DefectResult(
+                defect.name,
+                rid,
+                defect.summary,
+                "killed",
+                scope,
+                killer["nodeid"],
+                str(killer.get("message", "")),
+                seconds,
+                len(run.failures),
+            )
+        outcome = "error" if run.error or run.exitstatus not in (0, 1) else "survived"
+        if run.error == "" and run.exitstatus == 2 and not run.failures:
+            outcome = "error"
+        others = sorted({str(f.get("failure_requirement")) for f in run.failures} - {"None"})
+        detail = run.error or (
+            f"{len(run.failures)} failure(s) citing other requirements: {', '.join(others)}"
+            if run.failures
+            else f"every selected test passed ({_counts(run.counts)})"
+        )
+        result = DefectResult(
+            defect.name, rid, defect.summary, outcome, scope, seconds=seconds,
+            failures=len(run.failures), detail=detail,
+        )  # fmt: skip
+    assert result is not None
+    return result
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing ran"
+
+
+def run_clean() -> SuiteRun:
+    """The whole suite against the emulator with no fault: it must pass."""
+    return run_suite(["--pyargs", SUITE_PACKAGE], [], CLEAN_TIMEOUT_S)
+
+
+def run_matrix(
+    names: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    clean: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> MatrixReport:
+    """Run the matrix (all defects, or ``names``) and the clean run, ``jobs`` at a time."""
+    chosen = _choose(names)
+    workers = max(1, jobs or os.cpu_count() or 1)
+    started = time.monotonic()
+    citations = collect_citations()
+    wide_first = sorted(chosen, key=lambda d: bool(citations.get(d.requirement)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        clean_future = pool.submit(run_clean) if clean else None
+        futures = [pool.submit(run_defect, d, citations) for d in wide_first]
+        results: list[DefectResult] = []
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if progress is not None:
+                progress(f"{result.outcome:8} {result.name} ({result.requirement}, {result.scope}, "
+                         f"{result.seconds:.1f}s)")  # fmt: skip
+        clean_run = clean_future.result() if clean_future is not None else None
+    order = {d.name: i for i, d in enumerate(DEFECTS)}
+    planted = {d.requirement for d in DEFECTS}
+    return MatrixReport(
+        results=tuple(sorted(results, key=lambda r: order[r.name])),
+        clean=clean_run,
+        seconds=time.monotonic() - started,
+        jobs=workers,
+        gaps=tuple(r.id for r in CATALOGUE.requirements if r.id not in planted),
+        uncited=tuple(sorted({d.requirement for d in chosen} - set(citations))),
+    )
+
+
+def _choose(names: Iterable[str] | None) -> list[PlantedDefect]:
+    if names is None:
+        return list(DEFECTS)
+    by_name = {d.name: d for d in DEFECTS}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise KeyError(f"unknown defect(s): {', '.join(unknown)}")
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def per_requirement(report: MatrixReport) -> list[dict[str, Any]]:
+    """One row per catalogue requirement that has a planted defect: killed / planted."""
+    rows: dict[str, dict[str, Any]] = {}
+    for result in report.results:
+        row = rows.setdefault(
+            result.requirement,
+            {
+                "requirement": result.requirement,
+                "level": CATALOGUE.requirement(result.requirement).level,
+                "planted": 0,
+                "killed": 0,
+                "survivors": [],
+            },
+        )
+        row["planted"] += 1
+        if result.killed:
+            row["killed"] += 1
+        else:
+            row["survivors"].append(result.name)
+    order = {r.id: i for i, r in enumerate(CATALOGUE.requirements)}
+    return sorted(rows.values(), key=lambda row: order[row["requirement"]])
+
+
+def to_json(report: MatrixReport) -> dict[str, Any]:
+    clean = asdict(report.clean) if report.clean is not None else None
+    return {
+        "summary": {
+            "planted": len(report.results),
+            "killed": report.killed,
+            "survived": [r.name for r in report.results if not r.killed],
+            "score": _percent(report.killed, len(report.results)),
+            "clean_passed": report.clean_passed,
+            "seconds": round(report.seconds, 1),
+            "jobs": report.jobs,
+            "ok": report.ok,
+        },
+        "clean": clean,
+        "requirements": per_requirement(report),
+        "defects": [asdict(r) | {"killed": r.killed} for r in report.results],
+        "gaps": list(report.gaps),
+        "uncited": list(report.uncited),
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "n/a"
+
+
+def _clean_line(report: MatrixReport) -> str:
+    clean = report.clean
+    if clean is None:
+        return "clean run: skipped"
+    verdict = "passed" if report.clean_passed else "FAILED"
+    failed = [f["nodeid"] for f in clean.failures]
+    extra = f"; failures: {', '.join(failed[:5])}" if failed else ""
+    extra += f"; {clean.error}" if clean.error else ""
+    return f"clean run: {verdict} ({_counts(clean.counts)}, {clean.seconds:.1f}s){extra}"
+
+
+def to_markdown(report: MatrixReport) -> str:
+    lines = [
+        "# Mutation matrix",
+        "",
+        f"Killed / planted: **{report.killed} / {len(report.results)}** "
+        f"({_percent(report.killed, len(report.results))}); {_clean_line(report)}.",
+        f"Wall time {report.seconds:.1f}s with {report.jobs} parallel runs.",
+        "",
+        "| requirement | level | killed / planted | survivors |",
+        "|---|---|---|---|",
+    ]
+    for row in per_requirement(report):
+        names = ", ".join(row["survivors"])
+        lines.append(
+            f"| {row['requirement']} | {row['level']} | {row['killed']} / {row['planted']} "
+            f"| {names} |"
+        )
+    survivors = [r for r in report.results if not r.killed]
+    lines += ["", "## Survivors (a requirement without an effective check)", ""]
+    lines += [
+        f"- `{r.name}` ({r.outcome}, {r.scope}): **{r.requirement}** has no check that catches "
+        f"it: {r.summary}. {r.detail}"
+        for r in survivors
+    ] or ["None."]
+    lines += ["", "## Requirements without a planted defect (coverage gaps)", ""]
+    lines += [
+        f"- {rid} ({CATALOGUE.requirement(rid).level}): {CATALOGUE.requirement(rid).text}"
+        for rid in report.gaps
+    ] or ["None."]
+    lines += ["", "## Every defect", "", "| defect | requirement | outcome | scope | killed by |"]
+    lines += ["|---|---|---|---|---|"]
+    lines += [
+        f"| {r.name} | {r.requirement} | {r.outcome} | {r.scope} | {r.killer or r.detail} |"
+        for r in report.results
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def to_table(report: MatrixReport) -> str:
+    """The console summary: per requirement, then survivors, gaps and the overall line."""
+    width = max((len(r.requirement) for r in report.results), default=10)
+    lines = [f"{'requirement':<{width}}  level   killed/planted"]
+    for row in per_requirement(report):
+        mark = "" if row["killed"] == row["planted"] else "   <- " + ", ".join(row["survivors"])
+        score = f"{row['killed']:>3}/{row['planted']:<3}"
+        lines.append(f"{row['requirement']:<{width}}  {row['level']:<6}  {score}{mark}")
+    for r in report.results:
+        if not r.killed:
+            lines.append(f"SURVIVED {r.name}: no effective check for {r.requirement} ({r.detail})")
+    if report.gaps:
+        lines.append(f"coverage gaps (no planted defect): {', '.join(report.gaps)}")
+    lines.append(_clean_line(report))
+    lines.append(
+        f"killed/planted: {report.killed}/{len(report.results)} "
+        f"({_percent(report.killed, len(report.results))}) in {report.seconds:.1f}s, "
+        f"{report.jobs} jobs"
+    )
+    return "\n".join(lines)
+
+
+def write_reports(report: MatrixReport, directory: Path = REPORT_DIR) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / "mutation.json", directory / "mutation.md"
+    json_path.write_text(json.dumps(to_json(report), indent=1) + "\n", encoding="utf-8")
+    md_path.write_text(to_markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="parallel runs (default: CPUs)"
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="run only these defects (fault names)"
+    )
+    parser.add_argument("--no-clean", action="store_true", help="skip the clean run")
+    parser.add_argument(
+        "--output", type=Path, default=REPORT_DIR, help=f"report folder (default {REPORT_DIR})"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no line per finished defect")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    try:
+        report = run_matrix(
+            args.only,
+            jobs=args.jobs,
+            clean=not args.no_clean,
+            progress=None if args.quiet else lambda line: print(line, flush=True),
+        )
+    except KeyError as exc:
+        parser.error(str(exc.args[0]))
+    json_path, md_path = write_reports(report, args.output)
+    print(to_table(report))
+    print(f"reports: {json_path} {md_path}")
+    return 0 if report.ok else 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``openmedia-conformance mutation`` (called by ``conformance.cli``)."""
+    parser = subparsers.add_parser(
+        "mutation",
+        help="run the suite once per planted defect and report killed / planted",
+        description="The mutation matrix: every planted defect of the reference emulator must "
+        "be caught by a failing test citing its requirement; the clean emulator must pass.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run, subparser=parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m conformance.mutation")
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

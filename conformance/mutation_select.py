@@ -1,0 +1,150 @@
+"""A small pytest plugin for the mutation matrix: select by requirement, stop at a kill, say why.
+
+Loaded with ``-p conformance.mutation_select`` next to the openmedia plugin; it adds nothing to
+a run that does not use its options:
+
+- ``--only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID;
+- ``--stop-on-requirement ID``: end the session at the first failure that cites ID, by its
+  marker or by the requirement of the ``ConformanceFailure`` it raised (a ``WIRE-*`` check
+  fails inside any test, so the marker alone would miss it);
+- ``--mutation-json FILE``: write what happened as JSON: every collected test with the
+  requirements it cites, and every failure with its marker requirements, the requirement of its
+  ``ConformanceFailure`` (if any) and the first line of the message. The matrix reads this
+  instead of parsing pytest's output.
+
+Why a plugin and not ``-k``/``-m``: requirement IDs are marker *arguments*, which neither can
+select on, and a kill is defined by what a failure cites, which only a hook can see.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.verdicts import ConformanceFailure
+
+_MESSAGE_LIMIT = 400
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("openmedia-mutation", "Open Media mutation matrix (self-tests)")
+    group.addoption(
+        "--only-requirement",
+        metavar="ID",
+        help="run only the suite tests whose requirement marker cites ID",
+    )
+    group.addoption(
+        "--stop-on-requirement",
+        metavar="ID",
+        help="stop at the first failure citing ID (marker or ConformanceFailure)",
+    )
+    group.addoption(
+        "--mutation-json",
+        metavar="FILE",
+        help="write collected tests and failures (with the requirements they cite) as JSON",
+    )
+
+
+def cited(item: pytest.Item) -> list[str]:
+    """The requirement IDs a test's ``requirement`` markers cite, in order, once each."""
+    ids = [arg for mark in item.iter_markers("requirement") for arg in mark.args]
+    return list(dict.fromkeys(str(rid) for rid in ids))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("only_requirement")
+    if not wanted:
+        return
+    keep = [item for item in items if wanted in cited(item)]
+    dropped = [item for item in items if wanted not in cited(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and call.excinfo is not None:
+        exc = call.excinfo.value
+        if isinstance(exc, ConformanceFailure):
+            report.user_properties.append(("failure_requirement", exc.requirement))
+            text = exc.describe()
+        else:
+            text = call.excinfo.exconly()
+        report.user_properties.append(("failure_message", text[:_MESSAGE_LIMIT]))
+    return report
+
+
+class _Recorder:
+    """Collects tests and failures for ``--mutation-json`` and stops on a cited failure."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.stop_on: str | None = config.getoption("stop_on_requirement")
+        self.output: str | None = config.getoption("mutation_json")
+        self.collected: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = {}
+        self._cites: dict[str, list[str]] = {}
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            ids = cited(item)
+            self._cites[item.nodeid] = ids
+            self.collected.append(
+                {"nodeid": item.nodeid, "path": str(item.path), "requirements": ids}
+            )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome = report.outcome
+        if report.when != "call" and outcome == "passed":
+            return
+        key = f"{report.when}:{outcome}" if report.when != "call" else outcome
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if not report.failed:
+            return
+        failure_requirement = next(
+            (v for k, v in report.user_properties if k == "failure_requirement"), None
+        )
+        requirements = self._cites.get(report.nodeid, [])
+        message = next((v for k, v in report.user_properties if k == "failure_message"), "")
+        self.failures.append(
+            {
+                "nodeid": report.nodeid,
+                "when": report.when,
+                "requirements": requirements,
+                "failure_requirement": failure_requirement,
+                "message": message or str(report.longrepr or "")[-_MESSAGE_LIMIT:],
+            }
+        )
+        if self.stop_on and self.session is not None and (
+            failure_requirement == self.stop_on or self.stop_on in requirements
+        ):
+            self.session.shouldstop = f"mutation: a failure cites {self.stop_on}"
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.output:
+            return
+        payload = {
+            "exitstatus": int(exitstatus),
+            "collected": self.collected,
+            "counts": self.counts,
+            "failures": self.failures,
+        }
+        Path(self.output).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("stop_on_requirement") or config.getoption("mutation_json"):
+        config.pluginmanager.register(_Recorder(config), "openmedia-mutation-recorder")
