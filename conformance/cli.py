@@ -7,6 +7,7 @@ adding ``run`` or ``report`` is one more ``_register`` line and touches nothing 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace, argparse.ArgumentParser], int]
@@ -24,6 +25,16 @@ def _register_emulator(subparsers: argparse._SubParsersAction) -> None:  # type:
     parser.set_defaults(handler=command.run, subparser=parser)
 
 
+def _register_run(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Listed for ``--help`` only: ``main`` hands ``run``'s arguments to pytest untouched."""
+    subparsers.add_parser(
+        "run",
+        help="run the conformance suite (default: against the embedded emulator); "
+        "every further option goes to pytest; `run --help` lists them",
+        add_help=False,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openmedia-conformance",
@@ -31,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Media Service.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _register_run(subparsers)
     _register_emulator(subparsers)
     from conformance import mutation
 
@@ -39,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "run":
+        from conformance.runner import run_main
+
+        return run_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
