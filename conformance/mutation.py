@@ -78,6 +78,9 @@ class DefectResult:
     scope: str
     """``selected`` (the tests citing the requirement) or ``wide`` (the whole suite)."""
     killer: str = ""
+    exact: bool = False
+    """The killing failure's ``ConformanceFailure`` names the requirement itself (not only the
+    test's marker)."""
     message: str = ""
     seconds: float = 0.0
     failures: int = 0
@@ -118,6 +121,11 @@ class MatrixReport:
 # -- running the suite -----------------------------------------------------------------------
 
 
+PYCACHE = Path(tempfile.gettempdir()) / "openmedia-mutation-pycache"
+"""Bytecode cache shared by the matrix's runs (outside the checkout): with
+PYTHONDONTWRITEBYTECODE (tox sets it) every run would compile every module again."""
+
+
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -125,6 +133,8 @@ def _environment() -> dict[str, str]:
     )
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only what the suite needs: faster start
     env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     return env
 
 
@@ -142,6 +152,9 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "-q",
         "--no-header",
         "--tb=no",
+        "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
+        "-p",
+        "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",
         "console_output_style=classic",
         *targets,
@@ -220,7 +233,22 @@ def _strict(requirement: str) -> list[str]:
     return [] if level == "MUST" else ["--strict"]
 
 
-def run_defect(defect: PlantedDefect, citations: dict[str, tuple[str, ...]]) -> DefectResult:
+def named_in_sources() -> frozenset[str]:
+    """Requirement IDs written anywhere in the suite or the checks (a check may cite one that no
+    marker does); a requirement named nowhere cannot fail, so its defect is not run wide."""
+    text = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("suite", "checks")
+        for path in (PROJECT_ROOT / "conformance" / folder).rglob("*.py")
+    )
+    return frozenset(r.id for r in CATALOGUE.requirements if f'"{r.id}"' in text)
+
+
+def run_defect(
+    defect: PlantedDefect,
+    citations: dict[str, tuple[str, ...]],
+    named: frozenset[str] | None = None,
+) -> DefectResult:
     """Run the suite against the emulator with ``defect`` planted; say whether it was killed."""
     rid = defect.requirement
     common = ["--emulator-fault", defect.name, "--stop-on-requirement", rid, *_strict(rid)]
@@ -228,8 +256,14 @@ def run_defect(defect: PlantedDefect, citations: dict[str, tuple[str, ...]]) -> 
     attempts: list[tuple[str, list[str], list[str]]] = []
     if modules:
         attempts.append(("selected", list(modules), ["--only-requirement", rid]))
-    if not modules or rid.startswith(WIDE_PREFIX):
+    reachable = named is None or rid in named
+    if (not modules or rid.startswith(WIDE_PREFIX)) and reachable:
         attempts.append(("wide", ["--pyargs", SUITE_PACKAGE], []))
+    if not attempts:
+        return DefectResult(
+            defect.name, rid, defect.summary, "survived", "none",
+            detail=f"no suite test cites {rid} (no marker) and no check names it",
+        )  # fmt: skip
     seconds = 0.0
     result: DefectResult | None = None
     for scope, targets, select in attempts:
@@ -244,6 +278,7 @@ def run_defect(defect: PlantedDefect, citations: dict[str, tuple[str, ...]]) -> 
                 "killed",
                 scope,
                 killer["nodeid"],
+                killer.get("failure_requirement") == rid,
                 str(killer.get("message", "")),
                 seconds,
                 len(run.failures),
@@ -286,10 +321,11 @@ def run_matrix(
     workers = max(1, jobs or os.cpu_count() or 1)
     started = time.monotonic()
     citations = collect_citations()
+    named = named_in_sources()
     wide_first = sorted(chosen, key=lambda d: bool(citations.get(d.requirement)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         clean_future = pool.submit(run_clean) if clean else None
-        futures = [pool.submit(run_defect, d, citations) for d in wide_first]
+        futures = [pool.submit(run_defect, d, citations, named) for d in wide_first]
         results: list[DefectResult] = []
         for future in as_completed(futures):
             result = future.result()
@@ -352,6 +388,7 @@ def to_json(report: MatrixReport) -> dict[str, Any]:
         "summary": {
             "planted": len(report.results),
             "killed": report.killed,
+            "killed_exactly": sum(1 for r in report.results if r.killed and r.exact),
             "survived": [r.name for r in report.results if not r.killed],
             "score": _percent(report.killed, len(report.results)),
             "clean_passed": report.clean_passed,
@@ -414,10 +451,17 @@ def to_markdown(report: MatrixReport) -> str:
     lines += ["", "## Every defect", "", "| defect | requirement | outcome | scope | killed by |"]
     lines += ["|---|---|---|---|---|"]
     lines += [
-        f"| {r.name} | {r.requirement} | {r.outcome} | {r.scope} | {r.killer or r.detail} |"
+        f"| {r.name} | {r.requirement} | {r.outcome} | {r.scope} | {_killed_by(r)} |"
         for r in report.results
     ]
     return "\n".join(lines) + "\n"
+
+
+def _killed_by(result: DefectResult) -> str:
+    if not result.killed:
+        return result.detail
+    how = "" if result.exact else " (by its marker; the failure cites another requirement)"
+    return f"{result.killer}{how}"
 
 
 def to_table(report: MatrixReport) -> str:
