@@ -150,6 +150,11 @@ class LifecycleModel:
         members = [a.id for a in self.world.agents if group_id in a.groups]
         return "ROUTE-CAPACITY" if any(a in self.logged_on for a in members) else "ROUTE-MEMBER"
 
+    def may_serve(self, agent_id: int, group_id: int) -> bool:
+        """Whether the agent is logged on and a member of the group (routing model item 1)."""
+        agents = [a for a in self.world.agents if a.id == agent_id]
+        return bool(agents) and group_id in agents[0].groups and agent_id in self.logged_on
+
     # -- routing (items 1, 2, 4 and S1, S2) --------------------------------------------------
     def _can_take(self, agent_id: int, request: Request) -> bool:
         agent = self.world.agent(agent_id)

@@ -20,6 +20,7 @@ from conformance.suite.lifecycle_model import (
     Event,
     LifecycleModel,
     Mismatch,
+    Observed,
     Status,
     match_events,
     record_mismatch,
@@ -138,11 +139,20 @@ class StatusViews:
             if latest.status is Status.QUEUED and record.status == Status.ALLOCATED.value:
                 requirement = self.model.queued_requirement(handle)
             fail(requirement, where + _describe(want), where + _describe(record), reply)
-        problem = record_mismatch(want, record)
+        problem = self._refine(record_mismatch(want, record), want, record)
         if problem == "EVT-QUEUE-POSITION-HISTORICAL":
             problem = self.model.order_requirement(handle)
         if problem is not None:
             fail(problem, where + _describe(want), where + _describe(record), reply)
+
+    def _refine(self, problem: str | None, want: Event, record: Observed) -> str | None:
+        """An allocation to an agent who may not serve the group breaks item 1 (ROUTE-MEMBER),
+        whatever rule chose the agent the model expected."""
+        agent = record.agent_id or 0
+        wrong = agent and agent != want.agent_id
+        if problem and wrong and not self.model.may_serve(agent, want.service_group_id):
+            return "ROUTE-MEMBER"
+        return problem
 
     def _check_all_status(self) -> None:
         reply = self.om.get_all_status()
@@ -233,6 +243,29 @@ class StatusViews:
                 )
             before.extend(got)
         self.cursor = cursor
+        if found:
+            self._check_exclusive(min(r.timestamp for r in found if r.timestamp is not None))
+
+    def _check_exclusive(self, moment: datetime) -> None:
+        """R12 at an event's own TimeStamp: by-time from it returns exactly the later events
+        (the feedback loop alone never asks at an event's stamp, so it cannot see this)."""
+        reply = self.om.get_requests_by_time(moment)
+        value = expect_value(reply, self._answering("EVT-RETRIEVE-LATER-THAN"))
+        found = tuple(getattr(value, "requests", ()))
+        got = sorted((r.id or 0, r.status or "", str(r.timestamp)) for r in found)
+        want = sorted(
+            (self.ids[h], r.status or "", str(r.timestamp))
+            for h in self.model.requests
+            for r in self.seen.get(h, ())
+            if r.timestamp is not None and r.timestamp > moment
+        )
+        if got != want:
+            fail(
+                "EVT-RETRIEVE-LATER-THAN",
+                f"the {len(want)} event(s) stamped after {moment}",
+                f"{len(got)} event(s): {got[:4]}",
+                reply,
+            )
 
     def _fail_events(
         self,
@@ -244,6 +277,8 @@ class StatusViews:
         reply: Reply,
     ) -> NoReturn:
         requirement = mismatch.requirement
+        if mismatch.expected is not None and mismatch.actual is not None:
+            requirement = self._refine(requirement, mismatch.expected, mismatch.actual) or ""
         if not requirement:
             if mismatch.expected is None and self.model.events[handle][-1].status.terminal:
                 requirement = "LIFE-TERMINAL-FINAL"
