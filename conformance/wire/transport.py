@@ -44,7 +44,7 @@ class TransportError(SuiteError):
         self.url = url
         self.reason = reason
         self.timeout_s = timeout_s
-        hint = hint or "check --target-url or raise --timeout"
+        hint = hint or "check --target-url or raise --exchange-timeout"
         super().__init__(f"no answer from {url} within {timeout_s} s ({reason}); {hint}")
 
 
