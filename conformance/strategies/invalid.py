@@ -241,7 +241,7 @@ def random_case(
     base = draw(valid_base(type_name, given, frozenset({name})))
     if b.kind == "length":
         assert isinstance(c, LengthLimit)
-        units = draw(st.one_of(st.just(c.max + 1), st.integers(c.max + 1, 2 * c.max + 2)))
+        units = c.max + 1 if draw(st.booleans()) else draw(st.integers(c.max + 1, 2 * c.max + 2))
         kind: TextKind = draw(st.sampled_from(TEXT_KINDS))
         text = draw(
             st.one_of(text_of_units(units, kind), st.just(one_unit_over_in_code_points(c.max)))
@@ -260,7 +260,7 @@ def random_case(
             if items is not ABSENT:
                 members[name] = items
             return members, Violation("count", b.field, name, None, 0, c)
-        size = draw(st.one_of(st.just(c.max + 1), st.integers(c.max + 1, c.max + 3)))
+        size = c.max + 1 if draw(st.booleans()) else draw(st.integers(c.max + 1, c.max + 3))
         items = [draw(complex_values(item.type_name)) for _ in range(size)]
         for index in range(model.count_min(type_name, c)):
             if not model.has_item_content(items[index]):
