@@ -41,6 +41,7 @@ from conformance.settings import OptionValues, RunSettings, build_settings
 from conformance.verdicts import UsageError
 
 pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
+pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
@@ -111,6 +112,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="plant a defect in the embedded emulator (repeatable; not with --target-url)",
     )
+    group.addoption(
+        "--baseline",
+        metavar="FILE",
+        help="expected-failure baseline (TOML [[expected]] entries: requirement or test, reason, "
+        "owner, expires); a listed failure does not fail the run, a stale or expired entry does",
+    )
+    group.addoption(
+        "--certificate",
+        metavar="DIR",
+        help="write the run's certificate (certificate.json + .html) into DIR (default: "
+        "reports/certificate for a run of the whole suite, none for a partial run)",
+    )
     parser.addini(
         "openmedia_suite_dirs",
         type="paths",
@@ -138,7 +151,15 @@ def _read_options(config: pytest.Config) -> OptionValues:
         strict=_pytest_strict(config),
         timeout_s=10.0 if timeout is None else timeout,
         emulator_faults=tuple(config.getoption("emulator_fault") or ()),
+        baseline=config.getoption("baseline"),
+        certificate=config.getoption("certificate"),
+        hypothesis_seed=_seed(config.getoption("hypothesis_seed", None)),
     )
+
+
+def _seed(value: object) -> str | None:
+    """Hypothesis' own ``--hypothesis-seed`` (absent when its plugin is off), recorded as text."""
+    return None if value is None else str(value)
 
 
 # -- configuration -----------------------------------------------------------------------------

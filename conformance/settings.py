@@ -19,6 +19,7 @@ from conformance.profile import Profile, bundled_profile, load_profile
 from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:
+    from conformance.reporting.baseline import Baseline
     from conformance.wire.credentials import Credentials
 
 ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
@@ -38,6 +39,9 @@ class OptionValues:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
+    baseline: str | None = None
+    certificate: str | None = None
+    hypothesis_seed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class RunSettings:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
+    baseline: Baseline | None = None
+    """The expected-failure baseline (``--baseline``), checked when the run starts."""
+    certificate_dir: Path | None = None
+    """``--certificate DIR``; without it only a full-suite run writes one (reports/certificate)."""
+    hypothesis_seed: str | None = None
+    """Hypothesis' own ``--hypothesis-seed`` as given (the reporting plugin picks one if not)."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -138,6 +148,11 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             f"with a target URL ({target_url}); drop one of them"
         )
     logon_id, password = _credentials(options, profile, path, environ)
+    baseline = None
+    if options.baseline:
+        from conformance.reporting.baseline import load_baseline
+
+        baseline = load_baseline(options.baseline)
     return RunSettings(
         target_url=target_url,
         control_url=control_url,
@@ -148,6 +163,9 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         strict=options.strict,
         timeout_s=options.timeout_s,
         emulator_faults=options.emulator_faults,
+        baseline=baseline,
+        certificate_dir=Path(options.certificate) if options.certificate else None,
+        hypothesis_seed=options.hypothesis_seed,
     )
 
 

@@ -1,0 +1,237 @@
+"""What a failure prints so that a user can reproduce it alone, and where the rule is written.
+
+Every *fail* and *error* of a suite test gets a report section (``openmedia reproduce``) with:
+
+* the requirement(s) at stake, with the section of the description (title, chapter, heading)
+  and the requirement's own text, so nobody has to open the catalogue to know what broke;
+* the command that re-runs just that test with the same target options (and the run's
+  Hypothesis seed; the ``@reproduce_failure`` blob when Hypothesis printed one);
+* a ``curl`` command that replays the exact SOAP request. The password is never printed: the
+  command reads it from ``$OPENMEDIA_PASSWORD`` instead, so it is replayable but not leaked.
+
+Pure text functions: the plugin hooks (``conformance.reporting.summary``) call them.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conformance.profile import bundled_profile
+from conformance.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD
+
+if TYPE_CHECKING:
+    from conformance.settings import RunSettings
+    from conformance.wire import Exchange
+
+SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
+SUITE_PACKAGE = "conformance.suite"
+_SENTINEL = "@@OPENMEDIA-PASSWORD@@"
+_BLOB = re.compile(r"@reproduce_failure\([^)\n]*\)")
+_SKIPPED_HEADERS = frozenset({"content-length", "host", "connection", "accept-encoding"})
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_SOURCES = {
+    "description": "interface description 9.7, heading",
+    "wire": "wire contract (live WSDL/XSDs)",
+    "control-plane": "control plane contract v1",
+    "project": "this project",
+}
+
+
+# -- the rule ----------------------------------------------------------------------------------
+def requirement_lines(requirement_ids: Iterable[str]) -> list[str]:
+    """Each requirement with its level, section (title, chapter, heading) and text."""
+    from conformance.contract.catalogue import CATALOGUE
+
+    lines: list[str] = []
+    for rid in dict.fromkeys(requirement_ids):
+        item = CATALOGUE.get(rid)
+        if item is None:
+            continue
+        section = CATALOGUE.section(item.section)
+        where = _SOURCES.get(section.source, section.source)
+        anchor = f" “{section.anchor}”" if section.anchor else ""
+        readings = f"; readings {', '.join(item.readings)}" if item.readings else ""
+        lines.append(
+            f"requirement {item.id} ({item.level}{readings}) - section {section.title} "
+            f"(chapter {section.chapter}; {where}{anchor})"
+        )
+        lines.append(f"  {item.text}")
+    return lines
+
+
+# -- re-running one test -----------------------------------------------------------------------
+def target_options(settings: RunSettings, seed: object = None) -> list[str]:
+    """The command-line options that point a new run at the same target, the same way.
+
+    Built from the resolved settings rather than copied from the command line: that way the
+    password given as ``--password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``).
+    """
+    options: list[str] = []
+    if settings.profile_path.resolve() != bundled_profile("emulator").resolve():
+        options += ["--profile", str(settings.profile_path)]
+    if settings.target_url:
+        options += ["--target-url", settings.target_url]
+    if settings.control_url:
+        options += ["--control-url", settings.control_url]
+    if settings.logon_id:
+        options += ["--logon-id", settings.logon_id]
+    if settings.timeout_s != DEFAULT_TIMEOUT_S:
+        options += ["--exchange-timeout", f"{settings.timeout_s:g}"]
+    for fault in settings.emulator_faults:
+        options += ["--emulator-fault", fault]
+    if settings.strict:
+        options += ["--strict"]
+    if seed is not None:
+        options.append(f"--hypothesis-seed={seed}")
+    return options
+
+
+def suite_selector(nodeid: str, path: Path) -> str | None:
+    """``conformance.suite.test_x::test_y[...]`` for a suite test (what ``run`` accepts)."""
+    try:
+        relative = path.resolve().relative_to(SUITE_DIR)
+    except ValueError:
+        return None
+    module = ".".join((*relative.parent.parts, relative.stem))
+    rest = nodeid.split("::", 1)[1] if "::" in nodeid else ""
+    return f"{SUITE_PACKAGE}.{module}" + (f"::{rest}" if rest else "")
+
+
+def rerun_command(settings: RunSettings, nodeid: str, path: Path, seed: object = None) -> str:
+    """The shell command that runs this one test again against the same target."""
+    options = target_options(settings, seed)
+    selector = suite_selector(nodeid, path)
+    if selector is not None:
+        words = ["openmedia-conformance", "run", *options, selector]
+    else:
+        words = ["python", "-m", "pytest", *options, nodeid]
+    command = " ".join(shlex.quote(word) for word in words)
+    if settings.password is not None:
+        command = f"{ENV_PASSWORD}=... {command}"
+    return command
+
+
+def hypothesis_lines(notes: Sequence[str]) -> list[str]:
+    """The falsifying example and ``@reproduce_failure`` blob Hypothesis attached, if any.
+
+    Hypothesis adds both as notes of the exception it re-raises (``__notes__``).
+    """
+    lines: list[str] = []
+    for note in notes:
+        if note.startswith("Falsifying") and not lines:
+            lines += note.splitlines()
+    lines += [
+        f"{blob}  (add it as a decorator on the test to replay this exact example)"
+        for blob in dict.fromkeys(b for note in notes for b in _BLOB.findall(note))
+    ]
+    return lines
+
+
+# -- replaying the request -----------------------------------------------------------------------
+def replay_curl(exchange: Exchange) -> str:
+    """A ``curl`` command sending the exchange's exact request, the password read from the env.
+
+    The password element's text is replaced by ``$OPENMEDIA_PASSWORD`` (outside the single
+    quotes, so the shell expands it); a password with XML special characters must be given
+    escaped, as it travels in the envelope.
+    """
+    parts = ["curl", "-sS", "-i", "-X", exchange.method, shlex.quote(exchange.url)]
+    for name, value in exchange.request_headers:
+        if name.lower() in _SKIPPED_HEADERS:
+            continue
+        shown = "***" if name.lower() in _SECRET_HEADERS else value
+        parts += ["-H", shlex.quote(f"{name}: {shown}")]
+    if exchange.request_body:
+        body = exchange.request_body.decode("utf-8", errors="replace")
+        for secret in exchange.secrets:
+            body = body.replace(f">{secret}</", f">{_SENTINEL}</").replace(secret, "***")
+        quoted = shlex.quote(body).replace(_SENTINEL, f"'\"${ENV_PASSWORD}\"'")
+        parts += ["--data-binary", quoted]
+    return " ".join(parts)
+
+
+def replayed_exchange(failure: BaseException | None, exchanges: Sequence[Any]) -> Any:
+    """The exchange to replay: the failing check's own, else the test's last SOAP request."""
+    own = getattr(failure, "exchange", None)
+    if own is not None and hasattr(own, "request_body"):
+        return own
+    posts = [e for e in exchanges if getattr(e, "method", "") == "POST"]
+    return (posts or list(exchanges) or [None])[-1]
+
+
+def reproduction(
+    settings: RunSettings,
+    nodeid: str,
+    path: Path,
+    *,
+    seed: object,
+    notes: Sequence[str],
+    exchange: Exchange | None,
+) -> str:
+    """The ``openmedia reproduce`` section of one failing test."""
+    lines = ["re-run this test alone:", f"  {rerun_command(settings, nodeid, path, seed)}"]
+    found = hypothesis_lines(notes)
+    if found:
+        lines += ["Hypothesis:", *(f"  {line}" for line in found)]
+    if exchange is not None:
+        lines.append("replay the request that failed (password from $" + ENV_PASSWORD + "):")
+        lines.append(f"  {replay_curl(exchange)}")
+        if settings.embedded:
+            faults = "".join(f" --fault {f}" for f in settings.emulator_faults)
+            lines.append(
+                "  (the embedded emulator stopped with the run: start one with "
+                f"`openmedia-conformance emulator --port 0{faults}` and use the URL it prints)"
+            )
+    return "\n".join(lines)
+
+
+# -- repeating the whole run -----------------------------------------------------------------
+def command_line(invocation: Sequence[str], seed: object, password: bool) -> str:
+    """The command that repeats this run (``openmedia-conformance run`` when it was that).
+
+    A password given as ``--password`` is left out: the repeat reads ``$OPENMEDIA_PASSWORD``.
+    """
+    words = [str(a) for a in invocation]
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "--password":
+            skip = True
+            continue
+        if word.startswith("--password="):
+            continue
+        kept.append(word)
+    via_run = "--pyargs" in kept and any(
+        w == SUITE_PACKAGE or w.startswith(SUITE_PACKAGE + ".") for w in kept
+    )
+    if via_run:
+        kept = _without_runner_args(kept)
+    if seed is not None and not any(w.startswith("--hypothesis-seed") for w in kept):
+        kept.append(f"--hypothesis-seed={seed}")
+    prefix = ["openmedia-conformance", "run"] if via_run else ["python", "-m", "pytest"]
+    command = " ".join(shlex.quote(w) for w in (*prefix, *kept))
+    if password:
+        command = f"{ENV_PASSWORD}=... {command}"
+    return command
+
+
+def _without_runner_args(words: list[str]) -> list[str]:
+    """Drop what ``openmedia-conformance run`` adds (``-p conformance.plugin --pyargs``)."""
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "-p" and index + 1 < len(words) and words[index + 1] == "conformance.plugin":
+            index += 2
+            continue
+        if word not in ("--pyargs", SUITE_PACKAGE):
+            out.append(word)
+        index += 1
+    return out

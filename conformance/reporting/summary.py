@@ -1,0 +1,429 @@
+"""The run's reporting hooks: progress, summary table, baseline, reproduction, certificate.
+
+Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdict's cause
+(``conformance.verdict_hooks`` does); it reads the verdict on each report and:
+
+* adds to every failing suite test the requirement's section and the lines that reproduce it
+  (``conformance.reporting.reproduce``);
+* turns a failure the ``--baseline`` lists into an *expected failure (baseline)* (pytest's
+  xfail: not a pass, and it does not fail the run); at the end, a stale or expired entry fails
+  the run (exit 1), and every new failure gets a ready-to-paste entry;
+* prints a line per suite module as it completes (section, count, verdicts) and, at the end, a
+  table of verdicts by catalogue section;
+* writes the certificate (``conformance.reporting.certificate``).
+
+Verdicts travel on reports as plain attributes (``openmedia_verdict``, ``openmedia_blamed``,
+``openmedia_baseline``) so that all of this works under pytest-xdist: the
+workers annotate, the controller counts, prints and writes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.reporting import baseline as baseline_mod
+from conformance.reporting.certificate import TestResult, is_full_run
+from conformance.reporting.reproduce import (
+    command_line,
+    replayed_exchange,
+    reproduction,
+    requirement_lines,
+)
+from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
+from conformance.verdicts import ConformanceFailure
+
+BLAMED_ATTR = "openmedia_blamed"
+BASELINE_ATTR = "openmedia_baseline"
+COLUMNS = ("pass", "fail", "warning", "not applicable", "error", "baseline")
+BLAMED_KEY = pytest.StashKey[str]()
+REPORTING_KEY = pytest.StashKey["Reporting"]()
+_RESTORE_KEY = pytest.StashKey[tuple]()
+
+
+# -- module hooks: every pytest run with the plugin --------------------------------------------
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return
+    seed = _prepare_hypothesis(config, runtime.settings.hypothesis_seed)
+    reporting = Reporting(config, runtime, seed)
+    config.stash[REPORTING_KEY] = reporting
+    config.pluginmanager.register(reporting, "openmedia-reporting")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    restore = config.stash.get(_RESTORE_KEY, None)
+    if restore is not None:
+        from hypothesis import core, settings
+
+        core.global_force_seed, profile = restore
+        settings.load_profile(profile)
+
+
+def _prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
+    """Make every run reproducible: a recorded seed, and ``@reproduce_failure`` blobs printed.
+
+    Without ``--hypothesis-seed`` the run picks one and forces it (as that option does), so the
+    certificate and every failure can name it. Hypothesis then also leaves its example database
+    alone: nothing is written outside ``reports/``.
+    """
+    if not config.pluginmanager.hasplugin("hypothesispytest"):
+        return given
+    from hypothesis import core, settings
+
+    config.stash[_RESTORE_KEY] = (core.global_force_seed, settings.get_current_profile_name())
+    seed = given
+    if seed is None and not hasattr(config, "workerinput"):
+        seed = str(random.SystemRandom().randrange(2**32))
+        config.option.hypothesis_seed = seed  # xdist hands the options to its workers
+    if seed is not None:
+        core.global_force_seed = int(seed) if seed.isdigit() else seed
+    if not settings.default.print_blob:
+        name = f"{settings.get_current_profile_name()}+openmedia"
+        settings.register_profile(name, settings.default, print_blob=True)
+        settings.load_profile(name)
+    return seed
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Note the requirement a ``ConformanceFailure`` names (a warning swallows it further out)."""
+    try:
+        return (yield)
+    except ConformanceFailure as exc:
+        item.stash[BLAMED_KEY] = exc.requirement
+        raise
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Runs after the verdict hooks: annotate, explain, and apply the baseline."""
+    report = yield
+    reporting = item.config.stash.get(REPORTING_KEY, None)
+    if reporting is not None and item.stash.get(SUITE_ITEM_KEY, False):
+        reporting.annotate(item, report, call)
+    return report
+
+
+def _cited(item: pytest.Item) -> tuple[str, ...]:
+    ids = [arg for mark in item.iter_markers("requirement") for arg in mark.args]
+    return tuple(dict.fromkeys(str(i) for i in ids))
+
+
+def _cited_in(report: Any) -> tuple[str, ...]:
+    for key, value in getattr(report, "user_properties", ()):
+        if key == "requirements":
+            return tuple(str(value).split())
+    return ()
+
+
+def _section_of(requirements: tuple[str, ...]) -> str:
+    from conformance.contract.catalogue import CATALOGUE
+
+    for rid in requirements:
+        item = CATALOGUE.get(rid)
+        if item is not None:
+            return item.section
+    return ""
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _section_title(key: str) -> str:
+    from conformance.contract.catalogue import CATALOGUE
+
+    try:
+        return CATALOGUE.section(key).title
+    except KeyError:
+        return "no requirement"
+
+
+def section_table(results: list[TestResult], collection_errors: int = 0) -> list[str]:
+    """Verdict counts by catalogue section (rows, in catalogue order) and verdict (columns)."""
+    from conformance.contract.catalogue import CATALOGUE
+
+    rows: dict[str, Counter[str]] = {}
+    for result in results:
+        rows.setdefault(_section_of(result.requirements), Counter())[result.verdict] += 1
+    if collection_errors:
+        rows.setdefault("", Counter())["error"] += collection_errors
+    columns = [*COLUMNS, *(["skipped"] if any(c["skipped"] for c in rows.values()) else [])]
+    order = [s.key for s in CATALOGUE.sections if s.key in rows] + [k for k in rows if k == ""]
+    names = {key: _section_title(key) for key in order}
+    width = max([len("section"), len("total"), *(len(n) for n in names.values())])
+
+    def line(name: str, counts: Counter[str]) -> str:
+        cells = "  ".join(f"{counts[c]:>{len(c)}}" for c in columns)
+        return f"{name:<{width}}  {cells}  {sum(counts[c] for c in columns):>5}"
+
+    total: Counter[str] = Counter()
+    for counts in rows.values():
+        total.update(counts)
+    header = f"{'section':<{width}}  " + "  ".join(columns) + "  total"
+    return [
+        header,
+        *(line(names[key], rows[key]) for key in order),
+        "-" * len(header),
+        line("total", total),
+    ]
+
+
+class Reporting:
+    """The reporting state of one pytest process (registered as a plugin per run)."""
+
+    def __init__(self, config: pytest.Config, runtime: SessionRuntime, seed: str | None) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.seed = seed
+        self.results: list[TestResult] = []
+        self.collection_errors = 0
+        self.outcome: baseline_mod.Outcome | None = None
+        self.certificate: tuple[dict[str, Any], Path] | str | None = None
+        self.totals: dict[str, int] = {}
+        self.done: Counter[str] = Counter()
+        self.by_module: dict[str, Counter[str]] = {}
+
+    # -- per report, in the process that ran the test ----------------------------------------
+    def annotate(self, item: pytest.Item, report: pytest.TestReport, call: Any) -> None:
+        verdict = getattr(report, VERDICT_ATTR, None)
+        if verdict is None:
+            return
+        exc = call.excinfo.value if call.excinfo is not None else None
+        blamed = exc.requirement if isinstance(exc, ConformanceFailure) else None
+        if verdict in ("fail", "warning"):
+            blamed = blamed or item.stash.get(BLAMED_KEY, None)
+        if blamed:
+            setattr(report, BLAMED_ATTR, blamed)
+        if not report.failed:
+            return
+        cited = _cited(item)
+        self._explain(item, report, exc, (blamed,) if blamed else cited)
+        baseline = self.settings.baseline if verdict == "fail" else None
+        entry = baseline.match(item.nodeid, blamed, cited) if baseline else None
+        if entry is not None:
+            report.outcome = "skipped"  # pytest's xfail: not a pass, and not a failure
+            report.wasxfail = (  # type: ignore[attr-defined]
+                f"expected failure (baseline): {entry.key}: {entry.reason} "
+                f"(owner {entry.owner}, expires {entry.expires.isoformat()})"
+            )
+            setattr(report, VERDICT_ATTR, "baseline")
+            setattr(report, BASELINE_ATTR, entry.key)
+
+    def _explain(
+        self, item: pytest.Item, report: Any, exc: BaseException | None, rids: tuple[str, ...]
+    ) -> None:
+        """The requirement's section (before the exchanges) and the reproduction lines."""
+        lines = requirement_lines(rids)
+        if lines:
+            names = [name for name, _ in report.sections]
+            at = next((i for i, n in enumerate(names) if n.startswith("openmedia")), len(names))
+            text = self.runtime.redact("\n".join(lines))
+            report.sections.insert(at, ("openmedia requirement", text))
+        notes = [str(note) for note in getattr(exc, "__notes__", None) or ()]
+        text = reproduction(
+            self.settings,
+            item.nodeid,
+            item.path,
+            seed=self.seed,
+            notes=notes,
+            exchange=replayed_exchange(exc, self.runtime.exchanges or []),
+        )
+        report.sections.append(("openmedia reproduce", self.runtime.redact(text)))
+
+    # -- counting: in the controller under xdist ---------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        verdict = getattr(report, VERDICT_ATTR, None)
+        if verdict is None:
+            return
+        self.results.append(
+            TestResult(
+                nodeid=report.nodeid,
+                verdict=verdict,
+                requirements=_cited_in(report),
+                blamed=getattr(report, BLAMED_ATTR, None),
+                baseline=getattr(report, BASELINE_ATTR, None),
+            )
+        )
+        self.by_module.setdefault(_module(report.nodeid), Counter())[verdict] += 1
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and getattr(report, VERDICT_ATTR, None) == "error":
+            self.collection_errors += 1
+
+    # -- progress: one line per suite module as it completes ---------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        suite = [i for i in session.items if i.stash.get(SUITE_ITEM_KEY, False)]
+        self.totals = dict(Counter(_module(i.nodeid) for i in suite))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.totals:
+            self.totals = dict(Counter(_module(nodeid) for nodeid in ids))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        module = _module(nodeid)
+        if module not in self.totals or module not in self.by_module:
+            return
+        self.done[module] += 1
+        if self.done[module] == self.totals[module]:
+            self._progress_line(module)
+
+    def _progress_line(self, module: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self.config.get_verbosity() < -1:
+            return
+        counts = self.by_module[module]
+        sections = Counter(
+            _section_of(r.requirements) for r in self.results if _module(r.nodeid) == module
+        )
+        title = _section_title(sections.most_common(1)[0][0] if sections else "")
+        shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, "skipped") if counts[v])
+        reporter.write_line(
+            f"openmedia [{title}] {Path(module).name}: {self.done[module]}/{self.totals[module]} "
+            f"({shown}); suite {sum(self.done.values())}/{sum(self.totals.values())}"
+        )
+
+    # -- the end: baseline, exit status, certificate ------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """After the verdict hooks set 0/1/3: a stale or expired baseline entry makes it 1."""
+        if not self.runtime.tally.suite_seen or hasattr(self.config, "workerinput"):
+            return
+        if self.settings.baseline is not None:
+            self.outcome = self._evaluate_baseline()
+            if self.outcome.fails_run and session.exitstatus in (0, 3):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        directory = self.settings.certificate_dir
+        if directory is None and is_full_run(self.config):
+            directory = self.config.invocation_params.dir / "reports" / "certificate"
+        if directory is not None:
+            self.certificate = self._write_certificate(Path(directory), int(session.exitstatus))
+
+    def _evaluate_baseline(self) -> baseline_mod.Outcome:
+        from conformance.reporting.certificate import requirement_matrix
+
+        assert self.settings.baseline is not None
+        rows = requirement_matrix(self.results)
+        return baseline_mod.evaluate(
+            self.settings.baseline,
+            matched_keys=[r.baseline for r in self.results if r.baseline],
+            passed_tests=[r.nodeid for r in self.results if r.verdict in ("pass", "warning")],
+            passed_requirements=[row["id"] for row in rows if row["pass"]],
+            failed_requirements=[row["id"] for row in rows if row["fail"] or row["baseline"]],
+            today=date.today(),
+        )
+
+    def _write_certificate(self, directory: Path, exit_status: int) -> Any:
+        from conformance.reporting.certificate import build_certificate, write_certificate
+
+        document = build_certificate(
+            self.results,
+            collection_errors=self.collection_errors,
+            full_run=is_full_run(self.config),
+            header=self._header(exit_status),
+        )
+        try:
+            json_path, _ = write_certificate(document, directory)
+        except OSError as exc:
+            return f"not written to {directory}: {exc}"
+        return document, json_path
+
+    def _header(self, exit_status: int) -> dict[str, Any]:
+        from conformance import __version__
+        from conformance.runner import translate_exit_code
+
+        settings = self.settings
+        baseline = settings.baseline
+        command = command_line(
+            self.config.invocation_params.args, self.seed, settings.password is not None
+        )
+        return {
+            "suite_version": __version__,
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "target": self._target(),
+            "profile": {
+                "path": str(settings.profile_path),
+                "name": settings.profile.target.name,
+                "control_features": sorted(settings.profile.control_features),
+                "safe_mode": settings.profile.target.safe_mode,
+                "authentication": settings.profile.auth.enabled,
+            },
+            "run": {
+                "command_line": self.runtime.redact(command),
+                "hypothesis_seed": self.seed,
+                "strict": settings.strict,
+                "baseline": str(baseline.path) if baseline else None,
+                "exit_status": translate_exit_code(exit_status),
+                "test_verdicts": dict(sorted(Counter(r.verdict for r in self.results).items())),
+            },
+        }
+
+    def _target(self) -> dict[str, Any]:
+        """The fingerprint part A's ``conformance.reporting.fingerprint`` took, if it ran."""
+        settings = self.settings
+        try:
+            from conformance.reporting.fingerprint import fingerprints
+
+            prints = [p.as_dict() for p in fingerprints(self.config)]
+        except ImportError:  # pragma: no cover - only while that module is missing
+            prints = []
+        target: dict[str, Any] = (
+            dict(prints[0])
+            if prints
+            else {
+                "url": settings.target_url or "embedded reference emulator (not reached)",
+                "wsdl_sha256": None,
+                "server": None,
+                "features": [],
+                "problem": "no fingerprint was taken (the target was never reached)",
+            }
+        )
+        session = self.runtime.target
+        target.update(
+            control_url=session.control_url if session else settings.control_url,
+            embedded=settings.embedded,
+            emulator_faults=list(settings.emulator_faults),
+        )
+        if len(prints) > 1:
+            target["other_fingerprints"] = prints[1:]
+        return target
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.runtime.tally.suite_seen or not (self.results or self.collection_errors):
+            return
+        terminalreporter.section("openmedia verdicts by section")
+        for line in section_table(self.results, self.collection_errors):
+            terminalreporter.line(line)
+        for line, markup in baseline_mod.report_lines(self.results, self.outcome, date.today()):
+            terminalreporter.line(line, **markup)
+        self._certificate_lines(terminalreporter)
+
+    def _certificate_lines(self, terminalreporter: Any) -> None:
+        if isinstance(self.certificate, str):
+            terminalreporter.line(f"openmedia certificate {self.certificate}", red=True)
+        if not isinstance(self.certificate, tuple):
+            return
+        document, path = self.certificate
+        good = document["verdict"] == "certified"
+        terminalreporter.line(
+            f"openmedia certificate: {document['verdict'].upper()} ({document['scope']} run): "
+            f"{path} (and .html); sha256 {document['sha256']}",
+            green=good,
+            red=not good,
+        )
+        reasons = document["reasons"]
+        for reason in reasons[:10]:
+            terminalreporter.line(f"  - {reason}")
+        if len(reasons) > 10:
+            terminalreporter.line(f"  ... and {len(reasons) - 10} more in the file")
