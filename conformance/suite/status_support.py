@@ -191,21 +191,27 @@ def all_status(om: Any, requirement: str) -> Answer:
 
 
 def mark(om: Any) -> Stamp:
-    """The target's "now" as a RetrieveLaterThan: the TimeStamp of GetAllOpenMediaRequestStatus.
+    """The target's "now" as a RetrieveLaterThan: the TimeStamp of a status answer.
 
-    R12 makes any later event stamped after it; a target that answers no TimeStamp leaves the
-    suite without a mark.
+    R12 makes any later event stamped after it. GetAllOpenMediaRequestStatus is asked first,
+    GetOpenMediaRequestsByTime second, so that a target whose one call is broken is failed by
+    that call's own checks rather than leaving every test without a mark.
     """
-    reply = om.get_all_status()
-    try:
-        return read_answer(reply, "EVT-RESPONSE-TIMESTAMP").stamp
-    except ConformanceFailure as exc:
-        raise SuiteError(f"precondition: no TimeStamp to start from: {exc.actual}") from exc
+    problems = []
+    for ask in (om.get_all_status, lambda: om.get_requests_by_time(LONG_AGO)):
+        try:
+            return read_answer(ask(), "EVT-RESPONSE-TIMESTAMP").stamp
+        except ConformanceFailure as exc:
+            problems.append(exc.actual)
+    raise SuiteError(f"precondition: no TimeStamp to start from: {'; '.join(problems)}")
 
 
 def only_record(answer: Answer, oid: int, requirement: str) -> OpenMediaRequest:
-    """The one record of a by-ID status answer; fails unless exactly one, for ``oid``."""
-    if len(answer.records) != 1 or answer.records[0].id != oid:
+    """The one record of a by-ID status answer; fails unless there is exactly one.
+
+    Its ID is not judged here: that is EVT-RECORD-ID's check, made where it is cited.
+    """
+    if len(answer.records) != 1:
         raise ConformanceFailure(
             requirement,
             f"exactly one status record, for request {oid}",
@@ -302,23 +308,29 @@ def add(env: Env, group: Group, **members: Any) -> tuple[int, int | None]:
     return int(value.open_media_id), value.queue_position  # type: ignore[union-attr,arg-type]
 
 
-def current(env: Env, oid: int) -> OpenMediaRequest | None:
-    """The request's (last) status record, or ``None``.
+def state_of(env: Env, oid: int) -> tuple[str | None, int | None]:
+    """(Status, AgentID) of a request, for preconditions: never a verdict.
 
-    A precondition read, never a verdict: it takes the last record of the ID however many the
-    target sent, so that a target breaking STA-LATEST is failed by that check, not left
-    untested because the suite could not set up its state.
+    A target with the control feature ``agents`` is asked through ``GET /requests/{id}``, so
+    a target whose SOAP status calls are broken is failed by their checks instead of leaving
+    the suite unable to set up a state. Otherwise the last status-by-ID record is used, however
+    many the target sent and whatever ID it wrote into them.
     """
+    if env.has("agents"):
+        data = env.control.request(oid)
+        if data is None:
+            return None, None
+        return data.get("status"), data.get("agent_id")
     requests: tuple[OpenMediaRequest, ...] = getattr(
         env.om.get_status_by_id(oid).value, "requests", ()
     )
-    mine = [r for r in requests if r.id == oid]
-    return mine[-1] if mine else None
+    if not requests:
+        return None, None
+    return requests[-1].status, requests[-1].agent_id
 
 
 def precondition(env: Env, oid: int, wanted: str, agent_id: int | None = None) -> None:
-    record = current(env, oid)
-    actual = (record.status, record.agent_id) if record else ("no single record", None)
+    actual = state_of(env, oid)
     if actual[0] != wanted or (agent_id is not None and actual[1] != agent_id):
         shown = wanted if agent_id is None else f"{wanted} with agent {agent_id}"
         raise SuiteError(f"precondition: request {oid} should be {shown}; the target says {actual}")

@@ -13,7 +13,7 @@ the test's own.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,26 +22,28 @@ import pytest
 from conformance.checks import expect_equal, expect_fault
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Profile
-from conformance.suite.status_lives import Lived, life_params, live
+from conformance.suite.status_lives import TERMINAL, Lived, life_params, live
 from conformance.suite.status_support import (
     EXPIRY_MARGIN,
     LONG_AGO,
+    Answer,
     Env,
-    Stamp,
     add,
     all_status,
     by_time,
     cancel,
-    current,
     history,
     history_reply,
     latest_by_id,
-    mark,
     only_record,
     queue_group,
+    read_answer,
+    show,
+    state_of,
     status,
 )
-from conformance.verdicts import SuiteError
+from conformance.verdicts import ConformanceFailure, SuiteError
+from conformance.wire.values import Reply
 
 DEFAULT_MINUTES = int(CONSTRAINTS.defaults["data_expiration_minutes"])
 
@@ -52,79 +54,134 @@ def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
 
 
 # -- what "cached" and "gone" mean -------------------------------------------------------------
-def expect_cached(env: Env, lived: Lived, start: Stamp, requirement: str) -> None:
-    """Answered by all four status calls, with its status and every event."""
-    rid = requirement
-    answer = status(env.om, lived.oid, rid)
-    record = only_record(answer, lived.oid, rid)
-    expect_equal(rid, lived.final, record.status, f"Status of {lived.oid}", answer.exchange)
-    events = history(env.om, lived.oid, start, requirement)
+_BY_ID_FAULT = "InvalidOpenMediaIDFault"
+
+
+@dataclass(frozen=True)
+class Views:
+    """One request as the four status calls show it at one moment (by-ID replies kept raw, so
+    that a fault is an observation, not a failure)."""
+
+    oid: int
+    by_id: Reply
+    history: Reply
+    everything: Answer
+    timeline: Answer
+
+    def shown(self) -> dict[str, bool]:
+        return {
+            "status-by-ID": self.by_id.fault is None,
+            "history": self.history.fault is None,
+            "all-status": bool(self.everything.of(self.oid)),
+            "by-time": bool(self.timeline.of(self.oid)),
+        }
+
+
+def observe(env: Env, oid: int) -> Views:
+    return Views(
+        oid,
+        env.om.get_status_by_id(oid),
+        history_reply(env.om, oid, LONG_AGO),
+        all_status(env.om, "ALL-EVERY-REQUEST"),
+        by_time(env.om, LONG_AGO, "TIM-ALL-REQUESTS"),
+    )
+
+
+def expect_cached(env: Env, lived: Lived, timing: str) -> None:
+    """Still in the cache: answered by all four status calls, with its status and events.
+
+    Gone from all four is the cache's timing (``timing``: the request left too early); gone
+    from some only is the failing call's own requirement.
+    """
+    views = observe(env, lived.oid)
+    shown = views.shown()
+    if not any(shown.values()):
+        raise ConformanceFailure(
+            timing,
+            f"request {lived.oid} ({lived.final}) still in the cache",
+            "gone from every status call",
+            title="the request left the cache too early",
+            exchange=views.by_id.exchange,
+        )
+    by_id = "STA-TERMINATED-CACHED" if lived.final in TERMINAL else "STA-LATEST"
+    answer = read_answer(views.by_id, by_id)
+    record = only_record(answer, lived.oid, "STA-LATEST")
     expect_equal(
-        requirement,
+        "STA-LATEST", lived.final, record.status, f"Status of {lived.oid}", answer.exchange
+    )
+    events = read_answer(views.history, "HIS-ALL-EVENTS")
+    expect_equal(
+        "HIS-ALL-EVENTS",
         list(lived.statuses),
         events.statuses(lived.oid),
         f"history of {lived.oid}",
         events.exchange,
     )
-    everything = all_status(env.om, requirement)
-    latest = latest_by_id(everything).get(lived.oid)
+    latest = latest_by_id(views.everything).get(lived.oid)
     expect_equal(
-        requirement,
+        "ALL-EVERY-REQUEST",
         lived.final,
         latest.status if latest else "(not listed)",
         f"all-status Status of {lived.oid}",
-        everything.exchange,
+        views.everything.exchange,
     )
-    timeline = by_time(env.om, start, requirement)
     expect_equal(
-        requirement,
-        list(lived.statuses),
-        timeline.statuses(lived.oid),
-        f"by-time events of {lived.oid}",
-        timeline.exchange,
+        "TIM-ALL-REQUESTS",
+        sorted(lived.statuses),
+        sorted(map(str, views.timeline.statuses(lived.oid))),
+        f"by-time events of {lived.oid} (any order)",
+        views.timeline.exchange,
     )
 
 
-def expect_gone(env: Env, lived: Lived, start: Stamp) -> None:
-    """By-ID calls raise InvalidOpenMediaIDFault; all-status and by-time leave it out."""
-    oid = lived.oid
-    expect_fault(env.om.get_status_by_id(oid), "CACHE-EXPIRED-BY-ID", "InvalidOpenMediaIDFault")
-    reply = history_reply(env.om, oid, start)
-    expect_fault(reply, "CACHE-EXPIRED-BY-ID", "InvalidOpenMediaIDFault")
+def expect_gone(env: Env, lived: Lived, timing: str) -> None:
+    """Aged out: by-ID calls raise InvalidOpenMediaIDFault; all-status and by-time leave it out.
+
+    Still shown by all four is the cache's timing (``timing``: it stayed too long); shown by
+    some only is CACHE-EXPIRED-BY-ID or CACHE-EXPIRED-LEFT-OUT.
+    """
+    views = observe(env, lived.oid)
+    shown = views.shown()
+    if all(shown.values()):
+        raise ConformanceFailure(
+            timing,
+            f"request {lived.oid} ({lived.final}) gone from the cache",
+            "still answered by every status call",
+            title="the request stayed in the cache too long",
+            exchange=views.by_id.exchange,
+        )
+    expect_fault(views.by_id, "CACHE-EXPIRED-BY-ID", _BY_ID_FAULT)
+    expect_fault(views.history, "CACHE-EXPIRED-BY-ID", _BY_ID_FAULT)
     rid = "CACHE-EXPIRED-LEFT-OUT"
-    everything = all_status(env.om, rid)
-    expect_equal(
-        rid, [], everything.statuses(oid), f"all-status records of {oid}", everything.exchange
-    )
-    timeline = by_time(env.om, start, rid)
-    expect_equal(rid, [], timeline.statuses(oid), f"by-time events of {oid}", timeline.exchange)
+    for name, answer in (("all-status", views.everything), ("by-time", views.timeline)):
+        expect_equal(
+            rid, [], show(answer.of(lived.oid)), f"{name} records of {lived.oid}", answer.exchange
+        )
 
 
 def terminal_moment(env: Env, lived: Lived) -> datetime:
     """The TimeStamp of the request's terminal event, as the target recorded it."""
-    records = history(env.om, lived.oid, LONG_AGO, "CACHE-TERMINATED-EXPIRES").of(lived.oid)
+    records = history(env.om, lived.oid, LONG_AGO, "HIS-ALL-EVENTS").of(lived.oid)
     if not records or records[-1].status != lived.final or records[-1].timestamp is None:
         raise SuiteError(f"precondition: no terminal event in the history of {lived.oid}")
     return records[-1].timestamp
 
 
-def expect_expires(
-    env: Env, lived: Lived, start: Stamp, expiry: timedelta, requirement: str
-) -> None:
+def expect_expires(env: Env, lived: Lived, expiry: timedelta, timing: str) -> None:
     """Cached at terminal + expiry - margin, gone at terminal + expiry + margin."""
     ended = terminal_moment(env, lived)
     env.advance_to(ended + expiry - EXPIRY_MARGIN)
-    expect_cached(env, lived, start, requirement)
+    expect_cached(env, lived, timing)
     env.advance_to(ended + expiry + EXPIRY_MARGIN)
-    expect_gone(env, lived, start)
+    expect_gone(env, lived, timing)
 
 
 def _neighbour(env: Env) -> tuple[int, str | None]:
     oid, _ = add(env, queue_group(env.profile))
-    record = current(env, oid)
-    if record is None:
+    state, _ = state_of(env, oid)
+    if state is None:
         raise SuiteError(f"precondition: no status of the neighbouring request {oid}")
-    return oid, record.status
+    return oid, state
 
 
 def expect_still_there(env: Env, oid: int, state: str | None, requirement: str) -> None:
@@ -133,12 +190,23 @@ def expect_still_there(env: Env, oid: int, state: str | None, requirement: str) 
     expect_equal(requirement, state, record.status, f"Status of {oid}", answer.exchange)
 
 
+_VIEWS = (
+    "STA-LATEST",
+    "STA-TERMINATED-CACHED",
+    "HIS-ALL-EVENTS",
+    "ALL-EVERY-REQUEST",
+    "TIM-ALL-REQUESTS",
+)
+"""What ``expect_cached`` also judges: each status call's own requirement."""
+
+
 # -- terminated requests -----------------------------------------------------------------------
 @pytest.mark.requirement(
     "CACHE-TERMINATED-EXPIRES",
     "CACHE-EXPIRED-BY-ID",
     "CACHE-EXPIRED-LEFT-OUT",
     "CACHE-ACTIVE-NEVER-EXPIRES",
+    *_VIEWS,
 )
 @pytest.mark.requires_control("clock")
 @pytest.mark.parametrize(
@@ -155,10 +223,9 @@ def test_terminated_request_leaves_at_data_expiration(env, life):
     """Terminate a request (Complete / Cancelled / Failed), add a queued neighbour; at terminal
     + DataExpiration - 1 s all four status calls still show it; at + 1 s by-ID calls raise
     InvalidOpenMediaIDFault, all-status and by-time leave it out; the neighbour stays."""
-    start = mark(env.om)
     lived = live(env, life)
     neighbour, state = _neighbour(env)
-    expect_expires(env, lived, start, env.expiry, "CACHE-TERMINATED-EXPIRES")
+    expect_expires(env, lived, env.expiry, "CACHE-TERMINATED-EXPIRES")
     expect_still_there(env, neighbour, state, "CACHE-ACTIVE-NEVER-EXPIRES")
 
 
@@ -173,6 +240,7 @@ target that counts from the add or sweeps periodically."""
     "CACHE-TERMINATED-EXPIRES",
     "CACHE-EXPIRED-BY-ID",
     "CACHE-EXPIRED-LEFT-OUT",
+    *_VIEWS,
 )
 @pytest.mark.requires_control("clock")
 @pytest.mark.parametrize("life", life_params("queued", "allocated", "processing"))
@@ -180,19 +248,18 @@ def test_active_request_never_expires(env, life):
     """A Queued / AllocatedToAgent / AgentProcessing request kept for several DataExpiration
     periods → still answered by all four calls; cancelled then, it expires DataExpiration after
     the Cancelled event (not after the add)."""
-    start = mark(env.om)
     lived = live(env, life)
     for _ in range(_PERIODS):
         env.control.advance((env.expiry + EXPIRY_MARGIN).total_seconds())
-        expect_cached(env, lived, start, "CACHE-ACTIVE-NEVER-EXPIRES")
+        expect_cached(env, lived, "CACHE-ACTIVE-NEVER-EXPIRES")
     cancel(env, lived.oid)
     ended = replace(lived, statuses=(*lived.statuses, "Cancelled"))
-    expect_expires(env, ended, start, env.expiry, "CACHE-TERMINATED-EXPIRES")
+    expect_expires(env, ended, env.expiry, "CACHE-TERMINATED-EXPIRES")
 
 
 # -- which DataExpiration is in force ----------------------------------------------------------
 @pytest.mark.requirement(
-    "CACHE-DEFAULT-EXPIRATION", "CACHE-EXPIRED-BY-ID", "CACHE-EXPIRED-LEFT-OUT"
+    "CACHE-DEFAULT-EXPIRATION", "CACHE-EXPIRED-BY-ID", "CACHE-EXPIRED-LEFT-OUT", *_VIEWS
 )
 @pytest.mark.requires_control("scenario", "clock")
 def test_default_data_expiration(env):
@@ -201,14 +268,13 @@ def test_default_data_expiration(env):
     body = env.profile.to_scenario()
     del body["data_expiration_minutes"]
     env.control.reset(body)
-    start = mark(env.om)
     lived = live(env, "cancelled-queued")
     expiry = timedelta(minutes=DEFAULT_MINUTES)
-    expect_expires(env, lived, start, expiry, "CACHE-DEFAULT-EXPIRATION")
+    expect_expires(env, lived, expiry, "CACHE-DEFAULT-EXPIRATION")
 
 
 @pytest.mark.requirement(
-    "CACHE-CONFIGURED-EXPIRATION", "CACHE-EXPIRED-BY-ID", "CACHE-EXPIRED-LEFT-OUT"
+    "CACHE-CONFIGURED-EXPIRATION", "CACHE-EXPIRED-BY-ID", "CACHE-EXPIRED-LEFT-OUT", *_VIEWS
 )
 @pytest.mark.requires_control("scenario", "clock")
 @pytest.mark.parametrize(
@@ -220,10 +286,9 @@ def test_configured_data_expiration(om, make_scenario, request, minutes):
     - 1 s (past the default, when longer) and gone at + 1 s."""
     rid = "CACHE-CONFIGURED-EXPIRATION"
     env = Env(om, make_scenario(data_expiration_minutes=minutes), request)
-    start = mark(env.om)
     lived = live(env, "cancelled-queued")
     default = timedelta(minutes=DEFAULT_MINUTES)
     if env.expiry > default:
         env.advance_to(terminal_moment(env, lived) + default + EXPIRY_MARGIN)
-        expect_cached(env, lived, start, rid)
-    expect_expires(env, lived, start, env.expiry, rid)
+        expect_cached(env, lived, rid)
+    expect_expires(env, lived, env.expiry, rid)

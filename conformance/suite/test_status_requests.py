@@ -12,6 +12,7 @@ target whose control plane lacks them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_result
 from conformance.profile import Profile
-from conformance.suite.status_lives import Lived, life_params, live
+from conformance.suite.status_lives import TERMINAL, Lived, life_params, live
 from conformance.suite.status_support import (
     CLOCK_SLACK,
     LONG_AGO,
@@ -44,6 +45,7 @@ from conformance.suite.status_support import (
     status,
 )
 from conformance.verdicts import ConformanceFailure
+from conformance.wire.values import OpenMediaRequest
 
 _QUIET = settings(
     max_examples=15,
@@ -59,18 +61,30 @@ def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
 
 
 # -- records of one request --------------------------------------------------------------------
-def expect_record_fields(env: Env, lived: Lived, answer: Answer) -> None:
-    """ID, ServiceGroupID, agent fields and QueuePosition of every record of ``lived``."""
+def expect_record_fields(
+    env: Env,
+    lived: Lived,
+    records: Sequence[OpenMediaRequest],
+    exchange: Any,
+    *,
+    current: bool = False,
+) -> None:
+    """ID, ServiceGroupID, agent fields and QueuePosition of each record of ``lived``.
+
+    A Queued record's position is the one AddRequest answered: at the time it was queued for
+    history and by-time, and still the current one for status-by-ID (``current``), since the
+    test's own request is the only one in its group.
+    """
     tenant = agent_tenant(env.profile, lived.agent) if lived.agent else 0
-    for index, record in enumerate(answer.of(lived.oid)):
+    for index, record in enumerate(records):
         what = f"record {index + 1} ({record.status}) of request {lived.oid}"
-        expect_equal("EVT-RECORD-ID", lived.oid, record.id, f"ID of {what}", answer.exchange)
+        expect_equal("EVT-RECORD-ID", lived.oid, record.id, f"ID of {what}", exchange)
         expect_equal(
             "EVT-SERVICE-GROUP-ID",
             lived.group.id,
             record.service_group_id,
             f"ServiceGroupID of {what}",
-            answer.exchange,
+            exchange,
         )
         fields = (record.agent_id, record.tenant_id, record.logon_id)
         if record.status in WITH_AGENT and lived.agent is not None:
@@ -80,7 +94,7 @@ def expect_record_fields(env: Env, lived: Lived, answer: Answer) -> None:
                 wanted,
                 fields,
                 f"(AgentID, TenantID, LogonID) of {what}",
-                answer.exchange,
+                exchange,
             )
         elif record.status not in WITH_AGENT and (
             record.agent_id != 0 or record.tenant_id != 0 or record.logon_id not in ("", None)
@@ -89,15 +103,15 @@ def expect_record_fields(env: Env, lived: Lived, answer: Answer) -> None:
                 "EVT-AGENT-FIELDS-NONE",
                 f"(AgentID, TenantID, LogonID) of {what} = (0, 0, empty or nil)",
                 f"{fields}",
-                exchange=answer.exchange,
+                exchange=exchange,
             )
         if record.status == "Queued":
             expect_equal(
-                "EVT-QUEUE-POSITION-HISTORICAL",
+                "EVT-QUEUE-POSITION-CURRENT" if current else "EVT-QUEUE-POSITION-HISTORICAL",
                 lived.added_position,
                 record.queue_position,
                 f"QueuePosition of {what} (AddRequest answered it)",
-                answer.exchange,
+                exchange,
             )
         else:
             expect_equal(
@@ -105,15 +119,15 @@ def expect_record_fields(env: Env, lived: Lived, answer: Answer) -> None:
                 0,
                 record.queue_position,
                 f"QueuePosition of {what}",
-                answer.exchange,
+                exchange,
             )
 
 
 def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | None) -> None:
-    """Record stamps of ``oid``: UTC, after ``since``, in order, not after the answer's stamp."""
-    stamps = answer.stamps_of(oid)
+    """Record stamps of ``oid``: UTC, after ``since``, in order, not after ``until`` (the
+    target's clock after the events) nor after the answer's own TimeStamp."""
     previous = since
-    for index, stamp in enumerate(stamps):
+    for index, stamp in enumerate(answer.stamps_of(oid)):
         what = f"TimeStamp of record {index + 1} of request {oid}"
         if stamp is None or not stamp.is_utc:
             raise ConformanceFailure(
@@ -125,11 +139,11 @@ def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | N
         if stamp.moment < previous or (index == 0 and stamp.moment <= since):
             raise ConformanceFailure(
                 "EVT-EVENT-TIMESTAMP",
-                f"{what} after the mark {since} and not before the record ahead of it",
+                f"{what} after {since} (before the add) and not before the record ahead of it",
                 f"{stamp.text} after {previous}",
                 exchange=answer.exchange,
             )
-        if until is not None and stamp.moment > until + CLOCK_SLACK:
+        if until is not None and stamp.moment > until:
             raise ConformanceFailure(
                 "EVT-EVENT-TIMESTAMP",
                 f"{what} not after the target's clock ({until})",
@@ -144,6 +158,35 @@ def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | N
                 exchange=answer.exchange,
             )
         previous = stamp.moment
+
+
+def judge_events(expected: Sequence[str], recorded: Answer, timeline: Answer, oid: int) -> None:
+    """One event per state, in order (R13), seen through history (``recorded``) and by-time.
+
+    The two views are held against the expectation and against each other, so that a failure
+    names the call that is wrong: both wrong → the events themselves (EVT-EVENT-PER-STATE); only
+    the history → HIS-ALL-EVENTS; only by-time → TIM-ORDER when it holds the right events in
+    another order, else TIM-ALL-REQUESTS.
+    """
+    want = list(expected)
+    seen_h, seen_t = recorded.statuses(oid), timeline.statuses(oid)
+    if seen_h == want and seen_t == want:
+        return
+    if seen_h != want and seen_t != want:
+        requirement, answer, got = "EVT-EVENT-PER-STATE", recorded, seen_h
+    elif seen_h != want:
+        requirement, answer, got = "HIS-ALL-EVENTS", recorded, seen_h
+    elif sorted(map(str, seen_t)) == sorted(want):
+        requirement, answer, got = "TIM-ORDER", timeline, seen_t
+    else:
+        requirement, answer, got = "TIM-ALL-REQUESTS", timeline, seen_t
+    raise ConformanceFailure(
+        requirement,
+        f"events of request {oid}: {want}",
+        f"{got} (history {seen_h}, by-time {seen_t})",
+        title="the events of the request are not one per state entered, in order",
+        exchange=answer.exchange,
+    )
 
 
 _LIVES = (
@@ -167,32 +210,33 @@ _LIVES = (
     "EVT-AGENT-FIELDS",
     "EVT-AGENT-FIELDS-NONE",
     "EVT-QUEUE-POSITION-HISTORICAL",
+    "EVT-QUEUE-POSITION-CURRENT",
     "EVT-QUEUE-POSITION-NOT-QUEUED",
     "EVT-EVENT-TIMESTAMP",
     "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+    "HIS-ALL-EVENTS",
+    "TIM-ALL-REQUESTS",
+    "TIM-ORDER",
 )
 @pytest.mark.parametrize("life", life_params(*_LIVES))
-@pytest.mark.parametrize("view", ["history", "by-time"])
-def test_each_state_entered_is_one_event(env, life, view):
+def test_each_state_entered_is_one_event(env, life):
     """Put a request through a life (e.g. Queued → AllocatedToAgent → AgentProcessing →
-    Complete); history and by-time since a mark before the add return one event per state, in
-    order, with the right ID, group, agent fields, QueuePosition and UTC TimeStamps."""
-    start = mark(env.om)
+    Complete); history and by-time (since 2000-01-01) hold one event per state, in order; every
+    record (and the status-by-ID one) has the right ID, group, agent fields, QueuePosition and
+    UTC TimeStamps within the target's clock around the life."""
+    clock = env.control if env.has("clock") else None
+    start = clock.now() - CLOCK_SLACK if clock else mark(env.om).moment
     lived = live(env, life)
-    until = env.control.now() if env.has("clock") else None
-    if view == "history":
-        answer = history(env.om, lived.oid, start, "EVT-EVENT-PER-STATE")
-    else:
-        answer = by_time(env.om, start, "EVT-EVENT-PER-STATE")
-    expect_equal(
-        "EVT-EVENT-PER-STATE",
-        list(lived.statuses),
-        answer.statuses(lived.oid),
-        f"statuses of the events of request {lived.oid}",
-        answer.exchange,
-    )
-    expect_record_fields(env, lived, answer)
-    expect_stamps(answer, lived.oid, start.moment, until)
+    until = clock.now() + CLOCK_SLACK if clock else None
+    recorded = history(env.om, lived.oid, LONG_AGO, "HIS-ALL-EVENTS")
+    timeline = by_time(env.om, LONG_AGO, "TIM-ALL-REQUESTS")
+    judge_events(lived.statuses, recorded, timeline, lived.oid)
+    by_id = "STA-TERMINATED-CACHED" if lived.final in TERMINAL else "STA-LATEST"
+    latest = status(env.om, lived.oid, by_id)
+    expect_record_fields(env, lived, latest.records, latest.exchange, current=True)
+    for answer in (recorded, timeline):
+        expect_record_fields(env, lived, answer.of(lived.oid), answer.exchange)
+        expect_stamps(answer, lived.oid, start, until)
 
 
 @pytest.mark.requirement("EVT-EVENT-PER-STATE", "LIFE-IMMEDIATE-ALLOCATION", "EVT-AGENT-FIELDS")
