@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xmlschema
 from lxml import etree
 
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import OPERATIONS, operation
+from conformance.contract.paths import shared_reference_dir
 from conformance.contract.xmlsafe import parse
 from conformance.strategies import constraint_violations
 from conformance.strategies.golden import body_child, envelopes_dir, golden_envelopes, main
@@ -137,3 +139,21 @@ def test_generator_is_deterministic_across_processes(tmp_path: Path) -> None:
         outputs.append({p.name: p.read_bytes() for p in sorted(target.glob("*.xml"))})
     assert outputs[0] == outputs[1]
     assert outputs[0] == {name: golden.envelope for name, golden in GOLDEN.items()}
+
+
+def test_golden_envelopes_also_validate_against_the_live_reference_xsds() -> None:
+    """Our XSDs and the ones a live server served must agree on every file we ship."""
+    shared = shared_reference_dir()
+    if shared is None or not (shared / "live-wsdl").is_dir():
+        pytest.skip("../shared/reference/live-wsdl is absent: nothing to compare against")
+    live = shared / "live-wsdl"
+    reference = xmlschema.XMLSchema(
+        [str(live / f"xsd{index}.xsd") for index in range(7)],
+        base_url=str(live),
+        allow="sandbox",
+        defuse="always",
+    )
+    for path in FILES:
+        child = body_child(path.read_bytes())
+        errors = [str(error.reason) for error in reference.iter_errors(child)]
+        assert errors == [], f"{path.name}: {errors}"
