@@ -301,8 +301,6 @@ class Engine(GroupHooks, StatusQueries, ControlOperations):
                 refusal = RequestStatus.INVALID_ID
                 if record is None and "divert-unknown-id-error" in f:
                     refusal = RequestStatus.ERROR
-                if record is None and "divert-unknown-id-agent-logged-off" in f:
-                    refusal = RequestStatus.AGENT_LOGGED_OFF
                 return DivertResult(request.open_media_id, refusal)
             if "divert-allocated-invalid-id" in f and record.status is not Status.QUEUED:
                 return DivertResult(request.open_media_id, RequestStatus.INVALID_ID)
@@ -319,6 +317,12 @@ class Engine(GroupHooks, StatusQueries, ControlOperations):
                 if "refused-divert-counts-overflow" in f:
                     world.statistics.group_stay_ended(record.group_id, "overflowed_out")
                 return DivertResult(request.open_media_id, group)
+            if (
+                "divert-answers-agent-logged-off" in f
+                and group.config.preferred_agent
+                and not any(agent.logged_on for agent in world.members[group.id])
+            ):
+                return DivertResult(request.open_media_id, RequestStatus.AGENT_LOGGED_OFF)
             if "divert-queued-not-moved" in f and record.status is Status.QUEUED:
                 return DivertResult(request.open_media_id, RequestStatus.SUCCESS)
             out = "abandoned" if "divert-counted-abandoned" in f else "overflowed_out"

@@ -287,8 +287,8 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
      "DivertRequest of an ID never issued answers Error"),
     ("refused-divert-counts-overflow", "DIV-FAILURE-CHANGES-NOTHING",
      "a refused DivertRequest still counts Overflowed Out at the request's group"),
-    ("divert-unknown-id-agent-logged-off", "DIV-NEVER-AGENT-LOGGED-OFF",
-     "DivertRequest of an ID never issued answers AgentLoggedOff"),
+    ("divert-answers-agent-logged-off", "DIV-NEVER-AGENT-LOGGED-OFF",
+     "DivertRequest toward a preferred-agent group with no agent logged on answers AgentLoggedOff"),
     # ModifyRequest (engine.py)
     ("modify-queued-returns-false", "MOD-QUEUED",
      "ModifyRequest on a queued request applies the change but returns false"),
@@ -517,5 +517,6 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
      "a request goes to the agent holding the most sessions"),
     ("routing-latest-free-first", "ROUTE-EARLIEST-FREE",
      "a request goes to the agent that became free last"),
-    ("routing-highest-id-first", "ROUTE-LOWEST-ID", "a tie goes to the agent with the highest ID"),
+    ("routing-highest-id-first", "ROUTE-LOWEST-ID",
+     "agents freed at once (by a restart) are offered requests highest ID first"),
 )

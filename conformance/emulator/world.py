@@ -84,7 +84,10 @@ class World:
         self._due: list[tuple[datetime, int, str, int]] = []
         for group in self.groups.values():
             group.queue.clear()
-        for agent in self.agents.values():
+        agents = list(self.agents.values())
+        if "routing-highest-id-first" in self.faults:  # agents freed at once: highest ID first
+            agents.reverse()
+        for agent in agents:
             if agent.sessions:
                 agent.sessions.clear()
                 agent.free_order = next(self._order)
@@ -341,12 +344,16 @@ class World:
         return best
 
     def _routing_key(self, agent: AgentRecord) -> tuple[int, int, int]:
-        """Routing model item 4: fewest sessions, earliest free, lowest ID (signs: fault hooks)."""
+        """Routing model item 4: fewest sessions, earliest free, lowest ID (signs: fault hooks).
+
+        Agents freed by one restart become free "at once"; they are numbered in ID order, so the
+        lowest ID goes first (``routing-highest-id-first`` numbers them the other way round).
+        """
         f = self.faults
         return (
             -len(agent.sessions) if "routing-most-sessions-first" in f else len(agent.sessions),
             -agent.free_order if "routing-latest-free-first" in f else agent.free_order,
-            -agent.id if "routing-highest-id-first" in f else agent.id,
+            agent.id,
         )
 
     def allocate(self, request: RequestRecord, agent: AgentRecord) -> None:
