@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.reporting.reproduce import SUITE_DIR, SUITE_PACKAGE
-
 if TYPE_CHECKING:
     import pytest
 
@@ -146,6 +144,8 @@ def is_full_run(config: pytest.Config) -> bool:
     if not args:
         return False
     import pytest
+
+    from conformance.reporting.reproduce import SUITE_DIR, SUITE_PACKAGE
 
     base = config.invocation_params.dir
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS:

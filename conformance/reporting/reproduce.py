@@ -14,11 +14,14 @@ Pure text functions: the plugin hooks (``conformance.reporting.summary``) call t
 
 from __future__ import annotations
 
+import random
 import re
 import shlex
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from conformance.profile import bundled_profile
 from conformance.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 SUITE_PACKAGE = "conformance.suite"
+_RESTORE_KEY = pytest.StashKey[tuple]()
 _SENTINEL = "@@OPENMEDIA-PASSWORD@@"
 _BLOB = re.compile(r"@reproduce_failure\([^)\n]*\)")
 _SKIPPED_HEADERS = frozenset({"content-length", "host", "connection", "accept-encoding"})
@@ -110,9 +114,17 @@ def rerun_command(settings: RunSettings, nodeid: str, path: Path, seed: object =
     else:
         words = ["python", "-m", "pytest", *options, nodeid]
     command = " ".join(shlex.quote(word) for word in words)
-    if settings.password is not None:
+    if needs_password_env(settings):
         command = f"{ENV_PASSWORD}=... {command}"
     return command
+
+
+def needs_password_env(settings: RunSettings) -> bool:
+    """True when the password came from outside the profile (``--password`` or the env).
+
+    A repeat must then be given it again, as ``$OPENMEDIA_PASSWORD`` (never on the command line).
+    """
+    return settings.password is not None and settings.password != settings.profile.auth.password
 
 
 def hypothesis_lines(notes: Sequence[str]) -> list[str]:
@@ -129,6 +141,41 @@ def hypothesis_lines(notes: Sequence[str]) -> list[str]:
         for blob in dict.fromkeys(b for note in notes for b in _BLOB.findall(note))
     ]
     return lines
+
+
+def restore_hypothesis(config: pytest.Config) -> None:
+    """Undo :func:`prepare_hypothesis` (an in-process pytest run must leave no trace)."""
+    restore = config.stash.get(_RESTORE_KEY, None)
+    if restore is not None:
+        from hypothesis import core, settings
+
+        core.global_force_seed, profile = restore
+        settings.load_profile(profile)
+
+
+def prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
+    """Make every run reproducible: a recorded seed, and ``@reproduce_failure`` blobs printed.
+
+    Without ``--hypothesis-seed`` the run picks one and forces it (as that option does), so the
+    certificate and every failure can name it (Hypothesis then also leaves its example database
+    alone, so a replay does not depend on an earlier run's leftovers).
+    """
+    if not config.pluginmanager.hasplugin("hypothesispytest"):
+        return given
+    from hypothesis import core, settings
+
+    config.stash[_RESTORE_KEY] = (core.global_force_seed, settings.get_current_profile_name())
+    seed = given
+    if seed is None and not hasattr(config, "workerinput"):
+        seed = str(random.SystemRandom().randrange(2**32))
+        config.option.hypothesis_seed = seed  # xdist hands the options to its workers
+    if seed is not None:
+        core.global_force_seed = int(seed) if seed.isdigit() else seed
+    if not settings.default.print_blob:
+        name = f"{settings.get_current_profile_name()}+openmedia"
+        settings.register_profile(name, settings.default, print_blob=True)
+        settings.load_profile(name)
+    return seed
 
 
 # -- replaying the request -----------------------------------------------------------------------

@@ -19,7 +19,6 @@ workers annotate, the controller counts, prints and writes.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -31,9 +30,12 @@ from conformance.reporting import baseline as baseline_mod
 from conformance.reporting.certificate import TestResult, is_full_run
 from conformance.reporting.reproduce import (
     command_line,
+    needs_password_env,
+    prepare_hypothesis,
     replayed_exchange,
     reproduction,
     requirement_lines,
+    restore_hypothesis,
 )
 from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
 from conformance.verdicts import ConformanceFailure
@@ -43,7 +45,6 @@ BASELINE_ATTR = "openmedia_baseline"
 COLUMNS = ("pass", "fail", "warning", "not applicable", "error", "baseline")
 BLAMED_KEY = pytest.StashKey[str]()
 REPORTING_KEY = pytest.StashKey["Reporting"]()
-_RESTORE_KEY = pytest.StashKey[tuple]()
 
 
 # -- module hooks: every pytest run with the plugin --------------------------------------------
@@ -52,44 +53,14 @@ def pytest_configure(config: pytest.Config) -> None:
     runtime = config.stash.get(RUNTIME_KEY, None)
     if runtime is None:
         return
-    seed = _prepare_hypothesis(config, runtime.settings.hypothesis_seed)
+    seed = prepare_hypothesis(config, runtime.settings.hypothesis_seed)
     reporting = Reporting(config, runtime, seed)
     config.stash[REPORTING_KEY] = reporting
     config.pluginmanager.register(reporting, "openmedia-reporting")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    restore = config.stash.get(_RESTORE_KEY, None)
-    if restore is not None:
-        from hypothesis import core, settings
-
-        core.global_force_seed, profile = restore
-        settings.load_profile(profile)
-
-
-def _prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
-    """Make every run reproducible: a recorded seed, and ``@reproduce_failure`` blobs printed.
-
-    Without ``--hypothesis-seed`` the run picks one and forces it (as that option does), so the
-    certificate and every failure can name it. Hypothesis then also leaves its example database
-    alone: nothing is written outside ``reports/``.
-    """
-    if not config.pluginmanager.hasplugin("hypothesispytest"):
-        return given
-    from hypothesis import core, settings
-
-    config.stash[_RESTORE_KEY] = (core.global_force_seed, settings.get_current_profile_name())
-    seed = given
-    if seed is None and not hasattr(config, "workerinput"):
-        seed = str(random.SystemRandom().randrange(2**32))
-        config.option.hypothesis_seed = seed  # xdist hands the options to its workers
-    if seed is not None:
-        core.global_force_seed = int(seed) if seed.isdigit() else seed
-    if not settings.default.print_blob:
-        name = f"{settings.get_current_profile_name()}+openmedia"
-        settings.register_profile(name, settings.default, print_blob=True)
-        settings.load_profile(name)
-    return seed
+    restore_hypothesis(config)
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -346,7 +317,7 @@ class Reporting:
         settings = self.settings
         baseline = settings.baseline
         command = command_line(
-            self.config.invocation_params.args, self.seed, settings.password is not None
+            self.config.invocation_params.args, self.seed, needs_password_env(settings)
         )
         return {
             "suite_version": __version__,
