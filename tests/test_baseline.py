@@ -149,7 +149,7 @@ def test_stale_only_when_the_run_showed_the_failure_gone() -> None:
     assert still.stale == () and still.matched == (by_test, by_rid) and not still.fails_run
 
 
-def test_an_expired_entry_fails_the_run_naming_its_owner() -> None:
+def test_evaluate_names_an_expired_entry_and_its_owner() -> None:
     old = entry(requirement=MUST_ID, owner="jane@example.com", expires=date(2026, 5, 31))
     today = entry(requirement=OTHER_ID, expires=TODAY)
     outcome = evaluate(Baseline(Path("b.toml"), (old, today)), [old.key], [], [], [], TODAY)
