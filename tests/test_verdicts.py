@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import conformance.runtime  # noqa: F401  (imported once, not afresh in every in-process run)
+import conformance.runtime  # imported once, not afresh in every in-process run
 import conformance.wire  # noqa: F401
 from conformance.contract.catalogue import CATALOGUE
 from conformance.emulator.server import RunningEmulator, serve_in_thread
