@@ -17,6 +17,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import hypothesis
 import pytest
@@ -46,7 +47,7 @@ PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
 
 
 class _Capture(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -130,8 +131,8 @@ def test_the_bundled_profile_and_its_own_password_need_no_extra_option() -> None
 
 
 def test_the_run_command_line_drops_what_run_adds_and_the_password() -> None:
-    invocation = ["-p", "conformance.plugin", "--pyargs", "conformance.suite",
-                  "--target-url", "http://127.0.0.1:9/x", "--password", SECRET, "-k", "add"]  # fmt: skip
+    added = ["-p", "conformance.plugin", "--pyargs", "conformance.suite"]
+    invocation = [*added, "--target-url", "http://127.0.0.1:9/x", "--password", SECRET, "-k", "add"]
     assert command_line(invocation, "42", True) == (
         "OPENMEDIA_PASSWORD=... openmedia-conformance run --target-url http://127.0.0.1:9/x "
         "-k add --hypothesis-seed=42"
