@@ -178,6 +178,14 @@ def test_a_freed_agent_serving_two_groups_takes_the_oldest_head(model: Lifecycle
     assert model.queued_requirement(2) == "ROUTE-CAPACITY"
 
 
+def test_who_may_serve_a_group(model: LifecycleModel) -> None:
+    assert not model.may_serve(BOTH, SUPPORT)  # logged off
+    model.logon(BOTH)
+    model.logon(ONLY_SALES)
+    assert model.may_serve(BOTH, SUPPORT) and model.may_serve(BOTH, SALES)
+    assert not model.may_serve(ONLY_SALES, SUPPORT) and not model.may_serve(999, SALES)
+
+
 # -- CancelRequest (R9) ----------------------------------------------------------------------------
 def test_cancel_from_each_state(model: LifecycleModel) -> None:
     model.logon(ONLY_SUPPORT)

@@ -9,7 +9,8 @@ after *every* step the target's status views must equal the prediction:
 * all-status: exactly the cached requests, each with its current record (status, group, agent
   fields, current QueuePosition);
 * by-time from the previous response's TimeStamp: exactly the events since then, per request in
-  order (R12: nothing repeated, nothing skipped; R13);
+  order (R12: nothing repeated, nothing skipped; R13); and by-time from the first new event's
+  own TimeStamp: exactly the events stamped after it (RetrieveLaterThan is exclusive);
 * status by ID of each request whose expected record changed in the step, and of each request
   that left the cache (InvalidOpenMediaIDFault); its TimeStamp is its latest event's;
 * history by ID of each request whose events changed: all its events, in order, stamped as
