@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance import mutation
 
     mutation.register(subparsers)
+    from conformance.reporting import html_report
+
+    html_report.register(subparsers)
     from conformance.reporting import certificate
 
     certificate.register(subparsers)

@@ -41,6 +41,7 @@ from conformance.settings import OptionValues, RunSettings, build_settings
 from conformance.verdicts import UsageError
 
 pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
+pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, fingerprint
 pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 __all__ = ["ConformanceWarning", "runtime_of"]
 

@@ -1,0 +1,301 @@
+"""Allure results of a suite run, by default in ``reports/allure-results`` (pytest plugin).
+
+A suite run (one that collects from ``conformance/suite`` or an ``openmedia_suite_dirs``
+folder) writes Allure results without being asked: the folder is emptied when the session
+starts, and allure-pytest's listener is switched on by setting its ``--alluredir`` when the user
+gave none. ``--alluredir DIR`` writes elsewhere (and is not emptied: allure-pytest's own
+``--clean-alluredir`` does that); ``--no-allure`` writes nothing. Runs of the mutation matrix and
+``--collect-only`` runs write nothing by default: they are many runs, or no run, of the suite.
+
+Tests contain no reporting calls. What this plugin adds to allure-pytest's results:
+
+* labels from the catalogue (``conformance.reporting.labels``): epic, feature, story,
+  severity, and a link to the section, put on each suite test as allure markers at collection
+  (so allure-pytest's ``--allure-features`` and friends select by them too);
+* the verdict: a ``verdict`` label, and the Allure status that is the verdict's own
+  (``conformance.reporting.categories``: a warning is ``unknown``, never ``passed``);
+* the evidence: request and response of every exchange the test made, password redacted
+  (``conformance.reporting.attachments``), and redaction of the failure message itself;
+* ``categories.json`` and ``environment.properties`` when the session ends.
+
+The verdict, the attachments and the status are applied when allure-pytest reports the finished
+test (allure-commons' ``report_result`` hook, ahead of its file writer), so the result file is
+written once and complete. It also loads the fingerprint and JUnit-property plugins.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import allure_commons
+import pytest
+from allure_commons.model2 import Attachment, Label, StatusDetails, TestStepResult
+
+from conformance.reporting.categories import (
+    STATUS_BY_VERDICT,
+    VERDICT_LABEL,
+    categories_json,
+    status_message,
+)
+from conformance.reporting.environment import environment_values, render_properties
+from conformance.reporting.labels import LINK_TYPE, labels_for
+from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
+
+pytest_plugins = ["conformance.reporting.fingerprint", "conformance.reporting.junit_properties"]
+
+DEFAULT_RESULTS_DIR = Path("reports") / "allure-results"
+ALLURE_PLUGIN = "allure_pytest"
+_NOT_BY_DEFAULT = ("conformance.mutation_select",)
+"""Plugins of runs that write no Allure results unless asked (many runs of the same suite)."""
+
+
+@dataclass(frozen=True)
+class AllureSettings:
+    """Where this run writes Allure results (``None``: nowhere) and whether we chose it."""
+
+    results_dir: Path | None
+    default: bool
+
+
+SETTINGS_KEY = pytest.StashKey[AllureSettings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("openmedia").addoption(
+        "--no-allure",
+        action="store_true",
+        default=False,
+        dest="openmedia_no_allure",
+        help="write no Allure results (a suite run writes them to reports/allure-results, "
+        "emptied first, unless allure-pytest's --alluredir DIR names another folder)",
+    )
+
+
+# -- which runs write results, and where -----------------------------------------------------
+def _arg_path(arg: str, config: pytest.Config) -> Path | None:
+    text = arg.split("::", 1)[0]
+    candidate = config.invocation_params.dir / text
+    if candidate.exists():
+        return candidate.resolve()
+    if config.option.pyargs:
+        try:
+            spec = importlib.util.find_spec(text)
+        except (ImportError, ValueError):
+            return None
+        if spec is not None and spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations))).resolve()
+        if spec is not None and spec.origin:
+            return Path(spec.origin).resolve()
+    return None
+
+
+def targets_suite(config: pytest.Config) -> bool:
+    """True when the run collects from a suite folder (or from a folder holding one)."""
+    from conformance.plugin import SUITE_DIR
+
+    suite_dirs = [SUITE_DIR, *(Path(p).resolve() for p in config.getini("openmedia_suite_dirs"))]
+    for arg in config.args:
+        path = _arg_path(arg, config)
+        if path is not None and any(
+            path.is_relative_to(d) or d.is_relative_to(path) for d in suite_dirs
+        ):
+            return True
+    return False
+
+
+def _decide(config: pytest.Config) -> AllureSettings:
+    option = config.option
+    if config.getoption("openmedia_no_allure"):
+        option.allure_report_dir = None
+        return AllureSettings(None, default=False)
+    given = getattr(option, "allure_report_dir", None)
+    if given:
+        return AllureSettings(Path(given).resolve(), default=False)
+    if (
+        hasattr(config, "workerinput")  # an xdist worker follows its controller's options
+        or config.getoption("collectonly")
+        or any(config.pluginmanager.hasplugin(name) for name in _NOT_BY_DEFAULT)
+        or not targets_suite(config)
+    ):
+        return AllureSettings(None, default=False)
+    results = (config.invocation_params.dir / DEFAULT_RESULTS_DIR).resolve()
+    option.allure_report_dir = str(results)
+    return AllureSettings(results, default=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Before allure-pytest's own configure, which reads ``--alluredir``."""
+    if not config.pluginmanager.hasplugin(ALLURE_PLUGIN) or config.getoption("help", False):
+        config.stash[SETTINGS_KEY] = AllureSettings(None, default=False)
+        return
+    config.stash[SETTINGS_KEY] = _decide(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    settings = config.stash.get(SETTINGS_KEY, None)
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if settings is None or settings.results_dir is None or runtime is None:
+        return
+    if settings.default and not hasattr(config, "workerinput"):
+        settings.results_dir.mkdir(parents=True, exist_ok=True)
+        for old in settings.results_dir.iterdir():
+            if old.is_file():
+                old.unlink()
+    hooks = AllureResultHooks(runtime)
+    config.pluginmanager.register(hooks, "openmedia-allure")
+    allure_commons.plugin_manager.register(hooks)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(hooks))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Labels and section links as allure markers (before allure-pytest selects by label)."""
+    if not config.pluginmanager.hasplugin(ALLURE_PLUGIN):
+        return
+    from allure_pytest.utils import ALLURE_LABEL_MARK, ALLURE_LINK_MARK, format_allure_link
+
+    label_mark = getattr(pytest.mark, ALLURE_LABEL_MARK)
+    link_mark = getattr(pytest.mark, ALLURE_LINK_MARK)
+    patterns = dict(getattr(config.option, "allure_link_pattern", None) or [])
+    for item in items:
+        if not item.stash.get(SUITE_ITEM_KEY, False):
+            continue
+        ids = [rid for mark in item.iter_markers("requirement") for rid in mark.args]
+        labels = labels_for(ids)
+        for name, value in labels.pairs():
+            item.add_marker(label_mark(value, label_type=name))
+        for link in labels.links:
+            url = (
+                format_allure_link(config, link.key, LINK_TYPE)
+                if LINK_TYPE in patterns
+                else link.default_url
+            )
+            item.add_marker(link_mark(url, link_type=LINK_TYPE, name=link.name))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """``categories.json`` and ``environment.properties`` (by the controller, not a worker)."""
+    config = session.config
+    settings = config.stash.get(SETTINGS_KEY, None)
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if settings is None or settings.results_dir is None or runtime is None:
+        return
+    if hasattr(config, "workerinput") or not settings.results_dir.is_dir():
+        return
+    from conformance import __version__
+    from conformance.reporting.fingerprint import fingerprints  # a plugin: not imported early
+
+    (settings.results_dir / "categories.json").write_text(
+        json.dumps(categories_json(), indent=2) + "\n", encoding="utf-8"
+    )
+    values = environment_values(
+        version=__version__,
+        settings=runtime.settings,
+        fingerprints=fingerprints(config),
+        seed=config.getoption("hypothesis_seed", None),
+    )
+    (settings.results_dir / "environment.properties").write_text(
+        render_properties(values), encoding="ascii"
+    )
+
+
+# -- each finished test ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Finished:
+    """A suite test as it ended: its verdict, the message for it, its evidence."""
+
+    verdict: str
+    message: str | None
+    exchanges: tuple[Any, ...]
+
+
+class AllureResultHooks:
+    """pytest hooks that note how a test ended, and the allure-commons hook that applies it.
+
+    allure-pytest reports a test (``report_result``) right after its teardown report, before
+    the next test starts; ``_finished`` carries the note across and is dropped at the next
+    test's start, so a note can never land on another test's result.
+    """
+
+    def __init__(self, runtime: SessionRuntime) -> None:
+        self.runtime = runtime
+        self._reason: str | None = None
+        self._finished: _Finished | None = None
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self._reason = None
+        self._finished = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if getattr(report, VERDICT_ATTR, None) == "not applicable":
+            longrepr = report.longrepr
+            self._reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        if report.when != "teardown":
+            return
+        properties = dict(report.user_properties)
+        verdict = properties.get(VERDICT_LABEL)
+        if verdict is None:
+            return
+        message = properties.get("warning") if verdict == "warning" else self._reason
+        if message is not None:  # the warning line starts with the test's ID: Allure shows it
+            message = str(message).removeprefix(f"{report.nodeid}: ")
+        self._finished = _Finished(
+            str(verdict),
+            None if message is None else str(message),
+            tuple(self.runtime.exchanges or ()),
+        )
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: Any) -> None:
+        finished, self._finished = self._finished, None
+        if finished is None:
+            return
+        result.labels.append(Label(name=VERDICT_LABEL, value=finished.verdict))
+        status = STATUS_BY_VERDICT.get(finished.verdict)
+        if status is not None:
+            result.status = status
+        details = result.statusDetails or StatusDetails()
+        if finished.message is not None:
+            details.message = status_message(finished.verdict, finished.message)
+            if finished.verdict == "not applicable":
+                details.trace = None
+        details.message = self._redact(details.message, finished.exchanges)
+        details.trace = self._redact(details.trace, finished.exchanges)
+        result.statusDetails = details if (details.message or details.trace) else None
+        if finished.verdict == "warning" and details.message:
+            # Allure 3 shows no status message for "unknown": say it as a step of the test too
+            result.steps.append(
+                TestStepResult(
+                    name=details.message.splitlines()[0],
+                    status=status,
+                    statusDetails=StatusDetails(message=details.message),
+                    start=result.stop,
+                    stop=result.stop,
+                )
+            )
+        self._attach(result, finished.exchanges)
+
+    def _redact(self, text: str | None, exchanges: tuple[Any, ...]) -> str | None:
+        if not text:
+            return text
+        for exchange in exchanges:
+            text = exchange.redact_text(text)
+        return self.runtime.redact(text)
+
+    def _attach(self, result: Any, exchanges: tuple[Any, ...]) -> None:
+        from conformance.reporting.attachments import exchange_attachments
+
+        for data in exchange_attachments(exchanges, self.runtime.redact):
+            file_name = f"{uuid.uuid4()}-attachment.{data.extension}"
+            allure_commons.plugin_manager.hook.report_attached_data(
+                body=data.body, file_name=file_name
+            )
+            result.attachments.append(Attachment(name=data.name, source=file_name, type=data.mime))

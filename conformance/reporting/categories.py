@@ -1,0 +1,130 @@
+"""The five verdicts as Allure sees them: one Allure status each, and one category each.
+
+Allure has exactly five statuses and the suite has exactly five verdicts, so each verdict gets
+a status of its own and no count in Allure's overview mixes two verdicts:
+
+============== =========== ==============================================================
+verdict        status      why this status
+============== =========== ==============================================================
+pass           passed
+fail           failed      the target broke a MUST requirement: a product defect
+error          broken      the suite could not test: Allure's "broken" means exactly that
+not applicable skipped     the test did not run against the target (capability missing)
+warning        unknown     a SHOULD/OPEN reading was not met: no verdict of failure, but
+                           not a pass either; "passed" would hide it among the passes and
+                           "skipped" would mix it with not applicable
+============== =========== ==============================================================
+
+Every result also carries a ``verdict`` label with the verdict's own name, and its status
+message starts with the verdict for the two that Allure cannot name (``warning: ...``,
+``not applicable: ...``), which is what the categories match. ``categories.json`` (Allure 2's
+format, in the results folder) and the Allure 3 report's configuration are both made from
+:data:`CATEGORIES`, so the two reports group alike. A verdict the table does not know (a later
+extension) keeps the status allure-pytest gave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+VERDICT_LABEL = "verdict"
+"""The name of the label (Allure) and property (JUnit) that carries the verdict."""
+
+STATUS_BY_VERDICT: dict[str, str] = {
+    "pass": "passed",
+    "fail": "failed",
+    "error": "broken",
+    "not applicable": "skipped",
+    "warning": "unknown",
+    "skipped": "skipped",  # a plain pytest skip: no verdict of the five, kept as Allure has it
+}
+
+_PRECEDENCE = ("fail", "error", "not applicable", "skipped", "warning", "pass")
+"""Which phase's verdict names the test when setup, call and teardown disagree."""
+
+MESSAGE_PREFIX: dict[str, str] = {"warning": "warning: ", "not applicable": "not applicable: "}
+"""Verdicts whose status Allure cannot name: their message starts with the verdict."""
+
+
+@dataclass(frozen=True)
+class Category:
+    """One Allure category: a verdict's name for people, and how a result is matched to it."""
+
+    name: str
+    verdict: str
+    description: str
+
+    @property
+    def status(self) -> str:
+        return STATUS_BY_VERDICT[self.verdict]
+
+    @property
+    def message_regex(self) -> str | None:
+        """Anchored and whole-message, so Allure 2 (Java ``matches``) and 3 (JS) agree."""
+        prefix = MESSAGE_PREFIX.get(self.verdict)
+        return None if prefix is None else f"^{prefix}[\\s\\S]*"
+
+    def as_allure2(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "matchedStatuses": [self.status],
+        }
+        if self.message_regex is not None:
+            rule["messageRegex"] = self.message_regex
+        return rule
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category(
+        "Product defects (MUST not met)",
+        "fail",
+        "The target broke a MUST requirement of the interface description or the wire contract.",
+    ),
+    Category(
+        "Warnings (SHOULD or OPEN reading not met)",
+        "warning",
+        "A SHOULD requirement or an OPEN reading was not met; it fails only under --strict.",
+    ),
+    Category(
+        "Not applicable (capability missing)",
+        "not applicable",
+        "The target lacks a capability the test needs (the message names it).",
+    ),
+    Category(
+        "Suite errors (could not test)",
+        "error",
+        "The suite could not test: unreachable target, timeout, no SOAP where SOAP was "
+        "expected, a broken profile. No verdict on the target.",
+    ),
+)
+
+
+def categories_json() -> list[dict[str, Any]]:
+    """The content of ``categories.json`` (Allure 2's format; Allure 3 reads it too)."""
+    return [category.as_allure2() for category in CATEGORIES]
+
+
+def final_verdict(verdicts: Iterable[str]) -> str | None:
+    """The test's verdict from its phases' verdicts (setup, call, teardown); ``None``: none.
+
+    A failure of the target outranks an error of a later phase: the target's defect is the
+    finding, the teardown's trouble is noise after it.
+    """
+    seen = set(verdicts)
+    known = next((verdict for verdict in _PRECEDENCE if verdict in seen), None)
+    return known if known is not None else next(iter(sorted(seen)), None)
+
+
+def status_message(verdict: str, message: str) -> str:
+    """``message`` starting with the verdict's prefix when its status cannot say it.
+
+    pytest's skip message (``Skipped: not applicable: ...``) loses its ``Skipped: ``.
+    """
+    prefix = MESSAGE_PREFIX.get(verdict, "")
+    message = message.removeprefix("Skipped: ")
+    if not prefix or message.startswith(prefix):
+        return message
+    return prefix + message
