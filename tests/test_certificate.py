@@ -232,3 +232,22 @@ def test_a_partial_run_writes_no_certificate_unless_asked(suite: pytest.Pytester
     assert result.ret == 1
     assert not (suite.path / "reports" / "certificate").exists()
     assert "openmedia certificate" not in result.stdout.str()
+
+
+def test_under_xdist_the_controller_counts_and_writes_once_with_one_seed(
+    suite: pytest.Pytester,
+) -> None:
+    plugin = [] if plugin_installed() else ["-p", "conformance.plugin"]
+    suite._monkeypatch.setenv("PYTHONPATH", str(SUITE.parent.parent))
+    where = suite.path / "out"
+    result = suite.runpytest_subprocess(
+        *plugin, "-p", "no:cacheprovider", "-n", "2", "--certificate", str(where)
+    )
+    assert result.ret == 1
+    out = result.stdout.str()
+    document = load_document(where / "certificate.json")
+    seed = document["run"]["hypothesis_seed"]
+    assert seed is not None and f"--hypothesis-seed={seed} suite/test_service_like.py" in out
+    assert re.fullmatch(r"[0-9a-f]{64}", document["target"]["wsdl_sha256"])
+    assert document["run"]["test_verdicts"] == {"fail": 1, "pass": 1}
+    assert "openmedia [Service information] test_service_like.py: 2/2" in out

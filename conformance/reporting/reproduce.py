@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 SUITE_PACKAGE = "conformance.suite"
 _RESTORE_KEY = pytest.StashKey[tuple]()
+SEED_INPUT = "openmedia_hypothesis_seed"
+"""Where an xdist worker finds the controller's seed (``workerinput``)."""
 _SENTINEL = "@@OPENMEDIA-PASSWORD@@"
 _BLOB = re.compile(r"@reproduce_failure\([^)\n]*\)")
 _SKIPPED_HEADERS = frozenset({"content-length", "host", "connection", "accept-encoding"})
@@ -165,10 +167,11 @@ def prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
     from hypothesis import core, settings
 
     config.stash[_RESTORE_KEY] = (core.global_force_seed, settings.get_current_profile_name())
-    seed = given
-    if seed is None and not hasattr(config, "workerinput"):
+    worker = getattr(config, "workerinput", None)
+    seed = given if given is not None else (worker or {}).get(SEED_INPUT)
+    if seed is None and worker is None:
         seed = str(random.SystemRandom().randrange(2**32))
-        config.option.hypothesis_seed = seed  # xdist hands the options to its workers
+        config.option.hypothesis_seed = seed  # for whoever reads the option later
     if seed is not None:
         core.global_force_seed = int(seed) if seed.isdigit() else seed
     if not settings.default.print_blob:

@@ -29,6 +29,7 @@ import pytest
 from conformance.reporting import baseline as baseline_mod
 from conformance.reporting.certificate import TestResult, is_full_run
 from conformance.reporting.reproduce import (
+    SEED_INPUT,
     command_line,
     needs_password_env,
     prepare_hypothesis,
@@ -237,6 +238,12 @@ class Reporting:
         self.totals = dict(Counter(_module(i.nodeid) for i in suite))
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Hand the run's seed to an xdist worker (workers do not re-read changed options)."""
+        if self.seed is not None:
+            node.workerinput[SEED_INPUT] = self.seed
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.totals:
             self.totals = dict(Counter(_module(nodeid) for nodeid in ids))
@@ -260,6 +267,8 @@ class Reporting:
         )
         title = _section_title(sections.most_common(1)[0][0] if sections else "")
         shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, "skipped") if counts[v])
+        if self.config.pluginmanager.has_plugin("dsession"):
+            reporter.write("\n")  # xdist writes its letters without ending the line
         reporter.write_line(
             f"openmedia [{title}] {Path(module).name}: {self.done[module]}/{self.totals[module]} "
             f"({shown}); suite {sum(self.done.values())}/{sum(self.totals.values())}"
@@ -341,7 +350,7 @@ class Reporting:
         }
 
     def _target(self) -> dict[str, Any]:
-        """The fingerprint part A's ``conformance.reporting.fingerprint`` took, if it ran."""
+        """The fingerprint ``conformance.reporting.fingerprint`` took, plus how it was reached."""
         settings = self.settings
         try:
             from conformance.reporting.fingerprint import fingerprints
@@ -360,9 +369,10 @@ class Reporting:
                 "problem": "no fingerprint was taken (the target was never reached)",
             }
         )
-        session = self.runtime.target
+        session = self.runtime.target  # None in an xdist controller: the workers reached it
+        own = "the embedded emulator's own /control" if settings.embedded else None
         target.update(
-            control_url=session.control_url if session else settings.control_url,
+            control_url=session.control_url if session else settings.control_url or own,
             embedded=settings.embedded,
             emulator_faults=list(settings.emulator_faults),
         )
