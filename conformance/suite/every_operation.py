@@ -7,7 +7,8 @@ about *every* operation, so those modules parametrize over
 only the suite can know:
 
 * ``prepare``: a valid call in the current scenario (an AddRequest first when the operation
-  names an OpenMediaID), and ``expect_proceeds``: what "processed normally" looks like;
+  names an OpenMediaID), and ``expect_proceeds`` / ``proceeds``: what "processed normally"
+  looks like (``proceeds`` judges that before the wire rules);
 * ``provoke``: a call the operation refuses with a fault of its data (InvalidDataException or
   InvalidOpenMediaIDFault), for every operation that declares one;
 * ``authentication_on``: a target that checks the LogonID/Password headers, with the
@@ -25,7 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from conformance.checks import expect_equal, expect_request_status, expect_result, expect_value
+from conformance.checks import (
+    check_exchange,
+    expect_equal,
+    expect_request_status,
+    expect_result,
+    expect_value,
+)
 from conformance.checks.expect import summary
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
@@ -35,6 +42,7 @@ from conformance.profile import Group, Profile, TargetInfo, Tenant
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import DEFAULT
 from conformance.wire.credentials import Credentials
+from conformance.wire.decode import DecodeError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import Reply
 
@@ -220,6 +228,25 @@ def expect_proceeds(reply: Reply, sample: Sample, requirement: str) -> None:
             "an absent or nil result",
             exchange=reply.exchange,
         )
+
+
+def proceeds(raw_om: Any, sample: Sample, requirement: str, **options: Any) -> Reply:
+    """Send ``sample`` on the unchecked client and judge it in this order: first that it was
+    processed normally (``requirement``), then every wire rule (``check_exchange``).
+
+    A call the target should have served but refused is then reported against the
+    requirement under test, not as a malformed fault (what the checked client would say
+    first); a served call still has to meet the wire rules.
+    """
+    try:
+        reply = call(raw_om, sample, **options)
+    except DecodeError as exc:
+        if exc.exchange is not None:
+            check_exchange(exc.exchange, sample.op)
+        raise
+    expect_proceeds(reply, sample, requirement)
+    check_exchange(reply.exchange, sample.op)
+    return reply
 
 
 # -- a refused call -------------------------------------------------------------------------------
