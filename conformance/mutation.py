@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -63,6 +64,8 @@ class SuiteRun:
     failures: tuple[dict[str, Any], ...]
     error: str = ""
     """Set when the run produced no JSON (timeout, crash): the last lines of its output."""
+    cpu_seconds: float = 0.0
+    """CPU time of the run (pytest and the emulator it started)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class DefectResult:
     seconds: float = 0.0
     failures: int = 0
     detail: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def killed(self) -> bool:
@@ -102,10 +106,21 @@ class MatrixReport:
     gaps: tuple[str, ...] = ()
     uncited: tuple[str, ...] = field(default=())
     """Planted requirements that no suite test cites by marker (run wide)."""
+    collect_cpu_seconds: float = 0.0
 
     @property
     def killed(self) -> int:
         return sum(1 for r in self.results if r.killed)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of every run (suite + emulator), clean run included."""
+        clean = self.clean.cpu_seconds if self.clean is not None else 0.0
+        return self.collect_cpu_seconds + clean + sum(r.cpu_seconds for r in self.results)
+
+    def estimated_seconds(self, cpus: int = 2) -> float:
+        """The wall time the matrix needs on an otherwise idle machine with ``cpus`` CPUs."""
+        return self.cpu_seconds / cpus
 
     @property
     def clean_passed(self) -> bool:
@@ -164,57 +179,67 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
     ]
 
 
+def _run(command: list[str], timeout_s: float) -> tuple[int, str, float, bool]:
+    """Run ``command``; (exit code, output tail, CPU seconds of it and its children, timed out).
+
+    The CPU time (``os.wait4``) counts the suite and the emulator it starts; unlike wall time
+    it does not depend on what else the machine is doing, so it predicts a CI machine's time.
+    """
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=_environment(), stdout=output, stderr=output
+        )
+        killed = threading.Event()
+
+        def expire() -> None:
+            killed.set()
+            process.kill()
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        tail = "\n".join(output.read().decode("utf-8", "replace").strip().splitlines()[-15:])
+    return process.returncode, tail, usage.ru_utime + usage.ru_stime, killed.is_set()
+
+
 def run_suite(targets: Sequence[str], extra: Sequence[str], timeout_s: float) -> SuiteRun:
     """Run pytest on ``targets`` with ``extra`` options; read what it recorded."""
     with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
         json_path = Path(tmp) / "run.json"
         started = time.monotonic()
-        try:
-            done = subprocess.run(
-                _pytest(targets, extra, json_path),
-                cwd=PROJECT_ROOT,
-                env=_environment(),
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return SuiteRun(-1, time.monotonic() - started, {}, (), f"timed out after {timeout_s}s")
+        code, tail, cpu, timed_out = _run(_pytest(targets, extra, json_path), timeout_s)
         seconds = time.monotonic() - started
+        if timed_out:
+            return SuiteRun(-1, seconds, {}, (), f"timed out after {timeout_s}s", cpu)
         if not json_path.exists():
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            return SuiteRun(done.returncode, seconds, {}, (), tail or "no output")
+            return SuiteRun(code, seconds, {}, (), tail or "no output", cpu)
         data = json.loads(json_path.read_text(encoding="utf-8"))
-    error = ""
-    if not data["collected"]:
-        error = "no test collected: " + "\n".join(done.stdout.strip().splitlines()[-10:])
+    error = "" if data["collected"] else f"no test collected: {tail}"
     return SuiteRun(
-        int(data["exitstatus"]), seconds, dict(data["counts"]), tuple(data["failures"]), error
+        int(data["exitstatus"]), seconds, dict(data["counts"]), tuple(data["failures"]), error, cpu
     )
 
 
-def collect_citations() -> dict[str, tuple[str, ...]]:
-    """Requirement ID -> the suite modules (file paths) holding a test that cites it."""
+def collect_citations() -> tuple[dict[str, tuple[str, ...]], float]:
+    """Requirement ID -> the suite modules (file paths) holding a test that cites it; and the
+    CPU seconds the collection took."""
     with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
         json_path = Path(tmp) / "collect.json"
-        done = subprocess.run(
-            _pytest(["--pyargs", SUITE_PACKAGE], ["--collect-only"], json_path),
-            cwd=PROJECT_ROOT,
-            env=_environment(),
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
+        command = _pytest(["--pyargs", SUITE_PACKAGE], ["--collect-only"], json_path)
+        code, tail, cpu, _ = _run(command, RUN_TIMEOUT_S)
         if not json_path.exists():
-            raise RuntimeError(f"the suite does not collect:\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"the suite does not collect (exit {code}):\n{tail}")
         data = json.loads(json_path.read_text(encoding="utf-8"))
     modules: dict[str, dict[str, None]] = {}
     for item in data["collected"]:
         for rid in item["requirements"]:
             modules.setdefault(rid, {})[item["path"]] = None
-    return {rid: tuple(paths) for rid, paths in modules.items()}
+    return {rid: tuple(paths) for rid, paths in modules.items()}, cpu
 
 
 def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
@@ -264,11 +289,12 @@ def run_defect(
             defect.name, rid, defect.summary, "survived", "none",
             detail=f"no suite test cites {rid} (no marker) and no check names it",
         )  # fmt: skip
-    seconds = 0.0
+    seconds = cpu = 0.0
     result: DefectResult | None = None
     for scope, targets, select in attempts:
         run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
         seconds += run.seconds
+        cpu += run.cpu_seconds
         killer = _kills(run, rid)
         if killer is not None:
             return DefectResult(
@@ -282,6 +308,7 @@ def run_defect(
                 str(killer.get("message", "")),
                 seconds,
                 len(run.failures),
+                cpu_seconds=cpu,
             )
         outcome = "error" if run.error or run.exitstatus not in (0, 1) else "survived"
         if run.error == "" and run.exitstatus == 2 and not run.failures:
@@ -294,7 +321,7 @@ def run_defect(
         )
         result = DefectResult(
             defect.name, rid, defect.summary, outcome, scope, seconds=seconds,
-            failures=len(run.failures), detail=detail,
+            failures=len(run.failures), detail=detail, cpu_seconds=cpu,
         )  # fmt: skip
     assert result is not None
     return result
@@ -320,7 +347,7 @@ def run_matrix(
     chosen = _choose(names)
     workers = max(1, jobs or os.cpu_count() or 1)
     started = time.monotonic()
-    citations = collect_citations()
+    citations, collect_cpu = collect_citations()
     named = named_in_sources()
     wide_first = sorted(chosen, key=lambda d: bool(citations.get(d.requirement)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -343,6 +370,7 @@ def run_matrix(
         jobs=workers,
         gaps=tuple(r.id for r in CATALOGUE.requirements if r.id not in planted),
         uncited=tuple(sorted({d.requirement for d in chosen} - set(citations))),
+        collect_cpu_seconds=collect_cpu,
     )
 
 
@@ -393,6 +421,8 @@ def to_json(report: MatrixReport) -> dict[str, Any]:
             "score": _percent(report.killed, len(report.results)),
             "clean_passed": report.clean_passed,
             "seconds": round(report.seconds, 1),
+            "cpu_seconds": round(report.cpu_seconds, 1),
+            "estimated_seconds_on_2_idle_cpus": round(report.estimated_seconds(2), 1),
             "jobs": report.jobs,
             "ok": report.ok,
         },
@@ -425,7 +455,8 @@ def to_markdown(report: MatrixReport) -> str:
         "",
         f"Killed / planted: **{report.killed} / {len(report.results)}** "
         f"({_percent(report.killed, len(report.results))}); {_clean_line(report)}.",
-        f"Wall time {report.seconds:.1f}s with {report.jobs} parallel runs.",
+        f"Wall time {report.seconds:.1f}s with {report.jobs} parallel runs; CPU time "
+        f"{report.cpu_seconds:.0f}s (about {report.estimated_seconds(2):.0f}s on 2 idle CPUs).",
         "",
         "| requirement | level | killed / planted | survivors |",
         "|---|---|---|---|",
@@ -481,7 +512,8 @@ def to_table(report: MatrixReport) -> str:
     lines.append(
         f"killed/planted: {report.killed}/{len(report.results)} "
         f"({_percent(report.killed, len(report.results))}) in {report.seconds:.1f}s, "
-        f"{report.jobs} jobs"
+        f"{report.jobs} jobs; CPU {report.cpu_seconds:.0f}s "
+        f"(~{report.estimated_seconds(2):.0f}s on 2 idle CPUs)"
     )
     return "\n".join(lines)
 
