@@ -192,7 +192,7 @@ def report_lines(
         )
         lines += [(f"  {r.nodeid} ({r.baseline})", {}) for r in listed]
     lines += [(line, {"red": True, "bold": True}) for line in (outcome.lines() if outcome else [])]
-    entries = {}
+    entries: dict[str, str] = {}
     for result in results:
         if result.verdict == "fail":
             key = result.blamed or canonical_test_id(result.nodeid)

@@ -173,10 +173,12 @@ def prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
         seed = str(random.SystemRandom().randrange(2**32))
         config.option.hypothesis_seed = seed  # for whoever reads the option later
     if seed is not None:
-        core.global_force_seed = int(seed) if seed.isdigit() else seed
-    if not settings.default.print_blob:
+        forced: Any = int(seed) if seed.isdigit() else seed
+        core.global_force_seed = forced
+    current = settings.default
+    if current is not None and not current.print_blob:
         name = f"{settings.get_current_profile_name()}+openmedia"
-        settings.register_profile(name, settings.default, print_blob=True)
+        settings.register_profile(name, current, print_blob=True)
         settings.load_profile(name)
     return seed
 
