@@ -116,7 +116,7 @@ def _section_title(key: str) -> str:
     try:
         return CATALOGUE.section(key).title
     except KeyError:
-        return "no requirement"
+        return "(collection errors)"
 
 
 def section_table(results: list[TestResult], collection_errors: int = 0) -> list[str]:
