@@ -564,7 +564,15 @@ def _planted_lifecycle_faults() -> list[str]:
         found = re.match(r"[A-Z]+(?:-[A-Z0-9]+)+", why)
         if found and found[0] in cited and found[0].startswith(_HOME):
             chosen.append(name)
-    return sorted(chosen)
+    chosen.sort()
+    stride = max(1, len(chosen) // _MACHINE_SAMPLE)
+    return chosen[::stride]
+
+
+_MACHINE_SAMPLE = 8
+"""How many planted defects the machine must catch on its own here. A spread sample keeps the
+self-tests fast; every defect is run against every test citing its requirement (the machine
+included) by the mutation matrix (tests/test_mutation_matrix.py)."""
 
 
 @pytest.mark.parametrize("fault", _planted_lifecycle_faults() or [None])

@@ -176,3 +176,23 @@ def test_xsd_is_a_schema_of_its_namespace(om, name):
             f"root {actual[0]} targetNamespace={actual[1]!r}",
             exchange=exchange,
         )
+
+
+@pytest.mark.requirement("SVC-ENDPOINT")
+def test_the_service_url_answers_soap(om: object) -> None:
+    """POST GetAllOpenMediaRequestStatus to the service URL; expect a SOAP answer, not a fault.
+
+    The checked client also runs every wire rule on the exchange, so an answer that is not SOAP
+    fails here with WIRE-ENVELOPE; what this test adds is that the URL itself serves requests.
+    """
+    from conformance.checks import expect_value
+
+    reply = om.get_all_status()  # type: ignore[attr-defined]
+    expect_value(reply, "SVC-ENDPOINT")
+    if urlsplit(reply.exchange.url).path != ns.SERVICE_PATH:
+        raise ConformanceFailure(
+            "SVC-ENDPOINT",
+            f"the service at path {ns.SERVICE_PATH}",
+            f"posted to {reply.exchange.url}",
+            exchange=reply.exchange,
+        )

@@ -217,6 +217,9 @@ _LIVES = (
     "HIS-ALL-EVENTS",
     "TIM-ALL-REQUESTS",
     "TIM-ORDER",
+    "LIFE-ALLOCATED",
+    "LIFE-CANCELLED-FROM",
+    "LIFE-FAILED-FROM",
 )
 @pytest.mark.parametrize("life", life_params(*_LIVES))
 def test_each_state_entered_is_one_event(env, life):
