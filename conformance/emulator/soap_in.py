@@ -81,6 +81,8 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
             header = child
         elif child.tag == _BODY and body_elem is None:
             body_elem = child
+        elif child.tag == _BODY:
+            raise ClientFault("The SOAP envelope has more than one Body.")
     if body_elem is None:
         raise ClientFault("The SOAP envelope has no Body.")
     wrapper = next(_elements(body_elem), None)
@@ -112,8 +114,8 @@ def _elements(parent: etree._Element) -> Any:
 
 
 def _check_action(op: Operation, soap_action: str | None, faults: frozenset[str]) -> None:
-    if soap_action is None:
-        return
+    if soap_action is None:  # SOAP 1.1 makes the header mandatory; WCF dispatches on it
+        raise ClientFault("The request has no SOAPAction header.")
     action = soap_action.strip()
     if "quoted-soap-action-refused" in faults and action.startswith('"'):
         raise ClientFault(f"The SOAPAction {action[:200]} names no operation.")
