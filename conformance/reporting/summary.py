@@ -74,9 +74,14 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         raise
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Runs after the verdict hooks: annotate, explain, and apply the baseline."""
+    """Annotate, explain, and apply the baseline.
+
+    A plain wrapper registered after ``conformance.verdict_hooks``: outer to it, so the verdict
+    is set when we look; the Allure/JUnit wrappers (``tryfirst``) are outer to this one, so
+    they see *baseline* where the baseline turned a failure into an expected one.
+    """
     report = yield
     reporting = item.config.stash.get(REPORTING_KEY, None)
     if reporting is not None and item.stash.get(SUITE_ITEM_KEY, False):
