@@ -17,6 +17,10 @@ fixture            scope      what a test gets
                               with a variant of the profile (``data_expiration_minutes=1`` …)
 =================  =========  ===============================================================
 
+In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit and tracks
+every request the suite creates, for the cleanup at the end (``conformance.safety``; its hooks,
+loaded from here, are in ``conformance.safety_plugin``).
+
 Each fixture only delegates: to the runtime (target start), to the wire layer (clients) and to
 the checks (``check_exchange``), so the same checks run whatever test sends the request.
 """
@@ -34,6 +38,8 @@ from conformance.verdicts import NotApplicable, SuiteError
 
 if TYPE_CHECKING:
     from conformance.wire import ControlClient, Exchange, OpenMediaClient
+
+pytest_plugins = ["conformance.safety_plugin"]
 
 
 def _runtime(config: pytest.Config) -> Any:
@@ -74,6 +80,7 @@ def _checker() -> Callable[[Exchange], None]:
 
 
 def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> OpenMediaClient:
+    from conformance.safety_plugin import transport_for
     from conformance.wire import OpenMediaClient
 
     runtime = _runtime(config)
@@ -87,8 +94,8 @@ def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> O
     return OpenMediaClient(
         target.url,
         credentials=target.credentials,
-        timeout_s=target.timeout_s,
         on_exchange=on_exchange,
+        transport=transport_for(config, target),
     )
 
 
@@ -129,7 +136,7 @@ def requires(target: TargetSession) -> Callable[..., None]:
     def check(*features: str) -> None:
         missing = target.missing(*features)
         if missing:
-            raise NotApplicable(missing[0])
+            raise NotApplicable(missing[0], target.why_missing(missing[0]))
 
     return check
 
@@ -143,7 +150,7 @@ def _openmedia_requires_control(request: pytest.FixtureRequest) -> None:
     session: TargetSession = request.getfixturevalue("target")
     missing = session.missing(*features)
     if missing:
-        raise NotApplicable(missing[0])
+        raise NotApplicable(missing[0], session.why_missing(missing[0]))
 
 
 def _reset(request: pytest.FixtureRequest, profile: Profile) -> None:

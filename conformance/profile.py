@@ -27,6 +27,8 @@ CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock
 """The feature names of control plane v1 (``../shared/contracts/control-plane.md``)."""
 
 PASSWORD_SHOWN = "***"
+SAFE_MODE_RATE = 20.0
+"""Requests per second in safe mode when the profile sets no ``max_requests_per_second``."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,19 @@ class TargetInfo:
     url: str | None = None
     control_url: str | None = None
     safe_mode: bool = True
+    max_requests_per_second: float | None = None
+    """SOAP requests per second the suite may send (``None``: the default for the mode)."""
+
+    @property
+    def rate_limit(self) -> float | None:
+        """The pace the suite keeps: as configured, else ``SAFE_MODE_RATE`` in safe mode.
+
+        A production server is shared with real traffic; outside safe mode (a throw-away
+        emulator) the suite runs as fast as the target answers.
+        """
+        if self.max_requests_per_second is not None:
+            return self.max_requests_per_second
+        return SAFE_MODE_RATE if self.safe_mode else None
 
 
 @dataclass(frozen=True)

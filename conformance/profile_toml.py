@@ -30,7 +30,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 _TOP_KEYS = ("target", "auth", "tenant", "groups", "agents", "data_expiration_minutes", "control")
-_TARGET_KEYS = ("name", "url", "control_url", "safe_mode")
+_TARGET_KEYS = ("name", "url", "control_url", "safe_mode", "max_requests_per_second")
 _AUTH_KEYS = (
     "enabled",
     "logon_id",
@@ -241,8 +241,22 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         url=t.str_("url"),
         control_url=t.str_("control_url"),
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
+        max_requests_per_second=_rate(t),
     )
     return info
+
+
+def _rate(t: _Table) -> float | None:
+    value = t.data.get("max_requests_per_second")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        t.fail(
+            "max_requests_per_second",
+            f"must be a positive number, got {value!r}",
+            "write max_requests_per_second = 20",
+        )
+    return float(value)
 
 
 def _auth(t: _Table) -> Auth:

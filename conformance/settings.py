@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
 ENV_PASSWORD = "OPENMEDIA_PASSWORD"
 DEFAULT_TIMEOUT_S = 10.0
+SAFE_MODE_WITHHELD = frozenset({"router", "license", "restart", "clock"})
+"""Control features that fault or age the whole server: never used in safe mode, even when
+the target offers them (a production server serves real traffic meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,24 @@ class TargetSession:
     def safe_mode(self) -> bool:
         return self.profile.target.safe_mode
 
+    @property
+    def usable(self) -> frozenset[str]:
+        """The features tests may use: in safe mode none that disturbs the whole server."""
+        if self.safe_mode:
+            return self.features - SAFE_MODE_WITHHELD
+        return self.features
+
     def has(self, *features: str) -> bool:
-        return all(f in self.features for f in features)
+        return all(f in self.usable for f in features)
 
     def missing(self, *features: str) -> tuple[str, ...]:
-        return tuple(f for f in features if f not in self.features)
+        return tuple(f for f in features if f not in self.usable)
+
+    def why_missing(self, feature: str) -> str:
+        """The reason a *not applicable* verdict gives for a missing feature."""
+        if self.safe_mode and feature in SAFE_MODE_WITHHELD:
+            return "safe mode: the profile sets [target] safe_mode = true"
+        return "the target's control plane does not offer it"
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:

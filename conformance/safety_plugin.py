@@ -1,0 +1,189 @@
+"""The hooks of safe mode (loaded with the fixtures): when to track, clean, and audit.
+
+Order matters at the end of a run. Each process cancels what it created in a ``tryfirst``
+``sessionfinish`` (before session fixtures are torn down); the run's main process then, in a
+``trylast`` one (after xdist has stopped its workers), cancels whatever a stopped worker's
+journal still lists, counts, writes ``reports/leak-audit.json`` and prints the audit line in
+the terminal summary. ``sessionfinish`` runs after Ctrl-C and SIGTERM too; ``atexit`` covers a
+process that leaves pytest without it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.runtime import RUNTIME_KEY
+from conformance.safety import GUARD, Audit, Ledger, RateLimiter, clean_target, safe_transport
+
+if TYPE_CHECKING:
+    from conformance.runtime import SessionRuntime
+    from conformance.settings import TargetSession
+    from conformance.wire import Transport
+
+AUDIT_FILE = Path("reports") / "leak-audit.json"
+JOURNAL_DIR = Path("reports") / "leak-audit"
+RUN_KEY = "openmedia_leak_audit"
+"""``workerinput`` key: the run's journal name and folder, handed to each xdist worker."""
+
+
+@dataclass
+class SafetyState:
+    """One process's safe-mode state (in ``config.stash``)."""
+
+    runtime: SessionRuntime
+    ledger: Ledger
+    limiter: RateLimiter | None
+    run: str
+    folder: Path
+    worker: str | None
+    audit_file: Path
+    finished: bool = False
+    audit: Audit | None = None
+
+    def clean_own(self) -> None:
+        settings = self.runtime.settings
+        clean_target(self.ledger, settings.credentials(), settings.timeout_s, self.limiter)
+
+    def finish(self) -> None:
+        """Clean what other processes of the run left, count, write the audit (main only)."""
+        settings = self.runtime.settings
+        ledgers = [self.ledger]
+        pattern = f"{self.run}-*.jsonl"
+        journals = sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
+        for path in journals:
+            if path != self.ledger.journal:
+                other = Ledger.replay(path)
+                clean_target(other, settings.credentials(), settings.timeout_s, self.limiter)
+                ledgers.append(other)
+        self.audit = Audit.of(ledgers)
+        with contextlib.suppress(OSError):
+            self.audit_file.parent.mkdir(parents=True, exist_ok=True)
+            self.audit_file.write_text(json.dumps(self.audit.as_dict(), indent=2) + "\n")
+            if not self.audit.left_behind:  # a journal is evidence only while one is left
+                for path in journals:
+                    path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    self.folder.rmdir()
+
+    def at_exit(self) -> None:
+        """A process that left pytest without ``sessionfinish`` (a crash) still cleans up."""
+        if self.finished:
+            return
+        self.finished = True
+        self.clean_own()
+        if self.worker is None:
+            self.finish()
+            if self.audit is not None:
+                print(self.audit.line(), file=sys.stderr, flush=True)
+
+
+STATE_KEY = pytest.StashKey["SafetyState | None"]()
+
+
+def state_of(config: pytest.Config) -> SafetyState | None:
+    """The process's safe-mode state, made on first use; ``None`` outside safe mode."""
+    if STATE_KEY in config.stash:
+        return config.stash[STATE_KEY]
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return None  # not configured yet (or not an openmedia run): decide later
+    state = _new_state(config, runtime) if runtime.settings.profile.target.safe_mode else None
+    config.stash[STATE_KEY] = state
+    if state is not None:
+        atexit.register(state.at_exit)
+    return state
+
+
+def _new_state(config: pytest.Config, runtime: SessionRuntime) -> SafetyState:
+    workerinput = getattr(config, "workerinput", None)
+    handed = (workerinput or {}).get(RUN_KEY) or {}
+    base = config.invocation_params.dir
+    run = str(handed.get("run") or uuid.uuid4().hex[:12])
+    folder = Path(handed.get("folder") or base / JOURNAL_DIR)
+    worker = str(workerinput.get("workerid", "worker")) if workerinput is not None else None
+    rate = runtime.settings.profile.target.rate_limit
+    share = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1) if worker else 1
+    return SafetyState(
+        runtime=runtime,
+        ledger=Ledger(journal=folder / f"{run}-{worker or 'main'}.jsonl"),
+        limiter=RateLimiter(rate / max(share, 1)) if rate else None,
+        run=run,
+        folder=folder,
+        worker=worker,
+        audit_file=base / AUDIT_FILE,
+    )
+
+
+def transport_for(config: pytest.Config, target: TargetSession) -> Transport | None:
+    """The transport of a suite client: tracking and paced in safe mode, else the default."""
+    state = state_of(config)
+    if state is None:
+        return None
+    state.ledger.set_target(target.url, target.embedded)
+    return safe_transport(state.ledger, state.limiter, target.timeout_s)
+
+
+# -- hooks -------------------------------------------------------------------------------------
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: the controller hands its run name and journal folder to each worker."""
+    state = state_of(node.config)
+    if state is not None:
+        node.workerinput[RUN_KEY] = {"run": state.run, "folder": str(state.folder)}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = state_of(session.config)
+    if state is None:
+        return
+    GUARD.install()
+    if state.worker is None:
+        session.config.pluginmanager.register(_Finisher(state), "openmedia-leak-audit")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Cancel what this process created, before its session fixtures are torn down."""
+    state = state_of(session.config)
+    if state is None or state.finished:
+        return
+    state.clean_own()
+    if state.worker is not None:
+        state.finished = True
+
+
+class _Finisher:
+    """The main process's last word, after xdist has stopped its workers."""
+
+    def __init__(self, state: SafetyState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        if not self.state.finished:
+            self.state.finished = True
+            self.state.finish()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.state.audit is not None:
+            terminalreporter.write_line(self.state.audit.line())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        GUARD.restore()
+        if state.ledger.created:
+            state.at_exit()  # a run that never reached sessionfinish; a no-op otherwise
+        atexit.unregister(state.at_exit)
