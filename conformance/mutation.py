@@ -471,7 +471,7 @@ def to_markdown(report: MatrixReport) -> str:
     lines += ["", "## Survivors (a requirement without an effective check)", ""]
     lines += [
         f"- `{r.name}` ({r.outcome}, {r.scope}): **{r.requirement}** has no check that catches "
-        f"it: {r.summary}. {r.detail}"
+        f"it: {r.summary}. {_one_line(r.detail, 400)}"
         for r in survivors
     ] or ["None."]
     lines += ["", "## Requirements without a planted defect (coverage gaps)", ""]
@@ -488,9 +488,16 @@ def to_markdown(report: MatrixReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _one_line(text: str, limit: int = 160) -> str:
+    """The last non-empty line of ``text``, shortened: a traceback's verdict, not its body."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    return last if len(last) <= limit else last[: limit - 3] + "..."
+
+
 def _killed_by(result: DefectResult) -> str:
     if not result.killed:
-        return result.detail
+        return _one_line(result.detail).replace("|", "/")
     how = "" if result.exact else " (by its marker; the failure cites another requirement)"
     return f"{result.killer}{how}"
 
@@ -505,7 +512,10 @@ def to_table(report: MatrixReport) -> str:
         lines.append(f"{row['requirement']:<{width}}  {row['level']:<6}  {score}{mark}")
     for r in report.results:
         if not r.killed:
-            lines.append(f"SURVIVED {r.name}: no effective check for {r.requirement} ({r.detail})")
+            lines.append(
+                f"{r.outcome.upper()} {r.name}: no effective check for {r.requirement} "
+                f"({_one_line(r.detail)})"
+            )
     if report.gaps:
         lines.append(f"coverage gaps (no planted defect): {', '.join(report.gaps)}")
     lines.append(_clean_line(report))

@@ -3,10 +3,13 @@
 Loaded with ``-p conformance.mutation_select`` next to the openmedia plugin; it adds nothing to
 a run that does not use its options:
 
-- ``--only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID;
-- ``--stop-on-requirement ID``: end the session at the first failure that cites ID, by its
-  marker or by the requirement of the ``ConformanceFailure`` it raised (a ``WIRE-*`` check
-  fails inside any test, so the marker alone would miss it);
+- ``--only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID,
+  and run the rest most specific first (fewest cited requirements), so that a test about ID
+  fails before a broad one (the lifecycle machine cites dozens) fails on something else;
+- ``--stop-on-requirement ID``: end the session at the first failure whose
+  ``ConformanceFailure`` names ID (a ``WIRE-*`` check fails inside any test, so the marker alone
+  would miss it); a failure that cites ID only by its marker does not stop the run, in case a
+  later test fails on ID itself;
 - ``--mutation-json FILE``: write what happened as JSON: every collected test with the
   requirements it cites, and every failure with its marker requirements, the requirement of its
   ``ConformanceFailure`` (if any) and the first line of the message. The matrix reads this
@@ -63,7 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped = [item for item in items if wanted not in cited(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    items[:] = keep
+    items[:] = sorted(keep, key=lambda item: len(cited(item)))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -128,9 +131,7 @@ class _Recorder:
                 "message": message or str(report.longrepr or "")[-_MESSAGE_LIMIT:],
             }
         )
-        if self.stop_on and self.session is not None and (
-            failure_requirement == self.stop_on or self.stop_on in requirements
-        ):
+        if self.stop_on and self.session is not None and failure_requirement == self.stop_on:
             self.session.shouldstop = f"mutation: a failure cites {self.stop_on}"
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
