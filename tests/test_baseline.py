@@ -213,13 +213,17 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_a_listed_failure_does_not_fail_the_run_and_is_no_pass(suite: pytest.Pytester) -> None:
     suite.makepyfile(**{"suite/test_known": FAILING.format(rid=MUST_ID)})
-    result = run(suite, "--baseline", write_baseline(suite, rid_entry(MUST_ID)))
+    junit = suite.path / "junit.xml"
+    result = run(
+        suite, "--baseline", write_baseline(suite, rid_entry(MUST_ID)), f"--junitxml={junit}"
+    )
     assert result.ret == 0
     result.assert_outcomes(xfailed=1)
     out = result.stdout.str()
     assert f"expected failure (baseline): requirement {MUST_ID}: ticket 1" in out
     assert "1 expected failure(s) (baseline)" in out
     assert "new failure(s)" not in out
+    assert '<property name="verdict" value="baseline"' in junit.read_text(encoding="utf-8")
 
 
 def test_an_unlisted_failure_fails_the_run_and_prints_an_entry(suite: pytest.Pytester) -> None:
