@@ -52,7 +52,7 @@ class Tally:
         self.counts[verdict] = self.counts.get(verdict, 0) + 1
 
     def line(self) -> str:
-        order = ("pass", "warning", "not applicable", "skipped", "fail", "error")
+        order = ("pass", "warning", "not applicable", "skipped", "baseline", "fail", "error")
         parts = [f"{self.counts[v]} {v}" for v in order if self.counts.get(v)]
         return ", ".join(parts) or "no verdicts"
 

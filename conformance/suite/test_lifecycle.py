@@ -91,6 +91,7 @@ except InvalidArgument:  # not registered by the user's conftest: our defaults
         stateful_step_count=25,
         deadline=None,
         report_multiple_bugs=False,
+        print_blob=True,  # a failure prints @reproduce_failure for the re-run line
         database=None,  # nothing written outside reports/; no replay against another target
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
