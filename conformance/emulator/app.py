@@ -63,7 +63,9 @@ class EmulatorApp:
         method, path = scope["method"], scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if path == ns.SERVICE_PATH:
-            if method == "POST":
+            if method == "POST" and "endpoint-refuses-soap" in self.engine.faults:
+                await _reply(send, 404, _TEXT, b"not found\n")
+            elif method == "POST":
                 body = await _read_body(receive, headers)
                 status, payload = service.exchange(self.engine, body, headers.get("soapaction"))
                 bare = "content-type-without-charset" in self.engine.faults

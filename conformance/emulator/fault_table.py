@@ -114,7 +114,9 @@ ADMISSION: tuple[tuple[str, str, str, str], ...] = (
 
 SINGLE: tuple[tuple[str, str, str], ...] = (
     # -- one-off defects: each has its own hook where the behaviour lives --------------------------
-    # service information and metadata (metadata.py)
+    # service information and metadata (app.py, metadata.py)
+    ("endpoint-refuses-soap", "SVC-ENDPOINT",
+     "a SOAP POST to the service URL answers HTTP 404 (the WSDL and XSDs are still served)"),
     ("wsdl-address-not-rewritten", "SVC-WSDL-ADDRESS",
      "the WSDL's soap:address keeps the file's location instead of the URL the client used"),
     ("wsdl-definitions-misnamed", "SVC-WSDL",
