@@ -37,6 +37,7 @@ import pytest
 from allure_commons.model2 import Attachment, Label, StatusDetails, TestStepResult
 
 from conformance.reporting.categories import (
+    MESSAGE_PREFIX,
     STATUS_BY_VERDICT,
     VERDICT_LABEL,
     categories_json,
@@ -63,6 +64,7 @@ class AllureSettings:
 
 
 SETTINGS_KEY = pytest.StashKey[AllureSettings]()
+WORKER_INPUT_KEY = "openmedia_allure_dir"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -116,8 +118,12 @@ def _decide(config: pytest.Config) -> AllureSettings:
     given = getattr(option, "allure_report_dir", None)
     if given:
         return AllureSettings(Path(given).resolve(), default=False)
+    worker_dir = getattr(config, "workerinput", {}).get(WORKER_INPUT_KEY)
+    if worker_dir:  # an xdist worker writes where its controller decided
+        option.allure_report_dir = worker_dir
+        return AllureSettings(Path(worker_dir), default=True)
     if (
-        hasattr(config, "workerinput")  # an xdist worker follows its controller's options
+        hasattr(config, "workerinput")
         or config.getoption("collectonly")
         or any(config.pluginmanager.hasplugin(name) for name in _NOT_BY_DEFAULT)
         or not targets_suite(config)
@@ -135,6 +141,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS_KEY] = AllureSettings(None, default=False)
         return
     config.stash[SETTINGS_KEY] = _decide(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: a worker parses the command line afresh; tell it the folder chosen here."""
+    settings = node.config.stash.get(SETTINGS_KEY, None)
+    if settings is not None and settings.default and settings.results_dir is not None:
+        node.workerinput[WORKER_INPUT_KEY] = str(settings.results_dir)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -234,6 +248,7 @@ class AllureResultHooks:
         self._reason = None
         self._finished = None
 
+    @pytest.hookimpl(trylast=True)  # after the JUnit hook has put the verdict on the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if getattr(report, VERDICT_ATTR, None) == "not applicable":
             longrepr = report.longrepr
@@ -263,10 +278,11 @@ class AllureResultHooks:
         if status is not None:
             result.status = status
         details = result.statusDetails or StatusDetails()
-        if finished.message is not None:
-            details.message = status_message(finished.verdict, finished.message)
-            if finished.verdict == "not applicable":
-                details.trace = None
+        message = finished.message if finished.message is not None else details.message
+        if message is not None and finished.verdict in MESSAGE_PREFIX:
+            details.message = status_message(finished.verdict, message)
+        if finished.verdict == "not applicable":
+            details.trace = None
         details.message = self._redact(details.message, finished.exchanges)
         details.trace = self._redact(details.trace, finished.exchanges)
         result.statusDetails = details if (details.message or details.trace) else None

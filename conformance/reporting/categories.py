@@ -13,18 +13,21 @@ not applicable skipped     the test did not run against the target (capability m
 warning        unknown     a SHOULD/OPEN reading was not met: no verdict of failure, but
                            not a pass either; "passed" would hide it among the passes and
                            "skipped" would mix it with not applicable
+(baseline)     failed      a fail the expected-failure baseline lists: still a product
+                           defect, in a category of its own ("Known defects")
 ============== =========== ==============================================================
 
 Every result also carries a ``verdict`` label with the verdict's own name, and its status
-message starts with the verdict for the two that Allure cannot name (``warning: ...``,
-``not applicable: ...``), which is what the categories match. ``categories.json`` (Allure 2's
-format, in the results folder) and the Allure 3 report's configuration are both made from
-:data:`CATEGORIES`, so the two reports group alike. A verdict the table does not know (a later
-extension) keeps the status allure-pytest gave it.
+message starts with the verdict for those Allure cannot name (``warning: ...``,
+``not applicable: ...``, ``expected failure (baseline): ...``), which the categories match.
+``categories.json`` (Allure 2's format, in the results folder) and the Allure 3 report's
+configuration are both made from :data:`CATEGORIES`, so the two reports group alike. A verdict
+the table does not know (a later extension) keeps the status allure-pytest gave it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +42,23 @@ STATUS_BY_VERDICT: dict[str, str] = {
     "not applicable": "skipped",
     "warning": "unknown",
     "skipped": "skipped",  # a plain pytest skip: no verdict of the five, kept as Allure has it
+    "baseline": "failed",  # a fail the expected-failure baseline lists: a known product defect
 }
 
-_PRECEDENCE = ("fail", "error", "not applicable", "skipped", "warning", "pass")
+_PRECEDENCE = ("fail", "baseline", "error", "not applicable", "skipped", "warning", "pass")
 """Which phase's verdict names the test when setup, call and teardown disagree."""
 
-MESSAGE_PREFIX: dict[str, str] = {"warning": "warning: ", "not applicable": "not applicable: "}
+MESSAGE_PREFIX: dict[str, str] = {
+    "warning": "warning: ",
+    "not applicable": "not applicable: ",
+    "baseline": "expected failure (baseline): ",
+}
 """Verdicts whose status Allure cannot name: their message starts with the verdict."""
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regex literal both Java and JavaScript read alike (spaces unescaped)."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", text)
 
 
 @dataclass(frozen=True)
@@ -62,9 +75,15 @@ class Category:
 
     @property
     def message_regex(self) -> str | None:
-        """Anchored and whole-message, so Allure 2 (Java ``matches``) and 3 (JS) agree."""
+        """Anchored and whole-message, so Allure 2 (Java ``matches``) and 3 (JS) agree.
+
+        A *fail* shares Allure's ``failed`` with a baselined failure: it matches any message
+        but the baseline's, so each result has exactly one category.
+        """
+        if self.verdict == "fail":
+            return f"^(?!{_literal(MESSAGE_PREFIX['baseline'])})[\\s\\S]*"
         prefix = MESSAGE_PREFIX.get(self.verdict)
-        return None if prefix is None else f"^{prefix}[\\s\\S]*"
+        return None if prefix is None else f"^{_literal(prefix)}[\\s\\S]*"
 
     def as_allure2(self) -> dict[str, Any]:
         rule: dict[str, Any] = {
@@ -82,6 +101,12 @@ CATEGORIES: tuple[Category, ...] = (
         "Product defects (MUST not met)",
         "fail",
         "The target broke a MUST requirement of the interface description or the wire contract.",
+    ),
+    Category(
+        "Known defects (expected failures in the baseline)",
+        "baseline",
+        "A MUST failure the --baseline file lists, with its reason, owner and expiry; it does "
+        "not fail the run.",
     ),
     Category(
         "Warnings (SHOULD or OPEN reading not met)",
@@ -121,10 +146,10 @@ def final_verdict(verdicts: Iterable[str]) -> str | None:
 def status_message(verdict: str, message: str) -> str:
     """``message`` starting with the verdict's prefix when its status cannot say it.
 
-    pytest's skip message (``Skipped: not applicable: ...``) loses its ``Skipped: ``.
+    pytest's ``Skipped: `` (not applicable) and allure-pytest's ``XFAIL `` (baseline) go.
     """
     prefix = MESSAGE_PREFIX.get(verdict, "")
-    message = message.removeprefix("Skipped: ")
+    message = message.removeprefix("Skipped: ").removeprefix("XFAIL ")
     if not prefix or message.startswith(prefix):
         return message
     return prefix + message

@@ -71,31 +71,34 @@ class Allure:
 
 def find_allure(start: Path) -> Allure:
     """The project folder whose ``node_modules`` holds Allure 3; ``ReportError`` otherwise."""
+    candidates = dict.fromkeys([start, *start.parents, PROJECT_ROOT])
+    project = next(
+        (f for f in candidates if (f / "node_modules" / "allure" / "package.json").is_file()),
+        None,
+    )
+    if project is None:
+        raise ReportError(
+            f"Allure Report 3 is not installed: no node_modules/allure in {start} or its "
+            f"parents, nor in {PROJECT_ROOT}; run `npm ci` in the project folder "
+            "(package.json pins it)",
+            3,
+        )
     npx, node = shutil.which("npx"), shutil.which("node")
+    needed = ".".join(map(str, MIN_NODE))
     if npx is None or node is None:
         raise ReportError(
-            "Node.js is not installed (no node/npx on PATH): Allure Report 3 runs on Node.js "
-            f">= {'.'.join(map(str, MIN_NODE))}; install it, then run `npm ci` in {PROJECT_ROOT}",
+            f"Node.js is not installed (no node/npx on PATH); Allure Report 3 needs >= {needed}",
             3,
         )
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False)
     found = tuple(int(n) for n in re.findall(r"\d+", version.stdout)[:2])
     if found < MIN_NODE:
         raise ReportError(
-            f"Node.js {version.stdout.strip() or '(unknown)'} is too old for Allure Report 3 "
-            f"(needs >= {'.'.join(map(str, MIN_NODE))}); Debian 12 ships 18: use Debian 13, "
-            "NodeSource or nvm",
+            f"Node.js {version.stdout.strip() or '(unknown version)'} is too old for Allure "
+            f"Report 3 (needs >= {needed}; Debian 12 ships 18: use Debian 13, NodeSource or nvm)",
             3,
         )
-    candidates = [start, *start.parents, PROJECT_ROOT]
-    for folder in dict.fromkeys(candidates):
-        if (folder / "node_modules" / "allure" / "package.json").is_file():
-            return Allure(folder, npx)
-    raise ReportError(
-        f"Allure Report 3 is not installed: no node_modules/allure in {start} or its parents, "
-        f"nor in {PROJECT_ROOT}; run `npm ci` in the project folder (package.json pins it)",
-        3,
-    )
+    return Allure(project, npx)
 
 
 def _config(name: str) -> dict[str, object]:

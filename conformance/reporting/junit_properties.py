@@ -2,37 +2,43 @@
 
 pytest writes a test case's properties from its teardown report's ``user_properties``. The
 plugin already records ``requirements`` (the cited IDs, space-separated) at collection; this
-hook adds ``verdict`` (pass, fail, warning, not applicable, error) once the test is over, so a
-CI system that reads JUnit tells a warning (a passed test case) and a not-applicable test (a
-skipped one) from a pass and a plain skip. Properties go into the XML in every junit family
-(pytest warns only about its ``record_property`` fixture under xunit2, which is not used here).
+hook adds ``verdict`` (pass, fail, warning, not applicable, error; ``baseline`` for a failure
+the expected-failure baseline lists) once the test is over, so a CI system that reads JUnit
+tells a warning (a passed test case) and a not-applicable test (a skipped one) from a pass and a
+plain skip. Properties go into the XML in every junit family (pytest warns only about its
+``record_property`` fixture under xunit2, which is not used here).
+
+The verdicts are read from the reports as they are logged (every report hook has had its say
+by then, the baseline's included), first among the ``pytest_runtest_logreport`` hooks so that
+pytest's JUnit writer sees the property; under xdist the controller does the same again.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.reporting.categories import VERDICT_LABEL, final_verdict
-from conformance.runtime import SUITE_ITEM_KEY, VERDICT_ATTR
-
-_PHASES_KEY = pytest.StashKey[list[str]]()
+from conformance.runtime import VERDICT_ATTR
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Outer to the verdict mapping's wrapper, so each phase's verdict is set when we look."""
-    report = yield
-    if not item.stash.get(SUITE_ITEM_KEY, False):
-        return report
-    phases = item.stash.setdefault(_PHASES_KEY, [])
-    verdict = getattr(report, VERDICT_ATTR, None)
-    if verdict is not None:
-        phases.append(verdict)
-    if report.when == "teardown":
-        final = final_verdict(phases)
+class VerdictProperty:
+    """Collects each test's phase verdicts; adds the final one to its teardown report."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, list[str]] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        verdict = getattr(report, VERDICT_ATTR, None)
+        if verdict is not None:
+            self.phases.setdefault(report.nodeid, []).append(str(verdict))
+        if report.when != "teardown":
+            return
+        final = final_verdict(self.phases.pop(report.nodeid, []))
         if final is not None:
             kept = [(k, v) for k, v in report.user_properties if k != VERDICT_LABEL]
             report.user_properties = [*kept, (VERDICT_LABEL, final)]
-    return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(VerdictProperty(), "openmedia-junit-verdict")
