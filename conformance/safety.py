@@ -316,8 +316,13 @@ def clean_target(
     timeout_s: float,
     limiter: RateLimiter | None,
 ) -> None:
-    """Cancel what ``ledger`` still holds on its target, within a budget that cannot hang."""
-    pending = ledger.pending()
+    """Cancel what ``ledger`` still holds on its target, within a budget that cannot hang.
+
+    Newest first: the oldest requests are the ones agents hold, and cancelling one of those
+    first would hand its agent the next queued request, which then would have to be reported
+    (DoNotReport applies only to a request not yet allocated).
+    """
+    pending = ledger.pending()[::-1]
     if not pending:
         return
     if ledger.embedded or ledger.url is None:  # the embedded emulator stops with the run

@@ -3,9 +3,9 @@
 Order matters at the end of a run. Each process cancels what it created in a ``tryfirst``
 ``sessionfinish`` (before session fixtures are torn down); the run's main process then, in a
 ``trylast`` one (after xdist has stopped its workers), cancels whatever a stopped worker's
-journal still lists, counts, writes ``reports/leak-audit.json`` and prints the audit line in
-the terminal summary. ``sessionfinish`` runs after Ctrl-C and SIGTERM too; ``atexit`` covers a
-process that leaves pytest without it.
+journal still lists, counts, writes ``reports/leak-audit.json`` and prints the audit line.
+``sessionfinish`` runs after Ctrl-C and SIGTERM too; ``atexit`` covers a process that leaves
+pytest without it.
 """
 
 from __future__ import annotations
@@ -170,14 +170,22 @@ class _Finisher:
         self.state = state
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
-        if not self.state.finished:
-            self.state.finished = True
-            self.state.finish()
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.state.audit is not None:
-            terminalreporter.write_line(self.state.audit.line())
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Written here, not in the terminal summary: pytest skips that after an internal
+        error, and the audit matters most after a crash."""
+        if self.state.finished:
+            return
+        self.state.finished = True
+        self.state.finish()
+        if self.state.audit is None:
+            return
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            if reporter._tw.width_of_current_line:  # after xdist's progress, mid-line
+                reporter._tw.line()
+            reporter.write_line(self.state.audit.line())
+        else:
+            print(self.state.audit.line(), flush=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

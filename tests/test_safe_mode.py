@@ -1,0 +1,367 @@
+"""Safe mode: a production target is left as the suite found it, even when a run is cut short.
+
+The pieces (profile keys, the withheld control features, the pace, tracking, the cleanup with
+DoNotReport, the audit) are checked against a real emulator in this process; the promise as a
+whole by running the suite in a separate process against that emulator as a *vendor* target
+(safe mode on, no control URL for the suite) and stopping it: Ctrl-C in the middle of real
+suite modules, SIGTERM, a pytest internal error, an exception in a fixture, and an xdist worker
+that dies outright. Only this test looks at the emulator through its control plane, to see
+that nothing the run created is still queued and that the audit counted every ID the emulator
+issued during the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.contract.catalogue import CATALOGUE
+from conformance.contract.paths import fixtures_dir
+from conformance.emulator.server import RunningEmulator, serve_in_thread
+from conformance.profile import SAFE_MODE_RATE, Profile, load_profile
+from conformance.runner import plugin_installed
+from conformance.safety import Audit, Ledger, RateLimiter, clean_target, safe_transport
+from conformance.settings import SAFE_MODE_WITHHELD, TargetSession
+from conformance.verdicts import UsageError
+from conformance.wire import ControlClient, OpenMediaClient
+
+ROOT = Path(__file__).resolve().parent.parent
+IVR = [{"Label": "Case", "Data": "safe-mode"}]
+LIVE = ("Queued", "AllocatedToAgent", "AgentProcessing")
+AUDIT = re.compile(r"openmedia leak audit: created (\d+), cleaned (\d+), left behind: \[(.*)\]")
+MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
+PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
+RUN_TIMEOUT_S = 120
+
+
+def demo() -> dict[str, Any]:
+    return json.loads((fixtures_dir() / "scenarios" / "demo.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    with serve_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def control(emulator: RunningEmulator) -> Iterator[ControlClient]:
+    client = ControlClient(emulator.control_url, timeout_s=10)
+    client.reset(demo())
+    yield client
+    client.close()
+
+
+def safe_profile(folder: Path, extra: str = "max_requests_per_second = 50") -> Path:
+    """The emulator's world, described as a vendor server: safe mode on, no control plane."""
+    text = (fixtures_dir() / "profiles" / "emulator.toml").read_text()
+    text = re.sub(r"(?m)^safe_mode = false.*$", f"safe_mode = true\n{extra}", text)
+    text = re.sub(r"(?m)^features = \[.*\]$", "features = []", text)
+    path = folder / "vendor-safe.toml"
+    path.write_text(text)
+    return path
+
+
+def live_ids(emulator: RunningEmulator, since: int) -> list[int]:
+    """IDs issued from ``since`` on that are still queued or with an agent (SOAP view)."""
+    with OpenMediaClient(emulator.url, timeout_s=10) as om:
+        reply = om.get_all_status()
+    assert reply.fault is None, reply.fault
+    return sorted(r.id for r in reply.value.requests if r.id >= since and r.status in LIVE)
+
+
+# -- the profile and the target session --------------------------------------------------------
+def test_the_rate_limit_is_a_profile_key_with_a_default_only_in_safe_mode(tmp_path: Path) -> None:
+    vendor = load_profile(safe_profile(tmp_path, extra=""))
+    assert vendor.target.max_requests_per_second is None
+    assert vendor.target.rate_limit == SAFE_MODE_RATE
+    paced = load_profile(safe_profile(tmp_path, extra="max_requests_per_second = 7"))
+    assert paced.target.rate_limit == 7.0
+    emulator = load_profile(fixtures_dir() / "profiles" / "emulator.toml")
+    assert emulator.target.safe_mode is False and emulator.target.rate_limit is None
+    with pytest.raises(UsageError, match=r"max_requests_per_second.*positive number"):
+        load_profile(safe_profile(tmp_path, extra="max_requests_per_second = 0"))
+    with pytest.raises(UsageError, match="max_requests_per_second"):
+        load_profile(safe_profile(tmp_path, extra='max_requests_per_second = "fast"'))
+
+
+def _session(profile: Profile, safe: bool) -> TargetSession:
+    import dataclasses
+
+    target = dataclasses.replace(profile.target, safe_mode=safe)
+    return TargetSession(
+        url="http://127.0.0.1:1/OpenMediaService",
+        control_url="http://127.0.0.1:1/control",
+        profile=dataclasses.replace(profile, target=target),
+        features=frozenset({"scenario", "agents", "router", "license", "restart", "clock"}),
+        strict=False,
+        timeout_s=1,
+        credentials=None,
+        embedded=False,
+    )
+
+
+def test_safe_mode_withholds_every_feature_that_disturbs_the_whole_server() -> None:
+    profile = load_profile(fixtures_dir() / "profiles" / "emulator.toml")
+    safe, free = _session(profile, True), _session(profile, False)
+    assert {"router", "license", "restart", "clock"} == SAFE_MODE_WITHHELD
+    for feature in SAFE_MODE_WITHHELD:
+        assert free.has(feature)
+        assert not safe.has(feature) and safe.missing(feature) == (feature,)
+        assert "safe mode" in safe.why_missing(feature)
+    assert safe.has("scenario", "agents")
+    assert "safe mode" not in safe.why_missing("statistics")
+
+
+# -- the pieces, against the emulator in this process ------------------------------------------
+def test_the_rate_limiter_spaces_request_starts() -> None:
+    limiter = RateLimiter(50)
+    start = time.monotonic()
+    for _ in range(11):
+        limiter.wait()
+    assert time.monotonic() - start >= 10 * limiter.interval * 0.95
+
+
+def test_tracking_sees_creations_and_terminations_and_the_cleanup_cancels_the_rest(
+    emulator: RunningEmulator, control: ControlClient
+) -> None:
+    ledger = Ledger()
+    om = OpenMediaClient(emulator.url, transport=safe_transport(ledger, RateLimiter(200), 10))
+    control.logon(503)  # serves group 11 only, one session: the first request goes to it
+    allocated = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
+    queued = [om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id for _ in range(3)]
+    cancelled = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
+    assert om.cancel_request(OpenMediaID=cancelled, CancelIfAllocated=False, DoNotReport=True).value
+    assert om.get_status_by_id(allocated).value.requests[0].status == "AllocatedToAgent"
+    om.close()
+    assert list(ledger.created) == [allocated, *queued, cancelled]
+    assert ledger.terminated == {cancelled}
+    assert ledger.pending() == [allocated, *queued]
+    before = control.statistics()["service_groups"]["11"]
+
+    ledger.set_target(emulator.url, embedded=False)
+    clean_target(ledger, None, 5, None)
+
+    assert live_ids(emulator, allocated) == []
+    assert {ledger.outcome[i] for i in [*queued, allocated]} == {"cancelled"}
+    after = control.statistics()["service_groups"]["11"]
+    # DoNotReport: the queued ones leave no trace; one already allocated must still be reported
+    assert after["abandoned"] - before["abandoned"] == 1
+    audit = Audit.of([ledger])
+    assert audit.line() == "openmedia leak audit: created 5, cleaned 5, left behind: []"
+    assert set(audit.cancelled_at_end) == {allocated, *queued}
+
+
+def test_an_id_cancelled_elsewhere_counts_as_cleaned_and_a_refusal_as_left(
+    emulator: RunningEmulator, control: ControlClient
+) -> None:
+    with OpenMediaClient(emulator.url) as om:
+        gone = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
+        om.cancel_request(OpenMediaID=gone, CancelIfAllocated=True, DoNotReport=True)
+    ledger = Ledger(url=emulator.url)
+    ledger.note("created", gone)
+    ledger.note("created", 10**9)  # never issued: InvalidOpenMediaIDFault, nothing to clean
+    clean_target(ledger, None, 5, None)
+    assert ledger.outcome == {gone: "gone", 10**9: "gone"}
+    refused = Ledger(url=emulator.url)
+    refused.note("created", gone + 1)
+    control.license(False)  # CancelRequest now answers NoLicenseFault
+    try:
+        with OpenMediaClient(emulator.url) as om:
+            oid = om.add_request(ServiceGroupID=11, IVRInfo=IVR)
+        clean_target(refused, None, 5, None)
+    finally:
+        control.license(True)
+    assert oid.fault is not None
+    audit = Audit.of([refused])
+    assert audit.left_behind == {gone + 1: "left: NoLicenseFault"}
+    assert "left behind: [" + str(gone + 1) + "]" in audit.line()
+
+
+def test_a_target_that_never_answers_ends_the_cleanup_within_two_timeouts() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        held: list[socket.socket] = []
+        stop = threading.Event()
+
+        def hold() -> None:
+            server.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    held.append(server.accept()[0])
+                except OSError:
+                    continue
+
+        thread = threading.Thread(target=hold, daemon=True)
+        thread.start()
+        ledger = Ledger(url=f"http://127.0.0.1:{server.getsockname()[1]}/OpenMediaService")
+        for oid in range(1, 51):
+            ledger.note("created", oid)
+        start = time.monotonic()
+        clean_target(ledger, None, 0.5, None)
+        elapsed = time.monotonic() - start
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+    assert elapsed < 5, f"cleanup of a silent target took {elapsed:.1f} s"
+    audit = Audit.of([ledger])
+    assert len(audit.left_behind) == 50
+    assert audit.left_behind[50] == audit.left_behind[49] == "left: timed out"  # newest first
+    assert audit.left_behind[1] == "left: target not answering"
+
+
+# -- whole runs, stopped ------------------------------------------------------------------------
+def suite_command(profile: Path, url: str, *args: str) -> list[str]:
+    return [
+        sys.executable, "-m", "pytest", *PLUGIN, "-p", "no:cacheprovider", "-q",
+        "--target-url", url, "--profile", str(profile), "--exchange-timeout", "10", *args,
+    ]  # fmt: skip
+
+
+def start(command: list[str], cwd: Path, **env: str) -> subprocess.Popen[str]:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    environ.pop("PYTEST_XDIST_WORKER", None)
+    environ.pop("PYTEST_XDIST_WORKER_COUNT", None)
+    environ.pop("PYTEST_ADDOPTS", None)
+    return subprocess.Popen(
+        command, cwd=cwd, env=environ, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def audit_of(output: str, folder: Path) -> tuple[int, int, list[int]]:
+    found = AUDIT.findall(output)
+    assert len(found) == 1, f"expected one audit line in:\n{output[-4000:]}"
+    created, cleaned, left = found[0]
+    ids = [int(i) for i in left.split(",") if i.strip()]
+    written = json.loads((folder / "reports" / "leak-audit.json").read_text())
+    assert written["line"] in output
+    assert (written["created"], written["cleaned"], written["left_behind"]) == (
+        int(created), int(cleaned), ids,
+    )  # fmt: skip
+    return int(created), int(cleaned), ids
+
+
+def test_ctrl_c_in_the_middle_of_a_run_cancels_everything_it_created(
+    emulator: RunningEmulator, control: ControlClient, tmp_path: Path
+) -> None:
+    first = control.state()["next_open_media_id"]
+    run = start(
+        suite_command(
+            safe_profile(tmp_path), emulator.url, "--pyargs",
+            "conformance.suite.test_add_request_limits", "conformance.suite.test_set_options",
+        ),
+        tmp_path,
+    )  # fmt: skip
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while control.state()["next_open_media_id"] < first + 15 and run.poll() is None:
+        assert time.monotonic() < deadline, "the run added no 15 requests in time"
+        time.sleep(0.02)
+    assert run.poll() is None, "the run ended before it could be interrupted"
+    assert live_ids(emulator, first), "nothing queued at the moment of the interrupt"
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    output, _ = run.communicate(timeout=RUN_TIMEOUT_S)
+
+    issued = control.state()["next_open_media_id"] - first
+    assert run.returncode == 3, output[-4000:]  # interrupted: suite/environment error
+    assert "KeyboardInterrupt" in output
+    assert live_ids(emulator, first) == []
+    created, cleaned, left = audit_of(output, tmp_path)
+    assert (created, cleaned, left) == (issued, issued, [])
+
+
+CRASHING_SUITE = f"""
+import os, signal, time
+import pytest
+
+IVR = [{{"Label": "Case", "Data": "crash"}}]
+MODE = os.environ["SAFETY_CRASH"]
+
+
+@pytest.fixture
+def broken(om):
+    om.add_request(ServiceGroupID=10, IVRInfo=IVR)
+    raise RuntimeError("planted: a fixture that fails after it added a request")
+
+
+@pytest.mark.requirement("{MUST_ID}")
+@pytest.mark.parametrize("n", range(3))
+def test_adds(om, n):
+    assert om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id > 0
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_crash(om, request):
+    om.add_request(ServiceGroupID=11, IVRInfo=IVR)
+    if MODE == "fixture":
+        request.getfixturevalue("broken")
+    elif MODE == "sigterm":
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    elif MODE == "worker-exit":
+        os._exit(9)
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_after(om):
+    assert om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id > 0
+"""
+
+INTERNAL_ERROR_CONFTEST = """
+import os
+
+
+def pytest_runtest_logreport(report):
+    crash = report.when == "call" and report.nodeid.endswith("::test_crash")
+    if os.environ["SAFETY_CRASH"] == "internal" and crash:
+        raise RuntimeError("planted: a plugin hook that crashes the run")
+"""
+
+CRASHES = {
+    # mode: (extra pytest args, exit codes, marker in the output)
+    "fixture": ((), (3,), "planted: a fixture that fails"),
+    "internal": ((), (3,), "INTERNALERROR"),
+    "sigterm": ((), (3,), "stopped by SIGTERM"),
+    "worker-exit": (("-n", "1", "-p", "xdist"), (1, 3), "crashed"),
+}
+
+
+@pytest.mark.parametrize("mode", list(CRASHES))
+def test_a_run_that_crashes_cancels_everything_it_created(
+    emulator: RunningEmulator, control: ControlClient, tmp_path: Path, mode: str
+) -> None:
+    args, codes, marker = CRASHES[mode]
+    (tmp_path / "pytest.ini").write_text("[pytest]\nopenmedia_suite_dirs = crashing\n")
+    (tmp_path / "crashing").mkdir()
+    (tmp_path / "crashing" / "__init__.py").write_text("")
+    (tmp_path / "crashing" / "test_crashing.py").write_text(CRASHING_SUITE)
+    (tmp_path / "conftest.py").write_text(INTERNAL_ERROR_CONFTEST)
+    first = control.state()["next_open_media_id"]
+    run = start(
+        suite_command(safe_profile(tmp_path), emulator.url, *args, "crashing"),
+        tmp_path,
+        SAFETY_CRASH=mode,
+    )
+    output, _ = run.communicate(timeout=RUN_TIMEOUT_S)
+
+    issued = control.state()["next_open_media_id"] - first
+    assert run.returncode in codes, output[-4000:]
+    assert marker in output, output[-4000:]
+    assert issued >= 4
+    assert live_ids(emulator, first) == []
+    assert audit_of(output, tmp_path) == (issued, issued, [])
+    assert not list((tmp_path / "reports").glob("leak-audit/*.jsonl"))  # nothing left to show
