@@ -7,15 +7,77 @@ the whole suite must pass. A defect that survives names a requirement without an
 check. The runs go in parallel (one per CPU) and each stops at its first citing failure; the
 report is written under ``reports/mutation/`` either way.
 
-Set ``OPENMEDIA_MUTATION_JOBS`` to choose the parallelism.
+Set ``OPENMEDIA_MUTATION_JOBS`` to choose the parallelism. The small tests first drive the
+selection plugin (``conformance.mutation_select``) through pytester.
 """
 
 from __future__ import annotations
 
+import json
 import os
+
+import pytest
 
 from conformance.emulator.faults import DEFECTS
 from conformance.mutation import run_matrix, to_table, write_reports
+
+pytest_plugins = ["pytester"]
+
+_TESTS = '''
+import pytest
+from conformance.verdicts import ConformanceFailure
+
+@pytest.mark.requirement("ADD-EWT", "ADD-VALID-BY-GROUP-ID", "ADD-QUEUE-POSITION-QUEUED")
+def test_broad():
+    raise ConformanceFailure("ADD-VALID-BY-GROUP-ID", "e", "a")
+
+@pytest.mark.requirement("ADD-EWT")
+def test_specific():
+    raise ConformanceFailure("ADD-EWT", "EWT >= 0", "EWT -1")
+
+@pytest.mark.requirement("ADD-EWT")
+def test_after_the_kill():
+    pass
+
+@pytest.mark.requirement("ADD-GROUP-CLOSED")
+def test_other():
+    pass
+'''
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:  # type: ignore[type-arg]
+    pytester.makepyfile(test_cases=_TESTS)
+    out = pytester.path / "out.json"
+    result = pytester.runpytest_subprocess(
+        "-p", "conformance.mutation_select", "--mutation-json", str(out), *args
+    )
+    return result, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_only_requirement_selects_citing_tests_most_specific_first(
+    pytester: pytest.Pytester,
+) -> None:
+    result, data = _run(pytester, "--only-requirement", "ADD-EWT")
+    ran = [item["nodeid"].split("::")[1] for item in data["collected"]]
+    assert ran == ["test_specific", "test_after_the_kill", "test_broad"]
+    assert [f["nodeid"].split("::")[1] for f in data["failures"]] == ["test_specific", "test_broad"]
+    result.assert_outcomes(passed=1, failed=2, deselected=1)
+
+
+def test_stop_on_requirement_stops_at_a_failure_naming_it(pytester: pytest.Pytester) -> None:
+    """The broad test cites ADD-VALID-BY-GROUP-ID only by marker: the run goes on past it."""
+    _, data = _run(pytester, "--stop-on-requirement", "ADD-EWT")
+    failures = {f["nodeid"].split("::")[1]: f for f in data["failures"]}
+    assert list(failures) == ["test_broad", "test_specific"]
+    assert failures["test_specific"]["failure_requirement"] == "ADD-EWT"
+    assert failures["test_broad"]["failure_requirement"] == "ADD-VALID-BY-GROUP-ID"
+    assert failures["test_broad"]["requirements"] == [
+        "ADD-EWT",
+        "ADD-VALID-BY-GROUP-ID",
+        "ADD-QUEUE-POSITION-QUEUED",
+    ]
+    assert "EWT -1" in failures["test_specific"]["message"]
+    assert data["counts"] == {"failed": 2}  # test_after_the_kill and test_other never ran
 
 
 def test_every_planted_defect_is_killed_and_the_clean_emulator_passes() -> None:
