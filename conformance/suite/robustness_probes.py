@@ -1,0 +1,252 @@
+"""The robustness probes (section ``robustness``): requests wrong in exactly one way each.
+
+Kept out of ``test_robustness`` so that module reads as the list of ROB-* checks. Each table
+maps a parametrize id to a builder: given the open group to name and the run's credentials, it
+returns the bytes to send and the SOAPAction header (``None``: no header at all). Every probe is
+read-only whatever a target makes of it: a query, or an AddRequest for a group no target has
+(carried out by a lenient target, it only answers InvalidGroup). Namespaces come from the
+contract, the body limit from ``constraints.toml``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from conformance.contract import namespaces as ns
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.suite.every_operation import IVR, NEVER_ISSUED
+from conformance.verdicts import SuiteError
+from conformance.wire.credentials import Credentials
+from conformance.wire.encode import INT_MAX, build_envelope
+
+MAX_BODY_BYTES = int(CONSTRAINTS.defaults["max_body_bytes"])
+QUERY = "GetServiceGroupStatus"
+LOCAL_FILES = ("/etc/passwd", "/c:/windows/win.ini")
+"""Files any Unix or Windows server has; an XXE probe names them and looks for their content."""
+FILE_MARKERS = ("root:x:0:0", "root:*:0:0", "[fonts]", "for 16-bit app support")
+"""Text the first lines of those files carry: none of it may come back."""
+EXPANSION = "lollollol"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request as sent: its bytes and its SOAPAction header (None: no header at all)."""
+
+    body: bytes
+    action: str | None
+    what: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a probe is built from: the open group to name, the credentials to carry."""
+
+    group_id: int
+    credentials: Credentials | None
+
+
+Build = Callable[[Context], Probe]
+
+
+# -- building probes ---------------------------------------------------------------------------
+def _action(op: str) -> str:
+    return f'"{ns.soap_action(op)}"'
+
+
+def query(ctx: Context) -> bytes:
+    """A valid GetServiceGroupStatus of the open group, with the run's credentials."""
+    return build_envelope(QUERY, {"serviceGroupID": ctx.group_id}, credentials=ctx.credentials)
+
+
+def _with_text(envelope: bytes, member: str, text: bytes) -> bytes:
+    """The envelope with the text of its first ``member`` element replaced by ``text``."""
+    pattern = re.compile(
+        rb"(<(?:[A-Za-z_][\w.-]*:)?" + member.encode() + rb"(?:\s[^>]*)?>)[^<]*(<)"
+    )
+    changed, count = pattern.subn(lambda m: m.group(1) + text + m.group(2), envelope, count=1)
+    if count != 1:
+        raise SuiteError(f"probe set-up: no {member} element in the envelope to replace")
+    return changed
+
+
+def _no_such_group_add(ctx: Context, **members: Any) -> bytes:
+    """An AddRequest for a group no target has: carried out, it only answers InvalidGroup."""
+    request = {"IVRInfo": list(IVR), "ServiceGroupID": NEVER_ISSUED, **members}
+    return build_envelope("AddRequest", {"request": request}, credentials=ctx.credentials)
+
+
+def _soap(inner: str, envelope_ns: str = ns.SOAP_ENV, body: str = "Body") -> bytes:
+    """``inner`` in an envelope of ``envelope_ns`` ("": no namespace) under ``body``."""
+    if not envelope_ns:
+        return f"<Envelope><{body}>{inner}</{body}></Envelope>".encode()
+    return (
+        f'<s:Envelope xmlns:s="{envelope_ns}"><s:{body}>{inner}</s:{body}></s:Envelope>'
+    ).encode()
+
+
+def _bare(op: str, namespace: str = ns.TEMPURI) -> str:
+    return f'<{op} xmlns="{namespace}"/>'
+
+
+def _doctype(declarations: str, envelope: bytes) -> bytes:
+    return f"<!DOCTYPE s:Envelope [{declarations}]>".encode() + envelope
+
+
+def _external_entities(ctx: Context) -> bytes:
+    decls = "".join(f'<!ENTITY xxe{i} SYSTEM "file://{p}">' for i, p in enumerate(LOCAL_FILES))
+    refs = "".join(f"&xxe{i};" for i in range(len(LOCAL_FILES)))
+    return _doctype(decls, _with_text(query(ctx), "serviceGroupID", refs.encode()))
+
+
+def _parameter_entity(ctx: Context) -> bytes:
+    decl = f'<!ENTITY % xxe SYSTEM "file://{LOCAL_FILES[0]}"> %xxe;'
+    return _doctype(decl, query(ctx))
+
+
+def _expansion_bomb(ctx: Context) -> bytes:
+    decls = ['<!ENTITY lol0 "lol">']
+    decls += [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
+    return _doctype("".join(decls), _with_text(query(ctx), "serviceGroupID", b"&lol9;"))
+
+
+def oversized(ctx: Context) -> bytes:
+    """A valid query padded with a comment to one byte past ``max_body_bytes``."""
+    valid = query(ctx)
+    head, sep, tail = valid.partition(b"<s:Body>")
+    if not sep:
+        raise SuiteError("probe set-up: the built envelope has no <s:Body>")
+    pad = MAX_BODY_BYTES + 1 - len(valid) - len(b"<!---->")
+    return head + b"<!--" + b"x" * pad + b"-->" + sep + tail
+
+
+QUERY_ACTION = _action(QUERY)
+
+
+def probe(what: str, body: Callable[[Context], bytes], action: str | None = QUERY_ACTION) -> Build:
+    """A probe builder; ``action`` is the SOAPAction header as sent (None: no header)."""
+    return lambda ctx: Probe(body(ctx), action, what)
+
+
+MALFORMED_PROBES: dict[str, Build] = {
+    "empty": probe("an empty body", lambda ctx: b""),
+    "not-xml": probe("text that is no XML", lambda ctx: b"GetServiceGroupStatus please"),
+    "truncated": probe("an envelope cut in half", lambda ctx: query(ctx)[: len(query(ctx)) // 2]),
+    "no-envelope": probe(
+        "the operation element without an envelope",
+        lambda ctx: (
+            build_envelope(QUERY, {"serviceGroupID": ctx.group_id})
+            .split(b"<s:Body>")[-1]
+            .split(b"</s:Body>")[0]
+        ),
+    ),
+    "envelope-without-namespace": probe(
+        "an Envelope in no namespace", lambda ctx: _soap(_bare(QUERY), envelope_ns="")
+    ),
+    "soap12-envelope": probe(
+        "a SOAP 1.2 envelope", lambda ctx: _soap(_bare(QUERY), envelope_ns=ns.SOAP12_ENV)
+    ),
+    "no-body": probe("an envelope with a Header and no Body", lambda ctx: _soap("", body="Header")),
+    "empty-body": probe("an envelope whose Body is empty", lambda ctx: _soap("")),
+    "two-bodies": probe(
+        "an envelope with two Body elements",
+        lambda ctx: query(ctx).replace(
+            b"</s:Body>", b"</s:Body><s:Body>" + _bare(QUERY).encode() + b"</s:Body>", 1
+        ),
+    ),
+}
+
+ACTION_PROBES: dict[str, Build] = {
+    "names-no-operation": probe(
+        "a SOAPAction naming no operation", query, _action("DeleteEverything")
+    ),
+    "not-a-uri": probe("a SOAPAction that is no URI", query, '"nonsense"'),
+    "names-another-operation": probe(
+        "a GetServiceGroupStatus body under the SOAPAction of GetAllOpenMediaRequestStatus",
+        query,
+        _action("GetAllOpenMediaRequestStatus"),
+    ),
+}
+
+UNKNOWN_PROBES: dict[str, Build] = {
+    "unknown-name": probe(
+        "a Body element DeleteEverything",
+        lambda ctx: _soap(_bare("DeleteEverything")),
+        _action("DeleteEverything"),
+    ),
+    "unknown-name-empty-action": probe(
+        'a Body element DeleteEverything, SOAPAction ""',
+        lambda ctx: _soap(_bare("DeleteEverything")),
+        '""',
+    ),
+    "known-name-other-namespace": probe(
+        "GetAllOpenMediaRequestStatus in the data contract namespace",
+        lambda ctx: _soap(_bare("GetAllOpenMediaRequestStatus", ns.DATA)),
+        _action("GetAllOpenMediaRequestStatus"),
+    ),
+}
+
+SENTINEL_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+TYPE_PROBES: dict[str, Build] = {
+    "int-abc": probe(
+        'serviceGroupID "abc"', lambda ctx: _with_text(query(ctx), "serviceGroupID", b"abc")
+    ),
+    "int-out-of-range": probe(
+        "serviceGroupID one past the largest xs:int",
+        lambda ctx: _with_text(query(ctx), "serviceGroupID", str(INT_MAX + 1).encode()),
+    ),
+    "boolean-maybe": probe(
+        'ForceToPreferredAgent "maybe" (AddRequest to a group that does not exist)',
+        lambda ctx: _with_text(
+            _no_such_group_add(ctx, ForceToPreferredAgent=True), "ForceToPreferredAgent", b"maybe"
+        ),
+        _action("AddRequest"),
+    ),
+    "datetime-yesterday": probe(
+        'GetOpenMediaRequestsByTime with retrieveLaterThan "yesterday"',
+        lambda ctx: _with_text(
+            build_envelope(
+                "GetOpenMediaRequestsByTime",
+                {"retrieveLaterThan": SENTINEL_TIME},
+                credentials=ctx.credentials,
+            ),
+            "retrieveLaterThan",
+            b"yesterday",
+        ),
+        _action("GetOpenMediaRequestsByTime"),
+    ),
+}
+
+
+def _add_private_data(text: bytes) -> Callable[[Context], bytes]:
+    return lambda ctx: _with_text(
+        _no_such_group_add(ctx, PrivateData="placeholder"), "PrivateData", b"probe" + text
+    )
+
+
+CONTROL_PROBES: dict[str, Build] = {
+    name: probe(f"PrivateData holding {shown}", _add_private_data(text), _action("AddRequest"))
+    for name, text, shown in (
+        ("reference-u0001", b"&#1;", "the character reference &#1;"),
+        ("reference-nul", b"&#0;", "the character reference &#0;"),
+        ("reference-uffff", b"&#xFFFF;", "the character reference &#xFFFF;"),
+        ("raw-byte-01", b"\x01", "a raw 0x01 byte"),
+    )
+}
+
+ENTITY_PROBES: dict[str, Build] = {
+    "external-entity": probe(
+        "a DOCTYPE whose SYSTEM entities name local files, referenced in serviceGroupID",
+        _external_entities,
+    ),
+    "external-parameter-entity": probe(
+        "a DOCTYPE loading a local file as an external parameter entity", _parameter_entity
+    ),
+    "expansion-bomb": probe(
+        "a DOCTYPE with ten levels of ten entity references (the billion laughs)",
+        _expansion_bomb,
+    ),
+}
