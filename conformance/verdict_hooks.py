@@ -107,6 +107,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 f"{type(exc).__name__}: {exc}\n"
                 "(an error: the suite could not test, which is no verdict on the target)"
             )
+    if verdict == "fail" and call.excinfo is not None:
+        exc = call.excinfo.value
+        if isinstance(exc, ConformanceFailure):  # Expected / Actual say it all: no code listing
+            path, line, name = item.location
+            report.longrepr = f"{exc.describe()}\n(checked by {name} at {path}:{(line or 0) + 1})"
     if report.failed:
         exchanges = runtime.exchanges or []
         if exchanges:
