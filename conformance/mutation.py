@@ -29,6 +29,7 @@ every defect is killed and the clean run passes, 1 otherwise, 2 for a usage erro
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -243,14 +244,29 @@ def collect_citations() -> tuple[dict[str, tuple[str, ...]], float]:
 
 
 def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
-    """The first failure that cites ``requirement`` (marker or ConformanceFailure)."""
-    for failure in run.failures:
+    """The first *fail* that cites ``requirement`` (its ConformanceFailure, else its marker).
+
+    An error (a ``SuiteError``, a precondition the target did not meet) is no verdict on the
+    target, so it kills nothing even when the test cites the requirement.
+    """
+    fails = [f for f in run.failures if f.get("verdict") == "fail"]
+    for failure in fails:
         if failure.get("failure_requirement") == requirement:
             return failure
-    for failure in run.failures:
+    for failure in fails:
         if requirement in failure.get("requirements", ()):
             return failure
     return None
+
+
+@functools.cache
+def strict_baseline(rid: str, targets: tuple[str, ...], select: tuple[str, ...]) -> str:
+    """For a SHOULD/OPEN requirement (run with ``--strict``): what the clean emulator already
+    fails of it under ``--strict`` ("" when nothing); a kill would prove nothing then."""
+    options = [*select, "--stop-on-requirement", rid, "--strict"]
+    run = run_suite(list(targets), options, RUN_TIMEOUT_S)
+    failure = _kills(run, rid)
+    return "" if failure is None else f"{failure['nodeid']}: {_one_line(failure['message'], 240)}"
 
 
 def _strict(requirement: str) -> list[str]:
@@ -289,6 +305,14 @@ def run_defect(
             defect.name, rid, defect.summary, "survived", "none",
             detail=f"no suite test cites {rid} (no marker) and no check names it",
         )  # fmt: skip
+    if _strict(rid):
+        scope, targets, select = attempts[0]
+        baseline = strict_baseline(rid, tuple(targets), tuple(select))
+        if baseline:
+            return DefectResult(
+                defect.name, rid, defect.summary, "survived", scope,
+                detail=f"under --strict the clean emulator already fails {rid}: {baseline}",
+            )  # fmt: skip
     seconds = cpu = 0.0
     result: DefectResult | None = None
     for scope, targets, select in attempts:
@@ -313,18 +337,27 @@ def run_defect(
         outcome = "error" if run.error or run.exitstatus not in (0, 1) else "survived"
         if run.error == "" and run.exitstatus == 2 and not run.failures:
             outcome = "error"
-        others = sorted({str(f.get("failure_requirement")) for f in run.failures} - {"None"})
-        detail = run.error or (
-            f"{len(run.failures)} failure(s) citing other requirements: {', '.join(others)}"
-            if run.failures
-            else f"every selected test passed ({_counts(run.counts)})"
-        )
+        detail = run.error or _why_not_killed(run)
         result = DefectResult(
             defect.name, rid, defect.summary, outcome, scope, seconds=seconds,
             failures=len(run.failures), detail=detail, cpu_seconds=cpu,
         )  # fmt: skip
     assert result is not None
     return result
+
+
+def _why_not_killed(run: SuiteRun) -> str:
+    if not run.failures:
+        return f"every selected test passed ({_counts(run.counts)})"
+    errors = [f for f in run.failures if f.get("verdict") != "fail"]
+    if errors:
+        first = errors[0]
+        return (
+            f"{len(errors)} error(s), no fail: the suite could not test; first: "
+            f"{first['nodeid']}: {_one_line(str(first.get('message', '')), 240)}"
+        )
+    others = sorted({str(f.get("failure_requirement")) for f in run.failures} - {"None"})
+    return f"{len(run.failures)} failure(s) citing other requirements: {', '.join(others)}"
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -76,6 +76,10 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed and call.excinfo is not None:
         exc = call.excinfo.value
+        # The plugin's verdicts: an AssertionError is a fail, anything else (SuiteError, a
+        # precondition the target did not meet) an error, which kills no defect.
+        verdict = "fail" if isinstance(exc, AssertionError) else "error"
+        report.user_properties.append(("failure_verdict", verdict))
         if isinstance(exc, ConformanceFailure):
             report.user_properties.append(("failure_requirement", exc.requirement))
             text = exc.describe()
@@ -122,12 +126,14 @@ class _Recorder:
         )
         requirements = self._cites.get(report.nodeid, [])
         message = next((v for k, v in report.user_properties if k == "failure_message"), "")
+        verdict = next((v for k, v in report.user_properties if k == "failure_verdict"), "error")
         self.failures.append(
             {
                 "nodeid": report.nodeid,
                 "when": report.when,
                 "requirements": requirements,
                 "failure_requirement": failure_requirement,
+                "verdict": verdict,
                 "message": message or str(report.longrepr or "")[-_MESSAGE_LIMIT:],
             }
         )
@@ -149,3 +155,19 @@ class _Recorder:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("stop_on_requirement") or config.getoption("mutation_json"):
         config.pluginmanager.register(_Recorder(config), "openmedia-mutation-recorder")
+    if config.getoption("stop_on_requirement"):
+        _no_shrinking()
+
+
+def _no_shrinking() -> None:
+    """A mutation run needs the first failure, not the smallest: Hypothesis skips shrinking
+    (on a stateful machine that is most of a failing run's time) and keeps no database."""
+    from hypothesis import Phase, settings
+
+    settings.register_profile(
+        "openmedia-mutation",
+        parent=settings(),  # whatever profile is in force, minus shrinking
+        phases=(Phase.explicit, Phase.generate),
+        database=None,
+    )
+    settings.load_profile("openmedia-mutation")

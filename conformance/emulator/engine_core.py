@@ -27,6 +27,8 @@ class EngineCore:
         self, scenario: Scenario, *, faults: Iterable[str] = (), clock: Clock | None = None
     ) -> None:
         self.faults = frozenset(faults)
+        self.refused_before = False
+        """Whether a request was refused as unreadable (read by a fault hook only)."""
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self._world = World(scenario, self.clock, self.faults)

@@ -58,10 +58,14 @@ if set(HANDLERS) != set(OPERATION_NAMES):  # pragma: no cover - a WSDL change no
 def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
     """HTTP status and response body for one POST to the service endpoint."""
     faults = engine.faults
+    if engine.refused_before and "stops-serving-after-refusal" in faults:
+        return 500, soap_out.fault("Server", "The service is unavailable.", faults=faults)
     try:
         call = decode(body, soap_action, faults)
     except ClientFault as exc:
-        return 500, soap_out.fault(exc.code, exc.message, faults=faults)
+        engine.refused_before = True
+        status = 400 if "refusal-http-400" in faults else 500
+        return status, soap_out.fault(exc.code, exc.message, faults=faults)
     try:
         with engine.lock:
             try:

@@ -19,7 +19,12 @@ from lxml import etree
 
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
-from conformance.contract.operations import Operation, operation_for_action, operation_for_body
+from conformance.contract.operations import (
+    Operation,
+    operation,
+    operation_for_action,
+    operation_for_body,
+)
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
 from conformance.emulator.clock import UTC, parse_wire
 from conformance.emulator.model import IvrItem, from_wire
@@ -37,6 +42,13 @@ _MIN_DATETIME = datetime.min.replace(tzinfo=UTC)
 """What DCS gives an absent non-nullable dateTime (DateTime.MinValue)."""
 
 _VALUE_TYPES: dict[str, type] = {"IVRInformation": IvrItem}
+
+# Fault hooks only (``conformance.emulator.faults``): what a lax server would let through.
+_FORBIDDEN_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORBIDDEN_REFERENCE = re.compile(
+    rb"&#(?:0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01])|x0*(?:[0-8bBcC]|1[0-9a-fA-F]|[fF]{3}[eEfF]));"
+)
+_DTD_TOLERANT = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
 """Complex types read into a model value instead of a dict."""
 
 
@@ -65,10 +77,14 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
 
     ``faults``: the planted defects (``conformance.emulator.faults``) that bend the reading.
     """
+    if "control-characters-stripped" in faults:
+        body = _FORBIDDEN_REFERENCE.sub(b"", _FORBIDDEN_BYTE.sub(b"", body))
     try:
         root = parse(body)
     except UnsafeXmlError:
-        raise ClientFault("The message carries a DTD; DTDs are not allowed in SOAP.") from None
+        if "doctype-accepted" not in faults:
+            raise ClientFault("The message carries a DTD; DTDs are not allowed in SOAP.") from None
+        root = etree.fromstring(body, _DTD_TOLERANT)  # entities kept as references, never read
     except MalformedXmlError as exc:
         raise ClientFault(f"The message is not well-formed XML: {exc}") from None
     if root.tag != _ENVELOPE:
@@ -87,9 +103,14 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
         raise ClientFault("The SOAP envelope has no Body.")
     wrapper = next(_elements(body_elem), None)
     if wrapper is None:
+        if "empty-body-answered" in faults:
+            return Call(operation("GetAllOpenMediaRequestStatus"), {}, None, None)
         raise ClientFault("The SOAP Body is empty.")
+    tag = wrapper.tag
+    if "body-namespace-ignored" in faults:
+        tag = ns.qname(ns.TEMPURI, etree.QName(wrapper).localname)
     try:
-        op = operation_for_body(wrapper.tag)
+        op = operation_for_body(tag)
     except KeyError:
         raise ClientFault(f"No operation has the body element {wrapper.tag}.") from None
     _check_action(op, soap_action, faults)
@@ -98,9 +119,14 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
     if "nil-members-refused" in faults and any(e.get(_NIL) for e in wrapper.iter()):
         raise ClientFault("A member cannot be nil.")
     logon_id, password = _credentials(header, "auth-headers-any-namespace" in faults)
-    params = _read_members(
-        wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
-    )
+    try:
+        params = _read_members(
+            wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
+        )
+    except ClientFault as exc:  # fault hook: a value of the wrong type read as the defaults
+        if "wrong-types-read-as-defaults" not in faults or "is not a valid" not in exc.message:
+            raise
+        params = {}
     if "bare-parameters-pascal-case" in faults:  # camelCase bare parameters go unread
         params = {name: value for name, value in params.items() if name == "request"}
     for parameter in op.parameters:
@@ -125,7 +151,7 @@ def _check_action(op: Operation, soap_action: str | None, faults: frozenset[str]
         named = operation_for_action(action)
     except KeyError:
         raise ClientFault(f"The SOAPAction {action[:200]} names no operation.") from None
-    if named.name != op.name:
+    if named.name != op.name and "soap-action-mismatch-ignored" not in faults:
         raise ClientFault(f"The SOAPAction names {named.name} but the body is {op.name}.")
 
 
