@@ -94,6 +94,7 @@ def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> O
     return OpenMediaClient(
         target.url,
         credentials=target.credentials,
+        timeout_s=target.timeout_s,
         on_exchange=on_exchange,
         transport=transport_for(config, target),
     )

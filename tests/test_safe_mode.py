@@ -45,6 +45,8 @@ MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
 RUN_TIMEOUT_S = 120
 
+pytest_plugins = ["pytester"]
+
 
 def demo() -> dict[str, Any]:
     return json.loads((fixtures_dir() / "scenarios" / "demo.json").read_text())
@@ -123,6 +125,35 @@ def test_safe_mode_withholds_every_feature_that_disturbs_the_whole_server() -> N
         assert "safe mode" in safe.why_missing(feature)
     assert safe.has("scenario", "agents")
     assert "safe mode" not in safe.why_missing("statistics")
+
+
+CLIENT_PROBE = f"""
+import pytest
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_client(om, raw_om):
+    for client in (om, raw_om):
+        assert client.transport.timeout_s == 2.5
+        print("transport:", type(client.transport).__name__)
+"""
+
+
+@pytest.mark.parametrize("safe", [True, False], ids=["safe", "not-safe"])
+def test_suite_clients_keep_the_exchange_timeout_and_are_tracked_only_in_safe_mode(
+    pytester: pytest.Pytester, safe: bool
+) -> None:
+    pytester.makeini("[pytest]\nopenmedia_suite_dirs = suite\n")
+    pytester.mkpydir("suite")
+    pytester.makepyfile(**{"suite/test_probe": CLIENT_PROBE})
+    profile = safe_profile(pytester.path) if safe else fixtures_dir() / "profiles" / "emulator.toml"
+    result = pytester.runpytest_inprocess(
+        *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile", str(profile),
+        "--target-url", "http://127.0.0.1:1/OpenMediaService", "--exchange-timeout", "2.5",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["transport: SafeTransport" if safe else "transport: Transport"])
+    audit = "openmedia leak audit: created 0, cleaned 0, left behind: []"
+    assert (audit in result.stdout.str()) is safe
 
 
 # -- the pieces, against the emulator in this process ------------------------------------------
