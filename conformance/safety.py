@@ -150,6 +150,8 @@ class Ledger:
                     return
                 self.created[oid] = None
             elif event == "terminated":
+                if oid not in self.created or oid in self.terminated:
+                    return  # another client's request, or known: nothing to journal
                 self.terminated.add(oid)
             else:
                 self.outcome[oid] = detail

@@ -168,6 +168,9 @@ def test_the_rate_limiter_spaces_request_starts() -> None:
 def test_tracking_sees_creations_and_terminations_and_the_cleanup_cancels_the_rest(
     emulator: RunningEmulator, control: ControlClient
 ) -> None:
+    with OpenMediaClient(emulator.url) as other:  # someone else's request, seen cancelled
+        foreign = other.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id
+        other.cancel_request(OpenMediaID=foreign, CancelIfAllocated=True, DoNotReport=True)
     ledger = Ledger()
     om = OpenMediaClient(emulator.url, transport=safe_transport(ledger, RateLimiter(200), 10))
     control.logon(503)  # serves group 11 only, one session: the first request goes to it
@@ -176,6 +179,7 @@ def test_tracking_sees_creations_and_terminations_and_the_cleanup_cancels_the_re
     cancelled = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
     assert om.cancel_request(OpenMediaID=cancelled, CancelIfAllocated=False, DoNotReport=True).value
     assert om.get_status_by_id(allocated).value.requests[0].status == "AllocatedToAgent"
+    assert foreign in {r.id for r in om.get_all_status().value.requests}
     om.close()
     assert list(ledger.created) == [allocated, *queued, cancelled]
     assert ledger.terminated == {cancelled}
