@@ -19,7 +19,8 @@ import os
 import pytest
 
 from conformance.emulator.faults import DEFECTS
-from conformance.mutation import run_matrix, to_table, write_reports
+from conformance.mutation import run_matrix
+from conformance.mutation_report import to_table, write_reports
 
 pytest_plugins = ["pytester"]
 
