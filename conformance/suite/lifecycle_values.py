@@ -222,6 +222,9 @@ def match_events(expected: Sequence[Event], actual: Sequence[Observed]) -> Misma
         else:
             after_at_once = i > 0 and expected[i - 1].at_once
             if after_at_once and got is not None:  # allocated, but in neither accepted form
+                queued = expected[i - 1]
+                if got.status not in (queued.status.value, want.status.value):
+                    return Mismatch("sequence", j, queued, got)  # another state: a MUST broken
                 return Mismatch("at-once", j, want, got, "LIFE-IMMEDIATE-ALLOCATION")
             return Mismatch("sequence", j, want, got)
     if j < len(actual):

@@ -131,14 +131,14 @@ class StatusViews:
         where = f"request {oid}: "
         if record.id != oid:
             fail("EVT-RECORD-ID", f"ID {oid}", f"ID {record.id}", reply)
-        if record.status in ("Unknown", "Clerical"):
-            fail("LIFE-NO-UNKNOWN", where + _describe(want), where + _describe(record), reply)
-        if record.status != want.status.value:
+        if record.status != want.status.value:  # the MUST transition first: never only a warning
             latest = self.model.events[handle][-1]
             requirement = latest.because
             if latest.status is Status.QUEUED and record.status == Status.ALLOCATED.value:
                 requirement = self.model.queued_requirement(handle)
             fail(requirement, where + _describe(want), where + _describe(record), reply)
+        if record.status in ("Unknown", "Clerical"):
+            fail("LIFE-NO-UNKNOWN", where + _describe(want), where + _describe(record), reply)
         problem = self._refine(record_mismatch(want, record), want, record)
         if problem == "EVT-QUEUE-POSITION-HISTORICAL":
             problem = self.model.order_requirement(handle)

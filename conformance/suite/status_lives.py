@@ -30,6 +30,7 @@ from conformance.suite.status_support import (
     group_with_agent,
     precondition,
     queue_group,
+    transition,
 )
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
@@ -119,7 +120,7 @@ def live(env: Env, name: str) -> Lived:
     elif final == "Failed":
         env.control.router(False)
         env.control.router(True)
-    precondition(env, oid, final)
+    transition(env, oid, final)
     if agent is not None and final in TERMINAL:
         env.control.logoff(agent.id)
     return Lived(oid, group, agent, life.statuses, position)
@@ -135,5 +136,5 @@ def _preferred_timeout(env: Env, life: Life) -> Lived:
     precondition(env, oid, _Q)
     wait = timedelta(seconds=group.preferred_agent_timeout_s) + EXPIRY_MARGIN
     env.control.advance(wait.total_seconds())
-    precondition(env, oid, "Failed")
+    transition(env, oid, "Failed")
     return Lived(oid, group, None, life.statuses, position)

@@ -336,6 +336,29 @@ def precondition(env: Env, oid: int, wanted: str, agent_id: int | None = None) -
         raise SuiteError(f"precondition: request {oid} should be {shown}; the target says {actual}")
 
 
+_ENTERED_BY = {"Failed": "LIFE-FAILED-FROM", "Cancelled": "LIFE-CANCELLED-FROM"}
+"""The requirement that says how a terminal state may be entered (lifecycle section)."""
+
+
+def transition(env: Env, oid: int, wanted: str) -> None:
+    """The state a life's last step must reach: reaching another one is the target's fault.
+
+    Unlike ``precondition`` this is a verdict: a router loss that completes a request, or a
+    preferred-agent timeout that cancels one, breaks the rule of how that state is entered.
+    """
+    actual, _ = state_of(env, oid)
+    if actual == wanted:
+        return
+    wrongly_entered = _ENTERED_BY.get(actual or "")
+    requirement = wrongly_entered or _ENTERED_BY.get(wanted, "LIFE-COMPLETE")
+    raise ConformanceFailure(
+        requirement,
+        f"request {oid} {wanted}",
+        f"request {oid} {actual}",
+        title=f"the last step of the life should leave the request {wanted}",
+    )
+
+
 def cancel(env: Env, oid: int) -> None:
     """CancelRequest (CancelIfAllocated) as a precondition: it must answer true."""
     reply = env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
