@@ -252,6 +252,8 @@ def emulator(*faults: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_concurrent_clients_lose_nothing_and_get_only_declared_answers(
