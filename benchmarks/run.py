@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = [
         ("full_run", lambda: suite_run.full_run()),
         ("full_run_n2", lambda: suite_run.full_run(2)),
+        ("full_run_no_allure", lambda: suite_run.full_run(allure=False)),
         ("client_overhead", overhead.measure),
         ("emulator_load", lambda: load.measure(per_client=args.load_requests)),
         ("cache_expiry", suite_run.cache_expiry),

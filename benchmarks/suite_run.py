@@ -90,11 +90,15 @@ def _exchanges(allure_dir: Path) -> dict[str, int]:
     return {"exchanges": total, "control_exchanges": control, "soap_exchanges": total - control}
 
 
-def full_run(workers: int = 0) -> dict[str, object]:
-    """``openmedia-conformance run`` (``-n workers`` when > 0) at the default profile."""
+def full_run(workers: int = 0, allure: bool = True) -> dict[str, object]:
+    """``openmedia-conformance run`` (``-n workers`` when > 0) at the default profile.
+
+    Allure results are on by default in a run, so they are on here; ``allure=False`` shows
+    what writing them costs (no exchange count then: the count comes from them).
+    """
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
         junit = Path(tmp) / "junit.xml"
-        allure = Path(tmp) / "allure"
+        allure_dir = Path(tmp) / "allure"
         command = [
             *CLI,
             "run",
@@ -103,8 +107,7 @@ def full_run(workers: int = 0) -> dict[str, object]:
             "no:cacheprovider",
             "--junitxml",
             str(junit),
-            "--alluredir",
-            str(allure),
+            *(["--alluredir", str(allure_dir)] if allure else ["--no-allure"]),
             "--certificate",
             str(Path(tmp) / "cert"),
         ]
@@ -112,9 +115,10 @@ def full_run(workers: int = 0) -> dict[str, object]:
             command += ["-n", str(workers)]
         result = timed(command, SUITE_TIMEOUT_S)
         counts = _junit(junit) if junit.exists() else {}
-        exchanges = _exchanges(allure) if allure.exists() else {"exchanges": 0}
+        exchanges = _exchanges(allure_dir) if allure_dir.exists() else {"exchanges": 0}
     return {
         "workers": workers or 1,
+        "allure_results": allure,
         "wall_s": round(result.wall_s, 2),
         "exit_code": result.exit_code,
         **counts,
