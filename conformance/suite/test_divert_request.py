@@ -264,7 +264,7 @@ def test_group_id_wins_over_tenant_and_name(env):
     expect_in_group(env, oid, b, "DIV-PRECEDENCE-GROUP-ID")
 
 
-@pytest.mark.requirement("DIV-ALLOCATED")
+@pytest.mark.requirement("DIV-ALLOCATED", "LIFE-DIVERT-REQUEUES")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("state", ["AllocatedToAgent", "AgentProcessing"])
 def test_divert_takes_the_request_from_its_agent(env, state):
@@ -279,7 +279,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
     expect_success(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-ALLOCATED")
     now = expect_in_group(env, oid, b, "DIV-ALLOCATED")
     expect_equal(
-        "DIV-ALLOCATED",
+        "LIFE-DIVERT-REQUEUES",
         ("Queued", 0),
         (now.status, now.agent_id),
         f"(Status, AgentID) of request {oid}",
