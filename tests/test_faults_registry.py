@@ -86,12 +86,18 @@ def _looks_like_a_flag(text: str) -> bool:
 def test_tables_bend_only_what_they_name() -> None:
     """Table lookups act only for the named defect, input type and field."""
     assert faults.length_limit(frozenset(), "AddOpenMediaRequest", "Label", 100) == 100
-    assert faults.length_limit(
-        frozenset({"add-label-limit-refused"}), "AddOpenMediaRequest", "Label", 100
-    ) == 99
-    assert faults.length_limit(
-        frozenset({"add-label-limit-refused"}), "ModifyOpenMediaRequest", "Label", 100
-    ) == 100
+    assert (
+        faults.length_limit(
+            frozenset({"add-label-limit-refused"}), "AddOpenMediaRequest", "Label", 100
+        )
+        == 99
+    )
+    assert (
+        faults.length_limit(
+            frozenset({"add-label-limit-refused"}), "ModifyOpenMediaRequest", "Label", 100
+        )
+        == 100
+    )
     assert faults.skips(frozenset({"add-ignores-license-loss"}), "license", "AddRequest")
     assert not faults.skips(frozenset({"add-ignores-license-loss"}), "router", "AddRequest")
     assert not faults.skips(frozenset({"add-ignores-license-loss"}), "license", "SetOptions")

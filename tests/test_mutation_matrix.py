@@ -24,7 +24,7 @@ from conformance.mutation_report import to_table, write_reports
 
 pytest_plugins = ["pytester"]
 
-_TESTS = '''
+_TESTS = """
 import pytest
 from conformance.verdicts import ConformanceFailure
 
@@ -43,7 +43,7 @@ def test_after_the_kill():
 @pytest.mark.requirement("ADD-GROUP-CLOSED")
 def test_other():
     pass
-'''
+"""
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:  # type: ignore[type-arg]

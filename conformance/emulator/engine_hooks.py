@@ -45,7 +45,6 @@ class GroupHooks(EngineCore):
             return candidates[0]
         return group
 
-
     def _bend_divert_group(
         self, world: World, request: DivertInput, group: GroupRecord | RequestStatus
     ) -> GroupRecord | RequestStatus:
