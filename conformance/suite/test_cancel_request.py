@@ -21,10 +21,17 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import expect_equal, expect_fault, expect_result, expect_value
-from conformance.checks.expect import summary
+from conformance.checks import expect_equal, expect_fault, expect_result
 from conformance.profile import Agent, Group, Profile
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.suite.request_support import (
+    Env,
+    add,
+    changed_counters,
+    events_since,
+    precondition,
+    record,
+)
+from conformance.verdicts import NotApplicable
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest
 
@@ -45,26 +52,6 @@ class Placed:
     agent: Agent | None
 
 
-class Env:
-    """The clients and profile of one test; the control plane is fetched only when needed.
-
-    Fetching it lazily keeps the states a vendor server reaches by SOAP alone (queued, cancelled)
-    applicable on a target without a control plane.
-    """
-
-    def __init__(self, om: Any, profile: Profile, request: pytest.FixtureRequest) -> None:
-        self.om = om
-        self.profile = profile
-        self._request = request
-
-    @property
-    def control(self) -> Any:
-        return self._request.getfixturevalue("control")
-
-    def has(self, *features: str) -> bool:
-        return bool(self._request.getfixturevalue("target").has(*features))
-
-
 @pytest.fixture
 def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
     return Env(om, scenario, request)
@@ -78,75 +65,29 @@ def _group_with_agent(profile: Profile) -> tuple[Group, Agent]:
     raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
 
 
-def add(env: Env, group: Group, **members: Any) -> int:
-    """AddRequest as a precondition: anything but Success means the suite cannot test."""
-    members.setdefault("IVRInfo", _IVR)
-    reply = env.om.add_request(ServiceGroupID=group.id, **members)
-    value = reply.value
-    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    return int(value.open_media_id)  # type: ignore[union-attr]
-
-
-def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, datetime]:
-    """The request's status record and the response's TimeStamp (a mark for later events)."""
-    reply = env.om.get_status_by_id(oid)
-    value = expect_value(reply, requirement)
-    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
-    stamp: datetime | None = getattr(value, "timestamp", None)
-    if len(requests) != 1 or requests[0].id != oid or stamp is None:
-        raise ConformanceFailure(
-            requirement,
-            f"one status record of request {oid} and a TimeStamp",
-            summary(value),
-            exchange=reply.exchange,
-        )
-    return requests[0], stamp
-
-
-def _precondition(env: Env, oid: int, status: str, agent_id: int | None = None) -> None:
-    """The state a test needs; a target that does not get there leaves the suite unable to test."""
-    reply = env.om.get_status_by_id(oid)
-    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
-    actual = (requests[0].status, requests[0].agent_id) if requests else (reply.fault, None)
-    if actual[0] != status or (agent_id is not None and actual[1] != agent_id):
-        wanted = status if agent_id is None else f"{status} with agent {agent_id}"
-        raise SuiteError(
-            f"precondition: request {oid} should be {wanted}; the target says {actual}"
-        )
-
-
 def place(env: Env, state: str) -> Placed:
     """A fresh request in ``state`` (Queued, AllocatedToAgent, AgentProcessing, Complete,
     Failed, Cancelled), reached the way a real system gets there."""
     if state in (*_ALLOCATED, "Complete"):
         group, agent = _group_with_agent(env.profile)
         env.control.logon(agent.id)
-        placed = Placed(add(env, group), group, agent)
-        _precondition(env, placed.oid, "AllocatedToAgent", agent.id)
+        placed = Placed(add(env, group, _IVR), group, agent)
+        precondition(env, placed.oid, "AllocatedToAgent", agent.id)
         if state != "AllocatedToAgent":
             env.control.answer(placed.oid)
         if state == "Complete":
             env.control.complete(placed.oid)
     else:
         group = env.profile.group_with("open")
-        placed = Placed(add(env, group), group, None)
-        _precondition(env, placed.oid, "Queued")
+        placed = Placed(add(env, group, _IVR), group, None)
+        precondition(env, placed.oid, "Queued")
         if state == "Failed":
             env.control.router(False)
             env.control.router(True)
         elif state == "Cancelled":
             env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
-    _precondition(env, placed.oid, state)
+    precondition(env, placed.oid, state)
     return placed
-
-
-def events_since(env: Env, oid: int, mark: datetime, requirement: str) -> list[str]:
-    """The statuses of the events of ``oid`` later than ``mark`` (R12: the mark is exclusive)."""
-    reply = env.om.get_requests_by_time(mark)
-    value = expect_value(reply, requirement)
-    return [r.status for r in getattr(value, "requests", ()) if r.id == oid]
 
 
 def expect_unchanged(
@@ -172,20 +113,6 @@ def expect_unchanged(
 # -- statistics --------------------------------------------------------------------------------
 def counters(env: Env) -> dict[str, Any]:
     return env.control.statistics()
-
-
-def changed_counters(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    """``{"service_groups 10 abandoned": +1, ...}``: every counter that moved, by how much."""
-    moved = {}
-    for kind in sorted(set(before) | set(after)):
-        old_kind, new_kind = before.get(kind, {}), after.get(kind, {})
-        for key in sorted(set(old_kind) | set(new_kind)):
-            old, new = old_kind.get(key, {}), new_kind.get(key, {})
-            for name in sorted(set(old) | set(new)):
-                step = int(new.get(name, 0)) - int(old.get(name, 0))
-                if step:
-                    moved[f"{kind} {key} {name}"] = step
-    return moved
 
 
 def expect_counts(
@@ -223,7 +150,7 @@ def _expect_cancelled(env: Env, oid: int, mark: datetime, requirement: str) -> N
 def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
     """The agent takes a new request of its group at once: the cancelled one left it."""
     assert placed.agent is not None
-    oid = add(env, placed.group)
+    oid = add(env, placed.group, _IVR)
     now, _ = record(env, oid, requirement)
     expect_equal(
         requirement,
@@ -239,7 +166,7 @@ def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
 def test_cancel_queued_request(env, if_allocated):
     """CancelRequest on a queued request → true, one Cancelled event, the next one moves up."""
     placed = place(env, "Queued")
-    behind = add(env, placed.group)
+    behind = add(env, placed.group, _IVR)
     queued_behind, _ = record(env, behind, "CAN-QUEUED-CANCELS")
     _, mark = record(env, placed.oid, "CAN-QUEUED-CANCELS")
     expect_result(_cancel(env, placed.oid, if_allocated=if_allocated), "CAN-QUEUED-CANCELS", True)

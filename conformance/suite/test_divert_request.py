@@ -29,7 +29,6 @@ from conformance.checks import (
     expect_request_status,
     expect_value,
 )
-from conformance.checks.expect import summary
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.strategies import (
@@ -38,7 +37,8 @@ from conformance.strategies import (
     text_up_to_units,
     units_text,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.suite.request_support import Env, add, changed_counters, precondition, record
+from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest
 
@@ -51,22 +51,6 @@ _IVR = [{"Label": "Case", "Data": "divert"}]
 _PROPERTY = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-class Env:
-    """The clients and profile of one test; the control plane is fetched only when used."""
-
-    def __init__(self, om: Any, profile: Profile, request: pytest.FixtureRequest) -> None:
-        self.om = om
-        self.profile = profile
-        self._request = request
-
-    @property
-    def control(self) -> Any:
-        return self._request.getfixturevalue("control")
-
-    def has(self, *features: str) -> bool:
-        return bool(self._request.getfixturevalue("target").has(*features))
 
 
 @pytest.fixture
@@ -95,47 +79,8 @@ def groups_and_agent(profile: Profile) -> tuple[Group, Group, Agent]:
 
 
 # -- requests ----------------------------------------------------------------------------------
-def add(env: Env, group: Group, **members: Any) -> int:
-    """AddRequest as a precondition: anything but Success means the suite cannot test."""
-    members.setdefault("IVRInfo", _IVR)
-    reply = env.om.add_request(ServiceGroupID=group.id, **members)
-    value = reply.value
-    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    return int(value.open_media_id)  # type: ignore[union-attr]
-
-
-def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, datetime]:
-    """The request's status record and the response's TimeStamp (a mark for later events)."""
-    reply = env.om.get_status_by_id(oid)
-    value = expect_value(reply, requirement)
-    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
-    stamp: datetime | None = getattr(value, "timestamp", None)
-    if len(requests) != 1 or requests[0].id != oid or stamp is None:
-        raise ConformanceFailure(
-            requirement,
-            f"one status record of request {oid} and a TimeStamp",
-            summary(value),
-            exchange=reply.exchange,
-        )
-    return requests[0], stamp
-
-
-def precondition(env: Env, oid: int, status: str, agent_id: int | None = None) -> None:
-    """The state a test needs; a target that does not get there leaves the suite unable to test."""
-    reply = env.om.get_status_by_id(oid)
-    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
-    actual = (requests[0].status, requests[0].agent_id) if requests else (reply.fault, None)
-    if actual[0] != status or (agent_id is not None and actual[1] != agent_id):
-        wanted = status if agent_id is None else f"{status} with agent {agent_id}"
-        raise SuiteError(
-            f"precondition: request {oid} should be {wanted}; the target says {actual}"
-        )
-
-
 def queued(env: Env, group: Group) -> int:
-    oid = add(env, group)
+    oid = add(env, group, _IVR)
     precondition(env, oid, "Queued")
     return oid
 
@@ -187,20 +132,6 @@ def snapshot(env: Env, oid: int) -> Snapshot:
     view = env.control.request(oid) if env.has("agents") else None
     counters = env.control.statistics() if env.has("statistics") else None
     return Snapshot(oid, _seen(request), mark, view, counters)
-
-
-def changed_counters(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    """``{"service_groups 10 abandoned": +1, ...}``: every counter that moved, by how much."""
-    moved = {}
-    for kind in sorted(set(before) | set(after)):
-        old_kind, new_kind = before.get(kind, {}), after.get(kind, {})
-        for key in sorted(set(old_kind) | set(new_kind)):
-            old, new = old_kind.get(key, {}), new_kind.get(key, {})
-            for name in sorted(set(old) | set(new)):
-                step = int(new.get(name, 0)) - int(old.get(name, 0))
-                if step:
-                    moved[f"{kind} {key} {name}"] = step
-    return moved
 
 
 def expect_unchanged(env: Env, before: Snapshot) -> None:
@@ -272,7 +203,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
     B with no agent, in the record and the desktop view; X takes a new request of A at once."""
     a, b, agent = groups_and_agent(env.profile)
     env.control.logon(agent.id)
-    oid = add(env, a)
+    oid = add(env, a, _IVR)
     precondition(env, oid, "AllocatedToAgent", agent.id)
     if state == "AgentProcessing":
         env.control.answer(oid)
@@ -291,7 +222,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
         (view.get("service_group_id"), view.get("agent_id")),
         f"(service_group_id, agent_id) of GET /requests/{oid}",
     )
-    other = add(env, a)
+    other = add(env, a, _IVR)
     taken, _ = record(env, other, "DIV-ALLOCATED")
     expect_equal(
         "DIV-ALLOCATED",
@@ -451,7 +382,7 @@ def test_divert_never_answers_agent_logged_off(env):
             "profile groups",
             "an open group without preferred agent, and an agent of a preferred-agent group",
         )
-    oid = add(env, start, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True)
+    oid = add(env, start, _IVR, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True)
     reply = divert(env, oid, ServiceGroupID=target.id)
     status = getattr(reply.value, "request_status", None)
     if status == "AgentLoggedOff":

@@ -19,7 +19,6 @@ The stored data is read from the control plane's desktop view (``GET /requests/{
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -30,9 +29,7 @@ from conformance.checks import (
     expect_equal,
     expect_fault,
     expect_result,
-    expect_value,
 )
-from conformance.checks.expect import summary
 from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
 from conformance.profile import Group, Profile
@@ -42,7 +39,9 @@ from conformance.strategies import (
     units_text,
     valid_members,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.suite import request_support
+from conformance.suite.request_support import added_id, events_since, record
+from conformance.verdicts import NotApplicable, SuiteError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest, Reply
 
@@ -62,21 +61,12 @@ _PROPERTY = settings(
 )
 
 
-class Env:
-    """Clients and profile of one test; the control plane is fetched only when used."""
+class Env(request_support.Env):
+    """The shared test environment plus the raw client and the open group every test uses."""
 
     def __init__(self, om: Any, raw_om: Any, profile: Profile, request: Any) -> None:
-        self.om = om
+        super().__init__(om, profile, request)
         self.raw_om = raw_om
-        self.profile = profile
-        self._request = request
-
-    @property
-    def control(self) -> Any:
-        return self._request.getfixturevalue("control")
-
-    def has(self, *features: str) -> bool:
-        return bool(self._request.getfixturevalue("target").has(*features))
 
     @property
     def group(self) -> Group:
@@ -100,27 +90,7 @@ def ivr(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 def add(env: Env, items: list[Any], **members: Any) -> int:
     """AddRequest as a precondition: anything but Success means the suite cannot test."""
     reply = env.om.add_request(ServiceGroupID=env.group.id, IVRInfo=items, **members)
-    value = reply.value
-    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: AddRequest did not succeed: {shown}")
-    return int(value.open_media_id)  # type: ignore[union-attr]
-
-
-def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest, datetime]:
-    """The request's status record and the response's TimeStamp (a mark for later events)."""
-    reply = env.om.get_status_by_id(oid)
-    value = expect_value(reply, requirement)
-    requests: tuple[OpenMediaRequest, ...] = getattr(value, "requests", ())
-    stamp: datetime | None = getattr(value, "timestamp", None)
-    if len(requests) != 1 or requests[0].id != oid or stamp is None:
-        raise ConformanceFailure(
-            requirement,
-            f"one status record of request {oid} and a TimeStamp",
-            summary(value),
-            exchange=reply.exchange,
-        )
-    return requests[0], stamp
+    return added_id(reply, "AddRequest")
 
 
 def place(env: Env, state: str, items: list[Any], **members: Any) -> int:
@@ -163,10 +133,7 @@ def expect_unchanged(env: Env, oid: int, before: tuple[Any, ...], requirement: s
     request, _ = record(env, oid, requirement)
     seen = (request.status, request.service_group_id, request.agent_id)
     expect_equal(requirement, before[0], seen, f"(Status, ServiceGroupID, AgentID) of {oid}")
-    reply = env.om.get_requests_by_time(before[1])
-    events = [
-        r.status for r in getattr(expect_value(reply, requirement), "requests", ()) if r.id == oid
-    ]
+    events = events_since(env, oid, before[1], requirement)
     expect_equal(requirement, [], events, f"events of request {oid} after the call")
     expect_equal(requirement, before[2], view(env, oid), f"control view of request {oid}")
 
