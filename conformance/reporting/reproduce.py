@@ -129,6 +129,10 @@ def needs_password_env(settings: RunSettings) -> bool:
     return settings.password is not None and settings.password != settings.profile.auth.password
 
 
+_EXAMPLE_NOTES = ("Falsifying", "Failing test case")
+"""How Hypothesis opens the note with the failing example (older releases, then newer ones)."""
+
+
 def hypothesis_lines(notes: Sequence[str]) -> list[str]:
     """The falsifying example and ``@reproduce_failure`` blob Hypothesis attached, if any.
 
@@ -136,7 +140,7 @@ def hypothesis_lines(notes: Sequence[str]) -> list[str]:
     """
     lines: list[str] = []
     for note in notes:
-        if note.startswith("Falsifying") and not lines:
+        if note.startswith(_EXAMPLE_NOTES) and not lines:
             lines += note.splitlines()
     lines += [
         f"{blob}  (add it as a decorator on the test to replay this exact example)"
