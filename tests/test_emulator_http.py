@@ -25,18 +25,11 @@ from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, fault_ref
 from conformance.contract.paths import fixtures_dir, shared_reference_dir
 from conformance.contract.schema import SCHEMA_FILES, validation_errors
-from conformance.emulator import RunningEmulator, serve_in_thread
+from conformance.emulator import RunningEmulator
 
 DEMO = (fixtures_dir() / "scenarios" / "demo.json").read_text(encoding="utf-8")
 MAX_BODY = int(CONSTRAINTS.defaults["max_body_bytes"])
 DC = ns.DATA
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    running = serve_in_thread("127.0.0.1", 0)
-    yield running
-    running.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ import pytest
 
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
-from conformance.emulator.server import RunningEmulator, serve_in_thread
+from conformance.emulator.server import RunningEmulator
 from conformance.profile import SAFE_MODE_RATE, Profile, load_profile
 from conformance.runner import plugin_installed
 from conformance.safety import Audit, Ledger, RateLimiter, clean_target, safe_transport
@@ -48,20 +48,10 @@ RUN_TIMEOUT_S = 120
 pytest_plugins = ["pytester"]
 
 
-def demo() -> dict[str, Any]:
-    return json.loads((fixtures_dir() / "scenarios" / "demo.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
 @pytest.fixture
-def control(emulator: RunningEmulator) -> Iterator[ControlClient]:
+def control(emulator: RunningEmulator, demo_scenario: dict[str, Any]) -> Iterator[ControlClient]:
     client = ControlClient(emulator.control_url, timeout_s=10)
-    client.reset(demo())
+    client.reset(demo_scenario)
     yield client
     client.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,8 +10,7 @@ import pytest
 
 from conformance.checks import check_exchange, expect_fault, expect_value
 from conformance.contract import namespaces as ns
-from conformance.contract.paths import fixtures_dir
-from conformance.emulator.server import RunningEmulator, serve_in_thread
+from conformance.emulator.server import RunningEmulator
 from conformance.verdicts import ConformanceFailure
 from conformance.wire import (
     AddOpenMediaResponse,
@@ -32,20 +30,10 @@ REQ = "WIRE-RESPONSE-WRAPPER"
 SECRET = "s3cr3t-Pa55"
 
 
-def demo() -> dict[str, Any]:
-    return json.loads((fixtures_dir() / "scenarios" / "demo.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
 @pytest.fixture
-def control(emulator: RunningEmulator) -> Iterator[ControlClient]:
+def control(emulator: RunningEmulator, demo_scenario: dict[str, Any]) -> Iterator[ControlClient]:
     client = ControlClient(emulator.control_url, timeout_s=5)
-    client.reset(demo())
+    client.reset(demo_scenario)
     yield client
     client.close()
 
@@ -183,9 +171,12 @@ def test_fetch_wsdl_xsd_and_post_raw(client: OpenMediaClient) -> None:
 
 
 def test_authentication_and_the_password_never_shows(
-    emulator: RunningEmulator, control: ControlClient, seen: list[Exchange]
+    emulator: RunningEmulator,
+    control: ControlClient,
+    seen: list[Exchange],
+    demo_scenario: dict[str, Any],
 ) -> None:
-    scenario = demo()
+    scenario = demo_scenario
     scenario["authentication"] = {
         "enabled": True,
         "users": [{"logon_id": "admin", "password": SECRET, "host_administrator": True}],
