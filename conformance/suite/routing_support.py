@@ -34,14 +34,6 @@ ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["allow"]
 IVR = ({"Label": "Case", "Data": "routing"},)
 
 
-def destructive(target: Any) -> None:
-    """Router loss, licence loss and restart disturb a server: *not applicable* in safe mode."""
-    if target.safe_mode:
-        raise NotApplicable(
-            "destructive tests", "the profile sets safe_mode: router, licence and restart tests"
-        )
-
-
 # -- the world of one test ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Topology:

@@ -26,6 +26,7 @@ import pytest
 from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Profile
+from conformance.suite.every_operation import destructive
 from conformance.suite.routing_support import (
     ADD_TYPE,
     ALLOW,
@@ -37,7 +38,6 @@ from conformance.suite.routing_support import (
     TYPE_2,
     Routing,
     Topology,
-    destructive,
     on,
     one_session_each,
     queued,

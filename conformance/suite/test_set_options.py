@@ -31,6 +31,7 @@ from conformance.strategies import (
     valid_params,
 )
 from conformance.strategies.examples import first_given
+from conformance.suite.every_operation import destructive
 from conformance.suite.routing_support import (
     ALLOW,
     DEFAULT_MAX,
@@ -40,7 +41,6 @@ from conformance.suite.routing_support import (
     TYPE_3,
     Routing,
     Topology,
-    destructive,
     on,
     queued,
     set_options,
