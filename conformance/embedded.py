@@ -96,14 +96,21 @@ class EmbeddedEmulator:
         assert self._process is not None and self._stdout is not None
         deadline = time.monotonic() + self.start_timeout_s
         while True:
+            # Poll before reading: a process that exited after announcing is told apart from
+            # one that never announced (the order matters only in that race).
+            status = self._process.poll()
             match = _ANNOUNCE.search(_read(self._stdout))
+            if match and status is not None:
+                raise EmulatorStartError(
+                    f"the embedded emulator announced itself and then exited with status "
+                    f"{status}; command: {' '.join(self.command)}\n{self._diagnostics()}"
+                )
             if match:
                 urls = EmulatorUrls(match.group(1), match.group(2))
                 for url in (urls.service_url, urls.control_url):
                     if urlsplit(url).hostname not in _LOOPBACK:
                         raise EmulatorStartError(f"the emulator announced a non-loopback {url}")
                 return urls
-            status = self._process.poll()
             if status is not None:
                 raise EmulatorStartError(
                     f"the embedded emulator exited with status {status} before announcing "

@@ -321,6 +321,15 @@ def run_defect(
         seconds += run.seconds
         cpu += run.cpu_seconds
         killer = _kills(run, rid)
+        retried = ""
+        if killer is None and _could_not_test(run):
+            # An error is no verdict on the target (a loaded machine, a start that failed):
+            # the run is repeated once, and the result says so.
+            retried = f"retried after: {_why_not_killed(run)}; "
+            run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
+            seconds += run.seconds
+            cpu += run.cpu_seconds
+            killer = _kills(run, rid)
         if killer is not None:
             return DefectResult(
                 defect.name,
@@ -333,18 +342,36 @@ def run_defect(
                 str(killer.get("message", "")),
                 seconds,
                 len(run.failures),
+                detail=retried.removesuffix("; "),
                 cpu_seconds=cpu,
             )
         outcome = "error" if run.error or run.exitstatus not in (0, 1) else "survived"
         if run.error == "" and run.exitstatus == 2 and not run.failures:
             outcome = "error"
-        detail = run.error or _why_not_killed(run)
+        detail = retried + (run.error or _why_not_killed(run))
         result = DefectResult(
             defect.name, rid, defect.summary, outcome, scope, seconds=seconds,
             failures=len(run.failures), detail=detail, cpu_seconds=cpu,
         )  # fmt: skip
     assert result is not None
     return result
+
+
+def _could_not_test(run: SuiteRun) -> bool:
+    """The run ended without any *fail*: it timed out, crashed, or every failure was an error."""
+    if run.error or run.exitstatus not in (0, 1, 2):
+        return True
+    return bool(run.failures) and all(f.get("verdict") != "fail" for f in run.failures)
+
+
+def gist(text: str, limit: int = 400) -> str:
+    """An error message on one line: its first line (what went wrong) and, when it has more,
+    its last (often the cause), shortened."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    joined = lines[0] if len(lines) == 1 else f"{lines[0]} … {lines[-1]}"
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
 def one_line(text: str, limit: int = 160) -> str:
@@ -362,7 +389,7 @@ def _why_not_killed(run: SuiteRun) -> str:
         first = errors[0]
         return (
             f"{len(errors)} error(s), no fail: the suite could not test; first: "
-            f"{first['nodeid']}: {one_line(str(first.get('message', '')), 240)}"
+            f"{first['nodeid']}: {gist(str(first.get('message', '')))}"
         )
     others = sorted({str(f.get("failure_requirement")) for f in run.failures} - {"None"})
     return f"{len(run.failures)} failure(s) citing other requirements: {', '.join(others)}"

@@ -103,6 +103,11 @@ def to_markdown(report: MatrixReport) -> str:
         f"it: {r.summary}. {one_line(r.detail, 400)}"
         for r in survivors
     ] or ["None."]
+    retried = [r for r in report.results if r.killed and r.detail]
+    lines += ["", "## Killed on a second run (the first could not test)", ""]
+    lines += [f"- `{r.name}` ({r.requirement}): {one_line(r.detail, 400)}" for r in retried] or [
+        "None."
+    ]
     lines += ["", "## Requirements without a planted defect (coverage gaps)", ""]
     lines += [
         f"- {rid} ({CATALOGUE.requirement(rid).level}): {CATALOGUE.requirement(rid).text}"
@@ -138,6 +143,9 @@ def to_table(report: MatrixReport) -> str:
                 f"{r.outcome.upper()} {r.name}: no effective check for {r.requirement} "
                 f"({one_line(r.detail)})"
             )
+    for r in report.results:
+        if r.killed and r.detail:
+            lines.append(f"killed on a second run {r.name}: {one_line(r.detail)}")
     if report.gaps:
         lines.append(f"coverage gaps (no planted defect): {', '.join(report.gaps)}")
     lines.append(_clean_line(report))

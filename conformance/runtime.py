@@ -66,12 +66,25 @@ class SessionRuntime:
         self.target: TargetSession | None = None
         self.exchanges: list[Exchange] | None = None
         self.tally = Tally()
+        self._start_failure: SuiteError | None = None
 
     # -- the target ----------------------------------------------------------------------
     def target_session(self) -> TargetSession:
         """The target, started (embedded emulator) and discovered (control features) once."""
         if self.target is not None:
             return self.target
+        if self._start_failure is not None:
+            # A target that could not be started or discovered once is not tried again for
+            # every test: each later test reports the same error at no cost.
+            raise SuiteError(str(self._start_failure))
+        try:
+            self.target = self._start()
+        except SuiteError as exc:
+            self._start_failure = exc
+            raise
+        return self.target
+
+    def _start(self) -> TargetSession:
         settings = self.settings
         control_url: str | None
         if settings.embedded:
@@ -83,7 +96,7 @@ class SessionRuntime:
         else:
             assert settings.target_url is not None
             url, control_url = settings.target_url, settings.control_url
-        self.target = TargetSession(
+        return TargetSession(
             url=url,
             control_url=control_url,
             profile=settings.profile,
@@ -93,7 +106,6 @@ class SessionRuntime:
             credentials=settings.credentials(),
             embedded=settings.embedded,
         )
-        return self.target
 
     def _discover(self, control_url: str | None) -> frozenset[str]:
         if control_url is None:

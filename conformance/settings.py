@@ -163,6 +163,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             "--emulator-fault plants a defect in the embedded emulator and cannot be combined "
             f"with a target URL ({target_url}); drop one of them"
         )
+    _check_faults(options.emulator_faults)
     logon_id, password = _credentials(options, profile, path, environ)
     baseline = None
     if options.baseline:
@@ -216,3 +217,19 @@ def _credentials(
                 f"is given: pass --password, set {ENV_PASSWORD}{via}"
             )
     return logon_id, password
+
+
+def _check_faults(names: tuple[str, ...]) -> None:
+    """Every ``--emulator-fault`` names a planted defect; else a usage error with the nearest."""
+    import difflib
+
+    from conformance.emulator.faults import FAULTS
+
+    for name in names:
+        if name not in FAULTS:
+            near = difflib.get_close_matches(name, FAULTS, n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise UsageError(
+                f"--emulator-fault {name!r} is not a planted defect; {hint}"
+                "`openmedia-conformance emulator --help` lists them all"
+            )

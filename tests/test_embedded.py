@@ -6,7 +6,9 @@ that misbehave the ways an emulator could: exit at once with a message, or never
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,6 +72,29 @@ def test_emulator_that_never_announces_is_stopped_after_the_deadline() -> None:
     assert "did not announce itself within 1 s" in message
     assert "still thinking" in message and "starting" in message
     assert not impostor.running
+
+
+def test_emulator_that_announces_and_exits_at_once_is_told_apart() -> None:
+    impostor = _Impostor(
+        "import sys; print('openmedia-emulator listening on http://127.0.0.1:9/OpenMediaService"
+        " control http://127.0.0.1:9/control', flush=True); "
+        "sys.stderr.write('uvicorn refused to serve\\n'); sys.exit(4)",
+        start_timeout_s=10.0,
+    )
+    # Started by hand and waited for, so that the process is surely done before the first look
+    # (through start() that is a race): its announce must not be taken for a live emulator.
+    impostor._stdout = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+    impostor._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+    impostor._process = subprocess.Popen(
+        impostor.command, stdout=impostor._stdout, stderr=impostor._stderr
+    )
+    impostor._process.wait(10)
+    with pytest.raises(EmulatorStartError) as caught:
+        impostor._await_announce()
+    message = str(caught.value)
+    assert "announced itself and then exited with status 4" in message
+    assert "uvicorn refused to serve" in message
+    impostor.stop()
 
 
 def test_an_announce_of_a_non_loopback_address_is_refused() -> None:

@@ -18,8 +18,9 @@ import os
 
 import pytest
 
+from conformance import mutation
 from conformance.emulator.faults import DEFECTS
-from conformance.mutation import run_matrix
+from conformance.mutation import SuiteRun, run_matrix
 from conformance.mutation_report import to_table, write_reports
 
 pytest_plugins = ["pytester"]
@@ -79,6 +80,38 @@ def test_stop_on_requirement_stops_at_a_failure_naming_it(pytester: pytest.Pytes
     ]
     assert "EWT -1" in failures["test_specific"]["message"]
     assert data["counts"] == {"failed": 2}  # test_after_the_kill and test_other never ran
+
+
+def _suite_run(*failures: dict[str, object]) -> SuiteRun:
+    return SuiteRun(1 if failures else 0, 1.0, {}, tuple(failures))
+
+
+_ERROR = {"nodeid": "t.py::a", "verdict": "error", "message": "SuiteError: start\nits stdout"}
+_FAIL = {"nodeid": "t.py::a", "verdict": "fail", "failure_requirement": "STA-LATEST"}
+
+
+@pytest.mark.parametrize(
+    ("runs", "outcome", "detail"),
+    [
+        ([_suite_run(_ERROR), _suite_run(_FAIL)], "killed", "retried after: 1 error(s), no fail"),
+        ([_suite_run(_ERROR), _suite_run(_ERROR)], "survived", "retried after: 1 error(s)"),
+        ([_suite_run()], "survived", "every selected test passed"),
+        ([_suite_run(_FAIL)], "killed", ""),
+    ],
+    ids=["error-then-kill", "error-twice", "passed-no-retry", "kill-no-retry"],
+)
+def test_a_run_that_could_not_test_is_repeated_once_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, runs: list[SuiteRun], outcome: str, detail: str
+) -> None:
+    pending = list(runs)
+    monkeypatch.setattr(mutation, "run_suite", lambda *_args: pending.pop(0))
+    defect = next(d for d in DEFECTS if d.requirement == "STA-LATEST")
+    result = mutation.run_defect(defect, {"STA-LATEST": ("t.py",)}, frozenset())
+    assert pending == []  # a kill or a pass is never repeated; an error-only run once
+    assert result.outcome == outcome
+    assert result.detail.startswith(detail)
+    if len(runs) == 2:
+        assert "SuiteError: start … its stdout" in result.detail  # first and last line
 
 
 def test_every_planted_defect_is_killed_and_the_clean_emulator_passes() -> None:
