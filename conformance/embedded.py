@@ -20,10 +20,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from conformance.verdicts import SuiteError
+
+if TYPE_CHECKING:
+    from conformance.emulator.server import RunningEmulator
 
 START_TIMEOUT_S = 15.0
 _ANNOUNCE = re.compile(r"openmedia-emulator listening on (\S+) control (\S+)")
@@ -163,6 +166,47 @@ class EmbeddedEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ThreadEmulator:
+    """The emulator served from a thread of this process (``--embedded-emulator thread``).
+
+    Same interface as :class:`EmbeddedEmulator`. It shares the suite's interpreter (and GIL), so
+    it is less isolated, but it starts without a new interpreter and its imports: the mutation
+    matrix, which starts one emulator per planted defect, runs this way.
+    """
+
+    def __init__(self, faults: tuple[str, ...] = (), *, host: str = "127.0.0.1") -> None:
+        if host not in _LOOPBACK:
+            raise ValueError(f"the embedded emulator binds loopback only, not {host!r}")
+        self.faults = faults
+        self.host = host
+        self.urls: EmulatorUrls | None = None
+        self._running: RunningEmulator | None = None
+
+    def start(self) -> EmulatorUrls:
+        if self.urls is not None:
+            return self.urls
+        from conformance.emulator.server import serve_in_thread
+
+        try:
+            self._running = serve_in_thread(self.host, 0, faults=self.faults)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise EmulatorStartError(
+                f"the embedded emulator (thread) did not start: {exc}"
+            ) from exc
+        self.urls = EmulatorUrls(self._running.url, self._running.control_url)
+        return self.urls
+
+    def stop(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            running.stop()
+        self.urls = None
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
 
 
 def _read(handle: IO[bytes] | None) -> str:

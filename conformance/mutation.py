@@ -168,8 +168,9 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "no:cacheprovider",
         "-q",
         "--no-header",
-        "--tb=no",
+        "--tb=native",  # pytest's own traceback reads and parses every frame's source file
         "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
+        "--embedded-emulator=thread",  # no second interpreter to start for each defect
         "-p",
         "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",

@@ -22,6 +22,7 @@ select on, and a kill is defined by what a failure cites, which only a hook can 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,11 @@ class _Recorder:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("stop_on_requirement") or config.getoption("mutation_json"):
         config.pluginmanager.register(_Recorder(config), "openmedia-mutation-recorder")
-    if config.getoption("stop_on_requirement"):
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # After collection, so that a run whose tests do not use Hypothesis never imports it.
+    if session.config.getoption("stop_on_requirement") and "hypothesis" in sys.modules:
         _no_shrinking()
 
 

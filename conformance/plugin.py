@@ -37,7 +37,7 @@ from conformance.runtime import (
     ConformanceWarning,
     SessionRuntime,
 )
-from conformance.settings import OptionValues, RunSettings, build_settings
+from conformance.settings import EMBEDDED_MODES, OptionValues, RunSettings, build_settings
 from conformance.verdicts import UsageError
 
 pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
@@ -114,6 +114,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="plant a defect in the embedded emulator (repeatable; not with --target-url)",
     )
     group.addoption(
+        "--embedded-emulator",
+        choices=EMBEDDED_MODES,
+        default=EMBEDDED_MODES[0],
+        help="how the embedded emulator runs: 'process' (default: a child process, isolated "
+        "from the suite) or 'thread' (inside the pytest process: starts faster, for many short "
+        "runs such as the mutation matrix)",
+    )
+    group.addoption(
         "--baseline",
         metavar="FILE",
         help="expected-failure baseline (TOML [[expected]] entries: requirement or test, reason, "
@@ -152,6 +160,7 @@ def _read_options(config: pytest.Config) -> OptionValues:
         strict=_pytest_strict(config),
         timeout_s=10.0 if timeout is None else timeout,
         emulator_faults=tuple(config.getoption("emulator_fault") or ()),
+        embedded_mode=config.getoption("embedded_emulator"),
         baseline=config.getoption("baseline"),
         certificate=config.getoption("certificate"),
         hypothesis_seed=_seed(config.getoption("hypothesis_seed", None)),

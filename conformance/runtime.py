@@ -17,7 +17,7 @@ from conformance.settings import RunSettings, TargetSession
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.embedded import EmbeddedEmulator
+    from conformance.embedded import EmbeddedEmulator, ThreadEmulator
     from conformance.wire import Exchange
 
 RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
@@ -62,7 +62,7 @@ class SessionRuntime:
 
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
-        self.emulator: EmbeddedEmulator | None = None
+        self.emulator: EmbeddedEmulator | ThreadEmulator | None = None
         self.target: TargetSession | None = None
         self.exchanges: list[Exchange] | None = None
         self.tally = Tally()
@@ -88,9 +88,12 @@ class SessionRuntime:
         settings = self.settings
         control_url: str | None
         if settings.embedded:
-            from conformance.embedded import EmbeddedEmulator
+            from conformance.embedded import EmbeddedEmulator, ThreadEmulator
 
-            self.emulator = EmbeddedEmulator(settings.emulator_faults)
+            if settings.embedded_mode == "thread":
+                self.emulator = ThreadEmulator(settings.emulator_faults)
+            else:
+                self.emulator = EmbeddedEmulator(settings.emulator_faults)
             urls = self.emulator.start()
             url, control_url = urls.service_url, urls.control_url
         else:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
 ENV_PASSWORD = "OPENMEDIA_PASSWORD"
 DEFAULT_TIMEOUT_S = 10.0
+EMBEDDED_MODES = ("process", "thread")
+"""How the embedded emulator runs: a child process (the default) or a thread of the run."""
 SAFE_MODE_WITHHELD = frozenset({"router", "license", "restart", "clock"})
 """Control features that fault or age the whole server: never used in safe mode, even when
 the target offers them (a production server serves real traffic meanwhile)."""
@@ -42,6 +44,7 @@ class OptionValues:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
+    embedded_mode: str = "process"
     baseline: str | None = None
     certificate: str | None = None
     hypothesis_seed: str | None = None
@@ -60,6 +63,8 @@ class RunSettings:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
+    embedded_mode: str = "process"
+    """``--embedded-emulator``: the embedded emulator as a child ``process`` or a ``thread``."""
     baseline: Baseline | None = None
     """The expected-failure baseline (``--baseline``), checked when the run starts."""
     certificate_dir: Path | None = None
@@ -164,6 +169,15 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             f"with a target URL ({target_url}); drop one of them"
         )
     _check_faults(options.emulator_faults)
+    if options.embedded_mode not in EMBEDDED_MODES:
+        raise UsageError(
+            f"--embedded-emulator {options.embedded_mode!r}: choose {' or '.join(EMBEDDED_MODES)}"
+        )
+    if options.embedded_mode != EMBEDDED_MODES[0] and target_url is not None:
+        raise UsageError(
+            f"--embedded-emulator {options.embedded_mode} chooses how the embedded emulator "
+            f"runs and cannot be combined with a target URL ({target_url}); drop one of them"
+        )
     logon_id, password = _credentials(options, profile, path, environ)
     baseline = None
     if options.baseline:
@@ -180,6 +194,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         strict=options.strict,
         timeout_s=options.timeout_s,
         emulator_faults=options.emulator_faults,
+        embedded_mode=options.embedded_mode,
         baseline=baseline,
         certificate_dir=Path(options.certificate) if options.certificate else None,
         hypothesis_seed=options.hypothesis_seed,

@@ -13,6 +13,8 @@ priority", and a QueueStartTime places the session "based on the queue time". Ru
 
 from __future__ import annotations
 
+import contextlib
+
 from conformance.emulator.records import GroupRecord, RequestRecord
 
 _NO_FAULTS: frozenset[str] = frozenset()
@@ -109,15 +111,18 @@ def _first_later(
 
 
 def position(group: GroupRecord, request: RequestRecord) -> int:
-    """1-based position of a queued request (0 when it is not in this queue)."""
-    for index, entry in enumerate(group.queue):
-        if entry is request:
-            return index + 1
-    return 0
+    """1-based position of a queued request (0 when it is not in this queue).
+
+    Records compare by identity (``eq=False``), so ``list.index`` finds this very record, in C:
+    a status call on a long queue is not a Python loop over it.
+    """
+    try:
+        return group.queue.index(request) + 1
+    except ValueError:
+        return 0
 
 
 def remove(group: GroupRecord, request: RequestRecord) -> None:
-    for index, entry in enumerate(group.queue):
-        if entry is request:
-            del group.queue[index]
-            return
+    """Take ``request`` out of ``group``'s queue (nothing when it is not there)."""
+    with contextlib.suppress(ValueError):
+        group.queue.remove(request)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from conformance.checks import (
@@ -39,6 +38,7 @@ from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
 from conformance.profile import Group, Profile, TargetInfo, Tenant
+from conformance.suite.status_support import LONG_AGO
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import DEFAULT
 from conformance.wire.credentials import Credentials
@@ -46,7 +46,6 @@ from conformance.wire.decode import DecodeError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import Reply
 
-LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 """A RetrieveLaterThan before any event a target under test can hold."""
 
 NEVER_ISSUED = INT_MAX

@@ -31,7 +31,7 @@ from conformance.suite.request_support import (
     precondition,
     record,
 )
-from conformance.verdicts import NotApplicable
+from conformance.suite.status_support import group_with_agent
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest
 
@@ -57,19 +57,11 @@ def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
     return Env(om, scenario, request)
 
 
-def _group_with_agent(profile: Profile) -> tuple[Group, Agent]:
-    for group in profile.groups_with("open"):
-        agents = profile.agents_in(group.id)
-        if agents:
-            return group, agents[0]
-    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
-
-
 def place(env: Env, state: str) -> Placed:
     """A fresh request in ``state`` (Queued, AllocatedToAgent, AgentProcessing, Complete,
     Failed, Cancelled), reached the way a real system gets there."""
     if state in (*_ALLOCATED, "Complete"):
-        group, agent = _group_with_agent(env.profile)
+        group, agent = group_with_agent(env.profile)
         env.control.logon(agent.id)
         placed = Placed(add(env, group, _IVR), group, agent)
         precondition(env, placed.oid, "AllocatedToAgent", agent.id)
@@ -329,6 +321,29 @@ def test_cancel_terminated_request_raises_terminated_fault(env, state, if_alloca
     reply = _cancel(env, placed.oid, if_allocated=if_allocated)
     expect_fault(reply, "CAN-TERMINATED", "OpenMediaRequestTerminatedFault")
     expect_unchanged(env, placed, before, mark, "CAN-TERMINATED")
+
+
+@pytest.mark.requirement("LIFE-TERMINAL-FINAL")
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param("Cancelled", id="Cancelled"),
+        pytest.param("Complete", marks=pytest.mark.requires_control("agents"), id="Complete"),
+        pytest.param("Failed", marks=pytest.mark.requires_control("router"), id="Failed"),
+    ],
+)
+def test_a_cancel_refused_on_a_final_state_records_no_event(env, state):
+    """R13: Complete, Failed and Cancelled are final. A CancelRequest on such a request (the
+    terminated fault is ``CAN-TERMINATED``'s business) leaves no later event and no new status:
+    the deterministic check beside the lifecycle state machine, which finds this only when
+    its random steps happen to cancel a terminated request."""
+    placed = place(env, state)
+    before, mark = record(env, placed.oid, "LIFE-TERMINAL-FINAL")
+    _cancel(env, placed.oid, if_allocated=True)
+    later = events_since(env, placed.oid, mark, "LIFE-TERMINAL-FINAL")
+    expect_equal("LIFE-TERMINAL-FINAL", [], later, f"events of the {state} request since then")
+    after, _ = record(env, placed.oid, "LIFE-TERMINAL-FINAL")
+    expect_equal("LIFE-TERMINAL-FINAL", before.status, after.status, "its Status")
 
 
 @pytest.mark.requirement("CAN-UNKNOWN-ID")
