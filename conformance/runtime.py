@@ -27,6 +27,10 @@ SUITE_ITEM_KEY = pytest.StashKey[bool]()
 VERDICT_ATTR = "openmedia_verdict"
 """The report attribute carrying the verdict (a plain string, so it survives xdist)."""
 MAX_SHOWN_EXCHANGES = 3
+SILENT_TESTS_TO_STOP = 3
+"""Tests in a row that end in a transport error (no usable answer: timed out, refused, reset)
+after which the run stops: against a target that has gone silent, every further test would
+only wait out its exchange timeout."""
 MAX_SHOWN_BODY = 4000
 
 
@@ -67,6 +71,8 @@ class SessionRuntime:
         self.exchanges: list[Exchange] | None = None
         self.tally = Tally()
         self._start_failure: SuiteError | None = None
+        self.silent_streak: list[str] = []
+        """The transport errors of the latest tests in a row that ended in one."""
 
     # -- the target ----------------------------------------------------------------------
     def target_session(self) -> TargetSession:
@@ -130,6 +136,21 @@ class SessionRuntime:
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
+
+    def note_outcome(self, transport_error: str | None) -> str | None:
+        """Count a finished test: its transport error, or ``None`` when it got answers. Returns
+        the reason to stop the run once ``SILENT_TESTS_TO_STOP`` tests in a row had none."""
+        if transport_error is None:
+            self.silent_streak.clear()
+            return None
+        self.silent_streak.append(transport_error)
+        if len(self.silent_streak) < SILENT_TESTS_TO_STOP:
+            return None
+        return (
+            f"the target gave no usable answer in {len(self.silent_streak)} tests in a row "
+            f"(last: {transport_error}), so the remaining tests were not run; check that it is "
+            "up, or raise --exchange-timeout"
+        )
 
     # -- evidence --------------------------------------------------------------------------
     def begin_test(self) -> list[Exchange]:

@@ -112,6 +112,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if isinstance(exc, ConformanceFailure):  # Expected / Actual say it all: no code listing
             path, line, name = item.location
             report.longrepr = f"{exc.describe()}\n(checked by {name} at {path}:{(line or 0) + 1})"
+    if report.when == "call" or report.failed:
+        _watch_for_silence(item, runtime, verdict, call)
     if report.failed:
         exchanges = runtime.exchanges or []
         if exchanges:
@@ -121,6 +123,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if redacted != text:
             report.longrepr = redacted
     return report
+
+
+def _watch_for_silence(
+    item: pytest.Item, runtime: SessionRuntime, verdict: str | None, call: pytest.CallInfo[None]
+) -> None:
+    """Stop the run when the target has stopped answering (``SessionRuntime.note_outcome``)."""
+    if verdict in (None, "not applicable", "skipped"):
+        return  # nothing asked of the target: no evidence either way
+    from conformance.wire.transport import TransportError  # loaded by then: a test ran
+
+    exc = call.excinfo.value if call.excinfo is not None else None
+    silent = None
+    if verdict == "error" and isinstance(exc, TransportError):
+        silent = f"{exc.reason} at {exc.url}"
+    reason = runtime.note_outcome(silent)
+    if reason is not None:
+        item.session.shouldstop = reason
 
 
 def _verdict_of(report: pytest.TestReport, call: pytest.CallInfo[None], item: Any) -> str | None:

@@ -96,17 +96,17 @@ CASES: dict[str, Case] = {
     "never-answers": Case(
         lambda d: servers.never_answer,
         ERROR,
-        ("TransportError", f"within {TIMEOUT_S} s (timed out)", "raise --exchange-timeout"),
+        ("TransportError", f"within {TIMEOUT_S:g} s (timed out)", "raise --exchange-timeout"),
     ),
     "drips-a-byte-a-second": Case(
         lambda d: servers.drip(answers.DRIP),
         ERROR,
-        ("TransportError", f"within {TIMEOUT_S} s (timed out)"),
+        ("TransportError", f"within {TIMEOUT_S:g} s (timed out)"),
     ),
     "resets-the-connection": Case(
         lambda d: servers.reset,
         ERROR,
-        ("TransportError", "(connection reset)"),
+        ("TransportError", "no usable answer from", ": connection reset;"),
     ),
     "html-with-500": Case(
         lambda d: servers.answer(answers.HTML_500),
@@ -133,7 +133,7 @@ CASES: dict[str, Case] = {
             answers.HUGE_HEAD_CHUNKED, answers.HUGE_FIRST, answers.HUGE_FILLER, HUGE_BYTES, True
         ),
         ERROR,
-        ("TransportError", "(response larger than 8 MiB)", "that is no Open Media answer"),
+        ("TransportError", ": response larger than 8 MiB;", "that is no Open Media answer"),
         HUGE_BYTES // 2,  # the client stops reading near its cap; the rest never leaves
     ),
     "50-mb-declared": Case(
@@ -145,7 +145,7 @@ CASES: dict[str, Case] = {
             False,
         ),
         ERROR,
-        ("TransportError", "(response larger than 8 MiB)"),
+        ("TransportError", ": response larger than 8 MiB;"),
         HUGE_BYTES // 2,  # refused on the declared length, before the body is read
     ),
     "json-content-type": Case(
@@ -282,3 +282,26 @@ def test_the_servers_misbehave_as_described() -> None:
     dripped, ending = exchange(servers.drip(answers.DRIP), 1.5)
     assert 1 <= len(dripped) <= 3 and ending == "still open"
     assert exchange(servers.answer(answers.HTML_500))[0].startswith(b"HTTP/1.1 500 ")
+
+
+def test_a_target_that_goes_silent_stops_the_run(tmp_path: Path) -> None:
+    """Without ``-x``: after ``SILENT_TESTS_TO_STOP`` tests in a row got no usable answer the
+    run stops, says why, and exits 3, instead of waiting out one timeout per remaining test."""
+    from conformance.runtime import SILENT_TESTS_TO_STOP
+
+    profile = fixtures_dir() / "profiles" / "vendor-example.toml"
+    with servers.HostileServer(servers.never_answer) as server:
+        args = [
+            "--target-url", server.url,
+            "--profile", str(profile),
+            "--exchange-timeout", "0.5",
+            "-p", "no:cacheprovider", "--no-allure",
+            "--pyargs", "conformance.suite.test_service_group_status",
+            "conformance.suite.test_status_by_id",
+        ]  # fmt: skip
+        run = run_suite(args, tmp_path, HARD_LIMIT_S, {"ACME_OM_PASSWORD": PASSWORD})
+    out = run.output
+    assert run.exit_code == ERROR, f"exit {run.exit_code}\n{out}"
+    assert "the target gave no usable answer in" in out and "were not run" in out, out
+    assert f"{SILENT_TESTS_TO_STOP} error" in out.rsplit("verdicts:", 1)[-1], out
+    assert "Traceback (most recent call last)" not in out, out

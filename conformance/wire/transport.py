@@ -31,6 +31,7 @@ from conformance.wire.exchange import Exchange, Headers
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 _CHUNK = 64 * 1024
+TIMED_OUT = "timed out"
 
 
 class TransportError(SuiteError):
@@ -44,8 +45,13 @@ class TransportError(SuiteError):
         self.url = url
         self.reason = reason
         self.timeout_s = timeout_s
-        hint = hint or "check --target-url or raise --exchange-timeout"
-        super().__init__(f"no answer from {url} within {timeout_s} s ({reason}); {hint}")
+        if reason == TIMED_OUT:
+            hint = hint or "check --target-url or raise --exchange-timeout"
+            message = f"no answer from {url} within {timeout_s:g} s (timed out); {hint}"
+        else:
+            hint = hint or "check --target-url and that the server there speaks HTTP"
+            message = f"no usable answer from {url}: {reason}; {hint}"
+        super().__init__(message)
 
 
 class _DeadlineExceeded(TimeoutError):
@@ -336,7 +342,7 @@ class Transport:
         if isinstance(exc, ConnectionRefusedError):
             return TransportError(public, "connection refused", timeout)
         if isinstance(exc, (TimeoutError, socket.timeout)):
-            return TransportError(public, "timed out", timeout)
+            return TransportError(public, TIMED_OUT, timeout)
         if isinstance(exc, http.client.RemoteDisconnected):
             return TransportError(public, "connection closed without an answer", timeout)
         if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
