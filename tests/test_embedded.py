@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.embedded import EmbeddedEmulator, EmulatorStartError
+from conformance.embedded import EmbeddedEmulator, EmulatorStartError, ThreadEmulator
 from conformance.wire import ControlClient, OpenMediaClient
 
 
@@ -111,3 +111,35 @@ def test_an_announce_of_a_non_loopback_address_is_refused() -> None:
 def test_only_loopback_hosts_are_accepted() -> None:
     with pytest.raises(ValueError, match="loopback only"):
         EmbeddedEmulator(host="0.0.0.0")
+
+
+def test_the_thread_emulator_starts_answers_and_stops() -> None:
+    emulator = ThreadEmulator(faults=("status-by-id-unknown-empty",))
+    urls = emulator.start()
+    try:
+        assert emulator.running and emulator.start() is urls
+        assert urlsplit(urls.service_url).hostname == "127.0.0.1"
+        with OpenMediaClient(urls.service_url, timeout_s=5) as client:
+            assert client.fetch_wsdl().status == 200
+            # the fault reached the engine: an ID never issued answers an empty list
+            assert client.get_status_by_id(2_000_000_000).fault is None
+    finally:
+        emulator.stop()
+    assert not emulator.running
+    emulator.stop()  # idempotent
+    with pytest.raises(ValueError, match="loopback only"):
+        ThreadEmulator(host="0.0.0.0")
+
+
+def test_thread_mode_is_for_the_embedded_emulator_only() -> None:
+    from conformance.settings import OptionValues, build_settings
+    from conformance.verdicts import UsageError
+
+    with pytest.raises(UsageError, match="cannot be combined with a target URL"):
+        build_settings(
+            OptionValues(target_url="http://127.0.0.1:1/OpenMediaService", embedded_mode="thread"),
+            {},
+        )
+    with pytest.raises(UsageError, match="choose process or thread"):
+        build_settings(OptionValues(embedded_mode="fork"), {})
+    assert build_settings(OptionValues(embedded_mode="thread"), {}).embedded_mode == "thread"
