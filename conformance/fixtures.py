@@ -118,9 +118,12 @@ def raw_om(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[OpenM
 
 @pytest.fixture(scope="session")
 def control(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[ControlClient]:
-    """The target's control plane; *not applicable* ("scenario") when it has none."""
-    if target.control_url is None or not target.has("scenario"):
+    """The target's control plane; *not applicable* ("scenario") when it has none, and in safe
+    mode, which withholds every feature that changes the server (``SAFE_MODE_WITHHELD``)."""
+    if target.control_url is None:
         raise NotApplicable("scenario", "the target offers no control plane")
+    if not target.has("scenario"):
+        raise NotApplicable("scenario", target.why_missing("scenario"))
     from conformance.wire import ControlClient
 
     client = ControlClient(

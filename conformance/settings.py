@@ -27,9 +27,13 @@ ENV_PASSWORD = "OPENMEDIA_PASSWORD"
 DEFAULT_TIMEOUT_S = 10.0
 EMBEDDED_MODES = ("process", "thread")
 """How the embedded emulator runs: a child process (the default) or a thread of the run."""
-SAFE_MODE_WITHHELD = frozenset({"router", "license", "restart", "clock"})
-"""Control features that fault or age the whole server: never used in safe mode, even when
-the target offers them (a production server serves real traffic meanwhile)."""
+SAFE_MODE_WITHHELD = frozenset({"scenario", "agents", "router", "license", "restart", "clock"})
+"""Control features that change the server: never used in safe mode, even when the target offers
+them. A production server serves real traffic meanwhile: a reset would wipe its cache, an agent
+logged on by the suite would get real work, and router, licence, restart and clock fault or age
+all of it. Only ``statistics`` (read-only) stays. This is the one place safe mode is enforced:
+a test needing a withheld feature is *not applicable* through its ``requires_control`` marker
+(or the fixture that needs it) before it sends anything."""
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ import pytest
 
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
+from conformance.emulator import control as emulator_control
 from conformance.emulator.server import RunningEmulator
-from conformance.profile import SAFE_MODE_RATE, Profile, load_profile
+from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
 from conformance.runner import plugin_installed
 from conformance.safety import Audit, Ledger, RateLimiter, clean_target, safe_transport
 from conformance.settings import SAFE_MODE_WITHHELD, TargetSession
@@ -108,13 +109,46 @@ def _session(profile: Profile, safe: bool) -> TargetSession:
 def test_safe_mode_withholds_every_feature_that_disturbs_the_whole_server() -> None:
     profile = load_profile(fixtures_dir() / "profiles" / "emulator.toml")
     safe, free = _session(profile, True), _session(profile, False)
-    assert {"router", "license", "restart", "clock"} == SAFE_MODE_WITHHELD
+    assert {"scenario", "agents", "router", "license", "restart", "clock"} == SAFE_MODE_WITHHELD
     for feature in SAFE_MODE_WITHHELD:
         assert free.has(feature)
         assert not safe.has(feature) and safe.missing(feature) == (feature,)
         assert "safe mode" in safe.why_missing(feature)
-    assert safe.has("scenario", "agents")
     assert "safe mode" not in safe.why_missing("statistics")
+
+
+def test_a_whole_safe_mode_run_sends_the_control_plane_nothing_that_changes_it(
+    emulator: RunningEmulator,
+    control: ControlClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole suite in safe mode against a target that offers every control feature: the
+    only control calls are reads (discovery, statistics), so no test changes the server, and
+    the run passes (what cannot run is *not applicable*). This is the proof that the
+    ``requires_control`` markers and the ``control`` fixture are guard enough."""
+    calls: list[tuple[str, str]] = []
+    handle = emulator_control.handle
+
+    def recording(engine: Any, method: str, subpath: str, body: bytes) -> Any:
+        calls.append((method, subpath))
+        return handle(engine, method, subpath, body)
+
+    monkeypatch.setattr(emulator_control, "handle", recording)
+    profile = safe_profile(tmp_path, "max_requests_per_second = 1000")
+    text = profile.read_text().replace("features = []", f"features = {sorted(CONTROL_FEATURES)}")
+    profile.write_text(text)
+    command = suite_command(
+        profile, emulator.url, "--control-url", emulator.control_url, "--no-allure", "-rs",
+        "--pyargs", "conformance.suite",
+    )  # fmt: skip
+    run = start(command, tmp_path)
+    output, _ = run.communicate(timeout=RUN_TIMEOUT_S * 3)
+    assert run.returncode == 0, output[-4000:]
+    assert calls, "the run never asked the control plane anything (discovery)"
+    changing = sorted({c for c in calls if c[0] != "GET"})
+    assert changing == [], f"safe mode sent the control plane {len(changing)}: {changing[:10]}"
+    assert "not applicable" in output and "safe mode" in output, output[-2000:]
 
 
 CLIENT_PROBE = f"""

@@ -403,9 +403,3 @@ def authentication_on(target: Any, make_scenario: Callable[..., Profile]) -> Aut
     return AuthSetup(profile, configured, clerk)
 
 
-def destructive(target: Any) -> None:
-    """Router loss, licence loss and restart disturb a server: *not applicable* in safe mode."""
-    if target.safe_mode:
-        raise NotApplicable(
-            "destructive tests", "the profile sets safe_mode: router, licence and restart tests"
-        )

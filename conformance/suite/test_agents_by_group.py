@@ -22,7 +22,7 @@ from conformance.checks.expect import summary
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.profile import Group, Profile
-from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED, destructive
+from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
@@ -193,7 +193,6 @@ def test_lists_members_or_those_logged_on(raw_om, scenario, control):
 def test_router_disconnected(om, scenario, control, target):
     """Router lost: GetOMAgentsByGroup(an open group) → RouterDisconnectedFault; reconnected,
     it answers again."""
-    destructive(target)
     group = scenario.group_with("open")
     control.router(False)
     try:

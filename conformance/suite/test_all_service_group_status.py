@@ -21,7 +21,7 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Profile, Tenant
-from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED, destructive
+from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.verdicts import ConformanceFailure, NotApplicable
 
 INVALID_DATA = "InvalidDataException"
@@ -176,7 +176,6 @@ def test_disabling_and_enabling_a_tenant(om, scenario, control):
 def test_router_disconnected(om, scenario, control, target):
     """Router lost: GetAllOpenMediaServiceGroupStatus(tenant) → RouterDisconnectedFault;
     reconnected, it lists the groups again."""
-    destructive(target)
     control.router(False)
     try:
         reply = om.get_all_service_group_status(scenario.tenant.id)

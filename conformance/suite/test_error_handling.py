@@ -43,7 +43,6 @@ from conformance.suite.every_operation import (
     add_queued,
     call,
     declaring,
-    destructive,
     not_declaring,
     op_id,
     prepare,
@@ -70,7 +69,6 @@ class Env:
 def env(
     om: Any, raw_om: Any, scenario: Profile, target: Any, request: pytest.FixtureRequest
 ) -> Env:
-    destructive(target)
     return Env(om, raw_om, request.getfixturevalue("control"), scenario, target)
 
 

@@ -415,10 +415,6 @@ def test_lifecycle_follows_the_model(
 ) -> None:
     """Random operation sequences; after every step the target's status answers equal the
     model's (status by ID, all-status, by-time since the last TimeStamp, history by ID)."""
-    if scenario.target.safe_mode:
-        raise NotApplicable(
-            "destructive tests", "the profile sets safe_mode: restart and router loss may not run"
-        )
     groups = tuple(g.id for g in scenario.groups_with("open"))[:2]
     if len(groups) < 2:
         raise NotApplicable("profile group", "the lifecycle needs two open Open Media groups")

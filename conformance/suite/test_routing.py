@@ -26,7 +26,6 @@ import pytest
 from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Profile
-from conformance.suite.every_operation import destructive
 from conformance.suite.routing_support import (
     ADD_TYPE,
     ALLOW,
@@ -433,7 +432,6 @@ def test_earliest_free_first(routing, world, became_free_by):
 def test_lowest_id_breaks_a_tie(routing, world, target, reverse_listing):
     """Y then X logged on, each holds a session; a restart frees both at once → A to X
     (lowest ID), whatever order the configuration lists them in."""
-    destructive(target)
     t = world([_FIFO], [[0], [0]], reverse_listing=reverse_listing)
     (g,), (x, y) = t.groups, t.agents
     one_session_each(routing.om, "ROUTE-LOWEST-ID")

@@ -15,7 +15,7 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Group, Profile
-from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED, destructive
+from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.verdicts import NotApplicable
 from conformance.wire.encode import INT_MIN
 
@@ -110,7 +110,6 @@ def test_id_that_names_no_group(om, scenario, group_id):
 def test_router_disconnected(om, scenario, control, target, role):
     """Router lost: GetServiceGroupStatus(an open / a closed group) → RouterDisconnectedFault;
     reconnected, it answers again."""
-    destructive(target)
     group = _groups(scenario, role)[0]
     control.router(False)
     try:

@@ -31,7 +31,6 @@ from conformance.strategies import (
     valid_params,
 )
 from conformance.strategies.examples import first_given
-from conformance.suite.every_operation import destructive
 from conformance.suite.routing_support import (
     ALLOW,
     DEFAULT_MAX,
@@ -199,7 +198,6 @@ def test_invalid_side_is_refused(om, scenario, data):
 @pytest.mark.requires_control("license")
 def test_no_license(om, scenario, control, target):
     """Licence unavailable: SetOptions raises NoLicenseFault."""
-    destructive(target)
     control.license(False)
     try:
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
@@ -213,7 +211,6 @@ def test_no_license(om, scenario, control, target):
 def test_no_license_sets_nothing(om, control, routing, world, target):
     """SetOptions MaxNumberOfSessions raised without licence (fault); licence back: agent X
     with its default capacity full still gets no further request."""
-    destructive(target)
     t = world([{}], [[0]])
     (g,), (x,) = t.groups, t.agents
     control.license(False)
@@ -232,7 +229,6 @@ def test_no_license_sets_nothing(om, control, routing, world, target):
 @pytest.mark.requires_control("router")
 def test_router_disconnected(om, scenario, control, target):
     """Router lost: SetOptions raises RouterDisconnectedFault."""
-    destructive(target)
     control.router(False)
     try:
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
