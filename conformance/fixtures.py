@@ -15,6 +15,8 @@ fixture            scope      what a test gets
                               returns the ``Profile`` the test should use
 ``make_scenario``  function   ``make_scenario(**profile_overrides) -> Profile``: the same
                               with a variant of the profile (``data_expiration_minutes=1`` …)
+``observe``        function   ``observe(name, value)``: what the target chose where a reading
+                              leaves it a choice, kept as a property of the test's JUnit case
 =================  =========  ===============================================================
 
 In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit and tracks
@@ -191,3 +193,19 @@ def make_scenario(target: TargetSession, request: pytest.FixtureRequest) -> Call
         return variant
 
     return make
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+    """``observe(name, value)``: record what the target chose where an OPEN reading leaves it a
+    choice (R10, R11, R19), as a property of the test's JUnit case.
+
+    Through ``user_properties`` directly: pytest's ``record_property`` fixture warns under the
+    default ``junit_family`` (xunit2), and pytest writes the properties either way.
+    """
+
+    def note(name: str, value: object) -> None:
+        request.node.user_properties.append((name, str(value)))
+
+    return note
+

@@ -158,6 +158,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_Recorder(config), "openmedia-mutation-recorder")
 
 
+LIFECYCLE_MODULE = "conformance.suite.test_lifecycle"
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     # After collection, so that a run whose tests do not use Hypothesis never imports it.
     if session.config.getoption("stop_on_requirement") and "hypothesis" in sys.modules:
@@ -166,13 +169,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _no_shrinking() -> None:
     """A mutation run needs the first failure, not the smallest: Hypothesis skips shrinking
-    (on a stateful machine that is most of a failing run's time) and keeps no database."""
+    (on a stateful machine that is most of a failing run's time) and keeps no database. It is
+    derandomized, so the matrix gives the same verdict on the same code every time: a defect
+    that only a lucky draw kills shows as a survivor at once, not as a flaky CI run."""
     from hypothesis import Phase, settings
 
-    settings.register_profile(
-        "openmedia-mutation",
-        parent=settings(),  # whatever profile is in force, minus shrinking
-        phases=(Phase.explicit, Phase.generate),
-        database=None,
-    )
+    first_failure = {
+        "phases": (Phase.explicit, Phase.generate),
+        "database": None,
+        "derandomize": True,
+    }
+    # whatever profile is in force, minus shrinking
+    settings.register_profile("openmedia-mutation", parent=settings(), **first_failure)
     settings.load_profile("openmedia-mutation")
+    # The lifecycle state machine runs under a profile of its own (its size): the same there.
+    lifecycle = getattr(sys.modules.get(LIFECYCLE_MODULE), "PROFILE", None)
+    if isinstance(lifecycle, str):
+        parent = settings.get_profile(lifecycle)
+        settings.register_profile(lifecycle, parent=parent, **first_failure)

@@ -474,3 +474,23 @@ def test_scenario_fixtures_drive_the_embedded_emulator(suite: pytest.Pytester) -
     assert result.ret == 0
     assert re.search(r"target http://127\.0\.0\.1:\d+/OpenMediaService; control features: "
                      r"agents, clock", result.stdout.str())  # fmt: skip
+
+
+def test_observe_keeps_a_choice_as_a_junit_property_without_a_warning(
+    suite: pytest.Pytester,
+) -> None:
+    write(
+        suite,
+        f"""
+        import pytest
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_choice(observe):
+            observe("R19", "empty list")
+        """,
+    )
+    result = run(suite, "--target-url", UNREACHABLE, "--junitxml", "junit.xml", "-W", "error")
+    result.assert_outcomes(passed=1)
+    junit = (suite.path / "junit.xml").read_text(encoding="utf-8")
+    assert '<property name="R19" value="empty list"' in junit
+    assert "record_property is incompatible" not in result.stdout.str()

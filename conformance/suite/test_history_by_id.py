@@ -144,7 +144,7 @@ def _after_last_event(env: Env, state: str) -> tuple[int, Stamp]:
 
 @pytest.mark.requirement("HIS-NO-EVENTS", "HIS-LATER-THAN")
 @pytest.mark.parametrize("state", ["Queued", "Cancelled"])
-def test_history_with_no_event_after(env, state, record_property):
+def test_history_with_no_event_after(env, state, observe):
     """History of a Queued / Cancelled request with RetrieveLaterThan after its last event
     → an empty list or InvalidOpenMediaIDFault (R19, OPEN: the choice is recorded)."""
     oid, after = _after_last_event(env, state)
@@ -168,7 +168,7 @@ def test_history_with_no_event_after(env, state, record_property):
             answer.exchange,
         )
         seen = "empty list"
-    record_property("R19", seen)
+    observe("R19", seen)
 
 
 @pytest.mark.requirement("HIS-UNKNOWN-ID")

@@ -191,7 +191,7 @@ def test_modify_merges_by_label(env, requirement, sent, expected):
 
 
 @pytest.mark.requirement("MOD-MERGED-OVER-LIMIT")
-def test_merge_past_the_count_limit(env, record_property):
+def test_merge_past_the_count_limit(env, observe):
     """Request with the maximum of labels, ModifyRequest adding one more (OPEN, R11): true
     (merged set grows) or InvalidDataException (nothing changes); the outcome is recorded."""
     full = ivr(*((f"L{n}", str(n)) for n in range(_COUNT)))
@@ -200,10 +200,10 @@ def test_merge_past_the_count_limit(env, record_property):
     reply = modify(env, oid, IVRInfo=ivr(("Extra", "x")))
     if reply.fault is None and reply.value is True:
         size = len(stored_ivr(env, oid)) if env.has("agents") else "unknown"
-        record_property("observed", f"accepted: true, stored IVRInformation count {size}")
+        observe("observed", f"accepted: true, stored IVRInformation count {size}")
         return
     expect_fault(reply, "MOD-MERGED-OVER-LIMIT", _VIOLATION)
-    record_property("observed", f"refused: {_VIOLATION}")
+    observe("observed", f"refused: {_VIOLATION}")
     expect_unchanged(env, oid, before, "MOD-MERGED-OVER-LIMIT")
 
 
@@ -242,12 +242,12 @@ def test_modify_not_queued_changes_nothing(env, state):
 
 
 @pytest.mark.requirement("MOD-UNKNOWN-ID")
-def test_modify_never_issued_id(env, record_property):
+def test_modify_never_issued_id(env, observe):
     """ModifyRequest OpenMediaID=<never issued> → InvalidDataException (description) or
     InvalidOpenMediaIDFault (WSDL), OPEN per R10; the one seen is recorded."""
     reply = modify(env, NEVER_ISSUED, IVRInfo=ivr(("Case", "1")))
     fault = expect_fault(reply, "MOD-UNKNOWN-ID", _VIOLATION, "InvalidOpenMediaIDFault")
-    record_property("observed", fault.detail_local or fault.string)
+    observe("observed", fault.detail_local or fault.string)
 
 
 # -- limits (R2, R3, R7) ----------------------------------------------------------------------
