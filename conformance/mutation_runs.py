@@ -1,0 +1,157 @@
+"""Running the suite for the mutation matrix: one pytest subprocess, and what it recorded.
+
+Every run is ``pytest`` with the suite's plugin and ``conformance.mutation_select`` (which
+selects the tests citing one requirement, stops at the first failure citing it, and writes
+``--mutation-json``), against an embedded emulator served from a thread of that run
+(``--embedded-emulator thread``: no second interpreter to start per defect). The CPU time of a
+run is measured with ``os.wait4``, so the matrix can say what it would take on an idle machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUITE_PACKAGE = "conformance.suite"
+RUN_TIMEOUT_S = 600.0
+CLEAN_TIMEOUT_S = 1200.0
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What one pytest subprocess did, read from ``--mutation-json``."""
+
+    exitstatus: int
+    seconds: float
+    counts: dict[str, int]
+    failures: tuple[dict[str, Any], ...]
+    error: str = ""
+    """Set when the run produced no JSON (timeout, crash): the last lines of its output."""
+    cpu_seconds: float = 0.0
+    """CPU time of the run (pytest and the emulator it started)."""
+
+
+PYCACHE = Path(tempfile.gettempdir()) / "openmedia-mutation-pycache"
+"""Bytecode cache shared by the matrix's runs (outside the checkout): with
+PYTHONDONTWRITEBYTECODE (tox sets it) every run would compile every module again."""
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only what the suite needs: faster start
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "conformance.plugin",
+        "-p",
+        "conformance.mutation_select",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "--tb=native",  # pytest's own traceback reads and parses every frame's source file
+        "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
+        "--embedded-emulator=thread",  # no second interpreter to start for each defect
+        "-p",
+        "no:unraisableexception",  # its five gc.collect() per run cost more than a test
+        "-o",
+        "console_output_style=classic",
+        *targets,
+        "--mutation-json",
+        str(json_path),
+        *extra,
+    ]
+
+
+def _run(command: list[str], timeout_s: float) -> tuple[int, str, float, bool]:
+    """Run ``command``; (exit code, output tail, CPU seconds of it and its children, timed out).
+
+    The CPU time (``os.wait4``) counts the suite and the emulator it starts; unlike wall time
+    it does not depend on what else the machine is doing, so it predicts a CI machine's time.
+    """
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=_environment(), stdout=output, stderr=output
+        )
+        killed = threading.Event()
+
+        def expire() -> None:
+            killed.set()
+            process.kill()
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        tail = "\n".join(output.read().decode("utf-8", "replace").strip().splitlines()[-15:])
+    return process.returncode, tail, usage.ru_utime + usage.ru_stime, killed.is_set()
+
+
+def run_suite(targets: Sequence[str], extra: Sequence[str], timeout_s: float) -> SuiteRun:
+    """Run pytest on ``targets`` with ``extra`` options; read what it recorded."""
+    with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
+        json_path = Path(tmp) / "run.json"
+        started = time.monotonic()
+        code, tail, cpu, timed_out = _run(_pytest(targets, extra, json_path), timeout_s)
+        seconds = time.monotonic() - started
+        if timed_out:
+            return SuiteRun(-1, seconds, {}, (), f"timed out after {timeout_s}s", cpu)
+        if not json_path.exists():
+            return SuiteRun(code, seconds, {}, (), tail or "no output", cpu)
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    error = "" if data["collected"] else f"no test collected: {tail}"
+    return SuiteRun(
+        int(data["exitstatus"]), seconds, dict(data["counts"]), tuple(data["failures"]), error, cpu
+    )
+
+
+def collect_citations() -> tuple[dict[str, tuple[str, ...]], float]:
+    """Requirement ID -> the suite modules (file paths) holding a test that cites it; and the
+    CPU seconds the collection took."""
+    with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
+        json_path = Path(tmp) / "collect.json"
+        command = _pytest(["--pyargs", SUITE_PACKAGE], ["--collect-only"], json_path)
+        code, tail, cpu, _ = _run(command, RUN_TIMEOUT_S)
+        if not json_path.exists():
+            raise RuntimeError(f"the suite does not collect (exit {code}):\n{tail}")
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    modules: dict[str, dict[str, None]] = {}
+    for item in data["collected"]:
+        for rid in item["requirements"]:
+            modules.setdefault(rid, {})[item["path"]] = None
+    return {rid: tuple(paths) for rid, paths in modules.items()}, cpu
+
+
+def run_clean() -> SuiteRun:
+    """The whole suite against the emulator with no fault: it must pass."""
+    return run_suite(["--pyargs", SUITE_PACKAGE], [], CLEAN_TIMEOUT_S)
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing ran"
