@@ -98,6 +98,36 @@ def test_the_curl_command_replays_the_exact_request_without_showing_the_password
     assert replayed_headers["Content-Type"] == sent_headers["Content-Type"]
 
 
+@pytest.mark.parametrize(
+    ("sent", "known"),
+    [
+        (SECRET, SECRET),  # the run's own password: from the environment
+        (f"{SECRET}-wrong", SECRET),  # a wrong one made from it: the same wrong one again
+        ("made-up", SECRET),  # unrelated to it (maybe another user's): shown as ***
+        (SECRET, None),  # the run's password unknown: the whole text from the environment
+    ],
+    ids=["own", "derived", "unrelated", "unknown"],
+)
+def test_the_curl_command_replays_the_password_that_was_sent(
+    capture: tuple[str, list[tuple[dict[str, str], bytes]]], sent: str, known: str | None
+) -> None:
+    url, received = capture
+    body = build_envelope(
+        "GetAllOpenMediaRequestStatus", {}, credentials=Credentials("admin", sent)
+    )
+    headers = (("Content-Type", "text/xml; charset=utf-8"),)
+    with OpenMediaClient(url) as client:
+        exchange = client.send("POST", url, body, headers, operation_name="x")
+    command = replay_curl(exchange, known)
+    assert SECRET not in command
+    env = {**os.environ, "OPENMEDIA_PASSWORD": SECRET}
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    (_, sent_body), (_, replayed_body) = received
+    assert sent_body == body
+    assert replayed_body == (body.replace(b">made-up<", b">***<") if sent == "made-up" else body)
+
+
 def test_the_rerun_command_names_the_target_but_never_the_password(tmp_path: Path) -> None:
     settings = build_settings(
         OptionValues(

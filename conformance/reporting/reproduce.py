@@ -14,6 +14,7 @@ Pure text functions: the plugin hooks (``conformance.reporting.summary``) call t
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import shlex
@@ -188,11 +189,15 @@ def prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
 
 
 # -- replaying the request -----------------------------------------------------------------------
-def replay_curl(exchange: Exchange) -> str:
+def replay_curl(exchange: Exchange, password: str | None = None) -> str:
     """A ``curl`` command sending the exchange's exact request, the password read from the env.
 
-    The password element's text is replaced by ``$OPENMEDIA_PASSWORD`` (outside the single
-    quotes, so the shell expands it); a password with XML special characters must be given
+    In every ``Password`` element the run's ``password`` is replaced by ``$OPENMEDIA_PASSWORD``
+    (outside the single quotes, so the shell expands it) and the rest is kept: a test that sent
+    a wrong password made from the real one (``<real>-wrong``) is replayed with that same wrong
+    password. Any other value (another user's password from the profile, say) is shown as
+    ``***``, which a replay sends as a wrong password. Without ``password`` the whole element
+    text comes from the environment. A password with XML special characters must be given
     escaped, as it travels in the envelope.
     """
     parts = ["curl", "-sS", "-i", "-X", exchange.method, shlex.quote(exchange.url)]
@@ -203,11 +208,25 @@ def replay_curl(exchange: Exchange) -> str:
         parts += ["-H", shlex.quote(f"{name}: {shown}")]
     if exchange.request_body:
         body = exchange.request_body.decode("utf-8", errors="replace")
-        for secret in exchange.secrets:
-            body = body.replace(f">{secret}</", f">{_SENTINEL}</").replace(secret, "***")
+        body = _PASSWORD_TEXT.sub(lambda m: m[1] + _from_env(m[2], password) + m[3], body)
         quoted = shlex.quote(body).replace(_SENTINEL, f"'\"${ENV_PASSWORD}\"'")
         parts += ["--data-binary", quoted]
     return " ".join(parts)
+
+
+_PASSWORD_TEXT = re.compile(
+    r"(<(?:[\w.-]+:)?Password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?Password\s*>)", re.DOTALL
+)
+
+
+def _from_env(text: str, password: str | None) -> str:
+    """A Password element's text with the run's password marked for the shell to fill in."""
+    if not text.strip():
+        return text
+    if not password:
+        return _SENTINEL
+    escaped = html.escape(password, quote=False)
+    return text.replace(escaped, _SENTINEL) if escaped in text else "***"
 
 
 def replayed_exchange(failure: BaseException | None, exchanges: Sequence[Any]) -> Any:
@@ -235,7 +254,7 @@ def reproduction(
         lines += ["Hypothesis:", *(f"  {line}" for line in found)]
     if exchange is not None:
         lines.append("replay the request that failed (password from $" + ENV_PASSWORD + "):")
-        lines.append(f"  {replay_curl(exchange)}")
+        lines.append(f"  {replay_curl(exchange, settings.password)}")
         if settings.embedded:
             faults = "".join(f" --fault {f}" for f in settings.emulator_faults)
             lines.append(
