@@ -21,7 +21,14 @@ from conformance.contract.operations import OPERATIONS, UNDECLARED_FAULTS, Opera
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError
 from conformance.profile import Profile
 from conformance.suite import wire_shapes as shapes
-from conformance.suite.every_operation import IVR, NEVER_ISSUED, Sample, add_queued, call
+from conformance.suite.every_operation import (
+    IVR,
+    NEVER_ISSUED,
+    Sample,
+    add_queued,
+    call,
+    prepare,
+)
 from conformance.verdicts import ConformanceFailure, SuiteError
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
@@ -46,6 +53,13 @@ def send(client: Any, sample: Sample, **options: Any) -> Exchange:
         if exc.exchange is None:
             raise
         return exc.exchange
+
+
+def valid_exchange(
+    om: Any, raw_om: Any, profile: Profile, op: Operation, **options: Any
+) -> Exchange:
+    """A valid call of ``op`` (its setup on the checked client), answered on the raw one."""
+    return send(raw_om, prepare(om, profile, op), **options)
 
 
 def tree(exchange: Exchange, requirement: str) -> etree._Element:
