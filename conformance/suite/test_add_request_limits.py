@@ -4,30 +4,41 @@ A refused AddRequest must say why in the way the description documents (a Reques
 or a typed fault, R3) and must leave nothing behind: no OpenMediaID, no request in the target's
 list. The limits are read from ``schemas/constraints.toml``: each is tried at the limit and one
 past it, in ASCII, in BMP text and with characters outside the BMP (R2 counts UTF-16 code units,
-so a target counting code points or bytes is caught), then by Hypothesis on both sides.
+so a target counting code points or bytes is caught), then by Hypothesis on both sides. The
+tables of cases and the builders of their values live in ``limits_support``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
-from conformance.contract import schema
-from conformance.contract.catalogue import CATALOGUE
-from conformance.contract.constraints import CONSTRAINTS, utf16_units
-from conformance.profile import Profile
-from conformance.strategies import (
-    Violation,
-    invalid_params,
-    one_unit_over_in_code_points,
-    units_text,
-    valid_examples,
-    valid_params,
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.strategies import invalid_params, valid_examples, valid_params
+from conformance.suite.limits_support import (
+    ABSENT,
+    ADD_STATUSES,
+    IVR_MAX,
+    KINDS_AT,
+    KINDS_OVER,
+    LENGTH_RID,
+    NO_CONTENT,
+    NOT_GIVEN,
+    RANGE_RID,
+    SOME_CONTENT,
+    UNUSABLE,
+    expect_refused,
+    ivr_items,
+    length_params,
+    length_text,
+    place,
+    range_params,
+    resolve,
+    rid_of,
 )
 from conformance.suite.test_add_request import (
     ADD_TYPE,
@@ -39,120 +50,24 @@ from conformance.suite.test_add_request import (
     new_id,
     open_group,
     request_ids,
-    unknown_name,
 )
 from conformance.verdicts import ConformanceFailure, NotApplicable
-from conformance.wire.encode import INT_MAX, INT_MIN
+from conformance.wire.encode import INT_MAX
 
-FAULT = CONSTRAINTS.violation_fault  # R3
-ADD_STATUSES = frozenset(CATALOGUE.expected_names("add")) & frozenset(
-    schema.enumeration("OpenMediaRequestStatus")
-)
-"""The RequestStatus names the description gives AddRequest (Success ... Error, R1)."""
-LENGTH_RID = {
-    "ServiceGroupName": "ADD-LIMIT-SERVICE-GROUP-NAME",
-    "Label": "ADD-LIMIT-LABEL",
-    "Data": "ADD-LIMIT-DATA",
-    "PrivateData": "ADD-LIMIT-PRIVATE-DATA",
-}
-RANGE_RID = {
-    "SessionPriority": "ADD-RANGE-SESSION-PRIORITY",
-    "TypeOfSession": "ADD-RANGE-TYPE-OF-SESSION",
-}
 _QUIET = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
-def rid_of(violation: Violation) -> str:
-    """The requirement an invalid-side case breaks."""
-    if violation.kind == "length":
-        return LENGTH_RID[violation.field]
-    if violation.kind == "range":
-        return RANGE_RID[violation.field]
-    over = (violation.length or 0) > CONSTRAINTS.count(violation.field).max
-    return "ADD-LIMIT-IVRINFO-COUNT" if over else "ADD-IVRINFO-AT-LEAST-ONE"
-
-
-def expect_refused(om: Any, reply: Any, requirement: str, before: frozenset[int]) -> None:
-    """InvalidDataException (R3), and nothing created."""
-    expect_fault(reply, requirement, FAULT)
-    expect_created_nothing(om, before, reply)
-
-
 # -- failure statuses (R1, R6) ------------------------------------------------------------------
-_UNUSABLE = [  # case, RequestStatus, requirement, members ("@role": a profile group's ID or name)
-    ("closed-by-id", "GroupClosed", "ADD-GROUP-CLOSED", {"ServiceGroupID": "@closed"}),
-    ("closed-by-name", "GroupClosed", "ADD-GROUP-CLOSED", {"TenantID": "@t", "Name": "@closed"}),
-    ("unknown-id", "InvalidGroup", "ADD-INVALID-GROUP-ID", {"ServiceGroupID": INT_MAX}),
-    (
-        "non-om-by-id",
-        "InvalidGroup",
-        "ADD-INVALID-GROUP-NOT-OPEN-MEDIA",
-        {"ServiceGroupID": "@not-open-media"},
-    ),
-    (
-        "non-om-by-name",
-        "InvalidGroup",
-        "ADD-INVALID-GROUP-NAME",
-        {"TenantID": "@t", "Name": "@not-open-media"},
-    ),
-    ("unknown-name", "InvalidGroup", "ADD-INVALID-GROUP-NAME", {"TenantID": "@t", "Name": "@none"}),
-    (
-        "bad-tenant",
-        "InvalidGroup",
-        "ADD-INVALID-GROUP-NAME",
-        {"TenantID": INT_MAX, "Name": "@open"},
-    ),
-    ("foreign-name", "InvalidGroup", "ADD-INVALID-GROUP-NAME", {"TenantID": "@t", "Name": "@else"}),
-    ("nothing", "InvalidGroup", "ADD-NO-GROUP", {}),
-    ("group-id-0", "InvalidGroup", "ADD-NO-GROUP", {"ServiceGroupID": 0}),
-    ("tenant-only", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t"}),
-    ("name-only", "InvalidGroup", "ADD-NO-GROUP", {"Name": "@open"}),
-    ("nil-name", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t", "Name": None}),
-    ("empty-name", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": "@t", "Name": ""}),
-    *(
-        (f"name-with-tenant-{t}", "InvalidGroup", "ADD-NO-GROUP", {"TenantID": t, "Name": "@open"})
-        for t in CONSTRAINTS.not_given(ADD_TYPE, "TenantID")
-    ),
-]
-
-
-def _resolve(profile: Profile, spec: dict[str, Any]) -> dict[str, Any]:
-    """Wire members of a case: ``@t`` the tenant, ``@<role>`` that group's ID or name."""
-    out: dict[str, Any] = {}
-    for key, value in spec.items():
-        member = "ServiceGroupName" if key == "Name" else key
-        if value == "@t":
-            value = profile.tenant.id
-        elif value == "@none":
-            value = unknown_name(profile)
-        elif value == "@else":
-            value = _foreign_name(profile)
-        elif isinstance(value, str) and value.startswith("@"):
-            group = profile.group_with(value[1:])
-            value = group.id if member == "ServiceGroupID" else group.name
-        out[member] = value
-    return out
-
-
-def _foreign_name(profile: Profile) -> str:
-    """The name of a group of another tenant that no group of our tenant carries."""
-    mine = {g.name for g in profile.groups_with(tenant_id=profile.tenant.id)}
-    foreign = [g for g in profile.groups if g.tenant_id != profile.tenant.id and g.name not in mine]
-    if not foreign:
-        raise NotApplicable("profile groups", "no group of another tenant with a name of its own")
-    return foreign[0].name
-
-
 @pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.parametrize(
     ("status", "rid", "spec"),
-    [pytest.param(*c[1:], id=c[0], marks=pytest.mark.requirement(c[2])) for c in _UNUSABLE],
+    [pytest.param(*c[1:], id=c[0], marks=pytest.mark.requirement(c[2])) for c in UNUSABLE],
 )
 def test_unusable_group_is_refused(om, scenario, status, rid, spec):
     """AddRequest naming a closed, unknown, non-Open-Media or no group: that status, no request."""
-    members = _resolve(scenario, spec)
+    members = resolve(scenario, spec)
     before = request_ids(om)
     reply = add(om, **members)
     expect_request_status(reply, rid, status)
@@ -210,62 +125,19 @@ def test_request_status_is_one_addrequest_declares(om, scenario):
 
 
 # -- lengths (R2, R3) ---------------------------------------------------------------------------
-_KINDS_AT = ("ascii", "bmp", "non-bmp", "mixed")
-_KINDS_OVER = ("ascii", "bmp", "non-bmp", "code-points")
-"""``code-points``: the limit in code points but one UTF-16 unit more (one astral character)."""
-
-
-def _length_params(kinds: tuple[str, ...]) -> list[Any]:
-    wide = ("non-bmp", "mixed", "code-points")
-    return [
-        pytest.param(
-            field,
-            kind,
-            id=f"{field}-{kind}",
-            marks=pytest.mark.requirement(
-                LENGTH_RID[field], *(("ADD-LIMIT-UTF16-UNITS",) if kind in wide else ())
-            ),
-        )
-        for field in LENGTH_RID
-        for kind in kinds
-    ]
-
-
-def _text(field: str, kind: str, over: int) -> str:
-    limit = CONSTRAINTS.length(field).max
-    text = (
-        one_unit_over_in_code_points(limit)
-        if kind == "code-points"
-        else units_text(
-            limit + over,
-            kind,  # type: ignore[arg-type]
-        )
-    )
-    assert utf16_units(text) == limit + over, "suite bug: the text has the wrong length"
-    return text
-
-
-def _place(field: str, text: str, group_id: int) -> dict[str, Any]:
-    """Members carrying ``text`` in ``field``, otherwise valid (a group by ID, one IVR item)."""
-    if field in ("Label", "Data"):
-        other = "Data" if field == "Label" else "Label"
-        return {"ServiceGroupID": group_id, "IVRInfo": [{field: text, other: "x"}]}
-    return {"ServiceGroupID": group_id, field: text}
-
-
-@pytest.mark.parametrize(("field", "kind"), _length_params(_KINDS_AT))
+@pytest.mark.parametrize(("field", "kind"), length_params(KINDS_AT))
 def test_length_at_limit_is_accepted(om, scenario, field, kind):
     """Label, Data, PrivateData or ServiceGroupName of exactly the limit (UTF-16 units): Success."""
-    members = _place(field, _text(field, kind, 0), open_group(scenario).id)
+    members = place(field, length_text(field, kind, 0), open_group(scenario).id)
     new_id(om, LENGTH_RID[field], **members)
 
 
 @pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
-@pytest.mark.parametrize(("field", "kind"), _length_params(_KINDS_OVER))
+@pytest.mark.parametrize(("field", "kind"), length_params(KINDS_OVER))
 def test_length_one_past_is_refused(om, scenario, field, kind):
     """The same fields one UTF-16 unit over the limit: InvalidDataException, nothing created."""
-    text = _text(field, kind, 1)
-    placements = [_place(field, text, open_group(scenario).id)]
+    text = length_text(field, kind, 1)
+    placements = [place(field, text, open_group(scenario).id)]
     if field == "ServiceGroupName":  # also where the name is the group's only identification
         placements.append({"TenantID": scenario.tenant.id, "ServiceGroupName": text})
     for members in placements:
@@ -277,11 +149,11 @@ def test_length_one_past_is_refused(om, scenario, field, kind):
     "ADD-LIMIT-SERVICE-GROUP-NAME", "ADD-LIMIT-UTF16-UNITS", "ADD-VALID-BY-GROUP-NAME"
 )
 @pytest.mark.requires_control("scenario")
-@pytest.mark.parametrize("kind", _KINDS_AT)
+@pytest.mark.parametrize("kind", KINDS_AT)
 def test_group_named_at_the_limit_is_found_by_name(om, scenario, make_scenario, kind):
     """A group renamed to a name at the limit; AddRequest by TenantID + that name: lands there."""
     group = open_group(scenario)
-    renamed = dataclasses.replace(group, name=_text("ServiceGroupName", kind, 0))
+    renamed = dataclasses.replace(group, name=length_text("ServiceGroupName", kind, 0))
     make_scenario(groups=tuple(renamed if g.id == group.id else g for g in scenario.groups))
     rid = "ADD-LIMIT-SERVICE-GROUP-NAME"
     oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=renamed.name)
@@ -301,46 +173,23 @@ def test_at_limit_text_is_handed_over_unchanged(om, scenario, control, style):
 
 
 # -- IVRInformation count (R7) ------------------------------------------------------------------
-_ABSENT = object()
-_IVR_MAX = CONSTRAINTS.count("IVRInformation").max
-_NO_CONTENT = {
-    "absent": _ABSENT,
-    "nil": None,
-    "empty-list": [],
-    "empty-strings": [{"Label": "", "Data": ""}],
-    "nil-members": [{"Label": None, "Data": None}],
-    "no-members": [{}],
-    "all-empty-at-max": [{"Label": "", "Data": ""}] * _IVR_MAX,
-}
-_SOME_CONTENT = {
-    "label-only": [{"Label": "Case"}],
-    "data-only": [{"Data": "4711"}],
-    "nil-label-with-data": [{"Label": None, "Data": "4711"}],
-    "empty-then-label": [{"Label": "", "Data": ""}, {"Label": "Case"}],
-}
-
-
-def _items(count: int) -> list[dict[str, str]]:
-    return [{"Label": f"Label{n}", "Data": f"Data{n}"} for n in range(count)]
-
-
 @pytest.mark.requirement("ADD-LIMIT-IVRINFO-COUNT", "ADD-FAILURE-CREATES-NOTHING")
 def test_ivr_count_at_max_accepted_one_past_refused(om, scenario):
     """IVRInfo with the maximum count of items: Success; one item more: InvalidDataException."""
     group = open_group(scenario).id
-    new_id(om, "ADD-LIMIT-IVRINFO-COUNT", ServiceGroupID=group, IVRInfo=_items(_IVR_MAX))
+    new_id(om, "ADD-LIMIT-IVRINFO-COUNT", ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX))
     before = request_ids(om)
-    reply = add(om, ServiceGroupID=group, IVRInfo=_items(_IVR_MAX + 1))
+    reply = add(om, ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX + 1))
     expect_refused(om, reply, "ADD-LIMIT-IVRINFO-COUNT", before)
 
 
 @pytest.mark.requirement("ADD-IVRINFO-AT-LEAST-ONE", "ADD-FAILURE-CREATES-NOTHING")
-@pytest.mark.parametrize("ivr", list(_NO_CONTENT.values()), ids=list(_NO_CONTENT))
+@pytest.mark.parametrize("ivr", list(NO_CONTENT.values()), ids=list(NO_CONTENT))
 def test_ivr_without_content_is_refused(om, scenario, ivr):
     """IVRInfo absent, nil, empty, or items whose Label and Data are empty/nil: refused (R7)."""
     group = open_group(scenario).id
     before = request_ids(om)
-    if ivr is _ABSENT:
+    if ivr is ABSENT:
         reply = om.add_request(ServiceGroupID=group)
     else:
         reply = add(om, ServiceGroupID=group, IVRInfo=ivr)
@@ -348,34 +197,21 @@ def test_ivr_without_content_is_refused(om, scenario, ivr):
 
 
 @pytest.mark.requirement("ADD-IVRINFO-LABEL-OR-DATA")
-@pytest.mark.parametrize("ivr", list(_SOME_CONTENT.values()), ids=list(_SOME_CONTENT))
+@pytest.mark.parametrize("ivr", list(SOME_CONTENT.values()), ids=list(SOME_CONTENT))
 def test_ivr_with_label_or_data_is_accepted(om, scenario, ivr):
     """One item with only a Label, or only a Data (others empty): Success."""
     new_id(om, "ADD-IVRINFO-LABEL-OR-DATA", ServiceGroupID=open_group(scenario).id, IVRInfo=ivr)
 
 
 # -- ranges and "not given" (R3, R5) ------------------------------------------------------------
-def _range_params(accepted: bool) -> list[Any]:
-    out = []
-    for span in CONSTRAINTS.ranges_for(ADD_TYPE):
-        if accepted:
-            values = [span.min, INT_MAX if span.max is None else span.max]
-        else:
-            values = [span.first_refused_below(), INT_MIN]
-            values += [] if span.max is None else [span.max + 1, INT_MAX]
-        mark = pytest.mark.requirement(RANGE_RID[span.field])
-        out += [pytest.param(span.field, v, id=f"{span.field}={v}", marks=mark) for v in values]
-    return out
-
-
-@pytest.mark.parametrize(("field", "value"), _range_params(accepted=True))
+@pytest.mark.parametrize(("field", "value"), range_params(accepted=True))
 def test_range_ends_are_accepted(om, scenario, field, value):
     """SessionPriority / TypeOfSession at each end of the accepted range: Success."""
     new_id(om, RANGE_RID[field], ServiceGroupID=open_group(scenario).id, **{field: value})
 
 
 @pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
-@pytest.mark.parametrize(("field", "value"), _range_params(accepted=False))
+@pytest.mark.parametrize(("field", "value"), range_params(accepted=False))
 def test_out_of_range_is_refused(om, scenario, field, value):
     """The first refused value on each side (and the int extremes): InvalidDataException."""
     before = request_ids(om)
@@ -383,15 +219,8 @@ def test_out_of_range_is_refused(om, scenario, field, value):
     expect_refused(om, reply, RANGE_RID[field], before)
 
 
-_NOT_GIVEN = [
-    pytest.param(field, value, id=f"{field}-{'absent' if value is None else value}")
-    for field in ("PreferredAgentID", "TenantID", "TypeOfSession", "SessionPriority")
-    for value in (None, *CONSTRAINTS.not_given(ADD_TYPE, field))
-]
-
-
 @pytest.mark.requirement("ADD-NOT-GIVEN")
-@pytest.mark.parametrize(("field", "value"), _NOT_GIVEN)
+@pytest.mark.parametrize(("field", "value"), NOT_GIVEN)
 def test_not_given_values_are_accepted(om, scenario, field, value):
     """AddRequest with the field absent, 0 or -1 (R5): Success, in the ServiceGroupID's group."""
     group = next(iter(scenario.groups_with("open", preferred_agent=True)), open_group(scenario))

@@ -10,44 +10,43 @@ an answer. Every refusal leaves the request where it was: same group, agent, que
 event, no statistic. ServiceGroupName is limited in UTF-16 code units (R2) like AddRequest's.
 
 Groups, tenants and agents come from the profile; states and observations that need the control
-plane (agents, statistics, licence, router) are *not applicable* without it.
+plane (agents, statistics, licence, router) are *not applicable* without it. The helpers
+(groups from the profile, the snapshot a refusal is compared with, the tables of cases) live
+in ``divert_support``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.checks import (
-    expect_equal,
-    expect_fault,
-    expect_request_status,
-    expect_value,
+from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
+from conformance.profile import Profile
+from conformance.strategies import invalid_members, text_up_to_units
+from conformance.suite.divert_support import (
+    IVR,
+    NAME_LIMIT,
+    NAMES_AT,
+    NAMES_PAST,
+    NEVER_ISSUED,
+    REFUSALS,
+    VIOLATION,
+    divert,
+    expect_in_group,
+    expect_success,
+    expect_unchanged,
+    groups_and_agent,
+    queued,
+    refused_members,
+    snapshot,
+    two_groups,
 )
-from conformance.contract.constraints import CONSTRAINTS
-from conformance.profile import Agent, Group, Profile
-from conformance.strategies import (
-    invalid_members,
-    one_unit_over_in_code_points,
-    text_up_to_units,
-    units_text,
-)
-from conformance.suite.request_support import Env, add, changed_counters, precondition, record
+from conformance.suite.request_support import Env, add, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable
-from conformance.wire.encode import INT_MAX
-from conformance.wire.values import OpenMediaRequest
 
-NEVER_ISSUED = INT_MAX
-"""An OpenMediaID (or ServiceGroupID) no target has issued: the largest ``xs:int``."""
-
-NAME_LIMIT = CONSTRAINTS.length("ServiceGroupName").max
-_VIOLATION = CONSTRAINTS.violation_fault
-_IVR = [{"Label": "Case", "Data": "divert"}]
 _PROPERTY = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -56,113 +55,6 @@ _PROPERTY = settings(
 @pytest.fixture
 def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
     return Env(om, scenario, request)
-
-
-# -- groups and agents from the profile --------------------------------------------------------
-def two_groups(profile: Profile) -> tuple[Group, Group]:
-    """Two open Open Media groups of the tenant: where a request starts, where it goes."""
-    groups = profile.groups_with("open")
-    if len(groups) < 2:
-        raise NotApplicable("profile groups", "two open Open Media groups of the tenant")
-    return groups[0], groups[1]
-
-
-def groups_and_agent(profile: Profile) -> tuple[Group, Group, Agent]:
-    """Groups A and B and an agent of A who is not in B (so B stays unserved)."""
-    groups = profile.groups_with("open")
-    for a in groups:
-        for b in groups:
-            agents = [x for x in profile.agents_in(a.id) if b.id not in x.groups]
-            if a.id != b.id and agents:
-                return a, b, agents[0]
-    raise NotApplicable("profile agent", "an agent of one open group who is not in another")
-
-
-# -- requests ----------------------------------------------------------------------------------
-def queued(env: Env, group: Group) -> int:
-    oid = add(env, group, _IVR)
-    precondition(env, oid, "Queued")
-    return oid
-
-
-def divert(env: Env, oid: int, **members: Any) -> Any:
-    return env.om.divert_request(OpenMediaID=oid, **members)
-
-
-def expect_success(reply: Any, oid: int, requirement: str) -> None:
-    value = expect_request_status(reply, requirement, "Success")
-    expect_equal(
-        requirement,
-        oid,
-        getattr(value, "open_media_id", None),
-        "OpenMediaID of the answer",
-        reply.exchange,
-    )
-
-
-def expect_in_group(env: Env, oid: int, group: Group, requirement: str) -> OpenMediaRequest:
-    """After a Success: the status record names the new group; the request is still live."""
-    now, _ = record(env, oid, requirement)
-    expect_equal(requirement, group.id, now.service_group_id, f"ServiceGroupID of request {oid}")
-    if now.status not in ("Queued", "AllocatedToAgent"):
-        raise ConformanceFailure(
-            requirement, "Status Queued or AllocatedToAgent", f"Status {now.status}"
-        )
-    return now
-
-
-# -- "nothing changes" -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Snapshot:
-    """All a test can observe of one request (and the counters) before a refused divert."""
-
-    oid: int
-    seen: tuple[Any, ...]
-    mark: datetime
-    view: dict[str, Any] | None
-    counters: dict[str, Any] | None
-
-
-def _seen(request: OpenMediaRequest) -> tuple[Any, ...]:
-    return (request.status, request.service_group_id, request.agent_id, request.queue_position)
-
-
-def snapshot(env: Env, oid: int) -> Snapshot:
-    request, mark = record(env, oid, "DIV-FAILURE-CHANGES-NOTHING")
-    view = env.control.request(oid) if env.has("agents") else None
-    counters = env.control.statistics() if env.has("statistics") else None
-    return Snapshot(oid, _seen(request), mark, view, counters)
-
-
-def expect_unchanged(env: Env, before: Snapshot) -> None:
-    """DIV-FAILURE-CHANGES-NOTHING: same record, same desktop view, no event, no statistic."""
-    requirement = "DIV-FAILURE-CHANGES-NOTHING"
-    request, _ = record(env, before.oid, requirement)
-    expect_equal(
-        requirement,
-        before.seen,
-        _seen(request),
-        f"(Status, ServiceGroupID, AgentID, QueuePosition) of request {before.oid}",
-    )
-    reply = env.om.get_requests_by_time(before.mark)
-    events = [
-        r.status
-        for r in getattr(expect_value(reply, requirement), "requests", ())
-        if r.id == before.oid
-    ]
-    expect_equal(
-        requirement, [], events, f"events of request {before.oid} after the divert", reply.exchange
-    )
-    if before.view is not None:
-        expect_equal(
-            requirement,
-            before.view,
-            env.control.request(before.oid),
-            f"control view of request {before.oid}",
-        )
-    if before.counters is not None:
-        moved = changed_counters(before.counters, env.control.statistics())
-        expect_equal(requirement, {}, moved, "/statistics counters that moved")
 
 
 # -- success -----------------------------------------------------------------------------------
@@ -203,7 +95,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
     B with no agent, in the record and the desktop view; X takes a new request of A at once."""
     a, b, agent = groups_and_agent(env.profile)
     env.control.logon(agent.id)
-    oid = add(env, a, _IVR)
+    oid = add(env, a, IVR)
     precondition(env, oid, "AllocatedToAgent", agent.id)
     if state == "AgentProcessing":
         env.control.answer(oid)
@@ -222,7 +114,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
         (view.get("service_group_id"), view.get("agent_id")),
         f"(service_group_id, agent_id) of GET /requests/{oid}",
     )
-    other = add(env, a, _IVR)
+    other = add(env, a, IVR)
     taken, _ = record(env, other, "DIV-ALLOCATED")
     expect_equal(
         "DIV-ALLOCATED",
@@ -296,45 +188,8 @@ def test_divert_without_group_identification(env, which):
         "name-only": {"ServiceGroupName": b.name},
     }[which]
     before = snapshot(env, oid)
-    expect_fault(divert(env, oid, **members), "DIV-MISSING-GROUP", _VIOLATION)
+    expect_fault(divert(env, oid, **members), "DIV-MISSING-GROUP", VIOLATION)
     expect_unchanged(env, before)
-
-
-def _unknown_name(profile: Profile) -> str:
-    names = {g.name for g in profile.groups}
-    return next(f"NoSuchGroup{n}" for n in range(len(names) + 1) if f"NoSuchGroup{n}" not in names)
-
-
-def _disabled_tenant_group(profile: Profile) -> Group:
-    if profile.tenant.disabled_id is None:
-        raise NotApplicable("profile tenant.disabled_id", "no disabled tenant in the profile")
-    return profile.group_with("open", tenant_id=profile.tenant.disabled_id)
-
-
-_REFUSALS = {
-    # how: (requirement, expected RequestStatus, the group from the profile or None: unknown)
-    "unknown": ("DIV-INVALID-GROUP", "InvalidGroup", None),
-    "not-open-media": (
-        "DIV-INVALID-GROUP",
-        "InvalidGroup",
-        lambda p: p.group_with("not-open-media"),
-    ),
-    "closed": ("DIV-GROUP-CLOSED", "GroupClosed", lambda p: p.group_with("closed")),
-    "disabled-tenant": ("DIV-TENANT-DISABLED", "TenantDisabled", _disabled_tenant_group),
-}
-
-
-def _refused_members(profile: Profile, how: str, by: str) -> dict[str, Any]:
-    """The group identification of one refused divert, by ID or by TenantID + name."""
-    pick = _REFUSALS[how][2]
-    if pick is None:
-        if by == "id":
-            return {"ServiceGroupID": NEVER_ISSUED}
-        return {"TenantID": profile.tenant.id, "ServiceGroupName": _unknown_name(profile)}
-    group = pick(profile)
-    if by == "id":
-        return {"ServiceGroupID": group.id}
-    return {"TenantID": group.tenant_id, "ServiceGroupName": group.name}
 
 
 @pytest.mark.parametrize(
@@ -346,15 +201,15 @@ def _refused_members(profile: Profile, how: str, by: str) -> dict[str, Any]:
             marks=pytest.mark.requirement(rid, "DIV-FAILURE-CHANGES-NOTHING"),
             id=f"{how}-by-{by}",
         )
-        for how, (rid, _, _) in _REFUSALS.items()
+        for how, (rid, _, _) in REFUSALS.items()
         for by in ("id", "name")
     ],
 )
 def test_divert_to_a_group_it_cannot_go_to(env, how, by):
     """DivertRequest toward an unknown / not Open Media / closed / disabled-tenant group →
     InvalidGroup / GroupClosed / TenantDisabled; the request stays where it was."""
-    requirement, status, _ = _REFUSALS[how]
-    members = _refused_members(env.profile, how, by)
+    requirement, status, _ = REFUSALS[how]
+    members = refused_members(env.profile, how, by)
     a, _ = two_groups(env.profile)
     oid = queued(env, a)
     before = snapshot(env, oid)
@@ -382,7 +237,7 @@ def test_divert_never_answers_agent_logged_off(env):
             "profile groups",
             "an open group without preferred agent, and an agent of a preferred-agent group",
         )
-    oid = add(env, start, _IVR, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True)
+    oid = add(env, start, IVR, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True)
     reply = divert(env, oid, ServiceGroupID=target.id)
     status = getattr(reply.value, "request_status", None)
     if status == "AgentLoggedOff":
@@ -395,20 +250,8 @@ def test_divert_never_answers_agent_logged_off(env):
 
 
 # -- ServiceGroupName length (R2, R3) ----------------------------------------------------------
-_AT = [
-    pytest.param(units_text(NAME_LIMIT, kind), id=f"at-limit-{kind}")
-    for kind in ("ascii", "bmp", "non-bmp", "mixed")
-]
-_PAST = [
-    pytest.param(units_text(NAME_LIMIT + 1, "ascii"), id="past-ascii"),
-    pytest.param(units_text(NAME_LIMIT + 1, "bmp"), id="past-bmp"),
-    pytest.param(units_text(NAME_LIMIT + 1, "non-bmp"), id="past-non-bmp"),
-    pytest.param(one_unit_over_in_code_points(NAME_LIMIT), id="past-non-bmp-code-points-at-limit"),
-]
-
-
 @pytest.mark.requirement("DIV-LIMIT-SERVICE-GROUP-NAME")
-@pytest.mark.parametrize("name", _AT)
+@pytest.mark.parametrize("name", NAMES_AT)
 def test_service_group_name_at_the_limit_is_not_refused(env, name):
     """TenantID + a ServiceGroupName of exactly the limit (UTF-16 units) → no fault."""
     a, _ = two_groups(env.profile)
@@ -418,7 +261,7 @@ def test_service_group_name_at_the_limit_is_not_refused(env, name):
 
 
 @pytest.mark.requirement("DIV-LIMIT-SERVICE-GROUP-NAME", "DIV-FAILURE-CHANGES-NOTHING")
-@pytest.mark.parametrize("name", _PAST)
+@pytest.mark.parametrize("name", NAMES_PAST)
 def test_service_group_name_past_the_limit_is_refused(env, name):
     """TenantID + a ServiceGroupName one UTF-16 unit past the limit → InvalidDataException
     (R3); the request stays where it was."""
@@ -426,7 +269,7 @@ def test_service_group_name_past_the_limit_is_refused(env, name):
     oid = queued(env, a)
     before = snapshot(env, oid)
     reply = divert(env, oid, TenantID=env.profile.tenant.id, ServiceGroupName=name)
-    expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", _VIOLATION)
+    expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", VIOLATION)
     expect_unchanged(env, before)
 
 
@@ -459,7 +302,7 @@ def test_property_service_group_name_past_the_limit(env):
     def check(case: tuple[dict[str, Any], Any]) -> None:
         members, _violation = case
         reply = env.om.divert_request(**members)
-        expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", _VIOLATION)
+        expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", VIOLATION)
 
     check()
     now, _ = record(env, oid, "DIV-LIMIT-SERVICE-GROUP-NAME")
