@@ -10,7 +10,8 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
   the run (exit 1), and every new failure gets a ready-to-paste entry;
 * prints a line per suite module as it completes (section, count, verdicts) and, at the end, a
   table of verdicts by catalogue section;
-* writes the certificate (``conformance.reporting.certificate``).
+* writes the certificate (``conformance.reporting.certificate``; its header describing the run:
+  ``conformance.reporting.run_header``).
 
 Verdicts travel on reports as plain attributes (``openmedia_verdict``, ``openmedia_blamed``,
 ``openmedia_baseline``) so that all of this works under pytest-xdist: the
@@ -20,7 +21,7 @@ workers annotate, the controller counts, prints and writes.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,13 @@ from conformance.reporting import baseline as baseline_mod
 from conformance.reporting.certificate import TestResult, is_full_run
 from conformance.reporting.reproduce import (
     SEED_INPUT,
-    command_line,
-    needs_password_env,
     prepare_hypothesis,
     replayed_exchange,
     reproduction,
     requirement_lines,
     restore_hypothesis,
 )
+from conformance.reporting.run_header import certificate_header
 from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
 from conformance.verdicts import ConformanceFailure
 
@@ -316,74 +316,15 @@ class Reporting:
             self.results,
             collection_errors=self.collection_errors,
             full_run=is_full_run(self.config),
-            header=self._header(exit_status),
+            header=certificate_header(
+                self.config, self.runtime, self.seed, self.results, exit_status
+            ),
         )
         try:
             json_path, _ = write_certificate(document, directory)
         except OSError as exc:
             return f"not written to {directory}: {exc}"
         return document, json_path
-
-    def _header(self, exit_status: int) -> dict[str, Any]:
-        from conformance import __version__
-        from conformance.runner import translate_exit_code
-
-        settings = self.settings
-        baseline = settings.baseline
-        command = command_line(
-            self.config.invocation_params.args, self.seed, needs_password_env(settings)
-        )
-        return {
-            "suite_version": __version__,
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "target": self._target(),
-            "profile": {
-                "path": str(settings.profile_path),
-                "name": settings.profile.target.name,
-                "control_features": sorted(settings.profile.control_features),
-                "safe_mode": settings.profile.target.safe_mode,
-                "authentication": settings.profile.auth.enabled,
-            },
-            "run": {
-                "command_line": self.runtime.redact(command),
-                "hypothesis_seed": self.seed,
-                "strict": settings.strict,
-                "baseline": str(baseline.path) if baseline else None,
-                "exit_status": translate_exit_code(exit_status),
-                "test_verdicts": dict(sorted(Counter(r.verdict for r in self.results).items())),
-            },
-        }
-
-    def _target(self) -> dict[str, Any]:
-        """The fingerprint ``conformance.reporting.fingerprint`` took, plus how it was reached."""
-        settings = self.settings
-        try:
-            from conformance.reporting.fingerprint import fingerprints
-
-            prints = [p.as_dict() for p in fingerprints(self.config)]
-        except ImportError:  # pragma: no cover - only while that module is missing
-            prints = []
-        target: dict[str, Any] = (
-            dict(prints[0])
-            if prints
-            else {
-                "url": settings.target_url or "embedded reference emulator (not reached)",
-                "wsdl_sha256": None,
-                "server": None,
-                "features": [],
-                "problem": "no fingerprint was taken (the target was never reached)",
-            }
-        )
-        session = self.runtime.target  # None in an xdist controller: the workers reached it
-        own = "the embedded emulator's own /control" if settings.embedded else None
-        target.update(
-            control_url=session.control_url if session else settings.control_url or own,
-            embedded=settings.embedded,
-            emulator_faults=list(settings.emulator_faults),
-        )
-        if len(prints) > 1:
-            target["other_fingerprints"] = prints[1:]
-        return target
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.runtime.tally.suite_seen or not (self.results or self.collection_errors):

@@ -9,11 +9,14 @@ share the emulator's code, a defect in one would be a defect in both and nobody 
 
 It is pure (no I/O, no clock, no pytest) and deliberately small; its values (statuses, the
 configured world, expected events, outcomes) and the matching of a target's records against
-expected events live in ``lifecycle_values.py`` and are re-exported here. Requests are known by a
-*handle* (1, 2, ... in the order they were added); the test maps handles to the OpenMediaIDs the
-target returned. Queues are not stored: a group's queue is its Queued requests sorted by
-:func:`queue_key`, so the order cannot drift from the rule that defines it. Each transition
-names the requirement it rests on (``Event.because``), which is what a failure then cites.
+expected events live in ``lifecycle_values.py`` and are re-exported here. The state, its views
+and the primitive steps (record, allocate, terminate) are the base ``LifecycleState``
+(``lifecycle_state.py``); the rules, and every requirement they name, are here. Requests are
+known by a *handle* (1, 2, ... in the order they were added); the test maps handles to the
+OpenMediaIDs the target returned. Queues are not stored: a group's queue is its Queued requests
+sorted by :func:`queue_key`, so the order cannot drift from the rule that defines it. Each
+transition names the requirement it rests on (``Event.because``), which is what a failure then
+cites.
 
 Where the routing model is silent, this model takes one reading and says so:
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+from conformance.suite.lifecycle_state import LifecycleState
 from conformance.suite.lifecycle_values import (
     AgentSpec,
     Event,
@@ -72,65 +76,10 @@ real time while the test runs, so an age just under DataExpiration would be a co
 
 
 # -- the model ---------------------------------------------------------------------------------
-class LifecycleModel:
-    """Requests, queues (derived), agents and events of one example of the state machine."""
+class LifecycleModel(LifecycleState):
+    """The rules: what each operation, routing and time do to the state, and why (requirements)."""
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.requests: dict[int, Request] = {}
-        self.removed: dict[int, str] = {}
-        self.events: dict[int, list[Event]] = {}
-        self.pending: list[Event] = []
-        self.logged_on: dict[int, int] = {}  # agent -> the order in which it became free
-        self.router_connected = True
-        self.now_s = 0.0
-        self._counter = 0
-        self._issued = 0
-
-    def _tick(self) -> int:
-        self._counter += 1
-        return self._counter
-
-    # -- queries -----------------------------------------------------------------------------
-    @property
-    def handles(self) -> tuple[int, ...]:
-        """Every handle ever issued in this example, cached or not."""
-        return tuple(sorted({*self.requests, *self.removed}))
-
-    def queue(self, group_id: int) -> list[Request]:
-        group = self.world.group(group_id)
-        queued = [r for r in self.requests.values() if r.group_id == group_id]
-        queued = [r for r in queued if r.status is Status.QUEUED]
-        return sorted(queued, key=lambda r: queue_key(group, r))
-
-    def position(self, handle: int) -> int:
-        """The current QueuePosition: 1 at the head, 0 when not queued."""
-        request = self.requests[handle]
-        if request.status is not Status.QUEUED:
-            return 0
-        return 1 + [r.handle for r in self.queue(request.group_id)].index(handle)
-
-    def sessions(self, agent_id: int) -> list[int]:
-        return sorted(
-            r.handle
-            for r in self.requests.values()
-            if r.agent_id == agent_id and r.status in (Status.ALLOCATED, Status.PROCESSING)
-        )
-
-    def in_status(self, *statuses: Status) -> list[int]:
-        return sorted(h for h, r in self.requests.items() if r.status in statuses)
-
-    def current(self, handle: int) -> Event:
-        """What status-by-ID and all-status must answer: the latest event, position current."""
-        latest = self.events[handle][-1]
-        return replace(latest, queue_position=self.position(handle))
-
-    def take_pending(self) -> list[Event]:
-        """The events since the last call, of requests still cached (what by-time returns)."""
-        taken = [e for e in self.pending if e.handle in self.requests]
-        self.pending = []
-        return taken
-
+    # -- queries that name a requirement -----------------------------------------------------
     def order_requirement(self, handle: int) -> str:
         """The rule that puts a queued request where it is in its group's queue."""
         request = self.requests[handle]
@@ -149,11 +98,6 @@ class LifecycleModel:
         group_id = self.requests[handle].group_id
         members = [a.id for a in self.world.agents if group_id in a.groups]
         return "ROUTE-CAPACITY" if any(a in self.logged_on for a in members) else "ROUTE-MEMBER"
-
-    def may_serve(self, agent_id: int, group_id: int) -> bool:
-        """Whether the agent is logged on and a member of the group (routing model item 1)."""
-        agents = [a for a in self.world.agents if a.id == agent_id]
-        return bool(agents) and group_id in agents[0].groups and agent_id in self.logged_on
 
     # -- routing (items 1, 2, 4 and S1, S2) --------------------------------------------------
     def _can_take(self, agent_id: int, request: Request) -> bool:
@@ -179,22 +123,6 @@ class LifecycleModel:
             return first, "ROUTE-EARLIEST-FREE"
         return first, "ROUTE-LOWEST-ID"
 
-    def _allocate(self, request: Request, agent_id: int, because: str, agent_because: str) -> None:
-        spec = self.world.agent(agent_id)
-        self.requests[request.handle] = replace(request, status=Status.ALLOCATED, agent_id=agent_id)
-        self._record(
-            Event(
-                request.handle,
-                Status.ALLOCATED,
-                request.group_id,
-                agent_id=agent_id,
-                tenant_id=spec.tenant_id,
-                logon_id=spec.logon_id,
-                because=because,
-                agent_because=agent_because,
-            )
-        )
-
     def _route(self, trigger: str, first: int | None = None) -> None:
         """Allocate until nothing more can be (S2); ``first`` is routed before the rest (S4)."""
         if first is not None:
@@ -219,10 +147,6 @@ class LifecycleModel:
                 because = "ROUTE-QUEUE-ORDER"  # S1: across groups, earliest queue time
             self._allocate(request, agent_id, because, agent_because)
 
-    def _record(self, event: Event) -> None:
-        self.events.setdefault(event.handle, []).append(event)
-        self.pending.append(event)
-
     def _enqueue(self, request: Request, because: str, trigger: str, first: bool = False) -> None:
         """Queue the request, record Queued, route; mark the Queued event at once if taken."""
         self.requests[request.handle] = request
@@ -237,28 +161,6 @@ class LifecycleModel:
                 at_once if e is queued else e for e in self.events[request.handle]
             ]
             self.pending = [at_once if e is queued else e for e in self.pending]
-
-    def _terminate(
-        self, handle: int, status: Status, because: str, free_at: int | None = None
-    ) -> None:
-        """Enter a terminal status; the agent (if any) becomes free now, or at ``free_at``."""
-        request = self.requests[handle]
-        self.requests[handle] = replace(request, status=status, agent_id=0, terminal_at=self.now_s)
-        agent = request.agent_id if status is Status.COMPLETE else 0
-        spec = self.world.agent(agent) if agent else None
-        self._record(
-            Event(
-                handle,
-                status,
-                request.group_id,
-                agent_id=agent,
-                tenant_id=spec.tenant_id if spec else 0,
-                logon_id=spec.logon_id if spec else "",
-                because=because,
-            )
-        )
-        if request.agent_id:
-            self.logged_on[request.agent_id] = self._tick() if free_at is None else free_at
 
     # -- SOAP operations ---------------------------------------------------------------------
     def add(self, group_id: int, priority: int | None) -> Outcome:

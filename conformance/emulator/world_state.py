@@ -1,0 +1,239 @@
+"""The emulated system's state, its events and what time does to them (cache expiry, timers).
+
+``WorldState`` is the part of ``World`` that does not route: the configuration a scenario
+installs, the event timeline and the due-list that ages requests out of the cache (R14) and
+times out a forced preferred agent. ``World`` (``conformance.emulator.world``) adds the queues
+and agents on top, so routing reads as one subject and so does the cache. Like ``World`` it is
+not thread-safe on its own: ``Engine`` serialises every call behind one lock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from bisect import bisect_left, bisect_right
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.emulator import queues
+from conformance.emulator.clock import Clock, later
+from conformance.emulator.model import Event, Status
+from conformance.emulator.options import Options
+from conformance.emulator.records import AgentRecord, GroupRecord, RequestRecord
+from conformance.emulator.scenario import Scenario
+from conformance.emulator.statistics import Statistics
+
+EXPIRE = "expire"
+"""Due-list kind: a terminated request leaves the cache."""
+PREFERRED_TIMEOUT = "preferred-timeout"
+"""Due-list kind: a request waiting for its forced preferred agent fails."""
+
+
+class WorldState:
+    """Configuration, events and timers of one emulated system (``World`` adds routing)."""
+
+    def __init__(
+        self, scenario: Scenario, clock: Clock, faults: frozenset[str] = frozenset()
+    ) -> None:
+        self.clock = clock
+        self.faults = faults
+        """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
+        self.paused = False
+        """Fault hook state (``divert-does-not-route``): no allocation while set."""
+        self._ids = itertools.count(1)
+        self.next_id = 1
+        self._order = itertools.count(1)
+        self.install(scenario)
+
+    # -- configuration -------------------------------------------------------------------
+
+    def install(self, scenario: Scenario) -> None:
+        """Replace the configuration and empty everything (control plane ``/reset``)."""
+        self.scenario = scenario
+        self.tenants = {tenant.id: tenant.enabled for tenant in scenario.tenants}
+        self.groups = {g.id: GroupRecord(g, g.open) for g in scenario.service_groups}
+        self.agents = {a.id: AgentRecord(a) for a in scenario.agents}
+        self.agent_by_logon = {a.logon_id: a.id for a in scenario.agents}
+        self.members: dict[int, list[AgentRecord]] = {gid: [] for gid in self.groups}
+        for agent in self.agents.values():
+            for group_id in agent.config.service_groups:
+                self.members[group_id].append(agent)
+        self.router_connected = scenario.router_connected
+        self.license_available = scenario.license_available
+        self.license_lost = False
+        """Fault hook state (``license-loss-sticks-for-add``): the licence was once lost."""
+        minutes = scenario.data_expiration_minutes
+        default = float(CONSTRAINTS.defaults["data_expiration_minutes"])
+        if "configured-expiration-ignored" in self.faults:
+            minutes = default
+        self.expiry_s = minutes * 60
+        if "default-expiration-shorter" in self.faults and minutes == default:
+            self.expiry_s -= 60
+        if "openmediaid-reused-after-reset" in self.faults:
+            self._ids = itertools.count(1)
+        self.options = Options(self.faults)
+        self.statistics = Statistics(self.groups, self.agents)
+        self.clear_requests()
+
+    def clear_requests(self) -> None:
+        """Forget every request and event; agents keep their logon (a service restart)."""
+        self.requests: dict[int, RequestRecord] = {}
+        self.expired: dict[int, RequestRecord] = {}
+        """Fault hook state (``expired-answered-by-id``): aged-out requests still answered."""
+        self.timeline: list[Event] = []
+        self._stamps: list[datetime] = []
+        self._dead_events = 0
+        self._due: list[tuple[datetime, int, str, int]] = []
+        for group in self.groups.values():
+            group.queue.clear()
+        agents = list(self.agents.values())
+        if "routing-highest-id-first" in self.faults:  # agents freed at once: highest ID first
+            agents.reverse()
+        for agent in agents:
+            if agent.sessions:
+                agent.sessions.clear()
+                agent.free_order = next(self._order)
+
+    def new_id(self) -> int:
+        issued = next(self._ids)
+        self.next_id = issued + 1
+        return issued
+
+    def arrival(self) -> int:
+        return next(self._order)
+
+    # -- events --------------------------------------------------------------------------
+
+    def record(
+        self,
+        request: RequestRecord,
+        status: Status,
+        *,
+        queue_position: int = 0,
+        stamp: datetime | None = None,
+    ) -> Event:
+        """Enter a state: one event (R13), stamped strictly later than everything before."""
+        if stamp is None:
+            stamp = self.clock.read()
+        agent = self.agents.get(request.agent_id) if status.with_agent else None
+        event = Event(
+            agent_id=agent.id if agent else 0,
+            id=request.id,
+            logon_id=agent.config.logon_id if agent else "",
+            queue_position=queue_position,
+            service_group_id=request.group_id,
+            status=status,
+            tenant_id=agent.config.tenant_id if agent else 0,
+            time_stamp=stamp,
+        )
+        if self.faults:
+            event = self._bend_event(event, status)
+        request.status = status
+        if "allocated-event-not-recorded" in self.faults and status is Status.ALLOCATED:
+            return event
+        twice = "queued-event-recorded-twice" in self.faults and status is Status.QUEUED
+        for _ in range(2 if twice else 1):
+            request.events.append(event)
+            self.timeline.append(event)
+            self._stamps.append(event.time_stamp)
+        if status.terminal:
+            request.terminal_at = stamp
+            shift = 60 if "cache-expires-late" in self.faults else 0
+            shift -= 60 if "cache-expires-early" in self.faults else 0
+            self._schedule(later(stamp, self.expiry_s + shift), EXPIRE, request.id)
+        elif "active-requests-expire" in self.faults and status is Status.QUEUED:
+            self._schedule(later(stamp, self.expiry_s), EXPIRE, request.id)
+        return event
+
+    def _bend_event(self, event: Event, status: Status) -> Event:
+        """Fault hooks of a status record's fields (``conformance.emulator.faults``)."""
+        f = self.faults
+        changes: dict[str, object] = {}
+        if "event-timestamps-an-hour-early" in f:
+            changes["time_stamp"] = event.time_stamp - timedelta(hours=1)
+        if "allocated-record-group-zero" in f and status is Status.ALLOCATED:
+            changes["service_group_id"] = 0
+        if "agent-logon-id-missing" in f and event.agent_id:
+            changes["logon_id"] = ""
+        if "agent-tenant-id-zero" in f and event.agent_id:
+            changes["tenant_id"] = 0
+        if "no-agent-logon-id-zero" in f and not event.agent_id:
+            changes["logon_id"] = "0"
+        if "queued-status-unknown" in f and status is Status.QUEUED:
+            changes["status"] = Status.UNKNOWN
+        if "status-unknown-after-answer" in f and status is Status.PROCESSING:
+            changes["status"] = Status.UNKNOWN
+        return replace(event, **changes) if changes else event  # type: ignore[arg-type]
+
+    def events_after(self, moment: datetime) -> list[Event]:
+        """Every event later than ``moment`` (exclusive, R12) of requests still in the cache."""
+        if "by-time-inclusive" in self.faults:
+            start = bisect_left(self._stamps, moment)
+        else:
+            start = bisect_right(self._stamps, moment)
+        if "expired-listed-by-time" in self.faults:
+            return list(self.timeline[start:])
+        return [event for event in self.timeline[start:] if event.id in self.requests]
+
+    def current_record(
+        self, request: RequestRecord, positions: dict[int, int] | None = None
+    ) -> Event:
+        """The latest event, with the *current* queue position while queued."""
+        latest = request.events[-1]
+        if request.status is not Status.QUEUED or "current-position-as-queued" in self.faults:
+            return latest
+        if positions is not None:
+            now = positions.get(request.id, 0)
+        else:
+            now = queues.position(self.groups[request.group_id], request)
+        return latest if latest.queue_position == now else replace(latest, queue_position=now)
+
+    def queue_positions(self) -> dict[int, int]:
+        return {
+            entry.id: index + 1
+            for group in self.groups.values()
+            for index, entry in enumerate(group.queue)
+        }
+
+    # -- time ----------------------------------------------------------------------------
+
+    def _schedule(self, due: datetime, kind: str, request_id: int) -> None:
+        heapq.heappush(self._due, (due, next(self._order), kind, request_id))
+
+    def catch_up(self, until: datetime) -> None:
+        """Run everything due at or before ``until`` in order, each stamped at its due time.
+
+        At exactly ``terminal + DataExpiration`` a request has left the cache (R14).
+        """
+        while self._due and self._due[0][0] <= until:
+            due, _, kind, request_id = heapq.heappop(self._due)
+            request = self.requests.get(request_id)
+            if request is None:
+                continue
+            if kind == EXPIRE and (
+                request.terminal_at is not None or "active-requests-expire" in self.faults
+            ):
+                self._forget(request)
+            elif (
+                kind == PREFERRED_TIMEOUT
+                and request.status is Status.QUEUED
+                and request.preferred_deadline == due
+            ):
+                queues.remove(self.groups[request.group_id], request)
+                request.preferred_deadline = None
+                failed = Status.FAILED
+                if "preferred-timeout-records-cancelled" in self.faults:
+                    failed = Status.CANCELLED
+                self.record(request, failed, stamp=self.clock.read_at(due))
+
+    def _forget(self, request: RequestRecord) -> None:
+        del self.requests[request.id]
+        if "expired-answered-by-id" in self.faults:
+            self.expired[request.id] = request
+        self._dead_events += len(request.events)
+        if self._dead_events > max(1024, len(self.timeline) // 2):
+            kept = [event for event in self.timeline if event.id in self.requests]
+            self.timeline = kept
+            self._stamps = [event.time_stamp for event in kept]
+            self._dead_events = 0

@@ -1,0 +1,88 @@
+"""The certificate's header: which suite, which target, which profile, which command and verdicts.
+
+Kept apart from the run's hooks (``conformance.reporting.summary``) because it only *describes*
+the run once it is over: it reads the settings, the fingerprint and the collected results, and
+decides nothing. Everything that could carry a secret (the command line) goes through the
+runtime's redaction first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from conformance.reporting.certificate import TestResult
+from conformance.reporting.reproduce import command_line, needs_password_env
+from conformance.runtime import SessionRuntime
+
+
+def certificate_header(
+    config: pytest.Config,
+    runtime: SessionRuntime,
+    seed: str | None,
+    results: Sequence[TestResult],
+    exit_status: int,
+) -> dict[str, Any]:
+    """The header ``build_certificate`` stamps on the document (suite, target, profile, run)."""
+    from conformance import __version__
+    from conformance.runner import translate_exit_code
+
+    settings = runtime.settings
+    baseline = settings.baseline
+    command = command_line(config.invocation_params.args, seed, needs_password_env(settings))
+    return {
+        "suite_version": __version__,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "target": target_entry(config, runtime),
+        "profile": {
+            "path": str(settings.profile_path),
+            "name": settings.profile.target.name,
+            "control_features": sorted(settings.profile.control_features),
+            "safe_mode": settings.profile.target.safe_mode,
+            "authentication": settings.profile.auth.enabled,
+        },
+        "run": {
+            "command_line": runtime.redact(command),
+            "hypothesis_seed": seed,
+            "strict": settings.strict,
+            "baseline": str(baseline.path) if baseline else None,
+            "exit_status": translate_exit_code(exit_status),
+            "test_verdicts": dict(sorted(Counter(r.verdict for r in results).items())),
+        },
+    }
+
+
+def target_entry(config: pytest.Config, runtime: SessionRuntime) -> dict[str, Any]:
+    """The fingerprint ``conformance.reporting.fingerprint`` took, plus how it was reached."""
+    settings = runtime.settings
+    try:
+        from conformance.reporting.fingerprint import fingerprints
+
+        prints = [p.as_dict() for p in fingerprints(config)]
+    except ImportError:  # pragma: no cover - only while that module is missing
+        prints = []
+    target: dict[str, Any] = (
+        dict(prints[0])
+        if prints
+        else {
+            "url": settings.target_url or "embedded reference emulator (not reached)",
+            "wsdl_sha256": None,
+            "server": None,
+            "features": [],
+            "problem": "no fingerprint was taken (the target was never reached)",
+        }
+    )
+    session = runtime.target  # None in an xdist controller: the workers reached it
+    own = "the embedded emulator's own /control" if settings.embedded else None
+    target.update(
+        control_url=session.control_url if session else settings.control_url or own,
+        embedded=settings.embedded,
+        emulator_faults=list(settings.emulator_faults),
+    )
+    if len(prints) > 1:
+        target["other_fingerprints"] = prints[1:]
+    return target
