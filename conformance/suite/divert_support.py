@@ -21,6 +21,7 @@ from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.strategies import one_unit_over_in_code_points, units_text
+from conformance.suite.add_support import unknown_name
 from conformance.suite.request_support import Env, add, changed_counters, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.encode import INT_MAX
@@ -142,11 +143,6 @@ def expect_unchanged(env: Env, before: Snapshot) -> None:
 
 
 # -- groups a request cannot go to -------------------------------------------------------------
-def _unknown_name(profile: Profile) -> str:
-    names = {g.name for g in profile.groups}
-    return next(f"NoSuchGroup{n}" for n in range(len(names) + 1) if f"NoSuchGroup{n}" not in names)
-
-
 def _disabled_tenant_group(profile: Profile) -> Group:
     if profile.tenant.disabled_id is None:
         raise NotApplicable("profile tenant.disabled_id", "no disabled tenant in the profile")
@@ -172,7 +168,7 @@ def refused_members(profile: Profile, how: str, by: str) -> dict[str, Any]:
     if pick is None:
         if by == "id":
             return {"ServiceGroupID": NEVER_ISSUED}
-        return {"TenantID": profile.tenant.id, "ServiceGroupName": _unknown_name(profile)}
+        return {"TenantID": profile.tenant.id, "ServiceGroupName": unknown_name(profile)}
     group = pick(profile)
     if by == "id":
         return {"ServiceGroupID": group.id}

@@ -3,8 +3,8 @@ cases, the builders of limit-sized text, ranges and IVR items, and the requireme
 
 The tables are read from ``schemas/constraints.toml`` and the catalogue at import, so a new
 limit or range there becomes new cases without a change to the tests; keeping them here leaves
-the test module with what each case sends and cites. The AddRequest helpers both AddRequest
-modules use (``add``, ``expect_created_nothing``, ...) stay in ``test_add_request``.
+the test module with what each case sends and cites. The AddRequest helpers several modules
+use (``add``, ``expect_created_nothing``, ...) are in ``add_support``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
 from conformance.profile import Profile
 from conformance.strategies import Violation, one_unit_over_in_code_points, units_text
-from conformance.suite.test_add_request import ADD_TYPE, expect_created_nothing, unknown_name
+from conformance.suite.add_support import ADD_TYPE, expect_created_nothing, unknown_name
 from conformance.verdicts import NotApplicable
 from conformance.wire.encode import INT_MAX, INT_MIN
 

@@ -20,10 +20,10 @@ from conformance.checks.expect import summary
 from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
+from conformance.suite.add_support import ADD_TYPE
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.values import Reply
 
-ADD_TYPE = "AddOpenMediaRequest"
 DEFAULT_MAX = int(CONSTRAINTS.defaults["max_number_of_sessions"])
 """MaxNumberOfSessions in force when SetOptions set none (constraints.toml)."""
 PRIORITY = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")

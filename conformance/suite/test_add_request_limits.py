@@ -19,6 +19,17 @@ from hypothesis import strategies as st
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.strategies import invalid_params, valid_examples, valid_params
+from conformance.suite.add_support import (
+    ADD_TYPE,
+    add,
+    expect_added,
+    expect_created_nothing,
+    expect_status,
+    handed,
+    new_id,
+    open_group,
+    request_ids,
+)
 from conformance.suite.limits_support import (
     ABSENT,
     ADD_STATUSES,
@@ -39,17 +50,6 @@ from conformance.suite.limits_support import (
     range_params,
     resolve,
     rid_of,
-)
-from conformance.suite.test_add_request import (
-    ADD_TYPE,
-    add,
-    expect_added,
-    expect_created_nothing,
-    expect_status,
-    handed,
-    new_id,
-    open_group,
-    request_ids,
 )
 from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.encode import INT_MAX

@@ -26,8 +26,8 @@ import pytest
 from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Profile
+from conformance.suite.add_support import ADD_TYPE
 from conformance.suite.routing_support import (
-    ADD_TYPE,
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,
