@@ -15,6 +15,8 @@ fixture            scope      what a test gets
                               returns the ``Profile`` the test should use
 ``make_scenario``  function   ``make_scenario(**profile_overrides) -> Profile``: the same
                               with a variant of the profile (``data_expiration_minutes=1`` …)
+``run_created``    function   ``run_created(ids)``: of these OpenMediaIDs, those another
+                              xdist worker of this run created (one shared external target)
 ``observe``        function   ``observe(name, value)``: what the target chose where a reading
                               leaves it a choice, kept as a property of the test's JUnit case
 =================  =========  ===============================================================
@@ -82,14 +84,18 @@ def _checker() -> Callable[[Exchange], None]:
 
 
 def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> OpenMediaClient:
+    from conformance.run_ids import state_of as run_ids_of
     from conformance.safety_plugin import transport_for
     from conformance.wire import OpenMediaClient
 
     runtime = _runtime(config)
     check = _checker() if checked else None
+    run_ids = run_ids_of(config, target.embedded)
 
     def on_exchange(exchange: Exchange) -> None:
         runtime.record(exchange)
+        if run_ids is not None:  # before the check: a failing answer may still have made one
+            run_ids.observe(exchange)
         if check is not None:
             check(exchange)
 
@@ -208,4 +214,20 @@ def observe(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
         request.node.user_properties.append((name, str(value)))
 
     return note
+
+
+@pytest.fixture
+def run_created(
+    target: TargetSession, pytestconfig: pytest.Config
+) -> Callable[[frozenset[int]], frozenset[int]]:
+    """``run_created(ids)``: those of ``ids`` that another worker of this run created.
+
+    A check that compares the target's whole request list (a refused AddRequest created
+    nothing) leaves them out: under ``-n`` against one external target the other workers add
+    requests meanwhile (``conformance.run_ids``). Always empty otherwise.
+    """
+    from conformance.run_ids import created_by_run, state_of
+
+    state = state_of(pytestconfig, target.embedded)
+    return lambda ids: created_by_run(state, ids)
 

@@ -19,7 +19,12 @@ from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
 from conformance.profile import Profile
 from conformance.strategies import Violation, one_unit_over_in_code_points, units_text
-from conformance.suite.add_support import ADD_TYPE, expect_created_nothing, unknown_name
+from conformance.suite.add_support import (
+    ADD_TYPE,
+    RunCreated,
+    expect_created_nothing,
+    unknown_name,
+)
 from conformance.verdicts import NotApplicable
 from conformance.wire.encode import INT_MAX, INT_MIN
 
@@ -50,10 +55,12 @@ def rid_of(violation: Violation) -> str:
     return "ADD-LIMIT-IVRINFO-COUNT" if over else "ADD-IVRINFO-AT-LEAST-ONE"
 
 
-def expect_refused(om: Any, reply: Any, requirement: str, before: frozenset[int]) -> None:
+def expect_refused(
+    om: Any, reply: Any, requirement: str, before: frozenset[int], run_created: RunCreated
+) -> None:
     """InvalidDataException (R3), and nothing created."""
     expect_fault(reply, requirement, FAULT)
-    expect_created_nothing(om, before, reply)
+    expect_created_nothing(om, before, reply, run_created)
 
 
 # -- failure statuses (R1, R6) ------------------------------------------------------------------
