@@ -168,6 +168,20 @@ def _read_options(config: pytest.Config) -> OptionValues:
     )
 
 
+def _check_sharing(settings: RunSettings, workers: object) -> None:
+    """``-n`` with an external target's control plane outside safe mode: every test resets
+    that one server, so parallel workers would wipe each other's requests mid-test."""
+    if not workers or workers == 1 or settings.embedded or settings.control_url is None:
+        return
+    if settings.profile.target.safe_mode:
+        return  # safe mode changes nothing through the control plane
+    raise UsageError(
+        f"-n {workers} with the control plane {settings.control_url}: every test resets that "
+        "one server, so parallel workers would undo each other; run without -n (or without "
+        "--control-url, on the observable profile)"
+    )
+
+
 def _seed(value: object) -> str | None:
     """Hypothesis' own ``--hypothesis-seed`` (absent when its plugin is off), recorded as text."""
     return None if value is None else str(value)
@@ -189,6 +203,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         settings = build_settings(_read_options(config), os.environ)
+        _check_sharing(settings, config.getoption("numprocesses", None))
     except UsageError as exc:
         pytest.exit(f"openmedia usage error: {exc}", returncode=2)
     runtime = SessionRuntime(settings)

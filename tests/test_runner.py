@@ -119,3 +119,16 @@ def test_run_bad_profile_exits_2(tmp_path: Path) -> None:
 def test_run_selecting_nothing_exits_2(tmp_path: Path) -> None:
     result = run(tmp_path, MODULE, "-k", "no_test_is_called_like_this")
     assert result.returncode == 2
+
+
+def test_parallel_workers_cannot_share_one_control_plane(tmp_path: Path) -> None:
+    """-n with an external control plane outside safe mode: a usage error before any contact
+    (each test would reset the one server under the other workers)."""
+    url = "http://127.0.0.1:1"
+    result = run(
+        tmp_path, "-n", "2", "--target-url", f"{url}/OpenMediaService",
+        "--control-url", f"{url}/control", MODULE,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "parallel workers would undo each other" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
