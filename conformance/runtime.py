@@ -27,11 +27,11 @@ SUITE_ITEM_KEY = pytest.StashKey[bool]()
 VERDICT_ATTR = "openmedia_verdict"
 """The report attribute carrying the verdict (a plain string, so it survives xdist)."""
 MAX_SHOWN_EXCHANGES = 3
+MAX_SHOWN_BODY = 4000
 SILENT_TESTS_TO_STOP = 3
 """Tests in a row that end in a transport error (no usable answer: timed out, refused, reset)
 after which the run stops: against a target that has gone silent, every further test would
 only wait out its exchange timeout."""
-MAX_SHOWN_BODY = 4000
 
 
 class ConformanceWarning(pytest.PytestWarning):
@@ -71,8 +71,8 @@ class SessionRuntime:
         self.exchanges: list[Exchange] | None = None
         self.tally = Tally()
         self._start_failure: SuiteError | None = None
-        self.silent_streak: list[str] = []
-        """The transport errors of the latest tests in a row that ended in one."""
+        self.silent_tests = 0
+        """How many of the latest tests in a row ended in a transport error."""
 
     # -- the target ----------------------------------------------------------------------
     def target_session(self) -> TargetSession:
@@ -140,14 +140,11 @@ class SessionRuntime:
     def note_outcome(self, transport_error: str | None) -> str | None:
         """Count a finished test: its transport error, or ``None`` when it got answers. Returns
         the reason to stop the run once ``SILENT_TESTS_TO_STOP`` tests in a row had none."""
-        if transport_error is None:
-            self.silent_streak.clear()
-            return None
-        self.silent_streak.append(transport_error)
-        if len(self.silent_streak) < SILENT_TESTS_TO_STOP:
+        self.silent_tests = 0 if transport_error is None else self.silent_tests + 1
+        if transport_error is None or self.silent_tests < SILENT_TESTS_TO_STOP:
             return None
         return (
-            f"the target gave no usable answer in {len(self.silent_streak)} tests in a row "
+            f"the target gave no usable answer in {self.silent_tests} tests in a row "
             f"(last: {transport_error}), so the remaining tests were not run; check that it is "
             "up, or raise --exchange-timeout"
         )

@@ -48,7 +48,7 @@ class OptionValues:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
-    embedded_mode: str = "process"
+    embedded_mode: str = EMBEDDED_MODES[0]
     baseline: str | None = None
     certificate: str | None = None
     hypothesis_seed: str | None = None
@@ -67,7 +67,7 @@ class RunSettings:
     strict: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
-    embedded_mode: str = "process"
+    embedded_mode: str = EMBEDDED_MODES[0]
     """``--embedded-emulator``: the embedded emulator as a child ``process`` or a ``thread``."""
     baseline: Baseline | None = None
     """The expected-failure baseline (``--baseline``), checked when the run starts."""
