@@ -200,19 +200,17 @@ def run_defect(
     seconds = cpu = 0.0
     result: DefectResult | None = None
     for scope, targets, select in attempts:
-        run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
-        seconds += run.seconds
-        cpu += run.cpu_seconds
-        killer = _kills(run, rid)
         retried = ""
-        if killer is None and _could_not_test(run):
-            # An error is no verdict on the target (a loaded machine, a start that failed):
-            # the run is repeated once, and the result says so.
-            retried = f"retried after: {_why_not_killed(run)}; "
+        while True:
             run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
             seconds += run.seconds
             cpu += run.cpu_seconds
             killer = _kills(run, rid)
+            if killer is not None or retried or not _could_not_test(run):
+                break
+            # An error is no verdict on the target (a loaded machine, a start that failed):
+            # the run is repeated once, and the result says so.
+            retried = f"retried after: {_why_not_killed(run)}; "
         if killer is not None:
             return DefectResult(
                 defect.name,
