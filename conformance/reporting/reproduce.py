@@ -200,6 +200,8 @@ def replay_curl(exchange: Exchange, password: str | None = None) -> str:
     text comes from the environment. A password with XML special characters must be given
     escaped, as it travels in the envelope.
     """
+    from conformance.wire.exchange import PASSWORD_ELEMENT  # loaded by then: a test ran
+
     parts = ["curl", "-sS", "-i", "-X", exchange.method, shlex.quote(exchange.url)]
     for name, value in exchange.request_headers:
         if name.lower() in _SKIPPED_HEADERS:
@@ -207,26 +209,24 @@ def replay_curl(exchange: Exchange, password: str | None = None) -> str:
         shown = "***" if name.lower() in _SECRET_HEADERS else value
         parts += ["-H", shlex.quote(f"{name}: {shown}")]
     if exchange.request_body:
-        body = exchange.request_body.decode("utf-8", errors="replace")
-        body = _PASSWORD_TEXT.sub(lambda m: m[1] + _from_env(m[2], password) + m[3], body)
+        marked = PASSWORD_ELEMENT.sub(
+            lambda m: m[1] + _from_env(m[2], password) + m[3], exchange.request_body
+        )
+        body = marked.decode("utf-8", errors="replace")
         quoted = shlex.quote(body).replace(_SENTINEL, f"'\"${ENV_PASSWORD}\"'")
         parts += ["--data-binary", quoted]
     return " ".join(parts)
 
 
-_PASSWORD_TEXT = re.compile(
-    r"(<(?:[\w.-]+:)?Password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?Password\s*>)", re.DOTALL
-)
-
-
-def _from_env(text: str, password: str | None) -> str:
+def _from_env(text: bytes, password: str | None) -> bytes:
     """A Password element's text with the run's password marked for the shell to fill in."""
+    sentinel = _SENTINEL.encode()
     if not text.strip():
         return text
     if not password:
-        return _SENTINEL
-    escaped = html.escape(password, quote=False)
-    return text.replace(escaped, _SENTINEL) if escaped in text else "***"
+        return sentinel
+    escaped = html.escape(password, quote=False).encode("utf-8")
+    return text.replace(escaped, sentinel) if escaped in text else b"***"
 
 
 def replayed_exchange(failure: BaseException | None, exchanges: Sequence[Any]) -> Any:

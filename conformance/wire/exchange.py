@@ -21,7 +21,7 @@ from conformance.wire.credentials import PASSWORD_PLACEHOLDER
 
 Headers = tuple[tuple[str, str], ...]
 
-_PASSWORD_ELEMENT = re.compile(
+PASSWORD_ELEMENT = re.compile(
     rb"(<(?:[\w.-]+:)?Password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?Password\s*>)", re.DOTALL
 )
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -29,7 +29,7 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 def redact(body: bytes) -> bytes:
     """The body with the text of every ``Password`` element replaced by ``***``."""
-    return _PASSWORD_ELEMENT.sub(
+    return PASSWORD_ELEMENT.sub(
         lambda m: m.group(1) + PASSWORD_PLACEHOLDER.encode() + m.group(3), body
     )
 
@@ -72,7 +72,7 @@ class Exchange:
     def secrets(self) -> tuple[str, ...]:
         """Every password the request carried, as written and as unescaped text."""
         found: set[str] = set()
-        for match in _PASSWORD_ELEMENT.finditer(self.request_body):
+        for match in PASSWORD_ELEMENT.finditer(self.request_body):
             raw = match.group(2).decode("utf-8", errors="replace")
             if raw.strip():
                 found.update({raw, html.unescape(raw)})
