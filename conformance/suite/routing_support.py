@@ -2,10 +2,10 @@
 the profile, acting on requests, and reading where each request is.
 
 ``build`` posts a variant of the profile (its own IDs, the flags and memberships a rule needs);
-``Routing`` adds, finishes, cancels and diverts requests as preconditions (a refusal there is a
-``SuiteError``: the suite could not test) and states where requests must be, reading each twice,
-from the SOAP status record and from the control plane's ``GET /requests/{id}``, so the Actual
-line shows a disagreement between the two.
+``Routing`` logs agents on, adds, finishes, cancels and diverts requests as preconditions (a
+refusal there is a ``SuiteError``: the suite could not test) and states where requests must be,
+reading each twice, from the SOAP status record and from the control plane's
+``GET /requests/{id}``, so the Actual line shows a disagreement between the two.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ TYPE_1, TYPE_2, TYPE_3 = 1, 2, 3
 DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
 ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["allow"]
 IVR = ({"Label": "Case", "Data": "routing"},)
+NOT_GIVEN = (None, *CONSTRAINTS.not_given(ADD_TYPE, "SessionPriority"))
+"""SessionPriority not given: absent (``None``), or a value the description reads as none."""
 
 
 # -- the world of one test ---------------------------------------------------------------------
@@ -42,6 +44,11 @@ class Topology:
     profile: Profile
     groups: tuple[Group, ...]
     agents: tuple[Agent, ...]
+
+    @property
+    def parts(self) -> tuple[tuple[Group, ...], tuple[Agent, ...]]:
+        """``(groups, agents)``: what a test unpacks, ``(g,), (x, y) = world(...).parts``."""
+        return self.groups, self.agents
 
 
 def build(
@@ -100,6 +107,11 @@ class Routing:
         self.labels: dict[int, str] = {}
 
     # -- acting ------------------------------------------------------------------------------
+    def logon(self, *agents: Agent) -> None:
+        """The agents log on in the order given: the order is an event order routing reads."""
+        for agent in agents:
+            self.control.logon(agent.id)
+
     def add_reply(self, label: str, group: Group, **members: Any) -> tuple[int, Reply]:
         """AddRequest; anything but Success leaves the suite unable to test routing."""
         members.setdefault("IVRInfo", [dict(item) for item in IVR])
@@ -186,6 +198,13 @@ def on(agent: Agent) -> str:
 
 def queued(position: int) -> str:
     return f"queue {position}"
+
+
+def prefer(agent: Agent, by: str) -> dict[str, Any]:
+    """The AddRequest member that names ``agent`` as preferred, ``by`` its ``id`` or logon ID."""
+    return (
+        {"PreferredAgentID": agent.id} if by == "id" else {"PreferredAgentLogonID": agent.logon_id}
+    )
 
 
 def set_options(om: Any, requirement: str, **members: Any) -> None:

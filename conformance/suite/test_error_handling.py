@@ -13,15 +13,12 @@ operations``); a fault test cites the requirement of the operation's own section
 the fault (``ADD-FAULT-ROUTER-DISCONNECTED`` …). "Removed from the agents" is seen as the agent
 taking the next request at once; "removed from the queues" as the next request getting
 QueuePosition 1. Everything here disturbs the target: *not applicable* without the control
-feature, or when the profile sets ``safe_mode``.
+feature, or when the profile sets ``safe_mode``. The losses, preconditions and observations live
+in ``error_handling_support``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -33,8 +30,19 @@ from conformance.checks import (
     expect_request_status,
     expect_value,
 )
-from conformance.checks.expect import summary
-from conformance.profile import Agent, Group, Profile
+from conformance.profile import Profile
+from conformance.suite.error_handling_support import (
+    Env,
+    Placed,
+    add_request,
+    events_since,
+    expect_next_request,
+    group_with_agent,
+    licence_lost,
+    record,
+    require,
+    router_lost,
+)
 from conformance.suite.every_operation import (
     IVR,
     NEEDS_REQUEST,
@@ -50,19 +58,9 @@ from conformance.suite.every_operation import (
     sample_for,
     section_requirement,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
-from conformance.wire.values import OpenMediaRequest, Reply
+from conformance.verdicts import ConformanceFailure
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
-
-
-@dataclass
-class Env:
-    om: Any
-    raw_om: Any
-    control: Any
-    profile: Profile
-    target: Any
 
 
 @pytest.fixture
@@ -72,76 +70,14 @@ def env(
     return Env(om, raw_om, request.getfixturevalue("control"), scenario, target)
 
 
-@contextmanager
-def router_lost(env: Env) -> Iterator[None]:
-    env.control.router(False)
-    try:
-        yield
-    finally:
-        env.control.router(True)
-
-
-@contextmanager
-def licence_lost(env: Env) -> Iterator[None]:
-    env.control.license(False)
-    try:
-        yield
-    finally:
-        env.control.license(True)
-
-
 # -- requests in a known state -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Placed:
-    oid: int
-    group: Group
-    agent: Agent | None
-
-
-def _group_with_agent(profile: Profile) -> tuple[Group, Agent]:
-    for group in profile.groups_with("open"):
-        agents = profile.agents_in(group.id)
-        if agents:
-            return group, agents[0]
-    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
-
-
-def _add(env: Env, group: Group) -> tuple[int, Reply]:
-    """AddRequest as a precondition: the new OpenMediaID and the reply."""
-    reply: Reply = env.om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR))
-    oid = getattr(reply.value, "open_media_id", None)
-    if reply.fault is not None or getattr(reply.value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    return int(oid or 0), reply
-
-
-def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest | None, datetime]:
-    """The request's latest record (``None`` if the answer has none) and the TimeStamp."""
-    reply = env.om.get_status_by_id(oid)
-    value = expect_value(reply, requirement)
-    records = [r for r in getattr(value, "requests", ()) if r.id == oid]
-    stamp = getattr(value, "timestamp", None)
-    if stamp is None:
-        raise SuiteError(f"precondition: no TimeStamp in the status of request {oid}")
-    return (records[-1] if records else None), stamp
-
-
-def _require(env: Env, oid: int, status: str, agent: Agent | None = None) -> None:
-    reply = env.om.get_status_by_id(oid)
-    records = getattr(reply.value, "requests", ())
-    seen = (records[-1].status, records[-1].agent_id) if records else (reply.fault, None)
-    if seen[0] != status or (agent is not None and seen[1] != agent.id):
-        raise SuiteError(f"precondition: request {oid} should be {status}; the target says {seen}")
-
-
 def place(env: Env, state: str) -> Placed:
     """A fresh request in ``state``, reached the way a real system gets there."""
     if state in _WITH_AGENT:
-        group, agent = _group_with_agent(env.profile)
+        group, agent = group_with_agent(env.profile)
         env.control.logon(agent.id)
-        placed = Placed(_add(env, group)[0], group, agent)
-        _require(env, placed.oid, "AllocatedToAgent", agent)
+        placed = Placed(add_request(env, group)[0], group, agent)
+        require(env, placed.oid, "AllocatedToAgent", agent)
         if state != "AllocatedToAgent":
             env.control.answer(placed.oid)
         if state == "Complete":
@@ -154,36 +90,8 @@ def place(env: Env, state: str) -> Placed:
                 pass
         elif state == "Cancelled":
             env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
-    _require(env, placed.oid, state, placed.agent)
+    require(env, placed.oid, state, placed.agent)
     return placed
-
-
-def events_since(env: Env, oid: int, mark: datetime, requirement: str) -> list[str]:
-    """Statuses of ``oid``'s events later than ``mark`` (by time; R12: exclusive)."""
-    value = expect_value(env.om.get_requests_by_time(mark), requirement)
-    return [r.status for r in getattr(value, "requests", ()) if r.id == oid and r.timestamp > mark]
-
-
-def _expect_next_request(env: Env, group: Group, requirement: str, agent: Agent | None) -> None:
-    """A new request of ``group`` goes to ``agent`` at once, or (no agent) is first in queue."""
-    oid, reply = _add(env, group)
-    value = reply.value
-    now, _ = record(env, oid, requirement)
-    if agent is None:
-        expect_equal(
-            requirement,
-            1,
-            getattr(value, "queue_position", None),
-            f"QueuePosition of a new request in group {group.id}",
-            reply.exchange,
-        )
-    else:
-        expect_equal(
-            requirement,
-            ("AllocatedToAgent", agent.id),
-            (now.status, now.agent_id) if now else None,
-            f"(Status, AgentID) of a new request {oid} of group {group.id}",
-        )
 
 
 _STATE = {
@@ -229,7 +137,7 @@ def test_router_loss_empties_the_queue(env):
     add_queued(env.om, group)
     with router_lost(env):
         pass
-    _expect_next_request(env, group, "ERR-ROUTER-LOST-REMOVED", None)
+    expect_next_request(env, group, "ERR-ROUTER-LOST-REMOVED", None)
 
 
 @pytest.mark.requirement("ERR-ROUTER-LOST-REMOVED")
@@ -241,7 +149,7 @@ def test_router_loss_frees_the_agent(env, state):
     placed = place(env, state)
     with router_lost(env):
         pass
-    _expect_next_request(env, placed.group, "ERR-ROUTER-LOST-REMOVED", placed.agent)
+    expect_next_request(env, placed.group, "ERR-ROUTER-LOST-REMOVED", placed.agent)
 
 
 @pytest.mark.requirement("ERR-ROUTER-LOST-TERMINATED-KEPT")
@@ -410,7 +318,7 @@ def test_restart_empties_the_queue(env):
     add_queued(env.om, group)
     add_queued(env.om, group)
     env.control.restart()
-    _expect_next_request(env, group, "ERR-RESTART-REMOVED", None)
+    expect_next_request(env, group, "ERR-RESTART-REMOVED", None)
 
 
 @pytest.mark.requirement("ERR-RESTART-REMOVED")
@@ -427,7 +335,7 @@ def test_restart_frees_the_agent(env, state):
         env.control.request(placed.oid),
         f"request {placed.oid} as its agent's desktop shows it after the restart",
     )
-    _expect_next_request(env, placed.group, "ERR-RESTART-REMOVED", placed.agent)
+    expect_next_request(env, placed.group, "ERR-RESTART-REMOVED", placed.agent)
 
 
 @pytest.mark.requirement("ADD-OPENMEDIAID-UNIQUE")

@@ -31,7 +31,7 @@ register one whose name starts with ``openmedia-lifecycle-`` there and load it w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -51,24 +51,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.checks import (
-    expect_equal,
-    expect_fault,
-    expect_request_status,
-    expect_result,
-)
+from conformance.checks import expect_equal
 from conformance.profile import Profile
-from conformance.suite.lifecycle_model import (
-    EXPIRY_GUARD_S,
-    Event,
-    LifecycleModel,
-    Outcome,
-    Status,
-    World,
-)
+from conformance.suite.lifecycle_model import EXPIRY_GUARD_S, Event, LifecycleModel, Status, World
+from conformance.suite.lifecycle_outcomes import expect_control, expect_outcome
 from conformance.suite.lifecycle_views import StatusViews, fail
 from conformance.verdicts import NotApplicable
-from conformance.wire import ControlClient, ControlError, OpenMediaClient, Reply
+from conformance.wire import ControlClient, OpenMediaClient
 from conformance.wire.values import OpenMediaRequest
 
 PROFILE = "openmedia-lifecycle"
@@ -160,9 +149,9 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         reply = self.om.add_request(**members)
         outcome = self.model.add(group, priority)
         if outcome.handle is None:
-            self._expect(reply, outcome)
+            expect_outcome(reply, outcome)
             return multiple()
-        self._expect(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
+        expect_outcome(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
         oid = getattr(reply.value, "open_media_id", None)
         if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
             fail(
@@ -184,7 +173,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         reply = self.om.cancel_request(
             OpenMediaID=self.ids[handle], CancelIfAllocated=cancel_if_allocated, DoNotReport=False
         )
-        self._expect(reply, self.model.cancel(handle, cancel_if_allocated))
+        expect_outcome(reply, self.model.cancel(handle, cancel_if_allocated))
 
     def _divertible(self) -> list[int]:
         """Queued or allocated requests; any request while the router is lost (R15)."""
@@ -203,14 +192,14 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         if model.router_connected and model.divert_is_ambiguous(handle, group):
             return
         reply = self.om.divert_request(OpenMediaID=self.ids[handle], ServiceGroupID=group)
-        self._expect(reply, model.divert(handle, group))
+        expect_outcome(reply, model.divert(handle, group))
 
     @rule(handle=requests)
     def modify_request(self, handle: int) -> None:
         reply = self.om.modify_request(
             OpenMediaID=self.ids[handle], IVRInfo=[{"Label": "Step", "Data": "modified"}]
         )
-        self._expect(reply, self.model.modify(handle))
+        expect_outcome(reply, self.model.modify(handle))
 
     # -- control rules ---------------------------------------------------------------------
     @precondition(lambda self: len(self.model.logged_on) < len(self.model.world.agents))
@@ -226,7 +215,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
     def logoff(self, data: st.DataObject) -> None:
         agent = data.draw(st.sampled_from(sorted(self.model.logged_on)), label="agent")
         outcome = self.model.logoff(agent)
-        self._control(lambda: self.control.logoff(agent), outcome, f"log off agent {agent}")
+        expect_control(lambda: self.control.logoff(agent), outcome, f"log off agent {agent}")
 
     @precondition(lambda self: bool(self.model.in_status(Status.ALLOCATED)))
     @rule(data=st.data())
@@ -234,7 +223,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         allocated = self.model.in_status(Status.ALLOCATED)
         handle = data.draw(st.sampled_from(allocated), label="handle")
         outcome = self.model.answer(handle)
-        self._control(partial(self.control.answer, self.ids[handle]), outcome, "answer")
+        expect_control(partial(self.control.answer, self.ids[handle]), outcome, "answer")
 
     @precondition(lambda self: bool(self.model.in_status(Status.PROCESSING)))
     @rule(data=st.data())
@@ -242,7 +231,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         processing = self.model.in_status(Status.PROCESSING)
         handle = data.draw(st.sampled_from(processing), label="handle")
         outcome = self.model.complete(handle)
-        self._control(partial(self.control.complete, self.ids[handle]), outcome, "complete")
+        expect_control(partial(self.control.complete, self.ids[handle]), outcome, "complete")
 
     @precondition(lambda self: bool(self.model.requests))
     @rule(data=st.data(), answer=st.booleans())
@@ -253,10 +242,10 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         oid = self.ids[handle]
         if answer:
             outcome = self.model.answer(handle)
-            self._control(partial(self.control.answer, oid), outcome, "answer")
+            expect_control(partial(self.control.answer, oid), outcome, "answer")
         else:
             outcome = self.model.complete(handle)
-            self._control(partial(self.control.complete, oid), outcome, "complete")
+            expect_control(partial(self.control.complete, oid), outcome, "complete")
 
     @precondition(lambda self: self.model.router_connected and len(self._active()) >= LATE)
     @rule()
@@ -294,37 +283,12 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
     def _active(self) -> list[int]:
         return self.model.in_status(Status.QUEUED, Status.ALLOCATED, Status.PROCESSING)
 
-    def _expect(self, reply: Reply, outcome: Outcome) -> None:
-        if outcome.faults:
-            expect_fault(reply, outcome.requirement, *outcome.faults)
-        elif isinstance(outcome.result, bool):
-            expect_result(reply, outcome.requirement, outcome.result)
-        elif isinstance(outcome.result, str):
-            expect_request_status(reply, outcome.requirement, outcome.result)
-
-    def _control(self, call: Callable[[], None], outcome: Outcome, what: str) -> None:
-        """A control call the model says is accepted (``result`` true) or refused with 409."""
-        try:
-            call()
-            accepted = True
-        except ControlError as exc:
-            if exc.status != 409:
-                raise
-            accepted = False
-        if accepted != outcome.result:
-            shown = {True: "accepted", False: "refused with 409"}
-            fail(
-                outcome.requirement,
-                f"{what}: {shown[bool(outcome.result)]}",
-                f"{what}: {shown[accepted]}",
-            )
-
     def _resync(self, agents: list[int], requirement: str) -> None:
         """S3: agents freed together log off and on again, lowest ID first (a 409 on the log
         off means the target did not take their sessions away)."""
         for agent in agents:
             outcome = replace(self.model.logoff(agent), requirement=requirement)
-            self._control(
+            expect_control(
                 partial(self.control.logoff, agent),
                 outcome,
                 f"log off agent {agent}, whose sessions were removed",

@@ -24,14 +24,13 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_equal, expect_request_status, expect_value
-from conformance.contract.constraints import CONSTRAINTS
-from conformance.profile import Agent, Profile
-from conformance.suite.add_support import ADD_TYPE
+from conformance.profile import Profile
 from conformance.suite.routing_support import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,
     IVR,
+    NOT_GIVEN,
     PRIORITY,
     TYPE_1,
     TYPE_2,
@@ -39,6 +38,7 @@ from conformance.suite.routing_support import (
     Topology,
     on,
     one_session_each,
+    prefer,
     queued,
     set_options,
     world_factory,
@@ -60,6 +60,8 @@ def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., T
 _FIFO: dict[str, bool] = {}
 _PRIORITY = {"session_priority": True}
 _PREFERRED = {"preferred_agent": True}
+_FREED_BY = {"complete": "ROUTE-IMMEDIATE-COMPLETE", "cancel": "ROUTE-IMMEDIATE-CANCEL"}
+"""How the freed agent's session ends, and the requirement that then allocates at once."""
 
 
 # -- item 1: who may take a request, and when --------------------------------------------------
@@ -67,12 +69,11 @@ _PREFERRED = {"preferred_agent": True}
 @pytest.mark.requires_control("agents")
 def test_only_logged_on_members_take_requests(routing, world):
     """Agent Y (not a member) logged on, X (member) logged off; Add → Queued 1; X logs on → X."""
-    t = world([_FIFO, _FIFO], [[0], [1]])
-    (g, _), (x, y) = t.groups, t.agents
-    routing.control.logon(y.id)
+    (g, _), (x, y) = world([_FIFO, _FIFO], [[0], [1]]).parts
+    routing.logon(y)
     a = routing.add("A", g)
     routing.expect("ROUTE-MEMBER", {a: queued(1)})
-    routing.control.logon(x.id)
+    routing.logon(x)
     routing.expect("ROUTE-IMMEDIATE-LOGON", {a: on(x)})
 
 
@@ -80,9 +81,8 @@ def test_only_logged_on_members_take_requests(routing, world):
 @pytest.mark.requires_control("agents")
 def test_default_capacity(routing, world):
     """No SetOptions: agent X takes the default MaxNumberOfSessions; one more → Queued 1."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
-    routing.control.logon(x.id)
+    (g,), (x,) = world([_FIFO], [[0]]).parts
+    routing.logon(x)
     held = [routing.add(f"H{n}", g) for n in range(DEFAULT_MAX)]
     extra, reply = routing.add_reply("E", g)
     routing.expect("ROUTE-CAPACITY", {**dict.fromkeys(held, on(x)), extra: queued(1)})
@@ -94,9 +94,8 @@ def test_default_capacity(routing, world):
 @pytest.mark.requires_control("agents")
 def test_allocated_at_once_on_add(routing, world):
     """X logged on, AddRequest → QueuePosition 0 in the reply and in the status record, to X."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
-    routing.control.logon(x.id)
+    (g,), (x,) = world([_FIFO], [[0]]).parts
+    routing.logon(x)
     a, reply = routing.add_reply("A", g)
     rid = "ROUTE-IMMEDIATE-ADD"
     value = expect_request_status(reply, rid, "Success")
@@ -110,26 +109,12 @@ def test_allocated_at_once_on_add(routing, world):
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize(
     ("how", "rid"),
-    [
-        pytest.param(
-            "complete",
-            "ROUTE-IMMEDIATE-COMPLETE",
-            id="complete",
-            marks=pytest.mark.requirement("ROUTE-IMMEDIATE-COMPLETE"),
-        ),
-        pytest.param(
-            "cancel",
-            "ROUTE-IMMEDIATE-CANCEL",
-            id="cancel",
-            marks=pytest.mark.requirement("ROUTE-IMMEDIATE-CANCEL"),
-        ),
-    ],
+    [pytest.param(h, r, id=h, marks=pytest.mark.requirement(r)) for h, r in _FREED_BY.items()],
 )
 def test_freed_agent_takes_the_next_at_once(routing, world, how, rid):
     """X holds A (its capacity full), B queued; A completed / cancelled → B to X at once."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
-    routing.control.logon(x.id)
+    (g,), (x,) = world([_FIFO], [[0]]).parts
+    routing.logon(x)
     held = [routing.add(f"H{n}", g) for n in range(DEFAULT_MAX)]
     b = routing.add("B", g)
     routing.expect(rid, {held[0]: on(x), b: queued(1)})
@@ -146,17 +131,16 @@ def test_freed_agent_takes_the_next_at_once(routing, world, how, rid):
 def test_divert_allocates_at_once(routing, world, case):
     """Divert queued A to a group whose agent is free → to it; divert A away from its agent X
     (who does not serve the new group) → X takes queued B at once."""
-    t = world([_FIFO, _FIFO], [[0], [1]])
-    (g1, g2), (x, y) = t.groups, t.agents
+    (g1, g2), (x, y) = world([_FIFO, _FIFO], [[0], [1]]).parts
     rid = "ROUTE-IMMEDIATE-DIVERT"
     if case == "to-a-free-agent":
-        routing.control.logon(y.id)
+        routing.logon(y)
         a = routing.add("A", g1)
         routing.expect(rid, {a: queued(1)})
         routing.divert(a, g2)
         routing.expect(rid, {a: on(y)})
     else:
-        routing.control.logon(x.id)
+        routing.logon(x)
         held = [routing.add(f"H{n}", g1) for n in range(DEFAULT_MAX)]
         b = routing.add("B", g1)
         routing.expect(rid, {held[0]: on(x), b: queued(1)})
@@ -170,11 +154,10 @@ def test_divert_allocates_at_once(routing, world, case):
 def test_option_change_allocates_at_once(routing, world, change):
     """X full, B queued; SetOptions raises MaxNumberOfSessions → B to X at once. X holds a
     type 1 session, B of Don't-Allow type 2 queued; type 2 set to Allow → B to X at once."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
+    (g,), (x,) = world([_FIFO], [[0]]).parts
     rid = "ROUTE-IMMEDIATE-OPTION-CHANGE"
     if change == "raise-max-sessions":
-        routing.control.logon(x.id)
+        routing.logon(x)
         held = [routing.add(f"H{n}", g) for n in range(DEFAULT_MAX)]
         b = routing.add("B", g)
         routing.expect(rid, {held[0]: on(x), b: queued(1)})
@@ -182,7 +165,7 @@ def test_option_change_allocates_at_once(routing, world, change):
     else:
         set_options(routing.om, rid, MaxNumberOfSessions=DEFAULT_MAX + 1)
         set_options(routing.om, rid, TypeOfSession=TYPE_2, AllowDifferentTypes=DONT_ALLOW)
-        routing.control.logon(x.id)
+        routing.logon(x)
         held = [routing.add("H0", g, TypeOfSession=TYPE_1)]
         b = routing.add("B", g, TypeOfSession=TYPE_2)
         routing.expect(rid, {held[0]: on(x), b: queued(1)})
@@ -196,15 +179,14 @@ def test_option_change_allocates_at_once(routing, world, change):
 def test_queue_by_queue_time_positions_follow(routing, world):
     """A, B, C, D queued → 1..4; B cancelled → C 2, D 3; X logs on → A to X, C 1, D 2;
     A completed (with the default capacity full) → C to X, D 1."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
+    (g,), (x,) = world([_FIFO], [[0]]).parts
     rid = "ROUTE-QUEUE-ORDER"
     a, b, c, d = (routing.add(label, g) for label in "ABCD")
     routing.expect(rid, {a: queued(1), b: queued(2), c: queued(3), d: queued(4)})
     routing.cancel(b)
     routing.expect(rid, {a: queued(1), c: queued(2), d: queued(3)})
     one_session_each(routing.om, rid)
-    routing.control.logon(x.id)
+    routing.logon(x)
     routing.expect(rid, {a: on(x), c: queued(1), d: queued(2)})
     routing.finish(a)
     routing.expect(rid, {a: "Complete", c: on(x), d: queued(1)})
@@ -214,8 +196,7 @@ def test_queue_by_queue_time_positions_follow(routing, world):
 @pytest.mark.requires_control("agents")
 def test_lower_priority_number_first_ties_by_queue_time(routing, world):
     """Priority group: A(max), B(min), C(max), D(min) → B 1, D 2, A 3, C 4; X logs on → B."""
-    t = world([_PRIORITY], [[0]])
-    (g,), (x,) = t.groups, t.agents
+    (g,), (x,) = world([_PRIORITY], [[0]]).parts
     rid = "ROUTE-PRIORITY-ORDER"
     high, low = PRIORITY.max, PRIORITY.min
     a = routing.add("A", g, SessionPriority=high)
@@ -223,23 +204,19 @@ def test_lower_priority_number_first_ties_by_queue_time(routing, world):
     c = routing.add("C", g, SessionPriority=high)
     d = routing.add("D", g, SessionPriority=low)
     routing.expect(rid, {b: queued(1), d: queued(2), a: queued(3), c: queued(4)})
-    routing.control.logon(x.id)
+    routing.logon(x)
     routing.expect(rid, {b: on(x), d: queued(1), a: queued(2), c: queued(3)})
-
-
-_NOT_GIVEN = [None, *CONSTRAINTS.not_given(ADD_TYPE, "SessionPriority")]
 
 
 @pytest.mark.requirement("ROUTE-PRIORITY-NOT-GIVEN")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize(
-    "none", _NOT_GIVEN, ids=["absent" if v is None else str(v) for v in _NOT_GIVEN]
+    "none", NOT_GIVEN, ids=["absent" if v is None else str(v) for v in NOT_GIVEN]
 )
 def test_no_priority_ranks_after_every_priority(routing, world, none):
     """Priority group: N, M without SessionPriority (absent, 0, -1), then P(max), Q(min)
     → Q 1, P 2, N 3, M 4."""
-    t = world([_PRIORITY], [[0]])
-    (g,) = t.groups
+    (g,), _ = world([_PRIORITY], [[0]]).parts
     given = {} if none is None else {"SessionPriority": none}
     n = routing.add("N", g, **given)
     m = routing.add("M", g, **given)
@@ -254,14 +231,13 @@ def test_no_priority_ranks_after_every_priority(routing, world, none):
 @pytest.mark.requires_control("agents")
 def test_priority_ignored_without_session_priority(routing, world):
     """Group without session priority: A(max), B(min), C(none) → A 1, B 2, C 3; X logs on → A."""
-    t = world([_FIFO], [[0]])
-    (g,), (x,) = t.groups, t.agents
+    (g,), (x,) = world([_FIFO], [[0]]).parts
     rid = "ROUTE-PRIORITY-DISABLED"
     a = routing.add("A", g, SessionPriority=PRIORITY.max)
     b = routing.add("B", g, SessionPriority=PRIORITY.min)
     c = routing.add("C", g)
     routing.expect(rid, {a: queued(1), b: queued(2), c: queued(3)})
-    routing.control.logon(x.id)
+    routing.logon(x)
     routing.expect(rid, {a: on(x), b: queued(1), c: queued(2)})
 
 
@@ -277,15 +253,14 @@ def test_priority_ignored_without_session_priority(routing, world):
 )
 def test_queue_start_time_places_by_queue_time_alone(routing, world, flags, b_priority):
     """A (SessionPriority min) queued; B with QueueStartTime ten minutes ago → B 1, A 2."""
-    t = world([flags], [[0]])
-    (g,), (x,) = t.groups, t.agents
+    (g,), (x,) = world([flags], [[0]]).parts
     rid = "ROUTE-QUEUE-START-TIME-ORDER"
     start = routing.control.now().replace(microsecond=0) - timedelta(minutes=10)
     a = routing.add("A", g, SessionPriority=PRIORITY.min)
     given = {} if b_priority is None else {"SessionPriority": b_priority}
     b = routing.add("B", g, QueueStartTime=start, **given)
     routing.expect(rid, {b: queued(1), a: queued(2)})
-    routing.control.logon(x.id)
+    routing.logon(x)
     routing.expect(rid, {b: on(x), a: queued(1)})
 
 
@@ -293,8 +268,7 @@ def test_queue_start_time_places_by_queue_time_alone(routing, world, flags, b_pr
 @pytest.mark.requires_control("agents")
 def test_diverted_request_keeps_its_queue_time(routing, world):
     """C queued in G2, A in G1, B in G2; A diverted to G2 → C 1, A 2, B 3."""
-    t = world([_FIFO, _FIFO], [[0], [1]])
-    g1, g2 = t.groups
+    (g1, g2), _ = world([_FIFO, _FIFO], [[0], [1]]).parts
     c = routing.add("C", g2)
     a = routing.add("A", g1)
     b = routing.add("B", g2)
@@ -303,22 +277,14 @@ def test_diverted_request_keeps_its_queue_time(routing, world):
 
 
 # -- item 3: the preferred agent ---------------------------------------------------------------
-def _prefer(agent: Agent, by: str) -> dict[str, Any]:
-    return (
-        {"PreferredAgentID": agent.id} if by == "id" else {"PreferredAgentLogonID": agent.logon_id}
-    )
-
-
 @pytest.mark.requirement("ROUTE-PREFERRED-AGENT")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("by", ["id", "logon-id"])
 def test_preferred_agent_gets_it(routing, world, by):
     """Preferred-agent group, X then Y logged on (X would be chosen); A prefers Y → Y."""
-    t = world([_PREFERRED], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
-    routing.control.logon(x.id)
-    routing.control.logon(y.id)
-    a = routing.add("A", g, **_prefer(y, by))
+    (g,), (x, y) = world([_PREFERRED], [[0], [0]]).parts
+    routing.logon(x, y)
+    a = routing.add("A", g, **prefer(y, by))
     routing.expect("ROUTE-PREFERRED-AGENT", {a: on(y)})
 
 
@@ -326,11 +292,10 @@ def test_preferred_agent_gets_it(routing, world, by):
 @pytest.mark.requires_control("agents")
 def test_forced_request_waits_for_its_preferred_agent(routing, world):
     """Y busy, X free; A forced to Y → Queued; Y completes its session → A to Y, not X."""
-    t = world([_PREFERRED], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
-    routing.control.logon(y.id)
+    (g,), (x, y) = world([_PREFERRED], [[0], [0]]).parts
+    routing.logon(y)
     held = [routing.add(f"H{n}", g) for n in range(DEFAULT_MAX)]
-    routing.control.logon(x.id)
+    routing.logon(x)
     a = routing.add("A", g, PreferredAgentID=y.id, ForceToPreferredAgent=True)
     routing.expect("ROUTE-PREFERRED-AGENT", {held[0]: on(y), a: queued(1)})
     routing.finish(held[0])
@@ -343,13 +308,12 @@ def test_forced_request_waits_for_its_preferred_agent(routing, world):
 @pytest.mark.parametrize("preferred", ["logged-off", "busy"])
 def test_preferred_agent_unable_falls_back(routing, world, preferred, force):
     """Preferred Y logged off or busy, X free, not forced: A goes to X."""
-    t = world([_PREFERRED], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
+    (g,), (x, y) = world([_PREFERRED], [[0], [0]]).parts
     expected: dict[int, str] = {}
     if preferred == "busy":
-        routing.control.logon(y.id)
+        routing.logon(y)
         expected = {oid: on(y) for oid in (routing.add(f"H{n}", g) for n in range(DEFAULT_MAX))}
-    routing.control.logon(x.id)
+    routing.logon(x)
     given = {} if force is None else {"ForceToPreferredAgent": force}
     a = routing.add("A", g, PreferredAgentID=y.id, **given)
     routing.expect("ROUTE-PREFERRED-FALLBACK", {**expected, a: on(x)})
@@ -361,14 +325,13 @@ def test_preferred_agent_unable_falls_back(routing, world, preferred, force):
 def test_preference_ignored_without_preferred_agent(routing, world, case):
     """Group without Preferred Agent: X then Y logged on, A prefers Y → X; forced to a
     logged-off Y with only X on → Success, to X (no AgentLoggedOff)."""
-    t = world([_FIFO], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
-    routing.control.logon(x.id)
+    (g,), (x, y) = world([_FIFO], [[0], [0]]).parts
+    routing.logon(x)
     if case == "forced-logged-off":
         members = {"PreferredAgentID": y.id, "ForceToPreferredAgent": True}
     else:
-        routing.control.logon(y.id)
-        members = _prefer(y, "id" if case == "by-id" else "logon-id")
+        routing.logon(y)
+        members = prefer(y, "id" if case == "by-id" else "logon-id")
     reply = routing.om.add_request(ServiceGroupID=g.id, IVRInfo=list(IVR), **members)
     value = expect_request_status(reply, "ROUTE-PREFERRED-NOT-CONFIGURED", "Success")
     a = int(value.open_media_id or 0)
@@ -381,11 +344,9 @@ def test_preference_ignored_without_preferred_agent(routing, world, case):
 @pytest.mark.requires_control("agents")
 def test_fewest_sessions_first(routing, world):
     """MaxNumberOfSessions raised; Y then X logged on; A → one of them; B → the other one."""
-    t = world([_FIFO], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
+    (g,), (x, y) = world([_FIFO], [[0], [0]]).parts
     set_options(routing.om, "ROUTE-FEWEST-SESSIONS", MaxNumberOfSessions=DEFAULT_MAX + 1)
-    routing.control.logon(y.id)
-    routing.control.logon(x.id)
+    routing.logon(y, x)
     a = routing.add("A", g)
     first = routing.state(a, "ROUTE-FEWEST-SESSIONS")
     if first not in (on(x), on(y)):
@@ -400,21 +361,15 @@ def test_fewest_sessions_first(routing, world):
 @pytest.mark.parametrize("became_free_by", ["logon", "complete", "cancel"])
 def test_earliest_free_first(routing, world, became_free_by):
     """Higher-ID Y became free before lower-ID X (logon, or end of its last session) → Y."""
-    t = world([_FIFO], [[0], [0]])
-    (g,), (x, y) = t.groups, t.agents
+    (g,), (x, y) = world([_FIFO], [[0], [0]]).parts
     if became_free_by == "logon":
-        routing.control.logon(y.id)
-        routing.control.logon(x.id)
+        routing.logon(y, x)
     else:
         one_session_each(routing.om, "ROUTE-EARLIEST-FREE")
-        routing.control.logon(x.id)
-        routing.control.logon(y.id)
+        routing.logon(x, y)
         p = routing.add("P", g)
         q = routing.add("Q", g)
-        held = {
-            routing.state(p, "ROUTE-EARLIEST-FREE"): p,
-            routing.state(q, "ROUTE-EARLIEST-FREE"): q,
-        }
+        held = {routing.state(oid, "ROUTE-EARLIEST-FREE"): oid for oid in (p, q)}
         if set(held) != {on(x), on(y)}:
             raise SuiteError(f"precondition: P and Q should be with {x.id} and {y.id}: {held}")
         end = routing.finish if became_free_by == "complete" else routing.cancel
@@ -432,11 +387,9 @@ def test_earliest_free_first(routing, world, became_free_by):
 def test_lowest_id_breaks_a_tie(routing, world, target, reverse_listing):
     """Y then X logged on, each holds a session; a restart frees both at once → A to X
     (lowest ID), whatever order the configuration lists them in."""
-    t = world([_FIFO], [[0], [0]], reverse_listing=reverse_listing)
-    (g,), (x, y) = t.groups, t.agents
+    (g,), (x, y) = world([_FIFO], [[0], [0]], reverse_listing=reverse_listing).parts
     one_session_each(routing.om, "ROUTE-LOWEST-ID")
-    routing.control.logon(y.id)
-    routing.control.logon(x.id)
+    routing.logon(y, x)
     p = routing.add("P", g)
     q = routing.add("Q", g)
     routing.expect("ROUTE-EARLIEST-FREE", {p: on(y), q: on(x)})
