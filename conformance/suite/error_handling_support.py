@@ -20,7 +20,7 @@ from conformance.checks import expect_equal, expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.every_operation import IVR
-from conformance.verdicts import NotApplicable, SuiteError
+from conformance.verdicts import SuiteError
 from conformance.wire.values import OpenMediaRequest, Reply
 
 
@@ -64,15 +64,6 @@ class Placed:
     oid: int
     group: Group
     agent: Agent | None
-
-
-def group_with_agent(profile: Profile) -> tuple[Group, Agent]:
-    """The first open group with an agent in the profile; none makes the test not applicable."""
-    for group in profile.groups_with("open"):
-        agents = profile.agents_in(group.id)
-        if agents:
-            return group, agents[0]
-    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
 
 
 def add_request(env: Env, group: Group) -> tuple[int, Reply]:

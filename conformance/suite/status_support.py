@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
 from lxml import etree
 
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
+from conformance.suite import request_support
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.decode import body_child
 from conformance.wire.encode import INT_MAX
@@ -248,21 +248,9 @@ def show(records: Sequence[OpenMediaRequest]) -> list[str]:
 
 
 # -- the test's world --------------------------------------------------------------------------
-class Env:
-    """The clients and profile of one test; the control plane is fetched only when needed, so a
-    test that needs only SOAP stays applicable on a target without one."""
-
-    def __init__(self, om: Any, profile: Profile, request: pytest.FixtureRequest) -> None:
-        self.om = om
-        self.profile = profile
-        self._request = request
-
-    @property
-    def control(self) -> Any:
-        return self._request.getfixturevalue("control")
-
-    def has(self, *features: str) -> bool:
-        return bool(self._request.getfixturevalue("target").has(*features))
+class Env(request_support.Env):
+    """The clients and profile of one test (the control plane fetched only when needed), and
+    the target's clock as the status tests move it."""
 
     @property
     def expiry(self) -> timedelta:

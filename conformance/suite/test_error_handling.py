@@ -37,7 +37,6 @@ from conformance.suite.error_handling_support import (
     add_request,
     events_since,
     expect_next_request,
-    group_with_agent,
     licence_lost,
     record,
     require,
@@ -58,6 +57,7 @@ from conformance.suite.every_operation import (
     sample_for,
     section_requirement,
 )
+from conformance.suite.status_support import group_with_agent
 from conformance.verdicts import ConformanceFailure
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
