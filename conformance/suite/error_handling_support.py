@@ -10,8 +10,6 @@ taking it at once, "removed from the queues" is it getting QueuePosition 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,26 +32,6 @@ class Env:
     control: Any
     profile: Profile
     target: Any
-
-
-@contextmanager
-def _switched_off(switch: Callable[[bool], None]) -> Iterator[None]:
-    """``switch(False)`` for the block and ``switch(True)`` after it, whatever happens there."""
-    switch(False)
-    try:
-        yield
-    finally:
-        switch(True)
-
-
-def router_lost(env: Env) -> AbstractContextManager[None]:
-    """The router is lost inside the block and reconnected after it."""
-    return _switched_off(env.control.router)
-
-
-def licence_lost(env: Env) -> AbstractContextManager[None]:
-    """The licence is lost inside the block and restored after it."""
-    return _switched_off(env.control.license)
 
 
 # -- requests in a known state -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.profile import Agent, Group
+from conformance.suite.outages import router_blip
 from conformance.suite.status_support import (
     EXPIRY_MARGIN,
     Env,
@@ -118,8 +119,7 @@ def live(env: Env, name: str) -> Lived:
     elif final == "Cancelled":
         cancel(env, oid)
     elif final == "Failed":
-        env.control.router(False)
-        env.control.router(True)
+        router_blip(env.control)
     transition(env, oid, final)
     if agent is not None and final in TERMINAL:
         env.control.logoff(agent.id)

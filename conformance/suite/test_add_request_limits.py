@@ -51,6 +51,7 @@ from conformance.suite.limits_support import (
     resolve,
     rid_of,
 )
+from conformance.suite.outages import licence_lost, router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.encode import INT_MAX
 
@@ -276,11 +277,8 @@ def test_invalid_side_is_refused(om, scenario, data, run_created):
 def test_no_license(om, scenario, control, run_created):
     """Licence unavailable: AddRequest raises NoLicenseFault; nothing is created."""
     before = request_ids(om)
-    control.license(False)
-    try:
+    with licence_lost(control):
         reply = add(om, ServiceGroupID=open_group(scenario).id)
-    finally:
-        control.license(True)
     expect_fault(reply, "ADD-FAULT-NO-LICENSE", "NoLicenseFault")
     expect_created_nothing(om, before, reply, run_created)
 
@@ -290,10 +288,7 @@ def test_no_license(om, scenario, control, run_created):
 def test_router_disconnected(om, scenario, control, run_created):
     """Router lost: AddRequest raises RouterDisconnectedFault; nothing is created."""
     before = request_ids(om)
-    control.router(False)
-    try:
+    with router_lost(control):
         reply = add(om, ServiceGroupID=open_group(scenario).id)
-    finally:
-        control.router(True)
     expect_fault(reply, "ADD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
     expect_created_nothing(om, before, reply, run_created)

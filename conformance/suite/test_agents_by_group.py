@@ -23,6 +23,7 @@ from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.profile import Group, Profile
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite.outages import router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
@@ -190,14 +191,11 @@ def test_lists_members_or_those_logged_on(raw_om, scenario, control):
 
 @pytest.mark.requirement("AGT-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
-def test_router_disconnected(om, scenario, control, target):
+def test_router_disconnected(om, scenario, control):
     """Router lost: GetOMAgentsByGroup(an open group) → RouterDisconnectedFault; reconnected,
     it answers again."""
     group = scenario.group_with("open")
-    control.router(False)
-    try:
+    with router_lost(control):
         reply = om.get_agents_by_group(group.id)
-    finally:
-        control.router(True)
     expect_fault(reply, "AGT-FAULT-ROUTER-DISCONNECTED", ROUTER_DISCONNECTED)
     expect_value(om.get_agents_by_group(group.id), "AGT-FAULT-ROUTER-DISCONNECTED")

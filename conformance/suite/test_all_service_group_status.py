@@ -22,6 +22,7 @@ import pytest
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Profile, Tenant
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite.outages import router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable
 
 INVALID_DATA = "InvalidDataException"
@@ -173,13 +174,10 @@ def test_disabling_and_enabling_a_tenant(om, scenario, control):
 
 @pytest.mark.requirement("SGA-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
-def test_router_disconnected(om, scenario, control, target):
+def test_router_disconnected(om, scenario, control):
     """Router lost: GetAllOpenMediaServiceGroupStatus(tenant) → RouterDisconnectedFault;
     reconnected, it lists the groups again."""
-    control.router(False)
-    try:
+    with router_lost(control):
         reply = om.get_all_service_group_status(scenario.tenant.id)
-    finally:
-        control.router(True)
     expect_fault(reply, "SGA-FAULT-ROUTER-DISCONNECTED", ROUTER_DISCONNECTED)
     expect_tenant_groups(om, scenario, scenario.tenant.id, "SGA-FAULT-ROUTER-DISCONNECTED", True)

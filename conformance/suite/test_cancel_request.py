@@ -23,6 +23,7 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_result
 from conformance.profile import Agent, Group, Profile
+from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.request_support import (
     Env,
     add,
@@ -74,8 +75,7 @@ def place(env: Env, state: str) -> Placed:
         placed = Placed(add(env, group, _IVR), group, None)
         precondition(env, placed.oid, "Queued")
         if state == "Failed":
-            env.control.router(False)
-            env.control.router(True)
+            router_blip(env.control)
         elif state == "Cancelled":
             env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
     precondition(env, placed.oid, state)
@@ -372,11 +372,8 @@ def test_cancel_without_licence(env):
     """Licence gone: CancelRequest → NoLicenseFault; with the licence back it is still Queued."""
     placed = place(env, "Queued")
     before, mark = record(env, placed.oid, "CAN-FAULT-NO-LICENSE")
-    env.control.license(False)
-    try:
+    with licence_lost(env.control):
         reply = _cancel(env, placed.oid, if_allocated=True)
-    finally:
-        env.control.license(True)
     expect_fault(reply, "CAN-FAULT-NO-LICENSE", "NoLicenseFault")
     expect_unchanged(env, placed, before, mark, "CAN-FAULT-NO-LICENSE")
 
@@ -386,9 +383,6 @@ def test_cancel_without_licence(env):
 def test_cancel_without_router(env):
     """Router lost: CancelRequest on a request that was queued → RouterDisconnectedFault."""
     placed = place(env, "Queued")
-    env.control.router(False)
-    try:
+    with router_lost(env.control):
         reply = _cancel(env, placed.oid, if_allocated=True)
-    finally:
-        env.control.router(True)
     expect_fault(reply, "CAN-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

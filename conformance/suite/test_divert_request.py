@@ -44,6 +44,7 @@ from conformance.suite.divert_support import (
     snapshot,
     two_groups,
 )
+from conformance.suite.outages import licence_lost, router_lost
 from conformance.suite.request_support import Env, add, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable
 
@@ -322,11 +323,8 @@ def test_divert_without_licence(env):
     a, b = two_groups(env.profile)
     oid = queued(env, a)
     before = snapshot(env, oid)
-    env.control.license(False)
-    try:
+    with licence_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
-    finally:
-        env.control.license(True)
     expect_fault(reply, "DIV-FAULT-NO-LICENSE", "NoLicenseFault")
     expect_unchanged(env, before)
 
@@ -337,9 +335,6 @@ def test_divert_without_router(env):
     """Router lost: DivertRequest of a request that was queued → RouterDisconnectedFault."""
     a, b = two_groups(env.profile)
     oid = queued(env, a)
-    env.control.router(False)
-    try:
+    with router_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
-    finally:
-        env.control.router(True)
     expect_fault(reply, "DIV-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

@@ -37,10 +37,8 @@ from conformance.suite.error_handling_support import (
     add_request,
     events_since,
     expect_next_request,
-    licence_lost,
     record,
     require,
-    router_lost,
 )
 from conformance.suite.every_operation import (
     IVR,
@@ -57,6 +55,7 @@ from conformance.suite.every_operation import (
     sample_for,
     section_requirement,
 )
+from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.status_support import group_with_agent
 from conformance.verdicts import ConformanceFailure
 
@@ -86,8 +85,7 @@ def place(env: Env, state: str) -> Placed:
         group = env.profile.group_with("open")
         placed = Placed(add_queued(env.om, group), group, None)
         if state == "Failed":
-            with router_lost(env):
-                pass
+            router_blip(env.control)
         elif state == "Cancelled":
             env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
     require(env, placed.oid, state, placed.agent)
@@ -116,8 +114,7 @@ def test_router_loss_fails_unterminated_request(env, state):
     """A queued / allocated / answered request, router lost → one Failed event, Status Failed."""
     placed = place(env, state)
     _, mark = record(env, placed.oid, "ERR-ROUTER-LOST-FAILED")
-    with router_lost(env):
-        pass
+    router_blip(env.control)
     expect_equal(
         "ERR-ROUTER-LOST-FAILED",
         ["Failed"],
@@ -135,8 +132,7 @@ def test_router_loss_empties_the_queue(env):
     group = env.profile.group_with("open")
     add_queued(env.om, group)
     add_queued(env.om, group)
-    with router_lost(env):
-        pass
+    router_blip(env.control)
     expect_next_request(env, group, "ERR-ROUTER-LOST-REMOVED", None)
 
 
@@ -147,8 +143,7 @@ def test_router_loss_frees_the_agent(env, state):
     """An agent's only session (allocated / answered), router lost and back → the agent takes
     the next request of the group at once."""
     placed = place(env, state)
-    with router_lost(env):
-        pass
+    router_blip(env.control)
     expect_next_request(env, placed.group, "ERR-ROUTER-LOST-REMOVED", placed.agent)
 
 
@@ -159,8 +154,7 @@ def test_router_loss_keeps_terminated_request(env, state):
     """A Complete / Cancelled / Failed request, router lost → same Status, no new event."""
     placed = place(env, state)
     _, mark = record(env, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
-    with router_lost(env):
-        pass
+    router_blip(env.control)
     now, _ = record(env, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
     expect_equal("ERR-ROUTER-LOST-TERMINATED-KEPT", state, getattr(now, "status", None), "Status")
     expect_equal(
@@ -181,7 +175,7 @@ def test_status_queries_answer_while_disconnected(env, op):
     the cache, the request's Failed event included."""
     sample = prepare(env.om, env.profile, op)
     oid = sample.oid or add_queued(env.om, sample.group)
-    with router_lost(env):
+    with router_lost(env.control):
         reply = call(env.raw_om, sample)  # judged here first, then by the wire checks
     value = expect_value(reply, "ERR-ROUTER-STATUS-FROM-CACHE")
     seen = [r.status for r in getattr(value, "requests", ()) if r.id == oid]
@@ -210,7 +204,7 @@ def test_router_loss_and_reconnect(env, op):
     """Router lost: an operation that declares RouterDisconnectedFault raises it; reconnected,
     the same call (on a fresh request) is processed again."""
     sample = prepare(env.om, env.profile, op)
-    with router_lost(env):
+    with router_lost(env.control):
         reply = call(env.om, sample)
     expect_fault(reply, section_requirement(op, ROUTER_DISCONNECTED), ROUTER_DISCONNECTED)
     again = prepare(env.om, env.profile, op)
@@ -223,8 +217,7 @@ def test_failed_request_resubmitted(env):
     """Queued request failed by a router loss; reconnected, the client adds it again → Success
     with a new OpenMediaID, and the old one stays Failed."""
     placed = place(env, "Queued")
-    with router_lost(env):
-        pass
+    router_blip(env.control)
     reply = env.om.add_request(ServiceGroupID=placed.group.id, IVRInfo=list(IVR))
     value = expect_request_status(reply, "ERR-ROUTER-RECONNECT", "Success")
     new = getattr(value, "open_media_id", None)
@@ -246,7 +239,7 @@ def test_licence_loss_and_return(env, op):
     """No licence: an operation that declares NoLicenseFault raises it; licence back, the same
     call is processed."""
     sample = prepare(env.om, env.profile, op)
-    with licence_lost(env):
+    with licence_lost(env.control):
         reply = call(env.om, sample)
     expect_fault(reply, section_requirement(op, NO_LICENSE), NO_LICENSE)
     proceeds(env.raw_om, sample, "ERR-LICENSE-RESTORED")
@@ -258,7 +251,7 @@ def test_licence_loss_and_return(env, op):
 def test_licence_loss_spares_other_operations(env, op):
     """No licence: an operation that does not declare NoLicenseFault is processed normally."""
     sample = prepare(env.om, env.profile, op)
-    with licence_lost(env):
+    with licence_lost(env.control):
         proceeds(env.raw_om, sample, "ERR-LICENSE-QUERIES-UNAFFECTED")
 
 

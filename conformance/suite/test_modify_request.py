@@ -40,6 +40,7 @@ from conformance.strategies import (
     valid_members,
 )
 from conformance.suite import request_support
+from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.request_support import added_id, events_since, record
 from conformance.verdicts import NotApplicable, SuiteError
 from conformance.wire.encode import INT_MAX
@@ -106,8 +107,7 @@ def place(env: Env, state: str, items: list[Any], **members: Any) -> int:
     if state == "Complete":
         env.control.complete(oid)
     elif state == "Failed":
-        env.control.router(False)
-        env.control.router(True)
+        router_blip(env.control)
     elif state == "Cancelled":
         env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
     reply = env.om.get_status_by_id(oid)
@@ -379,11 +379,8 @@ def test_modify_without_licence(env):
     """Licence gone: ModifyRequest on a queued request → NoLicenseFault; nothing changes."""
     oid = place(env, "Queued", ivr(("Case", "1")))
     before = state_of(env, oid, "MOD-FAULT-NO-LICENSE")
-    env.control.license(False)
-    try:
+    with licence_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
-    finally:
-        env.control.license(True)
     expect_fault(reply, "MOD-FAULT-NO-LICENSE", "NoLicenseFault")
     expect_unchanged(env, oid, before, "MOD-FAULT-NO-LICENSE")
 
@@ -393,9 +390,6 @@ def test_modify_without_licence(env):
 def test_modify_without_router(env):
     """Router lost: ModifyRequest on a request that was queued → RouterDisconnectedFault."""
     oid = place(env, "Queued", ivr(("Case", "1")))
-    env.control.router(False)
-    try:
+    with router_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
-    finally:
-        env.control.router(True)
     expect_fault(reply, "MOD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

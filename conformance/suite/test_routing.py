@@ -384,7 +384,7 @@ def test_earliest_free_first(routing, world, became_free_by):
 @pytest.mark.parametrize(
     "reverse_listing", [False, True], ids=["listed-ascending", "listed-descending"]
 )
-def test_lowest_id_breaks_a_tie(routing, world, target, reverse_listing):
+def test_lowest_id_breaks_a_tie(routing, world, reverse_listing):
     """Y then X logged on, each holds a session; a restart frees both at once → A to X
     (lowest ID), whatever order the configuration lists them in."""
     (g,), (x, y) = world([_FIFO], [[0], [0]], reverse_listing=reverse_listing).parts

@@ -16,6 +16,7 @@ import pytest
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Group, Profile
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite.outages import router_lost
 from conformance.verdicts import NotApplicable
 from conformance.wire.encode import INT_MIN
 
@@ -107,14 +108,11 @@ def test_id_that_names_no_group(om, scenario, group_id):
 @pytest.mark.requirement("SGS-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
 @pytest.mark.parametrize("role", ["open", "closed"])
-def test_router_disconnected(om, scenario, control, target, role):
+def test_router_disconnected(om, scenario, control, role):
     """Router lost: GetServiceGroupStatus(an open / a closed group) → RouterDisconnectedFault;
     reconnected, it answers again."""
     group = _groups(scenario, role)[0]
-    control.router(False)
-    try:
+    with router_lost(control):
         reply = om.get_service_group_status(group.id)
-    finally:
-        control.router(True)
     expect_fault(reply, "SGS-FAULT-ROUTER-DISCONNECTED", ROUTER_DISCONNECTED)
     expect_open(om, group.id, "SGS-FAULT-ROUTER-DISCONNECTED", group.is_open)

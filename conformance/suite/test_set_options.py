@@ -43,6 +43,7 @@ from conformance.suite.options_support import (
     two_sessions_for_all,
     with_type_if_needed,
 )
+from conformance.suite.outages import licence_lost, router_lost
 from conformance.suite.routing_support import (
     ALLOW,
     DEFAULT_MAX,
@@ -145,28 +146,22 @@ def test_invalid_side_is_refused(om, scenario, data):
 # -- faults of the environment ------------------------------------------------------------------
 @pytest.mark.requirement("OPT-FAULT-NO-LICENSE")
 @pytest.mark.requires_control("license")
-def test_no_license(om, scenario, control, target):
+def test_no_license(om, scenario, control):
     """Licence unavailable: SetOptions raises NoLicenseFault."""
-    control.license(False)
-    try:
+    with licence_lost(control):
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
-    finally:
-        control.license(True)
     expect_fault(reply, "OPT-FAULT-NO-LICENSE", "NoLicenseFault")
 
 
 @pytest.mark.requirement("OPT-FAULT-NO-LICENSE")
 @pytest.mark.requires_control("license", "agents")
-def test_no_license_sets_nothing(om, control, routing, world, target):
+def test_no_license_sets_nothing(om, control, routing, world):
     """SetOptions MaxNumberOfSessions raised without licence (fault); licence back: agent X
     with its default capacity full still gets no further request."""
     t = world([{}], [[0]])
     (g,), (x,) = t.groups, t.agents
-    control.license(False)
-    try:
+    with licence_lost(control):
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
-    finally:
-        control.license(True)
     expect_fault(reply, "OPT-FAULT-NO-LICENSE", "NoLicenseFault")
     control.logon(x.id)
     held = [routing.add(f"H{n}", g) for n in range(DEFAULT_MAX)]
@@ -176,13 +171,10 @@ def test_no_license_sets_nothing(om, control, routing, world, target):
 
 @pytest.mark.requirement("OPT-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
-def test_router_disconnected(om, scenario, control, target):
+def test_router_disconnected(om, scenario, control):
     """Router lost: SetOptions raises RouterDisconnectedFault."""
-    control.router(False)
-    try:
+    with router_lost(control):
         reply = om.set_options(MaxNumberOfSessions=DEFAULT_MAX + 1)
-    finally:
-        control.router(True)
     expect_fault(reply, "OPT-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
 
 

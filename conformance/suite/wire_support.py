@@ -29,6 +29,7 @@ from conformance.suite.every_operation import (
     call,
     prepare,
 )
+from conformance.suite.outages import router_blip
 from conformance.verdicts import ConformanceFailure, SuiteError
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
@@ -146,10 +147,9 @@ def populate(om: Any, scenario: Profile, target: Any, control: Any) -> set[str]:
     logged-on agents end busy, so a request added afterwards stays queued."""
     group = scenario.group_with("open")
     states = {"Queued", "Cancelled"}
-    if control is not None and target.has("router") and not target.safe_mode:
+    if control is not None and target.has("router"):
         add_queued(om, group)
-        control.router(False)
-        control.router(True)
+        router_blip(control)
         states.add("Failed")
     oid = add_queued(om, group)
     om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
