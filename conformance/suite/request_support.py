@@ -9,7 +9,7 @@ then reaches all three sections alike. What differs per operation (the IVR data 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,6 +39,17 @@ class Env:
 
     def has(self, *features: str) -> bool:
         return bool(self._request.getfixturevalue("target").has(*features))
+
+    @property
+    def expiry(self) -> timedelta:
+        """The DataExpiration of the profile in force."""
+        return timedelta(minutes=self.profile.data_expiration_minutes)
+
+    def advance_to(self, moment: datetime) -> None:
+        """Move the target's clock to ``moment`` (never back)."""
+        step = (moment - self.control.now()).total_seconds()
+        if step > 0:
+            self.control.advance(step)
 
 
 def added_id(reply: Any, what: str) -> int:

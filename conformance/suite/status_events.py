@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from conformance.checks import expect_equal
+from conformance.suite.request_support import Env
 from conformance.suite.status_lives import Lived
 from conformance.suite.status_support import (
     WITH_AGENT,
     Answer,
-    Env,
     add,
     agent_tenant,
     by_time,

@@ -23,9 +23,9 @@ import pytest
 
 from conformance.profile import Agent, Group
 from conformance.suite.outages import router_blip
+from conformance.suite.request_support import Env
 from conformance.suite.status_support import (
     EXPIRY_MARGIN,
-    Env,
     add,
     cancel,
     group_with_agent,

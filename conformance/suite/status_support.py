@@ -26,7 +26,7 @@ from lxml import etree
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
-from conformance.suite import request_support
+from conformance.suite.request_support import Env
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.decode import body_child
 from conformance.wire.encode import INT_MAX
@@ -248,21 +248,6 @@ def show(records: Sequence[OpenMediaRequest]) -> list[str]:
 
 
 # -- the test's world --------------------------------------------------------------------------
-class Env(request_support.Env):
-    """The clients and profile of one test (the control plane fetched only when needed), and
-    the target's clock as the status tests move it."""
-
-    @property
-    def expiry(self) -> timedelta:
-        return timedelta(minutes=self.profile.data_expiration_minutes)
-
-    def advance_to(self, moment: datetime) -> None:
-        """Move the target's clock to ``moment`` (never back)."""
-        step = (moment - self.control.now()).total_seconds()
-        if step > 0:
-            self.control.advance(step)
-
-
 def queue_group(profile: Profile) -> Group:
     """An open group where requests queue: one without session priority if the profile has it."""
     plain = profile.groups_with("open", session_priority=False)

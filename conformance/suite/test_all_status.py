@@ -11,26 +11,16 @@ and no other, and nothing at all right after the reset. Aged-out requests being 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.checks import expect_equal
-from conformance.profile import Profile
 from conformance.suite.status_lives import available, live
 from conformance.suite.status_support import (
-    Env,
     all_status,
     latest_by_id,
     show,
     status,
 )
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
-
 
 _ORDER = (
     "failed-router",

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_result
-from conformance.profile import Agent, Group, Profile
+from conformance.profile import Agent, Group
 from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.request_support import (
     Env,
@@ -51,11 +51,6 @@ class Placed:
     oid: int
     group: Group
     agent: Agent | None
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 def place(env: Env, state: str) -> Placed:

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.profile import Profile
+from conformance.suite.request_support import Env
 from conformance.suite.status_lives import TERMINAL, Lived, life_params, live
 from conformance.suite.status_support import (
     EXPIRY_MARGIN,
     LONG_AGO,
     Answer,
-    Env,
     add,
     all_status,
     by_time,
@@ -46,11 +44,6 @@ from conformance.verdicts import ConformanceFailure, SuiteError
 from conformance.wire.values import Reply
 
 DEFAULT_MINUTES = int(CONSTRAINTS.defaults["data_expiration_minutes"])
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 # -- what "cached" and "gone" mean -------------------------------------------------------------

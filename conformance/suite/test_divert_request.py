@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
-from conformance.profile import Profile
 from conformance.strategies import invalid_members, text_up_to_units
 from conformance.suite.divert_support import (
     IVR,
@@ -45,17 +44,12 @@ from conformance.suite.divert_support import (
     two_groups,
 )
 from conformance.suite.outages import licence_lost, router_lost
-from conformance.suite.request_support import Env, add, precondition, record
+from conformance.suite.request_support import add, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable
 
 _PROPERTY = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 # -- success -----------------------------------------------------------------------------------

@@ -10,19 +10,16 @@ never issued raises InvalidOpenMediaIDFault.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
 from conformance.checks.expect import matches_fault
-from conformance.profile import Profile
+from conformance.suite.request_support import Env
 from conformance.suite.status_lives import life_params, live
 from conformance.suite.status_support import (
     LONG_AGO,
     NEVER_ISSUED,
     Answer,
-    Env,
     Stamp,
     add,
     cancel,
@@ -35,11 +32,6 @@ from conformance.suite.status_support import (
     show,
 )
 from conformance.verdicts import ConformanceFailure
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 def _events(answer: Answer) -> list[tuple[str | None, str | None]]:

@@ -13,23 +13,16 @@ Needs the control feature ``agents`` (logon, answer, complete), else *not applic
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_value
-from conformance.profile import Profile
 from conformance.suite.request_support import Env, add, events_since, record
 from conformance.suite.status_support import LONG_AGO, group_with_agent
 
 _IVR = [{"Label": "Case", "Data": "lifecycle"}]
 _NEVER_AFTER_ISSUE = ("Unknown", "Clerical")
 """Statuses an issued request's records never carry (R1)."""
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 def _step(env: Env, oid: int, mark: datetime, requirement: str, status: str) -> datetime:

@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_equal
-from conformance.profile import Profile
+from conformance.suite.request_support import Env
 from conformance.suite.status_support import (
     LONG_AGO,
     Answer,
-    Env,
     Stamp,
     add,
     by_time,
@@ -33,11 +32,6 @@ from conformance.suite.status_support import (
     show,
 )
 from conformance.verdicts import ConformanceFailure
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 def _groups(env: Env) -> tuple[Any, Any]:

@@ -9,17 +9,13 @@ cached (R14); an ID never issued raises InvalidOpenMediaIDFault. The lives come 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
-from conformance.profile import Profile
 from conformance.suite.status_lives import TERMINAL, life_params, live
 from conformance.suite.status_support import (
     LONG_AGO,
     NEVER_ISSUED,
-    Env,
     add,
     group_with_agent,
     history,
@@ -27,12 +23,6 @@ from conformance.suite.status_support import (
     precondition,
     status,
 )
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
-
 
 _ACTIVE = ("queued", "allocated", "processing")
 _ENDED = (

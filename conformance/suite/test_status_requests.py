@@ -12,14 +12,11 @@ target whose control plane lacks them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_result
-from conformance.profile import Profile
 from conformance.suite.status_events import (
     Poller,
     expect_record_fields,
@@ -31,7 +28,6 @@ from conformance.suite.status_support import (
     CLOCK_SLACK,
     LONG_AGO,
     Answer,
-    Env,
     Stamp,
     add,
     agent_tenant,
@@ -54,11 +50,6 @@ _QUIET = settings(
     report_multiple_bugs=False,  # one ConformanceFailure (a verdict), never an ExceptionGroup
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-
-
-@pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, scenario, request)
 
 
 # -- one event per state entered, in every life ------------------------------------------------
