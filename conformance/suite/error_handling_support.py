@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from conformance.checks import expect_equal, expect_value
-from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.every_operation import IVR
+from conformance.suite.request_support import added_id
 from conformance.verdicts import SuiteError
 from conformance.wire.values import OpenMediaRequest, Reply
 
@@ -47,11 +47,7 @@ class Placed:
 def add_request(env: Env, group: Group) -> tuple[int, Reply]:
     """AddRequest as a precondition: the new OpenMediaID and the reply."""
     reply: Reply = env.om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR))
-    oid = getattr(reply.value, "open_media_id", None)
-    if reply.fault is not None or getattr(reply.value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    return int(oid or 0), reply
+    return added_id(reply, f"AddRequest to group {group.id}"), reply
 
 
 def record(env: Env, oid: int, requirement: str) -> tuple[OpenMediaRequest | None, datetime]:

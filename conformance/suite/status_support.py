@@ -26,7 +26,7 @@ from lxml import etree
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
-from conformance.suite.request_support import Env
+from conformance.suite.request_support import Env, added_id
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.decode import body_child
 from conformance.wire.encode import INT_MAX
@@ -274,11 +274,8 @@ def add(env: Env, group: Group, **members: Any) -> tuple[int, int | None]:
     """AddRequest as a precondition: the OpenMediaID and the QueuePosition it answered."""
     members.setdefault("IVRInfo", _IVR)
     reply = env.om.add_request(ServiceGroupID=group.id, **members)
-    value = reply.value
-    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    return int(value.open_media_id), value.queue_position  # type: ignore[union-attr,arg-type]
+    oid = added_id(reply, f"AddRequest to group {group.id}")
+    return oid, reply.value.queue_position
 
 
 def state_of(env: Env, oid: int) -> tuple[str | None, int | None]:
