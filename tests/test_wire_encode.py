@@ -16,6 +16,7 @@ from conformance.contract.operations import OPERATIONS, WSDL_FILE, operation
 from conformance.contract.paths import schemas_dir
 from conformance.contract.xmlsafe import parse
 from conformance.wire.credentials import Credentials
+from conformance.wire.decode import parse_datetime
 from conformance.wire.encode import EncodeError, build_envelope
 
 WHEN = datetime(2026, 11, 27, 11, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))
@@ -179,6 +180,21 @@ def test_values_are_formatted_as_the_xsd_types_say() -> None:
     assert text["QueueStartTime"] == "2026-11-27T10:00:00.000005Z"  # UTC, microseconds, Z
     assert text["ForceToPreferredAgent"] == "false"
     assert text["TenantID"] == "-1"
+
+
+@pytest.mark.parametrize(
+    "served",
+    ["2026-11-27T10:00:45.0002215Z", "2026-11-27T10:00:45Z", "2026-11-27T11:00:45.1234567+01:00"],
+)
+def test_a_timestamp_goes_back_exactly_as_the_server_wrote_it(served: str) -> None:
+    """R12: .NET writes seven fraction digits; the seventh must not be lost on the way back."""
+    mark = parse_datetime(served)
+    envelope = build_envelope("GetOpenMediaRequestsByTime", {"retrieveLaterThan": mark})
+    assert served.encode() in envelope
+    later = mark + timedelta(microseconds=1)  # arithmetic gives a value, not the served text
+    assert served.encode() not in build_envelope(
+        "GetOpenMediaRequestsByTime", {"retrieveLaterThan": later}
+    )
 
 
 def test_absent_key_is_omitted_and_none_is_nil() -> None:

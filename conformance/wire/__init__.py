@@ -21,6 +21,7 @@ from conformance.wire.values import (
     Reply,
     ServiceGroupStatus,
     SoapFault,
+    WireDateTime,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "SoapFault",
     "Transport",
     "TransportError",
+    "WireDateTime",
     "build_envelope",
     "decode_reply",
 ]

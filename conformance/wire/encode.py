@@ -23,6 +23,7 @@ from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import Operation, operation
 from conformance.wire.credentials import Credentials
+from conformance.wire.values import WireDateTime
 
 RawMembers = bool | Sequence[tuple[str, Any]]
 
@@ -46,7 +47,13 @@ class EncodeError(ValueError):
 
 
 def format_datetime(value: datetime) -> str:
-    """UTC with microseconds and ``Z`` (R17); a naive datetime is refused, never guessed."""
+    """UTC with microseconds and ``Z`` (R17); a naive datetime is refused, never guessed.
+
+    A ``WireDateTime`` as read from an answer goes back exactly as the server wrote it (all
+    seven fraction digits of a .NET TimeStamp, R12).
+    """
+    if isinstance(value, WireDateTime) and value.lexical is not None:
+        return value.lexical
     if value.tzinfo is None or value.utcoffset() is None:
         raise EncodeError(f"naive datetime {value.isoformat()} refused: give it a timezone")
     utc = value.astimezone(timezone.utc)

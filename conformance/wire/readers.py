@@ -27,6 +27,7 @@ from conformance.wire.values import (
     GetOpenMediaResponse,
     OpenMediaRequest,
     ServiceGroupStatus,
+    WireDateTime,
 )
 
 _NIL = ns.qname(ns.XSI, "nil")
@@ -79,13 +80,19 @@ _CLASSES: dict[str, tuple[type, dict[str, str]]] = {
 """Data contract → value class, wire member name → field name. Members come from the XSD."""
 
 
-def parse_datetime(text: str) -> datetime:
-    """An xs:dateTime as an aware UTC datetime; more than 6 fraction digits are truncated.
+def parse_datetime(text: str) -> WireDateTime:
+    """An xs:dateTime as an aware UTC datetime that remembers its text (``WireDateTime``).
 
-    A value without offset is read as UTC so the suite can go on; the WIRE-UTC check (R17) is
-    what reports it.
+    More than 6 fraction digits are truncated in the value, kept in ``lexical``. A value
+    without offset is read as UTC so the suite can go on; the WIRE-UTC check (R17) is what
+    reports it.
     """
     text = text.strip()
+    return WireDateTime.read(_utc_datetime(text), text)
+
+
+def _utc_datetime(text: str) -> datetime:
+    """The value of an xs:dateTime, in UTC, to the microsecond."""
     match = _DATETIME.fullmatch(text)
     if match is None:
         raise ValueError(f"{text!r} is no xs:dateTime")

@@ -20,6 +20,34 @@ if TYPE_CHECKING:
     from conformance.wire.exchange import Exchange
 
 
+class WireDateTime(datetime):
+    """A dateTime read from the wire that remembers the text it travelled as.
+
+    xs:dateTime allows any number of fraction digits and .NET writes seven (100 ns ticks), one
+    more than ``datetime`` holds. A TimeStamp fed back as RetrieveLaterThan must be exactly the
+    server's (R12: feeding it back never repeats an event), so the encoder writes ``lexical``
+    instead of the truncated value. Arithmetic and ``replace`` give a new value whose
+    ``lexical`` is ``None``: only the value as read carries the text.
+    """
+
+    lexical: str | None = None
+
+    @classmethod
+    def read(cls, value: datetime, lexical: str) -> WireDateTime:
+        wire = cls(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=value.tzinfo,
+        )
+        wire.lexical = lexical
+        return wire
+
+
 @dataclass(frozen=True)
 class AddOpenMediaResponse:
     ewt: int | None
