@@ -349,12 +349,23 @@ def _append_section(section: Section) -> Callable[[Catalogue], Catalogue]:
     return lambda c: dataclasses.replace(c, sections=(*c.sections, section))
 
 
-_SPARE = Requirement("ADD-SPARE-EXAMPLE", "add", "MUST", (), (), "An example.")
+_SPARE = Requirement(
+    "ADD-SPARE-EXAMPLE", "add", "MUST", (), (), "An example.", sources=("description: ADDREQUEST",)
+)
 
 BROKEN = [
     ("duplicate ID", _append_requirement(CATALOGUE.requirements[0]), "duplicate requirement ID"),
     ("unknown level", _with(level="MAY"), "unknown level 'MAY'"),
-    ("unknown reading", _with(readings=("R21",)), "unknown reading 'R21'"),
+    ("unknown reading", _with(readings=("R23",)), "unknown reading 'R23'"),
+    ("no source", _with(sources=()), "no sources"),
+    ("source of no kind", _with(sources=("rumour: heard it",)), "does not start with one of"),
+    ("source without where", _with(sources=("description:",)), "says not where"),
+    ("MUST on the live server only", _with(level="MUST", sources=("live-server: WCF does it",)),
+     "MUST resting only on live-server"),
+    ("MUST on a reading only", _with(level="MUST", sources=("reading: R8",)),
+     "MUST resting only on reading"),
+    ("MUST on this project only", _with(level="MUST", sources=("project: we like it",)),
+     "MUST resting only on project"),
     ("reading twice", _with(readings=("R2", "R2")), "cited twice"),
     ("unknown section", _append_requirement(dataclasses.replace(_SPARE, section="nowhere")),
      "unknown section 'nowhere'"),
@@ -390,6 +401,30 @@ def test_validate_catches(
     assert len(problems) <= 2, problems  # the defect and at most its direct consequence
 
 
+def test_a_should_may_rest_on_the_live_server_alone() -> None:
+    """R21: behaviour copied from the live server is SHOULD; that is no problem."""
+    assert validate(_with(level="SHOULD", sources=("live-server: WCF does it",))(CATALOGUE)) == []
+
+
+def test_every_must_cites_a_source_that_can_require_it() -> None:
+    """The audit's result, stated from the data: no MUST rests only on "this project"."""
+    weak = [
+        item.id
+        for item in CATALOGUE.requirements
+        if item.level == "MUST" and not any(c.kind.can_require for c in item.citations)
+    ]
+    assert weak == []
+
+
+def test_the_requirements_table_in_the_docs_is_current() -> None:
+    """docs/requirements.md is generated; a catalogue edit without regenerating it fails here."""
+    from conformance.reporting.requirements_table import TABLE, render
+
+    assert TABLE.read_text(encoding="utf-8") == render(), (
+        "run python -m conformance.reporting.requirements_table"
+    )
+
+
 def test_validate_checks_expected_names_when_given_a_vocabulary() -> None:
     broken = _with(expects=("Sucess",))(CATALOGUE)
     assert validate(broken) == []
@@ -408,6 +443,7 @@ def test_parse_and_load_from_a_file(tmp_path: Path) -> None:
         '[[section]]\nkey = "add"\nprefix = "ADD"\ntitle = "AddRequest"\n'
         'chapter = "Requests"\nsource = "description"\noperation = "AddRequest"\n'
         '[[requirement]]\nid = "ADD-EXAMPLE"\nsection = "add"\nlevel = "MUST"\n'
+        'sources = ["description: ADDREQUEST"]\n'
         'readings = ["R1"]\nexpects = ["Success"]\ntext = "An example."\n',
         encoding="utf-8",
     )
@@ -422,7 +458,7 @@ def test_parse_and_load_from_a_file(tmp_path: Path) -> None:
 def test_catalogue_file_parses_as_the_module_says() -> None:
     """No stray keys: every requirement table has exactly the agreed fields."""
     raw = tomllib.loads((schemas_dir() / "requirements.toml").read_text(encoding="utf-8"))
-    fields = {"id", "section", "level", "readings", "expects", "text"}
+    fields = {"id", "section", "level", "sources", "readings", "expects", "text"}
     assert [r["id"] for r in raw["requirement"] if set(r) - {"planted"} != fields] == []
     allowed = {"key", "prefix", "title", "chapter", "source", "operation", "anchor"}
     assert [s["key"] for s in raw["section"] if not set(s) <= allowed] == []

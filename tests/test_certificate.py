@@ -186,7 +186,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
             def test_wsdl(om):
                 assert om.fetch_wsdl().status == 200
 
-            @pytest.mark.requirement("SVC-XSD")
+            @pytest.mark.requirement("SVC-ENDPOINT")
             def test_fails(om):
                 om.get_all_status()
                 assert False, "planted"
@@ -217,8 +217,8 @@ def test_a_run_writes_the_certificate_it_was_asked_for(suite: pytest.Pytester) -
     assert run["command_line"].startswith("OPENMEDIA_PASSWORD=... python -m pytest")
     rows = {row["id"]: row for row in document["requirements"]}
     assert (rows["SVC-WSDL"]["pass"], rows["SVC-WSDL"]["verdict"]) == (1, "pass")
-    assert (rows["SVC-XSD"]["fail"], rows["SVC-XSD"]["verdict"]) == (1, "fail")
-    assert "SVC-XSD (MUST) fails" in document["reasons"]
+    assert (rows["SVC-ENDPOINT"]["fail"], rows["SVC-ENDPOINT"]["verdict"]) == (1, "fail")
+    assert "SVC-ENDPOINT (MUST) fails" in document["reasons"]
     for path in where.iterdir():
         assert SECRET not in path.read_text(encoding="utf-8")
     assert SECRET not in result.stdout.str() + result.stderr.str()

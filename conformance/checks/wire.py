@@ -40,6 +40,7 @@ RESPONSE_WRAPPER = req("WIRE-RESPONSE-WRAPPER")
 BOOLEAN_RESULT = req("WIRE-BOOLEAN-RESULT")
 SCHEMA = req("WIRE-SCHEMA")
 FAULT_CODE = req("WIRE-FAULT-CODE")
+FAULT_CLIENT = req("WIRE-FAULT-CLIENT")
 FAULT_DETAIL = req("WIRE-FAULT-DETAIL")
 FAULT_DECLARED = req("WIRE-FAULT-DECLARED")
 
@@ -258,10 +259,49 @@ def _fault_part(fault: etree._Element, local: str) -> etree._Element | None:
 
 
 def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
+    """Every MUST of a fault first (code, typed detail, schema), then its SHOULDs (a declared
+    fault, the Client class): a SHOULD miss is a warning and must not hide a MUST after it."""
     code = _fault_part(fault, "faultcode")
     string = _fault_part(fault, "faultstring")
     text = "".join(string.itertext()).strip() if string is not None else ""
-    _fault_code(exchange, spec.name, code, text)
+    check_fault_code(exchange, spec.name, code, string)
+    item = _fault_detail(exchange, spec, fault, text)
+    if item is not None:
+        name = etree.QName(item)
+        if _known_fault(name.localname) and name.localname not in _UNDECLARED:
+            _schema(exchange, item, spec.name)
+        if not (
+            _known_fault(name.localname)
+            and (
+                spec.declares(name.localname)
+                or name.localname in _UNDECLARED
+                or _allowed_by_r3(spec.name, name.localname)
+            )
+        ):
+            allowed = [*spec.fault_names, *sorted(_UNDECLARED)]
+            _fail(
+                FAULT_DECLARED,
+                f"one of the faults {spec.name} declares: {', '.join(allowed)} (R4)",
+                f"fault {_clark_to_text(item.tag)}",
+                exchange,
+                f"{spec.name}: fault the WSDL does not declare",
+            )
+    check_fault_client(exchange, spec.name, code, text)
+
+
+def _known_fault(local: str) -> bool:
+    try:
+        fault_ref(local)
+    except KeyError:
+        return False
+    return True
+
+
+def _fault_detail(
+    exchange: Exchange, spec: Operation, fault: etree._Element, text: str
+) -> etree._Element | None:
+    """The fault's typed detail element, in the namespace the WSDL declares for it (R4); ``None``
+    when R4 lets the faultstring alone name an undeclared fault."""
     detail = _fault_part(fault, "detail")
     item = next(detail.iterchildren(tag=etree.Element), None) if detail is not None else None
     title = f"{spec.name}: fault without a typed detail"
@@ -272,38 +312,22 @@ def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
     )
     if item is None:
         if any(name in text for name in _UNDECLARED):
-            return  # R4: OpenMediaRequestTerminatedFault may be named in faultstring only
+            return None  # R4: OpenMediaRequestTerminatedFault may be named in faultstring only
         actual = "no detail element" if detail is None else "an empty detail element"
         _fail(FAULT_DETAIL, expected, f"{actual} (faultstring {text!r})", exchange, title)
     assert item is not None
     name = etree.QName(item)
-    try:
+    if _known_fault(name.localname):
         declared = fault_ref(name.localname)
-    except KeyError:
-        declared = None
-    if declared is not None and (name.namespace or "") != declared.namespace:
-        _fail(
-            FAULT_DETAIL,
-            f"{name.localname} in {declared.namespace}",
-            f"{name.localname} in {name.namespace or 'no namespace'}",
-            exchange,
-            f"{spec.name}: fault detail in the wrong namespace",
-        )
-    if declared is None or not (
-        spec.declares(name.localname)
-        or name.localname in _UNDECLARED
-        or _allowed_by_r3(spec.name, name.localname)
-    ):
-        allowed = [*spec.fault_names, *sorted(_UNDECLARED)]
-        _fail(
-            FAULT_DECLARED,
-            f"one of the faults {spec.name} declares: {', '.join(allowed)} (R4)",
-            f"fault {_clark_to_text(item.tag)}",
-            exchange,
-            f"{spec.name}: fault the WSDL does not declare",
-        )
-    if name.localname not in _UNDECLARED:
-        _schema(exchange, item, spec.name)
+        if (name.namespace or "") != declared.namespace:
+            _fail(
+                FAULT_DETAIL,
+                f"{name.localname} in {declared.namespace}",
+                f"{name.localname} in {name.namespace or 'no namespace'}",
+                exchange,
+                f"{spec.name}: fault detail in the wrong namespace",
+            )
+    return item
 
 
 def _allowed_by_r3(op: str, fault: str) -> bool:
@@ -312,20 +336,40 @@ def _allowed_by_r3(op: str, fault: str) -> bool:
     return fault == CONSTRAINTS.violation_fault and op in CONSTRAINTS.violation_fault_operations
 
 
-def _fault_code(exchange: Exchange, op: str, code: etree._Element | None, string: str) -> None:
-    expected = f"faultcode Client in {ns.SOAP_ENV} (s:Client) and a non-empty faultstring"
-    title = f"{op}: wrong faultcode"
+def check_fault_code(
+    exchange: Exchange, op: str, code: etree._Element | None, string: etree._Element | None
+) -> None:
+    """SOAP 1.1 §4.4: a faultcode that is a qualified name, and a faultstring, MUST be there."""
+    expected = "a faultcode whose value is a qualified name, and a faultstring (SOAP 1.1 §4.4)"
+    title = f"{op}: malformed fault"
     if code is None:
         _fail(FAULT_CODE, expected, "no faultcode element", exchange, title)
     assert code is not None
     value = (code.text or "").strip()
     prefix, _, local = value.rpartition(":")
-    namespace = code.nsmap.get(prefix or None)
+    if not local or (prefix and prefix not in code.nsmap):
+        _fail(
+            FAULT_CODE, expected, f"faultcode {value!r} is no qualified name here", exchange, title
+        )
+    if string is None:
+        _fail(FAULT_CODE, expected, "no faultstring element", exchange, title)
+
+
+def check_fault_client(
+    exchange: Exchange, op: str, code: etree._Element | None, string: str
+) -> None:
+    """SHOULD (R21): the live server's s:Client, SOAP 1.1's class for the sender's errors, and
+    a faultstring that says something."""
+    expected = f"faultcode Client in {ns.SOAP_ENV} (s:Client) and a non-empty faultstring"
+    title = f"{op}: faultcode not Client"
+    value = (code.text or "").strip() if code is not None else ""
+    prefix, _, local = value.rpartition(":")
+    namespace = code.nsmap.get(prefix or None) if code is not None else None
     if namespace != ns.SOAP_ENV or local != "Client":
-        where = f"namespace {namespace}" if namespace else f"unbound prefix {prefix!r}"
-        _fail(FAULT_CODE, expected, f"faultcode {value!r} ({local} in {where})", exchange, title)
+        where = f"namespace {namespace}" if namespace else "no namespace"
+        _fail(FAULT_CLIENT, expected, f"faultcode {value!r} ({local} in {where})", exchange, title)
     if not string:
-        _fail(FAULT_CODE, expected, "an empty faultstring", exchange, title)
+        _fail(FAULT_CLIENT, expected, "an empty faultstring", exchange, title)
 
 
 def check_exchange(exchange: Exchange, op: str | Operation) -> None:

@@ -13,6 +13,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ CATALOGUE_FILE = "requirements.toml"
 LEVELS: tuple[str, ...] = ("MUST", "SHOULD", "OPEN")
 """MUST fails a target; SHOULD and OPEN warn unless ``--strict`` (see verdicts)."""
 
-KNOWN_READINGS: tuple[str, ...] = tuple(f"R{number}" for number in range(1, 21))
+KNOWN_READINGS: tuple[str, ...] = tuple(f"R{number}" for number in range(1, 23))
 """The readings of ``../shared/contracts/interpretations.md`` a requirement may rest on."""
 
 OPEN_READINGS: tuple[str, ...] = ("R10", "R11", "R13", "R18", "R19")
@@ -37,6 +38,47 @@ OPEN_READINGS: tuple[str, ...] = ("R10", "R11", "R13", "R18", "R19")
 
 SOURCES: tuple[str, ...] = ("description", "wire", "control-plane", "project")
 """Where a section's statements come from (the Allure link and the trust we give them)."""
+
+
+class SourceKind(Enum):
+    """Where a requirement's statement comes from; reading R21 ties its level to it."""
+
+    DESCRIPTION = "description"
+    WSDL = "wsdl"
+    SOAP_1_1 = "soap-1.1"
+    WS_I_BP = "ws-i-bp"
+    CONTROL_PLANE = "control-plane"
+    READING = "reading"
+    LIVE_SERVER = "live-server"
+    PROJECT = "project"
+
+    @property
+    def can_require(self) -> bool:
+        """R21: only the description, the WSDL, SOAP 1.1, WS-I Basic Profile and the control-plane
+        contract can make a requirement MUST; the live server, a reading or this project cannot."""
+        return self not in (SourceKind.READING, SourceKind.LIVE_SERVER, SourceKind.PROJECT)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One source of a requirement: its kind and where in it (a section, an R-number)."""
+
+    kind: SourceKind
+    where: str
+
+    @classmethod
+    def parse(cls, text: str) -> Citation:
+        """``"kind: where"``; ``ValueError`` naming the known kinds otherwise."""
+        kind, _, where = text.partition(":")
+        try:
+            return cls(SourceKind(kind.strip()), where.strip())
+        except ValueError:
+            kinds = ", ".join(k.value for k in SourceKind)
+            raise ValueError(f"source {text!r} does not start with one of {kinds}") from None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.where}"
+
 
 DESCRIPTION_FAULT_ALIASES: dict[str, str] = {"InvalidDataFault": "InvalidDataException"}
 """Fault names the description uses for a fault the wire names otherwise (R3)."""
@@ -75,6 +117,13 @@ class Requirement:
     text: str
     planted: bool = False
     """The emulator has a planted defect against it (``conformance.emulator.faults``)."""
+    sources: tuple[str, ...] = ()
+    """Where the statement comes from, each ``"kind: where"`` (see :class:`Citation`)."""
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The sources, parsed; ``ValueError`` for one of no known kind (``validate`` says so)."""
+        return tuple(Citation.parse(text) for text in self.sources)
 
     @property
     def is_open(self) -> bool:
@@ -167,6 +216,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             expects=_strings(item.get("expects")),
             text=str(item.get("text", "")),
             planted=bool(item.get("planted", False)),
+            sources=_strings(item.get("sources")),
         )
         for item in raw.get("requirement", [])
     )
@@ -257,10 +307,30 @@ def _requirement_problems(
         problems.append(f"{where}: level OPEN but it cites no open reading {OPEN_READINGS}")
     if not item.text.strip():
         problems.append(f"{where}: empty text")
+    problems += _source_problems(item, where)
     if known_expects is not None:
         problems += [
             f"{where}: unknown expected name {e!r}" for e in item.expects if e not in known_expects
         ]
+    return problems
+
+
+def _source_problems(item: Requirement, where: str) -> list[str]:
+    """R21: every requirement names its sources, and a MUST needs one that can require."""
+    if not item.sources:
+        return [f"{where}: no sources (where does the statement come from?)"]
+    try:
+        citations = item.citations
+    except ValueError as exc:
+        return [f"{where}: {exc}"]
+    problems = [f"{where}: source {str(c)!r} says not where" for c in citations if not c.where]
+    if item.level == "MUST" and not any(c.kind.can_require for c in citations):
+        kinds = ", ".join(sorted({c.kind.value for c in citations}))
+        problems.append(
+            f"{where}: MUST resting only on {kinds}; R21 allows MUST only where the description, "
+            "the WSDL, SOAP 1.1, WS-I Basic Profile or the control-plane contract requires it "
+            "(make it SHOULD, or cite such a source)"
+        )
     return problems
 
 

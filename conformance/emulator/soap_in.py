@@ -97,7 +97,7 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
             header = child
         elif child.tag == _BODY and body_elem is None:
             body_elem = child
-        elif child.tag == _BODY:
+        elif child.tag == _BODY and "second-body-ignored" not in faults:
             raise ClientFault("The SOAP envelope has more than one Body.")
     if body_elem is None:
         raise ClientFault("The SOAP envelope has no Body.")

@@ -178,8 +178,9 @@ def _bend(text: str, faults: frozenset[str]) -> str:
 def fault(code: str, message: str, detail: str = "", faults: frozenset[str] = frozenset()) -> bytes:
     """A SOAP 1.1 fault envelope; ``detail`` is the already written detail child, if any."""
     detail_xml = f"<detail>{detail}</detail>" if detail else ""
+    code_xml = f"<faultcode>s:{code}</faultcode>" if code else ""  # "": planted, no faultcode
     envelope = (
-        f"{_ENVELOPE_OPEN}<s:Fault><faultcode>s:{code}</faultcode>"
+        f"{_ENVELOPE_OPEN}<s:Fault>{code_xml}"
         f'<faultstring xml:lang="en-US">{text(message)}</faultstring>{detail_xml}'
         f"</s:Fault>{_ENVELOPE_CLOSE}"
     )
@@ -197,6 +198,7 @@ def typed_fault(detail_local: str, message: str, faults: frozenset[str] = frozen
     """
     namespace = fault_ref(detail_local).namespace
     code = "Server" if "fault-code-server" in faults else "Client"
+    code = "" if "fault-code-missing" in faults else code
     message = "" if "fault-string-empty" in faults else message
     if "fault-without-detail" in faults and detail_local != REQUEST_TERMINATED:
         return fault(code, message, faults=faults)

@@ -131,6 +131,12 @@ def probe(what: str, body: Callable[[Context], bytes], action: str | None = QUER
     return lambda ctx: Probe(body(ctx), action, what)
 
 
+def _add_private_data(text: bytes) -> Callable[[Context], bytes]:
+    return lambda ctx: _with_text(
+        _no_such_group_add(ctx, PrivateData="placeholder"), "PrivateData", b"probe" + text
+    )
+
+
 MALFORMED_PROBES: dict[str, Build] = {
     "empty": probe("an empty body", lambda ctx: b""),
     "not-xml": probe("text that is no XML", lambda ctx: b"GetServiceGroupStatus please"),
@@ -151,13 +157,20 @@ MALFORMED_PROBES: dict[str, Build] = {
     ),
     "no-body": probe("an envelope with a Header and no Body", lambda ctx: _soap("", body="Header")),
     "empty-body": probe("an envelope whose Body is empty", lambda ctx: _soap("")),
-    "two-bodies": probe(
-        "an envelope with two Body elements",
-        lambda ctx: query(ctx).replace(
-            b"</s:Body>", b"</s:Body><s:Body>" + _bare(QUERY).encode() + b"</s:Body>", 1
-        ),
+    "raw-control-byte": probe(
+        "PrivateData holding a raw 0x01 byte (no well-formed XML)",
+        _add_private_data(b"\x01"),
+        _action("AddRequest"),
     ),
 }
+
+TWO_BODIES = probe(
+    "an envelope with two Body elements",
+    lambda ctx: query(ctx).replace(
+        b"</s:Body>", b"</s:Body><s:Body>" + _bare(QUERY).encode() + b"</s:Body>", 1
+    ),
+)
+"""SHOULD only (R21): the vendor's WCF stack reads the first Body and carries it out."""
 
 ACTION_PROBES: dict[str, Build] = {
     "names-no-operation": probe(
@@ -221,21 +234,15 @@ TYPE_PROBES: dict[str, Build] = {
 }
 
 
-def _add_private_data(text: bytes) -> Callable[[Context], bytes]:
-    return lambda ctx: _with_text(
-        _no_such_group_add(ctx, PrivateData="placeholder"), "PrivateData", b"probe" + text
-    )
-
-
 CONTROL_PROBES: dict[str, Build] = {
     name: probe(f"PrivateData holding {shown}", _add_private_data(text), _action("AddRequest"))
     for name, text, shown in (
         ("reference-u0001", b"&#1;", "the character reference &#1;"),
         ("reference-nul", b"&#0;", "the character reference &#0;"),
         ("reference-uffff", b"&#xFFFF;", "the character reference &#xFFFF;"),
-        ("raw-byte-01", b"\x01", "a raw 0x01 byte"),
     )
 }
+"""SHOULD only (R21): the vendor's WCF reader accepts these references."""
 
 ENTITY_PROBES: dict[str, Build] = {
     "external-entity": probe(

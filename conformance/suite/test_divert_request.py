@@ -120,16 +120,20 @@ def test_divert_takes_the_request_from_its_agent(env, state):
 
 
 @pytest.mark.requirement("DIV-KEEPS-QUEUE-TIME")
+@pytest.mark.requires_control("agents")
 def test_diverted_request_keeps_its_queue_time(env):
     """Add R1 to A, then R2 to B (at QueuePosition p); divert R1 to B → R1 takes p, R2 moves
-    to p + 1 (p = 1 on a fresh target); R1's queue time on the desktop view is unchanged."""
+    to p + 1 (p = 1 on a fresh target); R1's queue time on the desktop view is unchanged.
+
+    A rule of the control plane's routing model, which binds only a target that offers
+    ``agents`` (R21): the description is silent on where a diverted request queues."""
     a, b = two_groups(env.profile)
     first = queued(env, a)
     if env.has("clock"):
         env.control.advance(1)  # queue times apart by a second, whatever the clock's resolution
     second = queued(env, b)
     place = record(env, second, "DIV-KEEPS-QUEUE-TIME")[0].queue_position or 0
-    before = env.control.request(first) if env.has("agents") else None
+    before = env.control.request(first)
     expect_success(divert(env, first, ServiceGroupID=b.id), first, "DIV-KEEPS-QUEUE-TIME")
     positions = tuple(
         record(env, oid, "DIV-KEEPS-QUEUE-TIME")[0].queue_position for oid in (first, second)

@@ -36,6 +36,7 @@ from conformance.wire.exchange import Exchange
 from conformance.wire.transport import TransportError
 
 MALFORMED = req("ROB-MALFORMED-ENVELOPE")
+TWO_BODIES = req("ROB-TWO-BODIES")
 ACTION_WRONG = req("ROB-SOAPACTION-WRONG")
 ACTION_MISSING = req("ROB-SOAPACTION-MISSING")
 UNKNOWN_OPERATION = req("ROB-UNKNOWN-OPERATION")
@@ -182,6 +183,13 @@ def _params(probes: dict[str, Build]) -> Any:
 def test_malformed_envelope_refused(om, raw_om, ctx, build):
     """A request that is no SOAP 1.1 envelope with one Body → a SOAP fault or 4xx; serves on."""
     expect_refusal_status(*runprobe(build, MALFORMED, om, raw_om, ctx))
+
+
+@pytest.mark.requirement(TWO_BODIES, KEEPS_SERVING, REFUSAL_STATUS)
+def test_two_bodies_refused(om, raw_om, ctx):
+    """An envelope with two Body elements → a SOAP fault or 4xx (SHOULD: the vendor's WCF stack
+    reads the first Body only, R21); serves on."""
+    expect_refusal_status(*runprobe(probes.TWO_BODIES, TWO_BODIES, om, raw_om, ctx))
 
 
 @pytest.mark.requirement(ACTION_WRONG, KEEPS_SERVING, REFUSAL_STATUS)

@@ -52,6 +52,7 @@ from conformance.suite.wire_expect import (
     expect_boolean_text,
     expect_client_fault,
     expect_detail_named,
+    expect_fault_code,
     expect_http_status,
     expect_names,
     expect_same,
@@ -317,6 +318,13 @@ def test_fault_envelope(provoked):
 
 
 @pytest.mark.requirement("WIRE-FAULT-CODE")
+@pytest.mark.parametrize("provoked", FAULT_CASES, indirect=True)
+def test_fault_code_is_a_qualified_name(provoked):
+    """A refused call → a faultcode that is a qualified name, and a faultstring (SOAP 1.1 §4.4)."""
+    expect_fault_code(provoked)
+
+
+@pytest.mark.requirement("WIRE-FAULT-CLIENT")
 @pytest.mark.parametrize("provoked", FAULT_CASES, indirect=True)
 def test_fault_code_is_client(provoked):
     """A refused call → faultcode s:Client (resolved by namespace, not prefix), a faultstring."""

@@ -1,0 +1,115 @@
+"""``docs/requirements.md``: every requirement with its level, its sources and the tests citing it.
+
+Why generated: the audit of levels against sources (reading R21) is only worth something if a
+reader can check it, and a hand-kept table drifts from ``schemas/requirements.toml`` the day
+someone edits either. ``python -m conformance.reporting.requirements_table`` writes the table;
+``--check`` (a self-test runs it) fails when the file is not what the catalogue gives.
+
+The citing tests come from a collection of the suite (nothing runs, no target is needed), so
+markers built from tables of cases count like written ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.contract.catalogue import CATALOGUE, Catalogue
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TABLE = PACKAGE.parent / "docs" / "requirements.md"
+
+
+class _Citations:
+    """A pytest plugin that records, at collection, which tests cite which requirement."""
+
+    def __init__(self) -> None:
+        self.cited: dict[str, set[str]] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            name = item.nodeid.rsplit("/", 1)[-1].split("[", 1)[0]
+            for marker in item.iter_markers("requirement"):
+                for rid in marker.args:
+                    self.cited.setdefault(str(rid), set()).add(name)
+
+
+def cited_by() -> dict[str, list[str]]:
+    """Requirement ID -> ``module.py::test`` names citing it, from a real collection of the
+    suite (marks built from tables included); nothing runs, no target is needed."""
+    plugin = _Citations()
+    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--pyargs", "conformance.suite"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = pytest.main(args, plugins=[plugin])
+    if code != 0:
+        raise RuntimeError(f"collecting conformance.suite failed (pytest exit {int(code)})")
+    return {rid: sorted(names) for rid, names in plugin.cited.items()}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(catalogue: Catalogue = CATALOGUE, cited: dict[str, list[str]] | None = None) -> str:
+    """The Markdown table, one section of the catalogue after the other."""
+    cited = cited_by() if cited is None else cited
+    levels = {
+        level: sum(r.level == level for r in catalogue.requirements)
+        for level in ("MUST", "SHOULD", "OPEN")
+    }
+    lines = [
+        "# Requirements, their level and their source",
+        "",
+        "Generated from `schemas/requirements.toml` by "
+        "`python -m conformance.reporting.requirements_table`; do not edit by hand.",
+        "",
+        "Reading R21 (`../shared/contracts/interpretations.md`) fixes each level: MUST only where "
+        "the interface description, the WSDL/XSD, SOAP 1.1, WS-I Basic Profile or the "
+        "control-plane contract requires the behaviour; what rests only on the live server, a "
+        "reading or this project is SHOULD (a warning unless `--strict`); OPEN readings warn.",
+        "",
+        f"{len(catalogue.requirements)} requirements: "
+        + ", ".join(f"{n} {level}" for level, n in levels.items())
+        + ".",
+    ]
+    for section in catalogue.sections:
+        lines += [
+            "",
+            f"## {section.title}",
+            "",
+            "| ID | level | source | tests |",
+            "|---|---|---|---|",
+        ]
+        for item in catalogue.by_section(section.key):
+            sources = "<br>".join(_cell(text) for text in item.sources)
+            tests = "<br>".join(f"`{name}`" for name in cited.get(item.id, [])) or "**none**"
+            lines.append(f"| `{item.id}` | {item.level} | {sources} | {tests} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.reporting.requirements_table", description=__doc__
+    )
+    parser.add_argument("--check", action="store_true", help="fail if the table is not current")
+    args = parser.parse_args(argv)
+    wanted = render()
+    if args.check:
+        current = TABLE.read_text(encoding="utf-8") if TABLE.is_file() else ""
+        if current != wanted:
+            print(f"{TABLE} is not current: run python -m conformance.reporting.requirements_table")
+            return 1
+        print(f"{TABLE} is current")
+        return 0
+    TABLE.write_text(wanted, encoding="utf-8")
+    print(f"wrote {TABLE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
