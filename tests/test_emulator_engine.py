@@ -268,10 +268,14 @@ def test_set_options_ranges(engine: Engine) -> None:
         OptionsInput(
             close_tab_options=CONSTRAINTS.range("SetOptionsRequest", "CloseTabOptions").max + 1
         ),
-        OptionsInput(type_of_session=-1),
+        OptionsInput(type_of_session=-2),
+        OptionsInput(type_of_session=-1, agent_action_options=needs_type.values[0]),
         OptionsInput(max_number_of_sessions=-1),
     ):
         assert fault_of(engine.set_options, request) == errors.INVALID_DATA, request
+    # R5: TypeOfSession -1 is "not given", which for SetOptions means all types
+    assert engine.set_options(OptionsInput(type_of_session=-1, max_number_of_sessions=2))
+    assert engine.state()["options"]["0"] == {"MaxNumberOfSessions": 2}
     assert engine.set_options(
         OptionsInput(
             type_of_session=3, agent_action_options=2, session_link_options=1, close_tab_options=4

@@ -97,12 +97,13 @@ def test_checker_counts_items_over_the_max() -> None:
     "ivr_info",
     [pytest.param("absent", id="absent"), None, [], [item(label="", data="")], [{}]],
 )
-def test_checker_needs_an_item_with_content_in_add_but_not_in_modify(ivr_info: Any) -> None:
+def test_checker_needs_an_item_with_content_in_add_and_in_modify(ivr_info: Any) -> None:
+    """R7 (clarified 2026-12-07): ModifyRequest needs a Label or Data as AddRequest does."""
     members = {} if ivr_info == "absent" else {"IVRInfo": ivr_info}
-    found = constraint_violations(ADD, members)
-    assert [(v.kind, v.field, v.length) for v in found] == [("count", "IVRInformation", 0)]
-    assert found[0].bound == IVR_COUNT.min
-    assert constraint_violations(MODIFY, members) == []
+    for type_name in (ADD, MODIFY):
+        found = constraint_violations(type_name, members)
+        assert [(v.kind, v.field, v.length) for v in found] == [("count", "IVRInformation", 0)]
+        assert found[0].bound == IVR_COUNT.min
 
 
 def test_checker_ranges_skip_not_given_values_and_refuse_one_past_each_end() -> None:

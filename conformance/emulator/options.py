@@ -36,6 +36,8 @@ class Options:
         """Apply one SetOptions call (already validated): reset first, then the values given."""
         f = self.faults
         type_of_session = request.type_of_session
+        if type_of_session in CONSTRAINTS.not_given(_TYPE, "TypeOfSession"):
+            type_of_session = ALL_TYPES  # R5: -1 (like 0) is "not given": all types
         if request.reset_all_options and "reset-all-options-ignored" not in f:
             self._by_type.pop(type_of_session, None)
         for field in _SETTINGS:

@@ -76,13 +76,23 @@ def check(
         if not span.accepts(number):
             raise _refuse(f"{span.field} {number} is out of range")
     type_of_session = getattr(value, "type_of_session", None)
+    typeless = type_of_session is None or type_of_session in CONSTRAINTS.not_given(
+        type_name, "TypeOfSession"
+    )  # R5: -1 is "not given" like 0
     for attribute, field, values in rules.needs_type:
         option = getattr(value, attribute, None)
         needed = "per-type-option-without-type-accepted" not in faults
-        if option in values and not type_of_session and needed:
+        if option in values and typeless and needed:
             raise _refuse(f"{field} {option} requires TypeOfSession")
     if hasattr(value, "ivr_info"):
         _check_ivr(type_name, value.ivr_info or (), faults)
+
+
+def _min_skipped(type_name: str, faults: frozenset[str]) -> bool:
+    """A planted defect that lets the operation go without an IVRInformation (R7)."""
+    if type_name == _ADD:
+        return "empty-ivr-info-accepted" in faults
+    return "modify-without-ivr-info-accepted" in faults
 
 
 def _usable(item: IvrItem | None, faults: frozenset[str]) -> bool:
@@ -101,7 +111,7 @@ def _check_ivr(type_name: str, items: tuple[IvrItem | None, ...], faults: frozen
     most = count_limit(faults, type_name, count.max) if faults else count.max
     if type_name in count.types and len(items) > most:
         raise _refuse(f"more than {most} IVRInformation items")
-    if type_name in count.min_applies_to and "empty-ivr-info-accepted" not in faults:
+    if type_name in count.min_applies_to and not _min_skipped(type_name, faults):
         usable = sum(1 for item in items if _usable(item, faults))
         if usable < count.min:
             raise _refuse("at least one IVRInformation with a Label or Data is required")

@@ -40,6 +40,7 @@ from conformance.strategies import (
     valid_members,
 )
 from conformance.suite import request_support
+from conformance.suite.limits_support import ABSENT, NO_CONTENT
 from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.request_support import added_id, events_since, record
 from conformance.verdicts import NotApplicable, SuiteError
@@ -303,6 +304,21 @@ def test_length_limit(env, field, text, accepted):
     expect_result(reply, requirement, True)
     if env.has("agents"):
         expect_equal(requirement, text, _stored(env, oid, field, text), f"stored {field}")
+
+
+@pytest.mark.requirement("MOD-IVRINFO-AT-LEAST-ONE")
+@pytest.mark.parametrize("sent", list(NO_CONTENT.values()), ids=list(NO_CONTENT))
+def test_modify_without_ivr_content_is_refused(env, sent):
+    """ModifyRequest PrivateData "after" with IVRInfo absent, nil, empty, or only items without
+    Label and Data → InvalidDataException (R7, R3); nothing changes."""
+    oid = place(env, "Queued", ivr(("Case", "1")), PrivateData="before")
+    before = state_of(env, oid, "MOD-IVRINFO-AT-LEAST-ONE")
+    members: dict[str, Any] = {"PrivateData": "after"}
+    if sent is not ABSENT:
+        members["IVRInfo"] = sent
+    reply = modify(env, oid, **members)
+    expect_fault(reply, "MOD-IVRINFO-AT-LEAST-ONE", _VIOLATION)
+    expect_unchanged(env, oid, before, "MOD-IVRINFO-AT-LEAST-ONE")
 
 
 @pytest.mark.requirement("MOD-LIMIT-IVRINFO-COUNT")
