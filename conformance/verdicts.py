@@ -51,6 +51,27 @@ class ConformanceFailure(AssertionError):
         )
 
 
+class Blocked(ConformanceFailure):
+    """A step this test needs failed a requirement of its own: the call that had to be refused
+    was carried out, the request that had to be added was not.
+
+    The test's own requirements stay unchecked, but the suite did not break: the target did.
+    So the verdict is a failure of the *blocking* requirement (its level decides fail or
+    warning, a baseline entry for it covers this test too), never a suite *error*.
+    """
+
+    def __init__(
+        self, requirement: str, expected: str, actual: str, *, step: str, exchange: Any = None
+    ) -> None:
+        super().__init__(
+            requirement,
+            expected,
+            actual,
+            title=f"blocked: {step} failed {requirement}, so this test could not go on",
+            exchange=exchange,
+        )
+
+
 class SuiteError(Exception):
     """The suite could not test: unreachable target, timeout, non-SOAP answer, broken profile."""
 

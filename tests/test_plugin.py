@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.server
 import re
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,6 +190,47 @@ def test_requirement_ids_become_junit_properties(suite: pytest.Pytester) -> None
     assert result.ret == 0
     xml = (suite.path / "out.xml").read_text(encoding="utf-8")
     assert f'<property name="requirements" value="{MUST_ID} {OPEN_ID}"' in xml
+
+
+def test_junit_tells_suite_errors_from_target_failures(suite: pytest.Pytester) -> None:
+    """pytest writes every exception of a call as <failure>; a suite error is an <error>, and a
+    test blocked by another requirement's failure is a <failure> of that requirement."""
+    write(
+        suite,
+        f"""
+        import pytest
+        from conformance.verdicts import Blocked, ConformanceFailure, SuiteError
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_passes():
+            pass
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_target_fails():
+            raise ConformanceFailure("{MUST_ID}", "this", "that")
+
+        @pytest.mark.requirement("{OPEN_ID}")
+        def test_blocked():
+            raise Blocked("{MUST_ID}", "refused", "carried out", step="the refused call")
+
+        @pytest.mark.requirement("{MUST_ID}")
+        def test_suite_cannot_test():
+            raise SuiteError("precondition: the suite could not test")
+        """,
+    )
+    result = run(suite, "--junitxml", "out.xml")
+    assert result.ret == 1
+    root = ET.parse(suite.path / "out.xml").getroot()
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    kinds = {name: [child.tag for child in case if child.tag != "properties"]
+             for name, case in cases.items()}  # fmt: skip
+    assert kinds["test_passes"] == []
+    assert kinds["test_target_fails"] == ["failure"]
+    assert kinds["test_blocked"] == ["failure"]
+    assert kinds["test_suite_cannot_test"] == ["error"]
+    testsuite = next(root.iter("testsuite"))
+    assert (testsuite.get("failures"), testsuite.get("errors")) == ("2", "1")
+    assert f"blocked: the refused call failed {MUST_ID}" in result.stdout.str()
 
 
 # -- verdicts ------------------------------------------------------------------------------

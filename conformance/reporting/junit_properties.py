@@ -11,11 +11,20 @@ plain skip. Properties go into the XML in every junit family (pytest warns only 
 The verdicts are read from the reports as they are logged (every report hook has had its say
 by then, the baseline's included), first among the ``pytest_runtest_logreport`` hooks so that
 pytest's JUnit writer sees the property; under xdist the controller does the same again.
+
+pytest writes every exception of a test's call phase as ``<failure>``, so a suite *error* (the
+suite could not test) would count as a failure of the target in a CI's JUnit view. Once pytest
+has written the file, the test cases whose verdict is ``error`` get ``<error>`` instead, and each
+suite's ``failures`` and ``errors`` counts are made to match.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+from lxml import etree
 
 from conformance.reporting.categories import VERDICT_LABEL, final_verdict
 from conformance.runtime import VERDICT_ATTR
@@ -42,3 +51,34 @@ class VerdictProperty:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(VerdictProperty(), "openmedia-junit-verdict")
+
+
+def errors_as_errors(path: Path) -> None:
+    """Rewrite a JUnit file: a test case whose verdict property is ``error`` reports ``<error>``,
+    never ``<failure>``; the suites' ``failures`` / ``errors`` counts follow."""
+    tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+    changed = False
+    for case in tree.iter("testcase"):
+        verdicts = case.xpath(f"properties/property[@name='{VERDICT_LABEL}']/@value")
+        if "error" not in verdicts:
+            continue
+        for failure in case.findall("failure"):
+            failure.tag = "error"
+            changed = True
+    if not changed:
+        return
+    for suite in tree.iter("testsuite"):
+        suite.set("failures", str(len(suite.xpath("testcase/failure"))))
+        suite.set("errors", str(len(suite.xpath("testcase/error"))))
+    tree.write(str(path), xml_declaration=True, encoding="utf-8")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After pytest's JUnit writer (the controller's, under xdist) has written the file."""
+    logfile = getattr(session.config.option, "xmlpath", None)
+    if not logfile or hasattr(session.config, "workerinput"):
+        return
+    path = Path(os.path.abspath(logfile))
+    if path.is_file():
+        errors_as_errors(path)

@@ -32,12 +32,12 @@ from conformance.checks import (
     expect_result,
     expect_value,
 )
-from conformance.checks.expect import summary
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
 from conformance.profile import Group, Profile, TargetInfo, Tenant
+from conformance.suite.request_support import added_id
 from conformance.suite.status_support import LONG_AGO
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import DEFAULT
@@ -130,16 +130,13 @@ def add_queued(om: Any, group: Group, credentials: Credentials | None = DEFAULT)
     """AddRequest as a precondition: Success and queued (QueuePosition > 0), else the suite
     cannot test (a boolean operation on an allocated request answers false, not true)."""
     reply = om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR), credentials=credentials)
-    value = reply.value
-    if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-        shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: AddRequest to group {group.id} did not succeed: {shown}")
-    if not getattr(value, "queue_position", 0):
+    oid = added_id(reply, f"AddRequest to group {group.id}")
+    if not getattr(reply.value, "queue_position", 0):
         raise SuiteError(
             f"precondition: the request added to group {group.id} was allocated at once; the "
             "test needs it queued (log the group's agents off on the target)"
         )
-    return int(value.open_media_id)  # type: ignore[union-attr]
+    return oid
 
 
 Params = Callable[[Profile, Group, int], dict[str, Any]]
@@ -252,10 +249,13 @@ def proceeds(raw_om: Any, sample: Sample, requirement: str, **options: Any) -> R
 @dataclass(frozen=True)
 class Provocation:
     """A call ``op`` must refuse with one of ``faults`` (a fault of its data, not of the
-    environment); ``needs_request``: it is about a request the target issued."""
+    environment), as ``requirement`` says; ``needs_request``: it is about a request the target
+    issued."""
 
     params: Params
     faults: tuple[str, ...]
+    requirement: str
+    """What makes the refusal a requirement: a target that carries the call out fails it."""
     needs_request: bool = False
 
 
@@ -271,6 +271,7 @@ _PROVOKE: dict[str, Provocation] = {
     "AddRequest": Provocation(
         lambda p, g, oid: {"request": {"IVRInfo": _label_over_limit(), "ServiceGroupID": g.id}},
         ("InvalidDataException",),
+        req("ADD-LIMIT-LABEL"),
     ),
     "CancelRequest": Provocation(
         lambda p, g, oid: {
@@ -281,38 +282,51 @@ _PROVOKE: dict[str, Provocation] = {
             }
         },
         ("InvalidOpenMediaIDFault",),
+        req("CAN-UNKNOWN-ID"),
     ),
     "GetOpenMediaRequestStatusByID": Provocation(
-        lambda p, g, oid: {"openMediaID": NEVER_ISSUED}, ("InvalidOpenMediaIDFault",)
+        lambda p, g, oid: {"openMediaID": NEVER_ISSUED},
+        ("InvalidOpenMediaIDFault",),
+        req("STA-UNKNOWN-ID"),
     ),
     "GetOpenMediaRequestHistoryByID": Provocation(
         lambda p, g, oid: {"openMediaID": NEVER_ISSUED, "retrieveLaterThan": LONG_AGO},
         ("InvalidOpenMediaIDFault",),
+        req("HIS-UNKNOWN-ID"),
     ),
     "GetServiceGroupStatus": Provocation(
-        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)}, ("InvalidDataException",)
+        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)},
+        ("InvalidDataException",),
+        req("SGS-INVALID-GROUP"),
     ),
     "GetAllOpenMediaServiceGroupStatus": Provocation(
-        lambda p, g, oid: {"tenantID": NEVER_ISSUED}, ("InvalidDataException",)
+        lambda p, g, oid: {"tenantID": NEVER_ISSUED},
+        ("InvalidDataException",),
+        req("SGA-INVALID-TENANT"),
     ),
     "SetOptions": Provocation(
         lambda p, g, oid: {
             "request": {**_SET_OPTIONS_VALID, "MaxNumberOfSessions": _REFUSED_OPTION}
         },
         ("InvalidDataException",),
+        req("OPT-RANGE-MAX-NUMBER-OF-SESSIONS"),
     ),
     "GetOMAgentsByGroup": Provocation(
-        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)}, ("InvalidDataException",)
+        lambda p, g, oid: {"serviceGroupID": not_open_media_id(p)},
+        ("InvalidDataException",),
+        req("AGT-NOT-OPEN-MEDIA"),
     ),
     "DivertRequest": Provocation(
         lambda p, g, oid: {"request": {"OpenMediaID": oid}},
         ("InvalidDataException",),
+        req("DIV-MISSING-GROUP"),
         needs_request=True,
     ),
     # R10: an ID never issued is InvalidOpenMediaIDFault (the WSDL) or InvalidDataException.
     "ModifyRequest": Provocation(
         lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "OpenMediaID": NEVER_ISSUED}},
         ("InvalidOpenMediaIDFault", "InvalidDataException"),
+        req("MOD-UNKNOWN-ID"),
     ),
 }
 
@@ -322,12 +336,13 @@ DATA_FAULT_OPERATIONS = tuple(op for op in OPERATIONS if op.name in _PROVOKE)
 
 def provoke(
     om: Any, profile: Profile, op: Operation, *, credentials: Credentials | None = DEFAULT
-) -> tuple[Sample, tuple[str, ...]]:
-    """A call ``op`` refuses, and the fault names it may answer with."""
+) -> tuple[Sample, Provocation]:
+    """A call ``op`` refuses, and what it is (the fault names it may answer with, the
+    requirement that makes it a refusal)."""
     entry = _PROVOKE[op.name]
     group = open_group(profile)
     oid = add_queued(om, group, credentials) if entry.needs_request else 0
-    return Sample(op, entry.params(profile, group, oid), oid or None, group), entry.faults
+    return Sample(op, entry.params(profile, group, oid), oid or None, group), entry
 
 
 def _check_tables() -> None:
@@ -401,5 +416,3 @@ def authentication_on(target: Any, make_scenario: Callable[..., Profile]) -> Aut
         else None
     )
     return AuthSetup(profile, configured, clerk)
-
-

@@ -16,8 +16,9 @@ import pytest
 
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
+from conformance.contract.catalogue import req
 from conformance.profile import Group, Profile
-from conformance.verdicts import ConformanceFailure, SuiteError
+from conformance.verdicts import Blocked, ConformanceFailure, SuiteError
 from conformance.wire.values import OpenMediaRequest
 
 
@@ -53,15 +54,23 @@ class Env:
 
 
 def added_id(reply: Any, what: str) -> int:
-    """The OpenMediaID of an AddRequest made as a precondition (``what`` names it in the error).
+    """The OpenMediaID of a valid AddRequest to an open group, made as a step of a test
+    (``what`` names it).
 
-    Anything but Success means the suite cannot test, which is a suite error, not a verdict on
-    the operation under test.
+    Anything but Success is the target failing ADD-VALID-BY-GROUP-ID: the test is *blocked* by
+    that requirement (a fail of it, which a baseline entry for it covers), not a suite error.
+    The pre-flight has already checked that the profile's groups are what it says.
     """
     value = reply.value
     if reply.fault is not None or getattr(value, "request_status", None) != "Success":
         shown = reply.fault.describe() if reply.fault is not None else summary(value)
-        raise SuiteError(f"precondition: {what} did not succeed: {shown}")
+        raise Blocked(
+            req("ADD-VALID-BY-GROUP-ID"),
+            "RequestStatus Success and an OpenMediaID",
+            shown,
+            step=what,
+            exchange=reply.exchange,
+        )
     return int(value.open_media_id)
 
 

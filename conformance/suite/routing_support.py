@@ -21,6 +21,7 @@ from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.add_support import ADD_TYPE
+from conformance.suite.request_support import added_id
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.values import Reply
 
@@ -113,14 +114,10 @@ class Routing:
             self.control.logon(agent.id)
 
     def add_reply(self, label: str, group: Group, **members: Any) -> tuple[int, Reply]:
-        """AddRequest; anything but Success leaves the suite unable to test routing."""
+        """AddRequest; anything but Success blocks the test (ADD-VALID-BY-GROUP-ID)."""
         members.setdefault("IVRInfo", [dict(item) for item in IVR])
         reply = self.om.add_request(ServiceGroupID=group.id, **members)
-        value = reply.value
-        if reply.fault is not None or getattr(value, "request_status", None) != "Success":
-            shown = reply.fault.describe() if reply.fault is not None else summary(value)
-            raise SuiteError(f"precondition: AddRequest {label} to group {group.id}: {shown}")
-        oid = int(value.open_media_id)  # type: ignore[union-attr]
+        oid = added_id(reply, f"AddRequest {label} to group {group.id}")
         self.labels[oid] = f"{label}#{oid}"
         return oid, reply
 

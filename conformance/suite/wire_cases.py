@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 from conformance.contract import schema
+from conformance.contract.catalogue import req
 from conformance.contract.operations import OPERATIONS, WSDL_FILE
 from conformance.contract.paths import schemas_dir
 from conformance.contract.xmlsafe import parse
@@ -108,10 +109,12 @@ def refused(
         setup = authentication_on(target, make_scenario)
         sample = prepare(om, setup.profile, op, credentials=setup.admin)
         wrong = Credentials(setup.admin.logon_id, f"{setup.admin.password}-wrong")
-        yield Provoked(op, send(raw_om, sample, credentials=wrong), (INVALID_USER,))
+        refusal = send(raw_om, sample, credentials=wrong)
+        yield Provoked(op, refusal, (INVALID_USER,), req("AUTH-WRONG-PASSWORD"))
     else:
-        sample, faults = provoke(om, request.getfixturevalue("scenario"), op)
-        yield Provoked(op, send(raw_om, sample), faults)
+        sample, provocation = provoke(om, request.getfixturevalue("scenario"), op)
+        refusal = send(raw_om, sample)
+        yield Provoked(op, refusal, provocation.faults, provocation.requirement)
     if control is not None:
         control.reset(target.profile.to_scenario())
 

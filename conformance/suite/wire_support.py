@@ -30,7 +30,7 @@ from conformance.suite.every_operation import (
     prepare,
 )
 from conformance.suite.outages import router_blip
-from conformance.verdicts import ConformanceFailure, SuiteError
+from conformance.verdicts import Blocked, ConformanceFailure, SuiteError
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
 
@@ -179,14 +179,20 @@ class Provoked:
     op: Operation
     exchange: Exchange
     faults: tuple[str, ...]
+    requirement: str
+    """What makes the call a refusal; a target that carries it out fails that, not the suite."""
 
     def fault(self) -> etree._Element:
-        """The SOAP Fault element; a precondition (not this section's verdict) when absent."""
+        """The SOAP Fault element; when the target carried the call out instead, this test is
+        blocked by ``requirement`` (a fail of it, not a suite error)."""
         child = body_element(self.exchange, "WIRE-ENVELOPE")
         if child.tag != FAULT:
-            raise SuiteError(
-                f"precondition: {self.op.name} did not refuse the call with a fault "
-                f"({' or '.join(self.faults)}); it answered {shapes.shown(child.tag)}"
+            raise Blocked(
+                self.requirement,
+                f"{self.op.name} refused with {' or '.join(self.faults)}",
+                f"it answered {shapes.shown(child.tag)}",
+                step=f"the refused {self.op.name} this test inspects",
+                exchange=self.exchange,
             )
         return child
 
