@@ -346,6 +346,12 @@ def _server_options(n: int, data: Any, source: str) -> ServerOptions:
         span = ranges[field]
         value = t.int_(field)
         assert value is not None
+        if value in span.not_given:
+            t.fail(
+                field,
+                f"{value} means the option is not given",
+                "leave the key out, or write the value the server runs with",
+            )
         if not span.accepts(value):
             upper = f" and at most {span.max}" if span.max is not None else ""
             t.fail(
