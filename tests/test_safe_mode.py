@@ -162,6 +162,17 @@ def test_the_set_options_opt_in_names_values_the_server_would_accept(tmp_path: P
             load_profile(_with(tmp_path, entry))
 
 
+def test_the_example_opt_in_of_the_vendor_profile_is_valid_as_written(tmp_path: Path) -> None:
+    """Uncommenting the example's ``[[overwrite_server_options]]`` tables gives a valid profile."""
+    text = (fixtures_dir() / "profiles" / "vendor-example.toml").read_text()
+    keys = r"\[\[overwrite_server_options\]\]|TypeOfSession|MaxNumberOfSessions|AllowDifferentTypes"
+    opened = re.sub(rf"(?m)^# ({keys})", r"\1", text)
+    path = tmp_path / "vendor.toml"
+    path.write_text(opened)
+    entries = load_profile(path).overwrite_server_options
+    assert len(entries) == 2 and entries[0].describe() == "TypeOfSession 0: MaxNumberOfSessions 4"
+
+
 def _with(folder: Path, extra: str) -> Path:
     path = safe_profile(folder, extra="")
     path.write_text(path.read_text() + extra)
