@@ -160,7 +160,8 @@ class Ledger:
                 self._journal({"target": url, "embedded": embedded})
 
     def note(self, event: str, oid: int, detail: str = "") -> None:
-        """``created``, ``terminated`` (seen so), ``cleaned`` or ``left`` (with the why)."""
+        """``created``, ``terminated`` (seen so), ``cleaned`` or ``left`` (with the why), or
+        ``retry``: a request left by a test's cleanup is pending again, for the end of the run."""
         with self.lock:
             if event == "created":
                 if oid in self.created:
@@ -171,6 +172,9 @@ class Ledger:
                 if oid not in self.created or oid in self.terminated:
                     return  # another client's request, or known: nothing to journal
                 self.terminated.add(oid)
+            elif event == "retry":
+                if self.outcome.pop(oid, None) is None:
+                    return
             else:
                 self.outcome[oid] = detail
             self._journal({event: oid, **({"detail": detail} if detail else {})})

@@ -74,7 +74,8 @@ class SafetyState:
         """Cancel now what ``owner`` (``Ledger.TEST``, or a fixture's key) created.
 
         Signals wait meanwhile (a few cancellations, bounded by the exchange timeout): a
-        Ctrl-C then ends the run as usual, and the end-of-run cleanup has less to do.
+        Ctrl-C then ends the run as usual. What could not be cancelled now (a fault, a timeout)
+        is pending again, for the end of the run to try once more.
         """
         pending = self.ledger.pending_of(owner)[::-1]  # newest first, as clean_target says
         if not pending or self.ledger.url is None:
@@ -90,7 +91,11 @@ class SafetyState:
                 )
             budget = 3 * settings.timeout_s
             clean(self.ledger, self.cleaner, pending, budget, cancelled=CANCELLED_AFTER_TEST)
-        if any(self.ledger.outcome.get(i) == "left: cleanup interrupted" for i in pending):
+        left = {i: self.ledger.outcome.get(i, "") for i in pending}
+        for oid, how in left.items():
+            if how.startswith("left"):
+                self.ledger.note("retry", oid)
+        if "left: cleanup interrupted" in left.values():
             raise KeyboardInterrupt  # clean() stopped for it: the run must stop too
 
     def close_cleaner(self) -> None:

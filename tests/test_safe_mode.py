@@ -451,6 +451,57 @@ def test_a_request_is_cancelled_when_the_test_or_fixture_that_created_it_ends(
     assert audit["cancelled_at_end"] == [] and audit["left_behind"] == []
 
 
+RETRY_SUITE = f"""
+import os
+
+import pytest
+
+from conformance.wire import ControlClient
+
+IVR = [{{"Label": "Case", "Data": "retry"}}]
+ADDED = []
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_licence_goes(om):
+    ADDED.append(om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id)
+    print("id:", ADDED[0])
+    ControlClient(os.environ["SAFETY_CONTROL"], 10).license(False)  # its cleanup is refused
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_licence_comes_back(om):
+    assert om.get_status_by_id(ADDED[0]).value.requests[-1].status == "Queued"
+    ControlClient(os.environ["SAFETY_CONTROL"], 10).license(True)
+"""
+
+
+def test_a_request_a_tests_cleanup_could_not_cancel_is_tried_again_not_given_up(
+    pytester: pytest.Pytester,
+    emulator: RunningEmulator,
+    control: ControlClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refusal when the test ended (here NoLicenseFault) leaves the request pending: the next
+    test's end, or the end of the run, cancels it."""
+    monkeypatch.setenv("SAFETY_CONTROL", emulator.control_url)
+    pytester.makeini("[pytest]\nopenmedia_suite_dirs = suite\n")
+    pytester.mkpydir("suite")
+    pytester.makepyfile(**{"suite/test_retry": RETRY_SUITE})
+    try:
+        result = pytester.runpytest_inprocess(
+            *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile",
+            str(safe_profile(pytester.path)), "--target-url", emulator.url,
+        )  # fmt: skip
+    finally:
+        control.license(True)
+    result.assert_outcomes(passed=2)
+    (oid,) = (int(i) for i in re.findall(r"id: (\d+)", result.stdout.str()))
+    audit = json.loads((pytester.path / "reports" / "leak-audit.json").read_text())
+    assert audit["cleaned"] == 1 and audit["left_behind"] == [], audit
+    assert live_ids(emulator, oid) == []
+
+
 # -- whole runs, stopped ------------------------------------------------------------------------
 def suite_command(profile: Path, url: str, *args: str) -> list[str]:
     return [
