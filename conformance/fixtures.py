@@ -21,9 +21,11 @@ fixture            scope      what a test gets
                               leaves it a choice, kept as a property of the test's JUnit case
 =================  =========  ===============================================================
 
-In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit and tracks
-every request the suite creates, for the cleanup at the end (``conformance.safety``; its hooks,
-loaded from here, are in ``conformance.safety_plugin``).
+In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit, sends only the
+SetOptions the profile allows and tracks every request the suite creates, for the cleanup when
+its test ends (``conformance.safety``; its hooks, loaded from here, are in
+``conformance.safety_plugin``). A test that sends SetOptions says so with
+``@pytest.mark.sets_options("own" | "in-force")``, so safe mode makes it *not applicable* first.
 
 Each fixture only delegates: to the runtime (target start), to the wire layer (clients) and to
 the checks (``check_exchange``), so the same checks run whatever test sends the request.
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.profile import Profile
-from conformance.settings import TargetSession
+from conformance.settings import OptionsSent, TargetSession
 from conformance.verdicts import NotApplicable, SuiteError
 
 if TYPE_CHECKING:
@@ -165,6 +167,20 @@ def _openmedia_requires_control(request: pytest.FixtureRequest) -> None:
         raise NotApplicable(missing[0], session.why_missing(missing[0]))
 
 
+@pytest.fixture(autouse=True)
+def _openmedia_sets_options(request: pytest.FixtureRequest) -> None:
+    """Honour ``@pytest.mark.sets_options(...)``: in safe mode a test that sends SetOptions is
+    *not applicable* before it sends anything, unless the profile opts in and the test sends
+    only the values it names (``TargetSession.why_no_set_options``)."""
+    mark = request.node.get_closest_marker("sets_options")
+    if mark is None:
+        return
+    session: TargetSession = request.getfixturevalue("target")
+    why = session.why_no_set_options(OptionsSent(mark.args[0] if mark.args else "own"))
+    if why is not None:
+        raise NotApplicable("SetOptions", why)
+
+
 def _reset(request: pytest.FixtureRequest, profile: Profile) -> None:
     client: ControlClient = request.getfixturevalue("control")
     client.reset(profile.to_scenario())
@@ -230,4 +246,3 @@ def run_created(
 
     state = state_of(pytestconfig, target.embedded)
     return lambda ids: created_by_run(state, ids)
-

@@ -37,7 +37,13 @@ from conformance.runtime import (
     ConformanceWarning,
     SessionRuntime,
 )
-from conformance.settings import EMBEDDED_MODES, OptionValues, RunSettings, build_settings
+from conformance.settings import (
+    EMBEDDED_MODES,
+    OptionsSent,
+    OptionValues,
+    RunSettings,
+    build_settings,
+)
 from conformance.verdicts import UsageError
 
 pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
@@ -199,6 +205,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "requires_control(*features): not applicable unless the target's control plane offers "
         "every named feature (scenario, agents, router, license, restart, clock, statistics)",
     )
+    config.addinivalue_line(
+        "markers",
+        'sets_options("own" | "in-force"): the test sends SetOptions, with values of its own or '
+        "only the profile's values in force; in safe mode not applicable unless the profile's "
+        "[[overwrite_server_options]] allows it",
+    )
     if config.getoption("help", False):
         return
     try:
@@ -268,6 +280,12 @@ def _marker_problems(item: pytest.Item) -> list[str]:
                     f"{item.nodeid}: requires_control({feature!r}) names no control feature; "
                     f"use {', '.join(CONTROL_FEATURES)}"
                 )
+    for mark in item.iter_markers("sets_options"):
+        if [str(a) for a in mark.args] not in ([], *([s.value] for s in OptionsSent)):
+            problems.append(
+                f"{item.nodeid}: sets_options{mark.args!r} takes one of "
+                f"{', '.join(repr(s.value) for s in OptionsSent)}"
+            )
     if not problems and (in_suite or ids):
         item.stash[SUITE_ITEM_KEY] = True
         runtime = item.config.stash.get(RUNTIME_KEY, None)

@@ -126,6 +126,39 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class ServerOptions:
+    """One ``[[overwrite_server_options]]`` entry: a SetOptions the suite may send in safe mode.
+
+    SetOptions is global (how every agent of the server receives work), and SOAP can neither
+    read the options back nor restore them. So in safe mode the suite sends SetOptions only when
+    the profile opts in by naming entries like this one, and then only these exact members:
+    written as the values the server already runs with, re-setting them changes nothing.
+    """
+
+    members: tuple[tuple[str, int | bool], ...]
+    """Wire member names of ``SetOptionsRequest`` and their values, in the file's order."""
+
+    def request(self) -> dict[str, int | bool]:
+        """The members as ``OpenMediaClient.set_options`` takes them."""
+        return dict(self.members)
+
+    def describe(self) -> str:
+        """``TypeOfSession 0: MaxNumberOfSessions 4``, as the leak audit lists it."""
+        return describe_options(self.request())
+
+
+def describe_options(members: Mapping[str, object]) -> str:
+    """A SetOptions call in a line: its TypeOfSession (absent: all types), then the values."""
+    rest = ", ".join(f"{k} {_shown(v)}" for k, v in members.items() if k != "TypeOfSession")
+    kind = members.get("TypeOfSession", "absent")
+    return f"TypeOfSession {_shown(kind)}: {rest or 'no values'}"
+
+
+def _shown(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
 class Profile:
     """The whole profile. ``source`` is the file it came from (named in every error)."""
 
@@ -136,6 +169,9 @@ class Profile:
     agents: tuple[Agent, ...] = ()
     data_expiration_minutes: int = 30
     control_features: frozenset[str] = frozenset()
+    overwrite_server_options: tuple[ServerOptions, ...] = ()
+    """The opt-in to SetOptions in safe mode, with the only values it may send (see
+    ``ServerOptions``); empty: safe mode sends no SetOptions at all."""
     source: Path | None = None
 
     # -- queries a test uses -------------------------------------------------------------

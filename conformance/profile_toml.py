@@ -19,6 +19,7 @@ from conformance.profile import (
     Auth,
     Group,
     Profile,
+    ServerOptions,
     TargetInfo,
     Tenant,
 )
@@ -29,7 +30,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-_TOP_KEYS = ("target", "auth", "tenant", "groups", "agents", "data_expiration_minutes", "control")
+_TOP_KEYS = (
+    "target",
+    "auth",
+    "tenant",
+    "groups",
+    "agents",
+    "data_expiration_minutes",
+    "control",
+    "overwrite_server_options",
+)
+_OPTIONS_TYPE = "SetOptionsRequest"
 _TARGET_KEYS = ("name", "url", "control_url", "safe_mode", "max_requests_per_second")
 _AUTH_KEYS = (
     "enabled",
@@ -168,6 +179,10 @@ def parse(data: dict[str, Any], path: Path | None) -> Profile:
                 f"{feature!r} is not a control feature",
                 f"use names from {', '.join(CONTROL_FEATURES)}",
             )
+    options = tuple(
+        _server_options(n, o, source)
+        for n, o in enumerate(_array(top, data, "overwrite_server_options"), 1)
+    )
     profile = Profile(
         target=target,
         tenant=tenant,
@@ -176,6 +191,7 @@ def parse(data: dict[str, Any], path: Path | None) -> Profile:
         agents=agents,
         data_expiration_minutes=30 if expiration is None else expiration,
         control_features=frozenset(features),
+        overwrite_server_options=options,
         source=path,
     )
     validate(profile)
@@ -306,6 +322,55 @@ def _agent(t: _Table) -> Agent:
         groups=tuple(t.list_("groups", int, required=True)),
     )
     return agent
+
+
+def _server_options(n: int, data: Any, source: str) -> ServerOptions:
+    """One ``[[overwrite_server_options]]`` entry: SetOptions members the server accepts.
+
+    The members are the integer options of ``SetOptionsRequest`` (their ranges, and which values
+    need a TypeOfSession, from ``schemas/constraints.toml``, loaded only when the table is
+    there). ResetAllOptions is no value in force (it restores the defaults), so it is refused.
+    """
+    from conformance.contract.constraints import CONSTRAINTS
+
+    ranges = {r.field: r for r in CONSTRAINTS.ranges_for(_OPTIONS_TYPE)}
+    where = f"[[overwrite_server_options]] #{n}"
+    if isinstance(data, dict) and "ResetAllOptions" in data:
+        raise UsageError(
+            f"profile {source}: {where} ResetAllOptions: restores the defaults, which is no value "
+            "in force; remove it and name the values the server runs with"
+        )
+    t = _Table(data, where, source, tuple(ranges))
+    members: dict[str, int | bool] = {}
+    for field in t.data:
+        span = ranges[field]
+        value = t.int_(field)
+        assert value is not None
+        if value in span.not_given:
+            t.fail(
+                field,
+                f"{value} means the option is not given",
+                "leave the key out, or write the value the server runs with",
+            )
+        if not span.accepts(value):
+            upper = f" and at most {span.max}" if span.max is not None else ""
+            t.fail(
+                field,
+                f"must be at least {span.min}{upper}, got {value}",
+                "write the value the server runs with",
+            )
+        members[field] = value
+    if not set(members) - {"TypeOfSession"}:
+        t.fail("", "names no option", "add the option values in force, e.g. MaxNumberOfSessions")
+    for need in CONSTRAINTS.requires_type_of_session:
+        if members.get(need.field) in need.values and not members.get("TypeOfSession"):
+            t.fail(
+                need.field,
+                f"{need.field} {members[need.field]} acts per type and needs a TypeOfSession "
+                "other than 0",
+                "add TypeOfSession = <the type it is in force for>",
+            )
+    return ServerOptions(tuple(members.items()))
 
 
 def _array(top: _Table, data: dict[str, Any], key: str) -> list[Any]:

@@ -6,12 +6,18 @@ safe_mode``, on for every profile but the emulator's) the suite therefore
 * keeps a pace (``[target] max_requests_per_second``, else ``SAFE_MODE_RATE``) in the transport
   of every client the fixtures build;
 * tracks every request it created (each AddRequest answer carrying an OpenMediaID) and each one
-  it saw terminate, and at the end cancels the rest with ``CancelIfAllocated`` and
-  ``DoNotReport``: nothing it added stays queued or with an agent, and no statistic counts it;
+  it saw terminate, and cancels the rest with ``CancelIfAllocated`` and ``DoNotReport`` as soon
+  as the test (or the broader fixture) that created them ends, so that no real agent of the
+  group is offered one; at the end of the run it cancels whatever is still left: nothing it
+  added stays queued or with an agent, and no statistic counts it;
+* sends SetOptions, which changes the whole server for good, only with the values the profile
+  names as in force (``[[overwrite_server_options]]``; none without them), and lists every
+  SetOptions it sent in the audit, since SOAP offers no way to read options back or restore them;
 * holds a SIGINT/SIGTERM back while a request is on the wire (at most one exchange timeout):
   otherwise an interrupt between "the server created it" and "the suite read its ID" would
   leave a request nobody knows of;
-* ends with the leak audit: ``openmedia leak audit: created N, cleaned N, left behind: [...]``.
+* ends with the leak audit: ``openmedia leak audit: created N, cleaned N, left behind: [...];
+  SetOptions sent: ...``.
 
 Each process journals what it learns as it happens (one JSON line per event), so that the run's
 main process can clean up after an xdist worker that was stopped before it could, and count for
@@ -26,12 +32,15 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
+
+from conformance.profile import describe_options
+from conformance.verdicts import NotApplicable
 
 if TYPE_CHECKING:
     from conformance.contract.operations import Operation
@@ -134,7 +143,15 @@ class Ledger:
     terminated: set[int] = field(default_factory=set)
     outcome: dict[int, str] = field(default_factory=dict)
     """The cleanup's result per ID: ``cancelled``, ``gone``, or ``left: <why>``."""
+    options: list[dict[str, str]] = field(default_factory=list)
+    """Every SetOptions sent, as its members' wire texts, in order (nothing can undo one)."""
+    scopes: list[str] = field(default_factory=list)
+    """The broader-scoped fixtures being set up now, innermost last (their requests are theirs)."""
+    owner: dict[int, str] = field(default_factory=dict)
+    """Who created each request: a broader-scoped fixture's key, or ``TEST`` (the running test)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    TEST: ClassVar[str] = ""
 
     def set_target(self, url: str, embedded: bool) -> None:
         with self.lock:
@@ -143,19 +160,30 @@ class Ledger:
                 self._journal({"target": url, "embedded": embedded})
 
     def note(self, event: str, oid: int, detail: str = "") -> None:
-        """``created``, ``terminated`` (seen so), ``cleaned`` or ``left`` (with the why)."""
+        """``created``, ``terminated`` (seen so), ``cleaned`` or ``left`` (with the why), or
+        ``retry``: a request left by a test's cleanup is pending again, for the end of the run."""
         with self.lock:
             if event == "created":
                 if oid in self.created:
                     return
                 self.created[oid] = None
+                self.owner[oid] = self.scopes[-1] if self.scopes else self.TEST
             elif event == "terminated":
                 if oid not in self.created or oid in self.terminated:
                     return  # another client's request, or known: nothing to journal
                 self.terminated.add(oid)
+            elif event == "retry":
+                if self.outcome.pop(oid, None) is None:
+                    return
             else:
                 self.outcome[oid] = detail
             self._journal({event: oid, **({"detail": detail} if detail else {})})
+
+    def note_options(self, members: dict[str, str]) -> None:
+        """A SetOptions about to be sent (journalled first: an interrupt cannot hide it)."""
+        with self.lock:
+            self.options.append(dict(members))
+            self._journal({"options": members})
 
     def _journal(self, entry: dict[str, Any]) -> None:
         if self.journal is None:
@@ -169,6 +197,10 @@ class Ledger:
         """Created, not seen terminated, not yet cleaned: what a cleanup must cancel."""
         with self.lock:
             return [i for i in self.created if i not in self.terminated and i not in self.outcome]
+
+    def pending_of(self, owner: str) -> list[int]:
+        """What ``owner`` (a fixture's key, or ``TEST``) created and is still to be cancelled."""
+        return [i for i in self.pending() if self.owner.get(i, self.TEST) == owner]
 
     def observe(self, exchange: Exchange) -> None:
         """Learn from one answer: an ID created, a request seen terminated. Never raises."""
@@ -185,6 +217,9 @@ class Ledger:
                     entry = json.loads(line)
                     if "target" in entry:
                         ledger.set_target(str(entry["target"]), bool(entry.get("embedded")))
+                        continue
+                    if "options" in entry:
+                        ledger.note_options({str(k): str(v) for k, v in entry["options"].items()})
                         continue
                     event = next(k for k in entry if k != "detail")
                     ledger.note(event, int(entry[event]), str(entry.get("detail", "")))
@@ -237,30 +272,114 @@ def _cancelled_id(body: bytes) -> int | None:
     return None
 
 
+# -- SetOptions --------------------------------------------------------------------------------
+SET_OPTIONS = "SetOptions"
+
+
+@dataclass(frozen=True)
+class OptionsGate:
+    """Which SetOptions may leave this process: exactly the profile's values in force.
+
+    The tests that send SetOptions are *not applicable* in safe mode before they send anything
+    (their ``sets_options`` marker); this gate, in the transport every suite client uses, is
+    what makes that a guarantee: a SetOptions that is not one of ``allowed`` (member for member,
+    as the wire writes them) is never sent, whoever builds it, property tests and raw robustness
+    bodies included. Anything that might be taken for a SetOptions (its SOAPAction, or its name
+    anywhere in the body) must parse as one of the allowed ones.
+    """
+
+    allowed: tuple[dict[str, str], ...]
+    refusal: str
+    """The *not applicable* reason for a SetOptions the gate stops."""
+
+    def admit(self, body: bytes, headers: Any) -> dict[str, str] | None:
+        """``None`` when the request is no SetOptions; its members when it is an allowed one;
+        ``NotApplicable`` (nothing sent) otherwise."""
+        action = " ".join(v for k, v in headers if k.lower() == "soapaction")
+        if SET_OPTIONS.encode() not in body and SET_OPTIONS not in action:
+            return None
+        members = _set_options_members(body)
+        if members is not None and members in self.allowed:
+            return members
+        shown = describe_options(members) if members is not None else "not one the gate can read"
+        raise NotApplicable(SET_OPTIONS, f"{self.refusal}; stopped before sending ({shown})")
+
+
+def _set_options_members(body: bytes) -> dict[str, str] | None:
+    """The members of a well-formed SetOptions envelope as wire texts; ``None`` for anything
+    else (an unparsable body, another operation, a nil, an attribute, a nested element)."""
+    from lxml import etree
+
+    from conformance.contract.xmlsafe import parse
+
+    try:
+        root = parse(body)
+    except Exception:
+        return None
+    bodies = [e for e in root if isinstance(e.tag, str) and etree.QName(e).localname == "Body"]
+    calls = [e for b in bodies for e in b if isinstance(e.tag, str)]
+    if len(calls) != 1 or etree.QName(calls[0]).localname != SET_OPTIONS:
+        return None
+    wrapped = [e for e in calls[0] if isinstance(e.tag, str)]
+    if len(wrapped) != 1 or wrapped[0].attrib:
+        return None
+    members: dict[str, str] = {}
+    for element in wrapped[0]:
+        if not isinstance(element.tag, str) or element.attrib or len(element):
+            return None
+        members[etree.QName(element).localname] = (element.text or "").strip()
+    return members
+
+
+def options_texts(members: dict[str, int | bool]) -> dict[str, str]:
+    """SetOptions members as the wire writes them (``4``, ``true``), for ``OptionsGate``."""
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in members.items()}
+
+
 # -- the transport -----------------------------------------------------------------------------
 @functools.cache
-def _transport_class() -> Callable[[Ledger | None, RateLimiter | None, float], Transport]:
+def _transport_class() -> Callable[
+    [Ledger | None, RateLimiter | None, float, OptionsGate | None], Transport
+]:
     """Built on first use: importing the wire layer is not free, and most runs never need it."""
     from conformance.wire import Transport
 
     class SafeTransport(Transport):
-        """Keeps the pace; with a ledger, records what each answer tells of the suite's
-        requests, holding a signal back until it has."""
+        """Keeps the pace; with a gate, sends only the SetOptions it admits (and journals
+        them); with a ledger, records what each answer tells of the suite's requests, holding
+        a signal back until it has."""
 
         def __init__(
-            self, ledger: Ledger | None, limiter: RateLimiter | None, timeout_s: float
+            self,
+            ledger: Ledger | None,
+            limiter: RateLimiter | None,
+            timeout_s: float,
+            gate: OptionsGate | None,
         ) -> None:
             super().__init__(timeout_s=timeout_s)
             self.ledger = ledger
             self.limiter = limiter
+            self.gate = gate
 
-        def request(self, *args: Any, **kwargs: Any) -> Exchange:
+        def request(
+            self,
+            method: str,
+            url: str,
+            body: bytes = b"",
+            headers: Iterable[tuple[str, str]] = (),
+            **kwargs: Any,
+        ) -> Exchange:
+            headers = tuple(headers)
+            if self.gate is not None:
+                options = self.gate.admit(body, headers)
+                if options is not None and self.ledger is not None:
+                    self.ledger.note_options(options)
             if self.limiter is not None:
                 self.limiter.wait()
             if self.ledger is None:
-                return super().request(*args, **kwargs)
+                return super().request(method, url, body, headers, **kwargs)
             with GUARD.deferring():
-                exchange = super().request(*args, **kwargs)
+                exchange = super().request(method, url, body, headers, **kwargs)
                 self.ledger.observe(exchange)
             return exchange
 
@@ -268,15 +387,31 @@ def _transport_class() -> Callable[[Ledger | None, RateLimiter | None, float], T
 
 
 def safe_transport(
-    ledger: Ledger | None, limiter: RateLimiter | None, timeout_s: float
+    ledger: Ledger | None,
+    limiter: RateLimiter | None,
+    timeout_s: float,
+    gate: OptionsGate | None = None,
 ) -> Transport:
-    """A transport that keeps ``limiter``'s pace and, given a ledger, tracks requests."""
-    return _transport_class()(ledger, limiter, timeout_s)
+    """A transport that keeps ``limiter``'s pace; given a gate, sends only the SetOptions it
+    admits; given a ledger, tracks requests and the SetOptions sent."""
+    return _transport_class()(ledger, limiter, timeout_s, gate)
 
 
 # -- cleanup -----------------------------------------------------------------------------------
-def clean(ledger: Ledger, client: OpenMediaClient, pending: list[int], budget_s: float) -> None:
-    """Cancel each pending request (CancelIfAllocated, DoNotReport); note every outcome."""
+CANCELLED_AFTER_TEST = "cancelled when its test ended"
+"""The outcome of a request cancelled when its test ended (the end of the run: ``cancelled``)."""
+
+
+def clean(
+    ledger: Ledger,
+    client: OpenMediaClient,
+    pending: list[int],
+    budget_s: float,
+    *,
+    cancelled: str = "cancelled",
+) -> None:
+    """Cancel each pending request (CancelIfAllocated, DoNotReport); note every outcome
+    (``cancelled`` names a successful cancellation)."""
     from conformance.wire import TransportError
 
     deadline = time.monotonic() + budget_s
@@ -307,7 +442,7 @@ def clean(ledger: Ledger, client: OpenMediaClient, pending: list[int], budget_s:
         elif fault is not None:
             ledger.note("left", oid, f"left: {fault.detail_local or fault.string}")
         elif reply.value is True:
-            ledger.note("cleaned", oid, "cancelled")
+            ledger.note("cleaned", oid, cancelled)
         else:
             ledger.note("left", oid, f"left: CancelRequest answered {reply.value!r}")
 
@@ -345,12 +480,17 @@ def clean_target(
 # -- the audit ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Audit:
-    """What the run created and what it left behind (and why), over all its processes."""
+    """What the run created and what it left behind (and why), over all its processes, and
+    every SetOptions it sent (no cleanup can take one back, so each is listed)."""
 
     created: tuple[int, ...]
     cleaned: tuple[int, ...]
     left_behind: dict[int, str]
     cancelled_at_end: tuple[int, ...]
+    """Cancelled by the end-of-run cleanup, the safety net: a request a test's end missed."""
+    cancelled_after_test: tuple[int, ...] = ()
+    """Cancelled as soon as the test (or broader fixture) that created it ended."""
+    options: tuple[dict[str, str], ...] = ()
 
     @classmethod
     def of(cls, ledgers: list[Ledger]) -> Audit:
@@ -366,12 +506,18 @@ class Audit:
             cleaned=tuple(i for i in created if i in done),
             left_behind={i: outcome.get(i, never) for i in created if i not in done},
             cancelled_at_end=tuple(i for i in created if outcome.get(i) == "cancelled"),
+            cancelled_after_test=tuple(
+                i for i in created if outcome.get(i) == CANCELLED_AFTER_TEST
+            ),
+            options=tuple(o for ledger in ledgers for o in ledger.options),
         )
 
     def line(self) -> str:
+        distinct = dict.fromkeys(describe_options(o) for o in self.options)
+        sent = f"{len(self.options)} ({'; '.join(distinct)})" if self.options else "none"
         return (
             f"openmedia leak audit: created {len(self.created)}, cleaned {len(self.cleaned)}, "
-            f"left behind: {sorted(self.left_behind)}"
+            f"left behind: {sorted(self.left_behind)}; SetOptions sent: {sent}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -382,5 +528,7 @@ class Audit:
             "left_behind": sorted(self.left_behind),
             "why_left": {str(i): why for i, why in sorted(self.left_behind.items())},
             "cancelled_at_end": list(self.cancelled_at_end),
+            "cancelled_after_test": list(self.cancelled_after_test),
             "created_ids": list(self.created),
+            "set_options_sent": [dict(o) for o in self.options],
         }

@@ -1,5 +1,11 @@
 """The hooks of safe mode (loaded with the fixtures): when to track, clean, and audit.
 
+A request belongs to the test that created it, or to the broader-scoped fixture being set up
+when it was created; each is cancelled as soon as its owner ends (``pytest_runtest_teardown``,
+``pytest_fixture_post_finalizer``), so no real agent of the group is offered it while the run
+goes on. What that misses (an interrupt, a target that stopped answering) the end of the run
+cancels.
+
 Order matters at the end of a run. Each process cancels what it created in a ``tryfirst``
 ``sessionfinish`` (before session fixtures are torn down); the run's main process then, in a
 ``trylast`` one (after xdist has stopped its workers), cancels whatever a stopped worker's
@@ -23,12 +29,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.runtime import RUNTIME_KEY
-from conformance.safety import GUARD, Audit, Ledger, RateLimiter, clean_target, safe_transport
+from conformance.safety import (
+    CANCELLED_AFTER_TEST,
+    GUARD,
+    Audit,
+    Ledger,
+    OptionsGate,
+    RateLimiter,
+    clean,
+    clean_target,
+    options_texts,
+    safe_transport,
+)
+from conformance.settings import OptionsSent
 
 if TYPE_CHECKING:
     from conformance.runtime import SessionRuntime
     from conformance.settings import TargetSession
-    from conformance.wire import Transport
+    from conformance.wire import OpenMediaClient, Transport
 
 AUDIT_FILE = Path("reports") / "leak-audit.json"
 JOURNAL_DIR = Path("reports") / "leak-audit"
@@ -49,6 +67,41 @@ class SafetyState:
     audit_file: Path
     finished: bool = False
     audit: Audit | None = None
+    cleaner: OpenMediaClient | None = None
+    """The client of the per-test cleanup, made on first use (closed at the end)."""
+
+    def clean_owned(self, owner: str) -> None:
+        """Cancel now what ``owner`` (``Ledger.TEST``, or a fixture's key) created.
+
+        Signals wait meanwhile (a few cancellations, bounded by the exchange timeout): a
+        Ctrl-C then ends the run as usual. What could not be cancelled now (a fault, a timeout)
+        is pending again, for the end of the run to try once more.
+        """
+        pending = self.ledger.pending_of(owner)[::-1]  # newest first, as clean_target says
+        if not pending or self.ledger.url is None:
+            return
+        settings = self.runtime.settings
+        with GUARD.deferring():
+            if self.cleaner is None:
+                from conformance.wire import OpenMediaClient
+
+                transport = safe_transport(None, self.limiter, settings.timeout_s)
+                self.cleaner = OpenMediaClient(
+                    self.ledger.url, credentials=settings.credentials(), transport=transport
+                )
+            budget = 3 * settings.timeout_s
+            clean(self.ledger, self.cleaner, pending, budget, cancelled=CANCELLED_AFTER_TEST)
+        left = {i: self.ledger.outcome.get(i, "") for i in pending}
+        for oid, how in left.items():
+            if how.startswith("left"):
+                self.ledger.note("retry", oid)
+        if "left: cleanup interrupted" in left.values():
+            raise KeyboardInterrupt  # clean() stopped for it: the run must stop too
+
+    def close_cleaner(self) -> None:
+        if self.cleaner is not None:
+            self.cleaner.close()
+            self.cleaner = None
 
     def clean_own(self) -> None:
         settings = self.runtime.settings
@@ -130,7 +183,11 @@ def transport_for(config: pytest.Config, target: TargetSession) -> Transport | N
     if state is None:
         return None
     state.ledger.set_target(target.url, target.embedded)
-    return safe_transport(state.ledger, state.limiter, target.timeout_s)
+    gate = OptionsGate(
+        allowed=tuple(options_texts(members) for members in target.options_allowed()),
+        refusal=target.why_no_set_options(OptionsSent.OWN) or "",
+    )
+    return safe_transport(state.ledger, state.limiter, target.timeout_s, gate)
 
 
 # -- hooks -------------------------------------------------------------------------------------
@@ -152,12 +209,50 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.pluginmanager.register(_Finisher(state), "openmedia-leak-audit")
 
 
+def _owner(fixturedef: pytest.FixtureDef[Any]) -> str:
+    return f"{fixturedef.scope}:{fixturedef.baseid}::{fixturedef.argname}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """A broader-scoped fixture owns the requests created while it is set up."""
+    state = state_of(request.config)
+    if state is None or fixturedef.scope == "function":
+        return (yield)
+    state.ledger.scopes.append(_owner(fixturedef))
+    try:
+        return (yield)
+    finally:
+        state.ledger.scopes.pop()
+
+
+def pytest_fixture_post_finalizer(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> None:
+    """A broader-scoped fixture's requests are cancelled when its scope ends."""
+    state = state_of(request.config)
+    if state is not None and fixturedef.scope != "function" and not state.finished:
+        state.clean_owned(_owner(fixturedef))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """The test's own requests are cancelled once its function fixtures are torn down."""
+    try:
+        return (yield)
+    finally:
+        state = state_of(item.config)
+        if state is not None and not state.finished:
+            state.clean_owned(Ledger.TEST)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Cancel what this process created, before its session fixtures are torn down."""
     state = state_of(session.config)
     if state is None or state.finished:
         return
+    state.close_cleaner()
     state.clean_own()
     if state.worker is not None:
         state.finished = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -34,6 +35,18 @@ logged on by the suite would get real work, and router, licence, restart and clo
 all of it. Only ``statistics`` (read-only) stays. This is the one place safe mode is enforced:
 a test needing a withheld feature is *not applicable* through its ``requires_control`` marker
 (or the fixture that needs it) before it sends anything."""
+
+OPTIONS_OPT_IN = "[[overwrite_server_options]]"
+"""The profile table that lets safe mode send SetOptions, and only with the values it names."""
+
+
+class OptionsSent(str, Enum):
+    """What a test sends SetOptions with: the argument of its ``sets_options`` marker."""
+
+    IN_FORCE = "in-force"
+    """Only the profile's values in force (``every_operation.sample_for`` takes them)."""
+    OWN = "own"
+    """Values of the test's own choosing: ranges, refusals, random ones, routing effects."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,32 @@ class TargetSession:
 
     def missing(self, *features: str) -> tuple[str, ...]:
         return tuple(f for f in features if f not in self.usable)
+
+    def options_allowed(self) -> tuple[dict[str, int | bool], ...]:
+        """The SetOptions a safe-mode run may send: the profile's values in force, if any."""
+        return tuple(entry.request() for entry in self.profile.overwrite_server_options)
+
+    def why_no_set_options(self, sent: OptionsSent) -> str | None:
+        """Why a test that sends SetOptions (``sent``) may not run here; ``None``: it may.
+
+        SetOptions is global (how every agent receives work) and SOAP can neither read options
+        back nor restore them, so on a production server only an explicit opt-in allows it, and
+        then only with the values the server runs with: re-setting them changes nothing.
+        """
+        if not self.safe_mode:
+            return None
+        if not self.profile.overwrite_server_options:
+            return (
+                "safe mode: SetOptions would change the server's global configuration for good "
+                "(SOAP can neither read nor restore it); to allow it with the values your server "
+                f"runs with, name them in the profile's {OPTIONS_OPT_IN}"
+            )
+        if sent is OptionsSent.OWN:
+            return (
+                f"safe mode: SetOptions is sent only with the profile's {OPTIONS_OPT_IN} values, "
+                "and this test needs values of its own"
+            )
+        return None
 
     def why_missing(self, feature: str) -> str:
         """The reason a *not applicable* verdict gives for a missing feature."""

@@ -33,10 +33,19 @@ from conformance.emulator import control as emulator_control
 from conformance.emulator.server import RunningEmulator
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
 from conformance.runner import plugin_installed
-from conformance.safety import Audit, Ledger, RateLimiter, clean_target, safe_transport
-from conformance.settings import SAFE_MODE_WITHHELD, TargetSession
-from conformance.verdicts import UsageError
+from conformance.safety import (
+    Audit,
+    Ledger,
+    OptionsGate,
+    RateLimiter,
+    clean_target,
+    options_texts,
+    safe_transport,
+)
+from conformance.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
+from conformance.verdicts import NotApplicable, UsageError
 from conformance.wire import ControlClient, OpenMediaClient
+from conformance.wire.encode import INT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 IVR = [{"Label": "Case", "Data": "safe-mode"}]
@@ -115,6 +124,73 @@ def test_safe_mode_withholds_every_feature_that_disturbs_the_whole_server() -> N
         assert not safe.has(feature) and safe.missing(feature) == (feature,)
         assert "safe mode" in safe.why_missing(feature)
     assert "safe mode" not in safe.why_missing("statistics")
+
+
+OPT_IN = """
+[[overwrite_server_options]]
+TypeOfSession = 0
+MaxNumberOfSessions = 4
+
+[[overwrite_server_options]]
+TypeOfSession = 1
+AgentActionOptions = 4
+"""
+
+
+def test_the_set_options_opt_in_names_values_the_server_would_accept(tmp_path: Path) -> None:
+    profile = load_profile(safe_profile(tmp_path, extra=""))
+    assert profile.overwrite_server_options == ()
+    opted = load_profile(_with(tmp_path, OPT_IN))
+    assert [o.request() for o in opted.overwrite_server_options] == [
+        {"TypeOfSession": 0, "MaxNumberOfSessions": 4},
+        {"TypeOfSession": 1, "AgentActionOptions": 4},
+    ]
+    assert opted.overwrite_server_options[1].describe() == "TypeOfSession 1: AgentActionOptions 4"
+    mistakes = {
+        "MaxNumberOfSessions = 0": r"#1 MaxNumberOfSessions: 0 means the option is not given",
+        "CloseTabOptions = 5": r"#1 CloseTabOptions: must be at least 1 and at most 4, got 5",
+        "MaxNumberOfSessions = -3": r"#1 MaxNumberOfSessions: must be at least 1, got -3",
+        "AgentActionOptions = 4": r"#1 AgentActionOptions: AgentActionOptions 4 acts per type",
+        "TypeOfSession = 3": r"#1: names no option",
+        "TypeOfSession = 3\nResetAllOptions = true": r"#1 ResetAllOptions: restores the defaults",
+        "TypeOfSession = 3\nMaxSessions = 2": r"#1 MaxSessions: is not a known key; did you mean",
+        'MaxNumberOfSessions = "4"': r"#1 MaxNumberOfSessions: must be an integer",
+    }
+    for body, message in mistakes.items():
+        entry = f"\n[[overwrite_server_options]]\n{body}\n"
+        with pytest.raises(UsageError, match=rf"overwrite_server_options\]\] {message}"):
+            load_profile(_with(tmp_path, entry))
+
+
+def test_the_example_opt_in_of_the_vendor_profile_is_valid_as_written(tmp_path: Path) -> None:
+    """Uncommenting the example's ``[[overwrite_server_options]]`` tables gives a valid profile."""
+    text = (fixtures_dir() / "profiles" / "vendor-example.toml").read_text()
+    keys = r"\[\[overwrite_server_options\]\]|TypeOfSession|MaxNumberOfSessions|AllowDifferentTypes"
+    opened = re.sub(rf"(?m)^# ({keys})", r"\1", text)
+    path = tmp_path / "vendor.toml"
+    path.write_text(opened)
+    entries = load_profile(path).overwrite_server_options
+    assert len(entries) == 2 and entries[0].describe() == "TypeOfSession 0: MaxNumberOfSessions 4"
+
+
+def _with(folder: Path, extra: str) -> Path:
+    path = safe_profile(folder, extra="")
+    path.write_text(path.read_text() + extra)
+    return path
+
+
+def test_safe_mode_sends_set_options_only_when_the_profile_opts_in(tmp_path: Path) -> None:
+    plain = load_profile(safe_profile(tmp_path, extra=""))
+    opted = load_profile(_with(tmp_path, OPT_IN))
+    for sent in OptionsSent:
+        assert _session(plain, False).why_no_set_options(sent) is None
+        assert "[[overwrite_server_options]]" in str(_session(plain, True).why_no_set_options(sent))
+    assert _session(opted, True).why_no_set_options(OptionsSent.IN_FORCE) is None
+    assert "values of its own" in str(_session(opted, True).why_no_set_options(OptionsSent.OWN))
+    assert _session(opted, True).options_allowed() == (
+        {"TypeOfSession": 0, "MaxNumberOfSessions": 4},
+        {"TypeOfSession": 1, "AgentActionOptions": 4},
+    )
 
 
 def test_a_whole_safe_mode_run_sends_the_control_plane_nothing_that_changes_it(
@@ -219,7 +295,9 @@ def test_tracking_sees_creations_and_terminations_and_the_cleanup_cancels_the_re
     # DoNotReport: the queued ones leave no trace; one already allocated must still be reported
     assert after["abandoned"] - before["abandoned"] == 1
     audit = Audit.of([ledger])
-    assert audit.line() == "openmedia leak audit: created 5, cleaned 5, left behind: []"
+    assert audit.line() == (
+        "openmedia leak audit: created 5, cleaned 5, left behind: []; SetOptions sent: none"
+    )
     assert set(audit.cancelled_at_end) == {allocated, *queued}
 
 
@@ -283,6 +361,147 @@ def test_a_target_that_never_answers_ends_the_cleanup_within_two_timeouts() -> N
     assert audit.left_behind[1] == "left: target not answering"
 
 
+def test_the_gate_sends_only_the_allowed_set_options_and_the_audit_lists_each(
+    emulator: RunningEmulator, control: ControlClient, tmp_path: Path
+) -> None:
+    """A SetOptions that is not one of the profile's entries never leaves the process, however
+    it is built (other values, the same values nil or extended, a raw body under another
+    SOAPAction); the allowed one is sent, journalled and listed by the audit."""
+    allowed = {"TypeOfSession": 0, "MaxNumberOfSessions": 1}
+    gate = OptionsGate((options_texts(allowed),), "safe mode: not these")
+    ledger = Ledger(journal=tmp_path / "run-main.jsonl")
+    om = OpenMediaClient(emulator.url, transport=safe_transport(ledger, None, 10, gate))
+    before = control.state()["options"]
+    stopped = [
+        lambda: om.set_options(TypeOfSession=1, AgentActionOptions=4, CloseTabOptions=4),
+        lambda: om.set_options(TypeOfSession=INT_MAX, MaxNumberOfSessions=1393050528),
+        lambda: om.set_options(TypeOfSession=0, MaxNumberOfSessions=1, ResetAllOptions=True),
+        lambda: om.set_options(MaxNumberOfSessions=1),
+        lambda: om.call("SetOptions", {"request": {**allowed, "AllowDifferentTypes": None}}),
+        lambda: om.post_raw(b"<not-xml SetOptions", {"SOAPAction": '"x"'}),
+        lambda: om.call("GetAllOpenMediaRequestStatus", soap_action='"urn:SetOptions"'),
+    ]
+    for send in stopped:
+        with pytest.raises(NotApplicable, match="safe mode: not these; stopped before sending"):
+            send()
+    assert control.state()["options"] == before
+    assert om.set_options(**allowed).value is True
+    assert om.get_all_status().fault is None  # any other operation passes
+    om.close()
+    assert control.state()["options"] == {"0": {"MaxNumberOfSessions": 1}}
+    sent = [{"TypeOfSession": "0", "MaxNumberOfSessions": "1"}]
+    assert ledger.options == sent
+    assert Ledger.replay(ledger.journal).options == sent  # another process's journal, read back
+    audit = Audit.of([ledger])
+    assert audit.line().endswith("SetOptions sent: 1 (TypeOfSession 0: MaxNumberOfSessions 1)")
+    assert audit.as_dict()["set_options_sent"] == sent
+
+
+OWNERSHIP_SUITE = f"""
+import pytest
+
+from conformance.fixtures import _client
+
+IVR = [{{"Label": "Case", "Data": "owner"}}]
+SEEN = {{}}
+
+
+def status(om, oid):
+    return om.get_status_by_id(oid).value.requests[-1].status
+
+
+@pytest.fixture(scope="module")
+def shared(target, pytestconfig):
+    om = _client(target, pytestconfig, checked=False)
+    SEEN["shared"] = om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id
+    yield om
+    om.close()
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_first(shared, om):
+    SEEN["first"] = om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id
+    assert status(om, SEEN["first"]) == "Queued"
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_second(shared, om):
+    assert status(om, SEEN["first"]) == "Cancelled"  # its test ended
+    assert status(om, SEEN["shared"]) == "Queued"  # its module goes on
+    print("ids:", SEEN["shared"], SEEN["first"])
+"""
+
+
+def test_a_request_is_cancelled_when_the_test_or_fixture_that_created_it_ends(
+    pytester: pytest.Pytester, emulator: RunningEmulator, control: ControlClient
+) -> None:
+    pytester.makeini("[pytest]\nopenmedia_suite_dirs = suite\n")
+    pytester.mkpydir("suite")
+    pytester.makepyfile(**{"suite/test_owner": OWNERSHIP_SUITE})
+    result = pytester.runpytest_inprocess(
+        *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile", str(safe_profile(pytester.path)),
+        "--target-url", emulator.url,
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+    shared, first = (int(i) for i in re.findall(r"ids: (\d+) (\d+)", result.stdout.str())[0])
+    with OpenMediaClient(emulator.url) as om:
+        assert om.get_status_by_id(shared).value.requests[-1].status == "Cancelled"
+    audit = json.loads((pytester.path / "reports" / "leak-audit.json").read_text())
+    assert audit["cancelled_after_test"] == [shared, first]
+    assert audit["cancelled_at_end"] == [] and audit["left_behind"] == []
+
+
+RETRY_SUITE = f"""
+import os
+
+import pytest
+
+from conformance.wire import ControlClient
+
+IVR = [{{"Label": "Case", "Data": "retry"}}]
+ADDED = []
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_licence_goes(om):
+    ADDED.append(om.add_request(ServiceGroupID=10, IVRInfo=IVR).value.open_media_id)
+    print("id:", ADDED[0])
+    ControlClient(os.environ["SAFETY_CONTROL"], 10).license(False)  # its cleanup is refused
+
+
+@pytest.mark.requirement("{MUST_ID}")
+def test_licence_comes_back(om):
+    assert om.get_status_by_id(ADDED[0]).value.requests[-1].status == "Queued"
+    ControlClient(os.environ["SAFETY_CONTROL"], 10).license(True)
+"""
+
+
+def test_a_request_a_tests_cleanup_could_not_cancel_is_tried_again_not_given_up(
+    pytester: pytest.Pytester,
+    emulator: RunningEmulator,
+    control: ControlClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refusal when the test ended (here NoLicenseFault) leaves the request pending: the next
+    test's end, or the end of the run, cancels it."""
+    monkeypatch.setenv("SAFETY_CONTROL", emulator.control_url)
+    pytester.makeini("[pytest]\nopenmedia_suite_dirs = suite\n")
+    pytester.mkpydir("suite")
+    pytester.makepyfile(**{"suite/test_retry": RETRY_SUITE})
+    try:
+        result = pytester.runpytest_inprocess(
+            *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile",
+            str(safe_profile(pytester.path)), "--target-url", emulator.url,
+        )  # fmt: skip
+    finally:
+        control.license(True)
+    result.assert_outcomes(passed=2)
+    (oid,) = (int(i) for i in re.findall(r"id: (\d+)", result.stdout.str()))
+    audit = json.loads((pytester.path / "reports" / "leak-audit.json").read_text())
+    assert audit["cleaned"] == 1 and audit["left_behind"] == [], audit
+    assert live_ids(emulator, oid) == []
+
+
 # -- whole runs, stopped ------------------------------------------------------------------------
 def suite_command(profile: Path, url: str, *args: str) -> list[str]:
     return [
@@ -327,11 +546,13 @@ def test_ctrl_c_in_the_middle_of_a_run_cancels_everything_it_created(
         tmp_path,
     )  # fmt: skip
     deadline = time.monotonic() + RUN_TIMEOUT_S
-    while control.state()["next_open_media_id"] < first + 15 and run.poll() is None:
+    # each test's requests are cancelled when it ends: wait for a moment inside a test
+    while run.poll() is None and not (
+        control.state()["next_open_media_id"] >= first + 15 and live_ids(emulator, first)
+    ):
         assert time.monotonic() < deadline, "the run added no 15 requests in time"
         time.sleep(0.02)
     assert run.poll() is None, "the run ended before it could be interrupted"
-    assert live_ids(emulator, first), "nothing queued at the moment of the interrupt"
     os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     output, _ = run.communicate(timeout=RUN_TIMEOUT_S)
 

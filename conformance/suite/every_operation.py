@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from conformance.checks import (
     check_exchange,
     expect_equal,
@@ -77,6 +79,18 @@ NEEDS_REQUEST = frozenset(op.name for op in OPERATIONS if _takes_open_media_id(o
 def op_id(op: Operation) -> str:
     """The parametrize id of an operation: its name."""
     return op.name
+
+
+def sends_options(op: Operation, values: str = "in-force") -> list[pytest.MarkDecorator]:
+    """The ``sets_options`` mark when ``op`` is SetOptions (``values``: ``in-force``, the
+    profile's values in force that ``sample_for`` sends, or ``own``), so that safe mode makes
+    the case *not applicable* before it sends anything; no mark for any other operation."""
+    return [pytest.mark.sets_options(values)] if op.name == "SetOptions" else []
+
+
+def op_param(op: Operation, *marks: pytest.MarkDecorator, values: str = "in-force") -> Any:
+    """``pytest.param(op, id=op.name)`` with ``marks``, and ``sends_options(op, values)``."""
+    return pytest.param(op, id=op_id(op), marks=[*marks, *sends_options(op, values)])
 
 
 def declaring(fault: str) -> tuple[Operation, ...]:
@@ -147,6 +161,15 @@ _SET_OPTIONS_VALID = {
 }
 """SetOptions that set what is in force anyway: every type, the default session count."""
 
+
+def options_in_force(profile: Profile) -> dict[str, Any]:
+    """The valid SetOptions: the profile's first ``[[overwrite_server_options]]`` entry (the
+    values the server runs with: all safe mode may send), else the defaults in force on a
+    target the suite sets up itself."""
+    entries = profile.overwrite_server_options
+    return dict(entries[0].request()) if entries else dict(_SET_OPTIONS_VALID)
+
+
 _VALID: dict[str, Params] = {
     "AddRequest": lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "ServiceGroupID": g.id}},
     "CancelRequest": lambda p, g, oid: {
@@ -161,7 +184,7 @@ _VALID: dict[str, Params] = {
     "GetAllOpenMediaRequestStatus": lambda p, g, oid: {},
     "GetServiceGroupStatus": lambda p, g, oid: {"serviceGroupID": g.id},
     "GetAllOpenMediaServiceGroupStatus": lambda p, g, oid: {"tenantID": g.tenant_id},
-    "SetOptions": lambda p, g, oid: {"request": dict(_SET_OPTIONS_VALID)},
+    "SetOptions": lambda p, g, oid: {"request": options_in_force(p)},
     "GetOMAgentsByGroup": lambda p, g, oid: {"serviceGroupID": g.id},
     "DivertRequest": lambda p, g, oid: {
         "request": {"OpenMediaID": oid, "ServiceGroupID": other_open_group(p, g).id}

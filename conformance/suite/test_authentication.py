@@ -37,7 +37,7 @@ from conformance.suite.every_operation import (
     add_queued,
     authentication_on,
     call,
-    op_id,
+    op_param,
     prepare,
     proceeds,
 )
@@ -176,7 +176,7 @@ def _mode_params(names: tuple[str, ...] | None = None, *, cite: bool = True) -> 
     ]
 
 
-_OPERATIONS = [pytest.param(op, id=op_id(op)) for op in OPERATIONS]
+_OPERATIONS = [op_param(op) for op in OPERATIONS]
 
 
 # -- authentication on ---------------------------------------------------------------------------
@@ -302,7 +302,7 @@ _EFFECTS: dict[str, Callable[[Refused], None]] = {
 
 
 @pytest.mark.requirement("AUTH-REFUSED-CHANGES-NOTHING")
-@pytest.mark.parametrize("op", [pytest.param(operation(n), id=n) for n in _EFFECTS])
+@pytest.mark.parametrize("op", [op_param(operation(n), values="own") for n in _EFFECTS])
 def test_refused_call_has_no_effect(om, auth_on, op, request):
     """Auth on, a wrong password on a call that would change something → InvalidUserFault and
     nothing changed (no request added, none cancelled/diverted/modified, no option set)."""

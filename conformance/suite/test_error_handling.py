@@ -49,7 +49,7 @@ from conformance.suite.every_operation import (
     call,
     declaring,
     not_declaring,
-    op_id,
+    op_param,
     prepare,
     proceeds,
     sample_for,
@@ -167,9 +167,7 @@ def test_router_loss_keeps_terminated_request(env, state):
 
 @pytest.mark.requirement("ERR-ROUTER-STATUS-FROM-CACHE")
 @pytest.mark.requires_control("router")
-@pytest.mark.parametrize(
-    "op", [pytest.param(op, id=op_id(op)) for op in not_declaring(ROUTER_DISCONNECTED)]
-)
+@pytest.mark.parametrize("op", [op_param(op) for op in not_declaring(ROUTER_DISCONNECTED)])
 def test_status_queries_answer_while_disconnected(env, op):
     """Router lost: each operation that does not declare RouterDisconnectedFault answers from
     the cache, the request's Failed event included."""
@@ -191,9 +189,7 @@ def test_status_queries_answer_while_disconnected(env, op):
 
 def _fault_params(fault: str, then: str) -> list[Any]:
     return [
-        pytest.param(
-            op, id=op_id(op), marks=pytest.mark.requirement(section_requirement(op, fault), then)
-        )
+        op_param(op, pytest.mark.requirement(section_requirement(op, fault), then))
         for op in declaring(fault)
     ]
 
@@ -247,7 +243,7 @@ def test_licence_loss_and_return(env, op):
 
 @pytest.mark.requirement("ERR-LICENSE-QUERIES-UNAFFECTED")
 @pytest.mark.requires_control("license")
-@pytest.mark.parametrize("op", [pytest.param(op, id=op_id(op)) for op in not_declaring(NO_LICENSE)])
+@pytest.mark.parametrize("op", [op_param(op) for op in not_declaring(NO_LICENSE)])
 def test_licence_loss_spares_other_operations(env, op):
     """No licence: an operation that does not declare NoLicenseFault is processed normally."""
     sample = prepare(env.om, env.profile, op)
@@ -257,10 +253,8 @@ def test_licence_loss_spares_other_operations(env, op):
 
 # -- restart -----------------------------------------------------------------------------------
 _CACHE_QUERIES = not_declaring(ROUTER_DISCONNECTED)
-_BY_ID = [pytest.param(op, id=op_id(op)) for op in _CACHE_QUERIES if op.name in NEEDS_REQUEST]
-_LISTINGS = [
-    pytest.param(op, id=op_id(op)) for op in _CACHE_QUERIES if op.name not in NEEDS_REQUEST
-]
+_BY_ID = [op_param(op) for op in _CACHE_QUERIES if op.name in NEEDS_REQUEST]
+_LISTINGS = [op_param(op) for op in _CACHE_QUERIES if op.name not in NEEDS_REQUEST]
 
 
 def _lives(env: Env) -> list[Placed]:

@@ -151,6 +151,7 @@ def test_divert_allocates_at_once(routing, world, case):
 @pytest.mark.requirement("ROUTE-IMMEDIATE-OPTION-CHANGE")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("change", ["raise-max-sessions", "allow-different-types"])
+@pytest.mark.sets_options("own")
 def test_option_change_allocates_at_once(routing, world, change):
     """X full, B queued; SetOptions raises MaxNumberOfSessions → B to X at once. X holds a
     type 1 session, B of Don't-Allow type 2 queued; type 2 set to Allow → B to X at once."""
@@ -342,6 +343,7 @@ def test_preference_ignored_without_preferred_agent(routing, world, case):
 # -- item 4: among several agents --------------------------------------------------------------
 @pytest.mark.requirement("ROUTE-FEWEST-SESSIONS")
 @pytest.mark.requires_control("agents")
+@pytest.mark.sets_options("own")
 def test_fewest_sessions_first(routing, world):
     """MaxNumberOfSessions raised; Y then X logged on; A → one of them; B → the other one."""
     (g,), (x, y) = world([_FIFO], [[0], [0]]).parts
@@ -359,6 +361,7 @@ def test_fewest_sessions_first(routing, world):
 @pytest.mark.requirement("ROUTE-EARLIEST-FREE")
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("became_free_by", ["logon", "complete", "cancel"])
+@pytest.mark.sets_options("own")
 def test_earliest_free_first(routing, world, became_free_by):
     """Higher-ID Y became free before lower-ID X (logon, or end of its last session) → Y."""
     (g,), (x, y) = world([_FIFO], [[0], [0]]).parts
@@ -384,6 +387,7 @@ def test_earliest_free_first(routing, world, became_free_by):
 @pytest.mark.parametrize(
     "reverse_listing", [False, True], ids=["listed-ascending", "listed-descending"]
 )
+@pytest.mark.sets_options("own")
 def test_lowest_id_breaks_a_tie(routing, world, reverse_listing):
     """Y then X logged on, each holds a session; a restart frees both at once → A to X
     (lowest ID), whatever order the configuration lists them in."""

@@ -13,6 +13,11 @@ description's type 1 / type 2 example); ResetAllOptions restores a type's defaul
 
 The values tried on each side of a range and the steps the routing cases repeat live in
 ``options_support``; the routing world and its observations in ``routing_support``.
+
+SetOptions is global and cannot be read back or undone over SOAP, so every test here sends values
+of its own (``sets_options("own")``: *not applicable* in safe mode) except one, which sends only
+the values the server runs with (the profile's ``[[overwrite_server_options]]``, the safe-mode
+opt-in).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from hypothesis import strategies as st
 from conformance.checks import expect_fault, expect_result
 from conformance.profile import Profile
 from conformance.strategies import invalid_params, valid_param_examples, valid_params
+from conformance.suite.every_operation import options_in_force
 from conformance.suite.options_support import (
     A_TYPE,
     FAULT,
@@ -60,6 +66,8 @@ from conformance.suite.routing_support import (
 )
 from conformance.wire.encode import INT_MAX
 
+pytestmark = pytest.mark.sets_options("own")
+
 _QUIET = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -77,6 +85,16 @@ def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., T
 
 
 # -- accepted values ---------------------------------------------------------------------------
+@pytest.mark.requirement("OPT-VALID")
+@pytest.mark.sets_options("in-force")
+def test_values_in_force_return_true(om, scenario):
+    """SetOptions with each set of values in force (the profile's [[overwrite_server_options]],
+    else the defaults): true. The one SetOptions test safe mode may run."""
+    entries = [e.request() for e in scenario.overwrite_server_options]
+    for members in entries or [options_in_force(scenario)]:
+        expect_result(om.set_options(**members), "OPT-VALID", True)
+
+
 @pytest.mark.requirement("OPT-VALID")
 @pytest.mark.parametrize(
     "params",

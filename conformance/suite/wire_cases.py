@@ -24,9 +24,10 @@ from conformance.suite.every_operation import (
     DATA_FAULT_OPERATIONS,
     INVALID_USER,
     authentication_on,
-    op_id,
+    op_param,
     prepare,
     provoke,
+    sends_options,
     valid_member_names,
 )
 from conformance.suite.wire_support import BARE, Provoked, send
@@ -45,30 +46,22 @@ def carries(
     )
 
 
-ALL = [pytest.param(op, id=op_id(op)) for op in OPERATIONS]
+ALL = [op_param(op) for op in OPERATIONS]
 """Every operation: the rules every successful answer keeps."""
 
-COMPLEX_RESULTS = [
-    pytest.param(op, id=op_id(op)) for op in OPERATIONS if shapes.is_complex(op.result_type)
-]
+COMPLEX_RESULTS = [op_param(op) for op in OPERATIONS if shapes.is_complex(op.result_type)]
 """Operations answering a data contract: member order and namespaces."""
 
-TIMED = [
-    pytest.param(op, id=op_id(op))
-    for op in OPERATIONS
-    if carries(op.result_type, lambda t: t == "dateTime")
-]
+TIMED = [op_param(op) for op in OPERATIONS if carries(op.result_type, lambda t: t == "dateTime")]
 """Operations whose answer holds a dateTime somewhere: UTC."""
 
-STATUS_RESULTS = [
-    pytest.param(op, id=op_id(op)) for op in OPERATIONS if op.result_type == "GetOpenMediaResponse"
-]
+STATUS_RESULTS = [op_param(op) for op in OPERATIONS if op.result_type == "GetOpenMediaResponse"]
 """Operations answering request records: each Status as a name."""
 
-BOOLEAN = [pytest.param(op, id=op_id(op)) for op in OPERATIONS if op.result_type == "boolean"]
+BOOLEAN = [op_param(op) for op in OPERATIONS if op.result_type == "boolean"]
 """Operations answering a bare boolean Result."""
 
-BARE_PARAMS = [pytest.param(op, id=op_id(op)) for op in BARE]
+BARE_PARAMS = [op_param(op) for op in BARE]
 """Operations whose parameters are bare tempuri elements, not a wrapped request."""
 
 
@@ -85,15 +78,22 @@ def nil_cases() -> list[Any]:
             for m in schema.members(op.parameters[0].type_name)
             if m.nillable and m.name not in given
         ]
-        cases += [pytest.param(op, (name,), id=f"{op.name}-{name}") for name in nils]
+        marks = sends_options(op, "own")  # a nil is no value the profile names
+        cases += [pytest.param(op, (name,), id=f"{op.name}-{name}", marks=marks) for name in nils]
         if len(nils) > 1:
-            cases.append(pytest.param(op, tuple(nils), id=f"{op.name}-all"))
+            cases.append(pytest.param(op, tuple(nils), id=f"{op.name}-all", marks=marks))
     return cases
 
 
 FAULT_CASES = [
-    *(pytest.param(("data", op), id=f"{op.name}-data") for op in DATA_FAULT_OPERATIONS),
-    *(pytest.param(("auth", op), id=f"{op.name}-{INVALID_USER}") for op in OPERATIONS),
+    *(
+        pytest.param(("data", op), id=f"{op.name}-data", marks=sends_options(op, "own"))
+        for op in DATA_FAULT_OPERATIONS
+    ),
+    *(
+        pytest.param(("auth", op), id=f"{op.name}-{INVALID_USER}", marks=sends_options(op))
+        for op in OPERATIONS
+    ),
 ]
 """The refused calls (``provoked``'s parameter): each data fault, and InvalidUserFault for all."""
 
