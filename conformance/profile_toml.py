@@ -346,7 +346,9 @@ def _server_options(n: int, data: Any, source: str) -> ServerOptions:
         span = ranges[field]
         value = t.int_(field)
         assert value is not None
-        if value in span.not_given:
+        if field == "TypeOfSession" and value in span.not_given:
+            value = 0  # R5: 0 or -1 is "not given", which SetOptions reads as all types
+        elif value in span.not_given:
             t.fail(
                 field,
                 f"{value} means the option is not given",
