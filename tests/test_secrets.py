@@ -33,12 +33,18 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
 
 from conformance.contract.paths import fixtures_dir
+from conformance.emulator import RunningEmulator
 from conformance.runner import plugin_installed
+from conformance.runtime import SessionRuntime
+from conformance.secrets import Secrets
+from conformance.settings import OptionValues, build_settings
+from conformance.wire import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
@@ -92,6 +98,39 @@ def test_the_search_finds_the_secret_in_every_form_it_looks_for() -> None:
     for encoded in (escape(odd, quote=False), json.dumps(odd), shlex.quote(odd), quote_plus(odd)):
         assert leaks(f"<x>{encoded}</x>".encode(), odd), encoded
     assert not leaks(b"nothing to see " * 100, secret)
+
+
+def test_the_registry_masks_each_secret_in_each_encoding_and_the_longest_first() -> None:
+    registry = Secrets.of(['pw<&>"1', 'pw<&>"1-longer', None, " ", "ab"]) | Secrets.of(["x/y z"])
+    assert registry.values == {'pw<&>"1', 'pw<&>"1-longer', "ab", "x/y z"}
+    for encoded in (
+        "pw<&>\"1-longer", escape("pw<&>\"1", quote=False), escape("pw<&>\"1"),
+        json.dumps("pw<&>\"1")[1:-1], quote("x/y z", safe=""), quote_plus("x/y z"), "x/y z",
+    ):  # fmt: skip
+        assert registry.mask(f"[{encoded}]") == "[***]", encoded
+    assert (
+        registry.mask("ab is too short to mask in free text")
+        == "ab is too short to mask in free text"
+    )
+    assert "pw" not in repr(registry) and "pw" not in str(registry)
+
+
+def test_the_run_knows_each_password_its_exchanges_carried(
+    emulator: RunningEmulator, demo_scenario: dict[str, Any]
+) -> None:
+    """A password only a test knows (a user of its own scenario) is masked in the run's
+    outputs once the exchange that carried it was recorded: the target may echo it later."""
+    runtime = SessionRuntime(build_settings(OptionValues(password="Opt-pw-1"), {}))
+    own = {"logon_id": "own", "password": "Own-pw-2", "host_administrator": True}
+    demo_scenario["authentication"]["users"].append(own)
+    control = ControlClient(emulator.control_url, on_exchange=runtime.record)
+    try:
+        assert runtime.redact("Own-pw-2") == "Own-pw-2"
+        control.reset(demo_scenario)
+    finally:
+        control.close()
+    said = "echoed Own-pw-2, Opt-pw-1 and the profile's clerk-secret"
+    assert runtime.redact(said) == "echoed ***, *** and the profile's ***"
 
 
 @dataclass(frozen=True)
