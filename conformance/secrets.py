@@ -59,9 +59,6 @@ class Secrets:
     def __or__(self, other: Secrets) -> Secrets:
         return Secrets(self.values | other.values)
 
-    def __len__(self) -> int:
-        return len(self.values)
-
     @cached_property
     def _forms(self) -> tuple[str, ...]:
         """Every encoding of every secret worth masking, longest first (a secret that contains

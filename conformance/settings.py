@@ -100,9 +100,9 @@ class RunSettings:
     def password_origin(self) -> str | None:
         """Where the password came from, in words for a message (``None``: none given)."""
         source = self.password_source
-        if source is None or source in (PasswordSource.OPTION, PasswordSource.ENVIRONMENT):
-            return None if source is None else source.value
-        return f"{source.value} of profile {self.profile_path}"
+        if source in (PasswordSource.PROFILE, PasswordSource.PROFILE_ENVIRONMENT):
+            return f"{source.value} of profile {self.profile_path}"
+        return None if source is None else source.value
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -267,8 +267,9 @@ def _credentials(
         (auth.password, PasswordSource.PROFILE),
         (environ.get(auth.password_env or ""), PasswordSource.PROFILE_ENVIRONMENT),
     )
-    found = [(p, s) for p, s in given if p is not None]  # an empty one only when it is the last
-    password, source = next(((p, s) for p, s in found if p), found[-1] if found else (None, None))
+    # the first one given; an empty one only when no other is (as ``a or b or c`` would have it)
+    found = [(p, s) for p, s in given if p is not None]
+    password, source = next((f for f in found if f[0]), found[-1] if found else (None, None))
     if profile.auth.enabled:
         if not logon_id:
             raise UsageError(
