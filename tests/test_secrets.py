@@ -175,10 +175,8 @@ def plant(folder: Path, planting: Planting) -> tuple[Path, dict[str, str]]:
     text = re.sub(r"(?m)^enabled = false.*$", "enabled = true", text, count=1)
     if planting.literals:
         del planted["password_env"], planted["non_admin_password_env"]
-        admin, clerk = (
-            f"password = {toml(planted['password'])}",
-            (f"non_admin_password = {toml(planted['non_admin_password'])}"),
-        )
+        admin = f"password = {toml(planted['password'])}"
+        clerk = f"non_admin_password = {toml(planted['non_admin_password'])}"
     else:
         del planted["password"], planted["non_admin_password"]
         admin, clerk = f'password_env = "{ADMIN_ENV}"', f'non_admin_password_env = "{CLERK_ENV}"'
