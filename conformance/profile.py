@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.secrets import PLACEHOLDER
 from conformance.verdicts import NotApplicable
 
 ROLES = ("open", "closed", "not-open-media")
@@ -26,7 +27,6 @@ ROLES = ("open", "closed", "not-open-media")
 CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock", "statistics")
 """The feature names of control plane v1 (``../shared/contracts/control-plane.md``)."""
 
-PASSWORD_SHOWN = "***"
 SAFE_MODE_RATE = 20.0
 """Requests per second in safe mode when the profile sets no ``max_requests_per_second``."""
 
@@ -77,8 +77,23 @@ class Auth:
     def resolved_non_admin_password(self, environ: Mapping[str, str] | None = None) -> str | None:
         return _resolve(self.non_admin_password, self.non_admin_password_env, environ)
 
+    def resolved(
+        self, logon_id: str | None, password: str | None, environ: Mapping[str, str]
+    ) -> Auth:
+        """The logon the run was given (from an option, the environment or this profile), and
+        both passwords as literals: what a scenario loaded into a controllable target carries,
+        so its administrator is the one the suite's requests name (``Profile.to_scenario``)."""
+        return dataclasses.replace(
+            self,
+            logon_id=logon_id,
+            password=password,
+            password_env=None,
+            non_admin_password=self.resolved_non_admin_password(environ),
+            non_admin_password_env=None,
+        )
+
     def __repr__(self) -> str:
-        shown = PASSWORD_SHOWN if self.password is not None else None
+        shown = PLACEHOLDER if self.password is not None else None
         return (
             f"Auth(enabled={self.enabled!r}, logon_id={self.logon_id!r}, password={shown!r}, "
             f"password_env={self.password_env!r}, non_admin_logon_id={self.non_admin_logon_id!r})"

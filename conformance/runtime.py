@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.secrets import Secrets
 from conformance.settings import RunSettings, TargetSession
 from conformance.verdicts import SuiteError
 
@@ -62,10 +63,13 @@ class Tally:
 
 
 class SessionRuntime:
-    """Starts the target on first use, records exchanges per test, redacts the password."""
+    """Starts the target on first use, records exchanges per test, masks the run's secrets."""
 
     def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
+        self.secrets: Secrets = settings.secrets
+        """The run's registry of secrets: the configured ones, and each password an exchange
+        of this process carried (a scenario's users, a test's own wrong password)."""
         self.emulator: EmbeddedEmulator | ThreadEmulator | None = None
         self.target: TargetSession | None = None
         self.exchanges: list[Exchange] | None = None
@@ -158,9 +162,12 @@ class SessionRuntime:
         """Keep an exchange as the current test's evidence (``on_exchange`` of every client)."""
         if self.exchanges is not None:
             self.exchanges.append(exchange)
+        carried = exchange.secrets
+        if not carried.values <= self.secrets.values:
+            self.secrets = self.secrets | carried
 
     def render_exchanges(self, exchanges: list[Any]) -> str:
-        """The last few exchanges of a test, as a report section, password redacted."""
+        """The last few exchanges of a test, as a report section, secrets masked."""
         shown = exchanges[-MAX_SHOWN_EXCHANGES:]
         blocks = []
         if len(exchanges) > len(shown):
@@ -175,8 +182,5 @@ class SessionRuntime:
         return self.redact("\n\n".join(blocks))
 
     def redact(self, text: str) -> str:
-        """The text with the password replaced by ``***`` (a server may echo it back)."""
-        password = self.settings.password
-        if password and len(password) >= 3 and password in text:
-            return text.replace(password, "***")
-        return text
+        """The text with every secret of the run replaced by ``***`` (``Secrets.mask``)."""
+        return self.secrets.mask(text)

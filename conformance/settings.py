@@ -2,6 +2,10 @@
 
 ``RunSettings`` is built when pytest configures (before any test) from the option values the
 plugin read, so a wrong option or a broken profile stops the run at once with a usage error.
+Its profile is the run's: the logon and passwords the run was given (from whatever source) are
+put into ``[auth]``, so a scenario loaded into a controllable target names the same
+administrator as the suite's requests. ``secrets`` holds every password of every source, for
+the masking of every output (``conformance.secrets``).
 ``TargetSession`` is what tests see: the settings plus what only the live target can tell (the
 embedded emulator's URLs, the control features it offers). Both are frozen: a test cannot
 change the run's configuration under another test's feet.
@@ -9,6 +13,7 @@ change the run's configuration under another test's feet.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from conformance.profile import Profile, bundled_profile, load_profile
+from conformance.secrets import Secrets
 from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:
@@ -47,6 +53,15 @@ class OptionsSent(str, Enum):
     """Only the profile's values in force (``every_operation.sample_for`` takes them)."""
     OWN = "own"
     """Values of the test's own choosing: ranges, refusals, random ones, routing effects."""
+
+
+class PasswordSource(Enum):
+    """Where the run's (host administrator's) password came from, first found wins."""
+
+    OPTION = "--password"
+    ENVIRONMENT = f"${ENV_PASSWORD}"
+    PROFILE = "[auth] password"
+    PROFILE_ENVIRONMENT = "[auth] password_env"
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,18 @@ class RunSettings:
     """``--certificate DIR``; without it only a full-suite run writes one (reports/certificate)."""
     hypothesis_seed: str | None = None
     """Hypothesis' own ``--hypothesis-seed`` as given (the reporting plugin picks one if not)."""
+    password_source: PasswordSource | None = None
+    """Where ``password`` came from (``None``: no password given)."""
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
+    """Every password the run was given, from every source, used or not (masked everywhere)."""
+
+    @property
+    def password_origin(self) -> str | None:
+        """Where the password came from, in words for a message (``None``: none given)."""
+        source = self.password_source
+        if source in (PasswordSource.PROFILE, PasswordSource.PROFILE_ENVIRONMENT):
+            return f"{source.value} of profile {self.profile_path}"
+        return None if source is None else source.value
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -221,12 +248,22 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             f"--embedded-emulator {options.embedded_mode} chooses how the embedded emulator "
             f"runs and cannot be combined with a target URL ({target_url}); drop one of them"
         )
-    logon_id, password = _credentials(options, profile, path, environ)
+    logon_id, password, source = _credentials(options, profile, path, environ)
     baseline = None
     if options.baseline:
         from conformance.reporting.baseline import load_baseline
 
         baseline = load_baseline(options.baseline)
+    auth = profile.auth
+    secrets = Secrets.of(
+        (
+            options.password,
+            environ.get(ENV_PASSWORD),
+            auth.resolved_password(environ),
+            auth.resolved_non_admin_password(environ),
+        )
+    )
+    profile = dataclasses.replace(profile, auth=auth.resolved(logon_id, password, environ))
     return RunSettings(
         target_url=target_url,
         control_url=control_url,
@@ -241,6 +278,8 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         baseline=baseline,
         certificate_dir=Path(options.certificate) if options.certificate else None,
         hypothesis_seed=options.hypothesis_seed,
+        password_source=source,
+        secrets=secrets,
     )
 
 
@@ -257,11 +296,18 @@ def _url(what: str, value: str | None) -> str | None:
 
 def _credentials(
     options: OptionValues, profile: Profile, path: Path, environ: Mapping[str, str]
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None, PasswordSource | None]:
     logon_id = options.logon_id or environ.get(ENV_LOGON_ID) or profile.auth.logon_id
-    password = (
-        options.password or environ.get(ENV_PASSWORD) or profile.auth.resolved_password(environ)
+    auth = profile.auth
+    given = (
+        (options.password, PasswordSource.OPTION),
+        (environ.get(ENV_PASSWORD), PasswordSource.ENVIRONMENT),
+        (auth.password, PasswordSource.PROFILE),
+        (environ.get(auth.password_env or ""), PasswordSource.PROFILE_ENVIRONMENT),
     )
+    # the first one given; an empty one only when no other is (as ``a or b or c`` would have it)
+    found = [(p, s) for p, s in given if p is not None]
+    password, source = next((f for f in found if f[0]), found[-1] if found else (None, None))
     if profile.auth.enabled:
         if not logon_id:
             raise UsageError(
@@ -274,7 +320,7 @@ def _credentials(
                 f"profile {path} turns authentication on ([auth] enabled = true) but no password "
                 f"is given: pass --password, set {ENV_PASSWORD}{via}"
             )
-    return logon_id, password
+    return logon_id, password, source
 
 
 def _check_faults(names: tuple[str, ...]) -> None:

@@ -118,11 +118,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         exchanges = runtime.exchanges or []
         if exchanges:
             report.sections.append(("openmedia exchanges", runtime.render_exchanges(exchanges)))
-        text = str(report.longrepr)
-        redacted = runtime.redact(text)
-        if redacted != text:
-            report.longrepr = redacted
+    _mask(report, runtime)
     return report
+
+
+def _mask(report: pytest.TestReport, runtime: SessionRuntime) -> None:
+    """The run's secrets masked in all a report carries to the console, JUnit and Allure: the
+    failure (or skip reason), the captured output and log, the properties."""
+    if report.longrepr is not None:
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, runtime.redact(reason))
+        else:
+            text = str(report.longrepr)
+            masked = runtime.redact(text)
+            if masked != text:
+                report.longrepr = masked
+    report.sections = [(title, runtime.redact(content)) for title, content in report.sections]
+    report.user_properties = [
+        (name, runtime.redact(value) if isinstance(value, str) else value)
+        for name, value in report.user_properties
+    ]
 
 
 def _watch_for_silence(

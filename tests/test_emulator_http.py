@@ -290,7 +290,7 @@ def test_vendor_xmlserializer_envelope_is_accepted(emulator: RunningEmulator) ->
         text(assert_answer(status, etree.fromstring(payload), "AddRequest"), "RequestStatus")
         == "Success"
     )
-    for logon, password in (("clerk", "clerk"), ("admin", "wrong")):
+    for logon, password in (("clerk", "clerk-secret"), ("admin", "wrong")):
         status, payload = post_vendor(emulator, logon, password)
         assert_fault(status, etree.fromstring(payload), "InvalidUserFault")
     assert_fault(*soap(emulator, "GetAllOpenMediaRequestStatus"), "InvalidUserFault")  # R16

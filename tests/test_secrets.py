@@ -1,14 +1,22 @@
-"""Secrets: the administrator's password appears in nothing a run writes or prints.
+"""Secrets: no password the run is given appears in anything it writes or prints.
 
-One real run of a representative part of the suite, in its own process and folder, against the
-embedded emulator with authentication on and a password made up for this test (given with
-``--password``, and to the profile through ``password_env`` so the emulator's scenario uses it
-too). Two planted defects make tests fail, so the run prints what a failing run prints (the
-exchanges, the curl replay, the re-run command). It writes every output there is: console,
-JUnit (with captured output), Allure results, the certificate, a DEBUG log file, pytest's cache.
-Then every byte of all of it is searched for the password: as written, URL-encoded, XML- and
-JSON-escaped, and base64-encoded at each of the three alignments it can have inside a longer
-encoded text.
+A run is given passwords from six places: ``--password``, ``$OPENMEDIA_PASSWORD``, the profile's
+``password`` or ``password_env``, and its ``non_admin_password`` or ``non_admin_password_env``
+(a profile holds a literal or a variable, never both: so two runs). Each run plants a distinct,
+recognisable password in every source it can at once, with authentication on, against the
+embedded emulator, and two planted defects make tests fail, so the run prints what a failing run
+prints (the exchanges, the curl replay, the re-run command):
+
+* ``literals``: option, environment, both profile literals; the emulator is controllable, so
+  every test's scenario reset (a JSON body with the users and their passwords) is evidence;
+* ``variables``: option, environment, both ``*_env`` variables; safe mode, so the run also
+  writes the leak audit.
+
+Each writes every output there is: console (``-v -rA``), JUnit (with captured output), Allure
+results with attachments and environment.properties, the certificate, the leak audit (safe
+mode), a DEBUG log file, pytest's cache. Then every byte of all of it is searched for each
+password: as written, URL-encoded, XML- and JSON-escaped, shell-quoted, and base64-encoded at
+each of the three alignments it can have inside a longer encoded text.
 """
 
 from __future__ import annotations
@@ -18,27 +26,36 @@ import json
 import os
 import re
 import secrets
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
 
 from conformance.contract.paths import fixtures_dir
+from conformance.emulator import RunningEmulator
 from conformance.runner import plugin_installed
+from conformance.runtime import SessionRuntime
+from conformance.secrets import Secrets
+from conformance.settings import OptionValues, build_settings
+from conformance.wire import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
-PASSWORD_ENV = "OPENMEDIA_SECRET_UNDER_TEST"
+ADMIN_ENV = "OPENMEDIA_SECRET_UNDER_TEST"
+CLERK_ENV = "OPENMEDIA_CLERK_SECRET_UNDER_TEST"
 FAULTS = ("status-by-id-skips-authentication", "status-by-id-first-event")
 SELECTION = "test_status_by_id or AddRequest or GetOpenMediaRequestStatusByID"
 MODULES = ("conformance.suite.test_status_by_id", "conformance.suite.test_authentication")
 SERVED_WITH_THE_PASSWORD = "test_host_administrator_is_served[AddRequest]"
-RUN_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 600
+PROFILE_NAME = "auth.toml"
 
 
 def forms(secret: str) -> dict[str, bytes]:
@@ -49,6 +66,8 @@ def forms(secret: str) -> dict[str, bytes]:
         "URL-encoded": quote(secret, safe="").encode(),
         "URL-encoded (form)": quote_plus(secret).encode(),
         "XML-escaped": escape(secret).encode(),
+        "XML-escaped (text)": escape(secret, quote=False).encode(),
+        "shell-quoted": shlex.quote(secret).strip("'").encode(),
         "JSON-escaped": json.dumps(secret)[1:-1].encode(),
     }
     for offset in range(3):  # base64 of a text holding the secret at any byte position
@@ -75,54 +94,132 @@ def test_the_search_finds_the_secret_in_every_form_it_looks_for() -> None:
         assert leaks(base64.b64encode(text), secret), prefix
         assert leaks(base64.urlsafe_b64encode(b"?>" + text), secret), prefix
     assert leaks(quote(f"p={secret}&").encode(), secret)
+    odd = f"Odd<&>\"\\'{secret}"
+    for encoded in (escape(odd, quote=False), json.dumps(odd), shlex.quote(odd), quote_plus(odd)):
+        assert leaks(f"<x>{encoded}</x>".encode(), odd), encoded
     assert not leaks(b"nothing to see " * 100, secret)
+
+
+def test_the_registry_masks_each_secret_in_each_encoding_and_the_longest_first() -> None:
+    registry = Secrets.of(['pw<&>"1', 'pw<&>"1-longer', None, " ", "ab"]) | Secrets.of(["x/y z"])
+    assert registry.values == {'pw<&>"1', 'pw<&>"1-longer', "ab", "x/y z"}
+    for encoded in (
+        "pw<&>\"1-longer", escape("pw<&>\"1", quote=False), escape("pw<&>\"1"),
+        json.dumps("pw<&>\"1")[1:-1], quote("x/y z", safe=""), quote_plus("x/y z"), "x/y z",
+    ):  # fmt: skip
+        assert registry.mask(f"[{encoded}]") == "[***]", encoded
+    assert (
+        registry.mask("ab is too short to mask in free text")
+        == "ab is too short to mask in free text"
+    )
+    assert "pw" not in repr(registry) and "pw" not in str(registry)
+
+
+def test_the_run_knows_each_password_its_exchanges_carried(
+    emulator: RunningEmulator, demo_scenario: dict[str, Any]
+) -> None:
+    """A password only a test knows (a user of its own scenario) is masked in the run's
+    outputs once the exchange that carried it was recorded: the target may echo it later."""
+    runtime = SessionRuntime(build_settings(OptionValues(password="Opt-pw-1"), {}))
+    own = {"logon_id": "own", "password": "Own-pw-2", "host_administrator": True}
+    demo_scenario["authentication"]["users"].append(own)
+    control = ControlClient(emulator.control_url, on_exchange=runtime.record)
+    try:
+        assert runtime.redact("Own-pw-2") == "Own-pw-2"
+        control.reset(demo_scenario)
+    finally:
+        control.close()
+    said = "echoed Own-pw-2, Opt-pw-1 and the profile's clerk-secret"
+    assert runtime.redact(said) == "echoed ***, *** and the profile's ***"
+
+
+@dataclass(frozen=True)
+class Planting:
+    """Which sources a run plants passwords in (the profile's as literals or variables)."""
+
+    name: str
+    literals: bool
+    safe_mode: bool
+
+
+PLANTINGS = (Planting("literals", True, False), Planting("variables", False, True))
 
 
 @dataclass(frozen=True)
 class Run:
+    planting: Planting
     folder: Path
     console: str
     returncode: int
-    secret: str = field(repr=False)
+    planted: dict[str, str] = field(repr=False)
+    """Each source, and the password planted there."""
 
 
-def auth_profile(folder: Path) -> Path:
-    """The emulator's profile with authentication on and the password from the environment."""
+def toml(value: str) -> str:
+    return json.dumps(value)  # a JSON string of ASCII is a TOML basic string
+
+
+def plant(folder: Path, planting: Planting) -> tuple[Path, dict[str, str]]:
+    """The emulator's profile with authentication on and a made-up password in every source
+    (each with a character some output escapes), and the passwords by source."""
+    token = secrets.token_hex(6)
+    planted = {
+        "--password": f"Opt<&>{token}",
+        "$OPENMEDIA_PASSWORD": f'Env"q{token}',
+        "password": f"Prof/+= {token}",
+        "non_admin_password": f"Clerk\\{token}",
+        "password_env": f"PEnv<{token}>",
+        "non_admin_password_env": f'NEnv"{token}%',
+    }
     text = (fixtures_dir() / "profiles" / "emulator.toml").read_text()
     text = re.sub(r"(?m)^enabled = false.*$", "enabled = true", text, count=1)
-    text = re.sub(r"(?m)^password = .*$", f'password_env = "{PASSWORD_ENV}"', text, count=1)
-    path = folder / "auth.toml"
+    if planting.literals:
+        del planted["password_env"], planted["non_admin_password_env"]
+        admin = f"password = {toml(planted['password'])}"
+        clerk = f"non_admin_password = {toml(planted['non_admin_password'])}"
+    else:
+        del planted["password"], planted["non_admin_password"]
+        admin, clerk = f'password_env = "{ADMIN_ENV}"', f'non_admin_password_env = "{CLERK_ENV}"'
+    text = re.sub(r"(?m)^password = .*$", lambda _: admin, text, count=1)  # as written
+    text = re.sub(r"(?m)^non_admin_password = .*$", lambda _: clerk, text, count=1)
+    if planting.safe_mode:
+        text = re.sub(
+            r"(?m)^safe_mode = false.*$", "safe_mode = true\nmax_requests_per_second = 1000", text
+        )
+    path = folder / PROFILE_NAME
     path.write_text(text)
-    return path
+    return path, planted
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    folder = tmp_path_factory.mktemp("secret-run")
-    secret = "S3cr3t-" + secrets.token_hex(8)
-    profile = auth_profile(folder)
-    assert secret not in profile.read_text()
+@pytest.fixture(scope="module", params=PLANTINGS, ids=lambda p: p.name)
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    planting: Planting = request.param
+    folder = tmp_path_factory.mktemp(f"secret-run-{planting.name}")
+    profile, planted = plant(folder, planting)
     command = [
-        sys.executable, "-m", "pytest", *PLUGIN, "-rA",
-        "--profile", str(profile), "--password", secret,
+        sys.executable, "-m", "pytest", *PLUGIN, "-v", "-rA",
+        "--profile", str(profile), "--password", planted["--password"],
         *(arg for fault in FAULTS for arg in ("--emulator-fault", fault)),
         "--junitxml", "reports/junit.xml", "-o", "junit_logging=all",
         "--certificate", "reports/certificate",
         "--log-file", "reports/run.log", "--log-file-level", "DEBUG",
         "--pyargs", *MODULES, "-k", SELECTION,
     ]  # fmt: skip
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), PASSWORD_ENV: secret}
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environ["OPENMEDIA_PASSWORD"] = planted["$OPENMEDIA_PASSWORD"]
+    environ[ADMIN_ENV] = planted.get("password_env", "")
+    environ[CLERK_ENV] = planted.get("non_admin_password_env", "")
     for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
         environ.pop(name, None)
     done = subprocess.run(
         command, cwd=folder, env=environ, capture_output=True, timeout=RUN_TIMEOUT_S
     )
     console = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
-    return Run(folder, console, done.returncode, secret)
+    return Run(planting, folder, console, done.returncode, planted)
 
 
 def outputs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "auth.toml")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != PROFILE_NAME)
 
 
 def test_the_run_used_the_password_and_wrote_every_kind_of_output(run: Run) -> None:
@@ -133,23 +230,35 @@ def test_the_run_used_the_password_and_wrote_every_kind_of_output(run: Run) -> N
     served = cases[SERVED_WITH_THE_PASSWORD]  # accepted: the emulator knew this password
     assert not [child.tag for child in served if child.tag in ("failure", "error", "skipped")]
     assert any(case.find("failure") is not None for case in cases.values())
-    results = list((reports / "allure-results").glob("*-result.json"))
-    assert len(results) == len(cases)
-    assert list((reports / "allure-results").glob("*-attachment*"))
+    allure = reports / "allure-results"
+    assert len(list(allure.glob("*-result.json"))) == len(cases)
+    attachments = [path.read_bytes() for path in allure.glob("*-attachment*")]
+    assert attachments
+    assert (allure / "environment.properties").is_file()
     assert (reports / "certificate" / "certificate.json").is_file()
     assert (reports / "certificate" / "certificate.html").is_file()
     assert (reports / "run.log").is_file()
     assert "replay the request that failed" in run.console
     assert "curl " in run.console
+    if run.planting.safe_mode:
+        assert json.loads((reports / "leak-audit.json").read_text())
+    else:  # every test's scenario reset carried the users, their passwords masked
+        resets = [data for data in attachments if b'"users": [{"logon_id"' in data]
+        assert resets and all(data.count(b'"password": "***"') == 2 for data in resets)
+        assert b"curl -sS -i -X POST" in run.console.encode()  # the resets' own curl lines
 
 
-def test_no_output_of_the_run_holds_the_password_in_any_form(run: Run) -> None:
-    found = {"console": leaks(run.console.encode(), run.secret)}
-    files = outputs(run.folder)
+def test_no_output_of_the_run_holds_any_password_in_any_form(run: Run) -> None:
+    files = {"console": run.console.encode()}
+    files.update({str(p.relative_to(run.folder)): p.read_bytes() for p in outputs(run.folder)})
     assert len(files) > 10
-    for path in files:
-        found[str(path.relative_to(run.folder))] = leaks(path.read_bytes(), run.secret)
-    assert {where: how for where, how in found.items() if how} == {}
+    found = {
+        (where, source): how
+        for where, data in files.items()
+        for source, secret in run.planted.items()
+        if (how := leaks(data, secret))
+    }
+    assert found == {}
 
 
 def test_reproduction_commands_name_a_placeholder_instead(run: Run) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import socket
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ def test_exchange_keeps_exact_bytes_but_never_shows_the_password() -> None:
     body = build_envelope("GetAllOpenMediaRequestStatus", credentials=Credentials("a", SECRET))
     exchange = sent_with(body)
     assert b"pa&lt;ss&gt;&amp;w\xc3\xb6rd" in exchange.request_body  # exact, escaped
-    assert set(exchange.secrets) == {"pa&lt;ss&gt;&amp;wörd", SECRET}
+    assert exchange.secrets.values == {"pa&lt;ss&gt;&amp;wörd", SECRET}
     for shown in (repr(exchange), str(exchange), exchange.curl(),
                   exchange.redacted_request_body().decode()):  # fmt: skip
         assert "wörd" not in shown and "w&#246;rd" not in shown
@@ -60,6 +61,30 @@ def test_password_in_another_namespace_or_prefixed_is_masked_too() -> None:
     )
     for body in (moved, prefixed):
         assert "hunter2" not in sent_with(body).curl()
+
+
+def test_a_scenarios_json_passwords_are_masked_like_the_soap_header() -> None:
+    """A control-plane reset carries its users' passwords: masked in every rendering, and
+    known to the exchange (escaped as JSON writes them, and as the text they stand for)."""
+    users = [
+        {"logon_id": "admin", "password": 'ad"m1n\\pw', "host_administrator": True},
+        {"logon_id": "clerk", "password": "clerk-pw", "host_administrator": False},
+        {"logon_id": "short", "password": "x"},  # too short for free text: masked in place
+    ]
+    body = json.dumps({"authentication": {"enabled": True, "users": users}}).encode()
+    exchange = Exchange(
+        "control POST /reset", "POST", "http://127.0.0.1:1/control/reset",
+        (("Content-Type", "application/json"),), body, 400, "Bad Request",
+        (("Content-Type", "application/json"),), b'{"error": "clerk-pw is weak"}', 0.001,
+    )  # fmt: skip
+    assert exchange.secrets.values == {'ad\\"m1n\\\\pw', 'ad"m1n\\pw', "clerk-pw", "x"}
+    for shown in (exchange.curl(), exchange.redacted_request_body().decode()):
+        assert "m1n" not in shown and "clerk-pw" not in shown and '"x"' not in shown
+    assert json.loads(exchange.redacted_request_body())["authentication"]["users"][2] == {
+        "logon_id": "short",
+        "password": "***",
+    }
+    assert exchange.redact_text(exchange.response_body.decode()) == '{"error": "*** is weak"}'
 
 
 def test_curl_is_a_runnable_command() -> None:

@@ -237,8 +237,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         fingerprints=fingerprints(config),
         seed=config.getoption("hypothesis_seed", None),
     )
+    masked = {key: runtime.redact(value) for key, value in values.items()}  # a path may hold one
     (settings.results_dir / "environment.properties").write_text(
-        render_properties(values), encoding="ascii"
+        render_properties(masked), encoding="ascii"
     )
 
 

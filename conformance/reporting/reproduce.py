@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.profile import bundled_profile
-from conformance.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD
+from conformance.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD, PasswordSource
 
 if TYPE_CHECKING:
     from conformance.settings import RunSettings
@@ -127,7 +127,7 @@ def needs_password_env(settings: RunSettings) -> bool:
 
     A repeat must then be given it again, as ``$OPENMEDIA_PASSWORD`` (never on the command line).
     """
-    return settings.password is not None and settings.password != settings.profile.auth.password
+    return settings.password is not None and settings.password_source is not PasswordSource.PROFILE
 
 
 _EXAMPLE_NOTES = ("Falsifying", "Failing test case")
@@ -198,9 +198,10 @@ def replay_curl(exchange: Exchange, password: str | None = None) -> str:
     password. Any other value (another user's password from the profile, say) is shown as
     ``***``, which a replay sends as a wrong password. Without ``password`` the whole element
     text comes from the environment. A password with XML special characters must be given
-    escaped, as it travels in the envelope.
+    escaped, as it travels in the envelope. A control-plane call's JSON passwords (a scenario's
+    users) are handled the same way.
     """
-    from conformance.wire.exchange import PASSWORD_ELEMENT  # loaded by then: a test ran
+    from conformance.wire.exchange import redact  # loaded by then: a test ran
 
     parts = ["curl", "-sS", "-i", "-X", exchange.method, shlex.quote(exchange.url)]
     for name, value in exchange.request_headers:
@@ -209,9 +210,7 @@ def replay_curl(exchange: Exchange, password: str | None = None) -> str:
         shown = "***" if name.lower() in _SECRET_HEADERS else value
         parts += ["-H", shlex.quote(f"{name}: {shown}")]
     if exchange.request_body:
-        marked = PASSWORD_ELEMENT.sub(
-            lambda m: m[1] + _from_env(m[2], password) + m[3], exchange.request_body
-        )
+        marked = redact(exchange.request_body, lambda text: _from_env(text, password))
         body = marked.decode("utf-8", errors="replace")
         quoted = shlex.quote(body).replace(_SENTINEL, f"'\"${ENV_PASSWORD}\"'")
         parts += ["--data-binary", quoted]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PASSWORD_PLACEHOLDER = "***"
-"""What every rendering of a request (repr, curl, reports) shows instead of the password."""
+from conformance.secrets import PLACEHOLDER
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class Credentials:
     password: str | None = field(repr=False)
 
     def __repr__(self) -> str:
-        shown = None if self.password is None else PASSWORD_PLACEHOLDER
+        shown = None if self.password is None else PLACEHOLDER
         return f"Credentials(logon_id={self.logon_id!r}, password={shown!r})"
 
     __str__ = __repr__

@@ -1,37 +1,58 @@
 """One captured HTTP exchange: exactly the bytes that went out and came back.
 
 The suite's evidence. Checks read it, reports attach it, and ``curl()`` turns it into a command a
-user can paste to reproduce a failure by hand. The password is kept in ``request_body`` (the
-bytes must stay exact) but never shown: ``repr``, ``curl()`` and ``redacted_request_body()`` all
-replace it with ``***``.
+user can paste to reproduce a failure by hand. A password is kept in ``request_body`` (the bytes
+must stay exact) but never shown: ``repr``, ``curl()`` and ``redacted_request_body()`` replace it
+with ``***``, whether it sits in a SOAP ``Password`` header or in a control-plane scenario's JSON
+(``"password": ...`` of a user), and ``secrets`` lets any text made from the exchange hide it too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from lxml import etree
 
 from conformance.contract.xmlsafe import parse
-from conformance.wire.credentials import PASSWORD_PLACEHOLDER
+from conformance.secrets import PLACEHOLDER, Secrets
 
 Headers = tuple[tuple[str, str], ...]
 
 PASSWORD_ELEMENT = re.compile(
     rb"(<(?:[\w.-]+:)?Password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?Password\s*>)", re.DOTALL
 )
+"""A SOAP ``Password`` header (any prefix or namespace): opening tag, text, closing tag."""
+PASSWORD_MEMBER = re.compile(rb'("[\w-]*password"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE)
+"""A JSON member whose name ends in ``password`` (a control-plane user's): name, text, quote."""
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
-def redact(body: bytes) -> bytes:
-    """The body with the text of every ``Password`` element replaced by ``***``."""
-    return PASSWORD_ELEMENT.sub(
-        lambda m: m.group(1) + PASSWORD_PLACEHOLDER.encode() + m.group(3), body
-    )
+def redact(body: bytes, shown: Callable[[bytes], bytes] = lambda _: PLACEHOLDER.encode()) -> bytes:
+    """The body with the text of every ``Password`` element and JSON password member replaced
+    by ``shown(text)`` (``***``), whatever its length."""
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        return match[1] + shown(match[2]) + match[3]
+
+    return PASSWORD_MEMBER.sub(replace, PASSWORD_ELEMENT.sub(replace, body))
+
+
+def _unescaped(pattern: re.Pattern[bytes], body: bytes, decode: Callable[[str], str]) -> set[str]:
+    found: set[str] = set()
+    for match in pattern.finditer(body):
+        raw = match[2].decode("utf-8", errors="replace")
+        if raw.strip():
+            found.add(raw)
+            with contextlib.suppress(ValueError):  # not valid in its encoding: as written
+                found.add(decode(raw))
+    return found
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,14 +90,14 @@ class Exchange:
         return redact(self.request_body)
 
     @cached_property
-    def secrets(self) -> tuple[str, ...]:
-        """Every password the request carried, as written and as unescaped text."""
-        found: set[str] = set()
-        for match in PASSWORD_ELEMENT.finditer(self.request_body):
-            raw = match.group(2).decode("utf-8", errors="replace")
-            if raw.strip():
-                found.update({raw, html.unescape(raw)})
-        return tuple(sorted(found, key=len, reverse=True))
+    def secrets(self) -> Secrets:
+        """Every password the request carried (SOAP header or scenario JSON), as written and
+        unescaped."""
+        body = self.request_body
+        return Secrets.of(
+            _unescaped(PASSWORD_ELEMENT, body, html.unescape)
+            | _unescaped(PASSWORD_MEMBER, body, lambda raw: str(json.loads(f'"{raw}"')))
+        )
 
     def redact_text(self, text: str) -> str:
         """``text`` with every password of the request replaced by ``***``.
@@ -84,9 +105,7 @@ class Exchange:
         For messages built from the response: a target may echo what it was sent (in a
         faultstring, an HTML error page), and a failure report must not leak it.
         """
-        for secret in self.secrets:
-            text = text.replace(secret, PASSWORD_PLACEHOLDER)
-        return text
+        return self.secrets.mask(text)
 
     def curl(self) -> str:
         """A ``curl`` command that repeats the request, with the password shown as ``***``."""
@@ -94,7 +113,7 @@ class Exchange:
         for name, value in self.request_headers:
             if name.lower() in ("content-length", "host", "connection", "accept-encoding"):
                 continue
-            shown = PASSWORD_PLACEHOLDER if name.lower() in _SECRET_HEADERS else value
+            shown = PLACEHOLDER if name.lower() in _SECRET_HEADERS else value
             parts += ["-H", shlex.quote(f"{name}: {shown}")]
         if self.request_body:
             body = self.redacted_request_body().decode("utf-8", errors="replace")
