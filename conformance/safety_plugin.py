@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.run_ids import shared_turn
 from conformance.runtime import RUNTIME_KEY
 from conformance.safety import GUARD, Audit, Ledger, RateLimiter, clean_target, safe_transport
 
@@ -158,7 +159,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = state_of(session.config)
     if state is None or state.finished:
         return
-    state.clean_own()
+    with shared_turn(session.config):  # not while another worker's test judges a queue
+        state.clean_own()
     if state.worker is not None:
         state.finished = True
 
