@@ -234,12 +234,13 @@ def _ids(env: Refused) -> frozenset[int]:
 
 
 def _no_request_added(env: Refused) -> None:
-    """No new OpenMediaID in the cache, leaving out those another worker of a ``-n`` run
-    added meanwhile (``run_created``); an ID that aged out meanwhile is not the call's doing."""
+    """No new OpenMediaID in the cache, leaving out those others added meanwhile (another
+    worker of a ``-n`` run, another client: ``not_ours``); an ID that aged out meanwhile
+    is not the call's doing."""
     before = _ids(env)
     env.send()
     new = _ids(env) - before
-    new -= env.request.getfixturevalue("run_created")(new)
+    new -= env.request.getfixturevalue("not_ours")(new)
     expect_equal(
         "AUTH-REFUSED-CHANGES-NOTHING",
         [],
