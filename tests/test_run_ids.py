@@ -56,6 +56,7 @@ SKIPPED = "not test_invalid_side_is_refused and not test_valid_side_is_accepted"
 limit tests' are."""
 JUDGING_TESTS = (
     "test_queue_position_current_and_as_queued[ahead-cancelled]",
+    "test_each_state_entered_is_one_event[queued]",
     "test_cancel_queued_request[if-allocated]",
     "test_diverted_request_keeps_its_queue_time",
     "test_divert_to_a_group_it_cannot_go_to[closed-by-id]",

@@ -89,6 +89,7 @@ _LIVES = (
     "LIFE-FAILED-FROM",
 )
 @pytest.mark.parametrize("life", life_params(*_LIVES))
+@pytest.mark.alone
 def test_each_state_entered_is_one_event(env, life):
     """Put a request through a life (e.g. Queued → AllocatedToAgent → AgentProcessing →
     Complete); history and by-time (since 2000-01-01) hold one event per state, in order; every
