@@ -306,9 +306,8 @@ LISTING_MODULES = (
     "conformance.suite.test_add_request_limits",
     "conformance.suite.test_requests_by_time",
     "conformance.suite.test_all_status",
-    "conformance.suite.test_status_requests",
 )
-"""The modules whose checks read the target's whole request list or all its events."""
+"""The modules whose checks judge the target's whole request list or all its recent events."""
 
 
 def test_another_clients_requests_are_not_blamed_on_the_target(
@@ -336,7 +335,7 @@ def test_another_clients_requests_are_not_blamed_on_the_target(
         command = [
             sys.executable, "-m", "pytest", *PLUGIN, "-p", "no:cacheprovider", "-q",
             "--no-allure", "-rfE", "--target-url", vendor_emulator.service_url,
-            "--profile", str(profile), "--pyargs", *LISTING_MODULES,
+            "--profile", str(profile), "-k", SKIPPED, "--pyargs", *LISTING_MODULES,
         ]  # fmt: skip
         done = subprocess.run(
             command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600
