@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,10 +113,10 @@ class RunIds:
 
     folder: Path
     ledger: Ledger
-    turns: Turns = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.turns = Turns(self.folder)
+    @property
+    def turns(self) -> Turns:
+        return Turns(self.folder)
 
     def observe(self, exchange: Exchange) -> None:
         self.ledger.observe(exchange)
