@@ -15,8 +15,9 @@ fixture            scope      what a test gets
                               returns the ``Profile`` the test should use
 ``make_scenario``  function   ``make_scenario(**profile_overrides) -> Profile``: the same
                               with a variant of the profile (``data_expiration_minutes=1`` …)
-``run_created``    function   ``run_created(ids)``: of these OpenMediaIDs, those another
+``not_ours``       function   ``not_ours(ids)``: of these OpenMediaIDs, those another
                               xdist worker of this run created (one shared external target)
+                              or another client, in a group outside the profile
 ``observe``        function   ``observe(name, value)``: what the target chose where a reading
                               leaves it a choice, kept as a property of the test's JUnit case
 =================  =========  ===============================================================
@@ -233,16 +234,32 @@ def observe(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
 
 
 @pytest.fixture
-def run_created(
-    target: TargetSession, pytestconfig: pytest.Config
+def not_ours(
+    target: TargetSession, pytestconfig: pytest.Config, om: OpenMediaClient
 ) -> Callable[[frozenset[int]], frozenset[int]]:
-    """``run_created(ids)``: those of ``ids`` that another worker of this run created.
+    """``not_ours(ids)``: those of ``ids`` that others created, not the test's call.
 
     A check that compares the target's whole request list (a refused AddRequest created
-    nothing) leaves them out: under ``-n`` against one external target the other workers add
-    requests meanwhile (``conformance.run_ids``). Always empty otherwise.
+    nothing) leaves them out: IDs another xdist worker of this run was given (under ``-n``
+    against one external target, ``conformance.run_ids``), and requests of other clients of a
+    server in use: in an Open Media group the target serves that the profile does not name (a
+    refused call would have created its request in the group it named: one of the profile's,
+    or one the target does not have). Always empty on a target nobody else uses.
     """
     from conformance.run_ids import created_by_run, state_of
 
     state = state_of(pytestconfig, target.embedded)
-    return lambda ids: created_by_run(state, ids)
+    ours = frozenset(group.id for group in target.profile.groups)
+
+    def elsewhere(oid: int) -> bool:
+        records = getattr(om.get_status_by_id(oid).value, "requests", ())
+        group = records[-1].service_group_id if records else None
+        if group is None or group in ours:
+            return False
+        return om.get_service_group_status(group).fault is None
+
+    def others(ids: frozenset[int]) -> frozenset[int]:
+        of_run = created_by_run(state, ids)
+        return of_run | frozenset(oid for oid in ids - of_run if elsewhere(oid))
+
+    return others

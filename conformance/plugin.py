@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from conformance.profile import CONTROL_FEATURES
+from conformance.run_ids import check_turns_possible
 from conformance.runtime import (
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
@@ -175,11 +176,13 @@ def _read_options(config: pytest.Config) -> OptionValues:
 
 
 def _check_sharing(settings: RunSettings, workers: object) -> None:
-    """``-n`` with an external target's control plane outside safe mode: every test resets
+    """``-n`` against one external target: the workers take turns (``conformance.run_ids``),
+    which needs POSIX file locks; with a control plane outside safe mode every test resets
     that one server, so parallel workers would wipe each other's requests mid-test."""
-    if not workers or workers == 1 or settings.embedded or settings.control_url is None:
+    if not workers or workers == 1 or settings.embedded:
         return
-    if settings.profile.target.safe_mode:
+    check_turns_possible()
+    if settings.control_url is None or settings.profile.target.safe_mode:
         return  # safe mode changes nothing through the control plane
     raise UsageError(
         f"-n {workers} with the control plane {settings.control_url}: every test resets that "
@@ -210,6 +213,11 @@ def pytest_configure(config: pytest.Config) -> None:
         'sets_options("own" | "in-force"): the test sends SetOptions, with values of its own or '
         "only the profile's values in force; in safe mode not applicable unless the profile's "
         "[[overwrite_server_options]] allows it",
+    )
+    config.addinivalue_line(
+        "markers",
+        "alone: the test judges a queue or counters other tests change (QueuePositions, "
+        "/statistics); with -n against one shared target it runs while no other test does",
     )
     if config.getoption("help", False):
         return

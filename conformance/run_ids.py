@@ -1,24 +1,33 @@
-"""The OpenMediaIDs this run created, known to every xdist worker that shares one target.
+"""One external target shared by the xdist workers of a run: the IDs each created, and turns.
 
-With ``-n N`` against one external target, each worker sees the requests the others add: a
-check such as "a refused AddRequest created nothing" (ADD-FAILURE-CREATES-NOTHING), which
-compares the target's request list before and after, would blame the target for them. So each
-worker journals the IDs its clients were given (AddRequest, and DivertRequest where it issues
-one) in a folder the controller chooses, and such a check leaves out every ID some worker of
-the run created (``created_by_run``). Without xdist, or with the embedded emulator (one per
-worker), nothing is journalled and the set is empty: no cost.
+With ``-n N`` against one external target, each worker sees the requests the others add and
+cancel. Two kinds of check would blame the target for that:
 
-The journal is the safe-mode ledger's format (``conformance.safety.Ledger``), one file per
-worker; the controller removes the folder at the end of the run.
+* a check that compares the target's request list before and after, such as "a refused
+  AddRequest created nothing" (ADD-FAILURE-CREATES-NOTHING): each worker journals the IDs its
+  clients were given (AddRequest, and DivertRequest where it issues one) in a folder the
+  controller chooses, and such a check leaves out every ID some worker of the run created
+  (``created_by_run``), so these tests keep running in parallel;
+* a check that judges a queue or counters other tests change (QueuePositions, a request's
+  place, ``/statistics``): such a test carries ``@pytest.mark.alone`` and takes its *turn*
+  (``Turns``): it starts only when no other worker is inside a test, and no other test starts
+  until it has finished (teardown included). Every other test, and a worker's end-of-run
+  cleanup, holds a shared turn, so many of them run at once.
+
+Without xdist, or with the embedded emulator (one per worker), there is neither a journal nor a
+turn: no cost. The journal is the safe-mode ledger's format (``conformance.safety.Ledger``), one
+file per worker; the controller removes the folder at the end of the run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.safety import Ledger
+from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:
     from conformance.wire import Exchange
@@ -38,12 +48,75 @@ target: an ID is journalled when its AddRequest answer arrives, a moment after t
 listed it."""
 
 
+ALONE_MARK = "alone"
+"""The marker of a test that judges a queue or counters other tests change (see above)."""
+
+
+@contextlib.contextmanager
+def _flock(path: Path, operation: int) -> Iterator[None]:
+    import fcntl  # POSIX only: ``check_turns_possible`` refuses the run elsewhere
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, operation)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@dataclass(frozen=True)
+class Turns:
+    """A readers-writer lock between the workers' processes, over two files of the run folder.
+
+    ``shared()`` is any test's turn, ``alone()`` that of a test nothing may disturb. The gate
+    gives a waiting ``alone()`` priority: it holds the gate while it waits for the room to empty,
+    and a new ``shared()`` must pass the gate first, so a stream of short tests cannot keep it
+    waiting. One turn at a time per worker, always gate before room: no deadlock.
+    """
+
+    folder: Path
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        import fcntl
+
+        with _flock(self.folder / "gate.lock", fcntl.LOCK_EX):
+            pass
+        with _flock(self.folder / "room.lock", fcntl.LOCK_SH):
+            yield
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        import fcntl
+
+        with (
+            _flock(self.folder / "gate.lock", fcntl.LOCK_EX),
+            _flock(self.folder / "room.lock", fcntl.LOCK_EX),
+        ):
+            yield
+
+
+def check_turns_possible() -> None:
+    """``UsageError`` where the workers cannot take turns (no ``fcntl``: not a POSIX system)."""
+    try:
+        import fcntl  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            "-n with one external target needs POSIX file locks, so that a test judging a queue "
+            "runs while no other worker changes it; this system has none: run without -n"
+        ) from exc
+
+
 @dataclass
 class RunIds:
-    """One worker's journal, and a view of all of them."""
+    """One worker's journal, a view of all of them, and the run's turns."""
 
     folder: Path
     ledger: Ledger
+
+    @property
+    def turns(self) -> Turns:
+        return Turns(self.folder)
 
     def observe(self, exchange: Exchange) -> None:
         self.ledger.observe(exchange)
@@ -89,10 +162,30 @@ def created_by_run(state: RunIds | None, unexplained: frozenset[int]) -> frozens
         time.sleep(0.05)
 
 
-# -- hooks (xdist controller) ------------------------------------------------------------------
+def shared_turn(config: pytest.Config) -> contextlib.AbstractContextManager[None]:
+    """A shared turn for work outside a test that changes the target (a worker's cleanup)."""
+    state = config.stash.get(STATE_KEY, None)
+    return state.turns.shared() if state is not None else contextlib.nullcontext()
+
+
+# -- hooks -------------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """xdist worker on a shared target: each test, setup to teardown, inside its turn."""
+    from conformance.runtime import RUNTIME_KEY
+
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    state = state_of(item.config, runtime.settings.embedded) if runtime is not None else None
+    if state is None:
+        return (yield)
+    alone = item.get_closest_marker(ALONE_MARK) is not None
+    with state.turns.alone() if alone else state.turns.shared():
+        return (yield)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist: the controller hands one journal folder, made once, to every worker."""
+    """xdist controller: hands one journal folder, made once, to every worker."""
     config = node.config
     if _FOLDER_KEY not in config.stash:
         prefix = f"openmedia-run-ids-{uuid.uuid4().hex[:8]}-"

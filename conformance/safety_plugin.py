@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.run_ids import shared_turn
 from conformance.runtime import RUNTIME_KEY
 from conformance.safety import (
     CANCELLED_AFTER_TEST,
@@ -253,7 +254,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state is None or state.finished:
         return
     state.close_cleaner()
-    state.clean_own()
+    with shared_turn(session.config):  # not while another worker's test judges a queue
+        state.clean_own()
     if state.worker is not None:
         state.finished = True
 

@@ -16,8 +16,9 @@ from conformance.profile import Group, Profile
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.values import AddOpenMediaResponse, OpenMediaRequest, Reply
 
-RunCreated = Callable[[frozenset[int]], frozenset[int]]
-"""The ``run_created`` fixture: of some OpenMediaIDs, those this run's other workers created."""
+NotOurs = Callable[[frozenset[int]], frozenset[int]]
+"""The ``not_ours`` fixture: of some OpenMediaIDs, those others created (another worker of
+this run, another client of a server in use), not the test's call."""
 
 ADD_TYPE = "AddOpenMediaRequest"
 IVR = ({"Label": "Case", "Data": "conformance"},)
@@ -64,10 +65,10 @@ def request_ids(om: Any) -> frozenset[int]:
 
 
 def expect_created_nothing(
-    om: Any, before: frozenset[int], reply: Reply, run_created: RunCreated
+    om: Any, before: frozenset[int], reply: Reply, not_ours: NotOurs
 ) -> None:
     """No usable OpenMediaID in the reply and no new request in the target's list, but for
-    those other workers of this run created meanwhile (``run_created``: the fixture)."""
+    others created meanwhile (``not_ours``: the fixture)."""
     rid = "ADD-FAILURE-CREATES-NOTHING"
     issued = getattr(reply.value, "open_media_id", None)
     if issued not in (None, 0):
@@ -75,7 +76,7 @@ def expect_created_nothing(
             rid, "OpenMediaID absent or 0", f"OpenMediaID {issued}", exchange=reply.exchange
         )
     new = request_ids(om) - before
-    new -= run_created(new)
+    new -= not_ours(new)
     expect_equal(rid, [], sorted(new), "requests created by the refused AddRequest", reply.exchange)
 
 

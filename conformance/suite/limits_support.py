@@ -21,7 +21,7 @@ from conformance.profile import Profile
 from conformance.strategies import Violation, one_unit_over_in_code_points, units_text
 from conformance.suite.add_support import (
     ADD_TYPE,
-    RunCreated,
+    NotOurs,
     expect_created_nothing,
     unknown_name,
 )
@@ -56,11 +56,11 @@ def rid_of(violation: Violation) -> str:
 
 
 def expect_refused(
-    om: Any, reply: Any, requirement: str, before: frozenset[int], run_created: RunCreated
+    om: Any, reply: Any, requirement: str, before: frozenset[int], not_ours: NotOurs
 ) -> None:
     """InvalidDataException (R3), and nothing created."""
     expect_fault(reply, requirement, FAULT)
-    expect_created_nothing(om, before, reply, run_created)
+    expect_created_nothing(om, before, reply, not_ours)
 
 
 # -- failure statuses (R1, R6) ------------------------------------------------------------------

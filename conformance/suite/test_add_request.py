@@ -210,14 +210,14 @@ def test_preferred_agent_id_wins_over_logon_id(om, scenario, control, order):
 
 @pytest.mark.requirement("ADD-FORCE-PREFERRED-LOGGED-OFF", "ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.requires_control("agents")
-def test_force_to_logged_off_preferred_agent(om, scenario, control, run_created):
+def test_force_to_logged_off_preferred_agent(om, scenario, control, not_ours):
     """Forced to logged-off agent A while agent B is free: AgentLoggedOff, no request."""
     group, first, second = _two_agents(scenario)
     control.logon(second.id)
     before = request_ids(om)
     reply = add(om, ServiceGroupID=group.id, PreferredAgentID=first.id, ForceToPreferredAgent=True)
     expect_request_status(reply, "ADD-FORCE-PREFERRED-LOGGED-OFF", "AgentLoggedOff")
-    expect_created_nothing(om, before, reply, run_created)
+    expect_created_nothing(om, before, reply, not_ours)
 
 
 @pytest.mark.requirement(

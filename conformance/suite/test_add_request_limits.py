@@ -66,18 +66,18 @@ _QUIET = settings(
     ("status", "rid", "spec"),
     [pytest.param(*c[1:], id=c[0], marks=pytest.mark.requirement(c[2])) for c in UNUSABLE],
 )
-def test_unusable_group_is_refused(om, scenario, status, rid, spec, run_created):
+def test_unusable_group_is_refused(om, scenario, status, rid, spec, not_ours):
     """AddRequest naming a closed, unknown, non-Open-Media or no group: that status, no request."""
     members = resolve(scenario, spec)
     before = request_ids(om)
     reply = add(om, **members)
     expect_request_status(reply, rid, status)
-    expect_created_nothing(om, before, reply, run_created)
+    expect_created_nothing(om, before, reply, not_ours)
 
 
 @pytest.mark.requirement("ADD-TENANT-DISABLED", "ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.parametrize("by", ["id", "name"])
-def test_disabled_tenant(om, scenario, target, request, by, run_created):
+def test_disabled_tenant(om, scenario, target, request, by, not_ours):
     """AddRequest toward a group of a disabled tenant: TenantDisabled, no request."""
     disabled = scenario.tenant.disabled_id
     groups = () if disabled is None else scenario.groups_with("open", tenant_id=disabled)
@@ -97,14 +97,14 @@ def test_disabled_tenant(om, scenario, target, request, by, run_created):
         else:
             reply = add(om, TenantID=group.tenant_id, ServiceGroupName=group.name)
         expect_request_status(reply, "ADD-TENANT-DISABLED", "TenantDisabled")
-        expect_created_nothing(om, before, reply, run_created)
+        expect_created_nothing(om, before, reply, not_ours)
     finally:
         if control is not None:
             control.tenant_enabled(group.tenant_id, True)
 
 
 @pytest.mark.requirement("ADD-STATUS-ERROR")
-def test_request_status_is_one_addrequest_declares(om, scenario, run_created):
+def test_request_status_is_one_addrequest_declares(om, scenario, not_ours):
     """Good and bad AddRequests: each RequestStatus is one the description gives AddRequest.
 
     General Error (``Error``) cannot be provoked on purpose; if a target answers it, it must
@@ -122,7 +122,7 @@ def test_request_status_is_one_addrequest_declares(om, scenario, run_created):
                 exchange=reply.exchange,
             )
         if shown == "Error":
-            expect_created_nothing(om, before, reply, run_created)
+            expect_created_nothing(om, before, reply, not_ours)
 
 
 # -- lengths (R2, R3) ---------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def test_length_at_limit_is_accepted(om, scenario, field, kind):
 
 @pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.parametrize(("field", "kind"), length_params(KINDS_OVER))
-def test_length_one_past_is_refused(om, scenario, field, kind, run_created):
+def test_length_one_past_is_refused(om, scenario, field, kind, not_ours):
     """The same fields one UTF-16 unit over the limit: InvalidDataException, nothing created."""
     text = length_text(field, kind, 1)
     placements = [place(field, text, open_group(scenario).id)]
@@ -143,7 +143,7 @@ def test_length_one_past_is_refused(om, scenario, field, kind, run_created):
         placements.append({"TenantID": scenario.tenant.id, "ServiceGroupName": text})
     for members in placements:
         before = request_ids(om)
-        expect_refused(om, add(om, **members), LENGTH_RID[field], before, run_created)
+        expect_refused(om, add(om, **members), LENGTH_RID[field], before, not_ours)
 
 
 @pytest.mark.requirement(
@@ -175,18 +175,18 @@ def test_at_limit_text_is_handed_over_unchanged(om, scenario, control, style):
 
 # -- IVRInformation count (R7) ------------------------------------------------------------------
 @pytest.mark.requirement("ADD-LIMIT-IVRINFO-COUNT", "ADD-FAILURE-CREATES-NOTHING")
-def test_ivr_count_at_max_accepted_one_past_refused(om, scenario, run_created):
+def test_ivr_count_at_max_accepted_one_past_refused(om, scenario, not_ours):
     """IVRInfo with the maximum count of items: Success; one item more: InvalidDataException."""
     group = open_group(scenario).id
     new_id(om, "ADD-LIMIT-IVRINFO-COUNT", ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX))
     before = request_ids(om)
     reply = add(om, ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX + 1))
-    expect_refused(om, reply, "ADD-LIMIT-IVRINFO-COUNT", before, run_created)
+    expect_refused(om, reply, "ADD-LIMIT-IVRINFO-COUNT", before, not_ours)
 
 
 @pytest.mark.requirement("ADD-IVRINFO-AT-LEAST-ONE", "ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.parametrize("ivr", list(NO_CONTENT.values()), ids=list(NO_CONTENT))
-def test_ivr_without_content_is_refused(om, scenario, ivr, run_created):
+def test_ivr_without_content_is_refused(om, scenario, ivr, not_ours):
     """IVRInfo absent, nil, empty, or items whose Label and Data are empty/nil: refused (R7)."""
     group = open_group(scenario).id
     before = request_ids(om)
@@ -194,7 +194,7 @@ def test_ivr_without_content_is_refused(om, scenario, ivr, run_created):
         reply = om.add_request(ServiceGroupID=group)
     else:
         reply = add(om, ServiceGroupID=group, IVRInfo=ivr)
-    expect_refused(om, reply, "ADD-IVRINFO-AT-LEAST-ONE", before, run_created)
+    expect_refused(om, reply, "ADD-IVRINFO-AT-LEAST-ONE", before, not_ours)
 
 
 @pytest.mark.requirement("ADD-IVRINFO-LABEL-OR-DATA")
@@ -213,11 +213,11 @@ def test_range_ends_are_accepted(om, scenario, field, value):
 
 @pytest.mark.requirement("ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.parametrize(("field", "value"), range_params(accepted=False))
-def test_out_of_range_is_refused(om, scenario, field, value, run_created):
+def test_out_of_range_is_refused(om, scenario, field, value, not_ours):
     """The first refused value on each side (and the int extremes): InvalidDataException."""
     before = request_ids(om)
     reply = add(om, ServiceGroupID=open_group(scenario).id, **{field: value})
-    expect_refused(om, reply, RANGE_RID[field], before, run_created)
+    expect_refused(om, reply, RANGE_RID[field], before, not_ours)
 
 
 @pytest.mark.requirement("ADD-NOT-GIVEN")
@@ -263,32 +263,32 @@ def test_valid_side_is_accepted(om, scenario, data):
 )
 @_QUIET
 @given(data=st.data())
-def test_invalid_side_is_refused(om, scenario, data, run_created):
+def test_invalid_side_is_refused(om, scenario, data, not_ours):
     """Any request breaking exactly one limit, count or range: InvalidDataException, no request."""
     group = st.just({"ServiceGroupID": open_group(scenario).id})
     params, violation = data.draw(invalid_params("AddRequest", group=group), label="case")
     before = request_ids(om)
-    expect_refused(om, om.add_request(**params["request"]), rid_of(violation), before, run_created)
+    expect_refused(om, om.add_request(**params["request"]), rid_of(violation), before, not_ours)
 
 
 # -- faults of the environment ------------------------------------------------------------------
 @pytest.mark.requirement("ADD-FAULT-NO-LICENSE", "ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.requires_control("license")
-def test_no_license(om, scenario, control, run_created):
+def test_no_license(om, scenario, control, not_ours):
     """Licence unavailable: AddRequest raises NoLicenseFault; nothing is created."""
     before = request_ids(om)
     with licence_lost(control):
         reply = add(om, ServiceGroupID=open_group(scenario).id)
     expect_fault(reply, "ADD-FAULT-NO-LICENSE", "NoLicenseFault")
-    expect_created_nothing(om, before, reply, run_created)
+    expect_created_nothing(om, before, reply, not_ours)
 
 
 @pytest.mark.requirement("ADD-FAULT-ROUTER-DISCONNECTED", "ADD-FAILURE-CREATES-NOTHING")
 @pytest.mark.requires_control("router")
-def test_router_disconnected(om, scenario, control, run_created):
+def test_router_disconnected(om, scenario, control, not_ours):
     """Router lost: AddRequest raises RouterDisconnectedFault; nothing is created."""
     before = request_ids(om)
     with router_lost(control):
         reply = add(om, ServiceGroupID=open_group(scenario).id)
     expect_fault(reply, "ADD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
-    expect_created_nothing(om, before, reply, run_created)
+    expect_created_nothing(om, before, reply, not_ours)

@@ -150,6 +150,7 @@ def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
 # -- queued ------------------------------------------------------------------------------------
 @pytest.mark.requirement("CAN-QUEUED-CANCELS")
 @pytest.mark.parametrize("if_allocated", [True, False], ids=["if-allocated", "not-if-allocated"])
+@pytest.mark.alone
 def test_cancel_queued_request(env, if_allocated):
     """CancelRequest on a queued request → true, one Cancelled event, the next one moves up."""
     placed = place(env, "Queued")
@@ -169,6 +170,7 @@ def test_cancel_queued_request(env, if_allocated):
 
 @pytest.mark.requirement("CAN-QUEUED-STATISTICS")
 @pytest.mark.requires_control("statistics")
+@pytest.mark.alone
 def test_cancel_queued_is_abandoned_for_the_group(env):
     """Add, CancelRequest while queued → the group's Abandoned +1, Completed +0."""
     before = counters(env)
@@ -186,6 +188,7 @@ def test_cancel_queued_is_abandoned_for_the_group(env):
 
 @pytest.mark.requirement("CAN-DO-NOT-REPORT")
 @pytest.mark.requires_control("statistics")
+@pytest.mark.alone
 def test_do_not_report_suppresses_group_statistics_while_queued(env):
     """Add, CancelRequest DoNotReport=true while queued → Cancelled, no group counter moves."""
     before = counters(env)
@@ -244,6 +247,7 @@ def test_cancel_if_allocated_removes_it_from_the_agent(env, state):
 
 @pytest.mark.requires_control("agents", "statistics")
 @pytest.mark.parametrize("state", _by_state(_STATISTICS))
+@pytest.mark.alone
 def test_cancel_if_allocated_statistics(env, state):
     """Cancel an allocated (answered) request → group Abandoned (Completed) +1; agent Offered
     +1, Answered +0 (+1)."""
@@ -262,6 +266,7 @@ def test_cancel_if_allocated_statistics(env, state):
 @pytest.mark.requirement("CAN-DO-NOT-REPORT-AFTER-ALLOCATION")
 @pytest.mark.requires_control("agents", "statistics")
 @pytest.mark.parametrize("state", _ALLOCATED)
+@pytest.mark.alone
 def test_do_not_report_is_ignored_after_allocation(env, state):
     """DoNotReport=true, CancelIfAllocated=true on an allocated/answered request → reported
     as without DoNotReport (group Abandoned/Completed +1, agent Offered +1)."""
@@ -282,6 +287,7 @@ def test_do_not_report_is_ignored_after_allocation(env, state):
 @pytest.mark.requires_control("agents")
 @pytest.mark.parametrize("state", _by_state(_REFUSED))
 @pytest.mark.parametrize("do_not_report", [False, True], ids=["report", "do-not-report"])
+@pytest.mark.alone
 def test_cancel_not_if_allocated_changes_nothing(env, state, do_not_report):
     """CancelIfAllocated=false on an allocated/answered request → false; same status and
     agent, no event, no statistic."""

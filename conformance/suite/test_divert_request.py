@@ -121,6 +121,7 @@ def test_divert_takes_the_request_from_its_agent(env, state):
 
 @pytest.mark.requirement("DIV-KEEPS-QUEUE-TIME")
 @pytest.mark.requires_control("agents")
+@pytest.mark.alone
 def test_diverted_request_keeps_its_queue_time(env):
     """Add R1 to A, then R2 to B (at QueuePosition p); divert R1 to B → R1 takes p, R2 moves
     to p + 1 (p = 1 on a fresh target); R1's queue time on the desktop view is unchanged.
@@ -156,6 +157,7 @@ def test_diverted_request_keeps_its_queue_time(env):
 
 @pytest.mark.requirement("DIV-STATISTICS")
 @pytest.mark.requires_control("statistics")
+@pytest.mark.alone
 def test_divert_is_overflowed_out_and_in(env):
     """Divert a queued request from A to B → A Overflowed Out +1, B Overflowed In +1."""
     a, b = two_groups(env.profile)
@@ -176,6 +178,7 @@ def test_divert_is_overflowed_out_and_in(env):
 # -- refusals ----------------------------------------------------------------------------------
 @pytest.mark.requirement("DIV-MISSING-GROUP", "DIV-FAILURE-CHANGES-NOTHING")
 @pytest.mark.parametrize("which", ["nothing", "tenant-only", "name-only"])
+@pytest.mark.alone
 def test_divert_without_group_identification(env, which):
     """DivertRequest with no ServiceGroupID and not both TenantID and ServiceGroupName →
     InvalidDataException (R6); the request stays where it was."""
@@ -204,6 +207,7 @@ def test_divert_without_group_identification(env, which):
         for by in ("id", "name")
     ],
 )
+@pytest.mark.alone
 def test_divert_to_a_group_it_cannot_go_to(env, how, by):
     """DivertRequest toward an unknown / not Open Media / closed / disabled-tenant group →
     InvalidGroup / GroupClosed / TenantDisabled; the request stays where it was."""
@@ -261,6 +265,7 @@ def test_service_group_name_at_the_limit_is_not_refused(env, name):
 
 @pytest.mark.requirement("DIV-LIMIT-SERVICE-GROUP-NAME", "DIV-FAILURE-CHANGES-NOTHING")
 @pytest.mark.parametrize("name", NAMES_PAST)
+@pytest.mark.alone
 def test_service_group_name_past_the_limit_is_refused(env, name):
     """TenantID + a ServiceGroupName one UTF-16 unit past the limit → InvalidDataException
     (R3); the request stays where it was."""
@@ -316,6 +321,7 @@ def test_property_service_group_name_past_the_limit(env):
 # -- faults of the environment -----------------------------------------------------------------
 @pytest.mark.requirement("DIV-FAULT-NO-LICENSE", "DIV-FAILURE-CHANGES-NOTHING")
 @pytest.mark.requires_control("license")
+@pytest.mark.alone
 def test_divert_without_licence(env):
     """Licence gone: DivertRequest to B → NoLicenseFault; the request stays in A."""
     a, b = two_groups(env.profile)

@@ -89,6 +89,7 @@ _LIVES = (
     "LIFE-FAILED-FROM",
 )
 @pytest.mark.parametrize("life", life_params(*_LIVES))
+@pytest.mark.alone
 def test_each_state_entered_is_one_event(env, life):
     """Put a request through a life (e.g. Queued → AllocatedToAgent → AgentProcessing →
     Complete); history and by-time (since 2000-01-01) hold one event per state, in order; every
@@ -156,6 +157,7 @@ def test_allocation_at_once_records_queued_then_allocated(env):
         ),
     ],
 )
+@pytest.mark.alone
 def test_queue_position_current_and_as_queued(env, ahead_leaves):
     """A, B, C queued (positions p, p+1, p+2); A leaves (cancelled / to an agent) → status-by-ID
     and all-status say B p, C p+1; history and by-time still say B p+1, C p+2 in Queued."""
