@@ -58,7 +58,6 @@ JUDGING_TESTS = (
     "test_queue_position_current_and_as_queued[ahead-cancelled]",
     "test_each_state_entered_is_one_event[queued]",
     "test_cancel_queued_request[if-allocated]",
-    "test_diverted_request_keeps_its_queue_time",
     "test_divert_to_a_group_it_cannot_go_to[closed-by-id]",
     "test_by_time_with_nothing_after_is_empty[last-timestamp]",
     "test_unusable_group_is_refused[closed-by-id]",
