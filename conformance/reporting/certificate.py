@@ -186,7 +186,7 @@ def not_applicable(
                 "id": row["id"],
                 "level": row["level"],
                 "section": row["section"],
-                "missing": ", ".join(dict.fromkeys(missing)),
+                "missing": " and ".join(sorted(set(missing))),
                 "why": "; ".join(reasons),
             }
         )
@@ -203,7 +203,7 @@ def profile_name(*, everything_tested: bool, features_used: Sequence[str], safe_
     if everything_tested:
         return "full profile"
     if features_used:
-        name = f"partial profile (control features used: {', '.join(sorted(features_used))})"
+        name = f"partial profile (control features: {', '.join(sorted(features_used))})"
     else:
         name = "observable profile"
     return f"{name} in safe mode" if safe_mode else name
@@ -218,23 +218,28 @@ def headline(
     incomplete: Sequence[str] = (),
 ) -> str:
     """``CERTIFIED: full profile (227/227 requirements)``, ``CERTIFIED: observable profile (131
-    of 227; 96 not applicable: ...)``, ``INCOMPLETE (-k 'add'): ...``: numbers from the run."""
+    of 227; 96 not applicable: ...)``, ``INCOMPLETE (-k 'add'): 12 of 227 requirements tested;
+    215 untested``: the numbers from the catalogue and the run."""
     total = len(rows)
     tested = sum(1 for r in rows if r["verdict"] not in ("not applicable", "untested"))
     untested = total - tested - len(absent)
-    word = verdict.value.upper() + (f" ({'; '.join(incomplete)})" if incomplete else "")
-    if tested == total:
+    word = verdict.value.upper()
+    if incomplete:  # no profile was proven: say what ran, and why it was not all
+        word, profile = f"{word} ({'; '.join(incomplete)})", "requirements tested"
+    elif tested == total:
         return f"{word}: {profile} ({tested}/{total} requirements)"
     parts = [f"{tested} of {total}"]
     if absent:
-        lacking = Counter(str(entry["missing"]) for entry in absent)
-        shown = [f"{count} lack {what}" for what, count in lacking.most_common(4)]
-        more = len(lacking) - len(shown)
-        parts.append(
-            f"{len(absent)} not applicable: {', '.join(shown)}" + (f", {more} more" if more else "")
-        )
+        lacking = Counter(str(entry["missing"]) for entry in absent).most_common()
+        shown = [f"{count} lack {what}" for what, count in lacking[:4]]
+        rest = sum(count for _, count in lacking[4:])
+        if rest:
+            shown.append(f"{rest} for {len(lacking) - 4} other reasons")
+        parts.append(f"{len(absent)} not applicable: {', '.join(shown)}")
     if untested:
         parts.append(f"{untested} untested")
+    if incomplete:
+        return f"{word}: {parts[0]} {profile}" + "".join(f"; {part}" for part in parts[1:])
     return f"{word}: {profile} ({'; '.join(parts)})"
 
 

@@ -32,7 +32,7 @@ from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
     from conformance.settings import TargetSession
-    from conformance.wire import OpenMediaClient
+    from conformance.wire import OpenMediaClient, Transport
 
 MAX_DOCUMENTS = 32
 """At most this many documents beyond the WSDL are fetched (a WSDL that names itself in a loop,
@@ -78,12 +78,15 @@ class TargetFingerprint:
         )
 
 
-def take_fingerprint(target: TargetSession) -> TargetFingerprint:
-    """GET the target's ``?wsdl`` once and hash what it served (never raises)."""
+def take_fingerprint(
+    target: TargetSession, transport: Transport | None = None
+) -> TargetFingerprint:
+    """GET the target's ``?wsdl`` and the documents it names, hash what it served (never
+    raises). ``transport``: the suite's own (paced in safe mode), else a plain one."""
     from conformance.wire import OpenMediaClient
 
     features = tuple(sorted(target.features))
-    client = OpenMediaClient(target.url, timeout_s=target.timeout_s)
+    client = OpenMediaClient(target.url, timeout_s=target.timeout_s, transport=transport)
     try:
         try:
             exchange = client.fetch_wsdl()
@@ -103,10 +106,15 @@ def take_fingerprint(target: TargetSession) -> TargetFingerprint:
 def _named_documents(
     client: OpenMediaClient, wsdl_url: str, wsdl: bytes
 ) -> Iterator[tuple[str, str]]:
-    """``(url, sha256)`` of every document the WSDL names, transitively, on the same origin."""
+    """``(url, sha256)`` of every document the WSDL names, transitively, on the same origin.
+
+    After a document that could not be fetched at all (timeout, reset), the rest are not asked
+    for: a target that stopped answering must not cost one exchange timeout per document.
+    """
     origin = urlsplit(wsdl_url)[:2]
     seen = {wsdl_url}
     pending = [(wsdl_url, wsdl)]
+    silent: str | None = None
     while pending:
         base, body = pending.pop(0)
         for location in _locations(body):
@@ -118,10 +126,13 @@ def _named_documents(
                 yield url, "not fetched: not on the target's host and port"
             elif len(seen) > MAX_DOCUMENTS + 1:
                 yield url, f"not fetched: more than {MAX_DOCUMENTS} documents"
+            elif silent is not None:
+                yield url, f"not fetched: an earlier document was not answered ({silent})"
             else:
                 try:
                     exchange = client.send("GET", url, operation_name="contract document")
                 except SuiteError as exc:
+                    silent = str(exc)
                     yield url, f"not fetched: {exc}"
                     continue
                 if exchange.status != 200:
@@ -176,8 +187,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         and item.stash.get(SUITE_ITEM_KEY, False)
         and not config.stash.get(_TAKEN_KEY, False)
     ):
+        from conformance.safety_plugin import transport_for
+
         config.stash[_TAKEN_KEY] = True
-        _add(config, take_fingerprint(runtime.target))
+        target = runtime.target
+        _add(config, take_fingerprint(target, transport_for(config, target)))
     return (yield)
 
 
