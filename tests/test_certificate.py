@@ -180,8 +180,16 @@ def test_a_must_not_applicable_narrows_the_profile_even_with_every_feature() -> 
     assert "full profile" not in document["headline"]
     assert document["headline"] == (
         f"CERTIFIED: partial profile (control features: {', '.join(sorted(features))}) "
-        f"({TOTAL - 1} of {TOTAL}; 1 not applicable: 1 lack 'x')"
+        f"({TOTAL - 1} of {TOTAL}; 1 not applicable: 1 lacks 'x')"
     )
+
+
+def test_a_requirement_the_suite_could_not_test_is_not_counted_as_tested() -> None:
+    document = document_of(every_requirement(but={MUSTS[4]: "error"}))
+    assert document["headline"] == (
+        f"NOT CERTIFIED: observable profile ({TOTAL - 1} of {TOTAL}; 1 untested)"
+    )
+    assert document["reasons"] == [f"{MUSTS[4]} (MUST): the suite could not test it (error)"]
 
 
 def test_the_observable_headline_counts_and_lists_what_did_not_apply_musts_first() -> None:
@@ -198,7 +206,7 @@ def test_the_observable_headline_counts_and_lists_what_did_not_apply_musts_first
     document = document_of(results, safe_mode=True)
     assert document["headline"] == (
         f"CERTIFIED: observable profile in safe mode ({TOTAL - 3} of {TOTAL}; 3 not "
-        "applicable: 2 lack 'profile agents', 1 lack control feature 'agents')"
+        "applicable: 2 lack 'profile agents', 1 lacks control feature 'agents')"
     )
     absent = document["not_applicable"]
     assert [(a["id"], a["level"]) for a in absent] == [
@@ -664,7 +672,7 @@ def test_an_observable_run_names_its_profile_and_lists_what_did_not_apply(
     document = load_document(tmp_path / "cert" / "certificate.json")
     rows = document["requirements"]
     absent = [row["id"] for row in rows if row["verdict"] == "not applicable"]
-    tested = [row["id"] for row in rows if row["verdict"] not in ("not applicable", "untested")]
+    tested = [row["id"] for row in rows if row["verdict"] in ("pass", "warning")]
     assert absent and len(tested) + len(absent) == TOTAL == len(rows)
     prefix = (
         f"CERTIFIED: observable profile ({len(tested)} of {TOTAL}; {len(absent)} not applicable: "

@@ -63,6 +63,8 @@ _FINAL_ORDER = (
     ("not applicable", "not applicable"),
 )
 _BLAMEABLE = frozenset({"fail", "warning", "baseline"})
+_TESTED = frozenset({"pass", "fail", "warning", "expected failure"})
+"""Final verdicts that say the requirement was tested (an error is no verdict on the target)."""
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "OPEN": 2}
 _LACKS = re.compile(r"target lacks ((?:control feature )?'[^']*')")
 """What ``NotApplicable`` (``conformance.verdicts``) names in its reason: the missing feature."""
@@ -219,9 +221,10 @@ def headline(
 ) -> str:
     """``CERTIFIED: full profile (227/227 requirements)``, ``CERTIFIED: observable profile (131
     of 227; 96 not applicable: ...)``, ``INCOMPLETE (-k 'add'): 12 of 227 requirements tested;
-    215 untested``: the numbers from the catalogue and the run."""
+    215 untested``: the numbers from the catalogue and the run. *Untested* counts what reached
+    no verdict on the target: no test, or an error (the suite could not test)."""
     total = len(rows)
-    tested = sum(1 for r in rows if r["verdict"] not in ("not applicable", "untested"))
+    tested = sum(1 for r in rows if r["verdict"] in _TESTED)
     untested = total - tested - len(absent)
     word = verdict.value.upper()
     if incomplete:  # no profile was proven: say what ran, and why it was not all
@@ -231,7 +234,9 @@ def headline(
     parts = [f"{tested} of {total}"]
     if absent:
         lacking = Counter(str(entry["missing"]) for entry in absent).most_common()
-        shown = [f"{count} lack {what}" for what, count in lacking[:4]]
+        shown = [
+            f"{count} {'lacks' if count == 1 else 'lack'} {what}" for what, count in lacking[:4]
+        ]
         rest = sum(count for _, count in lacking[4:])
         if rest:
             shown.append(f"{rest} for {len(lacking) - 4} other reasons")
@@ -336,12 +341,11 @@ def build_certificate(
     rows = requirement_matrix(results)
     verdict, reasons = certify(rows, incomplete=incomplete, collection_errors=collection_errors)
     absent = not_applicable(rows, results)
-    everything = all(row["verdict"] not in ("not applicable", "untested") for row in rows)
+    tested = sum(1 for row in rows if row["verdict"] in _TESTED)
     profile = profile_name(
-        everything_tested=everything, features_used=features_used, safe_mode=safe_mode
+        everything_tested=tested == len(rows), features_used=features_used, safe_mode=safe_mode
     )
     totals = Counter(row["verdict"] for row in rows)
-    tested = sum(totals[v] for v in totals if v not in ("not applicable", "untested"))
     document: dict[str, Any] = {
         "format": FORMAT,
         **header,
@@ -355,7 +359,7 @@ def build_certificate(
             "requirements": len(rows),
             "tested": tested,
             "not_applicable": len(absent),
-            "untested": totals["untested"],
+            "untested": len(rows) - tested - len(absent),
         },
         "not_applicable": absent,
         "requirement_verdicts": dict(sorted(totals.items())),
