@@ -476,6 +476,22 @@ def test_a_partial_run_writes_no_certificate_unless_asked(suite: pytest.Pytester
     assert "openmedia certificate none written: an incomplete run (" in result.stdout.str()
 
 
+def test_a_signing_key_that_cannot_sign_stops_the_run_before_any_test(
+    suite: pytest.Pytester,
+) -> None:
+    plugin = [] if plugin_installed() else ["-p", "conformance.plugin"]
+    suite._monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    _, pub = keygen(suite.path)
+    for key, says in [
+        (pub, f"--sign-with: {pub} is not a PEM private key"),
+        (suite.path / "missing", f"--sign-with: cannot read the private key {suite.path}/missing"),
+    ]:
+        result = suite.runpytest_subprocess(*plugin, "-p", "no:cacheprovider", "--sign-with", key)
+        assert result.ret == 2
+        assert f"openmedia usage error: {says}" in result.stdout.str() + result.stderr.str()
+        assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()
+
+
 def test_under_xdist_the_controller_counts_and_writes_once_with_one_seed(
     suite: pytest.Pytester,
 ) -> None:
