@@ -176,6 +176,9 @@ class Reporting:
         self.collection_errors = 0
         self.outcome: baseline_mod.Outcome | None = None
         self.certificate: tuple[dict[str, Any], Path] | str | None = None
+        """The certificate written and where, or why it could not be."""
+        self.no_certificate: str | None = None
+        """Why none was written (an incomplete run not asked for one)."""
         self.totals: dict[str, int] = {}
         self.done: Counter[str] = Counter()
         self.by_module: dict[str, Counter[str]] = {}
@@ -305,7 +308,7 @@ class Reporting:
         if directory is None and not incomplete:
             directory = self.config.invocation_params.dir / "reports" / "certificate"
         if directory is None:
-            self.certificate = (
+            self.no_certificate = (
                 f"none written: an incomplete run ({'; '.join(incomplete)}) writes one only when "
                 "asked (--certificate DIR); the last complete run's certificate is untouched"
             )
@@ -385,9 +388,10 @@ class Reporting:
         self._certificate_lines(terminalreporter)
 
     def _certificate_lines(self, terminalreporter: Any) -> None:
+        if self.no_certificate is not None:
+            terminalreporter.line(f"openmedia certificate {self.no_certificate}")
         if isinstance(self.certificate, str):
-            problem = not self.certificate.startswith("none written")
-            terminalreporter.line(f"openmedia certificate {self.certificate}", red=problem)
+            terminalreporter.line(f"openmedia certificate {self.certificate}", red=True)
         if not isinstance(self.certificate, tuple):
             return
         document, path = self.certificate
