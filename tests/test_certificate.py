@@ -203,10 +203,14 @@ def test_the_observable_headline_counts_and_lists_what_did_not_apply_musts_first
             else "target lacks 'profile agents' (no agent serves group 10)"
         ]
     ]
+    results.append(  # a second test of the same requirement lacks another feature
+        TestResult("t.py::b", "not applicable", (MUSTS[2],), reason="target lacks control "
+                   "feature 'router' (the target offers no control plane)")
+    )  # fmt: skip
     document = document_of(results, safe_mode=True)
     assert document["headline"] == (
         f"CERTIFIED: observable profile in safe mode ({TOTAL - 3} of {TOTAL}; 3 not "
-        "applicable: 2 lack 'profile agents', 1 lacks control feature 'agents')"
+        "applicable: 2 lack 'profile agents', 1 lacks control features 'agents' and 'router')"
     )
     absent = document["not_applicable"]
     assert [(a["id"], a["level"]) for a in absent] == [
@@ -214,11 +218,12 @@ def test_the_observable_headline_counts_and_lists_what_did_not_apply_musts_first
         (MUSTS[9], "MUST"),
         (SHOULD_ID, "SHOULD"),
     ]
-    assert absent[0]["missing"] == "control feature 'agents'"
-    assert (
-        absent[0]["why"]
-        == "target lacks control feature 'agents' (the target offers no control plane)"
+    assert absent[0]["missing"] == "control features 'agents' and 'router'"
+    assert absent[0]["why"] == (
+        "target lacks control feature 'agents' (the target offers no control plane); "
+        "target lacks control feature 'router' (the target offers no control plane)"
     )
+    assert absent[1]["missing"] == "'profile agents'"
     rows = requirement_matrix(results)
     assert [a["id"] for a in not_applicable(rows, results)] == [a["id"] for a in absent]
 

@@ -66,7 +66,7 @@ _BLAMEABLE = frozenset({"fail", "warning", "baseline"})
 _TESTED = frozenset({"pass", "fail", "warning", "expected failure"})
 """Final verdicts that say the requirement was tested (an error is no verdict on the target)."""
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "OPEN": 2}
-_LACKS = re.compile(r"target lacks ((?:control feature )?'[^']*')")
+_LACKS = re.compile(r"target lacks ((?:control feature )?)('[^']*')")
 """What ``NotApplicable`` (``conformance.verdicts``) names in its reason: the missing feature."""
 
 
@@ -182,17 +182,34 @@ def not_applicable(
         if row["verdict"] != "not applicable":
             continue
         reasons = list(dict.fromkeys(why.get(row["id"], ["no reason given"])))
-        missing = [m.group(1) if (m := _LACKS.search(r)) else r for r in reasons]
         entries.append(
             {
                 "id": row["id"],
                 "level": row["level"],
                 "section": row["section"],
-                "missing": " and ".join(sorted(set(missing))),
+                "missing": _lacking(reasons),
                 "why": "; ".join(reasons),
             }
         )
     return sorted(entries, key=lambda entry: _LEVEL_ORDER.get(entry["level"], len(_LEVEL_ORDER)))
+
+
+def _lacking(reasons: Iterable[str]) -> str:
+    """What the reasons say the target lacked: ``control features 'agents' and 'scenario'``,
+    ``'profile agents'``, or the reason itself where it names no feature."""
+    control: set[str] = set()
+    other: set[str] = set()
+    for reason in reasons:
+        found = _LACKS.search(reason)
+        if found is None:
+            other.add(reason)
+        else:
+            (control if found.group(1) else other).add(found.group(2))
+    named = sorted(other)
+    if control:
+        word = "control feature" if len(control) == 1 else "control features"
+        named.insert(0, f"{word} {' and '.join(sorted(control))}")
+    return " and ".join(named)
 
 
 def profile_name(*, everything_tested: bool, features_used: Sequence[str], safe_mode: bool) -> str:
