@@ -139,7 +139,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--certificate",
         metavar="DIR",
         help="write the run's certificate (certificate.json + .html) into DIR (default: "
-        "reports/certificate for a run of the whole suite, none for a partial run)",
+        "reports/certificate for a complete run of the whole suite; an incomplete run, e.g. "
+        "-k, -x or interrupted, writes one only into DIR, marked INCOMPLETE)",
+    )
+    group.addoption(
+        "--sign-with",
+        metavar="KEY",
+        help="sign the run's certificate with this Ed25519 private key (PEM, from "
+        "`openmedia-conformance certificate keygen`); the key never appears in any output",
     )
     parser.addini(
         "openmedia_suite_dirs",
@@ -171,6 +178,7 @@ def _read_options(config: pytest.Config) -> OptionValues:
         embedded_mode=config.getoption("embedded_emulator"),
         baseline=config.getoption("baseline"),
         certificate=config.getoption("certificate"),
+        sign_with=config.getoption("sign_with"),
         hypothesis_seed=_seed(config.getoption("hypothesis_seed", None)),
     )
 

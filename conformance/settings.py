@@ -27,6 +27,7 @@ from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:
     from conformance.reporting.baseline import Baseline
+    from conformance.reporting.signature import SigningKey
     from conformance.wire.credentials import Credentials
 
 ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
@@ -79,6 +80,7 @@ class OptionValues:
     embedded_mode: str = EMBEDDED_MODES[0]
     baseline: str | None = None
     certificate: str | None = None
+    sign_with: str | None = None
     hypothesis_seed: str | None = None
 
 
@@ -101,6 +103,9 @@ class RunSettings:
     """The expected-failure baseline (``--baseline``), checked when the run starts."""
     certificate_dir: Path | None = None
     """``--certificate DIR``; without it only a full-suite run writes one (reports/certificate)."""
+    signing_key: SigningKey | None = field(default=None, repr=False)
+    """``--sign-with KEY``: the private key that signs the certificate, read when the run starts
+    (a wrong key stops it at once, not after the run)."""
     hypothesis_seed: str | None = None
     """Hypothesis' own ``--hypothesis-seed`` as given (the reporting plugin picks one if not)."""
     password_source: PasswordSource | None = None
@@ -277,10 +282,22 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         embedded_mode=options.embedded_mode,
         baseline=baseline,
         certificate_dir=Path(options.certificate) if options.certificate else None,
+        signing_key=_signing_key(options.sign_with),
         hypothesis_seed=options.hypothesis_seed,
         password_source=source,
         secrets=secrets,
     )
+
+
+def _signing_key(path: str | None) -> SigningKey | None:
+    if not path:
+        return None
+    from conformance.reporting.signature import KeyFileError, load_signing_key
+
+    try:
+        return load_signing_key(path)
+    except KeyFileError as exc:
+        raise UsageError(f"--sign-with: {exc}") from None
 
 
 def _url(what: str, value: str | None) -> str | None:

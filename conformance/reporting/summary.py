@@ -11,7 +11,10 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
 * prints a line per suite module as it completes (section, count, verdicts) and, at the end, a
   table of verdicts by catalogue section;
 * writes the certificate (``conformance.reporting.certificate``; its header describing the run:
-  ``conformance.reporting.run_header``).
+  ``conformance.reporting.run_header``): by default only for a complete run of the whole suite
+  (``reports/certificate``); an incomplete one (a selection, ``-x``, interrupted) writes one only
+  into ``--certificate DIR``, marked INCOMPLETE, and never over a complete run's certificate;
+  ``--sign-with KEY`` signs it.
 
 Verdicts travel on reports as plain attributes (``openmedia_verdict``, ``openmedia_blamed``,
 ``openmedia_baseline``) so that all of this works under pytest-xdist: the
@@ -28,7 +31,7 @@ from typing import Any
 import pytest
 
 from conformance.reporting import baseline as baseline_mod
-from conformance.reporting.certificate import TestResult, is_full_run
+from conformance.reporting.certificate import TestResult, selection_reasons, stop_reasons
 from conformance.reporting.reproduce import (
     SEED_INPUT,
     prepare_hypothesis,
@@ -111,6 +114,13 @@ def _section_of(requirements: tuple[str, ...]) -> str:
     return ""
 
 
+def _not_applicable_reason(report: Any) -> str:
+    """The reason a *not applicable* report gives, after ``not applicable:``."""
+    longrepr = report.longrepr
+    text = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+    return text.split("not applicable:", 1)[-1].strip()
+
+
 def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
@@ -166,6 +176,9 @@ class Reporting:
         self.collection_errors = 0
         self.outcome: baseline_mod.Outcome | None = None
         self.certificate: tuple[dict[str, Any], Path] | str | None = None
+        """The certificate written and where, or why it could not be."""
+        self.no_certificate: str | None = None
+        """Why none was written (an incomplete run not asked for one)."""
         self.totals: dict[str, int] = {}
         self.done: Counter[str] = Counter()
         self.by_module: dict[str, Counter[str]] = {}
@@ -229,6 +242,7 @@ class Reporting:
                 requirements=_cited_in(report),
                 blamed=getattr(report, BLAMED_ATTR, None),
                 baseline=getattr(report, BASELINE_ATTR, None),
+                reason=_not_applicable_reason(report) if verdict == "not applicable" else None,
             )
         )
         self.by_module.setdefault(_module(report.nodeid), Counter())[verdict] += 1
@@ -289,11 +303,35 @@ class Reporting:
             self.outcome = self._evaluate_baseline()
             if self.outcome.fails_run and session.exitstatus in (0, 3):
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        incomplete = self._incomplete(session, exitstatus)
         directory = self.settings.certificate_dir
-        if directory is None and is_full_run(self.config):
+        if directory is None and not incomplete:
             directory = self.config.invocation_params.dir / "reports" / "certificate"
-        if directory is not None:
-            self.certificate = self._write_certificate(Path(directory), int(session.exitstatus))
+        if directory is None:
+            self.no_certificate = (
+                f"none written: an incomplete run ({'; '.join(incomplete)}) writes one only when "
+                "asked (--certificate DIR); the last complete run's certificate is untouched"
+            )
+        else:
+            self.certificate = self._write_certificate(
+                Path(directory), int(session.exitstatus), incomplete
+            )
+
+    def _incomplete(self, session: pytest.Session, exitstatus: int) -> list[str]:
+        """Why this run proves less than the whole suite run to its end (``[]``: it does not)."""
+        option = self.config.option
+        return [
+            *selection_reasons(self.config),
+            *stop_reasons(
+                should_fail=session.shouldfail,
+                should_stop=session.shouldstop,
+                interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+                maxfail=int(getattr(option, "maxfail", 0) or 0),
+                failures=self.runtime.tally.failures + self.runtime.tally.errors,
+                ran=len({result.nodeid for result in self.results}),
+                collected=sum(self.totals.values()),
+            ),
+        ]
 
     def _evaluate_baseline(self) -> baseline_mod.Outcome:
         from conformance.reporting.certificate import requirement_matrix
@@ -309,17 +347,30 @@ class Reporting:
             today=date.today(),
         )
 
-    def _write_certificate(self, directory: Path, exit_status: int) -> Any:
-        from conformance.reporting.certificate import build_certificate, write_certificate
+    def _write_certificate(self, directory: Path, exit_status: int, incomplete: list[str]) -> Any:
+        from conformance.reporting.certificate import (
+            build_certificate,
+            complete_certificate_in,
+            sign,
+            write_certificate,
+        )
 
+        if incomplete and complete_certificate_in(directory):
+            return (
+                f"not written to {directory}: it holds a complete run's certificate, which an "
+                "incomplete run never replaces; give another --certificate DIR"
+            )
+        header = certificate_header(self.config, self.runtime, self.seed, self.results, exit_status)
         document = build_certificate(
             self.results,
+            header=header,
+            incomplete=incomplete,
             collection_errors=self.collection_errors,
-            full_run=is_full_run(self.config),
-            header=certificate_header(
-                self.config, self.runtime, self.seed, self.results, exit_status
-            ),
+            features_used=header["profile"]["control_features_used"],
+            safe_mode=self.settings.profile.target.safe_mode,
         )
+        if self.settings.signing_key is not None:
+            document = sign(document, self.settings.signing_key)
         try:
             json_path, _ = write_certificate(document, directory)
         except OSError as exc:
@@ -337,6 +388,8 @@ class Reporting:
         self._certificate_lines(terminalreporter)
 
     def _certificate_lines(self, terminalreporter: Any) -> None:
+        if self.no_certificate is not None:
+            terminalreporter.line(f"openmedia certificate {self.no_certificate}")
         if isinstance(self.certificate, str):
             terminalreporter.line(f"openmedia certificate {self.certificate}", red=True)
         if not isinstance(self.certificate, tuple):
@@ -344,13 +397,19 @@ class Reporting:
         document, path = self.certificate
         good = document["verdict"] == "certified"
         terminalreporter.line(
-            f"openmedia certificate: {document['verdict'].upper()} ({document['scope']} run): "
-            f"{path} (and .html); sha256 {document['sha256']}",
-            green=good,
-            red=not good,
+            f"openmedia certificate: {document['headline']}", green=good, red=not good
         )
-        reasons = document["reasons"]
-        for reason in reasons[:10]:
-            terminalreporter.line(f"  - {reason}")
-        if len(reasons) > 10:
-            terminalreporter.line(f"  ... and {len(reasons) - 10} more in the file")
+        signed = document.get("signature")
+        terminalreporter.line(
+            f"  {path} (and .html); content sha256 {document['sha256']}; "
+            + (f"signed by key sha256 {signed['key_sha256']}" if signed else "not signed")
+        )
+        lines = [f"  - {reason}" for reason in document["reasons"]]
+        lines += [
+            f"  - not applicable: {entry['id']} ({entry['level']}): {entry['why']}"
+            for entry in document["not_applicable"]
+        ]
+        for line in lines[:10]:
+            terminalreporter.line(line)
+        if len(lines) > 10:
+            terminalreporter.line(f"  ... and {len(lines) - 10} more in the file")
