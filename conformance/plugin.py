@@ -44,6 +44,7 @@ pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
 pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, fingerprint
 pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 pytest_plugins.append("conformance.run_ids")  # IDs created by the run, shared by xdist workers
+pytest_plugins.append("conformance.preflight_hook")  # the target checked before any test
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
@@ -106,6 +107,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         help="deadline of one HTTP exchange with the target (default 10)",
+    )
+    group.addoption(
+        "--no-preflight",
+        action="store_true",
+        default=False,
+        help="skip the pre-flight of a --target-url (service, credentials, profile checked "
+        "before any test; `openmedia-conformance check` runs it alone): the suite then judges "
+        "whatever answers",
     )
     group.addoption(
         "--emulator-fault",

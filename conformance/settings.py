@@ -75,6 +75,8 @@ class RunSettings:
     """``--certificate DIR``; without it only a full-suite run writes one (reports/certificate)."""
     hypothesis_seed: str | None = None
     """Hypothesis' own ``--hypothesis-seed`` as given (the reporting plugin picks one if not)."""
+    password_source: str = "nowhere (no password given)"
+    """Where the password came from, for a message about a refused logon (never the value)."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -183,6 +185,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             f"runs and cannot be combined with a target URL ({target_url}); drop one of them"
         )
     logon_id, password = _credentials(options, profile, path, environ)
+    source = _password_source(options, profile, path, environ)
     baseline = None
     if options.baseline:
         from conformance.reporting.baseline import load_baseline
@@ -202,6 +205,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         baseline=baseline,
         certificate_dir=Path(options.certificate) if options.certificate else None,
         hypothesis_seed=options.hypothesis_seed,
+        password_source=source,
     )
 
 
@@ -236,6 +240,21 @@ def _credentials(
                 f"is given: pass --password, set {ENV_PASSWORD}{via}"
             )
     return logon_id, password
+
+
+def _password_source(
+    options: OptionValues, profile: Profile, path: Path, environ: Mapping[str, str]
+) -> str:
+    """Where ``_credentials`` found the password, in the order it looks."""
+    if options.password:
+        return "--password"
+    if environ.get(ENV_PASSWORD):
+        return f"${ENV_PASSWORD}"
+    if profile.auth.password is not None:
+        return f"the profile's [auth] password ({path})"
+    if profile.auth.password_env and profile.auth.resolved_password(environ) is not None:
+        return f"${profile.auth.password_env} (the profile's [auth] password_env, {path})"
+    return "nowhere (no password given)"
 
 
 def _check_faults(names: tuple[str, ...]) -> None:
