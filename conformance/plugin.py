@@ -109,14 +109,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="deadline of one HTTP exchange with the target (default 10)",
     )
     group.addoption(
-        "--no-preflight",
-        action="store_true",
-        default=False,
-        help="skip the pre-flight of a --target-url (service, credentials, profile checked "
-        "before any test; `openmedia-conformance check` runs it alone): the suite then judges "
-        "whatever answers",
-    )
-    group.addoption(
         "--emulator-fault",
         metavar="NAME",
         action="append",

@@ -401,7 +401,7 @@ class Preflight:
             )
         return ["ok", state]
 
-    def _listed(self, group: Group, listed: frozenset[int]) -> None:
+    def _listed(self, group: Group, listed: frozenset[int | None]) -> None:
         """A group of the profile's tenant is in that tenant's listing (its tenant_id is right)."""
         if group.id in listed:
             return

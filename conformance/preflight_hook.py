@@ -11,6 +11,17 @@ from __future__ import annotations
 import pytest
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("openmedia").addoption(
+        "--no-preflight",
+        action="store_true",
+        default=False,
+        help="skip the pre-flight of a --target-url (service, credentials and profile checked "
+        "before any test; `openmedia-conformance check` runs it alone): the suite then judges "
+        "whatever answers",
+    )
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     from conformance.plugin import SETTINGS_KEY
