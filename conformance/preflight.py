@@ -39,13 +39,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conformance.profile_toml import group_line, profile_line
 from conformance.verdicts import SuiteError, UsageError
 
 if TYPE_CHECKING:
-    from conformance.profile import Group, Profile
+    from conformance.profile import Group
     from conformance.settings import RunSettings
     from conformance.wire import Exchange, OpenMediaClient, Reply
 
@@ -95,36 +95,6 @@ class Outcome:
 
 
 Write = Callable[[str], None]
-
-
-# -- where a profile says something ----------------------------------------------------------
-def profile_line(path: Path, table: str, key: str | None = None, index: int = 0) -> str:
-    """``file:line`` of ``[table] key`` (or of the ``index``-th ``[[table]]`` entry)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return str(path)
-    current, seen, header_line = "", -1, 0
-    for number, raw in enumerate(lines, 1):
-        line = raw.split("#", 1)[0].strip()
-        header = re.fullmatch(r"\[\[?\s*([\w.-]+)\s*\]\]?", line)
-        if header:
-            current = header.group(1)
-            if current == table and line.startswith("[["):
-                seen += 1
-            if current == table and seen in (-1, index):
-                header_line = number
-            continue
-        if current != table or (line.startswith("[[") or seen not in (-1, index)):
-            continue
-        if key is not None and re.match(rf"{re.escape(key)}\s*=", line):
-            return f"{path}:{number}"
-    return f"{path}:{header_line}" if header_line else str(path)
-
-
-def _group_line(profile: Profile, group: Group) -> str:
-    assert profile.source is not None
-    return profile_line(profile.source, "groups", index=profile.groups.index(group))
 
 
 def _group_name(group: Group) -> str:
@@ -197,6 +167,11 @@ class Preflight:
 
     def run(self) -> Outcome:
         start = time.monotonic()
+        logon = self.settings.logon_id if self.settings.credentials() is not None else None
+        self.write(
+            f"openmedia pre-flight of {self.url}: profile {self.settings.profile_path}, "
+            f"logon {logon or 'none'} (--no-preflight skips it)"
+        )
         try:
             controllable = self._control_plane()
             with self._client() as client:
@@ -359,7 +334,8 @@ class Preflight:
             said[:] = [
                 "not checked",
                 "only AddRequest and DivertRequest resolve TenantID + name, and neither is "
-                "harmless on a live server: a wrong name shows as ADD-VALID-BY-GROUP-NAME",
+                "harmless on a live server: a wrong name fails ADD-VALID-BY-GROUP-NAME, naming "
+                "the profile line",
             ]
 
     def _group(self, client: OpenMediaClient, group: Group) -> list[str]:
@@ -369,7 +345,7 @@ class Preflight:
             reply = client.get_service_group_status(group.id)
         except (TransportError, DecodeError) as exc:
             return ["note", f"no usable answer ({exc}); the suite judges it"]
-        where = _group_line(self.profile, group)
+        where = group_line(self.profile, group)
         value = reply.value if isinstance(reply.value, ServiceGroupStatus) else None
         if reply.fault is not None and reply.fault.detail_local == INVALID_DATA:
             if not group.is_open_media:
@@ -408,7 +384,7 @@ class Preflight:
         tenant = self.profile.tenant.id
         raise Stop(
             Exit.SETUP,
-            f"{_group_name(group)} ({_group_line(self.profile, group)}) answers "
+            f"{_group_name(group)} ({group_line(self.profile, group)}) answers "
             f"GetServiceGroupStatus, but {PROBE}({tenant}) does not list it: it is not a group "
             f"of tenant {tenant}; give its tenant_id; {ESCAPE_HATCH}",
         )

@@ -341,6 +341,25 @@ def test_run_stops_before_any_test_on_a_wrong_group(server: str, tmp_path: Path)
     assert_no_test_ran(result)
 
 
+def test_a_wrong_group_name_passes_the_pre_flight_and_its_failure_names_the_line(
+    server: str, tmp_path: Path
+) -> None:
+    """Names cannot be checked harmlessly: the pre-flight says so, and the one test that adds
+    by name tells the user which profile line to look at when the server does not know it."""
+    path = profile(tmp_path, ('name = "Support"', 'name = "Helpdesk"'))
+    result = command(
+        "run", "--target-url", server, "--profile", str(path), "--no-allure",
+        "conformance.suite.test_add_request", "-k", "test_add_by_tenant_and_group_name",
+        env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD}, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.code == 1, result.out
+    assert "openmedia pre-flight names        not checked" in result.out, result.out
+    entry = line_of(path, "id = 10") - 1
+    hint = "if group 10 is not named 'Helpdesk' in tenant 1 on the server, fix the profile"
+    assert f"{hint} ({path}:{entry})" in result.out, result.out
+    assert "[ADD-VALID-BY-GROUP-NAME]" in result.out
+
+
 def test_check_without_a_target_is_a_usage_error() -> None:
     result = check("--profile", str(EMULATOR_PROFILE))
     assert result.code == SETUP, result.out
