@@ -47,7 +47,7 @@ from conformance.verdicts import SuiteError, UsageError
 if TYPE_CHECKING:
     from conformance.profile import Group
     from conformance.settings import RunSettings
-    from conformance.wire import Exchange, OpenMediaClient, Reply
+    from conformance.wire import Exchange, OpenMediaClient, Reply, SoapFault
 
 PROBE = "GetAllOpenMediaServiceGroupStatus"
 """The harmless query of the service check: it reads, names only the profile's tenant, and its
@@ -255,6 +255,12 @@ class Preflight:
                     f"{PROBE}({tenant}) answers {ROUTER_DISCONNECTED}: the service has lost "
                     "its router, so every test would only see that; reconnect it and run again",
                 )
+            if reply.fault is not None and _another_service(reply.fault):
+                raise Stop(
+                    Exit.NOT_THE_SERVICE,
+                    f"{self.url} is a SOAP service that does not know {PROBE}: it answers "
+                    f"{reply.fault.describe()}; check --target-url (another service there?)",
+                )
             if reply.fault is not None and reply.fault.detail_local not in _declared(PROBE):
                 said.append(f"note: {reply.fault.describe()} (the suite judges it)")
         with self._check("wsdl") as said:
@@ -284,20 +290,22 @@ class Preflight:
                 ]
                 return
             assert self.profile.source is not None
-            if not auth.enabled or settings.logon_id is None:
+            off = ""
+            if not auth.enabled:
                 where = profile_line(self.profile.source, "auth", "enabled")
-                raise Stop(
-                    Exit.SETUP,
-                    f"the server demands authentication ({INVALID_USER} on {PROBE}), but the "
-                    f"profile turns it off ([auth] enabled = false, {where}): set enabled = true "
-                    "and name a host administrator (logon_id, and the password by password_env, "
-                    "--password or OPENMEDIA_PASSWORD)",
+                off = (
+                    f"the server demands authentication, but the profile turns it off ([auth] "
+                    f"enabled = false, {where}): set enabled = true and name a host "
+                    "administrator (logon_id, and the password by password_env, --password or "
+                    "OPENMEDIA_PASSWORD); "
                 )
+            if settings.logon_id is None:
+                raise Stop(Exit.SETUP, f"{off}{INVALID_USER} on {PROBE}, no LogonID sent")
             raise Stop(
                 Exit.SETUP,
-                f"the server refused LogonID {settings.logon_id!r} ({INVALID_USER} on {PROBE}); "
-                f"the password came from {settings.password_source}; check both, and that the "
-                "user is a host administrator",
+                f"{off}the server refused LogonID {settings.logon_id!r} ({INVALID_USER} on "
+                f"{PROBE}); the password came from {settings.password_source}; check both, and "
+                "that the user is a host administrator",
             )
 
     # (c) the profile ------------------------------------------------------------------------
@@ -409,6 +417,11 @@ class Preflight:
             )
         shown = reply.fault.describe() if reply.fault is not None else "no listing"
         return ["note", f"{shown}; the suite judges it"]
+
+
+def _another_service(fault: SoapFault) -> bool:
+    """A WCF endpoint of another contract: the action is unknown to its dispatcher."""
+    return fault.code_local == "ActionNotSupported" or "ContractFilter mismatch" in fault.string
 
 
 def _declared(operation_name: str) -> frozenset[str]:

@@ -152,6 +152,7 @@ def test_authentication_off_in_the_profile_but_on_in_the_server_is_exit_2(
     enabled = next(line for line in path.read_text().splitlines() if "enabled = false" in line)
     where = f"{path}:{line_of(path, enabled)}"
     assert "the server demands authentication" in result.out and where in result.out, result.out
+    assert "refused LogonID 'admin'" in result.out and "came from nowhere" in result.out
     assert_clean(result)
 
 
@@ -227,6 +228,15 @@ def html(status: int, reason: str, title: str) -> bytes:
     return answers.http(status, reason, "text/html; charset=utf-8", page.encode())
 
 
+WCF = (
+    f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body><s:Fault>'
+    '<faultcode xmlns:a="http://www.w3.org/2005/08/addressing">a:ActionNotSupported</faultcode>'
+    "<faultstring>The message with Action '' cannot be processed at the receiver, due to a "
+    "ContractFilter mismatch at the EndpointDispatcher.</faultstring>"
+    "</s:Fault></s:Body></s:Envelope>"
+).encode()
+"""What a WCF endpoint of another contract answers an action it does not know."""
+
 NOT_THE_SERVICE_CASES: dict[str, tuple[servers.Behaviour, tuple[str, ...]]] = {
     "html-page": (
         servers.answer(html(200, "OK", "Welcome to nginx!")),
@@ -255,6 +265,10 @@ NOT_THE_SERVICE_CASES: dict[str, tuple[servers.Behaviour, tuple[str, ...]]] = {
     "another-operations-answer": (
         servers.answer(answers.DRIP),
         ("GetServiceGroupStatusResponse", f"not {{{ns.TEMPURI}}}GetAllOpenMediaService"),
+    ),
+    "another-soap-service": (
+        servers.answer(answers.http(500, "Internal Server Error", ns.SOAP11_CONTENT_TYPE, WCF)),
+        ("is a SOAP service that does not know", "faultcode ActionNotSupported"),
     ),
     "silence": (servers.never_answer, ("within 10 s (timed out)",)),
 }
