@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 PROBE = "GetAllOpenMediaServiceGroupStatus"
 """The harmless query of the service check: it reads, names only the profile's tenant, and its
 answer lists the tenant's groups for the profile check."""
+WSDL_AFTER_STOP_S = 3.0
+"""The most the ``?wsdl`` of a target already found wrong may add to the stop (for its message)."""
 INVALID_USER = "InvalidUserFault"
 INVALID_DATA = "InvalidDataException"
 ROUTER_DISCONNECTED = "RouterDisconnectedFault"
@@ -241,7 +243,7 @@ class Preflight:
                 raise Stop(Exit.NOT_THE_SERVICE, f"{PROBE}({tenant}): {exc}") from None
             except DecodeError as exc:
                 assert exc.exchange is not None
-                wsdl = self._wsdl(client)
+                wsdl = self._wsdl(client, min(self.settings.timeout_s, WSDL_AFTER_STOP_S))
                 raise Stop(
                     Exit.NOT_THE_SERVICE,
                     f"{self.url} is not the Open Media SOAP service: {PROBE}({tenant}) got "
@@ -269,11 +271,14 @@ class Preflight:
                 said[:] = ["note", f"?wsdl got {wsdl} (reported only: the service answers)"]
         return reply
 
-    def _wsdl(self, client: OpenMediaClient) -> str:
+    def _wsdl(self, client: OpenMediaClient, timeout_s: float | None = None) -> str:
+        """What ``?wsdl`` gives; ``timeout_s`` bounds it when it only adds to a stop's message."""
         from conformance.wire import TransportError
 
+        url = f"{self.url}?wsdl"
         try:
-            return _wsdl_line(client.fetch_wsdl())
+            exchange = client.transport.request("GET", url, operation="wsdl", timeout_s=timeout_s)
+            return _wsdl_line(exchange)
         except TransportError as exc:
             return exc.reason
 
