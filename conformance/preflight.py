@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -99,6 +99,27 @@ class Outcome:
 Write = Callable[[str], None]
 
 
+class Verdict(str, Enum):
+    """What a check's line says."""
+
+    OK = "ok"
+    NOTE = "note"
+    """reported, not a stop: the suite judges it"""
+    NOT_CHECKED = "not checked"
+    STOP = "STOP"
+
+
+@dataclass
+class Said:
+    """What one check found, filled in while its line is timed (``said(verdict, detail)``)."""
+
+    verdict: Verdict = Verdict.OK
+    details: list[str] = field(default_factory=list)
+
+    def __call__(self, verdict: Verdict, *details: str) -> None:
+        self.verdict, self.details = verdict, list(details)
+
+
 def _group_name(group: Group) -> str:
     return f"group {group.id} ({group.name!r}, role {group.role})"
 
@@ -148,24 +169,24 @@ class Preflight:
         self.profile = settings.profile
         self.url = settings.target_url
         self.write = write
-        self.notes: list[str] = []
 
     @contextmanager
-    def _check(self, name: str) -> Iterator[list[str]]:
-        """Time one check and print its line: ``ok``, or its note, or ``STOP``."""
-        said: list[str] = []
+    def _check(self, name: str) -> Iterator[Said]:
+        """Time one check and print its line: its verdict, its time, what it found."""
+        said = Said()
         start = time.monotonic()
         try:
             yield said
         except Stop as stop:
-            self._line(name, "STOP", start, stop.message)
+            said(Verdict.STOP, stop.message)
+            self._line(name, said, start)
             raise
-        self._line(name, said[0] if said else "ok", start, *said[1:])
+        self._line(name, said, start)
 
-    def _line(self, name: str, verdict: str, start: float, *detail: str) -> None:
+    def _line(self, name: str, said: Said, start: float) -> None:
         took = time.monotonic() - start
-        text = f"; {'; '.join(detail)}" if detail else ""
-        self.write(f"openmedia pre-flight {name:<12} {verdict} ({took:.2f} s){text}")
+        text = "".join(f"; {detail}" for detail in said.details)
+        self.write(f"openmedia pre-flight {name:<12} {said.verdict.value} ({took:.2f} s){text}")
 
     def run(self) -> Outcome:
         start = time.monotonic()
@@ -180,9 +201,9 @@ class Preflight:
                 probe = self._service(client)
                 if controllable:
                     with self._check("credentials") as said:
-                        said[:] = ["not checked", "the suite loads the profile's users first"]
+                        said(Verdict.NOT_CHECKED, "the suite loads the profile's users first")
                     with self._check("profile") as said:
-                        said[:] = ["not checked", "the suite loads the profile into the target"]
+                        said(Verdict.NOT_CHECKED, "the suite loads the profile into the target")
                 else:
                     self._credentials(probe)
                     self._profile(client, probe)
@@ -228,7 +249,7 @@ class Preflight:
                 ) from None
             finally:
                 client.close()
-            said[:] = ["ok", f"features {', '.join(sorted(features)) or 'none'}"]
+            said(Verdict.OK, f"features {', '.join(sorted(features)) or 'none'}")
         return "scenario" in features and not self.profile.target.safe_mode
 
     # (a) the service ------------------------------------------------------------------------
@@ -250,7 +271,7 @@ class Preflight:
                     f"{describe_answer(exc.exchange, exc.what)}; ?wsdl got {wsdl}; check "
                     "--target-url (e.g. http://host:12615/OpenMediaService)",
                 ) from None
-            said[:] = ["ok", f"{PROBE}({tenant}) answers SOAP 1.1"]
+            said(Verdict.OK, f"{PROBE}({tenant}) answers SOAP 1.1")
             if reply.fault is not None and reply.fault.detail_local == ROUTER_DISCONNECTED:
                 raise Stop(
                     Exit.NOT_THE_SERVICE,
@@ -264,11 +285,11 @@ class Preflight:
                     f"{reply.fault.describe()}; check --target-url (another service there?)",
                 )
             if reply.fault is not None and reply.fault.detail_local not in _declared(PROBE):
-                said.append(f"note: {reply.fault.describe()} (the suite judges it)")
+                said.details.append(f"note: {reply.fault.describe()} (the suite judges it)")
         with self._check("wsdl") as said:
             wsdl = self._wsdl(client)
             if wsdl != "a WSDL of this service":
-                said[:] = ["note", f"?wsdl got {wsdl} (reported only: the service answers)"]
+                said(Verdict.NOTE, f"?wsdl got {wsdl} (reported only: the service answers)")
         return reply
 
     def _wsdl(self, client: OpenMediaClient, timeout_s: float | None = None) -> str:
@@ -287,12 +308,12 @@ class Preflight:
         settings, auth = self.settings, self.profile.auth
         with self._check("credentials") as said:
             if probe.fault is None or probe.fault.detail_local != INVALID_USER:
-                said[:] = [
-                    "ok",
+                said(
+                    Verdict.OK,
                     f"LogonID {settings.logon_id!r} accepted"
                     if auth.enabled
                     else "authentication off in the profile, and the server agrees",
-                ]
+                )
                 return
             assert self.profile.source is not None
             off = ""
@@ -331,38 +352,38 @@ class Preflight:
             listing = probe.value
             if isinstance(listing, GetAllServiceGroupStatusResponse):
                 listed = frozenset(status.service_group_id for status in listing.statuses)
-                said[:] = ["ok", f"tenant {tenant.id} lists {len(listed)} Open Media group(s)"]
+                said(Verdict.OK, f"tenant {tenant.id} lists {len(listed)} Open Media group(s)")
             else:
                 listed = None
-                said[:] = ["not checked", f"{PROBE} gave no listing"]
+                said(Verdict.NOT_CHECKED, f"{PROBE} gave no listing")
         for group in profile.groups:
             with self._check(f"group {group.id}") as said:
-                said[:] = self._group(client, group)
+                said(*self._group(client, group))
                 if listed is not None and group.tenant_id == tenant.id and group.is_open_media:
                     self._listed(group, listed)
         if tenant.disabled_id is not None:
             with self._check("disabled") as said:
-                said[:] = self._disabled(client, tenant.disabled_id)
+                said(*self._disabled(client, tenant.disabled_id))
         with self._check("names") as said:
-            said[:] = [
-                "not checked",
+            said(
+                Verdict.NOT_CHECKED,
                 "only AddRequest and DivertRequest resolve TenantID + name, and neither is "
                 "harmless on a live server: a wrong name fails ADD-VALID-BY-GROUP-NAME, naming "
                 "the profile line",
-            ]
+            )
 
-    def _group(self, client: OpenMediaClient, group: Group) -> list[str]:
+    def _group(self, client: OpenMediaClient, group: Group) -> tuple[Verdict, str]:
         from conformance.wire import DecodeError, ServiceGroupStatus, TransportError
 
         try:
             reply = client.get_service_group_status(group.id)
         except (TransportError, DecodeError) as exc:
-            return ["note", f"no usable answer ({exc}); the suite judges it"]
+            return Verdict.NOTE, f"no usable answer ({exc}); the suite judges it"
         where = group_line(self.profile, group)
         value = reply.value if isinstance(reply.value, ServiceGroupStatus) else None
         if reply.fault is not None and reply.fault.detail_local == INVALID_DATA:
             if not group.is_open_media:
-                return ["ok", f"not Open Media ({INVALID_DATA})"]
+                return Verdict.OK, f"not Open Media ({INVALID_DATA})"
             raise Stop(
                 Exit.SETUP,
                 f"{_group_name(group)} ({where}): GetServiceGroupStatus answers {INVALID_DATA}, "
@@ -371,7 +392,7 @@ class Preflight:
             )
         if value is None:
             shown = reply.fault.describe() if reply.fault is not None else "no status"
-            return ["note", f"{shown}; the suite judges it"]
+            return Verdict.NOTE, f"{shown}; the suite judges it"
         state = "open" if value.open else "closed"
         if not group.is_open_media:
             raise Stop(
@@ -388,7 +409,7 @@ class Preflight:
                 f'{str(value.open).lower()}, so it is {state}; give role = "{state}" (or open '
                 f"the group on the server); {ESCAPE_HATCH}",
             )
-        return ["ok", state]
+        return Verdict.OK, state
 
     def _listed(self, group: Group, listed: frozenset[int | None]) -> None:
         """A group of the profile's tenant is in that tenant's listing (its tenant_id is right)."""
@@ -402,15 +423,15 @@ class Preflight:
             f"of tenant {tenant}; give its tenant_id; {ESCAPE_HATCH}",
         )
 
-    def _disabled(self, client: OpenMediaClient, tenant_id: int) -> list[str]:
+    def _disabled(self, client: OpenMediaClient, tenant_id: int) -> tuple[Verdict, str]:
         from conformance.wire import DecodeError, GetAllServiceGroupStatusResponse, TransportError
 
         try:
             reply = client.get_all_service_group_status(tenant_id)
         except (TransportError, DecodeError) as exc:
-            return ["note", f"no usable answer ({exc}); the suite judges it"]
+            return Verdict.NOTE, f"no usable answer ({exc}); the suite judges it"
         if reply.fault is not None and reply.fault.detail_local == INVALID_DATA:
-            return ["ok", f"tenant {tenant_id} refused ({INVALID_DATA}: disabled or unknown)"]
+            return Verdict.OK, f"tenant {tenant_id} refused ({INVALID_DATA}: disabled or unknown)"
         if isinstance(reply.value, GetAllServiceGroupStatusResponse):
             assert self.profile.source is not None
             where = profile_line(self.profile.source, "tenant", "disabled_id")
@@ -421,7 +442,7 @@ class Preflight:
                 f"a disabled tenant or leave disabled_id out; {ESCAPE_HATCH}",
             )
         shown = reply.fault.describe() if reply.fault is not None else "no listing"
-        return ["note", f"{shown}; the suite judges it"]
+        return Verdict.NOTE, f"{shown}; the suite judges it"
 
 
 def _another_service(fault: SoapFault) -> bool:
@@ -484,7 +505,11 @@ def check_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     except UsageError as exc:
         print(f"openmedia usage error: {exc}", file=sys.stderr)
         return int(Exit.SETUP)
-    outcome = run_preflight(settings, lambda line: print(line, flush=True))
+    try:
+        outcome = run_preflight(settings, lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print("openmedia pre-flight interrupted", file=sys.stderr)
+        return int(Exit.NOT_THE_SERVICE)
     if outcome.stopped:
         print(f"openmedia pre-flight stopped: {outcome.message}", file=sys.stderr)
     return int(outcome.code)

@@ -39,7 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter is not None else print
-    outcome = run_preflight(settings, write)
+    try:
+        outcome = run_preflight(settings, write)
+    except KeyboardInterrupt:
+        pytest.exit("openmedia pre-flight interrupted: no test was run", returncode=3)
     if outcome.stopped:
         message = f"openmedia pre-flight stopped: {outcome.message}"
         pytest.exit(message, returncode=int(outcome.code))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -362,16 +363,42 @@ def test_a_wrong_group_name_passes_the_pre_flight_and_its_failure_names_the_line
     by name tells the user which profile line to look at when the server does not know it."""
     path = profile(tmp_path, ('name = "Support"', 'name = "Helpdesk"'))
     result = command(
-        "run", "--target-url", server, "--profile", str(path), "--no-allure",
+        "run", "--target-url", server, "--profile", str(path), "--no-allure", "-n", "2",
         "conformance.suite.test_add_request", "-k", "test_add_by_tenant_and_group_name",
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD}, cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 1, result.out
+    assert result.out.count("openmedia pre-flight passed in") == 1, "once, not per worker"
     assert "openmedia pre-flight names        not checked" in result.out, result.out
     entry = line_of(path, "id = 10") - 1
     hint = "if group 10 is not named 'Helpdesk' in tenant 1 on the server, fix the profile"
     assert f"{hint} ({path}:{entry})" in result.out, result.out
     assert "[ADD-VALID-BY-GROUP-NAME]" in result.out
+
+
+@pytest.mark.parametrize("verb", ["check", "run"])
+def test_ctrl_c_during_the_pre_flight_ends_it_without_a_traceback(
+    verb: str, tmp_path: Path
+) -> None:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "ACME_OM_PASSWORD": PASSWORD}
+    environ.pop("PYTEST_ADDOPTS", None)
+    vendor = fixtures_dir() / "profiles" / "vendor-example.toml"
+    with servers.HostileServer(servers.never_answer) as target:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.cli", verb, "--target-url", target.url,
+             "--profile", str(vendor)],
+            cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not target.stats.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert target.stats.requests, "the pre-flight never reached the server"
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == NOT_THE_SERVICE, out
+    assert "openmedia pre-flight interrupted" in out, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
 
 
 def test_check_without_a_target_is_a_usage_error() -> None:
