@@ -44,9 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_run(subparsers)
     _register_emulator(subparsers)
-    from conformance import mutation
+    from conformance import mutation, preflight
 
     mutation.register(subparsers)
+    preflight.register(subparsers)
     from conformance.reporting import html_report
 
     html_report.register(subparsers)

@@ -51,6 +51,7 @@ pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
 pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, fingerprint
 pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 pytest_plugins.append("conformance.run_ids")  # IDs created by the run, shared by xdist workers
+pytest_plugins.append("conformance.preflight_hook")  # the target checked before any test
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()

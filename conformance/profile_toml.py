@@ -8,6 +8,7 @@ message to go on. Unknown keys are errors, with a "did you mean" when one is clo
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -403,3 +404,35 @@ def _kind(value: Any) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+
+
+# -- where a profile says something (for messages that send the user to the line to fix) --------
+def profile_line(path: Path, table: str, key: str | None = None, index: int = 0) -> str:
+    """``file:line`` of ``[table] key`` (or of the ``index``-th ``[[table]]`` entry)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(path)
+    current, seen, header_line = "", -1, 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[\[?\s*([\w.-]+)\s*\]\]?", line)
+        if header:
+            current = header.group(1)
+            if current == table and line.startswith("[["):
+                seen += 1
+            if current == table and seen in (-1, index):
+                header_line = number
+            continue
+        if current != table or seen not in (-1, index):
+            continue
+        if key is not None and re.match(rf"{re.escape(key)}\s*=", line):
+            return f"{path}:{number}"
+    return f"{path}:{header_line}" if header_line else str(path)
+
+
+def group_line(profile: Profile, group: Group) -> str:
+    """``file:line`` of a group's ``[[groups]]`` entry (the file name alone if unknown)."""
+    if profile.source is None:
+        return "the profile"
+    return profile_line(profile.source, "groups", index=profile.groups.index(group))

@@ -8,8 +8,10 @@ It only translates pytest's exit codes into the documented ones:
 ====  ======================================================================================
 0     every test passed (warnings and not-applicable tests included)
 1     the target failed at least one requirement
-2     usage error: a wrong option, a broken profile, or nothing selected
-3     suite or environment error only: unreachable target, collection error, interrupted
+2     usage error: a wrong option, a broken profile, or nothing selected; or the pre-flight
+      found the credentials refused or the profile not matching the server
+3     suite or environment error only: unreachable target or no Open Media service there (the
+      pre-flight), collection error, interrupted
 ====  ======================================================================================
 """
 

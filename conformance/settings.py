@@ -113,13 +113,9 @@ class RunSettings:
     secrets: Secrets = field(default_factory=Secrets, repr=False)
     """Every password the run was given, from every source, used or not (masked everywhere)."""
 
-    @property
-    def password_origin(self) -> str | None:
-        """Where the password came from, in words for a message (``None``: none given)."""
-        source = self.password_source
-        if source in (PasswordSource.PROFILE, PasswordSource.PROFILE_ENVIRONMENT):
-            return f"{source.value} of profile {self.profile_path}"
-        return None if source is None else source.value
+    password_origin: str | None = None
+    """Where the password came from, in words for a message (``None``: none given); never the
+    value. Made by :func:`password_origin`."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -268,6 +264,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             auth.resolved_non_admin_password(environ),
         )
     )
+    origin = password_origin(source, profile, path)  # before the profile's auth is resolved
     profile = dataclasses.replace(profile, auth=auth.resolved(logon_id, password, environ))
     return RunSettings(
         target_url=target_url,
@@ -285,6 +282,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         signing_key=_signing_key(options.sign_with),
         hypothesis_seed=options.hypothesis_seed,
         password_source=source,
+        password_origin=origin,
         secrets=secrets,
     )
 
@@ -309,6 +307,15 @@ def _url(what: str, value: str | None) -> str | None:
             f"{what} {value!r} is not an http(s) URL; give e.g. http://host:12615/OpenMediaService"
         )
     return value
+
+
+def password_origin(source: PasswordSource | None, profile: Profile, path: Path) -> str | None:
+    """``--password``, ``$OPENMEDIA_PASSWORD``, the profile's literal or its variable, named."""
+    if source is PasswordSource.PROFILE:
+        return f"{source.value} of profile {path}"
+    if source is PasswordSource.PROFILE_ENVIRONMENT:
+        return f"${profile.auth.password_env} (the profile's {source.value}, {path})"
+    return None if source is None else source.value
 
 
 def _credentials(

@@ -49,7 +49,11 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", *args)
+    """In process, without the pre-flight: it would end the run at configure, which an
+    in-process run cannot (tests/test_preflight.py runs it); these runs test the suite itself."""
+    return pytester.runpytest_inprocess(
+        *PLUGIN_ARGS, "-p", "no:cacheprovider", "--no-preflight", *args
+    )
 
 
 PASSING = f"""

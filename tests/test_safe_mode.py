@@ -249,6 +249,7 @@ def test_suite_clients_keep_the_exchange_timeout_and_are_tracked_only_in_safe_mo
     result = pytester.runpytest_inprocess(
         *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile", str(profile),
         "--target-url", "http://127.0.0.1:1/OpenMediaService", "--exchange-timeout", "2.5",
+        "--no-preflight",  # in process: the pre-flight would end the run at configure
     )  # fmt: skip
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["transport: SafeTransport" if safe else "transport: Transport"])

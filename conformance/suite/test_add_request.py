@@ -21,6 +21,7 @@ import pytest
 from conformance.checks import expect_equal, expect_request_status
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
+from conformance.profile_toml import group_line
 from conformance.suite.add_support import (
     ADD_TYPE,
     add,
@@ -76,7 +77,18 @@ def test_add_by_tenant_and_group_name(om, scenario):
     """AddRequest(TenantID, ServiceGroupName), no ServiceGroupID: Success, queued toward it."""
     group = open_group(scenario)
     rid = "ADD-VALID-BY-GROUP-NAME"
-    oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=group.name)
+    try:
+        oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=group.name)
+    except ConformanceFailure as failure:
+        # No harmless call resolves a name, so the pre-flight cannot check it: say where it is.
+        hint = (
+            f"; if group {group.id} is not named {group.name!r} in tenant {group.tenant_id} on "
+            f"the server, fix the profile ({group_line(scenario, group)})"
+        )
+        raise ConformanceFailure(
+            failure.requirement, failure.expected, failure.actual,
+            title=failure.title + hint, exchange=failure.exchange,
+        ) from None  # fmt: skip
     expect_status(om, oid, rid, None, service_group_id=group.id)
 
 

@@ -1,0 +1,48 @@
+"""The pre-flight in a suite run: once, in the main process, before any test.
+
+At the end of configuration (``trylast``: the run's settings are read, the terminal is ready)
+and before a session starts, so that a stop leaves no test line, no verdict table and no
+baseline entry behind, and before pytest-xdist starts a worker (workers skip it: they run
+their own configuration after the main process passed it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("openmedia").addoption(
+        "--no-preflight",
+        action="store_true",
+        default=False,
+        help="skip the pre-flight of a --target-url (service, credentials and profile checked "
+        "before any test; `openmedia-conformance check` runs it alone): the suite then judges "
+        "whatever answers",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    from conformance.plugin import SETTINGS_KEY
+
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if (
+        settings is None
+        or settings.target_url is None
+        or hasattr(config, "workerinput")
+        or config.getoption("no_preflight", False)
+        or config.getoption("collectonly", False)
+    ):
+        return
+    from conformance.preflight import run_preflight
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    try:
+        outcome = run_preflight(settings, write)
+    except KeyboardInterrupt:
+        pytest.exit("openmedia pre-flight interrupted: no test was run", returncode=3)
+    if outcome.stopped:
+        message = f"openmedia pre-flight stopped: {outcome.message}"
+        pytest.exit(message, returncode=int(outcome.code))
