@@ -75,7 +75,8 @@ CLERK = "from-clerk-variable"
         (OptionValues(), {}, 'password = "from-profile"', "PROFILE",
          "[auth] password of profile", {"from-profile", CLERK}),
         (OptionValues(), {ADMIN_ENV: "from-variable"}, f'password_env = "{ADMIN_ENV}"',
-         "PROFILE_ENVIRONMENT", "[auth] password_env of profile", {"from-variable", CLERK}),
+         "PROFILE_ENVIRONMENT", f"${ADMIN_ENV} (the profile's [auth] password_env",
+         {"from-variable", CLERK}),
     ],
     ids=["option", "environment", "profile", "profile-variable"],
 )  # fmt: skip
