@@ -5,7 +5,9 @@ Order matters at the end of a run. Each process cancels what it created in a ``t
 ``trylast`` one (after xdist has stopped its workers), cancels whatever a stopped worker's
 journal still lists, counts, writes ``reports/leak-audit.json`` and prints the audit line.
 ``sessionfinish`` runs after Ctrl-C and SIGTERM too; ``atexit`` covers a process that leaves
-pytest without it.
+pytest without it. A worker stopped by a signal leaves its cleanup to the main process (which
+replays its journal): only there does the user see the progress, and only there is a Ctrl-C
+during the cleanup counted towards abandoning it (``safety.InterruptGuard``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
 from conformance.runtime import RUNTIME_KEY
-from conformance.safety import GUARD, Audit, Ledger, RateLimiter, clean_target, safe_transport
+from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter, safe_transport
 
 if TYPE_CHECKING:
     from conformance.runtime import SessionRuntime
@@ -49,23 +51,29 @@ class SafetyState:
     audit_file: Path
     finished: bool = False
     audit: Audit | None = None
+    abandoned: bool = False
+    """A cleanup of this process was abandoned (the third Ctrl-C)."""
 
-    def clean_own(self) -> None:
+    def clean_own(self, console: TextIO | None) -> None:
+        """Cancel what this process created; a worker stopped by a signal leaves it to the main
+        process, which cleans up where the user sees it."""
+        if self.worker is not None and GUARD.stopping:
+            return
+        self._clean([self.ledger], None if self.worker else console)
+
+    def _clean(self, ledgers: list[Ledger], console: TextIO | None) -> None:
         settings = self.runtime.settings
-        clean_target(self.ledger, settings.credentials(), settings.timeout_s, self.limiter)
+        cleanup = Cleanup(ledgers, console, hand_over=self.worker is not None)
+        cleanup.run(settings.credentials(), settings.timeout_s, self.limiter, GUARD)
+        self.abandoned = self.abandoned or cleanup.abandoned
 
-    def finish(self) -> None:
+    def finish(self, console: TextIO | None) -> None:
         """Clean what other processes of the run left, count, write the audit (main only)."""
-        settings = self.runtime.settings
-        ledgers = [self.ledger]
         pattern = f"{self.run}-*.jsonl"
         journals = sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
-        for path in journals:
-            if path != self.ledger.journal:
-                other = Ledger.replay(path)
-                clean_target(other, settings.credentials(), settings.timeout_s, self.limiter)
-                ledgers.append(other)
-        self.audit = Audit.of(ledgers)
+        others = [Ledger.replay(path) for path in journals if path != self.ledger.journal]
+        self._clean(others, console)
+        self.audit = Audit.of([self.ledger, *others])
         with contextlib.suppress(OSError):
             self.audit_file.parent.mkdir(parents=True, exist_ok=True)
             self.audit_file.write_text(json.dumps(self.audit.as_dict(), indent=2) + "\n")
@@ -80,9 +88,9 @@ class SafetyState:
         if self.finished:
             return
         self.finished = True
-        self.clean_own()
+        self.clean_own(sys.stderr)
         if self.worker is None:
-            self.finish()
+            self.finish(sys.stderr)
             if self.audit is not None:
                 print(self.audit.line(), file=sys.stderr, flush=True)
 
@@ -158,9 +166,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = state_of(session.config)
     if state is None or state.finished:
         return
-    state.clean_own()
+    state.clean_own(_console(session.config))
     if state.worker is not None:
         state.finished = True
+
+
+def _console(config: pytest.Config) -> TextIO:
+    """Where the cleanup shows its progress: the terminal, at the start of a line."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        if reporter._tw.width_of_current_line:  # after xdist's progress, mid-line
+            reporter._tw.line()
+        reporter._tw.flush()
+    return sys.stdout
 
 
 class _Finisher:
@@ -176,16 +194,28 @@ class _Finisher:
         if self.state.finished:
             return
         self.state.finished = True
-        self.state.finish()
-        if self.state.audit is None:
+        self.state.finish(_console(session.config))
+        if self.state.abandoned and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = 3  # the run did not finish its job: interrupted
+        audit = self.state.audit
+        if audit is None:
             return
+        lines = [audit.line()]
+        if audit.left_behind:
+            lines.append(f"openmedia: to cancel them: openmedia-conformance cleanup {self._path()}")
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            if reporter._tw.width_of_current_line:  # after xdist's progress, mid-line
-                reporter._tw.line()
-            reporter.write_line(self.state.audit.line())
-        else:
-            print(self.state.audit.line(), flush=True)
+        for line in lines:
+            if reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(line, flush=True)
+
+    def _path(self) -> str:
+        """The audit's path as the user would type it (relative where it can be)."""
+        try:
+            return os.path.relpath(self.state.audit_file)
+        except ValueError:  # another drive (Windows)
+            return str(self.state.audit_file)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
