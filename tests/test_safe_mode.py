@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from conformance.cli import main as cli_main
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
 from conformance.embedded import EmbeddedEmulator, EmulatorUrls
@@ -633,3 +634,87 @@ def test_under_xdist_the_main_process_cleans_up_after_its_stopped_workers_and_sh
     assert live_ids(url, first) == []
     issued = own_control.state()["next_open_media_id"] - first
     assert audit_of(output, tmp_path) == (issued, issued, [])
+
+
+# -- the cleanup command's own mistakes and failures ---------------------------------------------
+def an_audit(folder: Path, target: str | None, left: list[int]) -> Path:
+    ledger = Ledger()
+    if target is not None:
+        ledger.set_target(target, embedded=False)
+    cleaned = [10**8 + 1, 10**8 + 2]
+    for oid in [*cleaned, *left]:
+        ledger.note("created", oid)
+    for oid in cleaned:
+        ledger.note("cleaned", oid, "cancelled")
+    for oid in left:
+        ledger.note("left", oid, "left: cleanup abandoned (Ctrl-C three times)")
+    path = folder / "audit.json"
+    path.write_text(json.dumps(Audit.of([ledger]).as_dict()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no leak audit at"),
+        ("{not json", "is not a leak audit"),
+        ("[1, 2]", "is not a leak audit (a JSON list, not an object)"),
+        ('{"created_ids": [1]}', "is not a leak audit (no 'why_left' entry)"),
+        ("no target", "does not name the target"),
+    ],
+    ids=["missing", "malformed", "not-an-object", "incomplete", "no-target"],
+)
+def test_the_cleanup_command_refuses_what_is_no_usable_audit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    path = tmp_path / "audit.json"
+    if content == "no target":
+        path = an_audit(tmp_path, None, [3])
+    elif content is not None:
+        path.write_text(content)
+    assert cli_main(["cleanup", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and TRACEBACK not in out + err, err
+
+
+def test_the_cleanup_command_says_so_when_the_target_is_unreachable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    path = an_audit(tmp_path, f"http://127.0.0.1:{port}/OpenMediaService", [3, 4, 5])
+    before = path.read_text()
+    assert cli_main(["cleanup", str(path), "--exchange-timeout", "2"]) == 3
+    out, err = capsys.readouterr()
+    assert f"cannot reach http://127.0.0.1:{port}/OpenMediaService: connection refused" in err
+    assert "nothing was cancelled" in err and TRACEBACK not in out + err
+    assert path.read_text() == before
+
+
+def test_the_cleanup_command_names_what_the_target_still_refuses(
+    own_emulator: EmulatorUrls,
+    own_control: ControlClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A refusal stays left, with its why; once the target accepts, a queued request is
+    cancelled and an ID it never issued counts as gone."""
+    with OpenMediaClient(own_emulator.service_url) as om:
+        queued = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
+    path = an_audit(tmp_path, own_emulator.service_url, [queued, 10**9])
+    own_control.license(False)  # CancelRequest now answers NoLicenseFault
+    try:
+        assert cli_main(["cleanup", str(path)]) == 1
+    finally:
+        own_control.license(True)
+    out, _ = capsys.readouterr()
+    assert f"2 still left behind on {own_emulator.service_url}" in out, out
+    assert f"  {queued}: left: NoLicenseFault" in out, out
+    audit = json.loads(path.read_text())
+    assert (audit["left_behind"], audit["cleaned"]) == ([queued, 10**9], 2)
+    assert live_ids(own_emulator.service_url, queued) == [queued]
+    assert cli_main(["cleanup", str(path)]) == 0
+    assert live_ids(own_emulator.service_url, queued) == []
+    audit = json.loads(path.read_text())
+    assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], 4, 4)
