@@ -100,6 +100,9 @@ class InterruptGuard:
         self.previous: dict[int, Any] = {}
         self.stopping = False
         """A signal has stopped (or is stopping) the run: none raises again."""
+        self.ending = False
+        """The run is ending on its own (``sessionfinish``): nothing is left for a signal to
+        stop, and raising there would skip the cleanup and the audit."""
         self.presses = 0
         """SIGINTs since ``install``."""
         self.cleanup: Cleanup | None = None
@@ -112,7 +115,8 @@ class InterruptGuard:
             if signal.getsignal(sig) is default:
                 self.previous[sig] = signal.signal(sig, self._handle)
         if self.previous:
-            self.depth, self.pending, self.stopping, self.presses = 0, None, False, 0
+            self.depth, self.pending, self.presses = 0, None, 0
+            self.stopping = self.ending = False
 
     @property
     def installed(self) -> bool:
@@ -132,7 +136,7 @@ class InterruptGuard:
         if cleanup is not None:
             self.stopping = True
             cleanup.signalled(signum, self.presses)  # may raise Abandoned
-        elif self.stopping:
+        elif self.stopping or self.ending:
             return  # the run is ending already; its cleanup will count this one
         elif self.depth > 0:
             self.pending = signum
@@ -402,10 +406,10 @@ class Cleanup:
             for ledger, pending in self.plan:
                 self._clean_target(ledger, pending, credentials, timeout_s, limiter)
         outcomes = [ledger.outcome.get(oid, "") for ledger, pending in self.plan for oid in pending]
-        left = sum(1 for how in outcomes if how.startswith("left"))
+        done = sum(1 for how in outcomes if how and not how.startswith("left"))
         self._emit(
-            f"openmedia cleanup: {self.total - left} of {self.total} cancelled or already gone"
-            + (f", {left} left behind" if left else "")
+            f"openmedia cleanup: {done} of {self.total} cancelled or already gone"
+            + (f", {self.total - done} left behind" if done < self.total else "")
             + f" ({time.monotonic() - started:.1f} s)"
         )
 

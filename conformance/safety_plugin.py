@@ -166,6 +166,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = state_of(session.config)
     if state is None or state.finished:
         return
+    GUARD.ending = True
     state.clean_own(_console(session.config))
     if state.worker is not None:
         state.finished = True
