@@ -396,7 +396,7 @@ class Cleanup:
             pace = ""
             if limiter is not None:
                 rate, eta = 1 / limiter.interval, self.total * limiter.interval
-                pace = f", {rate:g} a second: about {eta:.0f} s"
+                pace = f", {rate:g} a second" + (f": about {eta:.0f} s" if eta >= 1 else "")
             self._emit(
                 f"openmedia cleanup: cancelling {self.total} request(s) the run created on "
                 f"{self.plan[0][0].url} (CancelIfAllocated, DoNotReport){pace}"

@@ -12,6 +12,7 @@ issued during the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -725,3 +726,34 @@ def test_the_cleanup_command_names_what_the_target_still_refuses(
     assert live_ids(own_emulator.service_url, queued) == []
     audit = json.loads(path.read_text())
     assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], 4, 4)
+
+
+def test_on_a_terminal_the_cleanup_rewrites_its_progress_line_in_place(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    import pty
+
+    url = own_emulator.service_url
+    with OpenMediaClient(url) as om:
+        ids = [om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id for _ in range(3)]
+    path = an_audit(tmp_path, url, ids)
+    main_end, terminal = pty.openpty()
+    script = Path(sys.executable).with_name("openmedia-conformance")
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "conformance.cli"]
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [*launcher, "cleanup", str(path)], stdout=terminal, stderr=terminal, env=environ
+    )
+    os.close(terminal)
+    chunks = []
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(main_end, 4096):
+            chunks.append(chunk)
+    os.close(main_end)
+    assert process.wait(timeout=RUN_TIMEOUT_S) == 0
+    shown = b"".join(chunks).decode()
+    assert "\ropenmedia cleanup: cancelling 1 of 3 …\x1b[K" in shown, repr(shown)
+    assert "\ropenmedia cleanup: cancelling 3 of 3 …\x1b[K\r\n" in shown, repr(
+        shown
+    )  # a terminal: \r\n
+    assert live_ids(url, ids[0]) == []
