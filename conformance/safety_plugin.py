@@ -64,8 +64,19 @@ class SafetyState:
     def _clean(self, ledgers: list[Ledger], console: TextIO | None) -> None:
         settings = self.runtime.settings
         cleanup = Cleanup(ledgers, console, hand_over=self.worker is not None)
+        if cleanup.total and self.worker is None:
+            # what a kill during the cleanup (SIGKILL after an ignored SIGTERM) would leave: the
+            # audit says so, for ``openmedia-conformance cleanup``, until the final one replaces it
+            self._write(Audit.of([self.ledger, *ledgers]))
         cleanup.run(settings.credentials(), settings.timeout_s, self.limiter, GUARD)
         self.abandoned = self.abandoned or cleanup.abandoned
+
+    def _write(self, audit: Audit) -> bool:
+        with contextlib.suppress(OSError):
+            self.audit_file.parent.mkdir(parents=True, exist_ok=True)
+            self.audit_file.write_text(json.dumps(audit.as_dict(), indent=2) + "\n")
+            return True
+        return False
 
     def finish(self, console: TextIO | None) -> None:
         """Clean what other processes of the run left, count, write the audit (main only)."""
@@ -74,14 +85,12 @@ class SafetyState:
         others = [Ledger.replay(path) for path in journals if path != self.ledger.journal]
         self._clean(others, console)
         self.audit = Audit.of([self.ledger, *others])
-        with contextlib.suppress(OSError):
-            self.audit_file.parent.mkdir(parents=True, exist_ok=True)
-            self.audit_file.write_text(json.dumps(self.audit.as_dict(), indent=2) + "\n")
-            if not self.audit.left_behind:  # a journal is evidence only while one is left
-                for path in journals:
-                    path.unlink(missing_ok=True)
+        if self._write(self.audit) and not self.audit.left_behind:
+            for path in journals:  # a journal is evidence only while one is left
                 with contextlib.suppress(OSError):
-                    self.folder.rmdir()
+                    path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
     def at_exit(self) -> None:
         """A process that left pytest without ``sessionfinish`` (a crash) still cleans up."""

@@ -603,6 +603,30 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
     assert (code, "nothing to cancel" in output) == (0, True), output
 
 
+def test_a_run_killed_during_its_cleanup_leaves_an_audit_the_cleanup_command_finishes(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    """SIGKILL (what follows an ignored SIGTERM) cannot be caught: the audit written as the
+    cleanup begins still lists what it had to cancel."""
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    wait_until_held(url, first, run)
+    run.send(signal.SIGINT)
+    run.wait_for("openmedia cleanup: cancelling")
+    run.send(signal.SIGKILL)
+    assert run.finish()[0] == -signal.SIGKILL
+    assert live_ids(url, first), "the cleanup had finished before the kill"
+    listed = written_audit(tmp_path)["left_behind"]
+    assert set(live_ids(url, first)) <= set(listed)
+
+    cleanup = Watched(["cleanup", "--profile", str(tmp_path / "vendor-safe.toml")], tmp_path)
+    code, output = cleanup.finish()
+    assert (code, TRACEBACK in output) == (0, False), output
+    assert live_ids(url, first) == []
+    assert written_audit(tmp_path)["left_behind"] == []
+
+
 def test_sigterm_during_the_cleanup_lets_it_finish(
     own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
 ) -> None:
