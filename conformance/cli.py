@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace, argparse.ArgumentParser], int]
+INTERRUPTED = 3
+"""The documented status of an interrupted run (a suite or environment error)."""
 
 
 def _register_emulator(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,19 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.reporting import certificate
 
     certificate.register(subparsers)
+    from conformance import cleanup
+
+    cleanup.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Dispatch; a Ctrl-C that reaches here (while Python modules load, before a command has
+    its own handling) ends with one line and the status of an interrupted run, no traceback."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "run":
-        from conformance.runner import run_main
+    try:
+        if argv and argv[0] == "run":
+            from conformance.runner import run_main
 
-        return run_main(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Handler = args.handler
-    return handler(args, args.subparser)
+            return run_main(argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler: Handler = args.handler
+        return handler(args, args.subparser)
+    except KeyboardInterrupt:
+        print("openmedia-conformance: interrupted", file=sys.stderr, flush=True)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,8 +67,19 @@ def run_main(argv: list[str]) -> int:
     if any(arg in ("-h", "--help") for arg in argv):
         sys.stdout.write(USAGE + "\n")
         sys.stdout.flush()
-    code = pytest.main(pytest_args(list(argv)))
-    return translate_exit_code(int(code))
+    interrupt = _InterruptSeen()
+    code = translate_exit_code(int(pytest.main(pytest_args(list(argv)), plugins=[interrupt])))
+    return 3 if interrupt.seen and code == 2 else code
+
+
+class _InterruptSeen:
+    """Tells a Ctrl-C while pytest configures (exit 2, as a usage error would be) from a usage
+    error: an interrupted run is 3. From collection on the plugin maps it itself."""
+
+    seen = False
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.seen = self.seen or isinstance(excinfo.value, KeyboardInterrupt)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m conformance.runner`

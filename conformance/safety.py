@@ -16,8 +16,11 @@ safe_mode``, on for every profile but the emulator's) the suite therefore
 * holds a SIGINT/SIGTERM back while a request is on the wire (at most one exchange timeout):
   otherwise an interrupt between "the server created it" and "the suite read its ID" would
   leave a request nobody knows of;
+* shows the cleanup's progress, and lets neither a second Ctrl-C nor a SIGTERM cut it short: the
+  second Ctrl-C says what abandoning would leave behind, only the third abandons;
 * ends with the leak audit: ``openmedia leak audit: created N, cleaned N, left behind: [...];
-  SetOptions sent: ...``.
+  SetOptions sent: ...``, naming the target, so that ``openmedia-conformance cleanup`` can
+  cancel what was left.
 
 Each process journals what it learns as it happens (one JSON line per event), so that the run's
 main process can clean up after an xdist worker that was stopped before it could, and count for
@@ -29,13 +32,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 import pytest
 
@@ -73,18 +77,44 @@ class RateLimiter:
 
 
 # -- signals -----------------------------------------------------------------------------------
+ABANDON_AFTER = 3
+"""The Ctrl-C that abandons a cleanup. The first stops the run (its cleanup follows), the
+second says what abandoning would leave behind, the third abandons: a user who presses twice
+out of impatience while the cleanup is silent for seconds must not leave requests queued."""
+
+
+class Abandoned(BaseException):
+    """Raised by the guard into a cleanup's wait (pace or exchange) on the Ctrl-C that abandons
+    it, so a slow target does not hold the user for one more timeout. A ``BaseException``: no
+    ``except Exception`` on the way may take it for an undecodable answer."""
+
+
 class InterruptGuard:
-    """SIGINT/SIGTERM handlers that wait while a request that may create one is on the wire.
+    """SIGINT/SIGTERM handlers for safe mode: a stop never orphans a request, never a traceback.
 
     Installed only over the default handlers and only in the main thread (where Python runs
-    signal handlers). SIGINT becomes ``KeyboardInterrupt``, SIGTERM ``pytest.exit``: both end
-    the run through pytest's ``sessionfinish``, where the cleanup runs.
+    signal handlers). The first signal stops the run: SIGINT becomes ``KeyboardInterrupt``,
+    SIGTERM ``pytest.exit``, both through pytest's ``sessionfinish``, where the cleanup runs;
+    while a request that may create one is on the wire it waits (at most one exchange timeout).
+    Later signals raise nothing while pytest winds down (a second ``KeyboardInterrupt`` inside
+    pytest's own handling of the first is what printed a 250-line traceback); they are counted,
+    and a cleanup under way is told (``Cleanup.signalled``), which says what abandoning would
+    leave behind and abandons on the third Ctrl-C. The handler takes no lock and writes only to
+    a raw file descriptor: it runs between two bytecodes of whatever the main thread was doing.
     """
 
     def __init__(self) -> None:
         self.depth = 0
         self.pending: int | None = None
         self.previous: dict[int, Any] = {}
+        self.stopping = False
+        """A signal has stopped (or is stopping) the run: none raises again."""
+        self.ending = False
+        """The run is ending on its own (``sessionfinish``): nothing is left for a signal to
+        stop, and raising there would skip the cleanup and the audit."""
+        self.presses = 0
+        """SIGINTs since ``install``."""
+        self.cleanup: Cleanup | None = None
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread() or self.previous:
@@ -93,6 +123,13 @@ class InterruptGuard:
         for sig, default in defaults.items():
             if signal.getsignal(sig) is default:
                 self.previous[sig] = signal.signal(sig, self._handle)
+        if self.previous:
+            self.depth, self.pending, self.presses = 0, None, 0
+            self.stopping = self.ending = False
+
+    @property
+    def installed(self) -> bool:
+        return bool(self.previous)
 
     def restore(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -102,13 +139,21 @@ class InterruptGuard:
         self.previous = {}
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.depth > 0:
+        if signum == signal.SIGINT:
+            self.presses += 1
+        cleanup = self.cleanup
+        if cleanup is not None:
+            self.stopping = True
+            cleanup.signalled(signum, self.presses)  # may raise Abandoned
+        elif self.stopping or self.ending:
+            return  # the run is ending already; its cleanup will count this one
+        elif self.depth > 0:
             self.pending = signum
-            return
-        self._raise(signum)
+        else:
+            self._stop(signum)
 
-    @staticmethod
-    def _raise(signum: int) -> None:
+    def _stop(self, signum: int) -> None:
+        self.stopping = True
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         pytest.exit("openmedia: stopped by SIGTERM", returncode=pytest.ExitCode.INTERRUPTED)
@@ -125,7 +170,20 @@ class InterruptGuard:
             self.depth -= 1
             if self.depth == 0 and self.pending is not None:
                 signum, self.pending = self.pending, None
-                self._raise(signum)
+                if not self.stopping:
+                    self._stop(signum)
+
+    @contextlib.contextmanager
+    def cleaning(self, cleanup: Cleanup) -> Iterator[None]:
+        """Signals go to ``cleanup`` meanwhile (when the guard is installed in this thread)."""
+        if not self.installed or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.cleanup = cleanup
+        try:
+            yield
+        finally:
+            self.cleanup = None
 
 
 GUARD = InterruptGuard()
@@ -154,10 +212,14 @@ class Ledger:
     TEST: ClassVar[str] = ""
 
     def set_target(self, url: str, embedded: bool) -> None:
+        """The target the requests live on, journalled (the audit names it for ``cleanup``);
+        a password in the URL's userinfo is masked: the SOAP header carries the credentials."""
+        from conformance.wire.transport import _public_url
+
         with self.lock:
             if self.url is None:
-                self.url, self.embedded = url, embedded
-                self._journal({"target": url, "embedded": embedded})
+                self.url, self.embedded = _public_url(url), embedded
+                self._journal({"target": self.url, "embedded": embedded})
 
     def note(self, event: str, oid: int, detail: str = "") -> None:
         """``created``, ``terminated`` (seen so), ``cleaned`` or ``left`` (with the why), or
@@ -400,6 +462,172 @@ def safe_transport(
 # -- cleanup -----------------------------------------------------------------------------------
 CANCELLED_AFTER_TEST = "cancelled when its test ended"
 """The outcome of a request cancelled when its test ended (the end of the run: ``cancelled``)."""
+PROGRESS_EVERY_S = 2.0
+"""How often a cleanup repeats its progress line on a console that is not a terminal (a
+terminal's line is updated in place)."""
+ABANDONED = "left: cleanup abandoned (Ctrl-C three times)"
+
+
+class Cleanup:
+    """One cleanup: what it cancels (one or more ledgers: the run's main process also cleans up
+    after stopped xdist workers), its progress on the console, and what a signal does to it.
+
+    ``out`` is the console; ``None`` keeps it silent (an xdist worker, whose stdout is not the
+    user's). A worker hands over (``hand_over``): any signal abandons its cleanup at once, and
+    the main process, which replays the worker's journal, cancels the rest where the user sees
+    it. Everything is written to ``out``'s file descriptor directly: the signal handler writes
+    too, and a buffered stream re-entered from a handler raises.
+    """
+
+    def __init__(
+        self, ledgers: Iterable[Ledger], out: TextIO | None = None, *, hand_over: bool = False
+    ) -> None:
+        self.plan = [(ledger, pending) for ledger in ledgers if (pending := ledger.pending()[::-1])]
+        self.left: list[int] = [oid for _, pending in self.plan for oid in pending]
+        """Not tried yet: what abandoning now would leave behind (read by the signal handler)."""
+        self.total = len(self.left)
+        self.hand_over = hand_over
+        self.abandoned = False
+        self.blocking = False
+        """In a pace wait or an exchange: the abandoning signal may raise ``Abandoned`` here."""
+        self.answered = 0
+        self.unreachable: str | None = None
+        """The last transport error's reason (the command tells an unreachable target apart)."""
+        self._fd = _descriptor(out)
+        self._tty = self._fd is not None and os.isatty(self._fd)
+        self._open_line = False
+        self._shown = 0.0
+
+    def run(
+        self,
+        credentials: Credentials | None,
+        timeout_s: float,
+        limiter: RateLimiter | None,
+        guard: InterruptGuard | None = None,
+    ) -> None:
+        """Cancel everything planned, showing progress. Under ``guard`` (the end of a run, the
+        ``cleanup`` command) a signal goes to ``signalled``; without one (a test's own cleanup)
+        it stops the cleanup as it stops the run, and what is left stays pending."""
+        for ledger, pending in [p for p in self.plan if p[0].embedded or p[0].url is None]:
+            for oid in pending:  # the embedded emulator stops with the run
+                ledger.note("cleaned", oid, "gone with the embedded emulator")
+                self.tried(oid)
+        self.plan = [p for p in self.plan if not (p[0].embedded or p[0].url is None)]
+        self.total = len(self.left)
+        if not self.left:
+            return
+        started = time.monotonic()
+        with guard.cleaning(self) if guard else contextlib.nullcontext():
+            pace = ""
+            if limiter is not None:
+                rate, eta = 1 / limiter.interval, self.total * limiter.interval
+                pace = f", {rate:g} a second" + (f": about {eta:.0f} s" if eta >= 1 else "")
+            self._emit(
+                f"openmedia cleanup: cancelling {self.total} request(s) the run created on "
+                f"{self.plan[0][0].url} (CancelIfAllocated, DoNotReport){pace}"
+            )
+            if guard and guard.cleanup is self and guard.presses > 1:  # pressed before it began
+                self.signalled(signal.SIGINT, guard.presses)
+            for ledger, pending in self.plan:
+                self._clean_target(ledger, pending, credentials, timeout_s, limiter)
+        outcomes = [ledger.outcome.get(oid, "") for ledger, pending in self.plan for oid in pending]
+        done = sum(1 for how in outcomes if how and not how.startswith("left"))
+        self._emit(
+            f"openmedia cleanup: {done} of {self.total} cancelled or already gone"
+            + (f", {self.total - done} left behind" if done < self.total else "")
+            + f" ({time.monotonic() - started:.1f} s)"
+        )
+
+    def _clean_target(
+        self,
+        ledger: Ledger,
+        pending: list[int],
+        credentials: Credentials | None,
+        timeout_s: float,
+        limiter: RateLimiter | None,
+    ) -> None:
+        from conformance.wire import OpenMediaClient
+
+        assert ledger.url is not None
+        budget = max(60.0, 3 * timeout_s) + (limiter.interval if limiter else 0.0) * len(pending)
+        transport = safe_transport(None, limiter, timeout_s)
+        client = OpenMediaClient(ledger.url, credentials=credentials, transport=transport)
+        try:
+            clean(ledger, client, pending, budget, self)
+        finally:
+            client.close()
+
+    # -- what clean() tells it ----------------------------------------------------------------
+    def progress(self) -> None:
+        now = time.monotonic()
+        if self._tty or now - self._shown >= PROGRESS_EVERY_S:
+            self._shown = now
+            done = self.total - len(self.left)
+            self._emit(f"openmedia cleanup: cancelling {done + 1} of {self.total} …", progress=True)
+
+    def tried(self, oid: int) -> None:
+        with contextlib.suppress(ValueError):
+            self.left.remove(oid)
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        self.blocking = True
+        try:
+            yield
+        finally:
+            self.blocking = False
+
+    # -- what the signal handler tells it -----------------------------------------------------
+    def signalled(self, signum: int, presses: int) -> None:
+        """A signal during the cleanup: go on and say what stopping would cost, or abandon."""
+        if self.abandoned:
+            return
+        left = sorted(self.left)
+        if self.hand_over or (signum == signal.SIGINT and presses >= ABANDON_AFTER):
+            self.abandoned = True
+            self._emit(
+                f"openmedia cleanup abandoned: {len(left)} request(s) left behind: {left}; "
+                "`openmedia-conformance cleanup` cancels them later"
+            )
+            if self.blocking:
+                raise Abandoned
+        elif signum == signal.SIGINT and presses == ABANDON_AFTER - 1:
+            self._emit(
+                f"openmedia cleanup: Ctrl-C once more abandons the cleanup and leaves "
+                f"{len(left)} request(s) behind: {left}"
+            )
+        elif signum == signal.SIGINT:
+            self._emit(
+                f"openmedia cleanup: still cancelling, {len(left)} of {self.total} left; "
+                f"Ctrl-C {ABANDON_AFTER - presses} more times abandons it"
+            )
+        else:
+            self._emit(
+                f"openmedia cleanup: {signal.Signals(signum).name}: the cleanup goes on, "
+                f"{len(left)} of {self.total} left"
+            )
+
+    def _emit(self, text: str, *, progress: bool = False) -> None:
+        """One line (or, on a terminal, the progress line rewritten in place)."""
+        if self._fd is None:
+            return
+        if progress and self._tty:
+            data, self._open_line = f"\r{text}\x1b[K", True
+        else:
+            data, self._open_line = ("\n" if self._open_line else "") + text + "\n", False
+        with contextlib.suppress(OSError):
+            os.write(self._fd, data.encode("utf-8", "replace"))
+
+
+def _descriptor(out: TextIO | None) -> int | None:
+    """``out``'s file descriptor, its buffer flushed first; ``None`` if it has none."""
+    if out is None:
+        return None
+    try:
+        out.flush()
+        return out.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
 
 
 def clean(
@@ -407,35 +635,52 @@ def clean(
     client: OpenMediaClient,
     pending: list[int],
     budget_s: float,
+    cleanup: Cleanup | None = None,
     *,
     cancelled: str = "cancelled",
 ) -> None:
     """Cancel each pending request (CancelIfAllocated, DoNotReport); note every outcome
-    (``cancelled`` names a successful cancellation)."""
+    (``cancelled`` names a successful cancellation).
+
+    ``KeyboardInterrupt`` and ``pytest.exit`` pass through and leave the rest pending (for the
+    end-of-run cleanup): a cleanup that must survive them runs under ``GUARD.cleaning``.
+    """
     from conformance.wire import TransportError
 
+    cleanup = cleanup or Cleanup(())
     deadline = time.monotonic() + budget_s
     errors = 0
+
+    def leave(rest: list[int], why: str) -> None:
+        for oid in rest:
+            if not cleanup.hand_over:  # handed over: still pending in the journal
+                ledger.note("left", oid, why)
+            cleanup.tried(oid)
+
     for n, oid in enumerate(pending):
+        if cleanup.abandoned:
+            return leave(pending[n:], ABANDONED)
         if errors >= MAX_TRANSPORT_ERRORS or time.monotonic() > deadline:
             why = "target not answering" if errors else f"cleanup budget of {budget_s:.0f} s spent"
-            for rest in pending[n:]:
-                ledger.note("left", rest, f"left: {why}")
-            return
+            return leave(pending[n:], f"left: {why}")
+        cleanup.progress()
         try:
-            reply = client.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=True)
+            with cleanup.waiting():
+                reply = client.cancel_request(
+                    OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=True
+                )
+        except Abandoned:
+            return leave(pending[n:], ABANDONED)
         except TransportError as exc:
             errors += 1
-            ledger.note("left", oid, f"left: {exc.reason}")
+            cleanup.unreachable = exc.reason
+            leave([oid], f"left: {exc.reason}")
             continue
-        except (KeyboardInterrupt, pytest.exit.Exception):
-            for rest in pending[n:]:
-                ledger.note("left", rest, "left: cleanup interrupted")
-            return
         except Exception as exc:  # an undecodable answer: say so, go on
-            ledger.note("left", oid, f"left: {type(exc).__name__}")
+            leave([oid], f"left: {type(exc).__name__}")
             continue
         errors = 0
+        cleanup.answered += 1
         fault = reply.fault
         if fault is not None and fault.detail_local in GONE_FAULTS:
             ledger.note("cleaned", oid, "gone")
@@ -445,6 +690,8 @@ def clean(
             ledger.note("cleaned", oid, cancelled)
         else:
             ledger.note("left", oid, f"left: CancelRequest answered {reply.value!r}")
+        cleanup.tried(oid)
+    return None
 
 
 def clean_target(
@@ -453,28 +700,14 @@ def clean_target(
     timeout_s: float,
     limiter: RateLimiter | None,
 ) -> None:
-    """Cancel what ``ledger`` still holds on its target, within a budget that cannot hang.
+    """Cancel what ``ledger`` still holds on its target, silently, within a budget that cannot
+    hang.
 
     Newest first: the oldest requests are the ones agents hold, and cancelling one of those
     first would hand its agent the next queued request, which then would have to be reported
     (DoNotReport applies only to a request not yet allocated).
     """
-    pending = ledger.pending()[::-1]
-    if not pending:
-        return
-    if ledger.embedded or ledger.url is None:  # the embedded emulator stops with the run
-        for oid in pending:
-            ledger.note("cleaned", oid, "gone with the embedded emulator")
-        return
-    from conformance.wire import OpenMediaClient
-
-    budget = max(60.0, 3 * timeout_s) + (limiter.interval if limiter else 0.0) * len(pending)
-    transport = safe_transport(None, limiter, timeout_s)
-    client = OpenMediaClient(ledger.url, credentials=credentials, transport=transport)
-    try:
-        clean(ledger, client, pending, budget)
-    finally:
-        client.close()
+    Cleanup([ledger]).run(credentials, timeout_s, limiter)
 
 
 # -- the audit ---------------------------------------------------------------------------------
@@ -491,6 +724,9 @@ class Audit:
     cancelled_after_test: tuple[int, ...] = ()
     """Cancelled as soon as the test (or broader fixture) that created it ended."""
     options: tuple[dict[str, str], ...] = ()
+    """Every SetOptions sent, as its members' wire texts."""
+    target: str | None = None
+    """The URL the requests live on (what ``openmedia-conformance cleanup`` cancels them on)."""
 
     @classmethod
     def of(cls, ledgers: list[Ledger]) -> Audit:
@@ -510,6 +746,7 @@ class Audit:
                 i for i in created if outcome.get(i) == CANCELLED_AFTER_TEST
             ),
             options=tuple(o for ledger in ledgers for o in ledger.options),
+            target=next((ledger.url for ledger in ledgers if ledger.url), None),
         )
 
     def line(self) -> str:
@@ -531,4 +768,35 @@ class Audit:
             "cancelled_after_test": list(self.cancelled_after_test),
             "created_ids": list(self.created),
             "set_options_sent": [dict(o) for o in self.options],
+            "target": self.target,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Audit:
+        """The audit ``as_dict`` wrote; ``ValueError``/``TypeError``/``KeyError`` if it is not
+        one."""
+        created = tuple(int(i) for i in data["created_ids"])
+        why = {str(k): str(v) for k, v in dict(data["why_left"]).items()}
+        left = {int(i): why.get(str(i), "left") for i in data["left_behind"]}
+        target = data.get("target")
+        if target is not None and not isinstance(target, str):
+            raise TypeError(f"target is {type(target).__name__}, not a URL")
+        return cls(
+            created=created,
+            cleaned=tuple(i for i in created if i not in left),
+            left_behind=left,
+            cancelled_at_end=tuple(int(i) for i in data.get("cancelled_at_end", ())),
+            cancelled_after_test=tuple(int(i) for i in data.get("cancelled_after_test", ())),
+            options=tuple(
+                {str(k): str(v) for k, v in dict(o).items()}
+                for o in data.get("set_options_sent", ())
+            ),
+            target=target,
+        )
+
+    def after(self, ledger: Ledger) -> Audit:
+        """This audit once ``ledger``, a cleanup of what it left behind, has run."""
+        outcome = {i: ledger.outcome.get(i, why) for i, why in self.left_behind.items()}
+        left = {i: how for i, how in outcome.items() if how.startswith("left")}
+        cleaned = tuple(i for i in self.created if i not in left)
+        return replace(self, cleaned=cleaned, left_behind=left)

@@ -11,7 +11,9 @@ Order matters at the end of a run. Each process cancels what it created in a ``t
 ``trylast`` one (after xdist has stopped its workers), cancels whatever a stopped worker's
 journal still lists, counts, writes ``reports/leak-audit.json`` and prints the audit line.
 ``sessionfinish`` runs after Ctrl-C and SIGTERM too; ``atexit`` covers a process that leaves
-pytest without it.
+pytest without it. A worker stopped by a signal leaves its cleanup to the main process (which
+replays its journal): only there does the user see the progress, and only there is a Ctrl-C
+during the cleanup counted towards abandoning it (``safety.InterruptGuard``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
@@ -34,11 +36,11 @@ from conformance.safety import (
     CANCELLED_AFTER_TEST,
     GUARD,
     Audit,
+    Cleanup,
     Ledger,
     OptionsGate,
     RateLimiter,
     clean,
-    clean_target,
     options_texts,
     safe_transport,
 )
@@ -70,6 +72,8 @@ class SafetyState:
     audit: Audit | None = None
     cleaner: OpenMediaClient | None = None
     """The client of the per-test cleanup, made on first use (closed at the end)."""
+    abandoned: bool = False
+    """A cleanup of this process was abandoned (the third Ctrl-C)."""
 
     def clean_owned(self, owner: str) -> None:
         """Cancel now what ``owner`` (``Ledger.TEST``, or a fixture's key) created.
@@ -91,52 +95,64 @@ class SafetyState:
                     self.ledger.url, credentials=settings.credentials(), transport=transport
                 )
             budget = 3 * settings.timeout_s
-            clean(self.ledger, self.cleaner, pending, budget, cancelled=CANCELLED_AFTER_TEST)
-        left = {i: self.ledger.outcome.get(i, "") for i in pending}
-        for oid, how in left.items():
-            if how.startswith("left"):
-                self.ledger.note("retry", oid)
-        if "left: cleanup interrupted" in left.values():
-            raise KeyboardInterrupt  # clean() stopped for it: the run must stop too
+            try:  # a Ctrl-C passes through clean(): what it did not try stays pending
+                clean(self.ledger, self.cleaner, pending, budget, cancelled=CANCELLED_AFTER_TEST)
+            finally:
+                for oid in pending:
+                    if self.ledger.outcome.get(oid, "").startswith("left"):
+                        self.ledger.note("retry", oid)
 
     def close_cleaner(self) -> None:
         if self.cleaner is not None:
             self.cleaner.close()
             self.cleaner = None
 
-    def clean_own(self) -> None:
-        settings = self.runtime.settings
-        clean_target(self.ledger, settings.credentials(), settings.timeout_s, self.limiter)
+    def clean_own(self, console: TextIO | None) -> None:
+        """Cancel what this process created; a worker stopped by a signal leaves it to the main
+        process, which cleans up where the user sees it."""
+        if self.worker is not None and GUARD.stopping:
+            return
+        self._clean([self.ledger], None if self.worker else console)
 
-    def finish(self) -> None:
-        """Clean what other processes of the run left, count, write the audit (main only)."""
+    def _clean(self, ledgers: list[Ledger], console: TextIO | None) -> None:
         settings = self.runtime.settings
-        ledgers = [self.ledger]
-        pattern = f"{self.run}-*.jsonl"
-        journals = sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
-        for path in journals:
-            if path != self.ledger.journal:
-                other = Ledger.replay(path)
-                clean_target(other, settings.credentials(), settings.timeout_s, self.limiter)
-                ledgers.append(other)
-        self.audit = Audit.of(ledgers)
+        cleanup = Cleanup(ledgers, console, hand_over=self.worker is not None)
+        if cleanup.total and self.worker is None:
+            # what a kill during the cleanup (SIGKILL after an ignored SIGTERM) would leave: the
+            # audit says so, for ``openmedia-conformance cleanup``, until the final one replaces it
+            self._write(Audit.of([self.ledger, *ledgers]))
+        cleanup.run(settings.credentials(), settings.timeout_s, self.limiter, GUARD)
+        self.abandoned = self.abandoned or cleanup.abandoned
+
+    def _write(self, audit: Audit) -> bool:
         with contextlib.suppress(OSError):
             self.audit_file.parent.mkdir(parents=True, exist_ok=True)
-            self.audit_file.write_text(json.dumps(self.audit.as_dict(), indent=2) + "\n")
-            if not self.audit.left_behind:  # a journal is evidence only while one is left
-                for path in journals:
-                    path.unlink(missing_ok=True)
+            self.audit_file.write_text(json.dumps(audit.as_dict(), indent=2) + "\n")
+            return True
+        return False
+
+    def finish(self, console: TextIO | None) -> None:
+        """Clean what other processes of the run left, count, write the audit (main only)."""
+        pattern = f"{self.run}-*.jsonl"
+        journals = sorted(self.folder.glob(pattern)) if self.folder.is_dir() else []
+        others = [Ledger.replay(path) for path in journals if path != self.ledger.journal]
+        self._clean(others, console)
+        self.audit = Audit.of([self.ledger, *others])
+        if self._write(self.audit) and not self.audit.left_behind:
+            for path in journals:  # a journal is evidence only while one is left
                 with contextlib.suppress(OSError):
-                    self.folder.rmdir()
+                    path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
     def at_exit(self) -> None:
         """A process that left pytest without ``sessionfinish`` (a crash) still cleans up."""
         if self.finished:
             return
         self.finished = True
-        self.clean_own()
+        self.clean_own(sys.stderr)
         if self.worker is None:
-            self.finish()
+            self.finish(sys.stderr)
             if self.audit is not None:
                 print(self.audit.line(), file=sys.stderr, flush=True)
 
@@ -253,11 +269,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = state_of(session.config)
     if state is None or state.finished:
         return
+    GUARD.ending = True
     state.close_cleaner()
     with shared_turn(session.config):  # not while another worker's test judges a queue
-        state.clean_own()
+        state.clean_own(_console(session.config))
     if state.worker is not None:
         state.finished = True
+
+
+def _console(config: pytest.Config) -> TextIO:
+    """Where the cleanup shows its progress: the terminal, at the start of a line."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        if reporter._tw.width_of_current_line:  # after xdist's progress, mid-line
+            reporter._tw.line()
+        reporter._tw.flush()
+    return sys.stdout
 
 
 class _Finisher:
@@ -273,16 +300,28 @@ class _Finisher:
         if self.state.finished:
             return
         self.state.finished = True
-        self.state.finish()
-        if self.state.audit is None:
+        self.state.finish(_console(session.config))
+        if self.state.abandoned and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = 3  # the run did not finish its job: interrupted
+        audit = self.state.audit
+        if audit is None:
             return
+        lines = [audit.line()]
+        if audit.left_behind:
+            lines.append(f"openmedia: to cancel them: openmedia-conformance cleanup {self._path()}")
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            if reporter._tw.width_of_current_line:  # after xdist's progress, mid-line
-                reporter._tw.line()
-            reporter.write_line(self.state.audit.line())
-        else:
-            print(self.state.audit.line(), flush=True)
+        for line in lines:
+            if reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(line, flush=True)
+
+    def _path(self) -> str:
+        """The audit's path as the user would type it (relative where it can be)."""
+        try:
+            return os.path.relpath(self.state.audit_file)
+        except ValueError:  # another drive (Windows)
+            return str(self.state.audit_file)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -212,6 +212,9 @@ class SessionHooks:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Map the outcome to 0 / 1 / 3 (2, usage, is decided at configure)."""
         tally = self.runtime.tally
+        if exitstatus == pytest.ExitCode.INTERRUPTED and not tally.failures:
+            session.exitstatus = 3  # also when stopped before a suite test reported (collection)
+            return
         if not tally.suite_seen or exitstatus not in (0, 1, 2):
             return
         if tally.failures:

@@ -12,6 +12,7 @@ issued during the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -27,8 +28,10 @@ from typing import Any
 
 import pytest
 
+from conformance.cli import main as cli_main
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
+from conformance.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.emulator import control as emulator_control
 from conformance.emulator.server import RunningEmulator
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
@@ -76,9 +79,10 @@ def safe_profile(folder: Path, extra: str = "max_requests_per_second = 50") -> P
     return path
 
 
-def live_ids(emulator: RunningEmulator, since: int) -> list[int]:
+def live_ids(emulator: RunningEmulator | str, since: int) -> list[int]:
     """IDs issued from ``since`` on that are still queued or with an agent (SOAP view)."""
-    with OpenMediaClient(emulator.url, timeout_s=10) as om:
+    url = emulator if isinstance(emulator, str) else emulator.url
+    with OpenMediaClient(url, timeout_s=10) as om:
         reply = om.get_all_status()
     assert reply.fault is None, reply.fault
     return sorted(r.id for r in reply.value.requests if r.id >= since and r.status in LIVE)
@@ -646,3 +650,356 @@ def test_a_run_that_crashes_cancels_everything_it_created(
     assert live_ids(emulator, first) == []
     assert audit_of(output, tmp_path) == (issued, issued, [])
     assert not list((tmp_path / "reports").glob("leak-audit/*.jsonl"))  # nothing left to show
+
+
+# -- signals at every moment, against the emulator as its own process --------------------------
+HOLDING = ("-k", "test_open_media_ids_are_unique", "conformance.suite.test_add_request")
+"""One real suite test that adds five requests and holds them until it ends: interrupted while
+it holds some, the run's cleanup has them to cancel whether or not requests are also cancelled
+as each test ends. At two requests a second (``SLOW``) that cleanup takes seconds."""
+SLOW = "max_requests_per_second = 2"
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@pytest.fixture(scope="module")
+def own_emulator() -> Iterator[EmulatorUrls]:
+    """The reference emulator as a process of its own (as a vendor's server would be)."""
+    with EmbeddedEmulator() as process:
+        assert process.urls is not None
+        yield process.urls
+
+
+@pytest.fixture
+def own_control(
+    own_emulator: EmulatorUrls, demo_scenario: dict[str, Any]
+) -> Iterator[ControlClient]:
+    client = ControlClient(own_emulator.control_url, timeout_s=10)
+    client.reset(demo_scenario)
+    yield client
+    client.close()
+
+
+class Watched:
+    """``openmedia-conformance run`` (or ``cleanup``) as a process whose output is read as it
+    comes, so that a signal can be timed to what it has printed."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        script = Path(sys.executable).with_name("openmedia-conformance")
+        # the console script, as a user starts it (``python -m`` ends by SIGINT itself when a
+        # Ctrl-C lands in runpy's own imports)
+        launcher = [str(script)] if script.exists() else [sys.executable, "-m", "conformance.cli"]
+        self.process = start([*launcher, *args], cwd)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout_s: float = RUN_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not any(text in line for line in self.lines):
+            assert self.process.poll() is None, f"ended before {text!r}:\n{self.output()}"
+            assert time.monotonic() < deadline, f"no {text!r} in time:\n{self.output()}"
+            time.sleep(0.01)
+
+    def send(self, sig: signal.Signals) -> None:
+        os.killpg(self.process.pid, sig)  # the whole group, as a terminal's Ctrl-C does
+
+    def finish(self) -> tuple[int, str]:
+        code = self.process.wait(timeout=RUN_TIMEOUT_S)
+        self._reader.join(timeout=10)
+        return code, self.output()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+def holding_run(url: str, folder: Path, *extra: str) -> Watched:
+    profile = safe_profile(folder, SLOW)
+    args = ["run", "-p", "no:cacheprovider", "-q", "--no-allure", "--target-url", url]
+    return Watched([*args, "--profile", str(profile), *extra, *HOLDING], folder)
+
+
+def wait_until_held(url: str, first: int, run: Watched, count: int = 4) -> None:
+    """Until ``count`` of the run's requests are live on the target (the test holds them)."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while len(live_ids(url, first)) < count:
+        assert run.process.poll() is None, f"the run ended first:\n{run.output()}"
+        assert time.monotonic() < deadline, "the run did not add its requests in time"
+        time.sleep(0.02)
+
+
+def written_audit(folder: Path) -> dict[str, Any]:
+    return dict(json.loads((folder / "reports" / "leak-audit.json").read_text()))
+
+
+@pytest.mark.parametrize("delay_s", [0.6, 3.0], ids=["loading", "configuring"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_signal_while_the_run_starts_ends_it_quietly(
+    own_emulator: EmulatorUrls,
+    own_control: ControlClient,
+    tmp_path: Path,
+    sig: signal.Signals,
+    delay_s: float,
+) -> None:
+    """While modules load, pytest configures or collects (on a fast machine: the first test):
+    no traceback, an interrupted run's status, nothing left. (The first ~0.1 s belong to the
+    interpreter, which prints its own traceback on a Ctrl-C.)"""
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    time.sleep(delay_s)
+    run.send(sig)
+    code, output = run.finish()
+    assert TRACEBACK not in output, output
+    # a SIGTERM before safe mode's guard is installed has its default effect: the process ends
+    assert code == 3 or (sig == signal.SIGTERM and code == -signal.SIGTERM), output
+    assert live_ids(url, first) == []
+
+
+@pytest.mark.parametrize("gap_s", [0.05, 1.0])
+def test_a_second_ctrl_c_says_what_would_be_left_and_the_cleanup_goes_on(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path, gap_s: float
+) -> None:
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    wait_until_held(url, first, run)
+    run.send(signal.SIGINT)  # stops the test that holds them: the cleanup follows
+    time.sleep(gap_s)
+    run.send(signal.SIGINT)
+    code, output = run.finish()
+
+    assert TRACEBACK not in output, output
+    assert code == 3, output
+    assert "Ctrl-C once more abandons the cleanup and leaves" in output, output
+    assert re.search(r"openmedia cleanup: cancelling \d+ of \d+ …", output), output
+    assert live_ids(url, first) == []
+    issued = own_control.state()["next_open_media_id"] - first
+    assert audit_of(output, tmp_path) == (issued, issued, [])
+
+
+def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_it(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    wait_until_held(url, first, run)
+    run.send(signal.SIGINT)
+    run.wait_for("openmedia cleanup: cancelling")
+    run.send(signal.SIGINT)
+    time.sleep(0.2)
+    run.send(signal.SIGINT)
+    code, output = run.finish()
+
+    assert TRACEBACK not in output, output
+    assert code == 3, output
+    assert "openmedia cleanup abandoned" in output, output
+    left = live_ids(url, first)
+    assert left, "the abandoned cleanup left nothing: it was not abandoned in time"
+    issued = own_control.state()["next_open_media_id"] - first
+    assert audit_of(output, tmp_path) == (issued, issued - len(left), left)
+    audit = written_audit(tmp_path)
+    assert audit["target"] == url
+    assert set(audit["why_left"].values()) == {"left: cleanup abandoned (Ctrl-C three times)"}
+    assert "openmedia-conformance cleanup reports/leak-audit.json" in output
+
+    profile = str(tmp_path / "vendor-safe.toml")
+    cleanup = Watched(["cleanup", "--profile", profile], tmp_path)
+    code, output = cleanup.finish()
+    assert (code, TRACEBACK in output) == (0, False), output
+    assert f"nothing left behind on {url}" in output, output
+    assert live_ids(url, first) == []
+    audit = written_audit(tmp_path)
+    assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], issued, issued)
+    assert (
+        audit["line"]
+        == f"openmedia leak audit: created {issued}, cleaned {issued}, left behind: []"
+    )
+    again = Watched(["cleanup", "--profile", profile], tmp_path)
+    code, output = again.finish()
+    assert (code, "nothing to cancel" in output) == (0, True), output
+
+
+def test_a_run_killed_during_its_cleanup_leaves_an_audit_the_cleanup_command_finishes(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    """SIGKILL (what follows an ignored SIGTERM) cannot be caught: the audit written as the
+    cleanup begins still lists what it had to cancel."""
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    wait_until_held(url, first, run)
+    run.send(signal.SIGINT)
+    run.wait_for("openmedia cleanup: cancelling")
+    run.send(signal.SIGKILL)
+    assert run.finish()[0] == -signal.SIGKILL
+    assert live_ids(url, first), "the cleanup had finished before the kill"
+    listed = written_audit(tmp_path)["left_behind"]
+    assert set(live_ids(url, first)) <= set(listed)
+
+    cleanup = Watched(["cleanup", "--profile", str(tmp_path / "vendor-safe.toml")], tmp_path)
+    code, output = cleanup.finish()
+    assert (code, TRACEBACK in output) == (0, False), output
+    assert live_ids(url, first) == []
+    assert written_audit(tmp_path)["left_behind"] == []
+
+
+def test_sigterm_during_the_cleanup_lets_it_finish(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path)
+    wait_until_held(url, first, run)
+    run.send(signal.SIGTERM)
+    run.wait_for("openmedia cleanup: cancelling")
+    run.send(signal.SIGTERM)
+    run.send(signal.SIGTERM)
+    code, output = run.finish()
+
+    assert TRACEBACK not in output, output
+    assert code == 3, output
+    assert "stopped by SIGTERM" in output and "SIGTERM: the cleanup goes on" in output, output
+    assert live_ids(url, first) == []
+    issued = own_control.state()["next_open_media_id"] - first
+    assert audit_of(output, tmp_path) == (issued, issued, [])
+
+
+def test_under_xdist_the_main_process_cleans_up_after_its_stopped_workers_and_shows_it(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    url = own_emulator.service_url
+    first = own_control.state()["next_open_media_id"]
+    run = holding_run(url, tmp_path, "-p", "xdist", "-n", "2")
+    wait_until_held(url, first, run, count=3)
+    run.send(signal.SIGINT)
+    time.sleep(1.0)
+    run.send(signal.SIGINT)
+    code, output = run.finish()
+
+    assert TRACEBACK not in output, output
+    assert code == 3, output
+    assert re.search(r"openmedia cleanup: cancelling \d+ request\(s\)", output), output
+    assert live_ids(url, first) == []
+    issued = own_control.state()["next_open_media_id"] - first
+    assert audit_of(output, tmp_path) == (issued, issued, [])
+
+
+# -- the cleanup command's own mistakes and failures ---------------------------------------------
+def an_audit(folder: Path, target: str | None, left: list[int]) -> Path:
+    ledger = Ledger()
+    if target is not None:
+        ledger.set_target(target, embedded=False)
+    cleaned = [10**8 + 1, 10**8 + 2]
+    for oid in [*cleaned, *left]:
+        ledger.note("created", oid)
+    for oid in cleaned:
+        ledger.note("cleaned", oid, "cancelled")
+    for oid in left:
+        ledger.note("left", oid, "left: cleanup abandoned (Ctrl-C three times)")
+    path = folder / "audit.json"
+    path.write_text(json.dumps(Audit.of([ledger]).as_dict()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no leak audit at"),
+        ("{not json", "is not a leak audit"),
+        ("[1, 2]", "is not a leak audit (a JSON list, not an object)"),
+        ('{"created_ids": [1]}', "is not a leak audit (no 'why_left' entry)"),
+        ("no target", "does not name the target"),
+    ],
+    ids=["missing", "malformed", "not-an-object", "incomplete", "no-target"],
+)
+def test_the_cleanup_command_refuses_what_is_no_usable_audit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    path = tmp_path / "audit.json"
+    if content == "no target":
+        path = an_audit(tmp_path, None, [3])
+    elif content is not None:
+        path.write_text(content)
+    assert cli_main(["cleanup", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and TRACEBACK not in out + err, err
+
+
+def test_the_cleanup_command_says_so_when_the_target_is_unreachable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    path = an_audit(tmp_path, f"http://127.0.0.1:{port}/OpenMediaService", [3, 4, 5])
+    before = path.read_text()
+    assert cli_main(["cleanup", str(path), "--exchange-timeout", "2"]) == 3
+    out, err = capsys.readouterr()
+    assert f"cannot reach http://127.0.0.1:{port}/OpenMediaService: connection refused" in err
+    assert "nothing was cancelled" in err and TRACEBACK not in out + err
+    assert path.read_text() == before
+
+
+def test_the_cleanup_command_names_what_the_target_still_refuses(
+    own_emulator: EmulatorUrls,
+    own_control: ControlClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A refusal stays left, with its why; once the target accepts, a queued request is
+    cancelled and an ID it never issued counts as gone."""
+    with OpenMediaClient(own_emulator.service_url) as om:
+        queued = om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id
+    path = an_audit(tmp_path, own_emulator.service_url, [queued, 10**9])
+    own_control.license(False)  # CancelRequest now answers NoLicenseFault
+    try:
+        assert cli_main(["cleanup", str(path)]) == 1
+    finally:
+        own_control.license(True)
+    out, _ = capsys.readouterr()
+    assert f"2 still left behind on {own_emulator.service_url}" in out, out
+    assert f"  {queued}: left: NoLicenseFault" in out, out
+    audit = json.loads(path.read_text())
+    assert (audit["left_behind"], audit["cleaned"]) == ([queued, 10**9], 2)
+    assert live_ids(own_emulator.service_url, queued) == [queued]
+    assert cli_main(["cleanup", str(path)]) == 0
+    assert live_ids(own_emulator.service_url, queued) == []
+    audit = json.loads(path.read_text())
+    assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], 4, 4)
+
+
+def test_on_a_terminal_the_cleanup_rewrites_its_progress_line_in_place(
+    own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
+) -> None:
+    import pty
+
+    url = own_emulator.service_url
+    with OpenMediaClient(url) as om:
+        ids = [om.add_request(ServiceGroupID=11, IVRInfo=IVR).value.open_media_id for _ in range(3)]
+    path = an_audit(tmp_path, url, ids)
+    main_end, terminal = pty.openpty()
+    script = Path(sys.executable).with_name("openmedia-conformance")
+    launcher = [str(script)] if script.exists() else [sys.executable, "-m", "conformance.cli"]
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [*launcher, "cleanup", str(path)], stdout=terminal, stderr=terminal, env=environ
+    )
+    os.close(terminal)
+    chunks = []
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(main_end, 4096):
+            chunks.append(chunk)
+    os.close(main_end)
+    assert process.wait(timeout=RUN_TIMEOUT_S) == 0
+    shown = b"".join(chunks).decode()
+    assert "\ropenmedia cleanup: cancelling 1 of 3 …\x1b[K" in shown, repr(shown)
+    assert "\ropenmedia cleanup: cancelling 3 of 3 …\x1b[K\r\n" in shown, repr(
+        shown
+    )  # a terminal: \r\n
+    assert live_ids(url, ids[0]) == []

@@ -1,0 +1,171 @@
+"""``openmedia-conformance cleanup [AUDIT]``: cancel what a safe-mode run left behind.
+
+A run whose cleanup was abandoned (the third Ctrl-C), cut short (a silent target, the budget)
+or refused (a fault) lists what it left in its leak audit (``reports/leak-audit.json``), with
+the target the requests are on. This command cancels them there as the run would have
+(CancelIfAllocated, DoNotReport, newest first, paced like safe mode: the profile's
+``max_requests_per_second``, else ``SAFE_MODE_RATE``), with the same progress and the same
+Ctrl-C rules, and rewrites the audit: *left behind* is then empty, or lists what is still left
+and why. Credentials come from the run's own resolution (``settings.build_settings``):
+``--logon-id``/``--password``, ``OPENMEDIA_LOGON_ID``/``OPENMEDIA_PASSWORD``, ``--profile``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from conformance.profile import SAFE_MODE_RATE
+from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter
+from conformance.safety_plugin import AUDIT_FILE
+from conformance.settings import (
+    DEFAULT_TIMEOUT_S,
+    ENV_LOGON_ID,
+    ENV_PASSWORD,
+    OptionValues,
+    build_settings,
+)
+from conformance.verdicts import UsageError
+
+PROG = "openmedia-conformance cleanup"
+AUTH_FAULTS = ("InvalidUserFault",)
+"""A refusal that is the user's to fix (the credentials), not the target's."""
+
+
+class Status(enum.IntEnum):
+    """The command's exit status."""
+
+    NOTHING_LEFT = 0
+    SOME_LEFT = 1
+    USAGE = 2
+    """No, an unreadable or a malformed audit; a wrong option or profile."""
+    UNREACHABLE = 3
+    """The target gave no answer at all: nothing was cancelled."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "cleanup",
+        help="cancel the requests a safe-mode run left behind (listed in its leak audit)",
+        description="Cancel (CancelIfAllocated, DoNotReport) the requests a safe-mode run's "
+        "leak audit lists as left behind, on the target the audit names, and rewrite the "
+        "audit. Exit status: 0 nothing left, 1 some still left, 2 usage error, 3 target "
+        "unreachable.",
+    )
+    parser.add_argument(
+        "audit",
+        nargs="?",
+        type=Path,
+        default=AUDIT_FILE,
+        help=f"the run's leak audit (default {AUDIT_FILE})",
+    )
+    parser.add_argument(
+        "--profile", help="the run's profile: its logon, password_env and max_requests_per_second"
+    )
+    parser.add_argument("--logon-id", help=f"LogonID of the SOAP header (or ${ENV_LOGON_ID})")
+    parser.add_argument("--password", help=f"its password (or ${ENV_PASSWORD})")
+    parser.add_argument(
+        "--exchange-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.set_defaults(handler=run, subparser=parser)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    path: Path = args.audit
+    try:
+        audit, raw = read_audit(path)
+        if not audit.left_behind:
+            print(f"{PROG}: nothing to cancel: {path} lists nothing left behind")
+            return Status.NOTHING_LEFT
+        if audit.target is None:
+            raise UsageError(
+                f"{path} does not name the target its requests are on (an audit written "
+                "before the cleanup command existed): cancel them by hand"
+            )
+        options = OptionValues(
+            target_url=audit.target,
+            profile=args.profile,
+            logon_id=args.logon_id,
+            password=args.password,
+            timeout_s=args.exchange_timeout,
+        )
+        settings = build_settings(options, os.environ)
+    except UsageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return Status.USAGE
+
+    ledger = Ledger(url=audit.target)
+    for oid in sorted(audit.left_behind):
+        ledger.note("created", oid)
+    rate = settings.profile.target.max_requests_per_second or SAFE_MODE_RATE
+    cleanup = Cleanup([ledger], sys.stdout)
+    GUARD.install()
+    try:
+        cleanup.run(settings.credentials(), settings.timeout_s, RateLimiter(rate), GUARD)
+    finally:
+        GUARD.restore()
+
+    after = audit.after(ledger)
+    if cleanup.answered == 0 and cleanup.unreachable is not None and not cleanup.abandoned:
+        print(
+            f"{PROG}: cannot reach {audit.target}: {cleanup.unreachable}; nothing was cancelled "
+            f"and {path} still lists {len(audit.left_behind)}: check that the server is up "
+            "(and the audit's target), then run this again",
+            file=sys.stderr,
+        )
+        return Status.UNREACHABLE
+    written = _rewrite(path, raw, after)
+    if not after.left_behind:
+        print(f"{PROG}: nothing left behind on {audit.target}; {written}")
+        return Status.NOTHING_LEFT
+    print(f"{PROG}: {len(after.left_behind)} still left behind on {audit.target}; {written}:")
+    for oid, why in sorted(after.left_behind.items()):
+        print(f"  {oid}: {why}")
+    if any(fault in why for why in after.left_behind.values() for fault in AUTH_FAULTS):
+        print(
+            "the target refused the credentials: pass the run's --profile, or --logon-id and "
+            f"--password (or ${ENV_LOGON_ID} and ${ENV_PASSWORD})"
+        )
+    return Status.SOME_LEFT
+
+
+def read_audit(path: Path) -> tuple[Audit, dict[str, Any]]:
+    """The audit at ``path`` and its raw content (a rewrite keeps keys it does not know)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"no leak audit at {path}: a safe-mode run writes {AUDIT_FILE} in the folder it "
+            "was started from; name the file if it is elsewhere"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read {path}: {why}") from None
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
+        return Audit.from_dict(data), data
+    except (ValueError, TypeError, KeyError) as exc:
+        what = f"no {exc.args[0]!r} entry" if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(
+            f"{path} is not a leak audit ({what}); give the {AUDIT_FILE.name} a safe-mode run wrote"
+        ) from None
+
+
+def _rewrite(path: Path, raw: dict[str, Any], audit: Audit) -> str:
+    """Write ``audit`` over ``path``; say what became of the file."""
+    try:
+        path.write_text(json.dumps({**raw, **audit.as_dict()}, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        return f"{path} could not be rewritten ({exc.strerror or exc})"
+    return f"{path} rewritten"
