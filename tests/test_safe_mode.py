@@ -818,7 +818,8 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
     assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], issued, issued)
     assert (
         audit["line"]
-        == f"openmedia leak audit: created {issued}, cleaned {issued}, left behind: []"
+        == f"openmedia leak audit: created {issued}, cleaned {issued}, left behind: []; "
+        "SetOptions sent: none"
     )
     again = Watched(["cleanup", "--profile", profile], tmp_path)
     code, output = again.finish()
