@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from conformance.profile import Profile, bundled_profile, load_profile
-from conformance.verdicts import UsageError
+from conformance.verdicts import NotApplicable, NotApplicableReason, UsageError
 
 if TYPE_CHECKING:
     from conformance.reporting.baseline import Baseline
@@ -143,11 +143,18 @@ class TargetSession:
     def missing(self, *features: str) -> tuple[str, ...]:
         return tuple(f for f in features if f not in self.usable)
 
-    def why_missing(self, feature: str) -> str:
-        """The reason a *not applicable* verdict gives for a missing feature."""
+    def why_missing(self, feature: str) -> NotApplicableReason:
+        """Why a control feature the test needs is missing: no control plane at all comes
+        first (safe mode only withholds what a control plane offers), then safe mode."""
+        if self.control_url is None:
+            return NotApplicableReason.NO_CONTROL_PLANE
         if self.safe_mode and feature in SAFE_MODE_WITHHELD:
-            return "safe mode: the profile sets [target] safe_mode = true"
-        return "the target's control plane does not offer it"
+            return NotApplicableReason.SAFE_MODE
+        return NotApplicableReason.CONTROL_FEATURE_MISSING
+
+    def lacking(self, feature: str) -> NotApplicable:
+        """The *not applicable* verdict of a test that needs ``feature`` (one it lacks)."""
+        return NotApplicable(self.why_missing(feature), feature)
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:

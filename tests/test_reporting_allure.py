@@ -48,7 +48,7 @@ MUST = _pick("MUST")
 OPEN = _pick("OPEN", exclude=MUST.section)
 PLANTED = f'''
 import pytest
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 
 @pytest.mark.requirement("{MUST.id}")
 def test_pass(om):
@@ -69,7 +69,7 @@ def test_warning(om):
 
 @pytest.mark.requirement("{MUST.id}")
 def test_not_applicable():
-    raise NotApplicable("router", "planted")
+    raise NotApplicable(NotApplicableReason.NO_CONTROL_PLANE, "router", "planted")
 
 @pytest.mark.requirement("{MUST.id}")
 def test_error():
