@@ -90,6 +90,8 @@ def exchange_attachments(
 # -- the compact record of a passed test --------------------------------------------------------
 RECORD_NAME = "exchanges (compact record)"
 """The name of a passed test's one attachment; its full exchanges are not attached."""
+MAX_KINDS_SHOWN = 10
+"""Exchanges beyond the listed ones are counted by operation: the ten most frequent are named."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def outcome(exchange: Exchange) -> str:
     detail, else its faultcode), or ``refused`` (an error status without a SOAP fault)."""
     if 200 <= exchange.status < 300:
         return "ok"
-    if exchange.operation is not None:
+    if exchange.response_body.lstrip()[:1] == b"<":  # a raw POST's fault too; not JSON
         from conformance.contract.namespaces import SOAP_ENV, qname
         from conformance.wire.decode import body_child, decode_fault
 
@@ -152,9 +154,11 @@ def compact_record(
     if unlisted:
         more = sum(unlisted.values())
         ranked = sorted(Counter(unlisted).items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{what} {count}" for what, count in ranked[:MAX_KINDS_SHOWN])
+        others = len(ranked) - MAX_KINDS_SHOWN
         lines.append(
-            f"... and {more} more exchange(s) not listed: "
-            + ", ".join(f"{what} {count}" for what, count in ranked)
+            f"... and {more} more exchange(s) not listed: {shown}"
+            + (f", and {others} other kind(s)" if others > 0 else "")
         )
     body = redact("\n".join(lines) + "\n").encode("utf-8")
     return AttachmentData(name, body, "text/plain", "txt")
