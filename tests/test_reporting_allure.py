@@ -350,6 +350,7 @@ def test_xdist_workers_write_where_the_controller_decided(tmp_path: Path) -> Non
     assert done.returncode == 3, done.stdout[-2000:]  # an error only: suite error
     results = list((folder / "reports" / "allure-results").glob("*-result.json"))
     assert len(results) == 2
+    assert "\nno control plane: 1 test (needs router)\n" in done.stdout  # counted by the controller
     assert (folder / "reports" / "allure-results" / "categories.json").is_file()
 
 
