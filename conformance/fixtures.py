@@ -41,7 +41,7 @@ import pytest
 
 from conformance.profile import Profile
 from conformance.settings import OptionsSent, TargetSession
-from conformance.verdicts import NotApplicable, SuiteError
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 
 if TYPE_CHECKING:
     from conformance.wire import ControlClient, Exchange, OpenMediaClient
@@ -131,10 +131,8 @@ def raw_om(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[OpenM
 def control(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[ControlClient]:
     """The target's control plane; *not applicable* ("scenario") when it has none, and in safe
     mode, which withholds every feature that changes the server (``SAFE_MODE_WITHHELD``)."""
-    if target.control_url is None:
-        raise NotApplicable("scenario", "the target offers no control plane")
-    if not target.has("scenario"):
-        raise NotApplicable("scenario", target.why_missing("scenario"))
+    if target.control_url is None or not target.has("scenario"):
+        raise target.lacking("scenario")
     from conformance.wire import ControlClient
 
     client = ControlClient(
@@ -151,7 +149,7 @@ def requires(target: TargetSession) -> Callable[..., None]:
     def check(*features: str) -> None:
         missing = target.missing(*features)
         if missing:
-            raise NotApplicable(missing[0], target.why_missing(missing[0]))
+            raise target.lacking(missing[0])
 
     return check
 
@@ -165,7 +163,7 @@ def _openmedia_requires_control(request: pytest.FixtureRequest) -> None:
     session: TargetSession = request.getfixturevalue("target")
     missing = session.missing(*features)
     if missing:
-        raise NotApplicable(missing[0], session.why_missing(missing[0]))
+        raise session.lacking(missing[0])
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +177,7 @@ def _openmedia_sets_options(request: pytest.FixtureRequest) -> None:
     session: TargetSession = request.getfixturevalue("target")
     why = session.why_no_set_options(OptionsSent(mark.args[0] if mark.args else "own"))
     if why is not None:
-        raise NotApplicable("SetOptions", why)
+        raise NotApplicable(NotApplicableReason.SAFE_MODE, "SetOptions", why)
 
 
 def _reset(request: pytest.FixtureRequest, profile: Profile) -> None:
@@ -210,7 +208,7 @@ def make_scenario(target: TargetSession, request: pytest.FixtureRequest) -> Call
 
     def make(**overrides: Any) -> Profile:
         if not target.has("scenario"):
-            raise NotApplicable("scenario", "a scenario of the test's own needs a control plane")
+            raise target.lacking("scenario")
         variant = target.profile.with_changes(**overrides) if overrides else target.profile
         _reset(request, variant)
         return variant

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.secrets import PLACEHOLDER
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import NotApplicable, NotApplicableReason
 
 ROLES = ("open", "closed", "not-open-media")
 """A group's part in the suite: an open Open Media group, a closed one, or not Open Media."""
@@ -221,7 +221,11 @@ class Profile:
         if not found:
             parts = [f"role={role}"] if role else []
             wanted = ", ".join(parts + [f"{k}={v}" for k, v in flags.items()])
-            raise NotApplicable(f"profile group ({wanted or 'any'})", f"none in {self.source}")
+            raise NotApplicable(
+                NotApplicableReason.NOT_IN_PROFILE,
+                f"profile group ({wanted or 'any'})",
+                f"none in {self.source}",
+            )
         return found[0]
 
     def agent(self, agent_id: int) -> Agent:

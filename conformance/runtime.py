@@ -8,6 +8,7 @@ see it: they get the frozen ``TargetSession``.
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
     from conformance.embedded import EmbeddedEmulator, ThreadEmulator
+    from conformance.reporting.attachments import ExchangeNote
     from conformance.wire import Exchange
 
 RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
@@ -27,8 +29,18 @@ SUITE_ITEM_KEY = pytest.StashKey[bool]()
 """Set on an item that is a suite test (in a suite folder or citing requirements)."""
 VERDICT_ATTR = "openmedia_verdict"
 """The report attribute carrying the verdict (a plain string, so it survives xdist)."""
+NOT_APPLICABLE_REASON_ATTR = "openmedia_not_applicable"
+"""On a *not applicable* report: the ``NotApplicableReason``'s name (a plain string, as above)."""
+NOT_APPLICABLE_FEATURE_ATTR = "openmedia_lacks"
+"""On a *not applicable* report: what the test needed (``NotApplicable.feature``)."""
 MAX_SHOWN_EXCHANGES = 3
 MAX_SHOWN_BODY = 4000
+MAX_KEPT_EXCHANGES = 5000
+"""A test's most recent exchanges kept whole until its verdict is known (older ones: a note)."""
+MAX_KEPT_BYTES = 32 * 1024 * 1024
+"""...and at most this many bytes of their bodies: a test's evidence never outgrows memory."""
+MAX_NOTES = 1000
+"""Exchanges of a test listed one by one in its compact record; the rest are counted."""
 SILENT_TESTS_TO_STOP = 3
 """Tests in a row that end in a transport error (no usable answer: timed out, refused, reset)
 after which the run stops: against a target that has gone silent, every further test would
@@ -62,6 +74,69 @@ class Tally:
         return ", ".join(parts) or "no verdicts"
 
 
+class Evidence:
+    """One test's exchanges, in bounded memory: the latest whole, the older ones as notes.
+
+    Whether a test's exchanges are attached in full depends on its verdict, known only once the
+    test has ended, so they are held until then. The most recent ones are kept whole (at most
+    ``MAX_KEPT_EXCHANGES`` and ``MAX_KEPT_BYTES`` of bodies); an older one leaves a note, one
+    line of the compact record (at most ``MAX_NOTES``, the rest counted by operation).
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._kept: deque[Exchange] = deque()
+        self._kept_bytes = 0
+        self._notes: list[ExchangeNote] = []
+        self.unlisted: Counter[str] = Counter()
+
+    def add(self, exchange: Exchange) -> None:
+        self.count += 1
+        self._kept.append(exchange)
+        self._kept_bytes += _size(exchange)
+        while len(self._kept) > 1 and (
+            len(self._kept) > MAX_KEPT_EXCHANGES or self._kept_bytes > MAX_KEPT_BYTES
+        ):
+            dropped = self._kept.popleft()
+            self._kept_bytes -= _size(dropped)
+            self._note(self.first_kept - 1, dropped)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """The exchanges kept whole, oldest first (numbered from ``first_kept``)."""
+        return list(self._kept)
+
+    @property
+    def first_kept(self) -> int:
+        """The number (from 1, in the order they happened) of the oldest exchange kept whole."""
+        return self.count - len(self._kept) + 1
+
+    def notes(self) -> tuple[list[ExchangeNote], Counter[str]]:
+        """A note of every exchange, oldest first, as far as ``MAX_NOTES`` goes; the rest
+        counted by operation."""
+        from conformance.reporting.attachments import exchange_name, note
+
+        notes, unlisted = list(self._notes), Counter(self.unlisted)
+        for number, exchange in enumerate(self._kept, start=self.first_kept):
+            if len(notes) < MAX_NOTES:
+                notes.append(note(number, exchange))
+            else:
+                unlisted[exchange_name(exchange)] += 1
+        return notes, unlisted
+
+    def _note(self, number: int, exchange: Exchange) -> None:
+        from conformance.reporting.attachments import exchange_name, note
+
+        if len(self._notes) < MAX_NOTES:
+            self._notes.append(note(number, exchange))
+        else:
+            self.unlisted[exchange_name(exchange)] += 1
+
+
+def _size(exchange: Exchange) -> int:
+    return len(exchange.request_body) + len(exchange.response_body)
+
+
 class SessionRuntime:
     """Starts the target on first use, records exchanges per test, masks the run's secrets."""
 
@@ -72,7 +147,7 @@ class SessionRuntime:
         of this process carried (a scenario's users, a test's own wrong password)."""
         self.emulator: EmbeddedEmulator | ThreadEmulator | None = None
         self.target: TargetSession | None = None
-        self.exchanges: list[Exchange] | None = None
+        self.evidence: Evidence | None = None
         self.tally = Tally()
         self._start_failure: SuiteError | None = None
         self.silent_tests = 0
@@ -154,14 +229,19 @@ class SessionRuntime:
         )
 
     # -- evidence --------------------------------------------------------------------------
-    def begin_test(self) -> list[Exchange]:
-        self.exchanges = []
-        return self.exchanges
+    def begin_test(self) -> Evidence:
+        self.evidence = Evidence()
+        return self.evidence
+
+    @property
+    def exchanges(self) -> list[Exchange] | None:
+        """The current test's exchanges kept whole (``None`` before the first test)."""
+        return None if self.evidence is None else self.evidence.exchanges
 
     def record(self, exchange: Exchange) -> None:
         """Keep an exchange as the current test's evidence (``on_exchange`` of every client)."""
-        if self.exchanges is not None:
-            self.exchanges.append(exchange)
+        if self.evidence is not None:
+            self.evidence.add(exchange)
         carried = exchange.secrets
         if not carried.values <= self.secrets.values:
             self.secrets = self.secrets | carried

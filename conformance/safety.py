@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 import pytest
 
 from conformance.profile import describe_options
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import NotApplicable, NotApplicableReason
 
 if TYPE_CHECKING:
     from conformance.contract.operations import Operation
@@ -364,7 +364,11 @@ class OptionsGate:
         if members is not None and members in self.allowed:
             return members
         shown = describe_options(members) if members is not None else "not one the gate can read"
-        raise NotApplicable(SET_OPTIONS, f"{self.refusal}; stopped before sending ({shown})")
+        raise NotApplicable(
+            NotApplicableReason.SAFE_MODE,
+            SET_OPTIONS,
+            f"{self.refusal}; stopped before sending ({shown})",
+        )
 
 
 def _set_options_members(body: bytes) -> dict[str, str] | None:

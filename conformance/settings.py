@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from conformance.profile import Profile, bundled_profile, load_profile
 from conformance.secrets import Secrets
-from conformance.verdicts import UsageError
+from conformance.verdicts import NotApplicable, NotApplicableReason, UsageError
 
 if TYPE_CHECKING:
     from conformance.reporting.baseline import Baseline
@@ -199,22 +199,29 @@ class TargetSession:
             return None
         if not self.profile.overwrite_server_options:
             return (
-                "safe mode: SetOptions would change the server's global configuration for good "
+                "SetOptions would change the server's global configuration for good "
                 "(SOAP can neither read nor restore it); to allow it with the values your server "
                 f"runs with, name them in the profile's {OPTIONS_OPT_IN}"
             )
         if sent is OptionsSent.OWN:
             return (
-                f"safe mode: SetOptions is sent only with the profile's {OPTIONS_OPT_IN} values, "
+                f"SetOptions is sent only with the profile's {OPTIONS_OPT_IN} values, "
                 "and this test needs values of its own"
             )
         return None
 
-    def why_missing(self, feature: str) -> str:
-        """The reason a *not applicable* verdict gives for a missing feature."""
+    def why_missing(self, feature: str) -> NotApplicableReason:
+        """Why a control feature the test needs is missing: no control plane at all comes
+        first (safe mode only withholds what a control plane offers), then safe mode."""
+        if self.control_url is None:
+            return NotApplicableReason.NO_CONTROL_PLANE
         if self.safe_mode and feature in SAFE_MODE_WITHHELD:
-            return "safe mode: the profile sets [target] safe_mode = true"
-        return "the target's control plane does not offer it"
+            return NotApplicableReason.SAFE_MODE
+        return NotApplicableReason.CONTROL_FEATURE_MISSING
+
+    def lacking(self, feature: str) -> NotApplicable:
+        """The *not applicable* verdict of a test that needs ``feature`` (one it lacks)."""
+        return NotApplicable(self.why_missing(feature), feature)
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:

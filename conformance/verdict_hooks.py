@@ -18,6 +18,8 @@ import pytest
 
 from conformance.profile import CONTROL_FEATURES
 from conformance.runtime import (
+    NOT_APPLICABLE_FEATURE_ATTR,
+    NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
     VERDICT_ATTR,
@@ -40,12 +42,18 @@ def _is_suite_item(item: pytest.Item) -> bool:
 
 
 # -- running: verdicts -----------------------------------------------------------------------
-def _skip_reason(exc: NotApplicable) -> str:
+NOT_APPLICABLE_KEY = pytest.StashKey[NotApplicable]()
+"""The ``NotApplicable`` a test ended with: its typed reason goes on the report from here."""
+
+
+def _not_applicable(item: pytest.Item, exc: NotApplicable) -> BaseException:
+    """Note why the test is not applicable; the pytest skip that reports it."""
+    item.stash[NOT_APPLICABLE_KEY] = exc
     reason = str(exc)
     lacks = f"target lacks {exc.feature!r}"
     if exc.feature in CONTROL_FEATURES and lacks in reason:
         reason = reason.replace(lacks, f"target lacks control feature {exc.feature!r}", 1)
-    return reason
+    return _skip(reason)
 
 
 def _skip(reason: str) -> BaseException:
@@ -70,7 +78,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
     try:
         return (yield)
     except NotApplicable as exc:
-        raise _skip(_skip_reason(exc)) from None
+        raise _not_applicable(item, exc) from None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -78,7 +86,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         return (yield)
     except NotApplicable as exc:
-        raise _skip(_skip_reason(exc)) from None
+        raise _not_applicable(item, exc) from None
     except ConformanceFailure as exc:
         runtime = item.config.stash.get(RUNTIME_KEY, None)
         if runtime is None or not _is_warning(exc, runtime.settings.strict):
@@ -100,6 +108,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     verdict = _verdict_of(report, call, item)
     if verdict is not None:
         setattr(report, VERDICT_ATTR, verdict)
+    if verdict == "not applicable":
+        lacking = item.stash[NOT_APPLICABLE_KEY]
+        setattr(report, NOT_APPLICABLE_REASON_ATTR, lacking.reason.name)
+        setattr(report, NOT_APPLICABLE_FEATURE_ATTR, lacking.feature)
     if verdict == "error" and call.excinfo is not None:
         exc = call.excinfo.value
         if isinstance(exc, SuiteError):  # the wire's internals are noise here: say what happened
@@ -163,8 +175,7 @@ def _verdict_of(report: pytest.TestReport, call: pytest.CallInfo[None], item: An
         exc = call.excinfo.value if call.excinfo is not None else None
         return "fail" if isinstance(exc, AssertionError) else "error"
     if report.skipped and report.when in ("setup", "call"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-        return "not applicable" if "not applicable:" in str(reason) else "skipped"
+        return "not applicable" if NOT_APPLICABLE_KEY in item.stash else "skipped"
     if report.passed and report.when == "call":
         return "warning" if ("verdict", "warning") in item.user_properties else "pass"
     return None

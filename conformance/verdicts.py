@@ -76,12 +76,34 @@ class SuiteError(Exception):
     """The suite could not test: unreachable target, timeout, non-SOAP answer, broken profile."""
 
 
-class NotApplicable(Exception):
-    """The target lacks a capability the test needs; ``feature`` names it."""
+class NotApplicableReason(str, Enum):
+    """Why a test could not be run against this target: each cause once, with its one wording.
 
-    def __init__(self, feature: str, why: str = "") -> None:
+    The wording is what every report says: a test's skip message, the end of the run's "not
+    tested" summary, the Allure tag and the JUnit property. A new cause is one line here; the
+    reports group by it without parsing any message.
+    """
+
+    NO_CONTROL_PLANE = "no control plane"
+    """The target offers no control plane (no ``--control-url``, none in the profile)."""
+    CONTROL_FEATURE_MISSING = "not offered by the target's control plane"
+    SAFE_MODE = "safe mode"
+    """``[target] safe_mode`` withholds every control feature that changes the server."""
+    AUTH_OFF = "authentication off in the profile"
+    AUTH_ON = "authentication on in the profile"
+    NOT_IN_PROFILE = "not in the profile"
+    """The profile names no group, agent or tenant the test can use (or uses the ID it needs)."""
+
+
+class NotApplicable(Exception):
+    """The test needs what this target or profile lacks: ``reason`` says why, ``feature`` what."""
+
+    def __init__(self, reason: NotApplicableReason, feature: str, why: str = "") -> None:
+        self.reason = reason
         self.feature = feature
-        super().__init__(f"not applicable: target lacks {feature!r}" + (f" ({why})" if why else ""))
+        self.why = why
+        detail = f"{reason.value}: {why}" if why else reason.value
+        super().__init__(f"not applicable: target lacks {feature!r} ({detail})")
 
 
 class UsageError(Exception):

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]
 PLANTED = """
 import pytest
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 
 @pytest.mark.requirement("SVC-WSDL")
 def test_planted_pass():
@@ -42,7 +42,7 @@ def test_planted_fail():
 
 @pytest.mark.requirement("SVC-WSDL")
 def test_planted_not_applicable():
-    raise NotApplicable("router", "planted")
+    raise NotApplicable(NotApplicableReason.NO_CONTROL_PLANE, "router", "planted")
 
 @pytest.mark.requirement("SVC-WSDL")
 def test_planted_error():

@@ -282,7 +282,7 @@ def test_not_applicable_is_a_skip_naming_the_feature(suite: pytest.Pytester) -> 
         suite,
         f"""
         import pytest
-        from conformance.verdicts import NotApplicable
+        from conformance.verdicts import NotApplicable, NotApplicableReason
 
         @pytest.mark.requirement("{MUST_ID}")
         @pytest.mark.requires_control("agents", "clock")
@@ -300,7 +300,7 @@ def test_not_applicable_is_a_skip_naming_the_feature(suite: pytest.Pytester) -> 
 
         @pytest.mark.requirement("{MUST_ID}")
         def test_by_exception():
-            raise NotApplicable("router")
+            raise NotApplicable(NotApplicableReason.NO_CONTROL_PLANE, "router")
         """,
     )
     result = run(suite, "--target-url", UNREACHABLE, "-rs")
@@ -312,6 +312,8 @@ def test_not_applicable_is_a_skip_naming_the_feature(suite: pytest.Pytester) -> 
     assert "not applicable: target lacks control feature 'scenario'" in out
     assert "not applicable: target lacks control feature 'router'" in out
     assert "verdicts: 4 not applicable" in out
+    assert "openmedia not tested: 4 not applicable, by reason" in out
+    assert "no control plane: 4 tests (agents 1, clock 1, router 1, scenario 1)" in out
 
 
 def test_unknown_control_feature_in_marker_is_a_collection_error(suite: pytest.Pytester) -> None:

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,18 @@ from typing import Any
 
 import pytest
 
-from conformance import __version__
+from conformance import __version__, runtime
 from conformance.contract.catalogue import CATALOGUE, Requirement
+from conformance.embedded import EmbeddedEmulator, EmulatorUrls
+from conformance.emulator.server import RunningEmulator
+from conformance.reporting.attachments import RECORD_NAME, compact_record
 from conformance.reporting.categories import categories_json, final_verdict, status_message
 from conformance.reporting.environment import render_properties
 from conformance.reporting.labels import labels_for
+from conformance.reporting.summary import not_tested_lines
 from conformance.runner import plugin_installed
+from conformance.verdicts import NotApplicableReason
+from conformance.wire import OpenMediaClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODULE = ROOT / "conformance" / "suite" / "test_service.py"
@@ -48,12 +55,13 @@ MUST = _pick("MUST")
 OPEN = _pick("OPEN", exclude=MUST.section)
 PLANTED = f'''
 import pytest
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 
 @pytest.mark.requirement("{MUST.id}")
 def test_pass(om):
-    """Asks for the status of every request."""
+    """Asks for the status of every request, and of one that was never issued (a fault)."""
     om.get_all_status()
+    om.get_status_by_id(2147483647)
 
 @pytest.mark.requirement("{MUST.id}")
 def test_fail(om):
@@ -69,7 +77,7 @@ def test_warning(om):
 
 @pytest.mark.requirement("{MUST.id}")
 def test_not_applicable():
-    raise NotApplicable("router", "planted")
+    raise NotApplicable(NotApplicableReason.NO_CONTROL_PLANE, "router", "planted")
 
 @pytest.mark.requirement("{MUST.id}")
 def test_error():
@@ -159,6 +167,8 @@ def test_each_verdict_has_its_own_allure_status_and_a_verdict_label(run: Run) ->
     messages = {n: run.results[n].get("statusDetails", {}).get("message", "") for n in EXPECTED}
     assert messages["test_warning"].startswith(f"warning: [{OPEN.id}]")
     assert messages["test_not_applicable"].startswith("not applicable: target lacks")
+    assert run.labels("test_not_applicable", "tag") == [NotApplicableReason.NO_CONTROL_PLANE]
+    assert all(run.labels(n, "tag") == [] for n in EXPECTED if n != "test_not_applicable")
     assert (
         f"[{MUST.id}]" in messages["test_fail"] and "Expected: a planted" in messages["test_fail"]
     )
@@ -209,10 +219,53 @@ def test_request_and_response_of_every_exchange_are_attached_password_redacted(
     without_target = ("test_not_applicable", "test_error")
     for result in run.results.values():  # each test that reached the target shows its exchanges
         assert bool(result.get("attachments")) is (result["name"] not in without_target)
+    names = [a["name"] for a in run.results["test_warning"]["attachments"]]
+    assert names == [  # a warning is no pass: the full exchanges
+        "1. GetAllOpenMediaRequestStatus: request",
+        "1. GetAllOpenMediaRequestStatus: response 200 OK",
+    ]
     written = [path for path in (run.folder / "reports").rglob("*") if path.is_file()]
     assert len(written) > len(run.results) and SECRET in PLANTED  # the planted test echoes it
     assert [path.name for path in written if SECRET in path.read_text()] == []
     assert "the server said ***" in run.results["test_fail"]["statusDetails"]["message"]
+
+
+NOTE_LINE = re.compile(r"\d+\. .+: \d{3} [^,]*, \d+\.\d ms, (ok|fault \w+|refused)")
+
+
+def test_a_passed_test_carries_a_compact_record_instead_of_its_exchanges(run: Run) -> None:
+    passed = [r for r in run.results.values() if run.labels(r["name"], "verdict") == ["pass"]]
+    assert len(passed) >= 10
+    for result in passed:
+        (record,) = result["attachments"]  # one small text, never a request or response
+        assert (record["name"], record["type"]) == (RECORD_NAME, "text/plain")
+        lines = run.attachment(record).splitlines()
+        assert lines and all(NOTE_LINE.fullmatch(line) for line in lines), lines
+        assert [int(line.split(".", 1)[0]) for line in lines] == list(range(1, len(lines) + 1))
+    (record,) = run.results["test_pass"]["attachments"]
+    lines = run.attachment(record).splitlines()  # the first test also discovers the target
+    listing, lookup = (line.split(". ", 1)[1] for line in lines[-2:])
+    assert listing.startswith("GetAllOpenMediaRequestStatus: 200 OK, ") and listing.endswith(" ok")
+    assert lookup.startswith("GetOpenMediaRequestStatusByID: 500 Internal Server Error, ")
+    assert lookup.endswith(", fault InvalidOpenMediaIDFault")
+    sizes = [(run.allure / r["attachments"][0]["source"]).stat().st_size for r in passed]
+    assert max(sizes) < 8 * 1024
+
+
+def test_attach_all_exchanges_gives_a_passed_test_its_full_exchanges(tmp_path: Path) -> None:
+    folder = make_project(tmp_path)
+    done = run_pytest(folder, "suite/test_planted.py", "-k", "test_pass", "--attach-all-exchanges")
+    assert done.returncode == 0, done.stdout[-2000:]
+    (path,) = (folder / "reports" / "allure-results").glob("*-result.json")
+    result = json.loads(path.read_text(encoding="utf-8"))
+    assert RECORD_NAME not in [a["name"] for a in result["attachments"]]
+    names = [a["name"].split(". ", 1)[1] for a in result["attachments"]]
+    assert names[-4:] == [  # after the target's discovery, as the run's first test
+        "GetAllOpenMediaRequestStatus: request",
+        "GetAllOpenMediaRequestStatus: response 200 OK",
+        "GetOpenMediaRequestStatusByID: request",
+        "GetOpenMediaRequestStatusByID: response 500 Internal Server Error",
+    ]
 
 
 def test_categories_json_sorts_each_verdict_into_its_own_category(run: Run) -> None:
@@ -257,6 +310,8 @@ def test_junit_test_cases_carry_requirements_and_verdict_properties(run: Run) ->
         assert [v for k, v in properties if k == "verdict"] == [verdict]
         cited = OPEN.id + " " + MUST.id if name == "test_warning" else MUST.id
         assert ("requirements", cited) in properties
+        reasons = [v for k, v in properties if k == "reason"]
+        assert reasons == (["no control plane"] if verdict == "not applicable" else []), name
     service = [c for n, c in cases.items() if n and n.startswith("test_xsd_is_a_schema")]
     assert service and all(
         ("verdict", "pass") in [(p.get("name"), p.get("value")) for p in c.iter("property")]
@@ -295,6 +350,7 @@ def test_xdist_workers_write_where_the_controller_decided(tmp_path: Path) -> Non
     assert done.returncode == 3, done.stdout[-2000:]  # an error only: suite error
     results = list((folder / "reports" / "allure-results").glob("*-result.json"))
     assert len(results) == 2
+    assert "\nno control plane: 1 test (needs router)\n" in done.stdout  # counted by the controller
     assert (folder / "reports" / "allure-results" / "categories.json").is_file()
 
 
@@ -329,6 +385,38 @@ def test_a_failure_the_baseline_lists_is_a_known_defect_not_a_pass(tmp_path: Pat
         (p.get("name"), p.get("value")) for p in ET.parse(tmp_path / "j.xml").iter("property")
     ]
     assert ("verdict", "baseline") in properties
+
+
+def test_a_tests_evidence_keeps_its_latest_exchanges_whole_in_bounded_memory(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "MAX_KEPT_EXCHANGES", 3)
+    monkeypatch.setattr(runtime, "MAX_NOTES", 4)
+    evidence = runtime.Evidence()
+    with OpenMediaClient(emulator.url, on_exchange=evidence.add) as client:
+        for _ in range(3):
+            client.get_all_status()
+        client.get_status_by_id(2147483647)
+        client.get_all_status()
+        client.get_all_status()
+    assert evidence.count == 6 and evidence.first_kept == 4
+    assert [e.operation for e in evidence.exchanges] == [
+        "GetOpenMediaRequestStatusByID",
+        "GetAllOpenMediaRequestStatus",
+        "GetAllOpenMediaRequestStatus",
+    ]
+    notes, unlisted = evidence.notes()
+    assert [n.number for n in notes] == [1, 2, 3, 4]
+    assert notes[3].outcome == "fault InvalidOpenMediaIDFault" and notes[0].outcome == "ok"
+    assert unlisted == {"GetAllOpenMediaRequestStatus": 2}
+    record = compact_record(notes, unlisted, str).body.decode()
+    assert record.splitlines()[-1] == (
+        "... and 2 more exchange(s) not listed: GetAllOpenMediaRequestStatus 2"
+    )
+
+    monkeypatch.setattr(runtime, "MAX_KEPT_BYTES", 1)  # never less than the latest exchange
+    evidence.add(evidence.exchanges[0])
+    assert len(evidence.exchanges) == 1 and evidence.first_kept == evidence.count == 7
 
 
 # -- the pure parts ----------------------------------------------------------------------------
@@ -369,4 +457,100 @@ def test_properties_escape_what_java_properties_would_misread() -> None:
         "a\\ key=C:\\\\dir\\\\x",
         "path=Z\\u00fcrich\\nnext",
         "url=http://h:1/",
+    ]
+
+
+# -- what was not tested, by reason -------------------------------------------------------------
+SUITE = ROOT / "conformance" / "suite"
+OBSERVED = [
+    str(SUITE / name)
+    for name in (
+        "test_service_group_status.py",
+        "test_all_service_group_status.py",
+        "test_cancel_request.py",
+        "test_authentication.py",
+    )
+]
+NOT_TESTED = re.compile(r"openmedia not tested: (\d+) not applicable, by reason =*\n((?:.+\n)+?)=")
+REASON_LINE = re.compile(r"(.+): (\d+) tests? \((.+)\)")
+
+
+@pytest.fixture(scope="module")
+def own_emulator() -> Iterator[EmulatorUrls]:
+    """The reference emulator as a process of its own, as a vendor's server would be."""
+    with EmbeddedEmulator(()) as emulator:
+        assert emulator.urls is not None
+        yield emulator.urls
+
+
+def observable_profile(folder: Path) -> Path:
+    """The emulator's world described as a vendor server: safe mode, no control plane, auth off."""
+    text = (ROOT / "fixtures" / "profiles" / "emulator.toml").read_text(encoding="utf-8")
+    text = re.sub(
+        r"(?m)^safe_mode = false.*$", "safe_mode = true\nmax_requests_per_second = 500", text
+    )
+    text = re.sub(r"(?m)^features = \[.*\]$", "features = []", text)
+    path = folder / "vendor.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def not_tested(output: str) -> tuple[int, dict[str, int]]:
+    """The summary's total and count per reason; each line's breakdown adds up to its count."""
+    found = NOT_TESTED.search(output)
+    assert found, output[-3000:]
+    counts = {}
+    for line in found.group(2).splitlines():
+        matched = REASON_LINE.fullmatch(line)
+        assert matched, line
+        reason, count, needs = matched.group(1), int(matched.group(2)), matched.group(3)
+        if not needs.startswith("needs "):
+            assert sum(int(part.rsplit(" ", 1)[1]) for part in needs.split(", ")) == count, line
+        counts[reason] = count
+    return int(found.group(1)), counts
+
+
+def test_the_end_of_a_run_says_what_was_not_tested_grouped_by_reason(
+    tmp_path: Path, own_emulator: EmulatorUrls
+) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    profile = observable_profile(tmp_path)
+    common = ["--target-url", own_emulator.service_url, "--profile", str(profile), "--no-allure"]
+    done = run_pytest(tmp_path, *OBSERVED, *common, "--junitxml", "junit.xml")
+    assert done.returncode == 0, done.stdout[-3000:]
+    verdicts = re.search(r"verdicts: .*?(\d+) not applicable", done.stdout)
+    assert verdicts, done.stdout[-2000:]
+    total, counts = not_tested(done.stdout)
+    assert total == sum(counts.values()) == int(verdicts.group(1)) > 100
+    wordings = {reason.value for reason in NotApplicableReason}
+    assert set(counts) <= wordings
+    assert counts[NotApplicableReason.NO_CONTROL_PLANE] > 10  # agents, router, scenario, ...
+    assert counts[NotApplicableReason.AUTH_OFF] > 50  # every authentication-on case
+    assert "safe mode" not in counts  # no control plane: safe mode withholds nothing more
+    junit = Counter(
+        p.get("value") for p in ET.parse(tmp_path / "junit.xml").iter("property")
+        if p.get("name") == "reason"
+    )  # fmt: skip
+    assert dict(junit) == counts
+
+    # the same server with its control plane named: safe mode is what withholds the features
+    module = str(SUITE / "test_service_group_status.py")
+    done = run_pytest(tmp_path, module, *common, "--control-url", own_emulator.control_url)
+    assert done.returncode == 0, done.stdout[-3000:]
+    total, counts = not_tested(done.stdout)
+    assert list(counts) == [NotApplicableReason.SAFE_MODE] and total == counts["safe mode"] > 0
+
+
+def test_not_tested_lines_group_by_reason_most_tests_first() -> None:
+    reason = NotApplicableReason
+    counts = {
+        (reason.NO_CONTROL_PLANE, "agents"): 3,
+        (reason.NO_CONTROL_PLANE, "router"): 1,
+        (reason.AUTH_OFF, "authentication on"): 5,
+        (reason.NOT_IN_PROFILE, "profile agents"): 1,
+    }
+    assert not_tested_lines(counts) == [
+        "authentication off in the profile: 5 tests (needs authentication on)",
+        "no control plane: 4 tests (agents 3, router 1)",
+        "not in the profile: 1 test (needs profile agents)",
     ]

@@ -164,7 +164,7 @@ def test_a_dead_target_is_an_error_and_exit_status_3(suite: pytest.Pytester) -> 
 
 FIVE = """
 import pytest
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 
 @pytest.mark.requirement("{must}")
 def test_pass():
@@ -180,7 +180,7 @@ def test_warning():
 
 @pytest.mark.requirement("{must}")
 def test_not_applicable():
-    raise NotApplicable("clock")
+    raise NotApplicable(NotApplicableReason.SAFE_MODE, "clock")
 
 @pytest.mark.requirement("{must}")
 def test_error():

@@ -14,8 +14,11 @@ Tests contain no reporting calls. What this plugin adds to allure-pytest's resul
   (so allure-pytest's ``--allure-features`` and friends select by them too);
 * the verdict: a ``verdict`` label, and the Allure status that is the verdict's own
   (``conformance.reporting.categories``: a warning is ``unknown``, never ``passed``);
-* the evidence: request and response of every exchange the test made, password redacted
-  (``conformance.reporting.attachments``), and redaction of the failure message itself;
+* the evidence (``conformance.reporting.attachments``): a test that did not pass gets the
+  request and response of every exchange it made, a passed one a compact record of them (one
+  line each), and ``--attach-all-exchanges`` gives every test the full exchanges; passwords
+  redacted, in the failure message too;
+* a not-applicable test's reason (``NotApplicableReason``) as a ``tag``;
 * ``categories.json`` and ``environment.properties`` when the session ends.
 
 The verdict, the attachments and the status are applied when allure-pytest reports the finished
@@ -25,6 +28,7 @@ written once and complete. It also loads the fingerprint and JUnit-property plug
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -47,7 +51,15 @@ from conformance.reporting.categories import (
 )
 from conformance.reporting.environment import environment_values, render_properties
 from conformance.reporting.labels import LINK_TYPE, labels_for
-from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
+from conformance.runtime import (
+    NOT_APPLICABLE_REASON_ATTR,
+    RUNTIME_KEY,
+    SUITE_ITEM_KEY,
+    VERDICT_ATTR,
+    Evidence,
+    SessionRuntime,
+)
+from conformance.verdicts import NotApplicableReason
 
 pytest_plugins = ["conformance.reporting.fingerprint", "conformance.reporting.junit_properties"]
 
@@ -63,6 +75,8 @@ class AllureSettings:
 
     results_dir: Path | None
     default: bool
+    attach_all: bool = False
+    """``--attach-all-exchanges``: full exchanges on passed tests too (an audit)."""
 
 
 SETTINGS_KEY = pytest.StashKey[AllureSettings]()
@@ -77,6 +91,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="openmedia_no_allure",
         help="write no Allure results (a suite run writes them to reports/allure-results, "
         "emptied first, unless allure-pytest's --alluredir DIR names another folder)",
+    )
+    parser.getgroup("openmedia").addoption(
+        "--attach-all-exchanges",
+        action="store_true",
+        default=False,
+        dest="openmedia_attach_all",
+        help="attach every exchange in full to every test's Allure result, for an audit "
+        "(by default a passed test carries a one-line-per-exchange record; a test that did "
+        "not pass always gets its full exchanges)",
     )
 
 
@@ -142,7 +165,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.hasplugin(ALLURE_PLUGIN) or config.getoption("help", False):
         config.stash[SETTINGS_KEY] = AllureSettings(None, default=False)
         return
-    config.stash[SETTINGS_KEY] = _decide(config)
+    settings = _decide(config)
+    if config.getoption("openmedia_attach_all"):
+        settings = dataclasses.replace(settings, attach_all=True)
+    config.stash[SETTINGS_KEY] = settings
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -184,7 +210,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     if settings.default and not hasattr(config, "workerinput"):
         fresh_results_dir(settings.results_dir)
-    hooks = AllureResultHooks(runtime)
+    hooks = AllureResultHooks(runtime, attach_all=settings.attach_all)
     config.pluginmanager.register(hooks, "openmedia-allure")
     allure_commons.plugin_manager.register(hooks)
     config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(hooks))
@@ -246,11 +272,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # -- each finished test ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Finished:
-    """A suite test as it ended: its verdict, the message for it, its evidence."""
+    """A suite test as it ended: its verdict, the message for it, its evidence, and why it was
+    not applicable (the reason's wording), if it was."""
 
     verdict: str
     message: str | None
-    exchanges: tuple[Any, ...]
+    evidence: Evidence
+    reason: str | None = None
+
+    @property
+    def exchanges(self) -> tuple[Any, ...]:
+        return tuple(self.evidence.exchanges)
 
 
 class AllureResultHooks:
@@ -261,13 +293,16 @@ class AllureResultHooks:
     test's start, so a note can never land on another test's result.
     """
 
-    def __init__(self, runtime: SessionRuntime) -> None:
+    def __init__(self, runtime: SessionRuntime, *, attach_all: bool = False) -> None:
         self.runtime = runtime
+        self.attach_all = attach_all
         self._reason: str | None = None
+        self._not_applicable: str | None = None
         self._finished: _Finished | None = None
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self._reason = None
+        self._not_applicable = None
         self._finished = None
 
     @pytest.hookimpl(trylast=True)  # after the JUnit hook has put the verdict on the report
@@ -275,6 +310,8 @@ class AllureResultHooks:
         if getattr(report, VERDICT_ATTR, None) == "not applicable":
             longrepr = report.longrepr
             self._reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            name = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
+            self._not_applicable = None if name is None else NotApplicableReason[name].value
         if report.when != "teardown":
             return
         properties = dict(report.user_properties)
@@ -287,7 +324,8 @@ class AllureResultHooks:
         self._finished = _Finished(
             str(verdict),
             None if message is None else str(message),
-            tuple(self.runtime.exchanges or ()),
+            self.runtime.evidence or Evidence(),
+            self._not_applicable,
         )
 
     @allure_commons.hookimpl(tryfirst=True)
@@ -296,6 +334,8 @@ class AllureResultHooks:
         if finished is None:
             return
         result.labels.append(Label(name=VERDICT_LABEL, value=finished.verdict))
+        if finished.reason is not None:
+            result.labels.append(Label(name="tag", value=finished.reason))
         status = STATUS_BY_VERDICT.get(finished.verdict)
         if status is not None:
             result.status = status
@@ -319,7 +359,7 @@ class AllureResultHooks:
                     stop=result.stop,
                 )
             )
-        self._attach(result, finished.exchanges)
+        self._attach(result, finished)
 
     def _redact(self, text: str | None, exchanges: tuple[Any, ...]) -> str | None:
         if not text:
@@ -328,10 +368,26 @@ class AllureResultHooks:
             text = exchange.redact_text(text)
         return self.runtime.redact(text)
 
-    def _attach(self, result: Any, exchanges: tuple[Any, ...]) -> None:
-        from conformance.reporting.attachments import exchange_attachments
+    def _attach(self, result: Any, finished: _Finished) -> None:
+        """Full exchanges for a test that did not pass (or all, for an audit); else the
+        compact record. Either way a note of the older exchanges not kept whole."""
+        from conformance.reporting.attachments import compact_record, exchange_attachments
 
-        for data in exchange_attachments(exchanges, self.runtime.redact):
+        evidence = finished.evidence
+        if not evidence.count:
+            return
+        notes, unlisted = evidence.notes()
+        if finished.verdict == "pass" and not self.attach_all:
+            attached = [compact_record(notes, unlisted, self.runtime.redact)]
+        else:
+            first = evidence.first_kept
+            attached = exchange_attachments(evidence.exchanges, self.runtime.redact, first=first)
+            if first > 1:  # the older exchanges left only their notes (bounded memory)
+                older = [n for n in notes if n.number < first]
+                name = f"exchanges 1-{first - 1} (not kept whole: compact record)"
+                record = compact_record(older, evidence.unlisted, self.runtime.redact, name=name)
+                attached.insert(0, record)
+        for data in attached:
             file_name = f"{uuid.uuid4()}-attachment.{data.extension}"
             allure_commons.plugin_manager.hook.report_attached_data(
                 body=data.body, file_name=file_name

@@ -1,16 +1,21 @@
-"""A test's exchanges as Allure attachments: request and response of each, password redacted.
+"""A test's exchanges as Allure attachments: in full, or as one compact record.
 
-The evidence of a verdict is the bytes on the wire, so every exchange a test made (SOAP and
-control plane alike) is attached, numbered in the order it happened. What must never appear is
-the password: the request's ``Password`` element is masked by the wire layer
-(``Exchange.redacted_request_body``), and the run's ``redact`` (the configured password wherever
-it occurs) plus the exchange's own secrets (what it sent, as a target may echo it back) are
-applied to both bodies. Pure: the plugin hands in the exchanges and the run's redaction.
+The evidence of a verdict that is not a pass is the bytes on the wire, so such a test gets the
+request and response of each exchange it made (SOAP and control plane alike), numbered in the
+order it happened. A passed test needs no evidence beyond what it did: one text attachment lists
+each exchange (operation, HTTP status, elapsed time, how it ended), which keeps a green run's
+results and HTML report small enough for a CI to keep (``--attach-all-exchanges`` attaches every
+exchange in full, for an audit). What must never appear is the password: the request's
+``Password`` element is masked by the wire layer (``Exchange.redacted_request_body``), and the
+run's ``redact`` (the configured password wherever it occurs) plus the exchange's own secrets
+(what it sent, as a target may echo it back) are applied to both bodies. Pure: the plugin hands
+in the exchanges and the run's redaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,13 +62,18 @@ def _text(body: bytes, exchange: Exchange, redact: Callable[[str], str]) -> byte
     return cut + f"\n... ({len(data) - len(cut)} more bytes not attached)".encode()
 
 
+def exchange_name(exchange: Exchange) -> str:
+    """How reports name an exchange: its operation, else its method and URL (control plane)."""
+    return exchange.operation or f"{exchange.method} {exchange.url}"
+
+
 def exchange_attachments(
-    exchanges: Sequence[Exchange], redact: Callable[[str], str]
+    exchanges: Sequence[Exchange], redact: Callable[[str], str], *, first: int = 1
 ) -> list[AttachmentData]:
-    """Two attachments per exchange (request, response), numbered from 1, bodies redacted."""
+    """Two attachments per exchange (request, response), numbered from ``first``, redacted."""
     attachments: list[AttachmentData] = []
-    for number, exchange in enumerate(exchanges, start=1):
-        what = exchange.operation or f"{exchange.method} {exchange.url}"
+    for number, exchange in enumerate(exchanges, start=first):
+        what = exchange_name(exchange)
         request = _text(exchange.redacted_request_body(), exchange, redact)
         if request:
             mime, extension = _kind(exchange.request_header("Content-Type"), request)
@@ -75,3 +85,80 @@ def exchange_attachments(
         name = f"{number}. {what}: response {exchange.status} {exchange.reason}".rstrip()
         attachments.append(AttachmentData(name, response, mime, extension))
     return attachments
+
+
+# -- the compact record of a passed test --------------------------------------------------------
+RECORD_NAME = "exchanges (compact record)"
+"""The name of a passed test's one attachment; its full exchanges are not attached."""
+MAX_KINDS_SHOWN = 10
+"""Exchanges beyond the listed ones are counted by operation: the ten most frequent are named."""
+
+
+@dataclass(frozen=True)
+class ExchangeNote:
+    """One exchange in a line: what it was, how the target answered, and how it ended."""
+
+    number: int
+    what: str
+    status: int
+    reason: str
+    elapsed_s: float
+    outcome: str
+
+    def line(self) -> str:
+        answer = f"{self.status} {self.reason}".rstrip()
+        return (
+            f"{self.number}. {self.what}: {answer}, {self.elapsed_s * 1000:.1f} ms, {self.outcome}"
+        )
+
+
+def outcome(exchange: Exchange) -> str:
+    """How an exchange ended, in a word or two: ``ok``, the SOAP fault it carried (by its
+    detail, else its faultcode), or ``refused`` (an error status without a SOAP fault)."""
+    if 200 <= exchange.status < 300:
+        return "ok"
+    if exchange.response_body.lstrip()[:1] == b"<":  # a raw POST's fault too; not JSON
+        from conformance.contract.namespaces import SOAP_ENV, qname
+        from conformance.wire.decode import body_child, decode_fault
+
+        try:
+            child = body_child(exchange.response_tree)
+            if child.tag == qname(SOAP_ENV, "Fault"):
+                fault = decode_fault(child)
+                return f"fault {fault.detail_local or fault.code_local or '(unnamed)'}"
+        except ValueError:  # not XML, not SOAP 1.1: the response itself shows what it was
+            pass
+    return "refused"
+
+
+def note(number: int, exchange: Exchange) -> ExchangeNote:
+    return ExchangeNote(
+        number,
+        exchange_name(exchange),
+        exchange.status,
+        exchange.reason,
+        exchange.elapsed_s,
+        outcome(exchange),
+    )
+
+
+def compact_record(
+    notes: Sequence[ExchangeNote],
+    unlisted: Mapping[str, int],
+    redact: Callable[[str], str],
+    *,
+    name: str = RECORD_NAME,
+) -> AttachmentData:
+    """One text attachment: a line per exchange (``unlisted``: how many more, by operation)."""
+    lines = [n.line() for n in notes]
+    if unlisted:
+        more = sum(unlisted.values())
+        ranked = sorted(Counter(unlisted).items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{what} {count}" for what, count in ranked[:MAX_KINDS_SHOWN])
+        others = len(ranked) - MAX_KINDS_SHOWN
+        lines.append(
+            f"... and {more} more exchange(s) not listed: {shown}"
+            + (f", and {others} other kind(s)" if others > 0 else "")
+        )
+    body = redact("\n".join(lines) + "\n").encode("utf-8")
+    return AttachmentData(name, body, "text/plain", "txt")

@@ -5,8 +5,10 @@ plugin already records ``requirements`` (the cited IDs, space-separated) at coll
 hook adds ``verdict`` (pass, fail, warning, not applicable, error; ``baseline`` for a failure
 the expected-failure baseline lists) once the test is over, so a CI system that reads JUnit
 tells a warning (a passed test case) and a not-applicable test (a skipped one) from a pass and a
-plain skip. Properties go into the XML in every junit family (pytest warns only about its
-``record_property`` fixture under xunit2, which is not used here).
+plain skip; a not-applicable test also carries ``reason``, the wording of its
+``NotApplicableReason`` (``safe mode``, ``no control plane``, ...). Properties go into the XML
+in every junit family (pytest warns only about its ``record_property`` fixture under xunit2,
+which is not used here).
 
 The verdicts are read from the reports as they are logged (every report hook has had its say
 by then, the baseline's included), first among the ``pytest_runtest_logreport`` hooks so that
@@ -27,7 +29,10 @@ import pytest
 from lxml import etree
 
 from conformance.reporting.categories import VERDICT_LABEL, final_verdict
-from conformance.runtime import VERDICT_ATTR
+from conformance.runtime import NOT_APPLICABLE_REASON_ATTR, VERDICT_ATTR
+from conformance.verdicts import NotApplicableReason
+
+REASON_PROPERTY = "reason"
 
 
 class VerdictProperty:
@@ -35,18 +40,27 @@ class VerdictProperty:
 
     def __init__(self) -> None:
         self.phases: dict[str, list[str]] = {}
+        self.reasons: dict[str, str] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         verdict = getattr(report, VERDICT_ATTR, None)
         if verdict is not None:
             self.phases.setdefault(report.nodeid, []).append(str(verdict))
+        reason = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
+        if reason is not None:
+            self.reasons[report.nodeid] = NotApplicableReason[reason].value
         if report.when != "teardown":
             return
         final = final_verdict(self.phases.pop(report.nodeid, []))
+        reason = self.reasons.pop(report.nodeid, None)
         if final is not None:
-            kept = [(k, v) for k, v in report.user_properties if k != VERDICT_LABEL]
-            report.user_properties = [*kept, (VERDICT_LABEL, final)]
+            added = [(VERDICT_LABEL, final)]
+            if final == "not applicable" and reason is not None:
+                added.append((REASON_PROPERTY, reason))
+            names = {name for name, _ in added}
+            kept = [(k, v) for k, v in report.user_properties if k not in names]
+            report.user_properties = [*kept, *added]
 
 
 def pytest_configure(config: pytest.Config) -> None:

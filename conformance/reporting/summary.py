@@ -9,7 +9,7 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
   xfail: not a pass, and it does not fail the run); at the end, a stale or expired entry fails
   the run (exit 1), and every new failure gets a ready-to-paste entry;
 * prints a line per suite module as it completes (section, count, verdicts) and, at the end, a
-  table of verdicts by catalogue section;
+  table of verdicts by catalogue section and what was not tested, grouped by reason;
 * writes the certificate (``conformance.reporting.certificate``; its header describing the run:
   ``conformance.reporting.run_header``): by default only for a complete run of the whole suite
   (``reports/certificate``); an incomplete one (a selection, ``-x``, interrupted) writes one only
@@ -24,6 +24,7 @@ workers annotate, the controller counts, prints and writes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,15 @@ from conformance.reporting.reproduce import (
     restore_hypothesis,
 )
 from conformance.reporting.run_header import certificate_header
-from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, VERDICT_ATTR, SessionRuntime
-from conformance.verdicts import ConformanceFailure
+from conformance.runtime import (
+    NOT_APPLICABLE_FEATURE_ATTR,
+    NOT_APPLICABLE_REASON_ATTR,
+    RUNTIME_KEY,
+    SUITE_ITEM_KEY,
+    VERDICT_ATTR,
+    SessionRuntime,
+)
+from conformance.verdicts import ConformanceFailure, NotApplicableReason
 
 BLAMED_ATTR = "openmedia_blamed"
 BASELINE_ATTR = "openmedia_baseline"
@@ -164,6 +172,25 @@ def section_table(results: list[TestResult], collection_errors: int = 0) -> list
     ]
 
 
+def not_tested_lines(counts: Mapping[tuple[NotApplicableReason, str], int]) -> list[str]:
+    """What was not tested, one line per reason (most tests first), in the reason's wording,
+    with what the tests needed: ``no control plane: 427 tests (agents 44, router 31, ...)``."""
+    by_reason: dict[NotApplicableReason, Counter[str]] = {}
+    for (reason, feature), count in counts.items():
+        by_reason.setdefault(reason, Counter())[feature] += count
+    lines = []
+    for reason, features in sorted(by_reason.items(), key=lambda r: -sum(r[1].values())):
+        total = sum(features.values())
+        ranked = sorted(features.items(), key=lambda f: (-f[1], f[0]))
+        needs = (
+            f"needs {ranked[0][0]}"
+            if len(ranked) == 1
+            else ", ".join(f"{feature} {count}" for feature, count in ranked)
+        )
+        lines.append(f"{reason.value}: {total} test{'s' if total != 1 else ''} ({needs})")
+    return lines
+
+
 class Reporting:
     """The reporting state of one pytest process (registered as a plugin per run)."""
 
@@ -182,6 +209,7 @@ class Reporting:
         self.totals: dict[str, int] = {}
         self.done: Counter[str] = Counter()
         self.by_module: dict[str, Counter[str]] = {}
+        self.not_tested: Counter[tuple[NotApplicableReason, str]] = Counter()
 
     # -- per report, in the process that ran the test ----------------------------------------
     def annotate(self, item: pytest.Item, report: pytest.TestReport, call: Any) -> None:
@@ -246,6 +274,10 @@ class Reporting:
             )
         )
         self.by_module.setdefault(_module(report.nodeid), Counter())[verdict] += 1
+        reason = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
+        if verdict == "not applicable" and reason is not None:
+            feature = str(getattr(report, NOT_APPLICABLE_FEATURE_ATTR, ""))
+            self.not_tested[NotApplicableReason[reason], feature] += 1
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and getattr(report, VERDICT_ATTR, None) == "error":
@@ -383,6 +415,11 @@ class Reporting:
         terminalreporter.section("openmedia verdicts by section")
         for line in section_table(self.results, self.collection_errors):
             terminalreporter.line(line)
+        if self.not_tested:
+            total = sum(self.not_tested.values())
+            terminalreporter.section(f"openmedia not tested: {total} not applicable, by reason")
+            for line in not_tested_lines(self.not_tested):
+                terminalreporter.line(line)
         for line, markup in baseline_mod.report_lines(self.results, self.outcome, date.today()):
             terminalreporter.line(line, **markup)
         self._certificate_lines(terminalreporter)

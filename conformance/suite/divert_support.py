@@ -23,7 +23,7 @@ from conformance.profile import Agent, Group, Profile
 from conformance.strategies import one_unit_over_in_code_points, units_text
 from conformance.suite.add_support import unknown_name
 from conformance.suite.request_support import Env, add, changed_counters, precondition, record
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest
 
@@ -40,7 +40,11 @@ def two_groups(profile: Profile) -> tuple[Group, Group]:
     """Two open Open Media groups of the tenant: where a request starts, where it goes."""
     groups = profile.groups_with("open")
     if len(groups) < 2:
-        raise NotApplicable("profile groups", "two open Open Media groups of the tenant")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile groups",
+            "two open Open Media groups of the tenant",
+        )
     return groups[0], groups[1]
 
 
@@ -52,7 +56,11 @@ def groups_and_agent(profile: Profile) -> tuple[Group, Group, Agent]:
             agents = [x for x in profile.agents_in(a.id) if b.id not in x.groups]
             if a.id != b.id and agents:
                 return a, b, agents[0]
-    raise NotApplicable("profile agent", "an agent of one open group who is not in another")
+    raise NotApplicable(
+        NotApplicableReason.NOT_IN_PROFILE,
+        "profile agent",
+        "an agent of one open group who is not in another",
+    )
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -145,7 +153,11 @@ def expect_unchanged(env: Env, before: Snapshot) -> None:
 # -- groups a request cannot go to -------------------------------------------------------------
 def _disabled_tenant_group(profile: Profile) -> Group:
     if profile.tenant.disabled_id is None:
-        raise NotApplicable("profile tenant.disabled_id", "no disabled tenant in the profile")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile tenant.disabled_id",
+            "no disabled tenant in the profile",
+        )
     return profile.group_with("open", tenant_id=profile.tenant.disabled_id)
 
 

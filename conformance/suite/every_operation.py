@@ -41,7 +41,7 @@ from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operati
 from conformance.profile import Group, Profile, TargetInfo, Tenant
 from conformance.suite.request_support import added_id
 from conformance.suite.status_support import LONG_AGO
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.client import DEFAULT
 from conformance.wire.credentials import Credentials
 from conformance.wire.decode import DecodeError
@@ -426,9 +426,7 @@ def authentication_on(target: Any, make_scenario: Callable[..., Profile]) -> Aut
         )
         return AuthSetup(variant, admin, non_admin)
     if not auth.enabled:
-        raise NotApplicable(
-            "authentication on", "the profile says the target runs with authentication off"
-        )
+        raise NotApplicable(NotApplicableReason.AUTH_OFF, "authentication on")
     configured: Credentials | None = target.credentials
     if configured is None or configured.logon_id is None or configured.password is None:
         raise SuiteError("authentication is on but no LogonID/Password is configured")

@@ -25,7 +25,7 @@ from conformance.suite.add_support import (
     expect_created_nothing,
     unknown_name,
 )
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX, INT_MIN
 
 FAULT = CONSTRAINTS.violation_fault  # R3
@@ -124,7 +124,11 @@ def _foreign_name(profile: Profile) -> str:
     mine = {g.name for g in profile.groups_with(tenant_id=profile.tenant.id)}
     foreign = [g for g in profile.groups if g.tenant_id != profile.tenant.id and g.name not in mine]
     if not foreign:
-        raise NotApplicable("profile groups", "no group of another tenant with a name of its own")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile groups",
+            "no group of another tenant with a name of its own",
+        )
     return foreign[0].name
 
 

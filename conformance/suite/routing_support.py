@@ -22,7 +22,7 @@ from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.add_support import ADD_TYPE
 from conformance.suite.request_support import added_id
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.values import Reply
 
 DEFAULT_MAX = int(CONSTRAINTS.defaults["max_number_of_sessions"])
@@ -71,6 +71,7 @@ def build(
     agents = sorted(base.agents, key=lambda a: a.id)
     if len(open_groups) < len(groups) or len(agents) < len(serves):
         raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
             "profile groups/agents",
             f"the test needs {len(groups)} open group(s) and {len(serves)} agent(s)",
         )

@@ -27,7 +27,7 @@ from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.request_support import Env, added_id
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.decode import body_child
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest, Reply
@@ -259,7 +259,11 @@ def group_with_agent(profile: Profile, **flags: bool) -> tuple[Group, Agent]:
         agents = profile.agents_in(group.id)
         if agents:
             return group, agents[0]
-    raise NotApplicable("profile agent", "no open Open Media group has an agent in the profile")
+    raise NotApplicable(
+        NotApplicableReason.NOT_IN_PROFILE,
+        "profile agent",
+        "no open Open Media group has an agent in the profile",
+    )
 
 
 def agent_tenant(profile: Profile, agent: Agent) -> int:

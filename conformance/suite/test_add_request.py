@@ -36,7 +36,7 @@ from conformance.suite.add_support import (
     status_of,
     unknown_name,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.decode import parse_datetime
 
 
@@ -48,7 +48,11 @@ def _fifo_group(profile: Profile) -> Group:
 def _agent_of(profile: Profile, group: Group) -> Agent:
     agents = profile.agents_in(group.id)
     if not agents:
-        raise NotApplicable("profile agents", f"no agent serves group {group.id}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile agents",
+            f"no agent serves group {group.id}",
+        )
     return agents[0]
 
 
@@ -58,7 +62,11 @@ def _two_agents(profile: Profile) -> tuple[Group, Agent, Agent]:
         members = profile.agents_in(group.id)
         if len(members) >= 2:
             return group, members[0], members[1]
-    raise NotApplicable("profile agents", "no preferred-agent group with two agents")
+    raise NotApplicable(
+        NotApplicableReason.NOT_IN_PROFILE,
+        "profile agents",
+        "no preferred-agent group with two agents",
+    )
 
 
 # -- valid input --------------------------------------------------------------------------------
@@ -176,7 +184,9 @@ def test_group_id_wins_over_tenant_and_name(om, scenario, name):
     if name == "other-open":
         others = [g for g in scenario.groups_with("open") if g.id != group.id]
         if not others:
-            raise NotApplicable("profile groups", "only one open group")
+            raise NotApplicable(
+                NotApplicableReason.NOT_IN_PROFILE, "profile groups", "only one open group"
+            )
         other = others[0].name
     else:
         other = scenario.group_with("closed").name if name == "closed" else unknown_name(scenario)

@@ -52,7 +52,7 @@ from conformance.suite.limits_support import (
     rid_of,
 )
 from conformance.suite.outages import licence_lost, router_lost
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX
 
 _QUIET = settings(
@@ -89,7 +89,11 @@ def test_disabled_tenant(om, scenario, target, request, by, not_ours):
         group = open_group(scenario)
         control.tenant_enabled(group.tenant_id, False)
     else:
-        raise NotApplicable("profile [tenant] disabled_id", "no open group of a disabled tenant")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile [tenant] disabled_id",
+            "no open group of a disabled tenant",
+        )
     try:
         before = request_ids(om)
         if by == "id":

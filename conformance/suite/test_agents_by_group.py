@@ -24,7 +24,7 @@ from conformance.contract.operations import operation
 from conformance.profile import Group, Profile
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.suite.outages import router_lost
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
 
@@ -40,7 +40,11 @@ def open_media_groups(profile: Profile) -> list[Group]:
     """The enabled tenant's Open Media groups, open and closed."""
     groups = [*profile.groups_with("open"), *profile.groups_with("closed")]
     if not groups:
-        raise NotApplicable("profile group", "no Open Media group in the enabled tenant")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile group",
+            "no Open Media group in the enabled tenant",
+        )
     return groups
 
 
@@ -127,7 +131,11 @@ def test_group_that_is_not_open_media(om, scenario):
     """GetOMAgentsByGroup(a group that is not Open Media) → InvalidDataException."""
     groups = [g for g in scenario.groups if not g.is_open_media]
     if not groups:
-        raise NotApplicable("profile group (role=not-open-media)", "none in the profile")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile group (role=not-open-media)",
+            "none in the profile",
+        )
     for group in groups:
         expect_fault(om.get_agents_by_group(group.id), "AGT-NOT-OPEN-MEDIA", INVALID_DATA)
 
@@ -139,7 +147,11 @@ def test_group_that_is_not_open_media(om, scenario):
 def test_id_that_names_no_group(om, scenario, group_id):
     """GetOMAgentsByGroup(an ID that names no group) → InvalidDataException."""
     if any(g.id == group_id for g in scenario.groups):
-        raise NotApplicable("an unused group ID", f"the profile configures group {group_id}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "an unused group ID",
+            f"the profile configures group {group_id}",
+        )
     expect_fault(om.get_agents_by_group(group_id), "AGT-NOT-OPEN-MEDIA", INVALID_DATA)
 
 
@@ -159,7 +171,11 @@ def _expect_content(raw_om: Any, group: Group, accepted: dict[str, set[int]]) ->
 def _groups_with_members(profile: Profile) -> list[Group]:
     groups = [g for g in open_media_groups(profile) if profile.agents_in(g.id)]
     if not groups:
-        raise NotApplicable("profile agents", "no agent of an Open Media group in the profile")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile agents",
+            "no agent of an Open Media group in the profile",
+        )
     return groups
 
 

@@ -23,7 +23,7 @@ from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Profile, Tenant
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.suite.outages import router_lost
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 
 INVALID_DATA = "InvalidDataException"
 NON_TENANTED = 1
@@ -81,7 +81,11 @@ def test_lists_each_tenant_apart(om, scenario, control):
     Media groups."""
     other = scenario.tenant.disabled_id
     if other is None or not any(g.tenant_id == other for g in scenario.groups):
-        raise NotApplicable("profile second tenant", "no group of a second tenant in the profile")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile second tenant",
+            "no group of a second tenant in the profile",
+        )
     body = scenario.to_scenario()
     for tenant in body["tenants"]:
         tenant["enabled"] = True
@@ -95,7 +99,11 @@ def test_closed_group_listed_closed(om, scenario):
     """The tenant's closed Open Media group is listed with Open false."""
     closed = scenario.groups_with("closed")
     if not closed:
-        raise NotApplicable("profile group (role=closed)", "none in the enabled tenant")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile group (role=closed)",
+            "none in the enabled tenant",
+        )
     seen = listed(om, scenario.tenant.id, "SGA-CLOSED-GROUP")
     expect_equal(
         "SGA-CLOSED-GROUP",
@@ -129,7 +137,11 @@ def test_non_tenanted_system(om, scenario, target, make_scenario):
             groups=tuple(dataclasses.replace(g, tenant_id=NON_TENANTED) for g in scenario.groups),
         )
     elif {g.tenant_id for g in profile.groups} != {NON_TENANTED}:
-        raise NotApplicable("a non-tenanted system", "the profile's groups are in other tenants")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "a non-tenanted system",
+            "the profile's groups are in other tenants",
+        )
     expect_tenant_groups(om, profile, NON_TENANTED, "SGA-NON-TENANTED", target.has("scenario"))
 
 
@@ -145,7 +157,11 @@ def test_unknown_tenant(om, scenario, tenant_id):
         *(g.tenant_id for g in scenario.groups),
     }
     if tenant_id in known:
-        raise NotApplicable("an unused tenant ID", f"the profile configures tenant {tenant_id}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "an unused tenant ID",
+            f"the profile configures tenant {tenant_id}",
+        )
     expect_fault(om.get_all_service_group_status(tenant_id), "SGA-INVALID-TENANT", INVALID_DATA)
 
 
@@ -153,7 +169,11 @@ def test_unknown_tenant(om, scenario, tenant_id):
 def test_disabled_tenant(om, scenario):
     """GetAllOpenMediaServiceGroupStatus(the profile's disabled tenant) → InvalidDataException."""
     if scenario.tenant.disabled_id is None:
-        raise NotApplicable("profile disabled tenant", "[tenant] disabled_id is not set")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile disabled tenant",
+            "[tenant] disabled_id is not set",
+        )
     reply = om.get_all_service_group_status(scenario.tenant.disabled_id)
     expect_fault(reply, "SGA-DISABLED-TENANT", INVALID_DATA)
 

@@ -41,7 +41,7 @@ from conformance.suite.every_operation import (
     prepare,
     proceeds,
 )
-from conformance.verdicts import NotApplicable, SuiteError
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.credentials import Credentials
 from conformance.wire.encode import build_envelope
 
@@ -72,9 +72,7 @@ def auth_off(target: Any, make_scenario: Callable[..., Profile], scenario: Profi
     if target.has("scenario"):
         scenario = make_scenario(auth=dataclasses.replace(auth, enabled=False))
     elif auth.enabled:
-        raise NotApplicable(
-            "authentication off", "the profile says the target runs with authentication on"
-        )
+        raise NotApplicable(NotApplicableReason.AUTH_ON, "authentication off")
     password = auth.resolved_password()
     admin = (
         Credentials(auth.logon_id, password)
@@ -101,7 +99,9 @@ def _as(credentials: Credentials) -> Callable[[AuthSetup, Sample], dict[str, Any
 def _non_admin(setup: AuthSetup, sample: Sample) -> dict[str, Any]:
     if setup.non_admin is None:
         raise NotApplicable(
-            "profile non-admin user", "the profile names no user who is not a host administrator"
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile non-admin user",
+            "the profile names no user who is not a host administrator",
         )
     return {"credentials": setup.non_admin}
 
@@ -223,7 +223,11 @@ class Refused:
     def control(self, feature: str) -> Any:
         target = self.request.getfixturevalue("target")
         if not target.has(feature):
-            raise NotApplicable(feature, "the effect of this operation is seen only there")
+            raise NotApplicable(
+                target.why_missing(feature),
+                feature,
+                "the effect of this operation is seen only there",
+            )
         return self.request.getfixturevalue("control")
 
 
@@ -278,7 +282,11 @@ def _options_unchanged(env: Refused) -> None:
     group = env.sample.group
     agents = env.setup.profile.agents_in(group.id)
     if not agents:
-        raise NotApplicable("profile agents", f"no agent serves group {group.id}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile agents",
+            f"no agent serves group {group.id}",
+        )
     more = int(CONSTRAINTS.defaults["max_number_of_sessions"]) + 1
     sample = dataclasses.replace(
         env.sample,

@@ -45,7 +45,7 @@ from conformance.suite.divert_support import (
 )
 from conformance.suite.outages import licence_lost, router_lost
 from conformance.suite.request_support import add, precondition, record
-from conformance.verdicts import ConformanceFailure, NotApplicable
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 
 _PROPERTY = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -237,6 +237,7 @@ def test_divert_never_answers_agent_logged_off(env):
     agents = env.profile.agents_in(target.id)
     if start is None or not agents:
         raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
             "profile groups",
             "an open group without preferred agent, and an agent of a preferred-agent group",
         )

@@ -56,7 +56,7 @@ from conformance.profile import Profile
 from conformance.suite.lifecycle_model import EXPIRY_GUARD_S, Event, LifecycleModel, Status, World
 from conformance.suite.lifecycle_outcomes import expect_control, expect_outcome
 from conformance.suite.lifecycle_views import StatusViews, fail
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import NotApplicable, NotApplicableReason
 from conformance.wire import ControlClient, OpenMediaClient
 from conformance.wire.values import OpenMediaRequest
 
@@ -381,7 +381,11 @@ def test_lifecycle_follows_the_model(
     model's (status by ID, all-status, by-time since the last TimeStamp, history by ID)."""
     groups = tuple(g.id for g in scenario.groups_with("open"))[:2]
     if len(groups) < 2:
-        raise NotApplicable("profile group", "the lifecycle needs two open Open Media groups")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile group",
+            "the lifecycle needs two open Open Media groups",
+        )
     body, issued = scenario.to_scenario(), set[int]()
     run_state_machine_as_test(  # it calls the factory; its stub types it as the class itself
         lambda: LifecycleMachine(om, control, body, groups, issued),  # type: ignore[arg-type]

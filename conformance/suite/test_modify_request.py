@@ -43,7 +43,7 @@ from conformance.suite import request_support
 from conformance.suite.limits_support import ABSENT, NO_CONTENT
 from conformance.suite.outages import licence_lost, router_blip, router_lost
 from conformance.suite.request_support import added_id, events_since, record
-from conformance.verdicts import NotApplicable, SuiteError
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest, Reply
 
@@ -100,7 +100,11 @@ def place(env: Env, state: str, items: list[Any], **members: Any) -> int:
     if state in ("AllocatedToAgent", "AgentProcessing", "Complete"):
         agents = env.profile.agents_in(env.group.id)
         if not agents:
-            raise NotApplicable("profile agent", f"no agent of group {env.group.id}")
+            raise NotApplicable(
+                NotApplicableReason.NOT_IN_PROFILE,
+                "profile agent",
+                f"no agent of group {env.group.id}",
+            )
         env.control.logon(agents[0].id)
     oid = add(env, items, **members)
     if state in ("AgentProcessing", "Complete"):

@@ -17,7 +17,7 @@ from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Group, Profile
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
 from conformance.suite.outages import router_lost
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MIN
 
 INVALID_DATA = "InvalidDataException"
@@ -27,7 +27,11 @@ def _groups(profile: Profile, role: str) -> list[Group]:
     """Every group of that role, whatever its tenant (the query names no tenant)."""
     found = [g for g in profile.groups if g.role == role]
     if not found:
-        raise NotApplicable(f"profile group (role={role})", "none in the profile")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            f"profile group (role={role})",
+            "none in the profile",
+        )
     return found
 
 
@@ -101,7 +105,11 @@ def test_group_that_is_not_open_media(om, scenario):
 def test_id_that_names_no_group(om, scenario, group_id):
     """GetServiceGroupStatus(an ID that names no group) → InvalidDataException."""
     if any(g.id == group_id for g in scenario.groups):
-        raise NotApplicable("an unused group ID", f"the profile configures group {group_id}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "an unused group ID",
+            f"the profile configures group {group_id}",
+        )
     expect_fault(om.get_service_group_status(group_id), "SGS-INVALID-GROUP", INVALID_DATA)
 
 

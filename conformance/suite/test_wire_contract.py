@@ -73,7 +73,7 @@ from conformance.suite.wire_support import (
     send,
     valid_exchange,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.encode import build_envelope
 
 
@@ -213,7 +213,11 @@ def test_request_status_names(raw_om, scenario, status):
     """AddRequest / DivertRequest answered with each RequestStatus → its name, not a number."""
     cases = request_status_cases(scenario)
     if status not in cases:
-        raise NotApplicable("profile group", f"the profile offers no way to provoke {status}")
+        raise NotApplicable(
+            NotApplicableReason.NOT_IN_PROFILE,
+            "profile group",
+            f"the profile offers no way to provoke {status}",
+        )
     op, params = cases[status]
     exchange = send(raw_om, Sample(op, params, None, scenario.group_with("open")))
     found = enum_texts(exchange, op)
