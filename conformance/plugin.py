@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from conformance.node_ids import SUITE_DIR
 from conformance.profile import CONTROL_FEATURES
 from conformance.runtime import (
     RUNTIME_KEY,
@@ -44,10 +45,10 @@ pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
 pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, fingerprint
 pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 pytest_plugins.append("conformance.run_ids")  # IDs created by the run, shared by xdist workers
+pytest_plugins.append("conformance.node_ids")  # test IDs whatever the cwd; no cache written
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
-SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 
 # -- registration ----------------------------------------------------------------------------
