@@ -111,7 +111,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     namespace = early_config.known_args_namespace
     given = list(getattr(namespace, "file_or_dir", None) or [])
     base = early_config.invocation_params.dir
-    if not given and base == PACKAGE_PARENT and early_config.rootpath != base:
+    chosen = getattr(namespace, "inifilename", None) or getattr(namespace, "rootdir", None)
+    if not given and not chosen and base == PACKAGE_PARENT and early_config.rootpath != base:
         given = [str(SUITE_DIR)]
         args.append(given[0])
     if collects_from(given, base, bool(getattr(namespace, "pyargs", False)), [SUITE_DIR]):
@@ -132,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """For a run of the suite: its IDs shown as they are, Hypothesis' files under reports/."""
     from conformance.reporting.allure_results import targets_suite
 
-    if config.getoption("help", False) or not targets_suite(config):
+    if not targets_suite(config):
         return
     config.stash[_SUITE_RUN_KEY] = True
     relative = config.cwd_relative_nodeid
@@ -157,8 +158,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _hypothesis_home(directory: Path | None) -> None:
     """Where Hypothesis keeps its files (None: its default, ``.hypothesis`` in the cwd)."""
-    try:
-        from hypothesis.configuration import set_hypothesis_home_dir
-    except ImportError:  # pragma: no cover - hypothesis is a dependency
-        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
     set_hypothesis_home_dir(directory)
