@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from conformance.runner import PACKAGE_PARENT
+from conformance.runner import PACKAGE_PARENT, RUN_INI
 
 SUITE_DIR = PACKAGE_PARENT / "conformance" / "suite"
 SUITE_PREFIX = "conformance/suite/"
@@ -99,23 +99,30 @@ def collects_from(
 # -- hooks ---------------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
-    """Before the cache provider configures itself: no pytest cache for a run of the suite.
+    """Before pytest loads the first ``conftest.py`` and the cache provider configures itself.
 
-    The checkout's ``pyproject.toml`` and ``run.ini`` say ``-p no:cacheprovider`` too, but
-    ``pytest --pyargs conformance.suite`` in another folder reads neither; nor does ``pytest``
-    in the checkout given ``--profile`` or ``--baseline`` in another folder: pytest looks for its
-    configuration before it knows those options, takes their values for test paths and roots
-    itself in their folder. That run then also lacks the checkout's ``testpaths``, and would
-    collect the self-tests too: it is given the suite, as ``testpaths`` would.
+    * No pytest cache for a run of the suite. The checkout's ``pyproject.toml`` and ``run.ini``
+      say ``-p no:cacheprovider`` too, but ``pytest --pyargs conformance.suite`` in another
+      folder reads neither; nor does ``pytest`` in the checkout given ``--profile`` or
+      ``--baseline`` in another folder: pytest looks for its configuration before it knows
+      those options, takes their values for test paths and roots itself in their folder. That
+      run then also lacks the checkout's ``testpaths`` and would collect the self-tests too: it
+      is given the suite, as ``testpaths`` would.
+    * ``run`` loads no ``conftest.py`` of the folder it runs in: given ``--pyargs``, pytest
+      looks for the first ones in the working directory, unless told the package's folders.
     """
     namespace = early_config.known_args_namespace
     given = list(getattr(namespace, "file_or_dir", None) or [])
     base = early_config.invocation_params.dir
+    pyargs = bool(getattr(namespace, "pyargs", False))
     chosen = getattr(namespace, "inifilename", None) or getattr(namespace, "rootdir", None)
     if not given and not chosen and base == PACKAGE_PARENT and early_config.rootpath != base:
         given = [str(SUITE_DIR)]
         args.append(given[0])
-    if collects_from(given, base, bool(getattr(namespace, "pyargs", False)), [SUITE_DIR]):
+        namespace.file_or_dir = given
+    if pyargs and early_config.inipath == RUN_INI:
+        namespace.file_or_dir = [str(_arg_path(a, base, pyargs) or a) for a in given]
+    if collects_from(given, base, pyargs, [SUITE_DIR]):
         early_config.pluginmanager.consider_pluginarg("no:cacheprovider")
 
 

@@ -11,7 +11,8 @@ started the ways the README gives (``openmedia-conformance run``, ``pytest --pya
 in the checkout), from the checkout, from a folder outside it and from a subfolder, and from a
 copy of the package laid out as a wheel installs it. Every run must name the test the same in
 its console (``-rA``), its JUnit file and its Allure result, match the baseline entry, and leave
-nothing in its working directory (but ``reports/``) or beside the profile.
+nothing in its working directory (but ``reports/``) or beside the profile; ``run`` must not read
+a ``pytest.ini`` or ``conftest.py`` of the folder it starts in.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.node_ids import HYPOTHESIS_ENV
 from conformance.runner import PACKAGE_PARENT, plugin_installed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,14 +50,20 @@ expires = 2099-12-31
 
 
 def run(
-    cwd: Path, *args: str, module: str = "conformance.runner", path: Path = ROOT
+    cwd: Path,
+    *args: str,
+    module: str = "conformance.runner",
+    path: Path = ROOT,
+    hypothesis_dir: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """A run as a user starts it: no pytest option or Hypothesis folder from the environment."""
+    """A run as a user starts it: no pytest option or Hypothesis folder from the environment
+    (unless ``hypothesis_dir`` names one)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(path), env.get("PYTHONPATH")) if p)
-    for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS"):
+    for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS", HYPOTHESIS_ENV):
         env.pop(name, None)
-    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    if hypothesis_dir is not None:
+        env[HYPOTHESIS_ENV] = str(hypothesis_dir)
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,
@@ -150,6 +158,10 @@ def test_one_id_whatever_the_folder_and_the_baseline_entry_matches(
         where
     ]
     cwd.mkdir(parents=True, exist_ok=True)
+    hostile = module == "conformance.runner" and where != "checkout"
+    if hostile:  # a user's own pytest setup in the folder: run reads none of it
+        (cwd / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n", encoding="utf-8")
+        (cwd / "conftest.py").write_text("raise SystemExit('conftest.py loaded')\n", "utf-8")
     profile, baseline = (
         (os.path.relpath(places.profile, cwd), os.path.relpath(places.baseline, cwd))
         if where == "deep"
@@ -174,8 +186,9 @@ def test_one_id_whatever_the_folder_and_the_baseline_entry_matches(
     if where == "checkout":
         assert (ROOT / ".pytest_cache").exists() <= cache_before
     else:
-        assert_left_nothing(tmp_path / "cwd", "reports", "a")
-        assert_left_nothing(cwd, "reports")
+        own = ("pytest.ini", "conftest.py") if hostile else ()
+        assert_left_nothing(tmp_path / "cwd", "reports", "a", *own)
+        assert_left_nothing(cwd, "reports", *own)
         if (cwd / "reports").exists():
             assert_left_nothing(cwd / "reports", ".hypothesis")
 
@@ -217,15 +230,23 @@ def test_the_rerun_command_works_from_any_folder(places: Places, tmp_path: Path)
     assert "1 failed" in again.stdout
 
 
-def test_hypothesis_keeps_its_files_under_reports(places: Places, tmp_path: Path) -> None:
-    cwd = tmp_path / "cwd"
+@pytest.mark.parametrize("named", [False, True], ids=["reports", "a folder the user names"])
+def test_hypothesis_keeps_its_files_under_reports_or_where_named(
+    named: bool, places: Places, tmp_path: Path
+) -> None:
+    cwd, folder = tmp_path / "cwd", tmp_path / "named"
     cwd.mkdir()
     result = run(
         cwd, "conformance.suite.test_add_request_limits", "-k", "test_valid_side_is_accepted",
         "--profile", str(places.profile), "--hypothesis-seed=1", "--no-allure",
+        hypothesis_dir=folder if named else None,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert_left_nothing(cwd, "reports")
-    assert_left_nothing(cwd / "reports", ".hypothesis")
-    assert any((cwd / "reports" / ".hypothesis").iterdir())
+    if named:
+        assert_left_nothing(cwd)
+    else:
+        assert_left_nothing(cwd, "reports")
+        assert_left_nothing(cwd / "reports", ".hypothesis")
+        folder = cwd / "reports" / ".hypothesis"
+    assert any(folder.iterdir())  # Hypothesis wrote (its constants cache at least) there
     assert_left_nothing(places.elsewhere, "profile.toml", "baseline.toml")
