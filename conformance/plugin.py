@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from conformance.node_ids import SUITE_DIR
 from conformance.profile import CONTROL_FEATURES
 from conformance.run_ids import check_turns_possible
 from conformance.runtime import (
@@ -52,10 +53,10 @@ pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, 
 pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
 pytest_plugins.append("conformance.run_ids")  # IDs created by the run, shared by xdist workers
 pytest_plugins.append("conformance.preflight_hook")  # the target checked before any test
+pytest_plugins.append("conformance.node_ids")  # test IDs whatever the cwd; no cache written
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
-SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 
 # -- registration ----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 The command adds nothing of its own but the target package: ``pytest --pyargs
 conformance.suite`` with every further argument passed through (``--target-url``, ``-x``,
-``-k``, ``-n 2``, ``--junitxml`` …), so the suite behaves the same whichever way it is started.
+``-k``, ``-n 2``, ``--junitxml`` …), so the suite behaves the same whichever way it is started;
+and the folder it runs in does not matter: the rootdir is the folder holding the package, the
+configuration the package's own ``run.ini`` (``conformance.node_ids`` says why).
 It only translates pytest's exit codes into the documented ones:
 
 ====  ======================================================================================
@@ -19,10 +21,16 @@ from __future__ import annotations
 
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 SUITE_PACKAGE = "conformance.suite"
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+"""The folder holding the ``conformance`` package (a checkout's root, or ``site-packages``):
+``run``'s rootdir, so that every suite test's ID is ``conformance/suite/test_x.py::test_y``."""
+RUN_INI = Path(__file__).resolve().parent / "run.ini"
+"""``run``'s pytest configuration: none is read from the folder it runs in."""
 USAGE = (
     "usage: openmedia-conformance run [openmedia options] [pytest options] [suite modules]\n"
     "Runs the conformance suite (pytest --pyargs conformance.suite); the openmedia options are\n"
@@ -53,10 +61,12 @@ def pytest_args(argv: list[str]) -> list[str]:
     ``run conformance.suite.test_service`` runs just that module (the whole package is added
     only when no suite module is named). A checkout that was never installed has no entry
     point, so the plugin is named with ``-p`` (naming it when it is installed too would
-    register it twice).
+    register it twice). The rootdir and the configuration file come first: a user's own
+    ``--rootdir`` or ``-c`` given after them still wins.
     """
     named = [a for a in argv if a == SUITE_PACKAGE or a.startswith(SUITE_PACKAGE + ".")]
-    args = ["--pyargs", *([] if named else [SUITE_PACKAGE]), *argv]
+    rooted = ["-c", str(RUN_INI), "--rootdir", str(PACKAGE_PARENT)]
+    args = [*rooted, "--pyargs", *([] if named else [SUITE_PACKAGE]), *argv]
     if not plugin_installed():
         args = ["-p", "conformance.plugin", *args]
     return args

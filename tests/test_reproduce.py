@@ -34,7 +34,7 @@ from conformance.reporting.reproduce import (
     rerun_command,
     suite_selector,
 )
-from conformance.runner import plugin_installed
+from conformance.runner import plugin_installed, pytest_args
 from conformance.settings import OptionValues, build_settings
 from conformance.wire import Credentials, OpenMediaClient, build_envelope
 
@@ -161,8 +161,8 @@ def test_the_bundled_profile_and_its_own_password_need_no_extra_option() -> None
 
 
 def test_the_run_command_line_drops_what_run_adds_and_the_password() -> None:
-    added = ["-p", "conformance.plugin", "--pyargs", "conformance.suite"]
-    invocation = [*added, "--target-url", "http://127.0.0.1:9/x", "--password", SECRET, "-k", "add"]
+    given = ["--target-url", "http://127.0.0.1:9/x", "--password", SECRET, "-k", "add"]
+    invocation = ["-p", "conformance.plugin", *pytest_args(given)]  # -p: when not installed
     assert command_line(invocation, "42", True) == (
         "OPENMEDIA_PASSWORD=... openmedia-conformance run --target-url http://127.0.0.1:9/x "
         "-k add --hypothesis-seed=42"

@@ -29,7 +29,6 @@ written once and complete. It also loads the fingerprint and JUnit-property plug
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 import shutil
@@ -42,6 +41,7 @@ import allure_commons
 import pytest
 from allure_commons.model2 import Attachment, Label, StatusDetails, TestStepResult
 
+from conformance.node_ids import SUITE_DIR, collects_from
 from conformance.reporting.categories import (
     MESSAGE_PREFIX,
     STATUS_BY_VERDICT,
@@ -104,35 +104,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 # -- which runs write results, and where -----------------------------------------------------
-def _arg_path(arg: str, config: pytest.Config) -> Path | None:
-    text = arg.split("::", 1)[0]
-    candidate = config.invocation_params.dir / text
-    if candidate.exists():
-        return candidate.resolve()
-    if config.option.pyargs:
-        try:
-            spec = importlib.util.find_spec(text)
-        except (ImportError, ValueError):
-            return None
-        if spec is not None and spec.submodule_search_locations:
-            return Path(next(iter(spec.submodule_search_locations))).resolve()
-        if spec is not None and spec.origin:
-            return Path(spec.origin).resolve()
-    return None
-
-
 def targets_suite(config: pytest.Config) -> bool:
     """True when the run collects from a suite folder (or from a folder holding one)."""
-    from conformance.plugin import SUITE_DIR
-
     suite_dirs = [SUITE_DIR, *(Path(p).resolve() for p in config.getini("openmedia_suite_dirs"))]
-    for arg in config.args:
-        path = _arg_path(arg, config)
-        if path is not None and any(
-            path.is_relative_to(d) or d.is_relative_to(path) for d in suite_dirs
-        ):
-            return True
-    return False
+    return collects_from(
+        config.args, config.invocation_params.dir, bool(config.option.pyargs), suite_dirs
+    )
 
 
 def _decide(config: pytest.Config) -> AllureSettings:

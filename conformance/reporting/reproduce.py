@@ -75,11 +75,13 @@ def target_options(settings: RunSettings, seed: object = None) -> list[str]:
     """The command-line options that point a new run at the same target, the same way.
 
     Built from the resolved settings rather than copied from the command line: that way the
-    password given as ``--password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``).
+    password given as ``--password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``),
+    and the profile is named by its absolute path, so the command works from any folder.
     """
     options: list[str] = []
-    if settings.profile_path.resolve() != bundled_profile("emulator").resolve():
-        options += ["--profile", str(settings.profile_path)]
+    profile = settings.profile_path.resolve()
+    if profile != bundled_profile("emulator").resolve():
+        options += ["--profile", str(profile)]
     if settings.target_url:
         options += ["--target-url", settings.target_url]
     if settings.control_url:
@@ -297,12 +299,16 @@ def command_line(invocation: Sequence[str], seed: object, password: bool) -> str
 
 
 def _without_runner_args(words: list[str]) -> list[str]:
-    """Drop what ``openmedia-conformance run`` adds (``-p conformance.plugin --pyargs``)."""
+    """Drop what ``openmedia-conformance run`` adds (``-p conformance.plugin``, its ``-c`` and
+    ``--rootdir``, ``--pyargs``)."""
+    from conformance.runner import PACKAGE_PARENT, RUN_INI
+
+    added = {("-p", "conformance.plugin"), ("-c", str(RUN_INI)), ("--rootdir", str(PACKAGE_PARENT))}
     out: list[str] = []
     index = 0
     while index < len(words):
         word = words[index]
-        if word == "-p" and index + 1 < len(words) and words[index + 1] == "conformance.plugin":
+        if tuple(words[index : index + 2]) in added:
             index += 2
             continue
         if word not in ("--pyargs", SUITE_PACKAGE):
