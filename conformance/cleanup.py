@@ -24,11 +24,11 @@ from conformance.profile import SAFE_MODE_RATE
 from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter
 from conformance.safety_plugin import AUDIT_FILE
 from conformance.settings import (
-    DEFAULT_TIMEOUT_S,
     ENV_LOGON_ID,
     ENV_PASSWORD,
-    OptionValues,
+    add_credential_arguments,
     build_settings,
+    credential_options,
 )
 from conformance.verdicts import UsageError
 
@@ -64,18 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=AUDIT_FILE,
         help=f"the run's leak audit (default {AUDIT_FILE})",
     )
-    parser.add_argument(
-        "--profile", help="the run's profile: its logon, password_env and max_requests_per_second"
-    )
-    parser.add_argument("--logon-id", help=f"LogonID of the SOAP header (or ${ENV_LOGON_ID})")
-    parser.add_argument("--password", help=f"its password (or ${ENV_PASSWORD})")
-    parser.add_argument(
-        "--exchange-timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="S",
-        help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT_S:g})",
-    )
+    add_credential_arguments(parser)  # the profile also gives max_requests_per_second
     parser.set_defaults(handler=run, subparser=parser)
 
 
@@ -91,13 +80,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 f"{path} does not name the target its requests are on (an audit written "
                 "before the cleanup command existed): cancel them by hand"
             )
-        options = OptionValues(
-            target_url=audit.target,
-            profile=args.profile,
-            logon_id=args.logon_id,
-            password=args.password,
-            timeout_s=args.exchange_timeout,
-        )
+        options = credential_options(args, target_url=audit.target)
         settings = build_settings(options, os.environ)
     except UsageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

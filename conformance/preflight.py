@@ -474,29 +474,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--target-url", metavar="URL", help="the SOAP endpoint to check")
     parser.add_argument("--control-url", metavar="URL", help="the target's control plane")
-    parser.add_argument("--profile", metavar="FILE", help="the target profile (TOML)")
-    parser.add_argument("--logon-id", metavar="ID", help="LogonID header")
-    parser.add_argument(
-        "--password", metavar="SECRET", help="Password header (else $OPENMEDIA_PASSWORD, …)"
-    )
-    parser.add_argument(
-        "--exchange-timeout", metavar="SECONDS", type=float, default=None,
-        help="deadline of one HTTP exchange (default 10)",
-    )  # fmt: skip
+    from conformance.settings import add_credential_arguments
+
+    add_credential_arguments(parser)
     parser.set_defaults(handler=check_command, subparser=parser)
 
 
 def check_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from conformance.settings import DEFAULT_TIMEOUT_S, OptionValues, build_settings
+    from conformance.settings import build_settings, credential_options
 
-    options = OptionValues(
-        target_url=args.target_url,
-        control_url=args.control_url,
-        profile=args.profile,
-        logon_id=args.logon_id,
-        password=args.password,
-        timeout_s=DEFAULT_TIMEOUT_S if args.exchange_timeout is None else args.exchange_timeout,
-    )
+    options = credential_options(args, target_url=args.target_url, control_url=args.control_url)
     try:
         settings = build_settings(options, os.environ)
         if settings.target_url is None:

@@ -13,6 +13,7 @@ change the run's configuration under another test's feet.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -222,6 +223,39 @@ class TargetSession:
     def lacking(self, feature: str) -> NotApplicable:
         """The *not applicable* verdict of a test that needs ``feature`` (one it lacks)."""
         return NotApplicable(self.why_missing(feature), feature)
+
+
+def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--profile``, ``--logon-id``, ``--password`` and ``--exchange-timeout`` of a command that
+    talks to a target outside pytest (``check``, ``cleanup``): the same meaning as ``run``'s
+    options, resolved by :func:`build_settings` in the same order."""
+    parser.add_argument("--profile", metavar="FILE", help="the target profile (TOML)")
+    parser.add_argument(
+        "--logon-id", metavar="ID", help=f"LogonID header (else ${ENV_LOGON_ID}, else the profile)"
+    )
+    parser.add_argument(
+        "--password",
+        metavar="SECRET",
+        help=f"Password header (else ${ENV_PASSWORD}, else the profile's password or password_env)",
+    )
+    parser.add_argument(
+        "--exchange-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"deadline of one HTTP exchange (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def credential_options(args: argparse.Namespace, **target: str | None) -> OptionValues:
+    """The :class:`OptionValues` of :func:`add_credential_arguments`, for ``target``'s URLs."""
+    return OptionValues(
+        profile=args.profile,
+        logon_id=args.logon_id,
+        password=args.password,
+        timeout_s=args.exchange_timeout,
+        **target,  # type: ignore[arg-type]
+    )
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:
