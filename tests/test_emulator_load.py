@@ -145,7 +145,14 @@ def _one(c: Client, op: str) -> None:
         elif reply.fault is None or reply.fault.detail_local != "OpenMediaRequestTerminatedFault":
             c.problems.append(f"cancel of cancelled {mine}: {reply.value!r} {reply.fault}")
     elif op == "modify":
-        done = _value(om.modify_request(OpenMediaID=mine, PrivateData=f"n{c.ops}"), "modify")
+        done = _value(
+            om.modify_request(
+                OpenMediaID=mine,
+                IVRInfo=[{"Label": "Load", "Data": str(c.ops)}],
+                PrivateData=f"n{c.ops}",
+            ),
+            "modify",
+        )  # R7: a ModifyRequest carries a Label or Data
         if done is not (want.status == "Queued"):  # R10: only a queued request is modified
             c.problems.append(f"modify of {want.status} {mine}: {done!r}")
     elif op == "divert":

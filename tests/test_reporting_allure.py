@@ -471,7 +471,10 @@ OBSERVED = [
         "test_authentication.py",
     )
 ]
-NOT_TESTED = re.compile(r"openmedia not tested: (\d+) not applicable, by reason =*\n((?:.+\n)+?)=")
+NOT_TESTED = re.compile(
+    r"openmedia not tested: (\d+) not applicable, by reason =*\n((?:(?!=|openmedia ).+\n)+)"
+)
+"""The summary's lines: up to the next section (``=``) or the next ``openmedia`` line."""
 REASON_LINE = re.compile(r"(.+): (\d+) tests? \((.+)\)")
 
 
@@ -526,7 +529,8 @@ def test_the_end_of_a_run_says_what_was_not_tested_grouped_by_reason(
     assert set(counts) <= wordings
     assert counts[NotApplicableReason.NO_CONTROL_PLANE] > 10  # agents, router, scenario, ...
     assert counts[NotApplicableReason.AUTH_OFF] > 50  # every authentication-on case
-    assert "safe mode" not in counts  # no control plane: safe mode withholds nothing more
+    if "safe mode" in counts:  # no control plane: safe mode withholds SetOptions, nothing more
+        assert re.search(r"(?m)^safe mode: \d+ tests? \(needs SetOptions\)$", done.stdout)
     junit = Counter(
         p.get("value") for p in ET.parse(tmp_path / "junit.xml").iter("property")
         if p.get("name") == "reason"

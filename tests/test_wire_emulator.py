@@ -87,7 +87,10 @@ def test_every_helper_round_trips(
     everything = expect_value(client.get_all_status(), REQ)
     assert {r.id for r in everything.requests} >= {oid, second.open_media_id}
 
-    assert expect_value(client.modify_request(OpenMediaID=oid, PrivateData="x"), REQ) is True
+    modified = client.modify_request(
+        OpenMediaID=oid, IVRInfo=[{"Label": "Case", "Data": "2"}], PrivateData="x"
+    )  # R7: a ModifyRequest carries a Label or Data
+    assert expect_value(modified, REQ) is True
     assert expect_value(client.set_options(TypeOfSession=1, MaxNumberOfSessions=2), REQ) is True
     divert = expect_value(client.divert_request(OpenMediaID=oid, ServiceGroupID=11), REQ)
     assert divert.open_media_id == oid and divert.request_status == "Success"
