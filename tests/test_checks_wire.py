@@ -177,7 +177,15 @@ FAILING = [
         "WIRE-CONTENT-TYPE",
         "Content-Type: application/xml",
     ),
-    ("add_ok.xml", "AddRequest", 200, "text/xml", "WIRE-CONTENT-TYPE", "Content-Type: text/xml"),
+    (
+        "add_ok.xml",
+        "AddRequest",
+        200,
+        "text/xml; charset=utf-16",
+        "WIRE-CONTENT-TYPE",
+        "XML declaration saying encoding='utf-8'",
+    ),
+    ("sgs_latin1.xml", "GetServiceGroupStatus", 200, "text/xml", "WIRE-CONTENT-TYPE", "iso-8859"),
     (
         "add_ok.xml",
         "AddRequest",
@@ -217,9 +225,10 @@ def test_broken_exchange_fails_with_its_requirement(
     assert failure.expected and failure.title
 
 
-def test_charset_parameter_is_case_and_quote_insensitive() -> None:
-    check_exchange(exchange("add_ok.xml", "AddRequest", 200, 'Text/XML; Charset="UTF-8"'),
-                   "AddRequest")  # fmt: skip
+@pytest.mark.parametrize("content_type", ['Text/XML; Charset="UTF-8"', "text/xml;charset=utf8",
+                                          "text/xml"])  # fmt: skip
+def test_charset_may_be_spelt_any_way_or_absent_with_a_utf8_body(content_type: str) -> None:
+    check_exchange(exchange("add_ok.xml", "AddRequest", 200, content_type), "AddRequest")
 
 
 def test_html_actual_is_cut_at_200_characters() -> None:

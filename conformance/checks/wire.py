@@ -51,7 +51,7 @@ _HEADER = ns.qname(ns.SOAP_ENV, "Header")
 _FAULT = ns.qname(ns.SOAP_ENV, "Fault")
 _SOAP12_ENVELOPE = ns.qname(ns.SOAP12_ENV, "Envelope")
 _SOAP12_MEDIA = "application/soap+xml"
-_XML_DECLARATION = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_XML_DECLARATION = re.compile(r"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UNDECLARED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
 
 
@@ -135,43 +135,51 @@ def _status(exchange: Exchange, is_fault: bool, op: str) -> None:
 
 
 def _content_type(exchange: Exchange, op: str) -> None:
-    header = exchange.response_header("Content-Type")
-    kind, params = media_type(header)
-    if kind == "text/xml" and params.get("charset") == "utf-8":
-        _body_encoding(exchange, op)
-        return
-    actual = f"Content-Type: {header}" if header else "no Content-Type header"
-    if kind == _SOAP12_MEDIA:
-        actual += " (SOAP 1.2's media type)"
-    _fail(
-        CONTENT_TYPE,
-        f"Content-Type: {ns.SOAP11_CONTENT_TYPE}",
-        actual,
-        exchange,
-        f"{op}: wrong Content-Type",
-    )
-
-
-def _body_encoding(exchange: Exchange, op: str) -> None:
-    """The body is what the header says: UTF-8, and no XML declaration claiming otherwise."""
-    body = exchange.response_body
-    declared = _XML_DECLARATION.match(body)
-    problem = ""
-    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-        problem = f"an XML declaration saying encoding={declared.group(1).decode('ascii')!r}"
-    else:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problem = f"bytes that are not UTF-8 (at offset {exc.start})"
+    problem = content_type_problem(exchange.response_header("Content-Type"), exchange.response_body)
     if problem:
         _fail(
-            CONTENT_TYPE,
-            f"a body encoded as Content-Type: {ns.SOAP11_CONTENT_TYPE} says",
-            problem,
-            exchange,
-            f"{op}: body not encoded as its Content-Type says",
+            CONTENT_TYPE, CONTENT_TYPE_EXPECTED, problem, exchange, f"{op}: wrong Content-Type"
         )
+
+
+CONTENT_TYPE_EXPECTED = (
+    "Content-Type text/xml with charset UTF-8 or UTF-16 (or no charset and a UTF-8 body), "
+    "the body encoded as it says (SOAP 1.1 §6.1.1, WS-I BP R1012)"
+)
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+}
+
+
+def content_type_problem(header: str | None, body: bytes) -> str:
+    """What is wrong with a SOAP 1.1 answer's media type and encoding, or ``""``.
+
+    Legitimate forms: ``text/xml`` in any case, the charset spelt any way (``UTF-8``, ``utf8``,
+    quoted), no charset with a UTF-8 body (the XML default), UTF-16 with a matching charset (WS-I
+    BP R1012), an XML declaration or none; a declaration must not name another encoding.
+    """
+    kind, params = media_type(header)
+    if kind != "text/xml":
+        actual = f"Content-Type: {header}" if header else "no Content-Type header"
+        return actual + (" (SOAP 1.2's media type)" if kind == _SOAP12_MEDIA else "")
+    charset = params.get("charset", "utf-8")
+    encoding = _ENCODINGS.get(charset)
+    if encoding is None:
+        return f"Content-Type: {header} (a charset WS-I BP R1012 does not allow)"
+    declared = _XML_DECLARATION.match(body.decode(encoding, errors="replace").lstrip("\ufeff"))
+    if declared:
+        named = declared.group(1).lower()
+        if not _ENCODINGS.get(named, named).startswith(encoding[:6]):  # utf-16 and -le/-be
+            return f"Content-Type: {header} and an XML declaration saying encoding={named!r}"
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return f"Content-Type: {header} and bytes that are not {charset} (at offset {exc.start})"
+    return ""
 
 
 def _response(exchange: Exchange, spec: Operation, child: etree._Element) -> None:
