@@ -170,6 +170,9 @@ def content_type_problem(header: str | None, body: bytes) -> str:
     encoding = _ENCODINGS.get(charset)
     if encoding is None:
         return f"Content-Type: {header} (a charset WS-I BP R1012 does not allow)"
+    actual = "utf-16" if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in body[:2] else "utf-8"
+    if not encoding.startswith(actual):
+        return f"Content-Type: {header} and a body in {actual.upper()}"
     declared = _XML_DECLARATION.match(body.decode(encoding, errors="replace").lstrip("\ufeff"))
     if declared:
         named = declared.group(1).lower()
