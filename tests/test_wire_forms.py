@@ -12,19 +12,28 @@ with the requirement the index names, so the tolerance is not blindness.
 
 from __future__ import annotations
 
+import re
+import threading
 import tomllib
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
+from hostile.run import run_suite
 
 from conformance.checks import check_exchange
+from conformance.contract.paths import fixtures_dir
+from conformance.emulator import RunningEmulator
 from conformance.suite.wire_support import expect_content_type
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.decode import decode_reply
 from conformance.wire.exchange import Exchange
 from conformance.wire.transport import Transport
-from tests.hostile.servers import HostileServer, answer
+from hostile.servers import HostileServer, answer
 
 RESPONSES = Path(__file__).parent.parent / "fixtures" / "responses"
 
@@ -94,3 +103,90 @@ def test_the_same_form_with_the_contract_broken_fails(golden: Golden) -> None:
     with pytest.raises(ConformanceFailure) as failure:
         check_exchange(exchange, golden.operation)
     assert failure.value.requirement == golden.fails, failure.value
+
+
+# -- schemas where the WSDL says: a Metro-style server ---------------------------------------------
+class _MetroNaming(ThreadingHTTPServer):
+    """The reference emulator behind a proxy that publishes its schemas the way Metro does.
+
+    ``?xsd=1`` … ``?xsd=7`` serve the emulator's ``?xsd=xsd0`` … ``xsd6``, every
+    ``schemaLocation`` (in the WSDL and inside the schemas) names them, and WCF's names answer
+    404; POSTs go to the emulator unchanged. The same contract at other URLs: a suite that
+    followed its own naming instead of the WSDL's would fail it.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _MetroHandler)
+        self.upstream = upstream
+        self.asked: list[str] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}{urlsplit(upstream).path}"
+
+    def rewrite(self, body: bytes) -> bytes:
+        text = body.decode("utf-8").replace(self.upstream, self.url)
+        return re.sub(r"\?xsd=xsd(\d)", lambda m: f"?xsd={int(m[1]) + 1}", text).encode("utf-8")
+
+
+class _MetroHandler(BaseHTTPRequestHandler):
+    server: _MetroNaming
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        query = urlsplit(self.path).query
+        self.server.asked.append(query)
+        if query.startswith("xsd=") and not query[4:].isdigit():
+            self._answer(404, "text/plain", b"no such schema")
+            return
+        if query.startswith("xsd="):
+            query = f"xsd=xsd{int(query[4:]) - 1}"
+        with urlopen(f"{self.server.upstream}?{query}", timeout=10) as got:
+            self._answer(got.status, got.headers["Content-Type"], self.server.rewrite(got.read()))
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")}
+        try:
+            with urlopen(Request(self.server.upstream, body, headers), timeout=10) as got:
+                self._answer(got.status, got.headers["Content-Type"], got.read())
+        except HTTPError as err:
+            self._answer(err.code, err.headers["Content-Type"], err.read())
+
+    def _answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_schemas_are_fetched_where_the_wsdl_says(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """The service module and the served-XSD comparison pass against Metro's naming, and the
+    proxy saw the suite ask for ``?xsd=1`` … ``7`` (never WCF's names)."""
+    metro = _MetroNaming(emulator.url)
+    thread = threading.Thread(target=metro.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urlopen(f"{metro.url}?wsdl", timeout=10) as got:
+            wsdl = got.read().decode()
+        assert "?xsd=1" in wsdl and "?xsd=xsd" not in wsdl
+        profile = fixtures_dir() / "profiles" / "emulator.toml"
+        run = run_suite(
+            [
+                "--target-url", metro.url, "--profile", str(profile), "-p", "no:cacheprovider",
+                "--no-preflight", "conformance.suite.test_service",
+                "conformance.suite.test_wire_contract", "-k",
+                "test_service or test_served_xsd_is_the_contract",
+            ],
+            tmp_path, 300, {},
+        )  # fmt: skip
+    finally:
+        metro.shutdown()
+        metro.server_close()
+    output = run.stdout + run.stderr
+    assert run.exit_code == 0, output[-4000:]
+    assert re.search(r"\b19 passed", output), output[-2000:]
+    assert {f"xsd={n}" for n in range(1, 8)} <= set(metro.asked), metro.asked
+    assert not [query for query in metro.asked if query.startswith("xsd=xsd")], metro.asked
