@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import check_exchange
+from conformance.checks.wire import check_refusal_client
 from conformance.contract import namespaces as ns
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.exchange import Exchange
@@ -141,8 +142,14 @@ FAILING = [
     ("fault_no_code.xml", "AddRequest", 500, XML, "WIRE-FAULT-CODE", "no faultcode element"),
     ("fault_unbound_prefix.xml", "AddRequest", 500, XML, "WIRE-FAULT-CODE", "'q:Client'"),
     ("fault_server_code.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT", "'s:Server'"),
-    ("fault_prefix_wrong_namespace.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT",
-     "urn:not-soap"),
+    (
+        "fault_prefix_wrong_namespace.xml",
+        "AddRequest",
+        500,
+        XML,
+        "WIRE-FAULT-CLIENT",
+        "urn:not-soap",
+    ),
     ("fault_empty_string.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT", "empty faultstring"),
     (
         "soap12_fault.xml",
@@ -313,3 +320,29 @@ def test_libxml2_and_xmlschema_agree_on_every_golden() -> None:
                 assert bool(ours) == bool(theirs), (path.name, ours, theirs)
                 compared += 1
     assert compared > 20
+
+
+def _refusal(code: str) -> Exchange:
+    body = (
+        f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body><s:Fault>'
+        '<faultcode xmlns:a="http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation'
+        f'/dispatcher">{code}</faultcode><faultstring>unreadable</faultstring></s:Fault></s:Body>'
+        "</s:Envelope>"
+    ).encode()
+    return Exchange(None, "POST", "http://127.0.0.1:1/", (), b"", 500, "Error",
+                    (("Content-Type", XML),), body, 0.0)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "code", ["s:Client", "s:Client.Deserialization", "s:VersionMismatch", "a:DeserializationFailed"]
+)
+def test_a_refusal_of_the_senders_error_may_be_any_class_but_server(code: str) -> None:
+    check_refusal_client(_refusal(code), "a probe")
+
+
+@pytest.mark.parametrize("code", ["s:Server", "s:Server.Unmarshalling"])
+def test_a_refusal_of_the_senders_error_as_server_is_a_client_class_miss(code: str) -> None:
+    with pytest.raises(ConformanceFailure) as caught:
+        check_refusal_client(_refusal(code), "a probe")
+    assert caught.value.requirement == "WIRE-FAULT-CLIENT"
+    assert code in caught.value.actual

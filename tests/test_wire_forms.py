@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-import tomllib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +22,9 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
+import tomllib
 from hostile.run import run_suite
+from hostile.servers import HostileServer, answer
 
 from conformance.checks import check_exchange
 from conformance.contract.paths import fixtures_dir
@@ -33,7 +34,6 @@ from conformance.verdicts import ConformanceFailure
 from conformance.wire.decode import decode_reply
 from conformance.wire.exchange import Exchange
 from conformance.wire.transport import Transport
-from hostile.servers import HostileServer, answer
 
 RESPONSES = Path(__file__).parent.parent / "fixtures" / "responses"
 
@@ -147,7 +147,9 @@ class _MetroHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")}
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() in ("content-type", "soapaction")
+        }
         try:
             with urlopen(Request(self.server.upstream, body, headers), timeout=10) as got:
                 self._answer(got.status, got.headers["Content-Type"], got.read())

@@ -137,9 +137,7 @@ def _status(exchange: Exchange, is_fault: bool, op: str) -> None:
 def _content_type(exchange: Exchange, op: str) -> None:
     problem = content_type_problem(exchange.response_header("Content-Type"), exchange.response_body)
     if problem:
-        _fail(
-            CONTENT_TYPE, CONTENT_TYPE_EXPECTED, problem, exchange, f"{op}: wrong Content-Type"
-        )
+        _fail(CONTENT_TYPE, CONTENT_TYPE_EXPECTED, problem, exchange, f"{op}: wrong Content-Type")
 
 
 CONTENT_TYPE_EXPECTED = (
@@ -381,6 +379,33 @@ def check_fault_client(
         _fail(FAULT_CLIENT, expected, f"faultcode {value!r} ({local} in {where})", exchange, title)
     if not string:
         _fail(FAULT_CLIENT, expected, "an empty faultstring", exchange, title)
+
+
+def check_refusal_client(exchange: Exchange, what: str) -> None:
+    """SHOULD (WIRE-FAULT-CLIENT, SOAP 1.1 §4.4.1): a SOAP 1.1 fault refusing a request the
+    sender got wrong (a robustness probe) is not in the Server class, which SOAP 1.1 keeps for
+    the receiver's own trouble; Client (and Client.*), VersionMismatch for a wrong envelope, and
+    a stack's own qualified code (WCF's ``a:DeserializationFailed``) are all the sender's. An
+    answer that is no SOAP 1.1 fault is for other checks to judge."""
+    try:
+        root = exchange.response_tree
+    except (MalformedXmlError, UnsafeXmlError):
+        return
+    body = next(root.iterchildren(_BODY), None) if root.tag == _ENVELOPE else None
+    fault = next(body.iterchildren(_FAULT), None) if body is not None else None
+    code = _fault_part(fault, "faultcode") if fault is not None else None
+    if code is None:
+        return
+    value = (code.text or "").strip()
+    prefix, _, local = value.rpartition(":")
+    if code.nsmap.get(prefix or None) == ns.SOAP_ENV and local.split(".")[0] == "Server":
+        _fail(
+            FAULT_CLIENT,
+            "a faultcode of the sender's errors (s:Client; SOAP 1.1 §4.4.1), not s:Server",
+            f"faultcode {value!r} ({local} in {ns.SOAP_ENV})",
+            exchange,
+            f"{what}: the sender's error refused as the server's",
+        )
 
 
 def check_exchange(exchange: Exchange, op: str | Operation) -> None:

@@ -178,6 +178,8 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
      "a Body element is matched to an operation by its local name in any namespace"),
     ("wrong-types-read-as-defaults", "ROB-WRONG-TYPES",
      "a parameter that is not of its XSD type is read as the defaults and carried out"),
+    ("ints-wrapped", "ROB-WRONG-TYPES",
+     "an integer past xs:int's range is wrapped modulo 2^32 (4294967306 read as 10) and served"),
     ("control-characters-stripped", "ROB-CONTROL-CHARACTERS",
      "characters XML 1.0 forbids are dropped from the request instead of refusing it"),
     ("oversized-body-accepted", "ROB-OVERSIZED-BODY",

@@ -97,7 +97,7 @@ def test_success_is_http_200(om, raw_om, scenario, populated, op):
 @pytest.mark.requirement("WIRE-CONTENT-TYPE")
 @pytest.mark.parametrize("op", ALL)
 def test_success_content_type(om, raw_om, scenario, populated, op):
-    """A valid call of each operation → Content-Type text/xml, a body encoded as its charset says."""
+    """A valid call of each operation → Content-Type text/xml, a body encoded as it says."""
     expect_content_type(valid_exchange(om, raw_om, scenario, op))
 
 

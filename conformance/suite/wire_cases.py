@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from conformance.contract import schema
-from conformance.contract.documents import schema_imports
 from conformance.contract.catalogue import req
+from conformance.contract.documents import schema_imports
 from conformance.contract.operations import OPERATIONS, WSDL_FILE
 from conformance.contract.paths import schemas_dir
 from conformance.contract.xmlsafe import parse
