@@ -192,3 +192,25 @@ def test_schemas_are_fetched_where_the_wsdl_says(emulator: RunningEmulator, tmp_
     assert re.search(r"\b19 passed", output), output[-2000:]
     assert {f"xsd={n}" for n in range(1, 8)} <= set(metro.asked), metro.asked
     assert not [query for query in metro.asked if query.startswith("xsd=xsd")], metro.asked
+
+
+# -- the server's own body limit -------------------------------------------------------------------
+def test_the_oversized_probe_sends_one_byte_past_the_limit_the_profile_states(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A profile stating ``max_request_bytes = 65536``: the probe sends 65537 bytes, which the
+    emulator (whose own cap is max_body_bytes, 1 MiB) answers, so ROB-OVERSIZED-BODY (SHOULD)
+    reports a warning naming that size; without the key the probe's 1 MiB + 1 is refused."""
+    text = (fixtures_dir() / "profiles" / "emulator.toml").read_text()
+    profile = tmp_path / "limited.toml"
+    profile.write_text(text.replace("[target]\n", "[target]\nmax_request_bytes = 65536\n", 1))
+    run = run_suite(
+        [
+            "--target-url", emulator.url, "--profile", str(profile), "-p", "no:cacheprovider",
+            "--no-preflight", "conformance.suite.test_robustness", "-k", "oversized",
+        ],
+        tmp_path, 300, {},
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.exit_code == 0, output[-4000:]
+    assert "[ROB-OVERSIZED-BODY] the target did not refuse a body of 65537 bytes" in output, output

@@ -54,6 +54,9 @@ class Context:
 
     group_id: int
     credentials: Credentials | None
+    body_limit: int = MAX_BODY_BYTES
+    """The largest body the server takes: the profile's ``max_request_bytes`` when it states
+    one, else ``max_body_bytes`` of constraints.toml."""
 
 
 Build = Callable[[Context], Probe]
@@ -121,12 +124,12 @@ def _expansion_bomb(ctx: Context) -> bytes:
 
 
 def oversized(ctx: Context) -> bytes:
-    """A valid query padded with a comment to one byte past ``max_body_bytes``."""
+    """A valid query padded with a comment to one byte past the body limit."""
     valid = query(ctx)
     head, sep, tail = valid.partition(b"<s:Body>")
     if not sep:
         raise SuiteError("probe set-up: the built envelope has no <s:Body>")
-    pad = MAX_BODY_BYTES + 1 - len(valid) - len(b"<!---->")
+    pad = ctx.body_limit + 1 - len(valid) - len(b"<!---->")
     return head + b"<!--" + b"x" * pad + b"-->" + sep + tail
 
 

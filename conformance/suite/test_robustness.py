@@ -2,7 +2,7 @@
 
 Each probe is one request that is wrong in exactly one way: not a SOAP 1.1 envelope, a
 SOAPAction that names another operation or none, a Body naming no operation, a member that is
-not of its type, a character XML 1.0 forbids, a body past ``max_body_bytes``, a DOCTYPE. The
+not of its type, a character XML 1.0 forbids, a body past the server's limit, a DOCTYPE. The
 target must refuse it (a SOAP fault or a 4xx status, never a success) and keep serving.
 
 Every probe runs between two valid GetServiceGroupStatus calls of an open group. The one before
@@ -202,7 +202,8 @@ def runprobe(
 @pytest.fixture
 def ctx(scenario: Any, target: Any) -> Context:
     """What the probes name: the profile's first open group, the run's credentials."""
-    return Context(scenario.group_with("open").id, target.credentials)
+    limit = scenario.target.max_request_bytes or probes.MAX_BODY_BYTES
+    return Context(scenario.group_with("open").id, target.credentials, limit)
 
 
 def _params(probes: dict[str, Build]) -> Any:
@@ -270,11 +271,11 @@ def test_control_character_refused(om, raw_om, ctx, build):
 
 @pytest.mark.requirement(OVERSIZED, OVERSIZED_STATUS, KEEPS_SERVING)
 def testoversized_body_refused(om, raw_om, ctx):
-    """A valid query padded to one byte past max_body_bytes → a SOAP fault or 4xx (413 SHOULD);
-    serves on."""
-    build = probes.probe("a body one byte past max_body_bytes", probes.oversized)
+    """A valid query padded to one byte past the server's limit (the profile's
+    max_request_bytes, else max_body_bytes) → a SOAP fault or 4xx (413 SHOULD); serves on."""
+    build = probes.probe(f"a body of {ctx.body_limit + 1} bytes", probes.oversized)
     probe = build(ctx)
-    assert len(probe.body) == probes.MAX_BODY_BYTES + 1  # the suite's own precondition
+    assert len(probe.body) == ctx.body_limit + 1  # the suite's own precondition
     _, exchange = runprobe(build, OVERSIZED, om, raw_om, ctx)
     if exchange.status != 413:
         raise ConformanceFailure(
