@@ -8,6 +8,18 @@ Actual and the exchange attached.
 A non-SOAP answer (an HTML error page, a proxy's text) raises WIRE-ENVELOPE with an Actual that
 starts with its media type and ``body:`` (``text/html body: <!DOCTYPE html>...``), so the plugin
 can tell a wrong URL from a broken envelope.
+
+Tolerant of every legitimate wire form, strict on the contract (docs/wire-forms.md). A
+conforming SOAP 1.1 server may choose, and these checks accept: any namespace prefixes and
+wherever they are declared; attribute order; whitespace between elements; an XML declaration or
+none; a comment before the root element; ``text/xml`` with ``charset`` spelt any way, or absent
+with a UTF-8 body, or UTF-16 with a matching charset (WS-I BP R1012); header names in any case;
+chunked transfer; HTTP/1.0 or 1.1 and ``Connection: close`` (the transport's business); ``Z`` or
+``+00:00``; 0-7 fraction digits (.NET writes 7); an empty element or ``i:nil`` where the XSD
+allows nil; a fault ``detail`` with or without extra content; schemas at whatever URLs the WSDL's
+``schemaLocation``s name (the SVC tests follow them). fixtures/responses holds a golden answer of
+each, and tests/test_wire_forms.py feeds every one through these checks and the decoder, and a
+mutated one that must fail.
 """
 
 from __future__ import annotations

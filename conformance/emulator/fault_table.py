@@ -128,8 +128,8 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
      "the served WSDL declares another SOAPAction for AddRequest"),
     # wire shape (service.py, app.py, soap_in.py, soap_out.py)
     ("fault-http-200", "WIRE-HTTP-STATUS", "a typed SOAP Fault answers HTTP 200 instead of 500"),
-    ("content-type-without-charset", "WIRE-CONTENT-TYPE",
-     "SOAP responses say Content-Type text/xml without charset utf-8"),
+    ("content-type-latin1", "WIRE-CONTENT-TYPE",
+     "SOAP responses say charset=iso-8859-1 (not UTF-8 or UTF-16) for their UTF-8 bodies"),
     ("soap12-envelope", "WIRE-ENVELOPE", "responses use the SOAP 1.2 envelope namespace"),
     ("quoted-soap-action-refused", "WIRE-SOAPACTION",
      "a request whose SOAPAction is the quoted WSDL action is refused"),
