@@ -41,6 +41,10 @@ class TargetInfo:
     safe_mode: bool = True
     max_requests_per_second: float | None = None
     """SOAP requests per second the suite may send (``None``: the default for the mode)."""
+    max_request_bytes: int | None = None
+    """The largest request body the server accepts, when the profile states it (WCF's
+    ``maxReceivedMessageSize``): ROB-OVERSIZED-BODY sends one byte more. No source fixes a cap,
+    so without it the probe uses ``max_body_bytes`` of ``schemas/constraints.toml``."""
 
     @property
     def rate_limit(self) -> float | None:

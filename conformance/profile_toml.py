@@ -42,7 +42,14 @@ _TOP_KEYS = (
     "overwrite_server_options",
 )
 _OPTIONS_TYPE = "SetOptionsRequest"
-_TARGET_KEYS = ("name", "url", "control_url", "safe_mode", "max_requests_per_second")
+_TARGET_KEYS = (
+    "name",
+    "url",
+    "control_url",
+    "safe_mode",
+    "max_requests_per_second",
+    "max_request_bytes",
+)
 _AUTH_KEYS = (
     "enabled",
     "logon_id",
@@ -249,6 +256,10 @@ def validate(profile: Profile) -> None:
         fail("[control] features", f"unknown {sorted(unknown)}", f"use {CONTROL_FEATURES}")
 
 
+MIN_REQUEST_LIMIT = 4096
+"""The smallest ``max_request_bytes`` a profile may state: below it valid requests do not fit."""
+
+
 def _target(t: _Table, path: Path | None) -> TargetInfo:
     from conformance.profile import bundled_profile
 
@@ -259,6 +270,7 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         control_url=t.str_("control_url"),
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
         max_requests_per_second=_rate(t),
+        max_request_bytes=t.int_("max_request_bytes", minimum=MIN_REQUEST_LIMIT),
     )
     return info
 

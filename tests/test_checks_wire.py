@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance.checks import check_exchange
+from conformance.checks.wire import check_refusal_client
 from conformance.contract import namespaces as ns
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.exchange import Exchange
@@ -141,8 +142,14 @@ FAILING = [
     ("fault_no_code.xml", "AddRequest", 500, XML, "WIRE-FAULT-CODE", "no faultcode element"),
     ("fault_unbound_prefix.xml", "AddRequest", 500, XML, "WIRE-FAULT-CODE", "'q:Client'"),
     ("fault_server_code.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT", "'s:Server'"),
-    ("fault_prefix_wrong_namespace.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT",
-     "urn:not-soap"),
+    (
+        "fault_prefix_wrong_namespace.xml",
+        "AddRequest",
+        500,
+        XML,
+        "WIRE-FAULT-CLIENT",
+        "urn:not-soap",
+    ),
     ("fault_empty_string.xml", "AddRequest", 500, XML, "WIRE-FAULT-CLIENT", "empty faultstring"),
     (
         "soap12_fault.xml",
@@ -177,7 +184,15 @@ FAILING = [
         "WIRE-CONTENT-TYPE",
         "Content-Type: application/xml",
     ),
-    ("add_ok.xml", "AddRequest", 200, "text/xml", "WIRE-CONTENT-TYPE", "Content-Type: text/xml"),
+    (
+        "add_ok.xml",
+        "AddRequest",
+        200,
+        "text/xml; charset=utf-16",
+        "WIRE-CONTENT-TYPE",
+        "a body in UTF-8",
+    ),
+    ("sgs_latin1.xml", "GetServiceGroupStatus", 200, "text/xml", "WIRE-CONTENT-TYPE", "iso-8859"),
     (
         "add_ok.xml",
         "AddRequest",
@@ -217,9 +232,10 @@ def test_broken_exchange_fails_with_its_requirement(
     assert failure.expected and failure.title
 
 
-def test_charset_parameter_is_case_and_quote_insensitive() -> None:
-    check_exchange(exchange("add_ok.xml", "AddRequest", 200, 'Text/XML; Charset="UTF-8"'),
-                   "AddRequest")  # fmt: skip
+@pytest.mark.parametrize("content_type", ['Text/XML; Charset="UTF-8"', "text/xml;charset=utf8",
+                                          "text/xml"])  # fmt: skip
+def test_charset_may_be_spelt_any_way_or_absent_with_a_utf8_body(content_type: str) -> None:
+    check_exchange(exchange("add_ok.xml", "AddRequest", 200, content_type), "AddRequest")
 
 
 def test_html_actual_is_cut_at_200_characters() -> None:
@@ -304,3 +320,29 @@ def test_libxml2_and_xmlschema_agree_on_every_golden() -> None:
                 assert bool(ours) == bool(theirs), (path.name, ours, theirs)
                 compared += 1
     assert compared > 20
+
+
+def _refusal(code: str) -> Exchange:
+    body = (
+        f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body><s:Fault>'
+        '<faultcode xmlns:a="http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation'
+        f'/dispatcher">{code}</faultcode><faultstring>unreadable</faultstring></s:Fault></s:Body>'
+        "</s:Envelope>"
+    ).encode()
+    return Exchange(None, "POST", "http://127.0.0.1:1/", (), b"", 500, "Error",
+                    (("Content-Type", XML),), body, 0.0)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "code", ["s:Client", "s:Client.Deserialization", "s:VersionMismatch", "a:DeserializationFailed"]
+)
+def test_a_refusal_of_the_senders_error_may_be_any_class_but_server(code: str) -> None:
+    check_refusal_client(_refusal(code), "a probe")
+
+
+@pytest.mark.parametrize("code", ["s:Server", "s:Server.Unmarshalling"])
+def test_a_refusal_of_the_senders_error_as_server_is_a_client_class_miss(code: str) -> None:
+    with pytest.raises(ConformanceFailure) as caught:
+        check_refusal_client(_refusal(code), "a probe")
+    assert caught.value.requirement == "WIRE-FAULT-CLIENT"
+    assert code in caught.value.actual

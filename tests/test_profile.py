@@ -302,3 +302,16 @@ def test_profile_is_a_frozen_value() -> None:
     assert isinstance(profile, Profile)
     with pytest.raises(dataclasses.FrozenInstanceError):
         profile.data_expiration_minutes = 1  # type: ignore[misc]
+
+
+def test_the_server_body_limit_is_an_optional_target_key(tmp_path: Path) -> None:
+    """``[target] max_request_bytes``: absent by default, an integer of at least 4096 if given."""
+    text = bundled_profile("emulator").read_text()
+    assert load_profile(bundled_profile("emulator")).target.max_request_bytes is None
+    path = tmp_path / "limited.toml"
+    path.write_text(text.replace("[target]\n", "[target]\nmax_request_bytes = 65536\n", 1))
+    assert load_profile(path).target.max_request_bytes == 65536
+    for bad, words in (("100", "at least 4096"), ('"64k"', "must be an integer")):
+        path.write_text(text.replace("[target]\n", f"[target]\nmax_request_bytes = {bad}\n", 1))
+        with pytest.raises(UsageError, match=f"max_request_bytes.*{words}"):
+            load_profile(path)

@@ -8,6 +8,18 @@ Actual and the exchange attached.
 A non-SOAP answer (an HTML error page, a proxy's text) raises WIRE-ENVELOPE with an Actual that
 starts with its media type and ``body:`` (``text/html body: <!DOCTYPE html>...``), so the plugin
 can tell a wrong URL from a broken envelope.
+
+Tolerant of every legitimate wire form, strict on the contract (docs/wire-forms.md). A
+conforming SOAP 1.1 server may choose, and these checks accept: any namespace prefixes and
+wherever they are declared; attribute order; whitespace between elements; an XML declaration or
+none; a comment before the root element; ``text/xml`` with ``charset`` spelt any way, or absent
+with a UTF-8 body, or UTF-16 with a matching charset (WS-I BP R1012); header names in any case;
+chunked transfer; HTTP/1.0 or 1.1 and ``Connection: close`` (the transport's business); ``Z`` or
+``+00:00``; 0-7 fraction digits (.NET writes 7); an empty element or ``i:nil`` where the XSD
+allows nil; a fault ``detail`` with or without extra content; schemas at whatever URLs the WSDL's
+``schemaLocation``s name (the SVC tests follow them). fixtures/responses holds a golden answer of
+each, and tests/test_wire_forms.py feeds every one through these checks and the decoder, and a
+mutated one that must fail.
 """
 
 from __future__ import annotations
@@ -51,7 +63,7 @@ _HEADER = ns.qname(ns.SOAP_ENV, "Header")
 _FAULT = ns.qname(ns.SOAP_ENV, "Fault")
 _SOAP12_ENVELOPE = ns.qname(ns.SOAP12_ENV, "Envelope")
 _SOAP12_MEDIA = "application/soap+xml"
-_XML_DECLARATION = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_XML_DECLARATION = re.compile(r"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UNDECLARED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
 
 
@@ -135,43 +147,52 @@ def _status(exchange: Exchange, is_fault: bool, op: str) -> None:
 
 
 def _content_type(exchange: Exchange, op: str) -> None:
-    header = exchange.response_header("Content-Type")
-    kind, params = media_type(header)
-    if kind == "text/xml" and params.get("charset") == "utf-8":
-        _body_encoding(exchange, op)
-        return
-    actual = f"Content-Type: {header}" if header else "no Content-Type header"
-    if kind == _SOAP12_MEDIA:
-        actual += " (SOAP 1.2's media type)"
-    _fail(
-        CONTENT_TYPE,
-        f"Content-Type: {ns.SOAP11_CONTENT_TYPE}",
-        actual,
-        exchange,
-        f"{op}: wrong Content-Type",
-    )
-
-
-def _body_encoding(exchange: Exchange, op: str) -> None:
-    """The body is what the header says: UTF-8, and no XML declaration claiming otherwise."""
-    body = exchange.response_body
-    declared = _XML_DECLARATION.match(body)
-    problem = ""
-    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-        problem = f"an XML declaration saying encoding={declared.group(1).decode('ascii')!r}"
-    else:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problem = f"bytes that are not UTF-8 (at offset {exc.start})"
+    problem = content_type_problem(exchange.response_header("Content-Type"), exchange.response_body)
     if problem:
-        _fail(
-            CONTENT_TYPE,
-            f"a body encoded as Content-Type: {ns.SOAP11_CONTENT_TYPE} says",
-            problem,
-            exchange,
-            f"{op}: body not encoded as its Content-Type says",
-        )
+        _fail(CONTENT_TYPE, CONTENT_TYPE_EXPECTED, problem, exchange, f"{op}: wrong Content-Type")
+
+
+CONTENT_TYPE_EXPECTED = (
+    "Content-Type text/xml with charset UTF-8 or UTF-16 (or no charset and a UTF-8 body), "
+    "the body encoded as it says (SOAP 1.1 §6.1.1, WS-I BP R1012)"
+)
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+}
+
+
+def content_type_problem(header: str | None, body: bytes) -> str:
+    """What is wrong with a SOAP 1.1 answer's media type and encoding, or ``""``.
+
+    Legitimate forms: ``text/xml`` in any case, the charset spelt any way (``UTF-8``, ``utf8``,
+    quoted), no charset with a UTF-8 body (the XML default), UTF-16 with a matching charset (WS-I
+    BP R1012), an XML declaration or none; a declaration must not name another encoding.
+    """
+    kind, params = media_type(header)
+    if kind != "text/xml":
+        actual = f"Content-Type: {header}" if header else "no Content-Type header"
+        return actual + (" (SOAP 1.2's media type)" if kind == _SOAP12_MEDIA else "")
+    charset = params.get("charset", "utf-8")
+    encoding = _ENCODINGS.get(charset)
+    if encoding is None:
+        return f"Content-Type: {header} (a charset WS-I BP R1012 does not allow)"
+    actual = "utf-16" if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in body[:2] else "utf-8"
+    if not encoding.startswith(actual):
+        return f"Content-Type: {header} and a body in {actual.upper()}"
+    declared = _XML_DECLARATION.match(body.decode(encoding, errors="replace").lstrip("\ufeff"))
+    if declared:
+        named = declared.group(1).lower()
+        if not _ENCODINGS.get(named, named).startswith(encoding[:6]):  # utf-16 and -le/-be
+            return f"Content-Type: {header} and an XML declaration saying encoding={named!r}"
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return f"Content-Type: {header} and bytes that are not {charset} (at offset {exc.start})"
+    return ""
 
 
 def _response(exchange: Exchange, spec: Operation, child: etree._Element) -> None:
@@ -370,6 +391,33 @@ def check_fault_client(
         _fail(FAULT_CLIENT, expected, f"faultcode {value!r} ({local} in {where})", exchange, title)
     if not string:
         _fail(FAULT_CLIENT, expected, "an empty faultstring", exchange, title)
+
+
+def check_refusal_client(exchange: Exchange, what: str) -> None:
+    """SHOULD (WIRE-FAULT-CLIENT, SOAP 1.1 §4.4.1): a SOAP 1.1 fault refusing a request the
+    sender got wrong (a robustness probe) is not in the Server class, which SOAP 1.1 keeps for
+    the receiver's own trouble; Client (and Client.*), VersionMismatch for a wrong envelope, and
+    a stack's own qualified code (WCF's ``a:DeserializationFailed``) are all the sender's. An
+    answer that is no SOAP 1.1 fault is for other checks to judge."""
+    try:
+        root = exchange.response_tree
+    except (MalformedXmlError, UnsafeXmlError):
+        return
+    body = next(root.iterchildren(_BODY), None) if root.tag == _ENVELOPE else None
+    fault = next(body.iterchildren(_FAULT), None) if body is not None else None
+    code = _fault_part(fault, "faultcode") if fault is not None else None
+    if code is None:
+        return
+    value = (code.text or "").strip()
+    prefix, _, local = value.rpartition(":")
+    if code.nsmap.get(prefix or None) == ns.SOAP_ENV and local.split(".")[0] == "Server":
+        _fail(
+            FAULT_CLIENT,
+            "a faultcode of the sender's errors (s:Client; SOAP 1.1 §4.4.1), not s:Server",
+            f"faultcode {value!r} ({local} in {ns.SOAP_ENV})",
+            exchange,
+            f"{what}: the sender's error refused as the server's",
+        )
 
 
 def check_exchange(exchange: Exchange, op: str | Operation) -> None:

@@ -28,6 +28,7 @@ _LOG = logging.getLogger("conformance.emulator")
 _JSON = b"application/json"
 _TEXT = b"text/plain; charset=utf-8"
 _SOAP = ns.SOAP11_CONTENT_TYPE.encode()
+_LATIN1 = b"text/xml; charset=iso-8859-1"  # fault hook content-type-latin1 only
 _HELP = (
     b"<html><body><h1>OpenMediaService</h1><p>The reference emulator of the MiCC Enterprise "
     b"Open Media Service. The WSDL is at <a href='?wsdl'>?wsdl</a>.</p></body></html>"
@@ -70,8 +71,8 @@ class EmulatorApp:
                 unlimited = "oversized-body-accepted" in self.engine.faults
                 body = await _read_body(receive, headers, unlimited)
                 status, payload = service.exchange(self.engine, body, headers.get("soapaction"))
-                bare = "content-type-without-charset" in self.engine.faults
-                await _reply(send, status, b"text/xml" if bare else _SOAP, payload)
+                latin1 = "content-type-latin1" in self.engine.faults
+                await _reply(send, status, _LATIN1 if latin1 else _SOAP, payload)
             elif method in ("GET", "HEAD"):
                 await self._metadata(scope, headers, send)
             else:

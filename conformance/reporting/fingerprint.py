@@ -143,18 +143,13 @@ def _named_documents(
 
 
 def _locations(body: bytes) -> list[str]:
-    """The ``wsdl:import location`` and ``xs:import``/``xs:include schemaLocation`` values."""
-    from conformance.contract import namespaces as ns
+    from conformance.contract.documents import named_locations
     from conformance.contract.xmlsafe import parse
 
     try:
-        root = parse(body)
+        return named_locations(parse(body))
     except ValueError:
         return []
-    found = [e.get("location", "") for e in root.iter(ns.qname(ns.WSDL, "import"))]
-    for tag in ("import", "include"):
-        found += [e.get("schemaLocation", "") for e in root.iter(ns.qname(ns.XS, tag))]
-    return [location for location in found if location]
 
 
 def bundled_contract() -> dict[str, str]:

@@ -39,6 +39,13 @@ class Probe:
     body: bytes
     action: str | None
     what: str
+    leniency: str = ""
+    """What a lenient stack makes of the request and which setting causes it, for the message."""
+    read_as: tuple[bytes, bytes, str] | None = None
+    """For a wrong value: the same request with the value a lenient stack reads instead, one
+    with another value of the type, and that value as shown. Answered byte for byte like the
+    first and unlike the second, the wrong value was read as that one (not refused as no value
+    of its type)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class Context:
 
     group_id: int
     credentials: Credentials | None
+    body_limit: int = MAX_BODY_BYTES
+    """The largest body the server takes: the profile's ``max_request_bytes`` when it states
+    one, else ``max_body_bytes`` of constraints.toml."""
 
 
 Build = Callable[[Context], Probe]
@@ -114,21 +124,26 @@ def _expansion_bomb(ctx: Context) -> bytes:
 
 
 def oversized(ctx: Context) -> bytes:
-    """A valid query padded with a comment to one byte past ``max_body_bytes``."""
+    """A valid query padded with a comment to one byte past the body limit."""
     valid = query(ctx)
     head, sep, tail = valid.partition(b"<s:Body>")
     if not sep:
         raise SuiteError("probe set-up: the built envelope has no <s:Body>")
-    pad = MAX_BODY_BYTES + 1 - len(valid) - len(b"<!---->")
+    pad = ctx.body_limit + 1 - len(valid) - len(b"<!---->")
     return head + b"<!--" + b"x" * pad + b"-->" + sep + tail
 
 
 QUERY_ACTION = _action(QUERY)
 
 
-def probe(what: str, body: Callable[[Context], bytes], action: str | None = QUERY_ACTION) -> Build:
+def probe(
+    what: str,
+    body: Callable[[Context], bytes],
+    action: str | None = QUERY_ACTION,
+    leniency: str = "",
+) -> Build:
     """A probe builder; ``action`` is the SOAPAction header as sent (None: no header)."""
-    return lambda ctx: Probe(body(ctx), action, what)
+    return lambda ctx: Probe(body(ctx), action, what, leniency)
 
 
 def _add_private_data(text: bytes) -> Callable[[Context], bytes]:
@@ -203,13 +218,51 @@ UNKNOWN_PROBES: dict[str, Build] = {
 }
 
 SENTINEL_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+NO_VALIDATION = (
+    "schema validation off (the stack reads the XML without checking it against the XSD)"
+)
+
+
+def _int_probe(
+    what: str,
+    text: Callable[[Context], int | bytes],
+    read_as: Callable[[Context], int],
+    leniency: str,
+) -> Build:
+    """serviceGroupID of a query as ``text``; ``read_as``: what a lenient stack reads instead."""
+
+    def build(ctx: Context) -> Probe:
+        def sent(value: int | bytes) -> bytes:
+            shown = value if isinstance(value, bytes) else str(value).encode()
+            return _with_text(query(ctx), "serviceGroupID", shown)
+
+        value = read_as(ctx)
+        other = value + 1 if value < INT_MAX else value - 1
+        return Probe(
+            sent(text(ctx)), QUERY_ACTION, what, leniency, (sent(value), sent(other), str(value))
+        )
+
+    return build
+
+
 TYPE_PROBES: dict[str, Build] = {
-    "int-abc": probe(
-        'serviceGroupID "abc"', lambda ctx: _with_text(query(ctx), "serviceGroupID", b"abc")
+    "int-abc": _int_probe(
+        'serviceGroupID "abc"',
+        lambda ctx: b"abc",
+        lambda ctx: 0,
+        f"read as 0, the default of xs:int: {NO_VALIDATION}",
     ),
-    "int-out-of-range": probe(
+    "int-out-of-range": _int_probe(
         "serviceGroupID one past the largest xs:int",
-        lambda ctx: _with_text(query(ctx), "serviceGroupID", str(INT_MAX + 1).encode()),
+        lambda ctx: INT_MAX + 1,
+        lambda ctx: -INT_MAX - 1,
+        f"wrapped modulo 2^32 to {-INT_MAX - 1}: {NO_VALIDATION}, and no range check",
+    ),
+    "int-wraps-to-the-open-group": _int_probe(
+        "serviceGroupID 2^32 past the open group's ID",
+        lambda ctx: 2**32 + ctx.group_id,
+        lambda ctx: ctx.group_id,
+        f"wrapped modulo 2^32 to the open group's ID: {NO_VALIDATION}, and no range check",
     ),
     "boolean-maybe": probe(
         'ForceToPreferredAgent "maybe" (AddRequest to a group that does not exist)',
@@ -217,6 +270,7 @@ TYPE_PROBES: dict[str, Build] = {
             _no_such_group_add(ctx, ForceToPreferredAgent=True), "ForceToPreferredAgent", b"maybe"
         ),
         _action("AddRequest"),
+        f"read as false or absent: {NO_VALIDATION}",
     ),
     "datetime-yesterday": probe(
         'GetOpenMediaRequestsByTime with retrieveLaterThan "yesterday"',
@@ -230,6 +284,7 @@ TYPE_PROBES: dict[str, Build] = {
             b"yesterday",
         ),
         _action("GetOpenMediaRequestsByTime"),
+        f"read as absent: {NO_VALIDATION}",
     ),
 }
 
@@ -244,16 +299,24 @@ CONTROL_PROBES: dict[str, Build] = {
 }
 """SHOULD only (R21): the vendor's WCF reader accepts these references."""
 
+DTD_IGNORED = (
+    "the DOCTYPE was skipped, not refused: the XML reader's DTD processing is set to ignore "
+    "(.NET DtdProcessing.Ignore) instead of prohibit (SOAP 1.1 §3)"
+)
 ENTITY_PROBES: dict[str, Build] = {
     "external-entity": probe(
         "a DOCTYPE whose SYSTEM entities name local files, referenced in serviceGroupID",
         _external_entities,
+        leniency=DTD_IGNORED,
     ),
     "external-parameter-entity": probe(
-        "a DOCTYPE loading a local file as an external parameter entity", _parameter_entity
+        "a DOCTYPE loading a local file as an external parameter entity",
+        _parameter_entity,
+        leniency=DTD_IGNORED,
     ),
     "expansion-bomb": probe(
         "a DOCTYPE with ten levels of ten entity references (the billion laughs)",
         _expansion_bomb,
+        leniency=DTD_IGNORED,
     ),
 }

@@ -2,7 +2,7 @@
 
 Each probe is one request that is wrong in exactly one way: not a SOAP 1.1 envelope, a
 SOAPAction that names another operation or none, a Body naming no operation, a member that is
-not of its type, a character XML 1.0 forbids, a body past ``max_body_bytes``, a DOCTYPE. The
+not of its type, a character XML 1.0 forbids, a body past the server's limit, a DOCTYPE. The
 target must refuse it (a SOAP fault or a 4xx status, never a success) and keep serving.
 
 Every probe runs between two valid GetServiceGroupStatus calls of an open group. The one before
@@ -20,12 +20,14 @@ oversized body) last, since a warning ends the test.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from lxml import etree
 
 from conformance.checks import expect_value
+from conformance.checks.wire import check_refusal_client
 from conformance.contract import namespaces as ns
 from conformance.contract.catalogue import req
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError
@@ -47,6 +49,7 @@ OVERSIZED_STATUS = req("ROB-OVERSIZED-STATUS")
 ENTITIES = req("ROB-ENTITIES")
 KEEPS_SERVING = req("ROB-KEEPS-SERVING")
 REFUSAL_STATUS = req("ROB-REFUSAL-STATUS")
+FAULT_CLIENT = req("WIRE-FAULT-CLIENT")
 
 _FAULT11 = ns.qname(ns.SOAP_ENV, "Fault")
 _FAULT12 = ns.qname(ns.SOAP12_ENV, "Fault")
@@ -94,10 +97,11 @@ def expect_refused(exchange: Exchange, probe: Probe, requirement: str) -> None:
     """MUST: a SOAP fault (any status) or a 4xx (any body); never a success or a crash page."""
     if fault_of(exchange) is not None or 400 <= exchange.status < 500:
         return
+    cause = f"answered, so likely {probe.leniency}: " if probe.leniency else ""
     raise ConformanceFailure(
         requirement,
         f"{probe.what} refused with a SOAP fault or a 4xx status",
-        _preview(exchange),
+        cause + _preview(exchange),
         title=f"the target did not refuse {probe.what}",
         exchange=exchange,
     )
@@ -128,8 +132,35 @@ def expect_still_serving(om: Any, group_id: int, probe: Probe) -> None:
     expect_value(reply, KEEPS_SERVING)
 
 
+def expect_not_misread(raw_om: Any, probe: Probe) -> Inspect:
+    """ROB-WRONG-TYPES: a refusal that is the answer to the value a lenient stack reads instead
+    (byte for byte, and unlike the answer to another value) is no refusal of the wrong value:
+    ``int-abc`` read as 0 and refused as no such group passes only by accident."""
+
+    def inspect(exchange: Exchange, sent: Probe) -> None:
+        if probe.read_as is None or fault_of(exchange) is None:
+            return
+        as_read, other, shown = probe.read_as
+        answers = [
+            sendprobe(raw_om, replace(probe, body=body), WRONG_TYPES).response_body
+            for body in (as_read, other)
+        ]
+        if exchange.response_body == answers[0] != answers[1]:
+            raise ConformanceFailure(
+                WRONG_TYPES,
+                f"{probe.what} refused as no value of its type",
+                f"the very answer serviceGroupID {shown} gets, unlike another value's: "
+                f"{probe.leniency}; {_preview(exchange)}",
+                title=f"the target read {probe.what} as {shown}",
+                exchange=exchange,
+            )
+
+    return inspect
+
+
 def expect_refusal_status(probe: Probe, exchange: Exchange) -> None:
-    """SHOULD: a fault is a SOAP 1.1 Fault with HTTP 500 (a refusal without one is a 4xx)."""
+    """SHOULD: a fault is a SOAP 1.1 Fault with HTTP 500 (a refusal without one is a 4xx), in
+    the Client class (the sender's error, SOAP 1.1 §4.4.1; WIRE-FAULT-CLIENT)."""
     fault = fault_of(exchange)
     if fault is None:
         return
@@ -142,6 +173,7 @@ def expect_refusal_status(probe: Probe, exchange: Exchange) -> None:
             title=f"refusal of {probe.what} in an unusual shape",
             exchange=exchange,
         )
+    check_refusal_client(exchange, f"the refusal of {probe.what}")
 
 
 Inspect = Callable[[Exchange, Probe], None]
@@ -170,7 +202,8 @@ def runprobe(
 @pytest.fixture
 def ctx(scenario: Any, target: Any) -> Context:
     """What the probes name: the profile's first open group, the run's credentials."""
-    return Context(scenario.group_with("open").id, target.credentials)
+    limit = scenario.target.max_request_bytes or probes.MAX_BODY_BYTES
+    return Context(scenario.group_with("open").id, target.credentials, limit)
 
 
 def _params(probes: dict[str, Build]) -> Any:
@@ -178,21 +211,21 @@ def _params(probes: dict[str, Build]) -> Any:
 
 
 # -- the probes --------------------------------------------------------------------------------
-@pytest.mark.requirement(MALFORMED, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(MALFORMED, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.MALFORMED_PROBES)
 def test_malformed_envelope_refused(om, raw_om, ctx, build):
     """A request that is no SOAP 1.1 envelope with one Body → a SOAP fault or 4xx; serves on."""
     expect_refusal_status(*runprobe(build, MALFORMED, om, raw_om, ctx))
 
 
-@pytest.mark.requirement(TWO_BODIES, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(TWO_BODIES, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 def test_two_bodies_refused(om, raw_om, ctx):
     """An envelope with two Body elements → a SOAP fault or 4xx (SHOULD: the vendor's WCF stack
     reads the first Body only, R21); serves on."""
     expect_refusal_status(*runprobe(probes.TWO_BODIES, TWO_BODIES, om, raw_om, ctx))
 
 
-@pytest.mark.requirement(ACTION_WRONG, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(ACTION_WRONG, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.ACTION_PROBES)
 def test_wrong_soap_action_refused(om, raw_om, ctx, build):
     """A SOAPAction naming no operation or another one than the Body → fault or 4xx; serves on."""
@@ -210,22 +243,26 @@ def test_missing_soap_action_refused(om, raw_om, ctx):
     expect_refused(exchange, probe, ACTION_MISSING)
 
 
-@pytest.mark.requirement(UNKNOWN_OPERATION, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(UNKNOWN_OPERATION, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.UNKNOWN_PROBES)
 def test_unknown_operation_refused(om, raw_om, ctx, build):
     """A Body element that names no operation → a SOAP fault or 4xx; serves on."""
     expect_refusal_status(*runprobe(build, UNKNOWN_OPERATION, om, raw_om, ctx))
 
 
-@pytest.mark.requirement(WRONG_TYPES, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(WRONG_TYPES, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.TYPE_PROBES)
 def test_wrong_type_refused(om, raw_om, ctx, build):
-    """A member that is not of its XSD type (int "abc", bool "maybe", dateTime "yesterday") →
-    a SOAP fault or 4xx; serves on."""
-    expect_refusal_status(*runprobe(build, WRONG_TYPES, om, raw_om, ctx))
+    """A member that is not of its XSD type (int "abc", an int past its range, bool "maybe",
+    dateTime "yesterday") → a SOAP fault or 4xx, not the answer to the value a lenient stack
+    reads instead (0, the wrapped int); serves on."""
+    probe = build(ctx)
+    expect_refusal_status(
+        *runprobe(lambda _: probe, WRONG_TYPES, om, raw_om, ctx, expect_not_misread(raw_om, probe))
+    )
 
 
-@pytest.mark.requirement(CONTROL_CHARACTERS, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(CONTROL_CHARACTERS, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.CONTROL_PROBES)
 def test_control_character_refused(om, raw_om, ctx, build):
     """A character XML 1.0 forbids (&#1;, &#0;, &#xFFFF;, a raw 0x01) → fault or 4xx; serves on."""
@@ -234,11 +271,11 @@ def test_control_character_refused(om, raw_om, ctx, build):
 
 @pytest.mark.requirement(OVERSIZED, OVERSIZED_STATUS, KEEPS_SERVING)
 def testoversized_body_refused(om, raw_om, ctx):
-    """A valid query padded to one byte past max_body_bytes → a SOAP fault or 4xx (413 SHOULD);
-    serves on."""
-    build = probes.probe("a body one byte past max_body_bytes", probes.oversized)
+    """A valid query padded to one byte past the server's limit (the profile's
+    max_request_bytes, else max_body_bytes) → a SOAP fault or 4xx (413 SHOULD); serves on."""
+    build = probes.probe(f"a body of {ctx.body_limit + 1} bytes", probes.oversized)
     probe = build(ctx)
-    assert len(probe.body) == probes.MAX_BODY_BYTES + 1  # the suite's own precondition
+    assert len(probe.body) == ctx.body_limit + 1  # the suite's own precondition
     _, exchange = runprobe(build, OVERSIZED, om, raw_om, ctx)
     if exchange.status != 413:
         raise ConformanceFailure(
@@ -264,7 +301,7 @@ def expect_nothing_resolved(exchange: Exchange, probe: Probe) -> None:
         )
 
 
-@pytest.mark.requirement(ENTITIES, KEEPS_SERVING, REFUSAL_STATUS)
+@pytest.mark.requirement(ENTITIES, KEEPS_SERVING, REFUSAL_STATUS, FAULT_CLIENT)
 @_params(probes.ENTITY_PROBES)
 def test_entities_never_resolved(om, raw_om, ctx, build):
     """A DOCTYPE (external entity, external parameter entity, expansion bomb) → a fault or 4xx

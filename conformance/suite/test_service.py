@@ -1,23 +1,25 @@
 """Service information: what the target publishes about itself (section ``service``).
 
 A client generated from the service description (Visual Studio's "Add Web Reference", zeep,
-suds, PHP's SoapClient) starts from ``?wsdl``, fetches the seven schemas it imports from
-``?xsd=xsd0`` … ``xsd6``, and calls the address in ``soap:address``. If any of that is missing or
-points elsewhere, every generated client breaks before it sends a single request.
+suds, PHP's SoapClient) starts from ``?wsdl``, fetches the seven schemas it imports from the
+URLs their ``schemaLocation``s name (WCF's ``?xsd=xsd0`` … ``xsd6``, Metro's ``?xsd=1`` … ``7``:
+the naming is the server's), and calls the address in ``soap:address``. If any of that is missing
+or points elsewhere, every generated client breaks before it sends a single request.
 
 What is expected comes from our own contract (``schemas/OpenMediaService.wsdl``), never from
-literals here: the operation names, and which namespace each ``xsdN`` carries.
+literals here: the operation names, and which namespaces the WSDL imports.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 
 from conformance.contract import namespaces as ns
+from conformance.contract.documents import schema_imports
 from conformance.contract.operations import OPERATIONS, WSDL_FILE
 from conformance.contract.paths import schemas_dir
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
@@ -28,12 +30,10 @@ _WSDL = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP, "xs": ns.XS}
 
 @cache
 def _contract_imports() -> dict[str, str]:
-    """``{"xsd0": namespace, ...}`` as our own WSDL imports them (``schemaLocation="xsd0.xsd"``)."""
+    """``{"xsd0": namespace, ...}`` as our own WSDL imports them (``schemaLocation="xsd0.xsd"``):
+    the test IDs, one per namespace."""
     root = parse((schemas_dir() / WSDL_FILE).read_bytes())
-    return {
-        imp.get("schemaLocation", "").removesuffix(".xsd"): imp.get("namespace", "")
-        for imp in root.iterfind("wsdl:types/xs:schema/xs:import", _WSDL)
-    }
+    return {loc.removesuffix(".xsd"): space for space, loc in schema_imports(root).items()}
 
 
 def _document(exchange: object, requirement: str, what: str) -> etree._Element:
@@ -144,19 +144,15 @@ def test_wsdl_address_is_the_url_the_client_used(om, target):
 
 @pytest.mark.requirement("SVC-XSD")
 def test_wsdl_imports_each_schema_from_the_service(om):
-    """GET ?wsdl: each xs:import names ?xsd=xsdN and the namespace our contract gives xsdN."""
+    """GET ?wsdl: an xs:import, with a schemaLocation, of each namespace our contract imports."""
     root, exchange = _served_wsdl(om)
-    served = {}
-    for imp in root.iterfind("wsdl:types/xs:schema/xs:import", _WSDL):
-        location = imp.get("schemaLocation", "")
-        name = parse_qs(urlsplit(location).query).get("xsd", [location])[0]
-        served[name] = imp.get("namespace", "")
-    expected = _contract_imports()
-    if served != expected:
+    served = {space for space, location in schema_imports(root).items() if location}
+    expected = set(_contract_imports().values())
+    if not expected <= served:
         raise ConformanceFailure(
             "SVC-XSD",
-            "imports " + ", ".join(f"?xsd={k} -> {v}" for k, v in sorted(expected.items())),
-            "imports " + ", ".join(f"?xsd={k} -> {v}" for k, v in sorted(served.items())),
+            "an xs:import with a schemaLocation of each of " + ", ".join(sorted(expected)),
+            "none for " + ", ".join(sorted(expected - served)),
             exchange=exchange,
         )
 
@@ -164,15 +160,22 @@ def test_wsdl_imports_each_schema_from_the_service(om):
 @pytest.mark.requirement("SVC-XSD")
 @pytest.mark.parametrize("name", sorted(_contract_imports()))
 def test_xsd_is_a_schema_of_its_namespace(om, name):
-    """GET ?xsd=xsdN: HTTP 200, an xs:schema whose targetNamespace is the one imported."""
-    exchange = om.fetch_xsd(name)
-    root = _document(exchange, "SVC-XSD", f"the XML Schema {name}")
+    """GET the schemaLocation the served WSDL names for a namespace: HTTP 200, an xs:schema whose
+    targetNamespace is that namespace (``name``: the file our contract keeps it in)."""
     expected = _contract_imports()[name]
-    actual = (root.tag, root.get("targetNamespace"))
+    root, wsdl = _served_wsdl(om)
+    location = schema_imports(root).get(expected)
+    if not location:
+        raise ConformanceFailure(
+            "SVC-XSD", f"an xs:import of {expected} with a schemaLocation", "none", exchange=wsdl
+        )
+    exchange = om.fetch_document(location)
+    schema = _document(exchange, "SVC-XSD", f"the XML Schema at {location}")
+    actual = (schema.tag, schema.get("targetNamespace"))
     if actual != (ns.qname(ns.XS, "schema"), expected):
         raise ConformanceFailure(
             "SVC-XSD",
-            f"xs:schema targetNamespace={expected!r}",
+            f"xs:schema targetNamespace={expected!r} at {location}",
             f"root {actual[0]} targetNamespace={actual[1]!r}",
             exchange=exchange,
         )

@@ -16,6 +16,7 @@ from lxml import etree
 
 from conformance.contract import schema
 from conformance.contract.catalogue import req
+from conformance.contract.documents import schema_imports
 from conformance.contract.operations import OPERATIONS, WSDL_FILE
 from conformance.contract.paths import schemas_dir
 from conformance.contract.xmlsafe import parse
@@ -125,7 +126,7 @@ def our_file(name: str) -> etree._Element:
     return parse((schemas_dir() / name).read_bytes())
 
 
-OUR_IMPORTS = shapes.wsdl_imports(our_file(WSDL_FILE))
-"""``{namespace: "xsd0", ...}`` of our WSDL: one served XSD to compare per namespace."""
+OUR_IMPORTS = schema_imports(our_file(WSDL_FILE))
+"""``{namespace: "xsd0.xsd", ...}`` of our WSDL: one served XSD to compare per namespace."""
 
-OUR_XSDS = [pytest.param(n, id=f) for n, f in OUR_IMPORTS.items()]
+OUR_XSDS = [pytest.param(n, id=f.removesuffix(".xsd")) for n, f in OUR_IMPORTS.items()]

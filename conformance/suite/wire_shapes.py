@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
@@ -195,17 +194,6 @@ def xsd_entries(root: etree._Element) -> dict[str, Any]:
         for kid in root.iterchildren(tag=etree.Element)
         if local(kid.tag) in ("element", "complexType", "simpleType", "attribute")
     }
-
-
-def wsdl_imports(root: etree._Element) -> dict[str, str]:
-    """``{namespace: "xsd0", ...}`` from the WSDL's schema imports (``?xsd=xsd0`` or a file)."""
-    found = {}
-    for imp in root.iter(ns.qname(ns.XS, "import")):
-        location = imp.get("schemaLocation", "")
-        query = parse_qs(urlsplit(location).query).get("xsd")
-        name = query[0] if query else location.rsplit("/", 1)[-1].removesuffix(".xsd")
-        found[imp.get("namespace", "")] = name
-    return found
 
 
 def wsdl_view(root: etree._Element) -> dict[str, Any]:

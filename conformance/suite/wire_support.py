@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from conformance.checks import expect_equal, expect_value
-from conformance.checks.wire import media_type
+from conformance.checks.wire import CONTENT_TYPE_EXPECTED, content_type_problem
 from conformance.contract import namespaces as ns
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATIONS, UNDECLARED_FAULTS, Operation
@@ -93,21 +93,10 @@ def result_element(exchange: Exchange, op: Operation, requirement: str) -> etree
 
 
 def expect_content_type(exchange: Exchange) -> None:
-    header = exchange.response_header("Content-Type")
-    kind, params = media_type(header)
-    if kind != "text/xml" or params.get("charset") != "utf-8":
-        fail(
-            "WIRE-CONTENT-TYPE",
-            f"Content-Type: {ns.SOAP11_CONTENT_TYPE}",
-            f"Content-Type: {header}",
-            exchange,
-        )
-    try:
-        exchange.response_body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        fail(
-            "WIRE-CONTENT-TYPE", "a body encoded in UTF-8, as the charset says", str(exc), exchange
-        )
+    """WIRE-CONTENT-TYPE, judged as ``check_exchange`` judges it (every legitimate form passes)."""
+    problem = content_type_problem(exchange.response_header("Content-Type"), exchange.response_body)
+    if problem:
+        fail("WIRE-CONTENT-TYPE", CONTENT_TYPE_EXPECTED, problem, exchange)
 
 
 def expect_envelope(exchange: Exchange, what: str) -> etree._Element:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import Operation, operation
@@ -131,9 +132,22 @@ class OpenMediaClient:
         return self.send("GET", f"{self.url}?wsdl", operation_name="wsdl")
 
     def fetch_xsd(self, name: str) -> Exchange:
-        """GET ``?xsd=xsd0`` … ``?xsd=xsd6`` (``name`` with or without ``.xsd``)."""
+        """GET ``?xsd=xsd0`` … ``?xsd=xsd6`` (``name`` with or without ``.xsd``): WCF's naming,
+        which the emulator serves; the suite follows the WSDL's locations (``fetch_document``)."""
         name = name.removesuffix(".xsd")
         return self.send("GET", f"{self.url}?xsd={name}", operation_name=f"xsd={name}")
+
+    def fetch_document(self, location: str) -> Exchange:
+        """GET a document the WSDL names (a ``schemaLocation``), resolved against ``?wsdl``.
+
+        Only the target is ever asked: a location on another host or port (the name a server
+        writes for itself, which SVC-WSDL-ADDRESS judges) is fetched from the target's own
+        scheme, host and port, at the path and query it names.
+        """
+        url = urlsplit(urljoin(f"{self.url}?wsdl", location))
+        own = urlsplit(self.url)
+        fetched = urlunsplit((own.scheme, own.netloc, url.path, url.query, ""))
+        return self.send("GET", fetched, operation_name=f"schema {location}")
 
     # -- one helper per operation, wire member names as keywords -----------------------------
 
