@@ -1,0 +1,147 @@
+"""CLIENT-ZEEP: zeep, built from the target's own ?wsdl, against real servers.
+
+The suite module passes on the reference emulator and fails, with zeep's own error, on the
+planted defect (a ``wsdl:import`` that answers 404); an answer zeep cannot read into its types
+fails with zeep's message; zeep never reaches a URL that is not on the target.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.contract import namespaces as ns
+from conformance.contract.operations import operation
+from conformance.emulator import metadata
+from conformance.runner import plugin_installed
+from conformance.suite.standard_client import (
+    SuiteTransport,
+    auth_headers,
+    call,
+    load,
+    zeep_arguments,
+)
+from conformance.verdicts import ConformanceFailure, SuiteError
+from conformance.wire import OpenMediaClient
+from conformance.wire.credentials import Credentials
+from conformance.wire.exchange import Exchange
+from tests.hostile.servers import HostileServer, Request, answer_with
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]
+MODULE = "conformance.suite.test_standard_client"
+OPERATIONS_CALLED = 12
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.runner", "-p", "no:cacheprovider", *PLUGIN_ARGS,
+         "--no-allure", *args, MODULE],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_zeep_calls_every_operation_of_the_emulator(tmp_path: Path) -> None:
+    """A correct server: zeep loads its WSDL and reads all twelve answers."""
+    result = run(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{OPERATIONS_CALLED} passed" in result.stdout
+
+
+def test_a_wsdl_import_that_404s_fails_client_zeep_with_zeeps_error(tmp_path: Path) -> None:
+    """The planted defect: every operation fails CLIENT-ZEEP, saying what zeep met."""
+    result = run(tmp_path, "--emulator-fault", "wsdl-import-not-served")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{OPERATIONS_CALLED} failed" in result.stdout
+    assert "[CLIENT-ZEEP]" in result.stdout
+    assert "zeep: TransportError: GET http://127.0.0.1:" in result.stdout
+    assert "?wsdl=wsdl0 answered HTTP 404" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+# -- a server whose answer zeep cannot read --------------------------------------------------------
+def _http(status: str, content_type: str, body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+    return (head + "Connection: close\r\n\r\n").encode() + body
+
+
+def _unreadable_answers(base: list[str]) -> object:
+    """Serves our own metadata; answers every POST with a Result holding an undeclared element."""
+    op = operation("GetAllOpenMediaRequestStatus")
+
+    def build(request: Request) -> bytes:
+        target = request.line.split()[1]
+        if request.line.startswith("GET"):
+            name = metadata.requested(target.partition("?")[2])
+            document = metadata.document(name or "", base[0])
+            if document is None:
+                return _http("404 Not Found", "text/plain", b"no\n")
+            return _http("200 OK", "text/xml; charset=utf-8", document)
+        body = (
+            f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>'
+            f'<{op.output_element} xmlns="{ns.TEMPURI}"><{op.result_element}>'
+            "<NoSuchMember>1</NoSuchMember>"
+            f"</{op.result_element}></{op.output_element}></s:Body></s:Envelope>"
+        ).encode()
+        return _http("200 OK", "text/xml; charset=utf-8", body)
+
+    return build
+
+
+def test_an_answer_zeep_cannot_read_fails_with_zeeps_message() -> None:
+    base: list[str] = []
+    with HostileServer(answer_with(_unreadable_answers(base))) as server:  # type: ignore[arg-type]
+        base.append(server.url.removesuffix(ns.SERVICE_PATH))
+        seen: list[Exchange] = []
+        with OpenMediaClient(server.url, on_exchange=seen.append) as om:
+            document = load(om).or_fail()
+            op = operation("GetAllOpenMediaRequestStatus")
+            with pytest.raises(ConformanceFailure) as caught:
+                call(document, om, op, {})
+    failure = caught.value
+    assert failure.requirement == "CLIENT-ZEEP"
+    assert failure.actual.startswith("zeep: ") and "NoSuchMember" in failure.actual
+    assert failure.exchange is seen[-1] and seen[-1].method == "POST"
+    assert seen[0].url.endswith("?wsdl")  # every document came through the suite's client
+
+
+def test_zeep_never_reaches_a_url_off_the_target() -> None:
+    seen: list[Exchange] = []
+    with OpenMediaClient("http://127.0.0.1:9/OpenMediaService", on_exchange=seen.append) as om:
+        transport = SuiteTransport(om)
+        with pytest.raises(SuiteError, match=r"http://127\.0\.0\.2:9/x\.xsd, which is not on"):
+            transport.load("http://127.0.0.2:9/x.xsd")
+        with pytest.raises(SuiteError, match="not on the target"):
+            transport.load("file:///etc/passwd")
+    assert seen == []
+
+
+def test_arguments_are_written_as_zeep_takes_them() -> None:
+    add = operation("AddRequest")
+    params = {"request": {"ServiceGroupID": 3, "IVRInfo": [{"Label": "L", "Data": "d"}],
+                          "SessionPriority": None}}  # fmt: skip
+    assert zeep_arguments(add, params) == {
+        "request": {"ServiceGroupID": 3, "IVRInfo": {"IVRInformation": [{"Label": "L", "Data": "d"}]}}
+    }
+    bare = operation("GetServiceGroupStatus")
+    assert zeep_arguments(bare, {"serviceGroupID": 5}) == {"serviceGroupID": 5}
+
+
+def test_credentials_are_logon_headers_in_the_openmediaservice_namespace() -> None:
+    headers = auth_headers(Credentials("admin", "secret"))
+    assert [(h.tag, h.text) for h in headers] == [
+        (ns.qname(ns.AUTH_HEADER, "LogonID"), "admin"),
+        (ns.qname(ns.AUTH_HEADER, "Password"), "secret"),
+    ]
+    assert auth_headers(None) == []
+    assert [h.tag for h in auth_headers(Credentials("admin", None))] == [
+        ns.qname(ns.AUTH_HEADER, "LogonID")
+    ]
