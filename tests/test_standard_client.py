@@ -129,7 +129,10 @@ def test_arguments_are_written_as_zeep_takes_them() -> None:
     params = {"request": {"ServiceGroupID": 3, "IVRInfo": [{"Label": "L", "Data": "d"}],
                           "SessionPriority": None}}  # fmt: skip
     assert zeep_arguments(add, params) == {
-        "request": {"ServiceGroupID": 3, "IVRInfo": {"IVRInformation": [{"Label": "L", "Data": "d"}]}}
+        "request": {
+            "ServiceGroupID": 3,
+            "IVRInfo": {"IVRInformation": [{"Label": "L", "Data": "d"}]},
+        }
     }
     bare = operation("GetServiceGroupStatus")
     assert zeep_arguments(bare, {"serviceGroupID": 5}) == {"serviceGroupID": 5}

@@ -62,8 +62,10 @@ def document(name: str, base: str, faults: frozenset[str] = frozenset()) -> byte
         # WCF's non-flat metadata imports its binding's WSDL from ?wsdl=wsdl0; here that
         # document is never served, which only a client that follows wsdl:import notices.
         text = _DEFINITIONS_OPEN.sub(
-            lambda m: f'{m.group(0)}<wsdl:import namespace="{ns.TEMPURI}Imports" '
-            f'location="{service}?wsdl=wsdl0"/>',
+            lambda m: (
+                f'{m.group(0)}<wsdl:import namespace="{ns.TEMPURI}Imports" '
+                f'location="{service}?wsdl=wsdl0"/>'
+            ),
             text,
             count=1,
         )

@@ -84,9 +84,7 @@ class SuiteTransport(zeep.Transport):  # type: ignore[misc]
                 f"({self.om.url}); the suite sends nothing anywhere else, so it cannot run zeep"
             )
         operation = _BY_ACTION.get(headers.get("SOAPAction", ""))
-        exchange = self.om.send(
-            method, url, body, tuple(headers.items()), operation_name=operation
-        )
+        exchange = self.om.send(method, url, body, tuple(headers.items()), operation_name=operation)
         self.exchanges.append(exchange)
         return exchange
 
@@ -158,7 +156,8 @@ def load(om: OpenMediaClient) -> Loaded:
     """zeep reads ``om``'s ``?wsdl``; a failure of the target's documents is kept, not raised."""
     transport = SuiteTransport(om)
     try:
-        document = Document(f"{om.url}?wsdl", transport, settings=SETTINGS)
+        wsdl = f"{om.url}?wsdl"
+        document = Document(wsdl, transport, settings=SETTINGS)  # type: ignore[arg-type]
     except _OUR_ERRORS:
         raise
     except Exception as exc:  # whatever zeep raises on the target's documents is the finding
