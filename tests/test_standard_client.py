@@ -16,6 +16,7 @@ import pytest
 
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
+from conformance.contract.xmlsafe import parse
 from conformance.emulator import metadata
 from conformance.runner import plugin_installed
 from conformance.suite.standard_client import (
@@ -97,11 +98,13 @@ def _unreadable_answers(base: list[str]) -> object:
 
 
 def test_an_answer_zeep_cannot_read_fails_with_zeeps_message() -> None:
+    """zeep, given the credentials, sends them as headers and fails on an undeclared member."""
     base: list[str] = []
     with HostileServer(answer_with(_unreadable_answers(base))) as server:  # type: ignore[arg-type]
         base.append(server.url.removesuffix(ns.SERVICE_PATH))
         seen: list[Exchange] = []
-        with OpenMediaClient(server.url, on_exchange=seen.append) as om:
+        admin = Credentials("admin", "pw-zeep")
+        with OpenMediaClient(server.url, credentials=admin, on_exchange=seen.append) as om:
             document = load(om).or_fail()
             op = operation("GetAllOpenMediaRequestStatus")
             with pytest.raises(ConformanceFailure) as caught:
@@ -111,6 +114,13 @@ def test_an_answer_zeep_cannot_read_fails_with_zeeps_message() -> None:
     assert failure.actual.startswith("zeep: ") and "NoSuchMember" in failure.actual
     assert failure.exchange is seen[-1] and seen[-1].method == "POST"
     assert seen[0].url.endswith("?wsdl")  # every document came through the suite's client
+    header = parse(seen[-1].request_body).find(ns.qname(ns.SOAP_ENV, "Header"))
+    assert header is not None
+    ours = [(h.tag, h.text) for h in header if h.tag.startswith(f"{{{ns.AUTH_HEADER}}}")]
+    assert ours == [
+        (ns.qname(ns.AUTH_HEADER, "LogonID"), "admin"),
+        (ns.qname(ns.AUTH_HEADER, "Password"), "pw-zeep"),
+    ]
 
 
 def test_zeep_never_reaches_a_url_off_the_target() -> None:

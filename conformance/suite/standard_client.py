@@ -11,7 +11,9 @@ zeep never touches the network itself: ``SuiteTransport`` is a zeep transport wh
 and POST is one ``OpenMediaClient.send``, so each exchange is recorded, masked, paced and
 journalled (safe mode's ledger sees the requests zeep adds) like any other of the suite, and a
 URL that is not on the target is never fetched. Documents are parsed with no DTD, no entities
-and nothing external (``SETTINGS``).
+and nothing external (``SETTINGS``). zeep writes the run's credentials as the LogonID/Password
+headers, and, because the WSDL's ``wsam:Action`` says so, WS-Addressing Action/MessageID/To
+headers without ``mustUnderstand``: what zeep sends to the live product too.
 """
 
 from __future__ import annotations
