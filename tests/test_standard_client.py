@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from conformance.contract.xmlsafe import parse
 from conformance.emulator import metadata
 from conformance.runner import plugin_installed
 from conformance.suite.standard_client import (
+    Answer,
     SuiteTransport,
     auth_headers,
     call,
+    expect_fault_read,
     load,
     zeep_arguments,
 )
@@ -68,15 +71,28 @@ def test_a_wsdl_import_that_404s_fails_client_zeep_with_zeeps_error(tmp_path: Pa
     assert "Traceback" not in result.stdout + result.stderr
 
 
-# -- a server whose answer zeep cannot read --------------------------------------------------------
+# -- small servers answering what zeep must read, or cannot --------------------------------
 def _http(status: str, content_type: str, body: bytes) -> bytes:
     head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
     return (head + "Connection: close\r\n\r\n").encode() + body
 
 
-def _unreadable_answers(base: list[str]) -> object:
-    """Serves our own metadata; answers every POST with a Result holding an undeclared element."""
+UNREADABLE = (
+    "200 OK",
+    '<{out} xmlns="{tns}"><{res}><NoSuchMember>1</NoSuchMember></{res}></{out}>',
+)
+A_FAULT = (
+    "500 Internal Server Error",
+    "<s:Fault><faultcode>s:Client</faultcode><faultstring>no such user</faultstring></s:Fault>",
+)
+NO_FAULT_ON_500 = ("500 Internal Server Error", '<{out} xmlns="{tns}"><{res}/></{out}>')
+
+
+def _server_answering(base: list[str], status: str, body: str) -> Callable[[Request], bytes]:
+    """Serves our own metadata; answers every POST (GetAllOpenMediaRequestStatus) with
+    ``status`` and an envelope whose Body holds ``body``."""
     op = operation("GetAllOpenMediaRequestStatus")
+    inner = body.format(out=op.output_element, res=op.result_element, tns=ns.TEMPURI)
 
     def build(request: Request) -> bytes:
         target = request.line.split()[1]
@@ -86,29 +102,29 @@ def _unreadable_answers(base: list[str]) -> object:
             if document is None:
                 return _http("404 Not Found", "text/plain", b"no\n")
             return _http("200 OK", "text/xml; charset=utf-8", document)
-        body = (
-            f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>'
-            f'<{op.output_element} xmlns="{ns.TEMPURI}"><{op.result_element}>'
-            "<NoSuchMember>1</NoSuchMember>"
-            f"</{op.result_element}></{op.output_element}></s:Body></s:Envelope>"
-        ).encode()
-        return _http("200 OK", "text/xml; charset=utf-8", body)
+        envelope = f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>{inner}</s:Body></s:Envelope>'
+        return _http(status, "text/xml; charset=utf-8", envelope.encode())
 
     return build
 
 
+def _call_through(
+    status: str, body: str, credentials: Credentials | None, seen: list[Exchange]
+) -> Answer:
+    """zeep, built from the server's WSDL, calls GetAllOpenMediaRequestStatus there."""
+    base: list[str] = []
+    with HostileServer(answer_with(_server_answering(base, status, body))) as server:
+        base.append(server.url.removesuffix(ns.SERVICE_PATH))
+        with OpenMediaClient(server.url, credentials=credentials, on_exchange=seen.append) as om:
+            document = load(om).or_fail()
+            return call(document, om, operation("GetAllOpenMediaRequestStatus"), {})
+
+
 def test_an_answer_zeep_cannot_read_fails_with_zeeps_message() -> None:
     """zeep, given the credentials, sends them as headers and fails on an undeclared member."""
-    base: list[str] = []
-    with HostileServer(answer_with(_unreadable_answers(base))) as server:  # type: ignore[arg-type]
-        base.append(server.url.removesuffix(ns.SERVICE_PATH))
-        seen: list[Exchange] = []
-        admin = Credentials("admin", "pw-zeep")
-        with OpenMediaClient(server.url, credentials=admin, on_exchange=seen.append) as om:
-            document = load(om).or_fail()
-            op = operation("GetAllOpenMediaRequestStatus")
-            with pytest.raises(ConformanceFailure) as caught:
-                call(document, om, op, {})
+    seen: list[Exchange] = []
+    with pytest.raises(ConformanceFailure) as caught:
+        _call_through(*UNREADABLE, Credentials("admin", "pw-zeep"), seen)
     failure = caught.value
     assert failure.requirement == "CLIENT-ZEEP"
     assert failure.actual.startswith("zeep: ") and "NoSuchMember" in failure.actual
@@ -158,3 +174,23 @@ def test_credentials_are_logon_headers_in_the_openmediaservice_namespace() -> No
     assert [h.tag for h in auth_headers(Credentials("admin", None))] == [
         ns.qname(ns.AUTH_HEADER, "LogonID")
     ]
+
+
+def test_a_fault_is_read_as_the_fault_on_the_wire() -> None:
+    """A declared fault is an answer zeep consumed: its code and string are what was sent."""
+    seen: list[Exchange] = []
+    answer = _call_through(*A_FAULT, None, seen)
+    assert answer.fault is not None and answer.fault.message == "no such user"
+    expect_fault_read(answer)  # no failure
+    assert answer.exchange is seen[-1]
+
+
+def test_an_error_status_without_a_fault_fails_with_what_zeep_made_of_it() -> None:
+    """HTTP 500 whose Body holds no soap:Fault: zeep raises "Unknown fault"; that is a fail."""
+    seen: list[Exchange] = []
+    answer = _call_through(*NO_FAULT_ON_500, None, seen)
+    with pytest.raises(ConformanceFailure) as caught:
+        expect_fault_read(answer)
+    assert caught.value.requirement == "CLIENT-ZEEP"
+    assert "zeep: Fault: Unknown fault occured" in caught.value.actual
+    assert "the answer holds no soap:Fault" in caught.value.actual

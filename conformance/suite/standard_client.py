@@ -35,6 +35,7 @@ from zeep.wsdl.bindings.soap import Soap11Binding
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import OPERATIONS, Operation
+from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import OpenMediaClient
 from conformance.wire.credentials import Credentials
@@ -271,5 +272,41 @@ def expect_typed(answer: Answer, op: Operation) -> None:
             REQUIREMENT,
             f"zeep reads {op.result_element} as a {op.result_type}",
             shown,
+            exchange=answer.exchange,
+        )
+
+
+def _wire_fault(exchange: Exchange | None) -> tuple[str, str] | None:
+    """The faultcode and faultstring of the answer's ``soap:Fault``; ``None`` when it has none."""
+    if exchange is None:
+        return None
+    try:
+        root = parse(exchange.response_body)
+    except (MalformedXmlError, UnsafeXmlError):
+        return None
+    fault = root.find(f"{ns.qname(ns.SOAP_ENV, 'Body')}/{ns.qname(ns.SOAP_ENV, 'Fault')}")
+    if fault is None:
+        return None
+    return (fault.findtext("faultcode") or "").strip(), (
+        fault.findtext("faultstring") or ""
+    ).strip()
+
+
+def expect_fault_read(answer: Answer) -> None:
+    """The Fault zeep raised is the ``soap:Fault`` on the wire (its code and string), not zeep's
+    "Unknown fault" for an error status whose body holds none."""
+    fault = answer.fault
+    if fault is None:
+        return
+    read = ((fault.code or "").strip(), (fault.message or "").strip())
+    wire = _wire_fault(answer.exchange)
+    if read != wire:
+        shown = (
+            "no soap:Fault" if wire is None else f"faultcode {wire[0]!r}, faultstring {wire[1]!r}"
+        )
+        raise ConformanceFailure(
+            REQUIREMENT,
+            "a fault zeep reads as the soap:Fault on the wire (its faultcode and faultstring)",
+            f"zeep: Fault: {fault.message} (code {fault.code}); the answer holds {shown}",
             exchange=answer.exchange,
         )

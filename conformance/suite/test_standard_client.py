@@ -14,7 +14,7 @@ import pytest
 
 from conformance.contract.operations import OPERATIONS
 from conformance.suite.every_operation import op_param, prepare
-from conformance.suite.standard_client import call, expect_typed, loaded
+from conformance.suite.standard_client import call, expect_fault_read, expect_typed, loaded
 
 ALL = [op_param(op) for op in OPERATIONS]
 
@@ -29,3 +29,5 @@ def test_zeep_calls_the_operation(om, raw_om, scenario, pytestconfig, op):
     answer = call(document, raw_om, op, sample.params)
     if answer.fault is None:
         expect_typed(answer, op)
+    else:
+        expect_fault_read(answer)
