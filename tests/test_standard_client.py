@@ -26,6 +26,7 @@ from conformance.suite.standard_client import (
     auth_headers,
     call,
     expect_fault_read,
+    expect_typed,
     load,
     zeep_arguments,
 )
@@ -77,22 +78,70 @@ def _http(status: str, content_type: str, body: bytes) -> bytes:
     return (head + "Connection: close\r\n\r\n").encode() + body
 
 
+DC = "http://schemas.datacontract.org/2004/07/Solidus.OpenMedia.Contracts.DataContracts"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _envelope(inner: str) -> str:
+    return f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>{inner}</s:Body></s:Envelope>'
+
+
+_STATUS = operation("GetAllOpenMediaRequestStatus")
+_OUT, _RES = _STATUS.output_element, _STATUS.result_element
+
 UNREADABLE = (
     "200 OK",
-    '<{out} xmlns="{tns}"><{res}><NoSuchMember>1</NoSuchMember></{res}></{out}>',
+    _envelope(
+        f'<{_OUT} xmlns="{ns.TEMPURI}"><{_RES}><NoSuchMember>1</NoSuchMember></{_RES}></{_OUT}>'
+    ),
 )
 A_FAULT = (
     "500 Internal Server Error",
-    "<s:Fault><faultcode>s:Client</faultcode><faultstring>no such user</faultstring></s:Fault>",
+    _envelope(
+        "<s:Fault><faultcode>s:Client</faultcode><faultstring>no such user</faultstring></s:Fault>"
+    ),
 )
-NO_FAULT_ON_500 = ("500 Internal Server Error", '<{out} xmlns="{tns}"><{res}/></{out}>')
+NO_FAULT_ON_500 = (
+    "500 Internal Server Error",
+    _envelope(f'<{_OUT} xmlns="{ns.TEMPURI}"><{_RES}/></{_OUT}>'),
+)
 
 
-def _server_answering(base: list[str], status: str, body: str) -> Callable[[Request], bytes]:
-    """Serves our own metadata; answers every POST (GetAllOpenMediaRequestStatus) with
-    ``status`` and an envelope whose Body holds ``body``."""
-    op = operation("GetAllOpenMediaRequestStatus")
-    inner = body.format(out=op.output_element, res=op.result_element, tns=ns.TEMPURI)
+def _record(logon: str, stamp: str, p: str = "a") -> str:
+    return (
+        f"<{p}:OpenMediaRequest><{p}:AgentID>0</{p}:AgentID><{p}:ID>1</{p}:ID>{logon}"
+        f"<{p}:QueuePosition>1</{p}:QueuePosition><{p}:ServiceGroupID>10</{p}:ServiceGroupID>"
+        f"<{p}:Status>Queued</{p}:Status><{p}:TenantID>0</{p}:TenantID>"
+        f"<{p}:TimeStamp>{stamp}</{p}:TimeStamp></{p}:OpenMediaRequest>"
+    )
+
+
+NIL_LOGON = '<ns3:LogonID xsi:nil="true"/>'
+
+LEGITIMATE_FORMS = {
+    # WCF: prefixes declared on the Result, 7 fractional digits, an empty string member
+    "wcf": _envelope(
+        f'<{_OUT} xmlns="{ns.TEMPURI}"><{_RES} xmlns:a="{DC}" xmlns:i="{XSI}">'
+        f"<a:OpenMediaRequests>{_record('<a:LogonID/>', '2026-12-07T13:46:21.7592841Z')}"
+        f"</a:OpenMediaRequests><a:TimeStamp>2026-12-07T13:46:21.7611013Z</a:TimeStamp>"
+        f"</{_RES}></{_OUT}>"
+    ),
+    # Metro: an XML declaration, a comment, other prefixes declared on the Envelope, +00:00,
+    # whitespace between elements, a nil member
+    "metro": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- served by another stack -->\n'
+        f'<S:Envelope xmlns:S="{ns.SOAP_ENV}" xmlns:ns2="{ns.TEMPURI}" xmlns:ns3="{DC}" '
+        f'xmlns:xsi="{XSI}">\n <S:Body>\n  <ns2:{_OUT}>\n   <ns2:{_RES}>\n'
+        f"<ns3:OpenMediaRequests>"
+        f"{_record(NIL_LOGON, '2026-12-07T13:46:21+00:00', 'ns3')}"
+        f"</ns3:OpenMediaRequests>\n<ns3:TimeStamp>2026-12-07T13:46:21.7+00:00</ns3:TimeStamp>\n"
+        f"   </ns2:{_RES}>\n  </ns2:{_OUT}>\n </S:Body>\n</S:Envelope>"
+    ),
+}
+
+
+def _server_answering(base: list[str], status: str, envelope: str) -> Callable[[Request], bytes]:
+    """Serves our own metadata; answers every POST with ``status`` and ``envelope``."""
 
     def build(request: Request) -> bytes:
         target = request.line.split()[1]
@@ -102,7 +151,6 @@ def _server_answering(base: list[str], status: str, body: str) -> Callable[[Requ
             if document is None:
                 return _http("404 Not Found", "text/plain", b"no\n")
             return _http("200 OK", "text/xml; charset=utf-8", document)
-        envelope = f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>{inner}</s:Body></s:Envelope>'
         return _http(status, "text/xml; charset=utf-8", envelope.encode())
 
     return build
@@ -194,3 +242,15 @@ def test_an_error_status_without_a_fault_fails_with_what_zeep_made_of_it() -> No
     assert caught.value.requirement == "CLIENT-ZEEP"
     assert "zeep: Fault: Unknown fault occured" in caught.value.actual
     assert "the answer holds no soap:Fault" in caught.value.actual
+
+
+@pytest.mark.parametrize("form", sorted(LEGITIMATE_FORMS))
+def test_legitimate_wire_forms_are_read_into_their_types(form: str) -> None:
+    """What a correct server on WCF or Metro writes is read: a false failure is the worst."""
+    seen: list[Exchange] = []
+    answer = _call_through("200 OK", LEGITIMATE_FORMS[form], None, seen)
+    assert answer.fault is None
+    expect_typed(answer, _STATUS)  # no failure
+    (record,) = answer.result.OpenMediaRequests.OpenMediaRequest
+    assert record.ID == 1 and record.Status == "Queued"
+    assert record.TimeStamp.utcoffset() is not None
