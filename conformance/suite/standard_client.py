@@ -86,8 +86,9 @@ class SuiteTransport(zeep.Transport):  # type: ignore[misc]
                 f"the target's WSDL makes a client {method} {url}, which is not on the target "
                 f"({self.om.url}); the suite sends nothing anywhere else, so it cannot run zeep"
             )
-        operation = _BY_ACTION.get(headers.get("SOAPAction", ""))
-        exchange = self.om.send(method, url, body, tuple(headers.items()), operation_name=operation)
+        # named as the suite's own fetches and calls are: "wsdl", "xsd=xsd0", "AddRequest"
+        name = _BY_ACTION.get(headers.get("SOAPAction", "")) or urlsplit(url).query or None
+        exchange = self.om.send(method, url, body, tuple(headers.items()), operation_name=name)
         self.exchanges.append(exchange)
         return exchange
 
