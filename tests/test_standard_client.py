@@ -254,3 +254,18 @@ def test_legitimate_wire_forms_are_read_into_their_types(form: str) -> None:
     (record,) = answer.result.OpenMediaRequests.OpenMediaRequest
     assert record.ID == 1 and record.Status == "Queued"
     assert record.TimeStamp.utcoffset() is not None
+
+
+def test_a_dtd_in_the_metadata_is_our_refusal_not_a_vendor_failure() -> None:
+    """zeep is run hardened (no DTD); a default zeep would read on, so this is a suite error."""
+    base: list[str] = []
+
+    def build(request: Request) -> bytes:
+        document = metadata.document("wsdl", base[0]) or b""
+        with_dtd = document.replace(b"<wsdl:definitions", b"<!DOCTYPE x []>\n<wsdl:definitions", 1)
+        return _http("200 OK", "text/xml; charset=utf-8", with_dtd)
+
+    with HostileServer(answer_with(build)) as server:
+        base.append(server.url.removesuffix(ns.SERVICE_PATH))
+        with OpenMediaClient(server.url) as om, pytest.raises(SuiteError, match="holds a DTD"):
+            load(om)

@@ -10,8 +10,8 @@ zeep's own error.
 zeep never touches the network itself: ``SuiteTransport`` is a zeep transport whose every GET
 and POST is one ``OpenMediaClient.send``, so each exchange is recorded, masked, paced and
 journalled (safe mode's ledger sees the requests zeep adds) like any other of the suite, and a
-URL that is not on the target is never fetched. Documents are parsed with no DTD, no entities
-and nothing external (``SETTINGS``). zeep writes the run's credentials as the LogonID/Password
+URL that is not on the target is never fetched. Documents are parsed with no DTD and no
+entities (``SETTINGS``). zeep writes the run's credentials as the LogonID/Password
 headers, and, because the WSDL's ``wsam:Action`` says so, WS-Addressing Action/MessageID/To
 headers without ``mustUnderstand``: what zeep sends to the live product too.
 """
@@ -57,6 +57,10 @@ and ``SuiteTransport`` is what keeps every fetch on the target."""
 
 _OUR_ERRORS = (SuiteError, NotApplicable, ConformanceFailure)
 """What the suite itself raises inside zeep (no answer, safe mode's gate): never zeep's error."""
+
+_HARDENING = (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden)
+"""What ``SETTINGS`` refuses in the metadata. In an answer it is the target's fault: an
+envelope must not hold a DTD (WS-I BP R1008)."""
 
 _BY_ACTION = {f'"{op.soap_action}"': op.name for op in OPERATIONS}
 
@@ -164,6 +168,11 @@ def load(om: OpenMediaClient) -> Loaded:
         document = Document(wsdl, transport, settings=SETTINGS)  # type: ignore[arg-type]
     except _OUR_ERRORS:
         raise
+    except _HARDENING as exc:  # our refusal, not zeep's: a default zeep would read on
+        raise SuiteError(
+            "the target's WSDL or a schema it imports holds a DTD or an entity "
+            f"({zeep_error(exc)}); the suite never resolves them, so it cannot build a client"
+        ) from None
     except Exception as exc:  # whatever zeep raises on the target's documents is the finding
         return Loaded(None, zeep_error(exc), transport.last)
     return Loaded(document)
