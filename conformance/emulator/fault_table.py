@@ -126,6 +126,8 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
     ("xsd-not-served", "SVC-XSD", "?xsd=xsdN answers 404 for every schema the WSDL imports"),
     ("wsdl-soap-action-changed", "WIRE-WSDL-EQUIVALENT",
      "the served WSDL declares another SOAPAction for AddRequest"),
+    ("wsdl-import-not-served", "CLIENT-ZEEP",
+     "the served WSDL imports a second WSDL document (?wsdl=wsdl0) that answers 404"),
     # wire shape (service.py, app.py, soap_in.py, soap_out.py)
     ("fault-http-200", "WIRE-HTTP-STATUS", "a typed SOAP Fault answers HTTP 200 instead of 500"),
     ("content-type-latin1", "WIRE-CONTENT-TYPE",

@@ -18,6 +18,7 @@ from conformance.contract.schema import SCHEMA_FILES
 
 _SCHEMA_LOCATION = re.compile(r'schemaLocation="(xsd[0-9]+)\.xsd"')
 _ADDRESS = re.compile(r'(<(?:[\w.-]+:)?address\b[^>]*?\blocation=")[^"]*(")')
+_DEFINITIONS_OPEN = re.compile(r"<(?:[\w.-]+:)?definitions\b[^>]*>")
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 
 WSDL = "wsdl"
@@ -57,6 +58,17 @@ def document(name: str, base: str, faults: frozenset[str] = frozenset()) -> byte
     if "wsdl-soap-action-changed" in faults:
         action = ns.soap_action("AddRequest")
         text = text.replace(f'soapAction="{action}"', f'soapAction="{action}Item"', 1)
+    if "wsdl-import-not-served" in faults and name == WSDL:
+        # WCF's non-flat metadata imports its binding's WSDL from ?wsdl=wsdl0; here that
+        # document is never served, which only a client that follows wsdl:import notices.
+        text = _DEFINITIONS_OPEN.sub(
+            lambda m: (
+                f'{m.group(0)}<wsdl:import namespace="{ns.TEMPURI}Imports" '
+                f'location="{service}?wsdl=wsdl0"/>'
+            ),
+            text,
+            count=1,
+        )
     return text.encode("utf-8")
 
 
