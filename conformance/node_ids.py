@@ -26,6 +26,9 @@ How:
   checkout's ``pyproject.toml`` has it), and Hypothesis keeps its files (its example database,
   its caches) in ``reports/.hypothesis`` of the working directory, or where
   ``HYPOTHESIS_STORAGE_DIRECTORY`` names.
+
+PYTEST_DONT_REWRITE: other modules of the plugin import this one before pytest registers it
+(pytest < 9.2 would warn that it cannot rewrite it); it has no assert to rewrite.
 """
 
 from __future__ import annotations
