@@ -7,6 +7,7 @@ loopback port, started once per module, and the demo scenario the control plane 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,19 @@ import pytest
 
 from conformance.contract.paths import fixtures_dir
 from conformance.emulator import RunningEmulator, serve_in_thread
+
+
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``-n``, xdist gives each worker ``PYTEST_XDIST_*`` variables; every run a self-test
+    starts (a subprocess, or pytester's in-process run) would inherit them and take itself for
+    an xdist worker: safe mode would share its pace with workers that do not exist, and
+    pytest-benchmark, where installed, warns (an error under ``-W error``). A self-test's own
+    run is never a worker of this one; a worker is told by ``config.workerinput`` instead."""
+    for name in XDIST_VARIABLES:
+        os.environ.pop(name, None)
 
 
 @pytest.fixture
