@@ -16,7 +16,6 @@ import pytest
 from conformance.contract.paths import fixtures_dir
 from conformance.emulator import RunningEmulator, serve_in_thread
 
-
 XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
 
 

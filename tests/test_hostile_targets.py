@@ -33,7 +33,6 @@ so ``-n`` spreads them safely.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
