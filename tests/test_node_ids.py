@@ -64,6 +64,8 @@ def run(
         env.pop(name, None)
     if hypothesis_dir is not None:
         env[HYPOTHESIS_ENV] = str(hypothesis_dir)
+    if module != "conformance.runner":  # `run` blocks it (run.ini): another plugin's files
+        args = ("-p", "no:benchmark", *args)  # (pytest-benchmark's .benchmarks) are not ours
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,

@@ -445,7 +445,12 @@ def _load(path: Path) -> tuple[dict[str, Any], str, str]:
         raise ValueError(f"not a certificate (invalid JSON: {exc})") from None
     if not isinstance(loaded, dict):
         raise ValueError("not a certificate (a JSON object is expected)")
-    rendered = render_html(loaded) if is_html else render_json(loaded)
+    try:
+        rendered = render_html(loaded) if is_html else render_json(loaded)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # an edited key or value
+        raise ValueError(
+            f"not a certificate this suite wrote ({type(exc).__name__}: {exc})"
+        ) from None
     return loaded, text, rendered
 
 
