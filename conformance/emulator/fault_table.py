@@ -182,6 +182,9 @@ SINGLE: tuple[tuple[str, str, str], ...] = (
      "a parameter that is not of its XSD type is read as the defaults and carried out"),
     ("ints-wrapped", "ROB-WRONG-TYPES",
      "an integer past xs:int's range is wrapped modulo 2^32 (4294967306 read as 10) and served"),
+    ("character-references-skipped", "ROB-CONTROL-CHARACTERS",
+     "character references to forbidden characters are dropped (raw bytes still refused), as "
+     "WCF's text reader does"),
     ("control-characters-stripped", "ROB-CONTROL-CHARACTERS",
      "characters XML 1.0 forbids are dropped from the request instead of refusing it"),
     ("oversized-body-accepted", "ROB-OVERSIZED-BODY",

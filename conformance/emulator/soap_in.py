@@ -79,6 +79,8 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
     """
     if "control-characters-stripped" in faults:
         body = _FORBIDDEN_REFERENCE.sub(b"", _FORBIDDEN_BYTE.sub(b"", body))
+    elif "character-references-skipped" in faults:  # WCF's reader: references unchecked
+        body = _FORBIDDEN_REFERENCE.sub(b"", body)
     try:
         root = parse(body)
     except UnsafeXmlError:
