@@ -247,14 +247,17 @@ def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def credential_options(args: argparse.Namespace, **target: str | None) -> OptionValues:
-    """The :class:`OptionValues` of :func:`add_credential_arguments`, for ``target``'s URLs."""
+def credential_options(
+    args: argparse.Namespace, target_url: str | None, control_url: str | None = None
+) -> OptionValues:
+    """The :class:`OptionValues` of :func:`add_credential_arguments`, for the target's URLs."""
     return OptionValues(
+        target_url=target_url,
+        control_url=control_url,
         profile=args.profile,
         logon_id=args.logon_id,
         password=args.password,
         timeout_s=args.exchange_timeout,
-        **target,  # type: ignore[arg-type]
     )
 
 

@@ -289,10 +289,11 @@ def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
     item = _fault_detail(exchange, spec, fault, text)
     if item is not None:
         name = etree.QName(item)
-        if _known_fault(name.localname) and name.localname not in _UNDECLARED:
+        known = _known_fault(name.localname)
+        if known and name.localname not in _UNDECLARED:
             _schema(exchange, item, spec.name)
         if not (
-            _known_fault(name.localname)
+            known
             and (
                 spec.declares(name.localname)
                 or name.localname in _UNDECLARED
