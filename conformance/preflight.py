@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from conformance.profile_toml import group_line, profile_line
+from conformance.profile.loading import group_line, profile_line
 from conformance.verdicts import SuiteError, UsageError
 
 if TYPE_CHECKING:

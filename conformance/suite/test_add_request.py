@@ -21,7 +21,7 @@ import pytest
 from conformance.checks import expect_equal, expect_request_status
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
-from conformance.profile_toml import group_line
+from conformance.profile.loading import group_line
 from conformance.suite.add_support import (
     ADD_TYPE,
     add,

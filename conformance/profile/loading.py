@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from conformance.profile import (
+from conformance.profile.model import (
     CONTROL_FEATURES,
     ROLES,
     Agent,
@@ -23,6 +23,7 @@ from conformance.profile import (
     ServerOptions,
     TargetInfo,
     Tenant,
+    validate,
 )
 from conformance.verdicts import UsageError
 
@@ -206,62 +207,11 @@ def parse(data: dict[str, Any], path: Path | None) -> Profile:
     return profile
 
 
-def validate(profile: Profile) -> None:
-    """Cross-checks between tables: IDs unique, every reference names something declared."""
-    source = str(profile.source) if profile.source is not None else "<profile>"
-
-    def fail(where: str, problem: str, fix: str) -> NoReturn:
-        raise UsageError(f"profile {source}: {where}: {problem}; {fix}")
-
-    tenants = {profile.tenant.id} | (
-        set() if profile.tenant.disabled_id is None else {profile.tenant.disabled_id}
-    )
-    if profile.tenant.disabled_id == profile.tenant.id:
-        fail("[tenant] disabled_id", "equals id", "name a different, disabled tenant")
-    seen: set[int] = set()
-    for n, group in enumerate(profile.groups, 1):
-        where = f"[[groups]] #{n}"
-        if group.id in seen:
-            fail(f"{where} id", f"group {group.id} is declared twice", "give each group its own id")
-        seen.add(group.id)
-        if group.role not in ROLES:
-            fail(
-                f"{where} role",
-                f"{group.role!r} is not a role",
-                f"use one of {', '.join(repr(r) for r in ROLES)}",
-            )
-        if group.tenant_id not in tenants:
-            fail(
-                f"{where} tenant_id",
-                f"tenant {group.tenant_id} is not declared in [tenant]",
-                f"use {profile.tenant.id} or declare it as [tenant] disabled_id",
-            )
-    agent_ids: set[int] = set()
-    for n, agent in enumerate(profile.agents, 1):
-        where = f"[[agents]] #{n}"
-        if agent.id in agent_ids:
-            fail(f"{where} id", f"agent {agent.id} is declared twice", "give each agent its own id")
-        agent_ids.add(agent.id)
-        for group_id in agent.groups:
-            if group_id not in seen:
-                fail(
-                    f"{where} groups",
-                    f"group {group_id} is not declared in [[groups]]",
-                    f"declare it or use one of {sorted(seen)}",
-                )
-    if profile.data_expiration_minutes < 1:
-        fail("data_expiration_minutes", "must be at least 1", "give the minutes in force")
-    unknown = profile.control_features - set(CONTROL_FEATURES)
-    if unknown:
-        fail("[control] features", f"unknown {sorted(unknown)}", f"use {CONTROL_FEATURES}")
-
-
 MIN_REQUEST_LIMIT = 4096
 """The smallest ``max_request_bytes`` a profile may state: below it valid requests do not fit."""
 
 
 def _target(t: _Table, path: Path | None) -> TargetInfo:
-    from conformance.profile import bundled_profile
 
     is_emulator = path is not None and path.resolve() == bundled_profile("emulator").resolve()
     info = TargetInfo(
@@ -448,3 +398,15 @@ def group_line(profile: Profile, group: Group) -> str:
     if profile.source is None:
         return "the profile"
     return profile_line(profile.source, "groups", index=profile.groups.index(group))
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file; a mistake raises ``UsageError`` naming file and key."""
+    return load(Path(path))
+
+
+def bundled_profile(name: str) -> Path:
+    """The path of a profile shipped with the project (``emulator``, ``vendor-example``)."""
+    from conformance.contract.paths import fixtures_dir
+
+    return fixtures_dir() / "profiles" / f"{name}.toml"

@@ -5,8 +5,9 @@ belongs where; the profile (a TOML file) says so, and every test reads it from h
 from literals. On a controllable target the profile is also the scenario: ``to_scenario()``
 builds the control plane's ``/reset`` body from it, so the suite sets the target up itself.
 
-Values are frozen dataclasses; parsing and validation live in ``conformance.profile_toml`` so
-that this module stays the vocabulary a test author reads.
+Values are frozen dataclasses and the cross-checks every profile must pass (``validate``), also
+for a test's variant (``Profile.with_changes``); reading TOML lives in
+``conformance.profile.loading``, so this module stays the vocabulary a test author reads.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from conformance.secrets import PLACEHOLDER
-from conformance.verdicts import NotApplicable, NotApplicableReason
+from conformance.verdicts import NotApplicable, NotApplicableReason, UsageError
 
 ROLES = ("open", "closed", "not-open-media")
 """A group's part in the suite: an open Open Media group, a closed one, or not Open Media."""
@@ -247,8 +248,6 @@ class Profile:
         ``make_scenario(data_expiration_minutes=1)`` and friends go through here, so a test's
         variant can never describe a scenario the loader would refuse.
         """
-        from conformance.profile_toml import validate
-
         unknown = set(overrides) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise TypeError(f"Profile has no field(s) {sorted(unknown)}")
@@ -321,15 +320,51 @@ def _resolve(
     return (os.environ if environ is None else environ).get(env_name)
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Read and validate a profile file; a mistake raises ``UsageError`` naming file and key."""
-    from conformance.profile_toml import load
+def validate(profile: Profile) -> None:
+    """Cross-checks between tables: IDs unique, every reference names something declared."""
+    source = str(profile.source) if profile.source is not None else "<profile>"
 
-    return load(Path(path))
+    def fail(where: str, problem: str, fix: str) -> NoReturn:
+        raise UsageError(f"profile {source}: {where}: {problem}; {fix}")
 
-
-def bundled_profile(name: str) -> Path:
-    """The path of a profile shipped with the project (``emulator``, ``vendor-example``)."""
-    from conformance.contract.paths import fixtures_dir
-
-    return fixtures_dir() / "profiles" / f"{name}.toml"
+    tenants = {profile.tenant.id} | (
+        set() if profile.tenant.disabled_id is None else {profile.tenant.disabled_id}
+    )
+    if profile.tenant.disabled_id == profile.tenant.id:
+        fail("[tenant] disabled_id", "equals id", "name a different, disabled tenant")
+    seen: set[int] = set()
+    for n, group in enumerate(profile.groups, 1):
+        where = f"[[groups]] #{n}"
+        if group.id in seen:
+            fail(f"{where} id", f"group {group.id} is declared twice", "give each group its own id")
+        seen.add(group.id)
+        if group.role not in ROLES:
+            fail(
+                f"{where} role",
+                f"{group.role!r} is not a role",
+                f"use one of {', '.join(repr(r) for r in ROLES)}",
+            )
+        if group.tenant_id not in tenants:
+            fail(
+                f"{where} tenant_id",
+                f"tenant {group.tenant_id} is not declared in [tenant]",
+                f"use {profile.tenant.id} or declare it as [tenant] disabled_id",
+            )
+    agent_ids: set[int] = set()
+    for n, agent in enumerate(profile.agents, 1):
+        where = f"[[agents]] #{n}"
+        if agent.id in agent_ids:
+            fail(f"{where} id", f"agent {agent.id} is declared twice", "give each agent its own id")
+        agent_ids.add(agent.id)
+        for group_id in agent.groups:
+            if group_id not in seen:
+                fail(
+                    f"{where} groups",
+                    f"group {group_id} is not declared in [[groups]]",
+                    f"declare it or use one of {sorted(seen)}",
+                )
+    if profile.data_expiration_minutes < 1:
+        fail("data_expiration_minutes", "must be at least 1", "give the minutes in force")
+    unknown = profile.control_features - set(CONTROL_FEATURES)
+    if unknown:
+        fail("[control] features", f"unknown {sorted(unknown)}", f"use {CONTROL_FEATURES}")
