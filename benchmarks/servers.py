@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from conformance.embedded import _child_env
+from conformance.plugin.embedded import _child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 _URL = re.compile(r"(http://127\.0\.0\.1:\d+\S*)")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.servers import ROOT
-from conformance.embedded import _child_env
+from conformance.plugin.embedded import _child_env
 
 CLI = [sys.executable, "-m", "conformance.cli"]
 SUITE_TIMEOUT_S = 600.0

@@ -24,7 +24,7 @@ safe_mode``, on for every profile but the emulator's) the suite therefore
 
 Each process journals what it learns as it happens (one JSON line per event), so that the run's
 main process can clean up after an xdist worker that was stopped before it could, and count for
-the whole run. The pytest hooks that drive all this are in ``conformance.safety_plugin``.
+the whole run. The pytest hooks that drive all this are in ``conformance.plugin.safe_mode``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import conformance.runtime  # noqa: F401  (imported once, not afresh in every in-process run)
+import conformance.plugin.runtime  # noqa: F401  (imported once, not afresh in every in-process run)
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
 from conformance.reporting.baseline import (
@@ -26,7 +27,6 @@ from conformance.reporting.baseline import (
     parse_baseline,
     suggested_entry,
 )
-from conformance.runner import plugin_installed
 from conformance.verdicts import UsageError
 
 if sys.version_info >= (3, 11):

@@ -30,7 +30,7 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "OPENMEDIA_PASSWORD")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [sys.executable, "-m", "conformance.runner", *MODULES, "--no-allure",
+        [sys.executable, "-m", "conformance.cli.run", *MODULES, "--no-allure",
          "--emulator-fault", "add-label-over-limit-accepted", "--embedded-emulator", "thread",
          "-p", "no:cacheprovider", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,

@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
-import conformance.runtime  # imported once, not afresh in every in-process run
-from conformance import cli
+import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+from conformance.cli import main as cli
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
-from conformance.embedded import EmbeddedEmulator
+from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import bundled_profile
 from conformance.reporting.certificate import (
     TestResult,
@@ -50,14 +51,13 @@ from conformance.reporting.certificate import (
     verify_file,
     write_certificate,
 )
-from conformance.runner import plugin_installed
 
 pytest_plugins = ["pytester"]
 
 MUSTS = [r.id for r in CATALOGUE.requirements if r.level == "MUST"]
 OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
 SECRET = "pw-Cert1ficate-secret"
-SUITE = Path(conformance.runtime.__file__).resolve().parent / "suite"
+SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
 ROOT = SUITE.parent.parent
 HEADER: dict[str, Any] = {"suite_version": "0", "target": {"url": "u"}, "run": {"x": "</script>"}}
 

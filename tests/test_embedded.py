@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.embedded import EmbeddedEmulator, EmulatorStartError, ThreadEmulator
+from conformance.plugin.embedded import EmbeddedEmulator, EmulatorStartError, ThreadEmulator
 from conformance.wire import ControlClient, OpenMediaClient
 
 
@@ -132,7 +132,7 @@ def test_the_thread_emulator_starts_answers_and_stops() -> None:
 
 
 def test_thread_mode_is_for_the_embedded_emulator_only() -> None:
-    from conformance.settings import OptionValues, build_settings
+    from conformance.plugin.settings import OptionValues, build_settings
     from conformance.verdicts import UsageError
 
     with pytest.raises(UsageError, match="cannot be combined with a target URL"):

@@ -289,7 +289,7 @@ def test_the_servers_misbehave_as_described() -> None:
 def test_a_target_that_goes_silent_stops_the_run(tmp_path: Path) -> None:
     """Without ``-x``: after ``SILENT_TESTS_TO_STOP`` tests in a row got no usable answer the
     run stops, says why, and exits 3, instead of waiting out one timeout per remaining test."""
-    from conformance.runtime import SILENT_TESTS_TO_STOP
+    from conformance.plugin.runtime import SILENT_TESTS_TO_STOP
 
     profile = fixtures_dir() / "profiles" / "vendor-example.toml"
     with servers.HostileServer(servers.never_answer) as server:

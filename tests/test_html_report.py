@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from conformance.cli import build_parser
+from conformance.cli.main import build_parser
+from conformance.cli.run import plugin_installed
 from conformance.reporting import html_report
 from conformance.reporting.categories import CATEGORIES
 from conformance.reporting.html_report import ReportError, find_allure, make_self_contained
-from conformance.runner import plugin_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]

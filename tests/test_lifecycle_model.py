@@ -429,7 +429,7 @@ class _BendingProxy(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[str]:
     """The reference emulator's base URL (``http://127.0.0.1:PORT``)."""
-    from conformance.embedded import EmbeddedEmulator
+    from conformance.plugin.embedded import EmbeddedEmulator
 
     started = EmbeddedEmulator()
     urls = started.start()
@@ -580,7 +580,7 @@ def test_the_machine_fails_a_planted_fault(fault: str | None) -> None:
     """The emulator started with a planted defect the machine cites: the machine fails it."""
     if fault is None:
         pytest.skip("the emulator's fault registry has no defect the lifecycle machine cites")
-    from conformance.embedded import EmbeddedEmulator
+    from conformance.plugin.embedded import EmbeddedEmulator
 
     planted = EmbeddedEmulator((fault,))
     urls = planted.start()

@@ -8,7 +8,7 @@ check. The runs go in parallel (one per CPU) and each stops at its first citing 
 report is written under ``reports/mutation/`` either way.
 
 Set ``OPENMEDIA_MUTATION_JOBS`` to choose the parallelism. The small tests first drive the
-selection plugin (``conformance.mutation_select``) through pytester.
+selection plugin (``conformance.mutation.select``) through pytester.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import os
 
 import pytest
 
-from conformance import mutation
 from conformance.emulator.faults import DEFECTS
-from conformance.mutation import SuiteRun, run_matrix
-from conformance.mutation_report import to_table, write_reports
+from conformance.mutation import matrix as mutation
+from conformance.mutation.matrix import SuiteRun, run_matrix
+from conformance.mutation.report import to_table, write_reports
 
 pytest_plugins = ["pytester"]
 
@@ -51,7 +51,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]
     pytester.makepyfile(test_cases=_TESTS)
     out = pytester.path / "out.json"
     result = pytester.runpytest_subprocess(
-        "-p", "conformance.mutation_select", "--mutation-json", str(out), *args
+        "-p", "conformance.mutation.select", "--mutation-json", str(out), *args
     )
     return result, json.loads(out.read_text(encoding="utf-8"))
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.node_ids import HYPOTHESIS_ENV
-from conformance.runner import PACKAGE_PARENT, plugin_installed
+from conformance.cli.run import PACKAGE_PARENT, plugin_installed
+from conformance.plugin.node_ids import HYPOTHESIS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_ID = "conformance/suite/test_add_request.py::test_add_by_tenant_and_group_name"
@@ -52,7 +52,7 @@ expires = 2099-12-31
 def run(
     cwd: Path,
     *args: str,
-    module: str = "conformance.runner",
+    module: str = "conformance.cli.run",
     path: Path = ROOT,
     hypothesis_dir: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
@@ -64,7 +64,7 @@ def run(
         env.pop(name, None)
     if hypothesis_dir is not None:
         env[HYPOTHESIS_ENV] = str(hypothesis_dir)
-    if module != "conformance.runner":  # `run` blocks it (run.ini): another plugin's files
+    if module != "conformance.cli.run":  # `run` blocks it (run.ini): another plugin's files
         args = ("-p", "no:benchmark", *args)  # (pytest-benchmark's .benchmarks) are not ours
     return subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -139,9 +139,9 @@ def wheel_layout(site: Path) -> Path:
 
 WAYS = {
     # name: (module, arguments before the selection, cwd: "outside" | "deep" | "checkout")
-    "run outside the checkout": ("conformance.runner", (MODULE,), "outside"),
-    "run in a subfolder, relative paths": ("conformance.runner", (MODULE,), "deep"),
-    "run in the checkout": ("conformance.runner", (MODULE,), "checkout"),
+    "run outside the checkout": ("conformance.cli.run", (MODULE,), "outside"),
+    "run in a subfolder, relative paths": ("conformance.cli.run", (MODULE,), "deep"),
+    "run in the checkout": ("conformance.cli.run", (MODULE,), "checkout"),
     "pytest --pyargs outside the checkout": (
         "pytest",
         (*PLUGIN_ARGS, "--pyargs", MODULE),
@@ -160,7 +160,7 @@ def test_one_id_whatever_the_folder_and_the_baseline_entry_matches(
         where
     ]
     cwd.mkdir(parents=True, exist_ok=True)
-    hostile = module == "conformance.runner" and where != "checkout"
+    hostile = module == "conformance.cli.run" and where != "checkout"
     if hostile:  # a user's own pytest setup in the folder: run reads none of it
         (cwd / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n", encoding="utf-8")
         (cwd / "conftest.py").write_text("raise SystemExit('conftest.py loaded')\n", "utf-8")

@@ -20,10 +20,10 @@ import pytest
 
 # Imported once here, so that the in-process runs below do not each import them afresh (and
 # ConformanceWarning stays one class for the -W filter).
-import conformance.runtime
+import conformance.plugin.runtime
 import conformance.wire  # noqa: F401
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
-from conformance.runner import plugin_installed
 
 pytest_plugins = ["pytester"]
 
@@ -32,7 +32,7 @@ PLUGIN_ARGS = [
     "-p",
     "no:hypothesispytest",  # it imports all of Hypothesis afresh in every in-process run
     "-W",  # the outer run may treat warnings as errors; the inner runs must see them as such
-    "always::conformance.runtime.ConformanceWarning",
+    "always::conformance.plugin.runtime.ConformanceWarning",
 ]
 MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
 OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
@@ -81,7 +81,7 @@ def test_options_are_read_once_into_a_frozen_settings_object(suite: pytest.Pytes
         suite,
         """
         import dataclasses, pytest
-        from conformance.plugin import SETTINGS_KEY
+        from conformance.plugin.configuration import SETTINGS_KEY
         SEEN = []
 
         @pytest.mark.requirement("MUST_ID")
@@ -495,7 +495,7 @@ def test_scenario_fixtures_drive_the_embedded_emulator(suite: pytest.Pytester) -
         suite,
         f"""
         import pytest
-        from conformance.plugin import runtime_of
+        from conformance.plugin.configuration import runtime_of
 
         @pytest.mark.requirement("{MUST_ID}")
         def test_variant(make_scenario, control, target):

@@ -25,7 +25,7 @@ from hostile import answers, servers
 
 from conformance.contract import namespaces as ns
 from conformance.contract.paths import fixtures_dir
-from conformance.embedded import EmbeddedEmulator
+from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]

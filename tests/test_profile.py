@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conformance.contract.paths import fixtures_dir
+from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import Profile, bundled_profile, load_profile
-from conformance.settings import OptionValues, build_settings
 from conformance.verdicts import NotApplicable, UsageError
 
 VALID = """

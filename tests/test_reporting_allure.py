@@ -23,16 +23,17 @@ from typing import Any
 
 import pytest
 
-from conformance import __version__, runtime
+from conformance import __version__
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE, Requirement
-from conformance.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.emulator.server import RunningEmulator
+from conformance.plugin import runtime
+from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.reporting.attachments import RECORD_NAME, compact_record
 from conformance.reporting.categories import categories_json, final_verdict, status_message
 from conformance.reporting.environment import render_properties
 from conformance.reporting.labels import labels_for
 from conformance.reporting.summary import not_tested_lines
-from conformance.runner import plugin_installed
 from conformance.verdicts import NotApplicableReason
 from conformance.wire import OpenMediaClient
 

@@ -23,9 +23,11 @@ import hypothesis
 import pytest
 from hypothesis import core
 
-import conformance.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+from conformance.cli.run import plugin_installed, pytest_args
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.namespaces import soap_action
+from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import bundled_profile
 from conformance.reporting.reproduce import (
     command_line,
@@ -34,15 +36,13 @@ from conformance.reporting.reproduce import (
     rerun_command,
     suite_selector,
 )
-from conformance.runner import plugin_installed, pytest_args
-from conformance.settings import OptionValues, build_settings
 from conformance.wire import Credentials, OpenMediaClient, build_envelope
 
 pytest_plugins = ["pytester"]
 
 SECRET = "pa'ss $word\"x"
 MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
-SUITE = Path(conformance.runtime.__file__).resolve().parent / "suite"
+SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cli.run import plugin_installed
 from conformance.contract.paths import fixtures_dir
-from conformance.embedded import EmbeddedEmulator, EmulatorUrls
-from conformance.runner import plugin_installed
-from conformance.settings import ENV_PASSWORD, OptionValues, PasswordSource, build_settings
+from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
+from conformance.plugin.settings import ENV_PASSWORD, OptionValues, PasswordSource, build_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]

@@ -1,6 +1,6 @@
 """Several xdist workers against one external target: a whole-list check blames no worker's
 (nor another client's) requests on the target, and a test that judges a queue runs while no
-other test changes it (``conformance.run_ids``).
+other test changes it (``conformance.plugin.run_ids``).
 
 The unit tests drive the journals and the turns directly; real workers take turns in a run of
 tests that record when they ran. The suite runs with ``-n 2``, twice, against one emulator
@@ -31,10 +31,16 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cli.run import plugin_installed
 from conformance.contract.paths import fixtures_dir
-from conformance.embedded import EmbeddedEmulator, EmulatorUrls
-from conformance.run_ids import CATCH_UP_S, RunIds, Turns, check_turns_possible, created_by_run
-from conformance.runner import plugin_installed
+from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
+from conformance.plugin.run_ids import (
+    CATCH_UP_S,
+    RunIds,
+    Turns,
+    check_turns_possible,
+    created_by_run,
+)
 from conformance.safety import Ledger
 from conformance.verdicts import UsageError
 from conformance.wire import OpenMediaClient

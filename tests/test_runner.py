@@ -1,6 +1,6 @@
 """The three ways to run the suite give the same results and the documented exit statuses.
 
-``openmedia-conformance run`` is exercised as ``python -m conformance.runner`` (the command the
+``openmedia-conformance run`` is exercised as ``python -m conformance.cli.run`` (the command the
 lead wires into the CLI calls the same ``run_main``), always from a folder outside the checkout,
 as a user would; ``pytest --pyargs conformance.suite`` likewise. Each run starts the real
 embedded emulator and runs the service section (a few seconds).
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.runner import plugin_installed, pytest_args, translate_exit_code
+from conformance.cli.run import plugin_installed, pytest_args, translate_exit_code
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]
@@ -23,7 +23,7 @@ SERVICE_TESTS = 12  # the tests conformance/suite/test_service.py collects
 MODULE = "conformance.suite.test_service"  # one module: collecting the whole suite takes long
 
 
-def run(cwd: Path, *args: str, module: str = "conformance.runner") -> subprocess.CompletedProcess:
+def run(cwd: Path, *args: str, module: str = "conformance.cli.run") -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS"):

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.runtime import SessionRuntime
-from conformance.settings import OptionValues, build_settings
+from conformance.plugin.runtime import SessionRuntime
+from conformance.plugin.settings import OptionValues, build_settings
 from conformance.verdicts import SuiteError
 
 

@@ -28,14 +28,15 @@ from typing import Any
 
 import pytest
 
-from conformance.cli import main as cli_main
+from conformance.cli.main import main as cli_main
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
-from conformance.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.emulator import control as emulator_control
 from conformance.emulator.server import RunningEmulator
+from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
+from conformance.plugin.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
-from conformance.runner import plugin_installed
 from conformance.safety import (
     Audit,
     Ledger,
@@ -45,7 +46,6 @@ from conformance.safety import (
     options_texts,
     safe_transport,
 )
-from conformance.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.verdicts import NotApplicable, UsageError
 from conformance.wire import ControlClient, OpenMediaClient
 from conformance.wire.encode import INT_MAX
@@ -405,7 +405,7 @@ def test_the_gate_sends_only_the_allowed_set_options_and_the_audit_lists_each(
 OWNERSHIP_SUITE = f"""
 import pytest
 
-from conformance.fixtures import _client
+from conformance.plugin.fixtures import _client
 
 IVR = [{{"Label": "Case", "Data": "owner"}}]
 SEEN = {{}}

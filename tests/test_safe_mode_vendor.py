@@ -33,9 +33,9 @@ from typing import Any
 
 import pytest
 
+from conformance.cli.run import plugin_installed
 from conformance.contract.paths import fixtures_dir
 from conformance.profile import CONTROL_FEATURES
-from conformance.runner import plugin_installed
 from conformance.wire import OpenMediaClient
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -38,12 +38,12 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from conformance.cli.run import plugin_installed
 from conformance.contract.paths import fixtures_dir
 from conformance.emulator import RunningEmulator
-from conformance.runner import plugin_installed
-from conformance.runtime import SessionRuntime
+from conformance.plugin.runtime import SessionRuntime
+from conformance.plugin.settings import OptionValues, build_settings
 from conformance.secrets import Secrets
-from conformance.settings import OptionValues, build_settings
 from conformance.wire import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent

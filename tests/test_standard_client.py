@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cli.run import plugin_installed
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.contract.xmlsafe import parse
 from conformance.emulator import metadata
-from conformance.runner import plugin_installed
 from conformance.suite.standard_client import (
     Answer,
     SuiteTransport,
@@ -48,7 +48,7 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     for name in ("OPENMEDIA_LOGON_ID", "OPENMEDIA_PASSWORD", "PYTEST_ADDOPTS"):
         env.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "conformance.runner", "-p", "no:cacheprovider", *PLUGIN_ARGS,
+        [sys.executable, "-m", "conformance.cli.run", "-p", "no:cacheprovider", *PLUGIN_ARGS,
          "--no-allure", *args, MODULE],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

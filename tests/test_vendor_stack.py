@@ -32,7 +32,7 @@ def run_robustness(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     faults = [arg for name in WCF_BEHAVIOURS for arg in ("--emulator-fault", name)]
     return subprocess.run(
-        [sys.executable, "-m", "conformance.runner", "conformance.suite.test_robustness",
+        [sys.executable, "-m", "conformance.cli.run", "conformance.suite.test_robustness",
          "--no-allure", "-p", "no:cacheprovider", *faults, *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

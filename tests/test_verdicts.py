@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-import conformance.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # imported once, not afresh in every in-process run
 import conformance.wire  # noqa: F401
+from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
 from conformance.emulator.server import RunningEmulator, serve_in_thread
-from conformance.runner import plugin_installed
 
 pytest_plugins = ["pytester"]
 
@@ -27,7 +27,7 @@ PLUGIN_ARGS = [
     "-p",
     "no:cacheprovider",
     "-W",
-    "always::conformance.runtime.ConformanceWarning",
+    "always::conformance.plugin.runtime.ConformanceWarning",
 ]
 SECRET = "pw-Verd1ct-secret"
 SERVICE = CATALOGUE.section("service")

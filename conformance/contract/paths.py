@@ -1,4 +1,5 @@
-"""Where the contract files live, in a checkout and in an installed wheel.
+"""Where the project's files live, in a checkout and in an installed wheel: the contract files,
+the suite package and the configuration ``openmedia-conformance run`` gives pytest.
 
 The wheel carries ``schemas/`` and ``fixtures/`` under ``conformance/_data/``; a checkout (or an
 editable install) reads them from the repository root. One function each, so nothing else needs
@@ -10,6 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent
+
+PACKAGE_PARENT = _PACKAGE.parent
+"""The folder holding the ``conformance`` package (a checkout's root, or ``site-packages``):
+``run``'s rootdir, so that every suite test's ID is ``conformance/suite/test_x.py::test_y``."""
+SUITE_PACKAGE = "conformance.suite"
+SUITE_DIR = _PACKAGE / "suite"
+RUN_INI = _PACKAGE / "plugin" / "run.ini"
+"""``run``'s pytest configuration: none is read from the folder it runs in."""
 
 
 def _data_dir(name: str) -> Path:

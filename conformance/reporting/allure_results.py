@@ -41,7 +41,15 @@ import allure_commons
 import pytest
 from allure_commons.model2 import Attachment, Label, StatusDetails, TestStepResult
 
-from conformance.node_ids import SUITE_DIR, collects_from
+from conformance.plugin.node_ids import SUITE_DIR, collects_from
+from conformance.plugin.runtime import (
+    NOT_APPLICABLE_REASON_ATTR,
+    RUNTIME_KEY,
+    SUITE_ITEM_KEY,
+    VERDICT_ATTR,
+    Evidence,
+    SessionRuntime,
+)
 from conformance.reporting.categories import (
     MESSAGE_PREFIX,
     STATUS_BY_VERDICT,
@@ -51,21 +59,11 @@ from conformance.reporting.categories import (
 )
 from conformance.reporting.environment import environment_values, render_properties
 from conformance.reporting.labels import LINK_TYPE, labels_for
-from conformance.runtime import (
-    NOT_APPLICABLE_REASON_ATTR,
-    RUNTIME_KEY,
-    SUITE_ITEM_KEY,
-    VERDICT_ATTR,
-    Evidence,
-    SessionRuntime,
-)
 from conformance.verdicts import NotApplicableReason
-
-pytest_plugins = ["conformance.reporting.fingerprint", "conformance.reporting.junit_properties"]
 
 DEFAULT_RESULTS_DIR = Path("reports") / "allure-results"
 ALLURE_PLUGIN = "allure_pytest"
-_NOT_BY_DEFAULT = ("conformance.mutation_select",)
+_NOT_BY_DEFAULT = ("conformance.mutation.select",)
 """Plugins of runs that write no Allure results unless asked (many runs of the same suite)."""
 
 

@@ -44,9 +44,10 @@ _DOTTED = re.compile(r"^conformance\.suite\.([\w.]+?)(::.*)?$")
 def canonical_test_id(nodeid: str) -> str:
     """A test's ID independent of where pytest ran: ``conformance/suite/test_x.py::test_y``.
 
-    A suite test's node ID has this form wherever the run starts (``conformance.node_ids``); an
-    entry may also be written in the dotted form ``conformance.suite.test_x::test_y`` (what
-    ``run`` accepts) or with a folder before ``conformance/suite/`` (copied from an older run).
+    A suite test's node ID has this form wherever the run starts
+    (``conformance.plugin.node_ids``); an entry may also be written in the dotted form
+    ``conformance.suite.test_x::test_y`` (what ``run`` accepts) or with a folder before
+    ``conformance/suite/`` (copied from an older run).
     """
     dotted = _DOTTED.match(nodeid)
     if dotted:

@@ -291,7 +291,7 @@ def _chosen_paths(config: pytest.Config) -> list[str]:
     """The arguments that name less (or other) than the whole suite."""
     import pytest
 
-    from conformance.reporting.reproduce import SUITE_DIR, SUITE_PACKAGE
+    from conformance.contract.paths import SUITE_DIR, SUITE_PACKAGE
 
     args = [str(arg) for arg in config.args]
     if not args:

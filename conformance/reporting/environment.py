@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from conformance.plugin.settings import RunSettings
     from conformance.reporting.fingerprint import TargetFingerprint
-    from conformance.settings import RunSettings
 
 NOT_FIXED_SEED = "not fixed (each test draws its own; pass --hypothesis-seed=N to fix it)"
 

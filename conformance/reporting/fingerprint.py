@@ -27,11 +27,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conformance.runtime import RUNTIME_KEY, SUITE_ITEM_KEY
+from conformance.plugin.runtime import RUNTIME_KEY, SUITE_ITEM_KEY
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.settings import TargetSession
+    from conformance.plugin.settings import TargetSession
     from conformance.wire import OpenMediaClient, Transport
 
 MAX_DOCUMENTS = 32
@@ -182,7 +182,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         and item.stash.get(SUITE_ITEM_KEY, False)
         and not config.stash.get(_TAKEN_KEY, False)
     ):
-        from conformance.safety_plugin import transport_for
+        from conformance.plugin.safe_mode import transport_for
 
         config.stash[_TAKEN_KEY] = True
         target = runtime.target

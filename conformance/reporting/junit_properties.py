@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from conformance.plugin.runtime import NOT_APPLICABLE_REASON_ATTR, VERDICT_ATTR
 from conformance.reporting.categories import VERDICT_LABEL, final_verdict
-from conformance.runtime import NOT_APPLICABLE_REASON_ATTR, VERDICT_ATTR
 from conformance.verdicts import NotApplicableReason
 
 REASON_PROPERTY = "reason"

@@ -24,15 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_DIR, SUITE_PACKAGE
+from conformance.plugin.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD, PasswordSource
 from conformance.profile import bundled_profile
-from conformance.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD, PasswordSource
 
 if TYPE_CHECKING:
-    from conformance.settings import RunSettings
+    from conformance.plugin.settings import RunSettings
     from conformance.wire import Exchange
 
-SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
-SUITE_PACKAGE = "conformance.suite"
 _RESTORE_KEY = pytest.StashKey[tuple]()
 SEED_INPUT = "openmedia_hypothesis_seed"
 """Where an xdist worker finds the controller's seed (``workerinput``)."""
@@ -301,7 +300,6 @@ def command_line(invocation: Sequence[str], seed: object, password: bool) -> str
 def _without_runner_args(words: list[str]) -> list[str]:
     """Drop what ``openmedia-conformance run`` adds (``-p conformance.plugin``, its ``-c`` and
     ``--rootdir``, ``--pyargs``)."""
-    from conformance.runner import PACKAGE_PARENT, RUN_INI
 
     added = {("-p", "conformance.plugin"), ("-c", str(RUN_INI)), ("--rootdir", str(PACKAGE_PARENT))}
     out: list[str] = []

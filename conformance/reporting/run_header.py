@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.runtime import SessionRuntime
 from conformance.reporting.certificate import TestResult
 from conformance.reporting.reproduce import command_line, needs_password_env
-from conformance.runtime import SessionRuntime
 
 
 def certificate_header(
@@ -34,7 +34,7 @@ def certificate_header(
 ) -> dict[str, Any]:
     """The header ``build_certificate`` stamps on the document (suite, target, profile, run)."""
     from conformance import __version__
-    from conformance.runner import translate_exit_code
+    from conformance.plugin.exit_status import translate_exit_code
 
     settings = runtime.settings
     baseline = settings.baseline
@@ -68,7 +68,7 @@ def certificate_header(
 def features_used(runtime: SessionRuntime, target: dict[str, Any]) -> list[str]:
     """The control features tests could use: offered by the target, and not withheld by safe
     mode (``TargetSession.usable``; in an xdist controller, from the workers' fingerprint)."""
-    from conformance.settings import SAFE_MODE_WITHHELD
+    from conformance.plugin.settings import SAFE_MODE_WITHHELD
 
     session = runtime.target
     if session is not None:

@@ -1,7 +1,7 @@
 """The run's reporting hooks: progress, summary table, baseline, reproduction, certificate.
 
 Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdict's cause
-(``conformance.verdict_hooks`` does); it reads the verdict on each report and:
+(``conformance.plugin.verdict_hooks`` does); it reads the verdict on each report and:
 
 * adds to every failing suite test the requirement's section and the lines that reproduce it
   (``conformance.reporting.reproduce``);
@@ -31,6 +31,14 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.runtime import (
+    NOT_APPLICABLE_FEATURE_ATTR,
+    NOT_APPLICABLE_REASON_ATTR,
+    RUNTIME_KEY,
+    SUITE_ITEM_KEY,
+    VERDICT_ATTR,
+    SessionRuntime,
+)
 from conformance.reporting import baseline as baseline_mod
 from conformance.reporting.certificate import TestResult, selection_reasons, stop_reasons
 from conformance.reporting.reproduce import (
@@ -42,14 +50,6 @@ from conformance.reporting.reproduce import (
     restore_hypothesis,
 )
 from conformance.reporting.run_header import certificate_header
-from conformance.runtime import (
-    NOT_APPLICABLE_FEATURE_ATTR,
-    NOT_APPLICABLE_REASON_ATTR,
-    RUNTIME_KEY,
-    SUITE_ITEM_KEY,
-    VERDICT_ATTR,
-    SessionRuntime,
-)
 from conformance.verdicts import ConformanceFailure, NotApplicableReason
 
 BLAMED_ATTR = "openmedia_blamed"
@@ -89,8 +89,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Annotate, explain, and apply the baseline.
 
-    A plain wrapper registered after ``conformance.verdict_hooks``: outer to it, so the verdict
-    is set when we look; the Allure/JUnit wrappers (``tryfirst``) are outer to this one, so
+    A plain wrapper registered after ``conformance.plugin.verdict_hooks``: outer to it, so the
+    verdict is set when we look; the Allure/JUnit wrappers (``tryfirst``) are outer to this one, so
     they see *baseline* where the baseline turned a failure into an expected one.
     """
     report = yield

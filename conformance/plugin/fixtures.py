@@ -25,7 +25,7 @@ fixture            scope      what a test gets
 In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit, sends only the
 SetOptions the profile allows and tracks every request the suite creates, for the cleanup when
 its test ends (``conformance.safety``; its hooks, loaded from here, are in
-``conformance.safety_plugin``). A test that sends SetOptions says so with
+``conformance.plugin.safe_mode``). A test that sends SetOptions says so with
 ``@pytest.mark.sets_options("own" | "in-force")``, so safe mode makes it *not applicable* first.
 
 Each fixture only delegates: to the runtime (target start), to the wire layer (clients) and to
@@ -39,18 +39,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin.settings import OptionsSent, TargetSession
 from conformance.profile import Profile
-from conformance.settings import OptionsSent, TargetSession
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 
 if TYPE_CHECKING:
     from conformance.wire import ControlClient, Exchange, OpenMediaClient
 
-pytest_plugins = ["conformance.safety_plugin"]
-
 
 def _runtime(config: pytest.Config) -> Any:
-    from conformance.plugin import runtime_of
+    from conformance.plugin.configuration import runtime_of
 
     return runtime_of(config)
 
@@ -87,8 +85,8 @@ def _checker() -> Callable[[Exchange], None]:
 
 
 def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> OpenMediaClient:
-    from conformance.run_ids import state_of as run_ids_of
-    from conformance.safety_plugin import transport_for
+    from conformance.plugin.run_ids import state_of as run_ids_of
+    from conformance.plugin.safe_mode import transport_for
     from conformance.wire import OpenMediaClient
 
     runtime = _runtime(config)
@@ -239,12 +237,12 @@ def not_ours(
 
     A check that compares the target's whole request list (a refused AddRequest created
     nothing) leaves them out: IDs another xdist worker of this run was given (under ``-n``
-    against one external target, ``conformance.run_ids``), and requests of other clients of a
+    against one external target, ``conformance.plugin.run_ids``), and requests of other clients of a
     server in use: in an Open Media group the target serves that the profile does not name (a
     refused call would have created its request in the group it named: one of the profile's,
     or one the target does not have). Always empty on a target nobody else uses.
     """
-    from conformance.run_ids import created_by_run, state_of
+    from conformance.plugin.run_ids import created_by_run, state_of
 
     state = state_of(pytestconfig, target.embedded)
     ours = frozenset(group.id for group in target.profile.groups)

@@ -4,7 +4,7 @@ The command adds nothing of its own but the target package: ``pytest --pyargs
 conformance.suite`` with every further argument passed through (``--target-url``, ``-x``,
 ``-k``, ``-n 2``, ``--junitxml`` …), so the suite behaves the same whichever way it is started;
 and the folder it runs in does not matter: the rootdir is the folder holding the package, the
-configuration the package's own ``run.ini`` (``conformance.node_ids`` says why).
+configuration the package's own ``run.ini`` (``conformance.plugin.node_ids`` says why).
 It only translates pytest's exit codes into the documented ones:
 
 ====  ======================================================================================
@@ -21,33 +21,18 @@ from __future__ import annotations
 
 import sys
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 
-SUITE_PACKAGE = "conformance.suite"
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
-"""The folder holding the ``conformance`` package (a checkout's root, or ``site-packages``):
-``run``'s rootdir, so that every suite test's ID is ``conformance/suite/test_x.py::test_y``."""
-RUN_INI = Path(__file__).resolve().parent / "run.ini"
-"""``run``'s pytest configuration: none is read from the folder it runs in."""
+from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_PACKAGE
+from conformance.plugin.exit_status import translate_exit_code
+
 USAGE = (
     "usage: openmedia-conformance run [openmedia options] [pytest options] [suite modules]\n"
     "Runs the conformance suite (pytest --pyargs conformance.suite); the openmedia options are\n"
     'listed under "Open Media Service conformance" below. Exit status: 0 pass, 1 target\n'
     "failures, 2 usage or profile error, 3 suite or environment error.\n"
 )
-
-_EXIT_CODES = {0: 0, 1: 1, 2: 2, 3: 3, 4: 2, 5: 2}
-"""pytest's exit code -> ours. 2 is the plugin's usage error (pytest.exit at configure); 3 is
-the plugin's suite error or pytest's internal error; pytest's own usage error (4, e.g. an
-unknown option) and "no tests collected" (5, e.g. a -k that selects nothing) are usage errors.
-pytest's "interrupted" (2) does not reach here for a suite run: the plugin turns it into 3."""
-
-
-def translate_exit_code(code: int) -> int:
-    """The documented exit status for a pytest exit code (anything unknown: 3)."""
-    return _EXIT_CODES.get(int(code), 3)
 
 
 def plugin_installed() -> bool:
@@ -92,5 +77,5 @@ class _InterruptSeen:
         self.seen = self.seen or isinstance(excinfo.value, KeyboardInterrupt)
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m conformance.runner`
+if __name__ == "__main__":  # pragma: no cover - `python -m conformance.cli.run`
     sys.exit(run_main(sys.argv[1:]))

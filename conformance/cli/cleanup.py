@@ -20,16 +20,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.profile import SAFE_MODE_RATE
-from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter
-from conformance.safety_plugin import AUDIT_FILE
-from conformance.settings import (
+from conformance.plugin.safe_mode import AUDIT_FILE
+from conformance.plugin.settings import (
     ENV_LOGON_ID,
     ENV_PASSWORD,
     add_credential_arguments,
     build_settings,
     credential_options,
 )
+from conformance.profile import SAFE_MODE_RATE
+from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter
 from conformance.verdicts import UsageError
 
 PROG = "openmedia-conformance cleanup"

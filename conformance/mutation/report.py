@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.catalogue import CATALOGUE
-from conformance.mutation import REPORT_DIR, DefectResult, MatrixReport, counts_line, one_line
+from conformance.mutation.results import REPORT_DIR, DefectResult, MatrixReport, one_line
+from conformance.mutation.runs import counts_line
 
 
 def per_requirement(report: MatrixReport) -> list[dict[str, Any]]:

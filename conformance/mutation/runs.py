@@ -1,6 +1,6 @@
 """Running the suite for the mutation matrix: one pytest subprocess, and what it recorded.
 
-Every run is ``pytest`` with the suite's plugin and ``conformance.mutation_select`` (which
+Every run is ``pytest`` with the suite's plugin and ``conformance.mutation.select`` (which
 selects the tests citing one requirement, stops at the first failure citing it, and writes
 ``--mutation-json``), against an embedded emulator served from a thread of that run
 (``--embedded-emulator thread``: no second interpreter to start per defect). The CPU time of a
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SUITE_PACKAGE = "conformance.suite"
+from conformance.contract.paths import SUITE_PACKAGE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600.0
 CLEAN_TIMEOUT_S = 1200.0
 
@@ -66,7 +67,7 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "-p",
         "conformance.plugin",
         "-p",
-        "conformance.mutation_select",
+        "conformance.mutation.select",
         "-p",
         "no:cacheprovider",
         "-q",

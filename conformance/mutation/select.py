@@ -1,6 +1,6 @@
 """A small pytest plugin for the mutation matrix: select by requirement, stop at a kill, say why.
 
-Loaded with ``-p conformance.mutation_select`` next to the openmedia plugin; it adds nothing to
+Loaded with ``-p conformance.mutation.select`` next to the openmedia plugin; it adds nothing to
 a run that does not use its options:
 
 - ``--only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID,

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.profile import CONTROL_FEATURES
-from conformance.runtime import (
+from conformance.plugin.runtime import (
     NOT_APPLICABLE_FEATURE_ATTR,
     NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,
@@ -26,6 +25,7 @@ from conformance.runtime import (
     ConformanceWarning,
     SessionRuntime,
 )
+from conformance.profile import CONTROL_FEATURES
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 
 

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_run(subparsers)
     _register_emulator(subparsers)
-    from conformance import mutation, preflight
+    from conformance.mutation import matrix as mutation
+    from conformance.plugin import preflight
 
     mutation.register(subparsers)
     preflight.register(subparsers)
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.reporting import certificate
 
     certificate.register(subparsers)
-    from conformance import cleanup
+    from conformance.cli import cleanup
 
     cleanup.register(subparsers)
     return parser
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         if argv and argv[0] == "run":
-            from conformance.runner import run_main
+            from conformance.cli.run import run_main
 
             return run_main(argv[1:])
         parser = build_parser()

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
-from conformance.run_ids import shared_turn
-from conformance.runtime import RUNTIME_KEY
+from conformance.plugin.run_ids import shared_turn
+from conformance.plugin.runtime import RUNTIME_KEY
+from conformance.plugin.settings import OptionsSent
 from conformance.safety import (
     CANCELLED_AFTER_TEST,
     GUARD,
@@ -44,11 +45,10 @@ from conformance.safety import (
     options_texts,
     safe_transport,
 )
-from conformance.settings import OptionsSent
 
 if TYPE_CHECKING:
-    from conformance.runtime import SessionRuntime
-    from conformance.settings import TargetSession
+    from conformance.plugin.runtime import SessionRuntime
+    from conformance.plugin.settings import TargetSession
     from conformance.wire import OpenMediaClient, Transport
 
 AUDIT_FILE = Path("reports") / "leak-audit.json"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin.settings import RunSettings, TargetSession
 from conformance.secrets import Secrets
-from conformance.settings import RunSettings, TargetSession
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.embedded import EmbeddedEmulator, ThreadEmulator
+    from conformance.plugin.embedded import EmbeddedEmulator, ThreadEmulator
     from conformance.reporting.attachments import ExchangeNote
     from conformance.wire import Exchange
 
@@ -173,7 +173,7 @@ class SessionRuntime:
         settings = self.settings
         control_url: str | None
         if settings.embedded:
-            from conformance.embedded import EmbeddedEmulator, ThreadEmulator
+            from conformance.plugin.embedded import EmbeddedEmulator, ThreadEmulator
 
             if settings.embedded_mode == "thread":
                 self.emulator = ThreadEmulator(settings.emulator_faults)

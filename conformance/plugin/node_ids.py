@@ -17,7 +17,7 @@ How:
   package (``--rootdir``) and reads its pytest configuration from ``run.ini`` beside this
   module (``-c``), never from the folder it runs in: a user's ``pytest.ini`` (say
   ``filterwarnings = error``) cannot change the suite, and no ``conftest.py`` above the package
-  is loaded (``conformance.runner``);
+  is loaded (``conformance.cli.run``);
 * a plain pytest run cannot be given a rootdir by a plugin, so every suite module gets its ID
   from its place in the package (``pytest_pycollect_makemodule``), and the console shows suite
   IDs as they are, not relative to the working directory (pytest would print
@@ -41,9 +41,8 @@ from typing import Any
 
 import pytest
 
-from conformance.runner import PACKAGE_PARENT, RUN_INI
+from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_DIR
 
-SUITE_DIR = PACKAGE_PARENT / "conformance" / "suite"
 SUITE_PREFIX = "conformance/suite/"
 """How every suite test's ID starts."""
 HYPOTHESIS_DIR = Path("reports") / ".hypothesis"

@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    from conformance.plugin import SETTINGS_KEY
+    from conformance.plugin.configuration import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)
     if (
@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
         or config.getoption("collectonly", False)
     ):
         return
-    from conformance.preflight import run_preflight
+    from conformance.plugin.preflight import run_preflight
 
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter is not None else print

@@ -1,7 +1,7 @@
 """The mutation matrix: run the suite once per planted defect and prove every check can fail.
 
 For each defect of ``conformance.emulator.faults`` the suite runs in a subprocess
-(``conformance.mutation_runs``) against an embedded emulator with that one fault
+(``conformance.mutation.runs``) against an embedded emulator with that one fault
 (``--emulator-fault NAME``). The defect is
 *killed* when at least one failing test cites the requirement it is planted against, by its
 ``requirement`` marker or by the requirement of the ``ConformanceFailure`` it raised. A clean run
@@ -11,7 +11,7 @@ Cost control (the matrix must fit in CI):
 
 * one collection pass learns which modules cite which requirement, so a defect's run collects
   only those modules and selects only the tests citing its requirement
-  (``conformance.mutation_select``: ``--only-requirement``);
+  (``conformance.mutation.select``: ``--only-requirement``);
 * a run stops at the first failure citing the requirement (``--stop-on-requirement``);
 * a requirement no test cites by marker (the ``WIRE-*`` rules, checked on every exchange by
   ``check_exchange``) is run *wide*: the whole suite, stopping at the first failure citing it;
@@ -25,7 +25,7 @@ emulator that did not start) is repeated once, and the report says so.
 SHOULD and OPEN requirements only warn unless ``--strict``; their defects run with ``--strict``
 so that a check that notices the defect fails the run.
 
-Output (``conformance.mutation_report``): ``reports/mutation/mutation.json`` and
+Output (``conformance.mutation.report``): ``reports/mutation/mutation.json`` and
 ``mutation.md`` (killed / planted per requirement and overall, survivors with the requirement
 that has no effective check, and the catalogue requirements without any planted defect), and a
 table on stdout. Exit status 0 when every defect is killed and the clean run passes, 1
@@ -40,13 +40,14 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.contract.catalogue import CATALOGUE
 from conformance.emulator.faults import DEFECTS, PlantedDefect
-from conformance.mutation_runs import (
+from conformance.mutation.report import to_table, write_reports
+from conformance.mutation.results import REPORT_DIR, DefectResult, MatrixReport, one_line
+from conformance.mutation.runs import (
     PROJECT_ROOT,
     RUN_TIMEOUT_S,
     SUITE_PACKAGE,
@@ -57,74 +58,8 @@ from conformance.mutation_runs import (
     run_suite,
 )
 
-REPORT_DIR = PROJECT_ROOT / "reports" / "mutation"
 WIDE_PREFIX = "WIRE-"
 """Requirements whose checks run on every exchange (``check_exchange``), whatever the test."""
-
-
-@dataclass(frozen=True)
-class DefectResult:
-    """The verdict on one planted defect."""
-
-    name: str
-    requirement: str
-    summary: str
-    outcome: str
-    """``killed``, ``survived`` (the run completed and nothing cited the requirement) or
-    ``error`` (the run could not complete: no verdict)."""
-    scope: str
-    """``selected`` (the tests citing the requirement) or ``wide`` (the whole suite)."""
-    killer: str = ""
-    exact: bool = False
-    """The killing failure's ``ConformanceFailure`` names the requirement itself (not only the
-    test's marker)."""
-    message: str = ""
-    seconds: float = 0.0
-    failures: int = 0
-    detail: str = ""
-    cpu_seconds: float = 0.0
-
-    @property
-    def killed(self) -> bool:
-        return self.outcome == "killed"
-
-
-@dataclass(frozen=True)
-class MatrixReport:
-    """The whole matrix: every defect's verdict, the clean run, and the catalogue's gaps."""
-
-    results: tuple[DefectResult, ...]
-    clean: SuiteRun | None
-    seconds: float
-    jobs: int
-    gaps: tuple[str, ...] = ()
-    uncited: tuple[str, ...] = field(default=())
-    """Planted requirements that no suite test cites by marker (run wide)."""
-    collect_cpu_seconds: float = 0.0
-
-    @property
-    def killed(self) -> int:
-        return sum(1 for r in self.results if r.killed)
-
-    @property
-    def cpu_seconds(self) -> float:
-        """CPU time of every run (suite + emulator), clean run included."""
-        clean = self.clean.cpu_seconds if self.clean is not None else 0.0
-        return self.collect_cpu_seconds + clean + sum(r.cpu_seconds for r in self.results)
-
-    def estimated_seconds(self, cpus: int = 2) -> float:
-        """The wall time the matrix needs on an otherwise idle machine with ``cpus`` CPUs."""
-        return self.cpu_seconds / cpus
-
-    @property
-    def clean_passed(self) -> bool:
-        return self.clean is None or (
-            self.clean.exitstatus == 0 and not self.clean.failures and not self.clean.error
-        )
-
-    @property
-    def ok(self) -> bool:
-        return self.killed == len(self.results) and self.clean_passed
 
 
 def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
@@ -255,13 +190,6 @@ def gist(text: str, limit: int = 400) -> str:
     return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
-def one_line(text: str, limit: int = 160) -> str:
-    """The last non-empty line of ``text``, shortened: a traceback's verdict, not its body."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    last = lines[-1] if lines else ""
-    return last if len(last) <= limit else last[: limit - 3] + "..."
-
-
 def _why_not_killed(run: SuiteRun) -> str:
     if not run.failures:
         return f"every selected test passed ({counts_line(run.counts)})"
@@ -353,8 +281,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     except KeyError as exc:
         parser.error(str(exc.args[0]))
-    from conformance.mutation_report import to_table, write_reports
-
     json_path, md_path = write_reports(report, args.output)
     print(to_table(report))
     print(f"reports: {json_path} {md_path}")

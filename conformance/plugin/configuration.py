@@ -1,8 +1,8 @@
 """The pytest plugin (entry point ``pytest11: openmedia``): options, markers, verdicts.
 
 Thin on purpose: every hook delegates. Options are read once, here and nowhere else, into the
-frozen ``RunSettings`` in ``config.stash``; fixtures live in ``conformance.fixtures``; the
-session's mutable state in ``conformance.runtime``.
+frozen ``RunSettings`` in ``config.stash``; fixtures live in ``conformance.plugin.fixtures``; the
+session's mutable state in ``conformance.plugin.runtime``.
 
 Verdicts (``docs/architecture.md``) and the exit status they give:
 
@@ -23,54 +23,33 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.node_ids import SUITE_DIR
-from conformance.profile import CONTROL_FEATURES
-from conformance.run_ids import check_turns_possible
-from conformance.runtime import (
+from conformance.plugin.node_ids import SUITE_DIR
+from conformance.plugin.run_ids import check_turns_possible
+from conformance.plugin.runtime import (
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
     VERDICT_ATTR,
     ConformanceWarning,
     SessionRuntime,
 )
-from conformance.settings import (
+from conformance.plugin.settings import (
     EMBEDDED_MODES,
     OptionsSent,
     OptionValues,
     RunSettings,
     build_settings,
 )
+from conformance.profile import CONTROL_FEATURES
 from conformance.verdicts import UsageError
 
-pytest_plugins = ["conformance.fixtures", "conformance.verdict_hooks"]
-pytest_plugins.append("conformance.reporting.allure_results")  # Allure, JUnit, fingerprint
-pytest_plugins.append("conformance.reporting.summary")  # summary, baseline, certificate
-pytest_plugins.append("conformance.run_ids")  # IDs created by the run, shared by xdist workers
-pytest_plugins.append("conformance.preflight_hook")  # the target checked before any test
-pytest_plugins.append("conformance.node_ids")  # test IDs whatever the cwd; no cache written
 __all__ = ["ConformanceWarning", "runtime_of"]
 
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
-
-
-# -- registration ----------------------------------------------------------------------------
-ENTRY_POINT = "openmedia"
-
-
-def pytest_plugin_registered(plugin: object, plugin_name: str, manager: Any) -> None:
-    """Named with ``-p conformance.plugin`` while also installed: keep the entry point out.
-
-    Otherwise pytest would register this module a second time under the entry point's name and
-    stop with "Plugin already registered under a different name".
-    """
-    if plugin is sys.modules[__name__] and plugin_name != ENTRY_POINT:
-        manager.set_blocked(ENTRY_POINT)
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -186,7 +165,7 @@ def _read_options(config: pytest.Config) -> OptionValues:
 
 
 def _check_sharing(settings: RunSettings, workers: object) -> None:
-    """``-n`` against one external target: the workers take turns (``conformance.run_ids``),
+    """``-n`` against one external target: the workers take turns (``conformance.plugin.run_ids``),
     which needs POSIX file locks; with a control plane outside safe mode every test resets
     that one server, so parallel workers would wipe each other's requests mid-test."""
     if not workers or workers == 1 or settings.embedded:

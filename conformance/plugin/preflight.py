@@ -45,8 +45,8 @@ from conformance.profile.loading import group_line, profile_line
 from conformance.verdicts import SuiteError, UsageError
 
 if TYPE_CHECKING:
+    from conformance.plugin.settings import RunSettings
     from conformance.profile import Group
-    from conformance.settings import RunSettings
     from conformance.wire import Exchange, OpenMediaClient, Reply, SoapFault
 
 PROBE = "GetAllOpenMediaServiceGroupStatus"
@@ -474,14 +474,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--target-url", metavar="URL", help="the SOAP endpoint to check")
     parser.add_argument("--control-url", metavar="URL", help="the target's control plane")
-    from conformance.settings import add_credential_arguments
+    from conformance.plugin.settings import add_credential_arguments
 
     add_credential_arguments(parser)
     parser.set_defaults(handler=check_command, subparser=parser)
 
 
 def check_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from conformance.settings import build_settings, credential_options
+    from conformance.plugin.settings import build_settings, credential_options
 
     options = credential_options(args, target_url=args.target_url, control_url=args.control_url)
     try:

@@ -1,0 +1,6 @@
+"""The mutation matrix: run the suite once per planted defect and prove every check can fail.
+
+``matrix`` runs it (``openmedia-conformance mutation``), ``runs`` starts one pytest subprocess,
+``select`` is the small pytest plugin those subprocesses load, ``results`` holds the verdicts and
+``report`` renders them.
+"""

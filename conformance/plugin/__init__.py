@@ -1,0 +1,49 @@
+"""The pytest plugin (entry point ``pytest11: openmedia``): every hook, fixture and option.
+
+This module is what the entry point (or ``-p conformance.plugin``) names; it only lists the
+plugin's modules, in the order pytest registers them:
+
+==================  =====================================================================
+``configuration``   options, markers, ``RunSettings`` and ``SessionRuntime`` built at configure
+``fixtures``        the fixtures the suite's modules use
+``safe_mode``       when safe mode tracks, cleans and audits what the suite created
+``verdict_hooks``   how an outcome becomes a verdict; the verdict tally
+``run_ids``         one external target shared by the xdist workers of a run
+``preflight_hook``  the target checked once, before any test
+``node_ids``        stable test IDs wherever a run starts; no cache written
+==================  =====================================================================
+
+Reporting's hooks (Allure results, JUnit properties, the target fingerprint, the summary with
+the baseline and the certificate) are registered here too, after the verdict hooks.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+pytest_plugins = [
+    "conformance.plugin.configuration",
+    "conformance.plugin.fixtures",
+    "conformance.plugin.safe_mode",
+    "conformance.plugin.verdict_hooks",
+    "conformance.reporting.allure_results",
+    "conformance.reporting.fingerprint",
+    "conformance.reporting.junit_properties",
+    "conformance.reporting.summary",
+    "conformance.plugin.run_ids",
+    "conformance.plugin.preflight_hook",
+    "conformance.plugin.node_ids",
+]
+
+ENTRY_POINT = "openmedia"
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str, manager: Any) -> None:
+    """Named with ``-p conformance.plugin`` while also installed: keep the entry point out.
+
+    Otherwise pytest would register this module a second time under the entry point's name and
+    stop with "Plugin already registered under a different name".
+    """
+    if plugin is sys.modules[__name__] and plugin_name != ENTRY_POINT:
+        manager.set_blocked(ENTRY_POINT)
