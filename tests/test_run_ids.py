@@ -41,7 +41,7 @@ from conformance.plugin.run_ids import (
     check_turns_possible,
     created_by_run,
 )
-from conformance.safety import Ledger
+from conformance.safemode.ledger import Ledger
 from conformance.verdicts import UsageError
 from conformance.wire import OpenMediaClient
 

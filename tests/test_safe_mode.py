@@ -37,15 +37,10 @@ from conformance.emulator.server import RunningEmulator
 from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.plugin.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
-from conformance.safety import (
-    Audit,
-    Ledger,
-    OptionsGate,
-    RateLimiter,
-    clean_target,
-    options_texts,
-    safe_transport,
-)
+from conformance.safemode.audit import Audit
+from conformance.safemode.cleanup import clean_target
+from conformance.safemode.ledger import Ledger
+from conformance.safemode.transport import OptionsGate, RateLimiter, options_texts, safe_transport
 from conformance.verdicts import NotApplicable, UsageError
 from conformance.wire import ControlClient, OpenMediaClient
 from conformance.wire.encode import INT_MAX

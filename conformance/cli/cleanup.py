@@ -29,7 +29,11 @@ from conformance.plugin.settings import (
     credential_options,
 )
 from conformance.profile import SAFE_MODE_RATE
-from conformance.safety import GUARD, Audit, Cleanup, Ledger, RateLimiter
+from conformance.safemode.audit import Audit
+from conformance.safemode.cleanup import Cleanup
+from conformance.safemode.interrupts import GUARD
+from conformance.safemode.ledger import Ledger
+from conformance.safemode.transport import RateLimiter
 from conformance.verdicts import UsageError
 
 PROG = "openmedia-conformance cleanup"

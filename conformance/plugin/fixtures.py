@@ -24,7 +24,7 @@ fixture            scope      what a test gets
 
 In safe mode (``[target] safe_mode``) the clients' transport keeps the rate limit, sends only the
 SetOptions the profile allows and tracks every request the suite creates, for the cleanup when
-its test ends (``conformance.safety``; its hooks, loaded from here, are in
+its test ends (``conformance.safemode``; its hooks, loaded from here, are in
 ``conformance.plugin.safe_mode``). A test that sends SetOptions says so with
 ``@pytest.mark.sets_options("own" | "in-force")``, so safe mode makes it *not applicable* first.
 

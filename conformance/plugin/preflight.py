@@ -215,7 +215,7 @@ class Preflight:
 
     @contextmanager
     def _client(self) -> Iterator[OpenMediaClient]:
-        from conformance.safety import RateLimiter, safe_transport
+        from conformance.safemode.transport import RateLimiter, safe_transport
         from conformance.wire import OpenMediaClient
 
         rate = self.profile.target.rate_limit

@@ -15,8 +15,8 @@ cancel. Two kinds of check would blame the target for that:
   cleanup, holds a shared turn, so many of them run at once.
 
 Without xdist, or with the embedded emulator (one per worker), there is neither a journal nor a
-turn: no cost. The journal is the safe-mode ledger's format (``conformance.safety.Ledger``), one
-file per worker; the controller removes the folder at the end of the run.
+turn: no cost. The journal is the safe-mode ledger's format
+(``conformance.safemode.ledger.Ledger``), one file per worker; the controller removes the folder at the end of the run.
 
 PYTEST_DONT_REWRITE: other modules of the plugin import this one before pytest registers it
 (pytest < 9.2 would warn that it cannot rewrite it); it has no assert to rewrite.
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.safety import Ledger
+from conformance.safemode.ledger import Ledger
 from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:

@@ -33,18 +33,11 @@ import pytest
 from conformance.plugin.run_ids import shared_turn
 from conformance.plugin.runtime import RUNTIME_KEY
 from conformance.plugin.settings import OptionsSent
-from conformance.safety import (
-    CANCELLED_AFTER_TEST,
-    GUARD,
-    Audit,
-    Cleanup,
-    Ledger,
-    OptionsGate,
-    RateLimiter,
-    clean,
-    options_texts,
-    safe_transport,
-)
+from conformance.safemode.audit import Audit
+from conformance.safemode.cleanup import CANCELLED_AFTER_TEST, Cleanup, clean
+from conformance.safemode.interrupts import GUARD
+from conformance.safemode.ledger import Ledger
+from conformance.safemode.transport import OptionsGate, RateLimiter, options_texts, safe_transport
 
 if TYPE_CHECKING:
     from conformance.plugin.runtime import SessionRuntime
