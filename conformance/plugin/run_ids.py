@@ -16,7 +16,8 @@ cancel. Two kinds of check would blame the target for that:
 
 Without xdist, or with the embedded emulator (one per worker), there is neither a journal nor a
 turn: no cost. The journal is the safe-mode ledger's format
-(``conformance.safemode.ledger.Ledger``), one file per worker; the controller removes the folder at the end of the run.
+(``conformance.safemode.ledger.Ledger``), one file per worker; the controller removes the folder
+at the end of the run.
 
 PYTEST_DONT_REWRITE: other modules of the plugin import this one before pytest registers it
 (pytest < 9.2 would warn that it cannot rewrite it); it has no assert to rewrite.
