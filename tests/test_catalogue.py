@@ -418,10 +418,10 @@ def test_every_must_cites_a_source_that_can_require_it() -> None:
 
 def test_the_requirements_table_in_the_docs_is_current() -> None:
     """docs/requirements.md is generated; a catalogue edit without regenerating it fails here."""
-    from conformance.reporting.requirements_table import TABLE, render
+    from conformance.traceability.requirements_table import TABLE, render
 
     assert TABLE.read_text(encoding="utf-8") == render(), (
-        "run python -m conformance.reporting.requirements_table"
+        "run python -m conformance.traceability.requirements_table"
     )
 
 

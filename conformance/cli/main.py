@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.reporting import certificate
 
     certificate.register(subparsers)
-    from conformance.cli import cleanup
+    from conformance.cli import cleanup, requirement
 
     cleanup.register(subparsers)
+    requirement.register(subparsers)
     return parser
 
 

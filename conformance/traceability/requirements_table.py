@@ -2,53 +2,27 @@
 
 Why generated: the audit of levels against sources (reading R21) is only worth something if a
 reader can check it, and a hand-kept table drifts from ``schemas/requirements.toml`` the day
-someone edits either. ``python -m conformance.reporting.requirements_table`` writes the table;
+someone edits either. ``python -m conformance.traceability.requirements_table`` writes the table;
 ``--check`` (a self-test runs it) fails when the file is not what the catalogue gives.
 
-The citing tests come from a collection of the suite (nothing runs, no target is needed), so
-markers built from tables of cases count like written ones.
+The citing tests come from a collection of the suite (``conformance.traceability.citations``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import sys
-from pathlib import Path
-
-import pytest
 
 from conformance.contract.catalogue import CATALOGUE, Catalogue
+from conformance.contract.paths import PACKAGE_PARENT
+from conformance.traceability.citations import citing_tests
 
-PACKAGE = Path(__file__).resolve().parent.parent
-TABLE = PACKAGE.parent / "docs" / "requirements.md"
-
-
-class _Citations:
-    """A pytest plugin that records, at collection, which tests cite which requirement."""
-
-    def __init__(self) -> None:
-        self.cited: dict[str, set[str]] = {}
-
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            name = item.nodeid.rsplit("/", 1)[-1].split("[", 1)[0]
-            for marker in item.iter_markers("requirement"):
-                for rid in marker.args:
-                    self.cited.setdefault(str(rid), set()).add(name)
+TABLE = PACKAGE_PARENT / "docs" / "requirements.md"
 
 
 def cited_by() -> dict[str, list[str]]:
-    """Requirement ID -> ``module.py::test`` names citing it, from a real collection of the
-    suite (marks built from tables included); nothing runs, no target is needed."""
-    plugin = _Citations()
-    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--pyargs", "conformance.suite"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        code = pytest.main(args, plugins=[plugin])
-    if code != 0:
-        raise RuntimeError(f"collecting conformance.suite failed (pytest exit {int(code)})")
-    return {rid: sorted(names) for rid, names in plugin.cited.items()}
+    """Requirement ID -> ``module.py::test`` names citing it (``citations.citing_tests``)."""
+    return {rid: sorted({test.name for test in tests}) for rid, tests in citing_tests().items()}
 
 
 def _cell(text: str) -> str:
@@ -66,7 +40,7 @@ def render(catalogue: Catalogue = CATALOGUE, cited: dict[str, list[str]] | None 
         "# Requirements, their level and their source",
         "",
         "Generated from `schemas/requirements.toml` by "
-        "`python -m conformance.reporting.requirements_table`; do not edit by hand.",
+        "`python -m conformance.traceability.requirements_table`; do not edit by hand.",
         "",
         "Reading R21 (`../shared/contracts/interpretations.md`) fixes each level: MUST only where "
         "the interface description, the WSDL/XSD, SOAP 1.1, WS-I Basic Profile or the "
@@ -94,7 +68,7 @@ def render(catalogue: Catalogue = CATALOGUE, cited: dict[str, list[str]] | None 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m conformance.reporting.requirements_table", description=__doc__
+        prog="python -m conformance.traceability.requirements_table", description=__doc__
     )
     parser.add_argument("--check", action="store_true", help="fail if the table is not current")
     args = parser.parse_args(argv)
@@ -102,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = TABLE.read_text(encoding="utf-8") if TABLE.is_file() else ""
         if current != wanted:
-            print(f"{TABLE} is not current: run python -m conformance.reporting.requirements_table")
+            print(
+                f"{TABLE} is not current: run python -m conformance.traceability.requirements_table"
+            )
             return 1
         print(f"{TABLE} is current")
         return 0
