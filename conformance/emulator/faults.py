@@ -125,3 +125,22 @@ def bend_range(faults: frozenset[str], span: IntRange) -> IntRange:
 def skips(faults: frozenset[str], check: str, operation: str) -> bool:
     """True when a planted defect makes ``operation`` skip ``check`` (license/router/auth)."""
     return any((name, check, operation) in _SKIPS for name in faults)
+
+
+def defects_for(requirement_id: str) -> tuple[PlantedDefect, ...]:
+    """Every planted defect against ``requirement_id``."""
+    return tuple(d for d in DEFECTS if d.requirement == requirement_id)
+
+
+def implementations(requirement_id: str) -> list[tuple[str, int]]:
+    """``(path, line)`` of each emulator line naming ``requirement_id`` (paths from the folder
+    holding the package)."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if requirement_id in text:
+                found.append((path.relative_to(package.parent.parent).as_posix(), number))
+    return found
