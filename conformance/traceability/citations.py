@@ -26,7 +26,7 @@ class CitingTest:
     path: str
     """The module, relative to the folder holding the package: ``conformance/suite/test_x.py``."""
     line: int
-    """1-based line of the test function (of its decorator list's ``def``)."""
+    """1-based line of the test function's ``def`` (below its decorators)."""
 
     @property
     def name(self) -> str:
@@ -43,11 +43,23 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.cited: dict[str, list[CitingTest]] = {}
+        self._sources: dict[Path, list[str]] = {}
+
+    def _def_line(self, path: Path, first: int) -> int:
+        """The ``def`` line at or after ``first`` (pytest points at the first decorator)."""
+        if path not in self._sources:
+            self._sources[path] = path.read_text(encoding="utf-8").splitlines()
+        lines = self._sources[path]
+        for number in range(first, len(lines) + 1):
+            if lines[number - 1].lstrip().startswith(("def ", "async def ")):
+                return number
+        return first
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             path, line, _ = item.location
-            test = CitingTest(item.nodeid, Path(path).as_posix(), (line or 0) + 1)
+            first = self._def_line(item.path, (line or 0) + 1)
+            test = CitingTest(item.nodeid, Path(path).as_posix(), first)
             ids = {str(rid) for marker in item.iter_markers("requirement") for rid in marker.args}
             for rid in sorted(ids):
                 self.cited.setdefault(rid, []).append(test)
