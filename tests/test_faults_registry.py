@@ -16,9 +16,9 @@ from pathlib import Path
 from conformance.contract.catalogue import CATALOGUE
 from conformance.emulator import faults
 from conformance.emulator.engine import Engine
+from conformance.emulator.engine.model import AddInput, IvrItem, RequestStatus
+from conformance.emulator.engine.scenario import demo_scenario
 from conformance.emulator.fault_table import ADMISSION, COUNTS, LENGTHS, RANGES, SINGLE
-from conformance.emulator.model import AddInput, IvrItem, RequestStatus
-from conformance.emulator.scenario import demo_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR = ROOT / "conformance" / "emulator"
@@ -63,7 +63,7 @@ def _string_literals(path: Path) -> set[str]:
 
 def test_every_one_off_defect_has_a_hook_and_every_hook_a_defect() -> None:
     """A hook testing a misspelt name would be dead code and its defect would do nothing."""
-    hook_files = [p for p in EMULATOR.glob("*.py") if p.name not in ("faults.py", "fault_table.py")]
+    hook_files = [p for p in EMULATOR.rglob("*.py") if p.name not in ("faults.py", "fault_table.py")]
     literals = set().union(*(_string_literals(p) for p in hook_files))
     named = {text for text in literals if KEBAB.match(text) and text in faults.FAULTS}
     one_off = {name for name, _, _ in SINGLE}

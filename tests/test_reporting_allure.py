@@ -26,7 +26,7 @@ import pytest
 from conformance import __version__, runtime
 from conformance.contract.catalogue import CATALOGUE, Requirement
 from conformance.embedded import EmbeddedEmulator, EmulatorUrls
-from conformance.emulator.server import RunningEmulator
+from conformance.emulator.edge.server import RunningEmulator
 from conformance.reporting.attachments import RECORD_NAME, compact_record
 from conformance.reporting.categories import categories_json, final_verdict, status_message
 from conformance.reporting.environment import render_properties

@@ -32,8 +32,8 @@ from conformance.cli import main as cli_main
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
 from conformance.embedded import EmbeddedEmulator, EmulatorUrls
-from conformance.emulator import control as emulator_control
-from conformance.emulator.server import RunningEmulator
+from conformance.emulator.edge import control as emulator_control
+from conformance.emulator.edge.server import RunningEmulator
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
 from conformance.runner import plugin_installed
 from conformance.safety import (

@@ -18,7 +18,7 @@ import pytest
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.contract.xmlsafe import parse
-from conformance.emulator import metadata
+from conformance.emulator.edge import metadata
 from conformance.runner import plugin_installed
 from conformance.suite.standard_client import (
     Answer,

@@ -15,7 +15,7 @@ import pytest
 import conformance.runtime  # imported once, not afresh in every in-process run
 import conformance.wire  # noqa: F401
 from conformance.contract.catalogue import CATALOGUE
-from conformance.emulator.server import RunningEmulator, serve_in_thread
+from conformance.emulator.edge.server import RunningEmulator, serve_in_thread
 from conformance.runner import plugin_installed
 
 pytest_plugins = ["pytester"]

@@ -4,12 +4,11 @@ A separate application that reads the contract layer only (never wire, checks or
 SOAP interface of our WSDL, readings R1-R20 and control plane v1. ``serve_in_thread`` is for
 self-tests and integrators who want an in-process test double; the suite starts it as a process.
 
-Modules: ``engine`` (+ ``engine_core``, ``engine_status``, ``engine_control``: the operations,
-locked) over ``world`` (state and transitions), ``queues``,
-``options``, ``statistics``, ``validation``, ``clock``, ``scenario``, ``model``, ``records``;
-``soap_in``/``soap_out``/``service`` (the SOAP codec and dispatch), ``control`` (control plane),
-``metadata`` (WSDL/XSD serving), ``app`` (ASGI), ``server`` (uvicorn), ``command`` (CLI),
-``faults`` (fault-flag registry).
+Layout: ``engine/`` is the emulated service and the system behind it (no HTTP: ``Engine`` over
+``World``, queues, options, statistics, validation, clock, scenario); ``edge/`` is everything
+between the socket and the engine (the ASGI app on uvicorn, the SOAP codec, WSDL/XSD serving,
+the control plane's HTTP layer); ``faults`` (+ ``fault_table``) is the registry of planted
+defects; ``command`` is the command line.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformance.emulator.server import RunningEmulator, serve_in_thread
+    from conformance.emulator.edge.server import RunningEmulator, serve_in_thread
 
 __all__ = ["RunningEmulator", "serve_in_thread"]
 
@@ -25,7 +24,7 @@ __all__ = ["RunningEmulator", "serve_in_thread"]
 def __getattr__(name: str) -> Any:
     """Import the server lazily, so ``conformance.emulator.engine`` needs no uvicorn."""
     if name in __all__:
-        from conformance.emulator import server
+        from conformance.emulator.edge import server
 
         return getattr(server, name)
     raise AttributeError(name)

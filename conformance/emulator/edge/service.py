@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.contract.operations import OPERATION_NAMES
-from conformance.emulator import soap_out
+from conformance.emulator.edge import soap_out
+from conformance.emulator.edge.soap_in import ClientFault, decode
 from conformance.emulator.engine import Engine
-from conformance.emulator.errors import INVALID_USER, ServiceFault
-from conformance.emulator.model import (
+from conformance.emulator.engine.errors import INVALID_USER, ServiceFault
+from conformance.emulator.engine.model import (
     AddInput,
     CancelInput,
     DivertInput,
@@ -23,7 +24,6 @@ from conformance.emulator.model import (
     OptionsInput,
     from_wire,
 )
-from conformance.emulator.soap_in import ClientFault, decode
 
 _LOG = logging.getLogger("conformance.emulator")
 

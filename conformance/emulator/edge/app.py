@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance.contract import namespaces as ns
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.emulator import control, metadata, service
+from conformance.emulator.edge import control, metadata, service
 from conformance.emulator.engine import Engine
 
 Scope = MutableMapping[str, Any]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 
-from conformance.emulator.records import GroupRecord, RequestRecord
+from conformance.emulator.engine.records import GroupRecord, RequestRecord
 
 _NO_FAULTS: frozenset[str] = frozenset()
 

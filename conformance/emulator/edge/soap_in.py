@@ -26,8 +26,8 @@ from conformance.contract.operations import (
     operation_for_body,
 )
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
-from conformance.emulator.clock import UTC, parse_wire
-from conformance.emulator.model import IvrItem, from_wire
+from conformance.emulator.engine.clock import UTC, parse_wire
+from conformance.emulator.engine.model import IvrItem, from_wire
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
 _INT_BOUND = 2**31

@@ -8,7 +8,7 @@ stored and shown in ``/control/state`` because an agent desktop, not the router,
 from __future__ import annotations
 
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.emulator.model import OptionsInput, snake
+from conformance.emulator.engine.model import OptionsInput, snake
 
 _TYPE = "SetOptionsRequest"
 _SETTINGS = (

@@ -12,9 +12,9 @@ from functools import cache
 from typing import Any
 
 from conformance.contract.constraints import CONSTRAINTS, IntRange, utf16_units
-from conformance.emulator.errors import INVALID_DATA, ServiceFault
+from conformance.emulator.engine.errors import INVALID_DATA, ServiceFault
+from conformance.emulator.engine.model import IvrItem, snake
 from conformance.emulator.faults import bend_range, count_limit, length_limit
-from conformance.emulator.model import IvrItem, snake
 
 _IVR_TYPE = "IVRInformation"
 _ADD = "AddOpenMediaRequest"

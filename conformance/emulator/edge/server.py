@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from conformance.contract import namespaces as ns
-from conformance.emulator.app import EmulatorApp
+from conformance.emulator.edge.app import EmulatorApp
 from conformance.emulator.engine import Engine
-from conformance.emulator.scenario import Scenario, demo_scenario
+from conformance.emulator.engine.scenario import Scenario, demo_scenario
 
 START_TIMEOUT_S = 10.0
 SHUTDOWN_GRACE_S = 1

@@ -20,9 +20,9 @@ from xml.sax.saxutils import escape
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import Operation, fault_ref
-from conformance.emulator.clock import format_wire
-from conformance.emulator.errors import INVALID_DATA, REQUEST_TERMINATED
-from conformance.emulator.model import snake
+from conformance.emulator.engine.clock import format_wire
+from conformance.emulator.engine.errors import INVALID_DATA, REQUEST_TERMINATED
+from conformance.emulator.engine.model import snake
 
 _ENVELOPE_OPEN = f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>'
 _ENVELOPE_CLOSE = "</s:Body></s:Envelope>"
