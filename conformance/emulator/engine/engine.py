@@ -58,7 +58,7 @@ from conformance.emulator.engine.model import (
 from conformance.emulator.engine.records import GroupRecord, RequestRecord
 from conformance.emulator.engine.scenario import Scenario
 from conformance.emulator.engine.world import World
-from conformance.emulator.faults import skips
+from conformance.emulator.faults import Check, Defect, planted, skips
 
 EWT_PER_POSITION_S = 60
 """Estimated wait per queue position; the description asks only for a number of seconds."""
@@ -75,9 +75,9 @@ class Engine:
     """
 
     def __init__(
-        self, scenario: Scenario, *, faults: Iterable[str] = (), clock: Clock | None = None
+        self, scenario: Scenario, *, faults: Iterable[str | Defect] = (), clock: Clock | None = None
     ) -> None:
-        self.faults = frozenset(faults)
+        self.faults = planted(faults)
         self.refused_before = False
         """Whether a request was refused as unreadable (read by a fault hook only)."""
         self.clock = clock or Clock()
@@ -130,9 +130,12 @@ class Engine:
             if (
                 not (world.license_available and not world.license_lost)
                 and declared.declares(errors.NO_LICENSE)
-                and not skips(f, "license", operation_name)
+                # implements ADD-FAULT-NO-LICENSE, CAN-FAULT-NO-LICENSE, DIV-FAULT-NO-LICENSE
+                # implements MOD-FAULT-NO-LICENSE, OPT-FAULT-NO-LICENSE
+                and not skips(f, Check.LICENSE, operation_name)
             ) or (
-                "no-license-blocks-status-queries" in f
+                # implements ERR-LICENSE-QUERIES-UNAFFECTED
+                Defect.NO_LICENSE_BLOCKS_STATUS_QUERIES in f
                 and not world.license_available
                 and operation_name == "GetAllOpenMediaRequestStatus"
             ):
@@ -142,7 +145,11 @@ class Engine:
             if (
                 not world.router_connected
                 and declared.declares(errors.ROUTER_DISCONNECTED)
-                and not skips(f, "router", operation_name)
+                # implements ADD-FAULT-ROUTER-DISCONNECTED, CAN-FAULT-ROUTER-DISCONNECTED
+                # implements DIV-FAULT-ROUTER-DISCONNECTED, MOD-FAULT-ROUTER-DISCONNECTED
+                # implements OPT-FAULT-ROUTER-DISCONNECTED, SGS-FAULT-ROUTER-DISCONNECTED
+                # implements SGA-FAULT-ROUTER-DISCONNECTED, AGT-FAULT-ROUTER-DISCONNECTED
+                and not skips(f, Check.ROUTER, operation_name)
             ):
                 raise ServiceFault(
                     errors.ROUTER_DISCONNECTED,
@@ -157,23 +164,30 @@ class Engine:
         users = world.scenario.users
         if not world.scenario.authentication_enabled:
             return not (  # fault hook: with authentication off, wrong headers still refused
-                "auth-off-headers-checked" in f
+                # implements AUTH-OFF-IGNORED
+                Defect.AUTH_OFF_HEADERS_CHECKED in f
                 and logon_id is not None
                 and not any(u.logon_id == logon_id and u.password == password for u in users)
             )
-        if skips(f, "auth", operation_name):
+        # implements AUTH-MISSING-HEADER
+        if skips(f, Check.AUTH, operation_name):
             return True
-        if "auth-valid-refused-for-divert" in f and operation_name == "DivertRequest":
+        # implements AUTH-VALID
+        if Defect.AUTH_VALID_REFUSED_FOR_DIVERT in f and operation_name == "DivertRequest":
             return False
         known = {user.logon_id for user in users}
         return any(
             (
                 user.logon_id == logon_id
-                or ("auth-password-alone-accepted" in f and logon_id is None)
-                or ("auth-unknown-user-accepted" in f and logon_id not in known | {None})
+                # implements AUTH-MISSING-HEADER
+                or (Defect.AUTH_PASSWORD_ALONE_ACCEPTED in f and logon_id is None)
+                # implements AUTH-UNKNOWN-USER
+                or (Defect.AUTH_UNKNOWN_USER_ACCEPTED in f and logon_id not in known | {None})
             )
-            and (user.password == password or "auth-password-not-checked" in f)
-            and (user.host_administrator or "auth-non-admin-accepted" in f)
+            # implements AUTH-WRONG-PASSWORD
+            and (user.password == password or Defect.AUTH_PASSWORD_NOT_CHECKED in f)
+            # implements AUTH-NOT-HOST-ADMINISTRATOR
+            and (user.host_administrator or Defect.AUTH_NON_ADMIN_ACCEPTED in f)
             for user in users
         )
 
@@ -193,9 +207,11 @@ class Engine:
 
     def _preferred_agent_id(self, world: World, request: AddInput) -> int:
         by_logon = request.preferred_agent_logon_id
-        if "preferred-logon-id-ignored" in self.faults:
+        # implements ADD-PREFERRED-AGENT-LOGON-ID
+        if Defect.PREFERRED_LOGON_ID_IGNORED in self.faults:
             by_logon = None
-        if "logon-id-wins-over-preferred-agent-id" in self.faults and by_logon:
+        # implements ADD-PRECEDENCE-PREFERRED-AGENT-ID
+        if Defect.LOGON_ID_WINS_OVER_PREFERRED_AGENT_ID in self.faults and by_logon:
             return world.agent_by_logon.get(by_logon, 0)
         if request.preferred_agent_id not in _AGENT_NOT_GIVEN:
             return request.preferred_agent_id if request.preferred_agent_id in world.agents else 0
@@ -208,7 +224,8 @@ class Engine:
         validation.check("AddOpenMediaRequest", request, f)
         with self.lock:
             world = self._enter()
-            by_name = "add-name-wins-over-group-id" in f and request.service_group_name
+            # implements ADD-PRECEDENCE-GROUP-ID
+            by_name = Defect.ADD_NAME_WINS_OVER_GROUP_ID in f and request.service_group_name
             group = self._resolve_group(
                 world,
                 0 if by_name else request.service_group_id,
@@ -218,26 +235,35 @@ class Engine:
             if f:
                 group = self._bend_add_group(world, request, group)
             if isinstance(group, RequestStatus):
-                refused_id = world.new_id() if "refused-add-returns-id" in f else 0
+                # implements ADD-FAILURE-CREATES-NOTHING
+                refused_id = world.new_id() if Defect.REFUSED_ADD_RETURNS_ID in f else 0
                 return AddResult(0, refused_id, 0, group)
             steers = (
-                group.config.preferred_agent or "preferred-agent-steers-unconfigured-group" in f
+                group.config.preferred_agent
+                # implements ROUTE-PREFERRED-NOT-CONFIGURED
+                or Defect.PREFERRED_AGENT_STEERS_UNCONFIGURED_GROUP in f
             )
             preferred = self._preferred_agent_id(world, request) if steers else 0
             force = request.force_to_preferred_agent and preferred != 0
             if (
                 force
                 and not world.agents[preferred].logged_on
-                and "force-to-logged-off-agent-queued" not in f
+                # implements ADD-FORCE-PREFERRED-LOGGED-OFF
+                and Defect.FORCE_TO_LOGGED_OFF_AGENT_QUEUED not in f
             ):
                 return AddResult(0, 0, 0, RequestStatus.AGENT_LOGGED_OFF)
             now = self.clock.peek()
             start = request.queue_start_time
-            gave_start = start is not None and (start < now or "future-queue-start-time-used" in f)
-            if "queue-start-time-past-ignored" in f:
+            gave_start = start is not None and (
+                # implements ADD-QUEUE-START-TIME-NOT-PAST
+                start < now or Defect.FUTURE_QUEUE_START_TIME_USED in f
+            )
+            # implements ADD-QUEUE-START-TIME-PAST
+            if Defect.QUEUE_START_TIME_PAST_IGNORED in f:
                 gave_start = False
             private_data = request.private_data or ""
-            if "private-data-mojibake" in f:
+            # implements ADD-STORED-AS-GIVEN
+            if Defect.PRIVATE_DATA_MOJIBAKE in f:
                 private_data = private_data.encode("utf-8").decode("latin-1")
             record = RequestRecord(
                 id=world.new_id(),
@@ -245,7 +271,8 @@ class Engine:
                 ivr_info=[item or IvrItem() for item in request.ivr_info or ()],
                 private_data=private_data,
                 type_of_session=_given(request.type_of_session, "TypeOfSession")
-                if "type-of-session-not-stored" not in f
+                # implements ADD-STORED-AS-GIVEN
+                if Defect.TYPE_OF_SESSION_NOT_STORED not in f
                 else 0,
                 session_priority=_given(request.session_priority, "SessionPriority"),
                 queue_time=start if gave_start and start is not None else now,
@@ -262,15 +289,20 @@ class Engine:
     def _add_result(self, record: RequestRecord, position: int) -> AddResult:
         f = self.faults
         ewt = position * EWT_PER_POSITION_S
-        if "ewt-negative" in f:
+        # implements ADD-EWT
+        if Defect.EWT_NEGATIVE in f:
             ewt = -1 - ewt
-        if "ewt-decreases-with-position" in f and position:
+        # implements ADD-EWT-PLAUSIBLE
+        if Defect.EWT_DECREASES_WITH_POSITION in f and position:
             ewt = max(0, (10 - position) * EWT_PER_POSITION_S)
-        if "add-queue-position-zero-based" in f and position:
+        # implements ADD-QUEUE-POSITION-QUEUED
+        if Defect.ADD_QUEUE_POSITION_ZERO_BASED in f and position:
             position -= 1
-        if "add-allocated-position-one" in f and record.status is not Status.QUEUED:
+        # implements ADD-QUEUE-POSITION-ALLOCATED
+        if Defect.ADD_ALLOCATED_POSITION_ONE in f and record.status is not Status.QUEUED:
             position = 1
-        open_media_id = 0 if "add-success-id-zero" in f else record.id
+        # implements ADD-VALID-BY-GROUP-ID
+        open_media_id = 0 if Defect.ADD_SUCCESS_ID_ZERO in f else record.id
         return AddResult(ewt, open_media_id, position, RequestStatus.SUCCESS)
 
     def cancel_request(self, request: CancelInput) -> bool:
@@ -281,17 +313,22 @@ class Engine:
             oid = request.open_media_id
             if oid not in world.requests and f:
                 issued = 0 < oid < world.next_id
-                if "cancel-unknown-id-returns-false" in f and not issued:
+                # implements CAN-UNKNOWN-ID
+                if Defect.CANCEL_UNKNOWN_ID_RETURNS_FALSE in f and not issued:
                     return False
-                if "cancel-expired-id-terminated-fault" in f and issued:
+                # implements CAN-EXPIRED-ID
+                if Defect.CANCEL_EXPIRED_ID_TERMINATED_FAULT in f and issued:
                     raise ServiceFault(errors.REQUEST_TERMINATED, "OpenMediaRequestTerminatedFault")
             record = self._live(world, oid)
             if record.status.terminal:
-                if "cancel-terminated-returns-false" in f:
+                # implements CAN-TERMINATED
+                if Defect.CANCEL_TERMINATED_RETURNS_FALSE in f:
                     return False
-                if "cancel-terminated-invalid-id-fault" in f:
+                # implements CAN-TERMINATED
+                if Defect.CANCEL_TERMINATED_INVALID_ID_FAULT in f:
                     raise ServiceFault(errors.INVALID_OPEN_MEDIA_ID, f"{oid} has terminated.")
-                if "cancel-terminated-records-cancelled" in f:
+                # implements LIFE-TERMINAL-FINAL
+                if Defect.CANCEL_TERMINATED_RECORDS_CANCELLED in f:
                     world.record(record, Status.CANCELLED)
                 raise ServiceFault(
                     errors.REQUEST_TERMINATED,
@@ -299,36 +336,52 @@ class Engine:
                     "terminated or been cancelled.",
                 )
             if record.status is Status.QUEUED:
-                if "cancel-queued-returns-false" in f:
+                # implements CAN-QUEUED-CANCELS
+                if Defect.CANCEL_QUEUED_RETURNS_FALSE in f:
                     return False
-                if not request.do_not_report or "do-not-report-ignored" in f:
-                    outcome = "completed" if "cancel-queued-counted-completed" in f else "abandoned"
+                # implements CAN-DO-NOT-REPORT
+                if not request.do_not_report or Defect.DO_NOT_REPORT_IGNORED in f:
+                    outcome = (
+                        # implements CAN-QUEUED-STATISTICS
+                        "completed" if Defect.CANCEL_QUEUED_COUNTED_COMPLETED in f else "abandoned"
+                    )
                     world.statistics.group_stay_ended(record.group_id, outcome)
-                if "cancel-queued-left-in-queue" not in f:
+                # implements CAN-QUEUED-CANCELS
+                if Defect.CANCEL_QUEUED_LEFT_IN_QUEUE not in f:
                     world.leave(record)
                 world.record(record, Status.CANCELLED)
                 return True
             answered = record.answered
             if not request.cancel_if_allocated and not (
-                ("cancel-if-allocated-false-cancels-allocated" in f and not answered)
-                or ("cancel-if-allocated-false-cancels-answered" in f and answered)
+                # implements CAN-ALLOCATED-REFUSED
+                (Defect.CANCEL_IF_ALLOCATED_FALSE_CANCELS_ALLOCATED in f and not answered)
+                # implements CAN-ANSWERED-REFUSED
+                or (Defect.CANCEL_IF_ALLOCATED_FALSE_CANCELS_ANSWERED in f and answered)
             ):
                 return False
-            if "cancel-answered-returns-false" in f and answered:
+            # implements CAN-ANSWERED-CANCELS
+            if Defect.CANCEL_ANSWERED_RETURNS_FALSE in f and answered:
                 return False
-            if not ("do-not-report-after-allocation-honoured" in f and request.do_not_report):
+            # implements CAN-DO-NOT-REPORT-AFTER-ALLOCATION
+            if not (Defect.DO_NOT_REPORT_AFTER_ALLOCATION_HONOURED in f and request.do_not_report):
                 outcome = "completed" if answered else "abandoned"
-                if "cancel-answered-counted-abandoned" in f:
+                # implements CAN-ANSWERED-STATISTICS
+                if Defect.CANCEL_ANSWERED_COUNTED_ABANDONED in f:
                     outcome = "abandoned"
                 world.statistics.group_stay_ended(record.group_id, outcome)
-                if not ("cancel-allocated-agent-not-offered" in f and not answered):
+                # implements CAN-ALLOCATED-STATISTICS
+                if not (Defect.CANCEL_ALLOCATED_AGENT_NOT_OFFERED in f and not answered):
                     world.statistics.agent_allocation_ended(
-                        record.agent_id, answered and "cancel-answered-agent-not-answered" not in f
+                        record.agent_id,
+                        # implements CAN-ANSWERED-STATISTICS
+                        answered and Defect.CANCEL_ANSWERED_AGENT_NOT_ANSWERED not in f,
                     )
-            if not ("cancel-allocated-left-with-agent" in f and not answered):
+            # implements CAN-ALLOCATED-CANCELS
+            if not (Defect.CANCEL_ALLOCATED_LEFT_WITH_AGENT in f and not answered):
                 world.leave(record)
             world.record(record, Status.CANCELLED)
-            if "cancel-does-not-route" not in f:
+            # implements ROUTE-IMMEDIATE-CANCEL
+            if Defect.CANCEL_DOES_NOT_ROUTE not in f:
                 world.route()
             return True
 
@@ -338,7 +391,8 @@ class Engine:
         if request.service_group_id <= 0 and (
             request.tenant_id in _TENANT_NOT_GIVEN or not request.service_group_name
         ):
-            if "divert-missing-group-invalid-group" in f:
+            # implements DIV-MISSING-GROUP
+            if Defect.DIVERT_MISSING_GROUP_INVALID_GROUP in f:
                 return DivertResult(request.open_media_id, RequestStatus.INVALID_GROUP)
             raise ServiceFault(
                 errors.INVALID_DATA,
@@ -349,12 +403,15 @@ class Engine:
             record = world.requests.get(request.open_media_id)
             if record is None or record.status.terminal:
                 refusal = RequestStatus.INVALID_ID
-                if record is None and "divert-unknown-id-error" in f:
+                # implements DIV-UNKNOWN-ID
+                if record is None and Defect.DIVERT_UNKNOWN_ID_ERROR in f:
                     refusal = RequestStatus.ERROR
                 return DivertResult(request.open_media_id, refusal)
-            if "divert-allocated-invalid-id" in f and record.status is not Status.QUEUED:
+            # implements DIV-ALLOCATED
+            if Defect.DIVERT_ALLOCATED_INVALID_ID in f and record.status is not Status.QUEUED:
                 return DivertResult(request.open_media_id, RequestStatus.INVALID_ID)
-            by_name = "divert-name-wins-over-group-id" in f and request.service_group_name
+            # implements DIV-PRECEDENCE-GROUP-ID
+            by_name = Defect.DIVERT_NAME_WINS_OVER_GROUP_ID in f and request.service_group_name
             group = self._resolve_group(
                 world,
                 0 if by_name else request.service_group_id,
@@ -364,25 +421,31 @@ class Engine:
             if f:
                 group = self._bend_divert_group(world, request, group)
             if isinstance(group, RequestStatus):
-                if "refused-divert-counts-overflow" in f:
+                # implements DIV-FAILURE-CHANGES-NOTHING
+                if Defect.REFUSED_DIVERT_COUNTS_OVERFLOW in f:
                     world.statistics.group_stay_ended(record.group_id, "overflowed_out")
                 return DivertResult(request.open_media_id, group)
             if (
-                "divert-answers-agent-logged-off" in f
+                # implements DIV-NEVER-AGENT-LOGGED-OFF
+                Defect.DIVERT_ANSWERS_AGENT_LOGGED_OFF in f
                 and group.config.preferred_agent
                 and not any(agent.logged_on for agent in world.members[group.id])
             ):
                 return DivertResult(request.open_media_id, RequestStatus.AGENT_LOGGED_OFF)
-            if "divert-queued-not-moved" in f and record.status is Status.QUEUED:
+            # implements DIV-QUEUED-BY-GROUP-ID
+            if Defect.DIVERT_QUEUED_NOT_MOVED in f and record.status is Status.QUEUED:
                 return DivertResult(request.open_media_id, RequestStatus.SUCCESS)
-            out = "abandoned" if "divert-counted-abandoned" in f else "overflowed_out"
+            # implements DIV-STATISTICS
+            out = "abandoned" if Defect.DIVERT_COUNTED_ABANDONED in f else "overflowed_out"
             world.statistics.group_stay_ended(record.group_id, out)
-            if "divert-overflow-in-not-counted" not in f:
+            # implements DIV-STATISTICS
+            if Defect.DIVERT_OVERFLOW_IN_NOT_COUNTED not in f:
                 world.statistics.overflowed_in(group.id)
             if record.status is not Status.QUEUED:
                 world.statistics.agent_allocation_ended(record.agent_id, record.answered)
             world.leave(record)
-            world.paused = "divert-does-not-route" in f
+            # implements ROUTE-IMMEDIATE-DIVERT
+            world.paused = Defect.DIVERT_DOES_NOT_ROUTE in f
             try:
                 world.enqueue(record, group)
             finally:
@@ -396,37 +459,46 @@ class Engine:
         with self.lock:
             world = self._enter()
             unknown = request.open_media_id not in world.requests
-            if "modify-unknown-id-returns-false" in f and unknown:
+            # implements MOD-UNKNOWN-ID
+            if Defect.MODIFY_UNKNOWN_ID_RETURNS_FALSE in f and unknown:
                 return False
             record = self._live(world, request.open_media_id)
             if record.status is not Status.QUEUED and not (
-                "modify-allocated-applied" in f and record.status is Status.ALLOCATED
+                # implements MOD-NOT-QUEUED
+                Defect.MODIFY_ALLOCATED_APPLIED in f and record.status is Status.ALLOCATED
             ):
                 return False
-            if "modify-replaces-whole-ivr" in f and any(request.ivr_info or ()):
+            # implements MOD-MERGE-REPLACE
+            if Defect.MODIFY_REPLACES_WHOLE_IVR in f and any(request.ivr_info or ()):
                 record.ivr_info.clear()
             for item in request.ivr_info or ():
                 if item is None:
                     continue
                 for index, existing in enumerate(record.ivr_info):
-                    if existing.label == item.label and "modify-replace-appends" not in f:
+                    # implements MOD-MERGE-REPLACE
+                    if existing.label == item.label and Defect.MODIFY_REPLACE_APPENDS not in f:
                         record.ivr_info[index] = IvrItem(item.data, existing.label)
                         break
                 else:
-                    if "modify-new-label-dropped" not in f:
+                    # implements MOD-MERGE-APPEND
+                    if Defect.MODIFY_NEW_LABEL_DROPPED not in f:
                         record.ivr_info.append(item)
-            if request.private_data and "modify-private-data-ignored" not in f:
+            # implements MOD-PRIVATE-DATA
+            if request.private_data and Defect.MODIFY_PRIVATE_DATA_IGNORED not in f:
                 record.private_data = request.private_data
-            return "modify-queued-returns-false" not in f
+            # implements MOD-QUEUED
+            return Defect.MODIFY_QUEUED_RETURNS_FALSE not in f
 
     def set_options(self, request: OptionsInput) -> bool:
         validation.check("SetOptionsRequest", request, self.faults)
         with self.lock:
             world = self._enter()
             world.options.apply(request)
-            if "set-options-does-not-route" not in self.faults:
+            # implements ROUTE-IMMEDIATE-OPTION-CHANGE
+            if Defect.SET_OPTIONS_DOES_NOT_ROUTE not in self.faults:
                 world.route()
-            return "set-options-returns-false" not in self.faults
+            # implements OPT-VALID
+            return Defect.SET_OPTIONS_RETURNS_FALSE not in self.faults
 
     def _bend_add_group(
         self, world: World, request: AddInput, group: GroupRecord | RequestStatus
@@ -435,24 +507,32 @@ class Engine:
         f, gid, name = self.faults, request.service_group_id, request.service_group_name
         named = gid <= 0 and request.tenant_id not in _TENANT_NOT_GIVEN and bool(name)
         found = world.groups.get(gid)
-        if "add-by-name-refused" in f and named:
+        # implements ADD-VALID-BY-GROUP-NAME
+        if Defect.ADD_BY_NAME_REFUSED in f and named:
             return RequestStatus.INVALID_GROUP
-        if "add-closed-group-invalid-group" in f and group is RequestStatus.GROUP_CLOSED:
+        # implements ADD-GROUP-CLOSED
+        if Defect.ADD_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
             return RequestStatus.INVALID_GROUP
-        if "add-disabled-tenant-group-closed" in f and group is RequestStatus.TENANT_DISABLED:
+        # implements ADD-TENANT-DISABLED
+        if Defect.ADD_DISABLED_TENANT_GROUP_CLOSED in f and group is RequestStatus.TENANT_DISABLED:
             return RequestStatus.GROUP_CLOSED
         if group is not RequestStatus.INVALID_GROUP:
             return group
-        if "add-unknown-group-id-error" in f and gid > 0 and found is None:
+        # implements ADD-INVALID-GROUP-ID
+        if Defect.ADD_UNKNOWN_GROUP_ID_ERROR in f and gid > 0 and found is None:
             return RequestStatus.ERROR
-        if "add-non-open-media-group-accepted" in f and found and not found.config.open_media:
+        # implements ADD-INVALID-GROUP-NOT-OPEN-MEDIA
+        if Defect.ADD_NON_OPEN_MEDIA_GROUP_ACCEPTED in f and found and not found.config.open_media:
             return found
-        if "add-answers-invalid-id" in f:
+        # implements ADD-STATUS-ERROR
+        if Defect.ADD_ANSWERS_INVALID_ID in f:
             return RequestStatus.INVALID_ID
         candidates = [g for g in world.groups.values() if g.config.open_media and g.open]
-        if "add-name-ignores-tenant" in f and named:
+        # implements ADD-INVALID-GROUP-NAME
+        if Defect.ADD_NAME_IGNORES_TENANT in f and named:
             return next((g for g in candidates if g.config.name == name), group)
-        if "add-no-group-uses-first-group" in f and gid <= 0 and not named and candidates:
+        # implements ADD-NO-GROUP
+        if Defect.ADD_NO_GROUP_USES_FIRST_GROUP in f and gid <= 0 and not named and candidates:
             return candidates[0]
         return group
 
@@ -464,15 +544,19 @@ class Engine:
         found = self._find_group(
             world, request.service_group_id, request.tenant_id, request.service_group_name
         )
-        if "divert-by-name-invalid-group" in f and request.service_group_id <= 0:
+        # implements DIV-BY-GROUP-NAME
+        if Defect.DIVERT_BY_NAME_INVALID_GROUP in f and request.service_group_id <= 0:
             return RequestStatus.INVALID_GROUP
-        if "divert-closed-group-invalid-group" in f and group is RequestStatus.GROUP_CLOSED:
+        # implements DIV-GROUP-CLOSED
+        if Defect.DIVERT_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
             return RequestStatus.INVALID_GROUP
         if found is None:
             return group
-        if "divert-non-open-media-accepted" in f and not found.config.open_media:
+        # implements DIV-INVALID-GROUP
+        if Defect.DIVERT_NON_OPEN_MEDIA_ACCEPTED in f and not found.config.open_media:
             return found
-        if "divert-disabled-tenant-accepted" in f and group is RequestStatus.TENANT_DISABLED:
+        # implements DIV-TENANT-DISABLED
+        if Defect.DIVERT_DISABLED_TENANT_ACCEPTED in f and group is RequestStatus.TENANT_DISABLED:
             return found
         return group
 
@@ -481,17 +565,21 @@ class Engine:
         """The GetOpenMediaResponse: the records and a fresh TimeStamp (R12)."""
         f = self.faults
         stamp = self.clock.read()
-        if "response-timestamp-ahead" in f:
+        # implements EVT-RESPONSE-TIMESTAMP
+        if Defect.RESPONSE_TIMESTAMP_AHEAD in f:
             stamp += timedelta(hours=1)
-        if "response-timestamp-before-events" in f and records:
+        # implements EVT-TIMESTAMP-NOT-BEFORE-EVENTS
+        if Defect.RESPONSE_TIMESTAMP_BEFORE_EVENTS in f and records:
             stamp = max(r.time_stamp for r in records) - timedelta(seconds=1)
-        if "by-time-timestamp-ahead" in f and by_time:
+        # implements EVT-TIMESTAMP-FEEDBACK
+        if Defect.BY_TIME_TIMESTAMP_AHEAD in f and by_time:
             stamp += timedelta(seconds=5)
         return StatusResponse(records, stamp)
 
     def _cached(self, world: World, open_media_id: int) -> RequestRecord:
         """The request by ID from the cache (fault hook: aged-out ones still answered)."""
-        if "expired-answered-by-id" in self.faults and open_media_id in world.expired:
+        # implements CACHE-EXPIRED-BY-ID
+        if Defect.EXPIRED_ANSWERED_BY_ID in self.faults and open_media_id in world.expired:
             return world.expired[open_media_id]
         return self._live(world, open_media_id)
 
@@ -499,15 +587,19 @@ class Engine:
         f = self.faults
         with self.lock:
             world = self._enter()
-            if "status-by-id-unknown-empty" in f and not 0 < open_media_id < world.next_id:
+            # implements STA-UNKNOWN-ID
+            if Defect.STATUS_BY_ID_UNKNOWN_EMPTY in f and not 0 < open_media_id < world.next_id:
                 return self._answer(())
             request = self._cached(world, open_media_id)
-            if "status-by-id-terminated-unknown" in f and request.status.terminal:
+            # implements STA-TERMINATED-CACHED
+            if Defect.STATUS_BY_ID_TERMINATED_UNKNOWN in f and request.status.terminal:
                 raise ServiceFault(errors.INVALID_OPEN_MEDIA_ID, f"{open_media_id} has ended.")
             record = world.current_record(request)
-            if "status-by-id-first-event" in f:
+            # implements STA-LATEST
+            if Defect.STATUS_BY_ID_FIRST_EVENT in f:
                 record = request.events[0]
-            if "status-record-id-zero" in f:
+            # implements EVT-RECORD-ID
+            if Defect.STATUS_RECORD_ID_ZERO in f:
                 record = replace(record, id=0)
             return self._answer((record,))
 
@@ -516,25 +608,31 @@ class Engine:
         f = self.faults
         with self.lock:
             world = self._enter()
-            if "history-unknown-id-empty" in f and not 0 < open_media_id < world.next_id:
+            # implements HIS-UNKNOWN-ID
+            if Defect.HISTORY_UNKNOWN_ID_EMPTY in f and not 0 < open_media_id < world.next_id:
                 return self._answer(())
             record = self._cached(world, open_media_id)
             source = record.events
-            if "history-drops-first-event" in f:
+            # implements HIS-ALL-EVENTS
+            if Defect.HISTORY_DROPS_FIRST_EVENT in f:
                 source = source[1:]
-            if "history-includes-other-requests" in f:
+            # implements HIS-ONLY-THIS-REQUEST
+            if Defect.HISTORY_INCLUDES_OTHER_REQUESTS in f:
                 source = world.events_after(later_than)
-            if "history-inclusive" in f:
+            # implements HIS-LATER-THAN
+            if Defect.HISTORY_INCLUSIVE in f:
                 events = tuple(e for e in source if e.time_stamp >= later_than)
             else:
                 events = tuple(e for e in source if e.time_stamp > later_than)
-            if "history-no-events-invalid-user" in f and not events:
+            # implements HIS-NO-EVENTS
+            if Defect.HISTORY_NO_EVENTS_INVALID_USER in f and not events:
                 raise ServiceFault(errors.INVALID_USER, "No status events.")
             return self._answer(self._positions_now(world, events))
 
     def _positions_now(self, world: World, events: tuple[Event, ...]) -> tuple[Event, ...]:
         """Fault hook ``history-position-current``: Queued records say where it is now."""
-        if "history-position-current" not in self.faults:
+        # implements EVT-QUEUE-POSITION-HISTORICAL
+        if Defect.HISTORY_POSITION_CURRENT not in self.faults:
             return events
         positions = world.queue_positions()
         return tuple(
@@ -549,12 +647,15 @@ class Engine:
         with self.lock:
             world = self._enter()
             events = tuple(world.events_after(later_than))
-            if "by-time-omits-cancelled" in f:
+            # implements TIM-ALL-REQUESTS
+            if Defect.BY_TIME_OMITS_CANCELLED in f:
                 cancelled = {e.id for e in world.timeline if e.status is Status.CANCELLED}
                 events = tuple(e for e in events if e.id not in cancelled)
-            if "by-time-newest-first" in f:
+            # implements TIM-ORDER
+            if Defect.BY_TIME_NEWEST_FIRST in f:
                 events = events[::-1]
-            if "by-time-empty-faults" in f and not events:
+            # implements TIM-EMPTY
+            if Defect.BY_TIME_EMPTY_FAULTS in f and not events:
                 raise ServiceFault(errors.INVALID_USER, "No status events.")
             return self._answer(self._positions_now(world, events), by_time=True)
 
@@ -566,11 +667,16 @@ class Engine:
             records = tuple(
                 world.current_record(world.requests[key], positions)
                 for key in sorted(world.requests)
-                if not ("all-status-omits-terminated" in f and world.requests[key].status.terminal)
+                if not (
+                    # implements ALL-EVERY-REQUEST
+                    Defect.ALL_STATUS_OMITS_TERMINATED in f and world.requests[key].status.terminal
+                )
             )
-            if "all-status-empty-faults" in f and not records:
+            # implements ALL-EMPTY
+            if Defect.ALL_STATUS_EMPTY_FAULTS in f and not records:
                 raise ServiceFault(errors.INVALID_USER, "No requests.")
-            if "all-status-empty-without-router" in f and not world.router_connected:
+            # implements ERR-ROUTER-STATUS-FROM-CACHE
+            if Defect.ALL_STATUS_EMPTY_WITHOUT_ROUTER in f and not world.router_connected:
                 records = ()
             return self._answer(records)
 
@@ -587,35 +693,45 @@ class Engine:
     def service_group_status(self, group_id: int) -> GroupStatus:
         f = self.faults
         with self.lock:
-            lenient = "group-status-non-open-media-answered" in f
+            # implements SGS-INVALID-GROUP
+            lenient = Defect.GROUP_STATUS_NON_OPEN_MEDIA_ANSWERED in f
             try:
                 group = self._open_media_group(self._enter(), group_id, lenient=lenient)
             except ServiceFault:
-                if "group-status-undeclared-fault" in f:
+                # implements WIRE-FAULT-DECLARED
+                if Defect.GROUP_STATUS_UNDECLARED_FAULT in f:
                     raise ServiceFault(errors.INVALID_OPEN_MEDIA_ID, f"{group_id}") from None
                 raise
-            is_open = group.open or "group-status-always-open" in f
-            return GroupStatus(is_open, 0 if "group-status-echoes-zero" in f else group.id)
+            # implements SGS-CLOSED
+            is_open = group.open or Defect.GROUP_STATUS_ALWAYS_OPEN in f
+            # implements SGS-OPEN
+            return GroupStatus(is_open, 0 if Defect.GROUP_STATUS_ECHOES_ZERO in f else group.id)
 
     def all_service_group_status(self, tenant_id: int) -> AllGroupStatus:
         f = self.faults
         with self.lock:
             world = self._enter()
             known = world.tenants.get(tenant_id)
-            if "all-group-status-unknown-tenant-empty" in f and known is None:
+            # implements SGA-INVALID-TENANT
+            if Defect.ALL_GROUP_STATUS_UNKNOWN_TENANT_EMPTY in f and known is None:
                 return AllGroupStatus(())
-            if "non-tenanted-tenant-one-refused" in f and len(world.tenants) == 1:
+            # implements SGA-NON-TENANTED
+            if Defect.NON_TENANTED_TENANT_ONE_REFUSED in f and len(world.tenants) == 1:
                 known = None
-            lenient = "all-group-status-disabled-tenant-answered" in f and known is False
+            # implements SGA-DISABLED-TENANT
+            lenient = Defect.ALL_GROUP_STATUS_DISABLED_TENANT_ANSWERED in f and known is False
             if not (known or lenient):
                 raise ServiceFault(
                     errors.INVALID_DATA, f"Tenant {tenant_id} is not valid or is disabled."
                 )
-            any_tenant = "all-group-status-includes-other-tenants" in f
-            any_kind = "all-group-status-includes-non-open-media" in f
+            # implements SGA-TENANT-GROUPS
+            any_tenant = Defect.ALL_GROUP_STATUS_INCLUDES_OTHER_TENANTS in f
+            # implements SGA-TENANT-GROUPS
+            any_kind = Defect.ALL_GROUP_STATUS_INCLUDES_NON_OPEN_MEDIA in f
             return AllGroupStatus(
                 tuple(
-                    GroupStatus(g.open or "all-group-status-closed-open" in f, g.id)
+                    # implements SGA-CLOSED-GROUP
+                    GroupStatus(g.open or Defect.ALL_GROUP_STATUS_CLOSED_OPEN in f, g.id)
                     for g in world.groups.values()
                     if (g.config.tenant_id == tenant_id or any_tenant)
                     and (g.config.open_media or any_kind)
@@ -627,12 +743,15 @@ class Engine:
         f = self.faults
         with self.lock:
             world = self._enter()
-            lenient = "agents-by-group-non-open-media-answered" in f
+            # implements AGT-NOT-OPEN-MEDIA
+            lenient = Defect.AGENTS_BY_GROUP_NON_OPEN_MEDIA_ANSWERED in f
             group = self._open_media_group(world, group_id, lenient=lenient)
             agents = world.members[group.id]
-            if "agents-by-group-lists-every-agent" in f:
+            # implements AGT-CONTENT
+            if Defect.AGENTS_BY_GROUP_LISTS_EVERY_AGENT in f:
                 agents = list(world.agents.values())
-            echoed = 0 if "agents-by-group-echoes-zero" in f else group.id
+            # implements AGT-SHAPE
+            echoed = 0 if Defect.AGENTS_BY_GROUP_ECHOES_ZERO in f else group.id
             return AgentsByGroup(tuple(sorted(a.id for a in agents)), echoed)
 
     # -- control plane -------------------------------------------------------------------
@@ -650,7 +769,8 @@ class Engine:
             if not agent.logged_on:
                 agent.logged_on = True
                 agent.free_order = world.arrival()
-                if "logon-does-not-route" not in self.faults:
+                # implements ROUTE-IMMEDIATE-LOGON
+                if Defect.LOGON_DOES_NOT_ROUTE not in self.faults:
                     world.route()
 
     def logoff(self, agent_id: int) -> None:
@@ -679,7 +799,8 @@ class Engine:
                 )
             record.answered = True
             answered = Status.PROCESSING
-            if "answer-records-allocated" in self.faults:
+            # implements LIFE-ANSWERED
+            if Defect.ANSWER_RECORDS_ALLOCATED in self.faults:
                 answered = Status.ALLOCATED
             world.record(record, answered)
 
@@ -694,11 +815,13 @@ class Engine:
             world.statistics.group_stay_ended(record.group_id, "completed")
             world.statistics.agent_allocation_ended(record.agent_id, True)
             done = Status.COMPLETE
-            if "complete-records-cancelled" in self.faults:
+            # implements LIFE-COMPLETE
+            if Defect.COMPLETE_RECORDS_CANCELLED in self.faults:
                 done = Status.CANCELLED
             world.record(record, done)
             world.release(record)
-            if "complete-does-not-route" not in self.faults:
+            # implements ROUTE-IMMEDIATE-COMPLETE
+            if Defect.COMPLETE_DOES_NOT_ROUTE not in self.faults:
                 world.route()
 
     def request_view(self, open_media_id: int) -> dict[str, Any]:
@@ -725,19 +848,30 @@ class Engine:
             if not connected and world.router_connected:
                 for key in sorted(world.requests):
                     record = world.requests[key]
-                    if "router-loss-fails-terminated" in f and record.status.terminal:
+                    # implements ERR-ROUTER-LOST-TERMINATED-KEPT
+                    if Defect.ROUTER_LOSS_FAILS_TERMINATED in f and record.status.terminal:
                         world.record(record, Status.FAILED)
                     if record.status.terminal:
                         continue
-                    if "router-loss-skips-allocated" in f and record.status.with_agent:
+                    # implements ERR-ROUTER-LOST-FAILED
+                    if Defect.ROUTER_LOSS_SKIPS_ALLOCATED in f and record.status.with_agent:
                         continue
                     failed = Status.FAILED
-                    if "router-loss-completes-answered" in f and record.answered:
+                    # implements LIFE-FAILED-FROM
+                    if Defect.ROUTER_LOSS_COMPLETES_ANSWERED in f and record.answered:
                         failed = Status.COMPLETE
-                    if not ("router-loss-keeps-queued" in f and record.status is Status.QUEUED):
+                    if not (
+                        # implements ERR-ROUTER-LOST-REMOVED
+                        Defect.ROUTER_LOSS_KEEPS_QUEUED in f and record.status is Status.QUEUED
+                    ):
                         world.leave(record)
                     world.record(record, failed)
-            if "router-reconnect-requeues-failed" in f and connected and not world.router_connected:
+            if (
+                # implements ERR-ROUTER-RECONNECT
+                Defect.ROUTER_RECONNECT_REQUEUES_FAILED in f
+                and connected
+                and not world.router_connected
+            ):
                 for key in sorted(world.requests):
                     record = world.requests[key]
                     if record.status is Status.FAILED:
@@ -748,7 +882,8 @@ class Engine:
         with self.lock:
             world = self._enter()
             world.license_available = available
-            if "license-loss-sticks-for-add" in self.faults and not available:
+            # implements ERR-LICENSE-RESTORED
+            if Defect.LICENSE_LOSS_STICKS_FOR_ADD in self.faults and not available:
                 world.license_lost = True
 
     def set_group_open(self, group_id: int, is_open: bool) -> None:
@@ -773,9 +908,11 @@ class Engine:
             kept = (world.requests, world.timeline, world._stamps)
             held = {agent.id: list(agent.sessions) for agent in world.agents.values()}
             world.clear_requests()
-            if "restart-keeps-history" in f:
+            # implements ERR-RESTART-HISTORY-CLEARED
+            if Defect.RESTART_KEEPS_HISTORY in f:
                 world.requests, world.timeline, world._stamps = kept
-            if "restart-keeps-agent-sessions" in f:
+            # implements ERR-RESTART-REMOVED
+            if Defect.RESTART_KEEPS_AGENT_SESSIONS in f:
                 for agent in world.agents.values():
                     agent.sessions[:] = held[agent.id]
             world.route()
@@ -809,7 +946,7 @@ class Engine:
                 "authentication_enabled": world.scenario.authentication_enabled,
                 "data_expiration_minutes": world.scenario.data_expiration_minutes,
                 "next_open_media_id": world.next_id,
-                "faults": sorted(self.faults),
+                "faults": sorted(d.flag for d in self.faults),
                 "tenants": [{"id": k, "enabled": v} for k, v in sorted(world.tenants.items())],
                 "service_groups": [
                     {

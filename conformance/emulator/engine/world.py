@@ -24,6 +24,7 @@ from conformance.emulator.engine.options import Options
 from conformance.emulator.engine.records import AgentRecord, GroupRecord, RequestRecord
 from conformance.emulator.engine.scenario import Scenario
 from conformance.emulator.engine.statistics import Statistics
+from conformance.emulator.faults import NONE, Defect, Planted
 
 EXPIRE = "expire"
 """Due-list kind: a terminated request leaves the cache."""
@@ -34,9 +35,7 @@ PREFERRED_TIMEOUT = "preferred-timeout"
 class World:
     """Everything one emulated system knows; see the module docstring for thread-safety."""
 
-    def __init__(
-        self, scenario: Scenario, clock: Clock, faults: frozenset[str] = frozenset()
-    ) -> None:
+    def __init__(self, scenario: Scenario, clock: Clock, faults: Planted = NONE) -> None:
         self.clock = clock
         self.faults = faults
         """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
@@ -66,12 +65,15 @@ class World:
         """Fault hook state (``license-loss-sticks-for-add``): the licence was once lost."""
         minutes = scenario.data_expiration_minutes
         default = float(CONSTRAINTS.defaults["data_expiration_minutes"])
-        if "configured-expiration-ignored" in self.faults:
+        # implements CACHE-CONFIGURED-EXPIRATION
+        if Defect.CONFIGURED_EXPIRATION_IGNORED in self.faults:
             minutes = default
         self.expiry_s = minutes * 60
-        if "default-expiration-shorter" in self.faults and minutes == default:
+        # implements CACHE-DEFAULT-EXPIRATION
+        if Defect.DEFAULT_EXPIRATION_SHORTER in self.faults and minutes == default:
             self.expiry_s -= 60
-        if "openmediaid-reused-after-reset" in self.faults:
+        # implements ADD-OPENMEDIAID-UNIQUE
+        if Defect.OPENMEDIAID_REUSED_AFTER_RESET in self.faults:
             self._ids = itertools.count(1)
         self.options = Options(self.faults)
         self.statistics = Statistics(self.groups, self.agents)
@@ -89,7 +91,8 @@ class World:
         for group in self.groups.values():
             group.queue.clear()
         agents = list(self.agents.values())
-        if "routing-highest-id-first" in self.faults:  # agents freed at once: highest ID first
+        # implements ROUTE-LOWEST-ID
+        if Defect.ROUTING_HIGHEST_ID_FIRST in self.faults:  # agents freed at once: highest ID first
             agents.reverse()
         for agent in agents:
             if agent.sessions:
@@ -131,19 +134,24 @@ class World:
         if self.faults:
             event = self._bend_event(event, status)
         request.status = status
-        if "allocated-event-not-recorded" in self.faults and status is Status.ALLOCATED:
+        # implements LIFE-ALLOCATED
+        if Defect.ALLOCATED_EVENT_NOT_RECORDED in self.faults and status is Status.ALLOCATED:
             return event
-        twice = "queued-event-recorded-twice" in self.faults and status is Status.QUEUED
+        # implements EVT-EVENT-PER-STATE
+        twice = Defect.QUEUED_EVENT_RECORDED_TWICE in self.faults and status is Status.QUEUED
         for _ in range(2 if twice else 1):
             request.events.append(event)
             self.timeline.append(event)
             self._stamps.append(event.time_stamp)
         if status.terminal:
             request.terminal_at = stamp
-            shift = 60 if "cache-expires-late" in self.faults else 0
-            shift -= 60 if "cache-expires-early" in self.faults else 0
+            # implements CACHE-TERMINATED-EXPIRES
+            shift = 60 if Defect.CACHE_EXPIRES_LATE in self.faults else 0
+            # implements CACHE-TERMINATED-EXPIRES
+            shift -= 60 if Defect.CACHE_EXPIRES_EARLY in self.faults else 0
             self._schedule(later(stamp, self.expiry_s + shift), EXPIRE, request.id)
-        elif "active-requests-expire" in self.faults and status is Status.QUEUED:
+        # implements CACHE-ACTIVE-NEVER-EXPIRES
+        elif Defect.ACTIVE_REQUESTS_EXPIRE in self.faults and status is Status.QUEUED:
             self._schedule(later(stamp, self.expiry_s), EXPIRE, request.id)
         return event
 
@@ -151,29 +159,38 @@ class World:
         """Fault hooks of a status record's fields (``conformance.emulator.faults``)."""
         f = self.faults
         changes: dict[str, object] = {}
-        if "event-timestamps-an-hour-early" in f:
+        # implements EVT-EVENT-TIMESTAMP
+        if Defect.EVENT_TIMESTAMPS_AN_HOUR_EARLY in f:
             changes["time_stamp"] = event.time_stamp - timedelta(hours=1)
-        if "allocated-record-group-zero" in f and status is Status.ALLOCATED:
+        # implements EVT-SERVICE-GROUP-ID
+        if Defect.ALLOCATED_RECORD_GROUP_ZERO in f and status is Status.ALLOCATED:
             changes["service_group_id"] = 0
-        if "agent-logon-id-missing" in f and event.agent_id:
+        # implements EVT-AGENT-FIELDS
+        if Defect.AGENT_LOGON_ID_MISSING in f and event.agent_id:
             changes["logon_id"] = ""
-        if "agent-tenant-id-zero" in f and event.agent_id:
+        # implements EVT-AGENT-FIELDS
+        if Defect.AGENT_TENANT_ID_ZERO in f and event.agent_id:
             changes["tenant_id"] = 0
-        if "no-agent-logon-id-zero" in f and not event.agent_id:
+        # implements EVT-AGENT-FIELDS-NONE
+        if Defect.NO_AGENT_LOGON_ID_ZERO in f and not event.agent_id:
             changes["logon_id"] = "0"
-        if "queued-status-unknown" in f and status is Status.QUEUED:
+        # implements LIFE-QUEUED
+        if Defect.QUEUED_STATUS_UNKNOWN in f and status is Status.QUEUED:
             changes["status"] = Status.UNKNOWN
-        if "status-unknown-after-answer" in f and status is Status.PROCESSING:
+        # implements LIFE-NO-UNKNOWN
+        if Defect.STATUS_UNKNOWN_AFTER_ANSWER in f and status is Status.PROCESSING:
             changes["status"] = Status.UNKNOWN
         return replace(event, **changes) if changes else event  # type: ignore[arg-type]
 
     def events_after(self, moment: datetime) -> list[Event]:
         """Every event later than ``moment`` (exclusive, R12) of requests still in the cache."""
-        if "by-time-inclusive" in self.faults:
+        # implements EVT-RETRIEVE-LATER-THAN
+        if Defect.BY_TIME_INCLUSIVE in self.faults:
             start = bisect_left(self._stamps, moment)
         else:
             start = bisect_right(self._stamps, moment)
-        if "expired-listed-by-time" in self.faults:
+        # implements CACHE-EXPIRED-LEFT-OUT
+        if Defect.EXPIRED_LISTED_BY_TIME in self.faults:
             return list(self.timeline[start:])
         return [event for event in self.timeline[start:] if event.id in self.requests]
 
@@ -182,7 +199,8 @@ class World:
     ) -> Event:
         """The latest event, with the *current* queue position while queued."""
         latest = request.events[-1]
-        if request.status is not Status.QUEUED or "current-position-as-queued" in self.faults:
+        # implements EVT-QUEUE-POSITION-CURRENT
+        if request.status is not Status.QUEUED or Defect.CURRENT_POSITION_AS_QUEUED in self.faults:
             return latest
         if positions is not None:
             now = positions.get(request.id, 0)
@@ -213,7 +231,8 @@ class World:
             if request is None:
                 continue
             if kind == EXPIRE and (
-                request.terminal_at is not None or "active-requests-expire" in self.faults
+                # implements CACHE-ACTIVE-NEVER-EXPIRES
+                request.terminal_at is not None or Defect.ACTIVE_REQUESTS_EXPIRE in self.faults
             ):
                 self._forget(request)
             elif (
@@ -224,13 +243,15 @@ class World:
                 queues.remove(self.groups[request.group_id], request)
                 request.preferred_deadline = None
                 failed = Status.FAILED
-                if "preferred-timeout-records-cancelled" in self.faults:
+                # implements LIFE-CANCELLED-FROM
+                if Defect.PREFERRED_TIMEOUT_RECORDS_CANCELLED in self.faults:
                     failed = Status.CANCELLED
                 self.record(request, failed, stamp=self.clock.read_at(due))
 
     def _forget(self, request: RequestRecord) -> None:
         del self.requests[request.id]
-        if "expired-answered-by-id" in self.faults:
+        # implements CACHE-EXPIRED-BY-ID
+        if Defect.EXPIRED_ANSWERED_BY_ID in self.faults:
             self.expired[request.id] = request
         self._dead_events += len(request.events)
         if self._dead_events > max(1024, len(self.timeline) // 2):
@@ -254,22 +275,30 @@ class World:
         stamp = self.clock.read()
         new = request.status is Status.UNKNOWN
         if (not request.gave_queue_start_time and new) or (
-            "divert-resets-queue-time" in f and not new
+            # implements DIV-KEEPS-QUEUE-TIME
+            Defect.DIVERT_RESETS_QUEUE_TIME in f and not new
         ):
             request.queue_time = stamp
         position = queues.insert(group, request, f)
-        agent = None if "add-allocates-after-reply" in f and new else self.choose_agent(request)
+        agent = (
+            # implements ROUTE-IMMEDIATE-ADD
+            None if Defect.ADD_ALLOCATES_AFTER_REPLY in f and new else self.choose_agent(request)
+        )
         queued = Status.QUEUED
-        if "divert-from-agent-stays-allocated" in f and request.status.with_agent:
+        # implements LIFE-DIVERT-REQUEUES
+        if Defect.DIVERT_FROM_AGENT_STAYS_ALLOCATED in f and request.status.with_agent:
             queued = Status.ALLOCATED
         self.record(request, queued, queue_position=0 if agent else position, stamp=stamp)
         if agent is not None:
             self.allocate(request, agent)
-            if "immediate-allocation-queued-last" in f:
+            # implements LIFE-IMMEDIATE-ALLOCATION
+            if Defect.IMMEDIATE_ALLOCATION_QUEUED_LAST in f:
                 self._swap_last_events(request)
-        elif self._waits_for_preferred(request) and "preferred-timeout-never" not in f:
+        # implements ADD-FORCE-PREFERRED-TIMEOUT
+        elif self._waits_for_preferred(request) and Defect.PREFERRED_TIMEOUT_NEVER not in f:
             timeout = group.config.preferred_agent_timeout_s
-            if "preferred-timeout-early" in f:
+            # implements ADD-FORCE-PREFERRED-TIMEOUT
+            if Defect.PREFERRED_TIMEOUT_EARLY in f:
                 timeout /= 2
             deadline = later(stamp, timeout)
             request.preferred_deadline = deadline
@@ -289,11 +318,13 @@ class World:
     def _preferred(self, request: RequestRecord) -> AgentRecord | None:
         group = self.groups[request.group_id]
         configured = group.config.preferred_agent
-        if "preferred-agent-steers-unconfigured-group" in self.faults:
+        # implements ROUTE-PREFERRED-NOT-CONFIGURED
+        if Defect.PREFERRED_AGENT_STEERS_UNCONFIGURED_GROUP in self.faults:
             configured = True
         if not configured or not request.preferred_agent_id:
             return None
-        if "preferred-agent-ignored" in self.faults and not request.force_to_preferred_agent:
+        # implements ROUTE-PREFERRED-AGENT
+        if Defect.PREFERRED_AGENT_IGNORED in self.faults and not request.force_to_preferred_agent:
             return None
         return self.agents.get(request.preferred_agent_id)
 
@@ -303,15 +334,19 @@ class World:
     def can_take(self, agent: AgentRecord, request: RequestRecord) -> bool:
         """Routing model item 1 (membership, capacity, AllowDifferentTypes of the incoming)."""
         f = self.faults
-        if not agent.logged_on and "routing-to-logged-off-agent" not in f:
+        # implements ROUTE-MEMBER
+        if not agent.logged_on and Defect.ROUTING_TO_LOGGED_OFF_AGENT not in f:
             return False
         member = request.group_id in agent.config.service_groups
-        if not member and "routing-ignores-membership" not in f:
+        # implements ROUTE-MEMBER
+        if not member and Defect.ROUTING_IGNORES_MEMBERSHIP not in f:
             return False
         room = self.options.max_sessions(request.type_of_session)
-        if len(agent.sessions) >= room + (1 if "capacity-one-over" in f else 0):
+        # implements ROUTE-CAPACITY
+        if len(agent.sessions) >= room + (1 if Defect.CAPACITY_ONE_OVER in f else 0):
             return False
-        if agent.sessions and "allow-different-types-of-held-session" in f:
+        # implements OPT-ALLOW-DIFFERENT-TYPES-INCOMING
+        if agent.sessions and Defect.ALLOW_DIFFERENT_TYPES_OF_HELD_SESSION in f:
             return all(
                 self.options.allows_different_types(self.requests[held].type_of_session)
                 or self.requests[held].type_of_session == request.type_of_session
@@ -332,13 +367,15 @@ class World:
         if preferred is not None:
             if self.can_take(preferred, request):
                 return preferred
+            # implements ADD-FORCE-PREFERRED-ONLY, ROUTE-PREFERRED-FALLBACK
             if (
-                request.force_to_preferred_agent and "forced-request-falls-back" not in f
-            ) or "preferred-unavailable-waits" in f:
+                request.force_to_preferred_agent and Defect.FORCED_REQUEST_FALLS_BACK not in f
+            ) or Defect.PREFERRED_UNAVAILABLE_WAITS in f:
                 return None
         best: AgentRecord | None = None
         candidates = self.members.get(request.group_id, ())
-        if "routing-ignores-membership" in f:
+        # implements ROUTE-MEMBER
+        if Defect.ROUTING_IGNORES_MEMBERSHIP in f:
             candidates = list(self.agents.values())
         for agent in candidates:
             if self.can_take(agent, request) and (
@@ -355,22 +392,28 @@ class World:
         """
         f = self.faults
         return (
-            -len(agent.sessions) if "routing-most-sessions-first" in f else len(agent.sessions),
-            -agent.free_order if "routing-latest-free-first" in f else agent.free_order,
+            -len(agent.sessions)
+            # implements ROUTE-FEWEST-SESSIONS
+            if Defect.ROUTING_MOST_SESSIONS_FIRST in f
+            else len(agent.sessions),
+            # implements ROUTE-EARLIEST-FREE
+            -agent.free_order if Defect.ROUTING_LATEST_FREE_FIRST in f else agent.free_order,
             agent.id,
         )
 
     def allocate(self, request: RequestRecord, agent: AgentRecord) -> None:
         group = self.groups[request.group_id]
         kept = 0
-        if "allocated-record-keeps-position" in self.faults:
+        # implements EVT-QUEUE-POSITION-NOT-QUEUED
+        if Defect.ALLOCATED_RECORD_KEEPS_POSITION in self.faults:
             kept = max(1, queues.position(group, request))
         if request.status is Status.QUEUED:
             queues.remove(group, request)
         request.preferred_deadline = None
         request.agent_id = agent.id
         agent.sessions.append(request.id)
-        if "allocation-records-processing" in self.faults:
+        # implements LIFE-NO-SKIPPED-STATE
+        if Defect.ALLOCATION_RECORDS_PROCESSING in self.faults:
             request.answered = True
             self.record(request, Status.PROCESSING)
             return
@@ -418,9 +461,11 @@ class World:
 
     def _anyone_has_room(self) -> bool:
         most = self.options.highest_max_sessions()
-        most += 1 if "capacity-one-over" in self.faults else 0
+        # implements ROUTE-CAPACITY
+        most += 1 if Defect.CAPACITY_ONE_OVER in self.faults else 0
         return any(
-            (agent.logged_on or "routing-to-logged-off-agent" in self.faults)
+            # implements ROUTE-MEMBER
+            (agent.logged_on or Defect.ROUTING_TO_LOGGED_OFF_AGENT in self.faults)
             and len(agent.sessions) < most
             for agent in self.agents.values()
         )
