@@ -235,3 +235,15 @@ def test_no_fault_means_no_bent_behaviour() -> None:
     assert bent.faults == frozenset({Defect.ADD_SUCCESS_ID_ZERO})
     result = bent.add_request(request)
     assert (result.open_media_id, result.request_status) == (0, RequestStatus.SUCCESS)
+
+
+def test_the_faults_document_is_current() -> None:
+    """docs/faults.md is generated; a registry edit without regenerating it fails here."""
+    from conformance.emulator.fault_docs import DOCUMENT, render
+
+    text = render()
+    assert DOCUMENT.read_text(encoding="utf-8") == text, (
+        "run python -m conformance.emulator.fault_docs"
+    )
+    listed = [line.split("`")[3] for line in text.splitlines() if line.startswith("| `")]
+    assert sorted(listed) == sorted(d.name for d in faults.DEFECTS)

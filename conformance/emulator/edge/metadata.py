@@ -41,6 +41,7 @@ def base_url(host_header: str | None, fallback: str) -> str:
 
 
 @lru_cache(maxsize=64)
+# implements SVC-WSDL, SVC-XSD, SVC-WSDL-ADDRESS
 def document(name: str, base: str, faults: Planted = NONE) -> bytes | None:
     """The named document rewritten for ``base`` (``http://host:port``); ``None`` if unknown.
 

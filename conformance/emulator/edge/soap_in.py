@@ -73,6 +73,7 @@ class Call:
     password: str | None
 
 
+# implements WIRE-REQUEST-SHAPE, ROB-MALFORMED-ENVELOPE
 def decode(body: bytes, soap_action: str | None, faults: Planted = NONE) -> Call:
     """Parse and decode one request; raises ``ClientFault`` for anything unreadable.
 
@@ -159,6 +160,7 @@ def _elements(parent: etree._Element) -> Any:
     return (child for child in parent if isinstance(child.tag, str))
 
 
+# implements WIRE-SOAPACTION, ROB-SOAPACTION-MISSING
 def _check_action(op: Operation, soap_action: str | None, faults: Planted) -> None:
     if soap_action is None:  # SOAP 1.1 makes the header mandatory; WCF dispatches on it
         raise ClientFault("The request has no SOAPAction header.")

@@ -112,6 +112,7 @@ def _declarations(type_name: str) -> str:
     return f' xmlns:a="{ns.DATA}" xmlns:i="{ns.XSI}"{extra}'
 
 
+# implements WIRE-RESPONSE-WRAPPER, WIRE-MEMBER-ORDER
 def response(op: Operation, value: Any, faults: Planted = NONE) -> bytes:
     """The whole envelope of a successful call (``faults``: planted defects, see ``faults``)."""
     wrapper, result = op.output_element, op.result_element
@@ -201,6 +202,7 @@ def fault(code: str, message: str, detail: str = "", faults: Planted = NONE) -> 
     return envelope.encode()
 
 
+# implements WIRE-FAULT-DETAIL, WIRE-FAULT-CLIENT
 def typed_fault(detail_local: str, message: str, faults: Planted = NONE) -> bytes:
     """A fault whose detail is a typed element: a Faults data contract or InvalidDataException.
 

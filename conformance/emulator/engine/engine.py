@@ -116,6 +116,7 @@ class Engine:
 
     # -- SOAP: admission -----------------------------------------------------------------
 
+    # implements AUTH-VALID, ERR-LICENSE-QUERIES-UNAFFECTED
     def admit(self, operation_name: str, logon_id: str | None, password: str | None) -> None:
         """Authentication (R16), then the licence and the router for the declaring ops (R15)."""
         with self.lock:
@@ -219,6 +220,7 @@ class Engine:
             return world.agent_by_logon.get(by_logon, 0)
         return 0
 
+    # implements ADD-VALID-BY-GROUP-ID, ADD-VALID-BY-GROUP-NAME
     def add_request(self, request: AddInput) -> AddResult:
         f = self.faults
         validation.check("AddOpenMediaRequest", request, f)
@@ -305,6 +307,7 @@ class Engine:
         open_media_id = 0 if Defect.ADD_SUCCESS_ID_ZERO in f else record.id
         return AddResult(ewt, open_media_id, position, RequestStatus.SUCCESS)
 
+    # implements CAN-QUEUED-CANCELS, CAN-ALLOCATED-CANCELS, CAN-ANSWERED-CANCELS
     def cancel_request(self, request: CancelInput) -> bool:
         """R9, with the statistics of the CancelRequest section."""
         f = self.faults
@@ -385,6 +388,7 @@ class Engine:
                 world.route()
             return True
 
+    # implements DIV-QUEUED-BY-GROUP-ID, DIV-BY-GROUP-NAME
     def divert_request(self, request: DivertInput) -> DivertResult:
         f = self.faults
         validation.check("DivertOpenMediaRequest", request, f)
@@ -452,6 +456,7 @@ class Engine:
                 world.paused = False
             return DivertResult(request.open_media_id, RequestStatus.SUCCESS)
 
+    # implements MOD-QUEUED, MOD-MERGE-REPLACE, MOD-MERGE-APPEND, MOD-MERGED-OVER-LIMIT
     def modify_request(self, request: ModifyInput) -> bool:
         """R10/R11: merge IVR data by Label while the request is queued."""
         f = self.faults
@@ -489,6 +494,7 @@ class Engine:
             # implements MOD-QUEUED
             return Defect.MODIFY_QUEUED_RETURNS_FALSE not in f
 
+    # implements OPT-VALID
     def set_options(self, request: OptionsInput) -> bool:
         validation.check("SetOptionsRequest", request, self.faults)
         with self.lock:
@@ -583,6 +589,7 @@ class Engine:
             return world.expired[open_media_id]
         return self._live(world, open_media_id)
 
+    # implements STA-LATEST
     def status_by_id(self, open_media_id: int) -> StatusResponse:
         f = self.faults
         with self.lock:
@@ -603,6 +610,7 @@ class Engine:
                 record = replace(record, id=0)
             return self._answer((record,))
 
+    # implements HIS-ALL-EVENTS, HIS-LATER-THAN
     def history_by_id(self, open_media_id: int, later_than: datetime) -> StatusResponse:
         """R19: an issued ID with no event after ``later_than`` answers an empty list."""
         f = self.faults
@@ -642,6 +650,7 @@ class Engine:
             for e in events
         )
 
+    # implements TIM-ALL-REQUESTS, TIM-ORDER
     def requests_by_time(self, later_than: datetime) -> StatusResponse:
         f = self.faults
         with self.lock:
@@ -659,6 +668,7 @@ class Engine:
                 raise ServiceFault(errors.INVALID_USER, "No status events.")
             return self._answer(self._positions_now(world, events), by_time=True)
 
+    # implements ALL-EVERY-REQUEST
     def all_status(self) -> StatusResponse:
         f = self.faults
         with self.lock:
@@ -690,6 +700,7 @@ class Engine:
             )
         return group
 
+    # implements SGS-OPEN, SGS-CLOSED
     def service_group_status(self, group_id: int) -> GroupStatus:
         f = self.faults
         with self.lock:
@@ -707,6 +718,7 @@ class Engine:
             # implements SGS-OPEN
             return GroupStatus(is_open, 0 if Defect.GROUP_STATUS_ECHOES_ZERO in f else group.id)
 
+    # implements SGA-TENANT-GROUPS
     def all_service_group_status(self, tenant_id: int) -> AllGroupStatus:
         f = self.faults
         with self.lock:
@@ -738,6 +750,7 @@ class Engine:
                 )
             )
 
+    # implements AGT-CONTENT
     def agents_by_group(self, group_id: int) -> AgentsByGroup:
         """R18: the IDs of the agents who are members of the group."""
         f = self.faults
@@ -840,6 +853,7 @@ class Engine:
                 "queue_time": format_wire(record.queue_time),
             }
 
+    # implements ERR-ROUTER-LOST-FAILED, ERR-ROUTER-LOST-REMOVED
     def set_router(self, connected: bool) -> None:
         """R15: losing the router fails every request not yet terminated."""
         f = self.faults
@@ -900,6 +914,7 @@ class Engine:
                 raise not_found(f"tenant {tenant_id}")
             world.tenants[tenant_id] = enabled
 
+    # implements ERR-RESTART-HISTORY-CLEARED, ERR-RESTART-REMOVED
     def restart(self) -> None:
         """The service restarts: history cleared, every request removed; IDs keep growing."""
         f = self.faults

@@ -43,6 +43,7 @@ def _rank(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) ->
     return None
 
 
+# implements ROUTE-QUEUE-ORDER, ROUTE-PRIORITY-ORDER
 def insert(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) -> int:
     """Put ``request`` into ``group``'s queue; returns its 1-based position.
 

@@ -42,6 +42,7 @@ def _rules(type_name: str) -> _Rules:
     )
 
 
+# implements ADD-LIMIT-UTF16-UNITS, ADD-IVRINFO-AT-LEAST-ONE
 def check(
     type_name: str,
     value: Any,

@@ -109,6 +109,7 @@ class World:
 
     # -- events --------------------------------------------------------------------------
 
+    # implements EVT-EVENT-PER-STATE
     def record(
         self,
         request: RequestRecord,
@@ -220,6 +221,7 @@ class World:
     def _schedule(self, due: datetime, kind: str, request_id: int) -> None:
         heapq.heappush(self._due, (due, next(self._order), kind, request_id))
 
+    # implements CACHE-TERMINATED-EXPIRES
     def catch_up(self, until: datetime) -> None:
         """Run everything due at or before ``until`` in order, each stamped at its due time.
 
@@ -262,6 +264,7 @@ class World:
 
     # -- queues and agents ---------------------------------------------------------------
 
+    # implements LIFE-QUEUED, ROUTE-IMMEDIATE-ADD
     def enqueue(self, request: RequestRecord, group: GroupRecord) -> None:
         """Queue ``request`` in ``group`` and route it: Queued, then maybe AllocatedToAgent.
 
@@ -358,6 +361,7 @@ class World:
                     return False
         return True
 
+    # implements ROUTE-MEMBER, ROUTE-PREFERRED-AGENT
     def choose_agent(self, request: RequestRecord) -> AgentRecord | None:
         """Routing model items 3 and 4: the preferred agent, else the best free member."""
         f = self.faults
@@ -436,6 +440,7 @@ class World:
         elif request.status in (Status.ALLOCATED, Status.PROCESSING):
             self.release(request)
 
+    # implements ROUTE-QUEUE-ORDER
     def route(self) -> None:
         """Allocate whatever has become possible (routing model item 1), oldest first.
 
