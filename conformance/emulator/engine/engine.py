@@ -307,6 +307,42 @@ class Engine:
         open_media_id = 0 if Defect.ADD_SUCCESS_ID_ZERO in f else record.id
         return AddResult(ewt, open_media_id, position, RequestStatus.SUCCESS)
 
+    def _bend_add_group(
+        self, world: World, request: AddInput, group: GroupRecord | RequestStatus
+    ) -> GroupRecord | RequestStatus:
+        """Fault hooks of AddRequest's group resolution (``conformance.emulator.faults``)."""
+        f, gid, name = self.faults, request.service_group_id, request.service_group_name
+        named = gid <= 0 and request.tenant_id not in _TENANT_NOT_GIVEN and bool(name)
+        found = world.groups.get(gid)
+        # implements ADD-VALID-BY-GROUP-NAME
+        if Defect.ADD_BY_NAME_REFUSED in f and named:
+            return RequestStatus.INVALID_GROUP
+        # implements ADD-GROUP-CLOSED
+        if Defect.ADD_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
+            return RequestStatus.INVALID_GROUP
+        # implements ADD-TENANT-DISABLED
+        if Defect.ADD_DISABLED_TENANT_GROUP_CLOSED in f and group is RequestStatus.TENANT_DISABLED:
+            return RequestStatus.GROUP_CLOSED
+        if group is not RequestStatus.INVALID_GROUP:
+            return group
+        # implements ADD-INVALID-GROUP-ID
+        if Defect.ADD_UNKNOWN_GROUP_ID_ERROR in f and gid > 0 and found is None:
+            return RequestStatus.ERROR
+        # implements ADD-INVALID-GROUP-NOT-OPEN-MEDIA
+        if Defect.ADD_NON_OPEN_MEDIA_GROUP_ACCEPTED in f and found and not found.config.open_media:
+            return found
+        # implements ADD-STATUS-ERROR
+        if Defect.ADD_ANSWERS_INVALID_ID in f:
+            return RequestStatus.INVALID_ID
+        candidates = [g for g in world.groups.values() if g.config.open_media and g.open]
+        # implements ADD-INVALID-GROUP-NAME
+        if Defect.ADD_NAME_IGNORES_TENANT in f and named:
+            return next((g for g in candidates if g.config.name == name), group)
+        # implements ADD-NO-GROUP
+        if Defect.ADD_NO_GROUP_USES_FIRST_GROUP in f and gid <= 0 and not named and candidates:
+            return candidates[0]
+        return group
+
     # implements CAN-QUEUED-CANCELS, CAN-ALLOCATED-CANCELS, CAN-ANSWERED-CANCELS
     def cancel_request(self, request: CancelInput) -> bool:
         """R9, with the statistics of the CancelRequest section."""
@@ -456,6 +492,30 @@ class Engine:
                 world.paused = False
             return DivertResult(request.open_media_id, RequestStatus.SUCCESS)
 
+    def _bend_divert_group(
+        self, world: World, request: DivertInput, group: GroupRecord | RequestStatus
+    ) -> GroupRecord | RequestStatus:
+        """Fault hooks of DivertRequest's group resolution (``conformance.emulator.faults``)."""
+        f = self.faults
+        found = self._find_group(
+            world, request.service_group_id, request.tenant_id, request.service_group_name
+        )
+        # implements DIV-BY-GROUP-NAME
+        if Defect.DIVERT_BY_NAME_INVALID_GROUP in f and request.service_group_id <= 0:
+            return RequestStatus.INVALID_GROUP
+        # implements DIV-GROUP-CLOSED
+        if Defect.DIVERT_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
+            return RequestStatus.INVALID_GROUP
+        if found is None:
+            return group
+        # implements DIV-INVALID-GROUP
+        if Defect.DIVERT_NON_OPEN_MEDIA_ACCEPTED in f and not found.config.open_media:
+            return found
+        # implements DIV-TENANT-DISABLED
+        if Defect.DIVERT_DISABLED_TENANT_ACCEPTED in f and group is RequestStatus.TENANT_DISABLED:
+            return found
+        return group
+
     # implements MOD-QUEUED, MOD-MERGE-REPLACE, MOD-MERGE-APPEND, MOD-MERGED-OVER-LIMIT
     def modify_request(self, request: ModifyInput) -> bool:
         """R10/R11: merge IVR data by Label while the request is queued."""
@@ -506,67 +566,8 @@ class Engine:
             # implements OPT-VALID
             return Defect.SET_OPTIONS_RETURNS_FALSE not in self.faults
 
-    def _bend_add_group(
-        self, world: World, request: AddInput, group: GroupRecord | RequestStatus
-    ) -> GroupRecord | RequestStatus:
-        """Fault hooks of AddRequest's group resolution (``conformance.emulator.faults``)."""
-        f, gid, name = self.faults, request.service_group_id, request.service_group_name
-        named = gid <= 0 and request.tenant_id not in _TENANT_NOT_GIVEN and bool(name)
-        found = world.groups.get(gid)
-        # implements ADD-VALID-BY-GROUP-NAME
-        if Defect.ADD_BY_NAME_REFUSED in f and named:
-            return RequestStatus.INVALID_GROUP
-        # implements ADD-GROUP-CLOSED
-        if Defect.ADD_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
-            return RequestStatus.INVALID_GROUP
-        # implements ADD-TENANT-DISABLED
-        if Defect.ADD_DISABLED_TENANT_GROUP_CLOSED in f and group is RequestStatus.TENANT_DISABLED:
-            return RequestStatus.GROUP_CLOSED
-        if group is not RequestStatus.INVALID_GROUP:
-            return group
-        # implements ADD-INVALID-GROUP-ID
-        if Defect.ADD_UNKNOWN_GROUP_ID_ERROR in f and gid > 0 and found is None:
-            return RequestStatus.ERROR
-        # implements ADD-INVALID-GROUP-NOT-OPEN-MEDIA
-        if Defect.ADD_NON_OPEN_MEDIA_GROUP_ACCEPTED in f and found and not found.config.open_media:
-            return found
-        # implements ADD-STATUS-ERROR
-        if Defect.ADD_ANSWERS_INVALID_ID in f:
-            return RequestStatus.INVALID_ID
-        candidates = [g for g in world.groups.values() if g.config.open_media and g.open]
-        # implements ADD-INVALID-GROUP-NAME
-        if Defect.ADD_NAME_IGNORES_TENANT in f and named:
-            return next((g for g in candidates if g.config.name == name), group)
-        # implements ADD-NO-GROUP
-        if Defect.ADD_NO_GROUP_USES_FIRST_GROUP in f and gid <= 0 and not named and candidates:
-            return candidates[0]
-        return group
-
-    def _bend_divert_group(
-        self, world: World, request: DivertInput, group: GroupRecord | RequestStatus
-    ) -> GroupRecord | RequestStatus:
-        """Fault hooks of DivertRequest's group resolution (``conformance.emulator.faults``)."""
-        f = self.faults
-        found = self._find_group(
-            world, request.service_group_id, request.tenant_id, request.service_group_name
-        )
-        # implements DIV-BY-GROUP-NAME
-        if Defect.DIVERT_BY_NAME_INVALID_GROUP in f and request.service_group_id <= 0:
-            return RequestStatus.INVALID_GROUP
-        # implements DIV-GROUP-CLOSED
-        if Defect.DIVERT_CLOSED_GROUP_INVALID_GROUP in f and group is RequestStatus.GROUP_CLOSED:
-            return RequestStatus.INVALID_GROUP
-        if found is None:
-            return group
-        # implements DIV-INVALID-GROUP
-        if Defect.DIVERT_NON_OPEN_MEDIA_ACCEPTED in f and not found.config.open_media:
-            return found
-        # implements DIV-TENANT-DISABLED
-        if Defect.DIVERT_DISABLED_TENANT_ACCEPTED in f and group is RequestStatus.TENANT_DISABLED:
-            return found
-        return group
-
     # -- SOAP: status requests ----------------------------------------------------------
+
     def _answer(self, records: tuple[Event, ...], *, by_time: bool = False) -> StatusResponse:
         """The GetOpenMediaResponse: the records and a fresh TimeStamp (R12)."""
         f = self.faults
