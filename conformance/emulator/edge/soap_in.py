@@ -184,7 +184,7 @@ def _credentials(
 ) -> tuple[str | None, str | None]:
     """LogonID and Password, direct children of Header in namespace OpenMediaService (R16).
 
-    ``any_namespace`` is the fault hook ``auth-headers-any-namespace``: match local names only.
+    ``any_namespace`` is the hook of ``Defect.AUTH_HEADERS_ANY_NAMESPACE``: local names only.
     """
     logon_id = password = None
     if header is not None:

@@ -639,7 +639,7 @@ class Engine:
             return self._answer(self._positions_now(world, events))
 
     def _positions_now(self, world: World, events: tuple[Event, ...]) -> tuple[Event, ...]:
-        """Fault hook ``history-position-current``: Queued records say where it is now."""
+        """Fault hook ``Defect.HISTORY_POSITION_CURRENT``: Queued records say where it is now."""
         # implements EVT-QUEUE-POSITION-HISTORICAL
         if Defect.HISTORY_POSITION_CURRENT not in self.faults:
             return events

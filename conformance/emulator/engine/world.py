@@ -40,7 +40,7 @@ class World:
         self.faults = faults
         """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
         self.paused = False
-        """Fault hook state (``divert-does-not-route``): no allocation while set."""
+        """Fault hook state (``Defect.DIVERT_DOES_NOT_ROUTE``): no allocation while set."""
         self._ids = itertools.count(1)
         self.next_id = 1
         self._order = itertools.count(1)
@@ -62,7 +62,7 @@ class World:
         self.router_connected = scenario.router_connected
         self.license_available = scenario.license_available
         self.license_lost = False
-        """Fault hook state (``license-loss-sticks-for-add``): the licence was once lost."""
+        """Fault hook state (``Defect.LICENSE_LOSS_STICKS_FOR_ADD``): the licence was once lost."""
         minutes = scenario.data_expiration_minutes
         default = float(CONSTRAINTS.defaults["data_expiration_minutes"])
         # implements CACHE-CONFIGURED-EXPIRATION
@@ -83,7 +83,7 @@ class World:
         """Forget every request and event; agents keep their logon (a service restart)."""
         self.requests: dict[int, RequestRecord] = {}
         self.expired: dict[int, RequestRecord] = {}
-        """Fault hook state (``expired-answered-by-id``): aged-out requests still answered."""
+        """Hook state of ``Defect.EXPIRED_ANSWERED_BY_ID``: aged-out requests still answered."""
         self.timeline: list[Event] = []
         self._stamps: list[datetime] = []
         self._dead_events = 0
@@ -309,7 +309,7 @@ class World:
         self.route()
 
     def _swap_last_events(self, request: RequestRecord) -> None:
-        """Fault hook ``immediate-allocation-queued-last``: AllocatedToAgent, then Queued."""
+        """Fault hook ``Defect.IMMEDIATE_ALLOCATION_QUEUED_LAST``: AllocatedToAgent, then Queued."""
         first, second = request.events[-2:]
         swapped = [
             replace(second, time_stamp=first.time_stamp),
@@ -392,7 +392,7 @@ class World:
         """Routing model item 4: fewest sessions, earliest free, lowest ID (signs: fault hooks).
 
         Agents freed by one restart become free "at once"; they are numbered in ID order, so the
-        lowest ID goes first (``routing-highest-id-first`` numbers them the other way round).
+        lowest ID goes first (``Defect.ROUTING_HIGHEST_ID_FIRST`` numbers them the other way round).
         """
         f = self.faults
         return (
