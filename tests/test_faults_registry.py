@@ -12,7 +12,6 @@ import importlib.util
 import re
 import subprocess
 import sys
-from enum import Enum, unique
 from pathlib import Path
 
 import pytest
@@ -71,9 +70,9 @@ def test_every_one_off_defect_has_a_hook_and_every_hook_a_defect() -> None:
     """A hook naming a defect the table lacks would be dead code; so would a flag spelt as a
     string: hooks name defects as ``Defect.NAME`` only, and each names a member."""
     hooked = traceability.hooks()
-    one_off = {m for m in Defect if isinstance(m.value, OneOff)}
-    assert {m.flag for m in one_off - set(hooked)} == set(), "defects without a hook"
-    tabled = {m.name for m in Defect if not isinstance(m.value, OneOff)}
+    one_off = {row for row in Defect if isinstance(row, OneOff)}
+    assert {row.flag for row in one_off - set(hooked)} == set(), "defects without a hook"
+    tabled = {row.name for row in Defect if not isinstance(row, OneOff)}
     named = {ref.name for ref in traceability.references(traceability.sources())}
     assert named & tabled == set(), "table-driven defects are read through faults.py only"
     assert traceability.unknown_references() == (), "hooks naming defects the table lacks"
@@ -98,11 +97,10 @@ def _looks_like_a_flag(text: str) -> bool:
 
 def test_every_registered_defect_has_a_hook_that_can_fire() -> None:
     """A one-off defect is named by a hook; a family's hook function is called by the emulator
-    and bends its answer for each of the family's members."""
+    and bends its answer for each defect of the family."""
     assert traceability.unhooked() == ()
-    for member in Defect:
-        row = member.value
-        planted = frozenset({member})
+    for row in Defect:
+        planted = frozenset({row})
         if isinstance(row, Length):
             limit = 100
             assert faults.length_limit(planted, row.type_name, row.field, limit) != limit
@@ -114,9 +112,9 @@ def test_every_registered_defect_has_a_hook_that_can_fire() -> None:
                 for s in CONSTRAINTS.ranges_for(row.type_name)
                 if (s.type, s.field) == (row.type_name, row.field)
             )
-            assert faults.bend_range(planted, span) != span, member
+            assert faults.bend_range(planted, span) != span, row
         elif isinstance(row, Admission):
-            assert faults.skips(planted, row.check, row.operation), member
+            assert faults.skips(planted, row.check, row.operation), row
 
 
 def test_a_defect_without_a_hook_is_reported() -> None:
@@ -150,16 +148,16 @@ def test_an_unknown_defect_name_fails_at_import(tmp_path: Path) -> None:
 
 
 def test_the_table_refuses_an_unsound_defect_at_definition() -> None:
-    """Two defects with one row would be one defect under two names: ``@unique`` refuses."""
-    with pytest.raises(ValueError, match="duplicate"):
+    """Two defects with one row would be one defect under two names: defining them fails."""
+    with pytest.raises(ValueError, match="duplicate defects in Twice: A and B"):
 
-        @unique
-        class Twice(Enum):
+        class Twice(metaclass=type(Defect)):
             A = OneOff("ADD-EWT", "EWT is negative")
             B = OneOff("ADD-EWT", "EWT is negative")
 
     with pytest.raises(KeyError):  # what the registry calls for each defect's requirement
         req("NO-SUCH-REQUIREMENT")
+    assert Defect.EWT_NEGATIVE.flag == "ewt-negative" and len(Defect) == len(faults.DEFECTS)
 
 
 def test_every_hook_names_its_requirement() -> None:

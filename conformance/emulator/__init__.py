@@ -7,7 +7,7 @@ self-tests and integrators who want an in-process test double; the suite starts 
 Layout: ``engine/`` is the emulated service and the system behind it (no HTTP: ``Engine`` over
 ``World``, queues, options, statistics, validation, clock, scenario); ``edge/`` is everything
 between the socket and the engine (the ASGI app on uvicorn, the SOAP codec, WSDL/XSD serving,
-the control plane's HTTP layer); ``faults`` (+ ``fault_table``, the ``Defect`` enum) is the
+the control plane's HTTP layer); ``faults`` (+ ``fault_table``, the ``Defect`` table) is the
 registry of planted defects; ``traceability`` finds what implements a requirement;
 ``fault_docs`` writes docs/faults.md; ``command`` is the command line. The edge calls the
 engine, never the other way round; both read ``faults``.

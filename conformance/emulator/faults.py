@@ -5,7 +5,7 @@ catalogue requirement: the one whose check must notice. The mutation matrix
 (``conformance.mutation``) runs the suite once per flag and proves that every planted defect is
 caught (killed) by a failing test that cites its requirement, and that the clean emulator passes.
 
-The defects are the members of ``Defect`` (``conformance.emulator.fault_table``). A flag changes
+The defects are the rows of ``Defect`` (``conformance.emulator.fault_table``). A flag changes
 nothing unless it is named: every hook in the emulator reads ``if Defect.NAME in faults:``, so
 the default behaviour is untouched, and a hook naming a defect the table lacks fails at import
 (and under mypy) instead of never firing. Most hooks are one line at the place the behaviour
@@ -15,7 +15,7 @@ operation that skips its licence check) are rows of the table read by one hook e
 
 Names are kebab-case and stable: reports and CI logs refer to them. A retired name is never
 reused for another defect. Outside the emulator, defects are named by their flag (``DEFECTS``,
-``BY_NAME``, ``FAULTS``, ``validate``); inside, by ``Defect`` members (``planted``).
+``BY_NAME``, ``FAULTS``, ``validate``); inside, by ``Defect`` rows (``planted``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from conformance.emulator.fault_table import (
     Length,
     OneOff,
     Range,
+    Row,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Defect",
     "Planted",
     "PlantedDefect",
+    "Row",
     "UnknownFault",
     "bend_range",
     "count_limit",
@@ -59,7 +61,7 @@ __all__ = [
     "validate",
 ]
 
-Planted = frozenset[Defect]
+Planted = frozenset[Row]
 """The defects an emulator was started with; empty: the reference behaviour."""
 
 NONE: Planted = frozenset()
@@ -84,9 +86,8 @@ def _shift(delta: int) -> str:
     return "one short (the limit itself refused)" if delta < 0 else "one over (limit + 1 accepted)"
 
 
-def summary(member: Defect) -> str:
+def summary(row: Row) -> str:
     """What the defect breaks, in one line."""
-    row = member.value
     if isinstance(row, OneOff):
         return row.summary
     if isinstance(row, Length):
@@ -95,20 +96,22 @@ def summary(member: Defect) -> str:
         return f"IVRInformation count limit of {row.type_name} {_shift(row.shift)}"
     if isinstance(row, Range):
         return f"{row.type_name} {row.field} range: {row.bend.value}"
-    return f"{row.operation} skips its {row.check.value} check"
+    if isinstance(row, Admission):
+        return f"{row.operation} skips its {row.check.value} check"
+    raise TypeError(f"Defect.{row.name}: no summary for a {type(row).__name__}")
 
 
 def _registry() -> tuple[PlantedDefect, ...]:
-    """Every member as a ``PlantedDefect``; raises at import for a member that is not sound.
+    """Every row as a ``PlantedDefect``; raises at import for a row that is not sound.
 
     A flag must be kebab-case and its requirement a catalogue ID (``req`` raises otherwise);
-    ``@unique`` on ``Defect`` already refused two members with the same row.
+    ``Defect``'s definition already refused two rows that say the same.
     """
     defects = []
-    for member in Defect:
-        if not _KEBAB.match(member.flag):
-            raise ValueError(f"Defect.{member.name}: {member.flag!r} is not a kebab-case flag")
-        defects.append(PlantedDefect(member.flag, req(member.requirement), summary(member)))
+    for row in Defect:
+        if not _KEBAB.match(row.flag):
+            raise ValueError(f"Defect.{row.name}: {row.flag!r} is not a kebab-case flag")
+        defects.append(PlantedDefect(row.flag, req(row.requirement), summary(row)))
     return tuple(defects)
 
 
@@ -122,7 +125,7 @@ FAULTS: Mapping[str, str] = MappingProxyType(
 )
 """Flag name -> one line saying which requirement it breaks and how (the command's help)."""
 
-_BY_FLAG: Mapping[str, Defect] = MappingProxyType({member.flag: member for member in Defect})
+_BY_FLAG: Mapping[str, Row] = MappingProxyType({row.flag: row for row in Defect})
 
 
 def _unknown(name: str) -> UnknownFault:
@@ -139,9 +142,9 @@ def validate(names: Iterable[str]) -> frozenset[str]:
     return chosen
 
 
-def defect(name: str | Defect) -> Defect:
-    """The member a flag names; ``UnknownFault`` for a name the registry does not know."""
-    if isinstance(name, Defect):
+def defect(name: str | Row) -> Row:
+    """The row a flag names; ``UnknownFault`` for a name the registry does not know."""
+    if isinstance(name, Row):
         return name
     try:
         return _BY_FLAG[name]
@@ -149,8 +152,8 @@ def defect(name: str | Defect) -> Defect:
         raise _unknown(name) from None
 
 
-def planted(names: Iterable[str | Defect]) -> Planted:
-    """The defects to plant, from flags or members; ``UnknownFault`` for an unknown flag."""
+def planted(names: Iterable[str | Row]) -> Planted:
+    """The defects to plant, from flags or rows; ``UnknownFault`` for an unknown flag."""
     return frozenset(defect(name) for name in names)
 
 
@@ -161,32 +164,30 @@ def planted_requirements() -> frozenset[str]:
 
 # -- the hooks of the table-driven families --------------------------------------------------
 
-_LENGTHS = tuple((m, m.value) for m in Defect if isinstance(m.value, Length))
-_COUNTS = tuple((m, m.value) for m in Defect if isinstance(m.value, Count))
-_RANGES = tuple((m, m.value) for m in Defect if isinstance(m.value, Range))
-_SKIPS = tuple((m, m.value) for m in Defect if isinstance(m.value, Admission))
+_LENGTHS = tuple(row for row in Defect if isinstance(row, Length))
+_COUNTS = tuple(row for row in Defect if isinstance(row, Count))
+_RANGES = tuple(row for row in Defect if isinstance(row, Range))
+_SKIPS = tuple(row for row in Defect if isinstance(row, Admission))
 
 
 def length_limit(faults: Planted, type_name: str, field: str, limit: int) -> int:
     """The length limit in force for ``field`` of an input of ``type_name`` (validation)."""
     return limit + sum(
         row.shift
-        for member, row in _LENGTHS
-        if member in faults and row.type_name == type_name and row.field == field
+        for row in _LENGTHS
+        if row in faults and row.type_name == type_name and row.field == field
     )
 
 
 def count_limit(faults: Planted, type_name: str, limit: int) -> int:
     """The IVRInformation count limit in force for an input of ``type_name`` (validation)."""
-    return limit + sum(
-        row.shift for member, row in _COUNTS if member in faults and row.type_name == type_name
-    )
+    return limit + sum(row.shift for row in _COUNTS if row in faults and row.type_name == type_name)
 
 
 def bend_range(faults: Planted, span: IntRange) -> IntRange:
     """The range in force, one end moved by one when a range defect is planted (validation)."""
-    for member, row in _RANGES:
-        if member not in faults or row.type_name != span.type or row.field != span.field:
+    for row in _RANGES:
+        if row not in faults or row.type_name != span.type or row.field != span.field:
             continue
         if row.bend is Bend.MAX_REFUSED and span.max is not None:
             span = dataclasses.replace(span, max=span.max - 1)
@@ -202,6 +203,5 @@ def bend_range(faults: Planted, span: IntRange) -> IntRange:
 def skips(faults: Planted, check: Check, operation: str) -> bool:
     """True when a planted defect makes ``operation`` skip ``check`` (licence/router/auth)."""
     return bool(faults) and any(
-        member in faults and row.check is check and row.operation == operation
-        for member, row in _SKIPS
+        row in faults and row.check is check and row.operation == operation for row in _SKIPS
     )

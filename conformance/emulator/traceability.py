@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from conformance.emulator.fault_table import Admission, Count, Defect, Length, Range
+from conformance.emulator.fault_table import Admission, Count, Defect, Length, Range, Row
 from conformance.emulator.faults import DEFECTS, PlantedDefect
 
 EMULATOR = Path(__file__).resolve().parent
@@ -135,48 +135,48 @@ def references(paths: Iterable[Path]) -> tuple[Reference, ...]:
     return tuple(sorted(found, key=lambda r: (r.location, r.name)))
 
 
-def hook_function(member: Defect) -> str | None:
-    """The family hook function that reads ``member`` (``None``: a one-off with its own hook)."""
-    return FAMILY_HOOKS.get(type(member.value))
+def hook_function(row: Row) -> str | None:
+    """The family hook function that reads ``row`` (``None``: a one-off with its own hook)."""
+    return FAMILY_HOOKS.get(type(row))
 
 
-def hooks(paths: Iterable[Path] | None = None) -> dict[Defect, tuple[Location, ...]]:
+def hooks(paths: Iterable[Path] | None = None) -> dict[Row, tuple[Location, ...]]:
     """Each defect -> where its hook sits: ``Defect.NAME`` for a one-off, else each call of
     its family's hook function. A defect with no entry has no hook."""
     found = references(sources() if paths is None else paths)
     by_name: dict[str, list[Location]] = {}
     for ref in found:
         by_name.setdefault(ref.name, []).append(ref.location)
-    result: dict[Defect, tuple[Location, ...]] = {}
-    for member in Defect:
-        places = by_name.get(hook_function(member) or member.name, [])
+    result: dict[Row, tuple[Location, ...]] = {}
+    for row in Defect:
+        places = by_name.get(hook_function(row) or row.name, [])
         if places:
-            result[member] = tuple(places)
+            result[row] = tuple(places)
     return result
 
 
-def unhooked(paths: Iterable[Path] | None = None) -> tuple[Defect, ...]:
+def unhooked(paths: Iterable[Path] | None = None) -> tuple[Row, ...]:
     """The registered defects no hook in ``paths`` can fire (empty for a sound emulator)."""
     hooked = hooks(paths)
-    return tuple(member for member in Defect if member not in hooked)
+    return tuple(row for row in Defect if row not in hooked)
 
 
 def unknown_references(paths: Iterable[Path] | None = None) -> tuple[Reference, ...]:
-    """``Defect.NAME`` mentions naming no member (mypy and the import catch them too)."""
-    members = set(Defect.__members__)
+    """``Defect.NAME`` mentions naming no defect (mypy and the import catch them too)."""
+    names = {row.name for row in Defect}
     return tuple(
         ref
         for ref in references(sources() if paths is None else paths)
-        if ref.name not in members and ref.name not in FAMILY_HOOKS.values()
+        if ref.name not in names and ref.name not in FAMILY_HOOKS.values()
     )
 
 
-def untagged_hooks(paths: Iterable[Path] | None = None) -> tuple[tuple[Defect, Location], ...]:
+def untagged_hooks(paths: Iterable[Path] | None = None) -> tuple[tuple[Row, Location], ...]:
     """Hooks without a tag naming their defect's requirement at the statement they sit in.
 
     The tag may end a line of the statement (up to the hook's line) or sit in the block of
     comment lines directly above one of them: above an ``if``, in its condition, or at the
-    hook itself. A family member needs the tag at one call of its hook function, not at all.
+    hook itself. A family's defect needs the tag at one call of its hook function, not at all.
     """
     chosen = sources() if paths is None else tuple(paths)
     texts: dict[str, list[str]] = {}
@@ -185,16 +185,16 @@ def untagged_hooks(paths: Iterable[Path] | None = None) -> tuple[tuple[Defect, L
         text = path.read_text(encoding="utf-8")
         texts[_relative(path)] = text.splitlines()
         starts[_relative(path)] = _statement_starts(ast.parse(text))
-    missing: list[tuple[Defect, Location]] = []
-    for member, places in hooks(chosen).items():
+    missing: list[tuple[Row, Location]] = []
+    for row, places in hooks(chosen).items():
         tagged = [
-            _tagged(texts[p.path], starts[p.path].get(p.line, p.line), p.line, member.requirement)
+            _tagged(texts[p.path], starts[p.path].get(p.line, p.line), p.line, row.requirement)
             for p in places
         ]
-        if hook_function(member) is None:
-            missing += [(member, p) for p, ok in zip(places, tagged, strict=True) if not ok]
+        if hook_function(row) is None:
+            missing += [(row, p) for p, ok in zip(places, tagged, strict=True) if not ok]
         elif not any(tagged):
-            missing.append((member, places[0]))
+            missing.append((row, places[0]))
     return tuple(missing)
 
 

@@ -58,7 +58,7 @@ from conformance.emulator.engine.model import (
 from conformance.emulator.engine.records import GroupRecord, RequestRecord
 from conformance.emulator.engine.scenario import Scenario
 from conformance.emulator.engine.world import World
-from conformance.emulator.faults import Check, Defect, planted, skips
+from conformance.emulator.faults import Check, Defect, Row, planted, skips
 
 EWT_PER_POSITION_S = 60
 """Estimated wait per queue position; the description asks only for a number of seconds."""
@@ -75,7 +75,7 @@ class Engine:
     """
 
     def __init__(
-        self, scenario: Scenario, *, faults: Iterable[str | Defect] = (), clock: Clock | None = None
+        self, scenario: Scenario, *, faults: Iterable[str | Row] = (), clock: Clock | None = None
     ) -> None:
         self.faults = planted(faults)
         self.refused_before = False
