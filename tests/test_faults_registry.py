@@ -147,6 +147,27 @@ def test_an_unknown_defect_name_fails_at_import(tmp_path: Path) -> None:
     )
 
 
+def test_mypy_refuses_a_misspelt_defect(tmp_path: Path) -> None:
+    """The type checker names a misspelt defect before anything runs."""
+    if importlib.util.find_spec("mypy") is None:  # pragma: no cover - a dev dependency
+        pytest.skip("mypy is not installed")
+    hook = tmp_path / "misspelt_hook.py"
+    hook.write_text(
+        "from conformance.emulator.faults import NONE, Defect\nBENT = Defect.EWT_NEGATIV in NONE\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), str(hook)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert 'has no attribute "EWT_NEGATIV"' in done.stdout
+
+
 def test_the_table_refuses_an_unsound_defect_at_definition() -> None:
     """Two defects with one row would be one defect under two names: defining them fails."""
     with pytest.raises(ValueError, match="duplicate defects in Twice: A and B"):
