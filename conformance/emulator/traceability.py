@@ -10,7 +10,7 @@ the planted defects against a requirement; ``openmedia-conformance requirement I
 ``hooks`` and ``unhooked`` find where each planted defect is tested (``Defect.NAME`` in the
 source, or a call of its family's hook function), so a self-test can prove that every registered
 defect has a hook that can fire and that every hook carries its requirement's tag. Everything here
-reads the source text only: nothing is imported or run.
+reads the emulator's modules as text: none of them is imported or run.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ FAMILY_HOOKS: Mapping[type, str] = {
 
 
 class Location(NamedTuple):
-    """A line of the emulator's source; ``path`` is relative to the package's parent."""
+    """A line of the emulator's source; ``path`` is relative to the folder of ``conformance``."""
 
     path: str
     line: int
