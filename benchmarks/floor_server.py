@@ -10,7 +10,7 @@ import argparse
 import uvicorn
 
 from conformance.contract import namespaces as ns
-from conformance.emulator.server import bind
+from conformance.emulator.edge.server import bind
 
 
 def constant_app(body: bytes):  # type: ignore[no-untyped-def]

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.emulator import errors
-from conformance.emulator.clock import UTC, Clock
-from conformance.emulator.engine import Engine
-from conformance.emulator.errors import ControlError, ServiceFault
-from conformance.emulator.model import (
+from conformance.emulator.engine import Engine, errors
+from conformance.emulator.engine.clock import UTC, Clock
+from conformance.emulator.engine.errors import ControlError, ServiceFault
+from conformance.emulator.engine.model import (
     AddInput,
     CancelInput,
     DivertInput,
@@ -26,7 +25,7 @@ from conformance.emulator.model import (
     RequestStatus,
     Status,
 )
-from conformance.emulator.scenario import demo_scenario, parse_scenario
+from conformance.emulator.engine.scenario import demo_scenario, parse_scenario
 
 START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 IVR = (IvrItem(data="123", label="Case"),)

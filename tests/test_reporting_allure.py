@@ -26,7 +26,7 @@ import pytest
 from conformance import __version__
 from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE, Requirement
-from conformance.emulator.server import RunningEmulator
+from conformance.emulator.edge.server import RunningEmulator
 from conformance.plugin import runtime
 from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.reporting.attachments import RECORD_NAME, compact_record

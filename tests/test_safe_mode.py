@@ -32,8 +32,8 @@ from conformance.cli.main import main as cli_main
 from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
-from conformance.emulator import control as emulator_control
-from conformance.emulator.server import RunningEmulator
+from conformance.emulator.edge import control as emulator_control
+from conformance.emulator.edge.server import RunningEmulator
 from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.plugin.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile

@@ -19,7 +19,7 @@ from conformance.cli.run import plugin_installed
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.contract.xmlsafe import parse
-from conformance.emulator import metadata
+from conformance.emulator.edge import metadata
 from conformance.suite.standard_client import (
     Answer,
     SuiteTransport,

@@ -16,7 +16,7 @@ import conformance.plugin.runtime  # imported once, not afresh in every in-proce
 import conformance.wire  # noqa: F401
 from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
-from conformance.emulator.server import RunningEmulator, serve_in_thread
+from conformance.emulator.edge.server import RunningEmulator, serve_in_thread
 
 pytest_plugins = ["pytester"]
 

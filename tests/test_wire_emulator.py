@@ -10,7 +10,7 @@ import pytest
 
 from conformance.checks import check_exchange, expect_fault, expect_value
 from conformance.contract import namespaces as ns
-from conformance.emulator.server import RunningEmulator
+from conformance.emulator.edge.server import RunningEmulator
 from conformance.verdicts import ConformanceFailure
 from conformance.wire import (
     AddOpenMediaResponse,

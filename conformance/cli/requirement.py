@@ -14,7 +14,8 @@ import sys
 from dataclasses import dataclass
 
 from conformance.contract.catalogue import CATALOGUE, Requirement
-from conformance.emulator.faults import PlantedDefect, defects_for, implementations
+from conformance.emulator.faults import PlantedDefect
+from conformance.emulator.traceability import defects_for, implementations
 from conformance.traceability.citations import CitingTest, citing_tests
 
 _USAGE_ERROR = 2

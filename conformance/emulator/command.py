@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from conformance.emulator.engine.scenario import ScenarioError, load_scenario_file
 from conformance.emulator.faults import FAULTS, UnknownFault, validate
-from conformance.emulator.scenario import ScenarioError, load_scenario_file
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12615
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Check the arguments, then serve until interrupted."""
-    from conformance.emulator.server import serve_forever
+    from conformance.emulator.edge.server import serve_forever
 
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port")

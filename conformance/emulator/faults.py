@@ -5,25 +5,68 @@ catalogue requirement: the one whose check must notice. The mutation matrix
 (``conformance.mutation``) runs the suite once per flag and proves that every planted defect is
 caught (killed) by a failing test that cites its requirement, and that the clean emulator passes.
 
-A flag changes nothing unless it is named: every hook in the emulator reads
-``if "<name>" in faults:``, so the default behaviour is untouched. Most hooks are one line at
-the place the behaviour lives; the families that differ only in a field or an operation (a limit
-off by one, an operation that skips its licence check) are tables here, read by one hook each.
+The defects are the rows of ``Defect`` (``conformance.emulator.fault_table``). A flag changes
+nothing unless it is named: every hook in the emulator reads ``if Defect.NAME in faults:``, so
+the default behaviour is untouched, and a hook naming a defect the table lacks fails at import
+(and under mypy) instead of never firing. Most hooks are one line at the place the behaviour
+lives; the families that differ only in a field or an operation (a limit off by one, an
+operation that skips its licence check) are rows of the table read by one hook each:
+``length_limit``, ``count_limit``, ``bend_range`` and ``skips`` here.
 
 Names are kebab-case and stable: reports and CI logs refer to them. A retired name is never
-reused for another defect.
+reused for another defect. Outside the emulator, defects are named by their flag (``DEFECTS``,
+``BY_NAME``, ``FAULTS``, ``validate``); inside, by ``Defect`` rows (``planted``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from conformance.contract.catalogue import req
 from conformance.contract.constraints import IntRange
-from conformance.emulator.fault_table import ADMISSION, COUNTS, LENGTHS, RANGES, SINGLE
+from conformance.emulator.fault_table import (
+    Admission,
+    Bend,
+    Check,
+    Count,
+    Defect,
+    Length,
+    OneOff,
+    Range,
+    Row,
+)
+
+__all__ = [
+    "BY_NAME",
+    "DEFECTS",
+    "FAULTS",
+    "NONE",
+    "Check",
+    "Defect",
+    "Planted",
+    "PlantedDefect",
+    "Row",
+    "UnknownFault",
+    "bend_range",
+    "count_limit",
+    "defect",
+    "length_limit",
+    "planted",
+    "planted_requirements",
+    "skips",
+    "validate",
+]
+
+Planted = frozenset[Row]
+"""The defects an emulator was started with; empty: the reference behaviour."""
+
+NONE: Planted = frozenset()
+
+_KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -35,24 +78,40 @@ class PlantedDefect:
     summary: str
 
 
+class UnknownFault(ValueError):
+    """A fault name that is not in the registry."""
+
+
 def _shift(delta: int) -> str:
     return "one short (the limit itself refused)" if delta < 0 else "one over (limit + 1 accepted)"
 
 
+def summary(row: Row) -> str:
+    """What the defect breaks, in one line."""
+    if isinstance(row, OneOff):
+        return row.summary
+    if isinstance(row, Length):
+        return f"{row.field} length limit of {row.type_name} {_shift(row.shift)}"
+    if isinstance(row, Count):
+        return f"IVRInformation count limit of {row.type_name} {_shift(row.shift)}"
+    if isinstance(row, Range):
+        return f"{row.type_name} {row.field} range: {row.bend.value}"
+    if isinstance(row, Admission):
+        return f"{row.operation} skips its {row.check.value} check"
+    raise TypeError(f"Defect.{row.name}: no summary for a {type(row).__name__}")
+
+
 def _registry() -> tuple[PlantedDefect, ...]:
-    defects = [PlantedDefect(n, req(r), s) for n, r, s in SINGLE]
-    defects += [
-        PlantedDefect(n, req(r), f"{f} length limit of {t} {_shift(d)}")
-        for n, r, t, f, d in LENGTHS
-    ]
-    defects += [
-        PlantedDefect(n, req(r), f"IVRInformation count limit of {t} {_shift(d)}")
-        for n, r, t, d in COUNTS
-    ]
-    defects += [PlantedDefect(n, req(r), f"{t} {f} range: {b}") for n, r, t, f, b in RANGES]
-    defects += [
-        PlantedDefect(n, req(r), f"{op} skips its {check} check") for n, r, check, op in ADMISSION
-    ]
+    """Every row as a ``PlantedDefect``; raises at import for a row that is not sound.
+
+    A flag must be kebab-case and its requirement a catalogue ID (``req`` raises otherwise);
+    ``Defect``'s definition already refused two rows that say the same.
+    """
+    defects = []
+    for row in Defect:
+        if not _KEBAB.match(row.flag):
+            raise ValueError(f"Defect.{row.name}: {row.flag!r} is not a kebab-case flag")
+        defects.append(PlantedDefect(row.flag, req(row.requirement), summary(row)))
     return tuple(defects)
 
 
@@ -66,9 +125,12 @@ FAULTS: Mapping[str, str] = MappingProxyType(
 )
 """Flag name -> one line saying which requirement it breaks and how (the command's help)."""
 
+_BY_FLAG: Mapping[str, Row] = MappingProxyType({row.flag: row for row in Defect})
 
-class UnknownFault(ValueError):
-    """A ``--fault`` name that is not in the registry."""
+
+def _unknown(name: str) -> UnknownFault:
+    known = ", ".join(sorted(FAULTS)) or "none yet"
+    return UnknownFault(f"unknown fault flag {name!r} (known: {known})")
 
 
 def validate(names: Iterable[str]) -> frozenset[str]:
@@ -76,9 +138,23 @@ def validate(names: Iterable[str]) -> frozenset[str]:
     chosen = frozenset(names)
     for name in sorted(chosen):
         if name not in FAULTS:
-            known = ", ".join(sorted(FAULTS)) or "none yet"
-            raise UnknownFault(f"unknown fault flag {name!r} (known: {known})")
+            raise _unknown(name)
     return chosen
+
+
+def defect(name: str | Row) -> Row:
+    """The row a flag names; ``UnknownFault`` for a name the registry does not know."""
+    if isinstance(name, Row):
+        return name
+    try:
+        return _BY_FLAG[name]
+    except KeyError:
+        raise _unknown(name) from None
+
+
+def planted(names: Iterable[str | Row]) -> Planted:
+    """The defects to plant, from flags or rows; ``UnknownFault`` for an unknown flag."""
+    return frozenset(defect(name) for name in names)
 
 
 def planted_requirements() -> frozenset[str]:
@@ -86,61 +162,46 @@ def planted_requirements() -> frozenset[str]:
     return frozenset(d.requirement for d in DEFECTS)
 
 
-# -- what the table-driven hooks read -------------------------------------------------------
+# -- the hooks of the table-driven families --------------------------------------------------
 
-_LENGTH_SHIFT = {(n, t, f): d for n, _, t, f, d in LENGTHS}
-_COUNT_SHIFT = {(n, t): d for n, _, t, d in COUNTS}
-_RANGE_BEND = {(n, t, f): b for n, _, t, f, b in RANGES}
-_SKIPS = frozenset((n, check, op) for n, _, check, op in ADMISSION)
+_LENGTHS = tuple(row for row in Defect if isinstance(row, Length))
+_COUNTS = tuple(row for row in Defect if isinstance(row, Count))
+_RANGES = tuple(row for row in Defect if isinstance(row, Range))
+_SKIPS = tuple(row for row in Defect if isinstance(row, Admission))
 
 
-def length_limit(faults: frozenset[str], type_name: str, field: str, limit: int) -> int:
+def length_limit(faults: Planted, type_name: str, field: str, limit: int) -> int:
     """The length limit in force for ``field`` of an input of ``type_name`` (validation)."""
     return limit + sum(
-        d for (n, t, f), d in _LENGTH_SHIFT.items() if t == type_name and f == field and n in faults
+        row.shift
+        for row in _LENGTHS
+        if row in faults and row.type_name == type_name and row.field == field
     )
 
 
-def count_limit(faults: frozenset[str], type_name: str, limit: int) -> int:
+def count_limit(faults: Planted, type_name: str, limit: int) -> int:
     """The IVRInformation count limit in force for an input of ``type_name`` (validation)."""
-    return limit + sum(d for (n, t), d in _COUNT_SHIFT.items() if t == type_name and n in faults)
+    return limit + sum(row.shift for row in _COUNTS if row in faults and row.type_name == type_name)
 
 
-def bend_range(faults: frozenset[str], span: IntRange) -> IntRange:
+def bend_range(faults: Planted, span: IntRange) -> IntRange:
     """The range in force, one end moved by one when a range defect is planted (validation)."""
-    for (name, type_name, field), bend in _RANGE_BEND.items():
-        if name not in faults or type_name != span.type or field != span.field:
+    for row in _RANGES:
+        if row not in faults or row.type_name != span.type or row.field != span.field:
             continue
-        if bend == "max-refused" and span.max is not None:
+        if row.bend is Bend.MAX_REFUSED and span.max is not None:
             span = dataclasses.replace(span, max=span.max - 1)
-        elif bend == "over-max" and span.max is not None:
+        elif row.bend is Bend.OVER_MAX and span.max is not None:
             span = dataclasses.replace(span, max=span.max + 1)
-        elif bend == "min-refused":
+        elif row.bend is Bend.MIN_REFUSED:
             span = dataclasses.replace(span, min=span.min + 1)
-        elif bend == "below-min":
+        elif row.bend is Bend.BELOW_MIN:
             span = dataclasses.replace(span, min=span.first_refused_below())
     return span
 
 
-def skips(faults: frozenset[str], check: str, operation: str) -> bool:
-    """True when a planted defect makes ``operation`` skip ``check`` (license/router/auth)."""
-    return any((name, check, operation) in _SKIPS for name in faults)
-
-
-def defects_for(requirement_id: str) -> tuple[PlantedDefect, ...]:
-    """Every planted defect against ``requirement_id``."""
-    return tuple(d for d in DEFECTS if d.requirement == requirement_id)
-
-
-def implementations(requirement_id: str) -> list[tuple[str, int]]:
-    """``(path, line)`` of each emulator line naming ``requirement_id`` (paths from the folder
-    holding the package)."""
-    from pathlib import Path
-
-    package = Path(__file__).resolve().parent
-    found = []
-    for path in sorted(package.rglob("*.py")):
-        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if requirement_id in text:
-                found.append((path.relative_to(package.parent.parent).as_posix(), number))
-    return found
+def skips(faults: Planted, check: Check, operation: str) -> bool:
+    """True when a planted defect makes ``operation`` skip ``check`` (licence/router/auth)."""
+    return bool(faults) and any(
+        row in faults and row.check is check and row.operation == operation for row in _SKIPS
+    )

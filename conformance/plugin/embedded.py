@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.emulator.server import RunningEmulator
+    from conformance.emulator.edge.server import RunningEmulator
 
 START_TIMEOUT_S = 15.0
 _ANNOUNCE = re.compile(r"openmedia-emulator listening on (\S+) control (\S+)")
@@ -187,7 +187,7 @@ class ThreadEmulator:
     def start(self) -> EmulatorUrls:
         if self.urls is not None:
             return self.urls
-        from conformance.emulator.server import serve_in_thread
+        from conformance.emulator.edge.server import serve_in_thread
 
         try:
             self._running = serve_in_thread(self.host, 0, faults=self.faults)

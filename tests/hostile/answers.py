@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
-from conformance.emulator import soap_out
-from conformance.emulator.model import GroupStatus
+from conformance.emulator.edge import soap_out
+from conformance.emulator.engine.model import GroupStatus
 
 from .servers import Request
 

@@ -15,6 +15,7 @@ from conformance.contract import namespaces as ns
 from conformance.contract.operations import WSDL_FILE
 from conformance.contract.paths import schemas_dir
 from conformance.contract.schema import SCHEMA_FILES
+from conformance.emulator.faults import NONE, Defect, Planted
 
 _SCHEMA_LOCATION = re.compile(r'schemaLocation="(xsd[0-9]+)\.xsd"')
 _ADDRESS = re.compile(r'(<(?:[\w.-]+:)?address\b[^>]*?\blocation=")[^"]*(")')
@@ -40,25 +41,31 @@ def base_url(host_header: str | None, fallback: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def document(name: str, base: str, faults: frozenset[str] = frozenset()) -> bytes | None:
+# implements SVC-WSDL, SVC-XSD, SVC-WSDL-ADDRESS
+def document(name: str, base: str, faults: Planted = NONE) -> bytes | None:
     """The named document rewritten for ``base`` (``http://host:port``); ``None`` if unknown.
 
     ``faults``: the planted defects (``conformance.emulator.faults``) that bend the metadata.
     """
-    if name not in DOCUMENTS or ("xsd-not-served" in faults and name != WSDL):
+    # implements SVC-XSD
+    if name not in DOCUMENTS or (Defect.XSD_NOT_SERVED in faults and name != WSDL):
         return None
     service = base + ns.SERVICE_PATH
     text = _SCHEMA_LOCATION.sub(
         lambda m: f'schemaLocation="{service}?xsd={m.group(1)}"', _source(name)
     )
-    if "wsdl-address-not-rewritten" not in faults:
+    # implements SVC-WSDL-ADDRESS
+    if Defect.WSDL_ADDRESS_NOT_REWRITTEN not in faults:
         text = _ADDRESS.sub(lambda m: f"{m.group(1)}{service}{m.group(2)}", text)
-    if "wsdl-definitions-misnamed" in faults:
+    # implements SVC-WSDL
+    if Defect.WSDL_DEFINITIONS_MISNAMED in faults:
         text = text.replace('definitions name="OpenMediaService"', 'definitions name="Service"', 1)
-    if "wsdl-soap-action-changed" in faults:
+    # implements WIRE-WSDL-EQUIVALENT
+    if Defect.WSDL_SOAP_ACTION_CHANGED in faults:
         action = ns.soap_action("AddRequest")
         text = text.replace(f'soapAction="{action}"', f'soapAction="{action}Item"', 1)
-    if "wsdl-import-not-served" in faults and name == WSDL:
+    # implements CLIENT-ZEEP
+    if Defect.WSDL_IMPORT_NOT_SERVED in faults and name == WSDL:
         # WCF's non-flat metadata imports its binding's WSDL from ?wsdl=wsdl0; here that
         # document is never served, which only a client that follows wsdl:import notices.
         text = _DEFINITIONS_OPEN.sub(

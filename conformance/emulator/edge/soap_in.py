@@ -26,8 +26,9 @@ from conformance.contract.operations import (
     operation_for_body,
 )
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
-from conformance.emulator.clock import UTC, parse_wire
-from conformance.emulator.model import IvrItem, from_wire
+from conformance.emulator.engine.clock import UTC, parse_wire
+from conformance.emulator.engine.model import IvrItem, from_wire
+from conformance.emulator.faults import NONE, Defect, Planted
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
 _INT_BOUND = 2**31
@@ -72,19 +73,23 @@ class Call:
     password: str | None
 
 
-def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozenset()) -> Call:
+# implements WIRE-REQUEST-SHAPE, ROB-MALFORMED-ENVELOPE
+def decode(body: bytes, soap_action: str | None, faults: Planted = NONE) -> Call:
     """Parse and decode one request; raises ``ClientFault`` for anything unreadable.
 
     ``faults``: the planted defects (``conformance.emulator.faults``) that bend the reading.
     """
-    if "control-characters-stripped" in faults:
+    # implements ROB-CONTROL-CHARACTERS
+    if Defect.CONTROL_CHARACTERS_STRIPPED in faults:
         body = _FORBIDDEN_REFERENCE.sub(b"", _FORBIDDEN_BYTE.sub(b"", body))
-    elif "character-references-skipped" in faults:  # WCF's reader: references unchecked
+    # implements ROB-CONTROL-CHARACTERS
+    elif Defect.CHARACTER_REFERENCES_SKIPPED in faults:  # WCF's reader: references unchecked
         body = _FORBIDDEN_REFERENCE.sub(b"", body)
     try:
         root = parse(body)
     except UnsafeXmlError:
-        if "doctype-accepted" not in faults:
+        # implements ROB-ENTITIES
+        if Defect.DOCTYPE_ACCEPTED not in faults:
             raise ClientFault("The message carries a DTD; DTDs are not allowed in SOAP.") from None
         root = etree.fromstring(body, _DTD_TOLERANT)  # entities kept as references, never read
     except MalformedXmlError as exc:
@@ -99,42 +104,51 @@ def decode(body: bytes, soap_action: str | None, faults: frozenset[str] = frozen
             header = child
         elif child.tag == _BODY and body_elem is None:
             body_elem = child
-        elif child.tag == _BODY and "second-body-ignored" not in faults:
+        # implements ROB-TWO-BODIES
+        elif child.tag == _BODY and Defect.SECOND_BODY_IGNORED not in faults:
             raise ClientFault("The SOAP envelope has more than one Body.")
     if body_elem is None:
         raise ClientFault("The SOAP envelope has no Body.")
     wrapper = next(_elements(body_elem), None)
     if wrapper is None:
-        if "empty-body-answered" in faults:
+        # implements ROB-MALFORMED-ENVELOPE
+        if Defect.EMPTY_BODY_ANSWERED in faults:
             return Call(operation("GetAllOpenMediaRequestStatus"), {}, None, None)
         raise ClientFault("The SOAP Body is empty.")
     tag = wrapper.tag
-    if "body-namespace-ignored" in faults:
+    # implements ROB-UNKNOWN-OPERATION
+    if Defect.BODY_NAMESPACE_IGNORED in faults:
         tag = ns.qname(ns.TEMPURI, etree.QName(wrapper).localname)
     try:
         op = operation_for_body(tag)
     except KeyError:
         raise ClientFault(f"No operation has the body element {wrapper.tag}.") from None
     _check_action(op, soap_action, faults)
-    if "prefixed-wrapper-refused" in faults and wrapper.prefix is not None:
+    # implements WIRE-REQUEST-SHAPE
+    if Defect.PREFIXED_WRAPPER_REFUSED in faults and wrapper.prefix is not None:
         raise ClientFault(f"The body element {wrapper.tag} must use the default namespace.")
-    if "nil-members-refused" in faults and any(e.get(_NIL) for e in wrapper.iter()):
+    # implements WIRE-NIL-NOT-GIVEN
+    if Defect.NIL_MEMBERS_REFUSED in faults and any(e.get(_NIL) for e in wrapper.iter()):
         raise ClientFault("A member cannot be nil.")
-    if "ints-wrapped" in faults:  # fault hook: a reader without range checks wraps an int
+    # implements ROB-WRONG-TYPES
+    if Defect.INTS_WRAPPED in faults:  # fault hook: a reader without range checks wraps an int
         for elem in wrapper.iter():
             text = (elem.text or "").strip()
             if _INT.match(text) and not -_INT_BOUND <= int(text) < _INT_BOUND:
                 elem.text = str((int(text) + _INT_BOUND) % (2 * _INT_BOUND) - _INT_BOUND)
-    logon_id, password = _credentials(header, "auth-headers-any-namespace" in faults)
+    # implements AUTH-WRONG-NAMESPACE
+    logon_id, password = _credentials(header, Defect.AUTH_HEADERS_ANY_NAMESPACE in faults)
     try:
         params = _read_members(
             wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
         )
     except ClientFault as exc:  # fault hook: a value of the wrong type read as the defaults
-        if "wrong-types-read-as-defaults" not in faults or "is not a valid" not in exc.message:
+        # implements ROB-WRONG-TYPES
+        if Defect.WRONG_TYPES_READ_AS_DEFAULTS not in faults or "is not a valid" not in exc.message:
             raise
         params = {}
-    if "bare-parameters-pascal-case" in faults:  # camelCase bare parameters go unread
+    # implements WIRE-BARE-PARAMETERS
+    if Defect.BARE_PARAMETERS_PASCAL_CASE in faults:  # camelCase bare parameters go unread
         params = {name: value for name, value in params.items() if name == "request"}
     for parameter in op.parameters:
         if parameter.name not in params:
@@ -146,11 +160,13 @@ def _elements(parent: etree._Element) -> Any:
     return (child for child in parent if isinstance(child.tag, str))
 
 
-def _check_action(op: Operation, soap_action: str | None, faults: frozenset[str]) -> None:
+# implements WIRE-SOAPACTION, ROB-SOAPACTION-MISSING
+def _check_action(op: Operation, soap_action: str | None, faults: Planted) -> None:
     if soap_action is None:  # SOAP 1.1 makes the header mandatory; WCF dispatches on it
         raise ClientFault("The request has no SOAPAction header.")
     action = soap_action.strip()
-    if "quoted-soap-action-refused" in faults and action.startswith('"'):
+    # implements WIRE-SOAPACTION
+    if Defect.QUOTED_SOAP_ACTION_REFUSED in faults and action.startswith('"'):
         raise ClientFault(f"The SOAPAction {action[:200]} names no operation.")
     if action in ("", '""'):
         return
@@ -158,7 +174,8 @@ def _check_action(op: Operation, soap_action: str | None, faults: frozenset[str]
         named = operation_for_action(action)
     except KeyError:
         raise ClientFault(f"The SOAPAction {action[:200]} names no operation.") from None
-    if named.name != op.name and "soap-action-mismatch-ignored" not in faults:
+    # implements ROB-SOAPACTION-WRONG
+    if named.name != op.name and Defect.SOAP_ACTION_MISMATCH_IGNORED not in faults:
         raise ClientFault(f"The SOAPAction names {named.name} but the body is {op.name}.")
 
 
@@ -167,7 +184,7 @@ def _credentials(
 ) -> tuple[str | None, str | None]:
     """LogonID and Password, direct children of Header in namespace OpenMediaService (R16).
 
-    ``any_namespace`` is the fault hook ``auth-headers-any-namespace``: match local names only.
+    ``any_namespace`` is the hook of ``Defect.AUTH_HEADERS_ANY_NAMESPACE``: local names only.
     """
     logon_id = password = None
     if header is not None:

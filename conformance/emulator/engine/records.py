@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from conformance.emulator.model import Event, IvrItem, Status
-from conformance.emulator.scenario import Agent, ServiceGroup
+from conformance.emulator.engine.model import Event, IvrItem, Status
+from conformance.emulator.engine.scenario import Agent, ServiceGroup
 
 
 @dataclass(eq=False)

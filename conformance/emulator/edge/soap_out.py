@@ -20,9 +20,10 @@ from xml.sax.saxutils import escape
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import Operation, fault_ref
-from conformance.emulator.clock import format_wire
-from conformance.emulator.errors import INVALID_DATA, REQUEST_TERMINATED
-from conformance.emulator.model import snake
+from conformance.emulator.engine.clock import format_wire
+from conformance.emulator.engine.errors import INVALID_DATA, REQUEST_TERMINATED
+from conformance.emulator.engine.model import snake
+from conformance.emulator.faults import NONE, Defect, Planted
 
 _ENVELOPE_OPEN = f'<s:Envelope xmlns:s="{ns.SOAP_ENV}"><s:Body>'
 _ENVELOPE_CLOSE = "</s:Body></s:Envelope>"
@@ -111,7 +112,8 @@ def _declarations(type_name: str) -> str:
     return f' xmlns:a="{ns.DATA}" xmlns:i="{ns.XSI}"{extra}'
 
 
-def response(op: Operation, value: Any, faults: frozenset[str] = frozenset()) -> bytes:
+# implements WIRE-RESPONSE-WRAPPER, WIRE-MEMBER-ORDER
+def response(op: Operation, value: Any, faults: Planted = NONE) -> bytes:
     """The whole envelope of a successful call (``faults``: planted defects, see ``faults``)."""
     wrapper, result = op.output_element, op.result_element
     try:
@@ -125,25 +127,31 @@ def response(op: Operation, value: Any, faults: frozenset[str] = frozenset()) ->
         )
     else:
         content = f"<{result}>{scalar(value)}</{result}>"
-        if "boolean-result-wrapped" in faults:
+        # implements WIRE-BOOLEAN-RESULT
+        if Defect.BOOLEAN_RESULT_WRAPPED in faults:
             content = f"<{result}><Value>{scalar(value)}</Value></{result}>"
-    wrapper_ns = ns.DATA if "response-wrapper-wrong-namespace" in faults else ns.TEMPURI
+    # implements WIRE-RESPONSE-WRAPPER
+    wrapper_ns = ns.DATA if Defect.RESPONSE_WRAPPER_WRONG_NAMESPACE in faults else ns.TEMPURI
     text = f'{_ENVELOPE_OPEN}<{wrapper} xmlns="{wrapper_ns}">{content}</{wrapper}>{_ENVELOPE_CLOSE}'
     return (_bend(text, faults) if faults else text).encode()
 
 
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6})Z")
 _SWAPS = {
-    "members-out-of-order": (
+    # implements WIRE-MEMBER-ORDER
+    Defect.MEMBERS_OUT_OF_ORDER: (
         r"(<a:EWT>[^<]*</a:EWT>)(<a:OpenMediaID>[^<]*</a:OpenMediaID>)",
         r"\2\1",
     ),
-    "member-wrong-namespace": (
+    # implements WIRE-MEMBER-NAMESPACE
+    Defect.MEMBER_WRONG_NAMESPACE: (
         r"<a:OpenMediaID>([^<]*)</a:OpenMediaID>",
         r"<OpenMediaID>\1</OpenMediaID>",
     ),
-    "agent-list-items-wrong-namespace": (r"<arr:int>([^<]*)</arr:int>", r"<a:int>\1</a:int>"),
-    "times-without-zone": (_TIME.pattern, r"\1"),
+    # implements WIRE-MEMBER-NAMESPACE
+    Defect.AGENT_LIST_ITEMS_WRONG_NAMESPACE: (r"<arr:int>([^<]*)</arr:int>", r"<a:int>\1</a:int>"),
+    # implements WIRE-UTC
+    Defect.TIMES_WITHOUT_ZONE: (_TIME.pattern, r"\1"),
 }
 """Fault hooks that rewrite one thing in a written response: defect -> (pattern, replacement)."""
 
@@ -158,24 +166,28 @@ def _plus_one_hour(match: re.Match[str]) -> str:
     return moment.isoformat(timespec="microseconds") + "+01:00"
 
 
-def _bend(text: str, faults: frozenset[str]) -> str:
+def _bend(text: str, faults: Planted) -> str:
     """The planted defects that change a written response (``conformance.emulator.faults``)."""
     for name, (pattern, replacement) in _SWAPS.items():
         if name in faults:
             text = re.sub(pattern, replacement, text)
-    if "request-status-as-number" in faults:
+    # implements WIRE-ENUM-NAMES
+    if Defect.REQUEST_STATUS_AS_NUMBER in faults:
         enum = "OpenMediaRequestStatus"
         text = re.sub(r"(<a:RequestStatus>)(\w+)(</)", lambda m: _enum_number(enum, m), text)
-    if "status-as-number" in faults:
+    # implements WIRE-ENUM-NAMES
+    if Defect.STATUS_AS_NUMBER in faults:
         text = re.sub(r"(<a:Status>)(\w+)(</)", lambda m: _enum_number("OpenMediaStatus", m), text)
-    if "times-with-offset" in faults:
+    # implements WIRE-UTC
+    if Defect.TIMES_WITH_OFFSET in faults:
         text = _TIME.sub(_plus_one_hour, text)
-    if "soap12-envelope" in faults:
+    # implements WIRE-ENVELOPE
+    if Defect.SOAP12_ENVELOPE in faults:
         text = text.replace(ns.SOAP_ENV, ns.SOAP12_ENV, 1)
     return text
 
 
-def fault(code: str, message: str, detail: str = "", faults: frozenset[str] = frozenset()) -> bytes:
+def fault(code: str, message: str, detail: str = "", faults: Planted = NONE) -> bytes:
     """A SOAP 1.1 fault envelope; ``detail`` is the already written detail child, if any."""
     detail_xml = f"<detail>{detail}</detail>" if detail else ""
     code_xml = f"<faultcode>s:{code}</faultcode>" if code else ""  # "": planted, no faultcode
@@ -184,12 +196,14 @@ def fault(code: str, message: str, detail: str = "", faults: frozenset[str] = fr
         f'<faultstring xml:lang="en-US">{text(message)}</faultstring>{detail_xml}'
         f"</s:Fault>{_ENVELOPE_CLOSE}"
     )
-    if "soap12-envelope" in faults:
+    # implements WIRE-ENVELOPE
+    if Defect.SOAP12_ENVELOPE in faults:
         envelope = envelope.replace(ns.SOAP_ENV, ns.SOAP12_ENV, 1)
     return envelope.encode()
 
 
-def typed_fault(detail_local: str, message: str, faults: frozenset[str] = frozenset()) -> bytes:
+# implements WIRE-FAULT-DETAIL, WIRE-FAULT-CLIENT
+def typed_fault(detail_local: str, message: str, faults: Planted = NONE) -> bytes:
     """A fault whose detail is a typed element: a Faults data contract or InvalidDataException.
 
     The namespace comes from the WSDL (or R4 for the undeclared OpenMediaRequestTerminatedFault).
@@ -197,19 +211,26 @@ def typed_fault(detail_local: str, message: str, faults: frozenset[str] = frozen
     children typed with ``i:type``.
     """
     namespace = fault_ref(detail_local).namespace
-    code = "Server" if "fault-code-server" in faults else "Client"
-    code = "" if "fault-code-missing" in faults else code
-    message = "" if "fault-string-empty" in faults else message
-    if "fault-without-detail" in faults and detail_local != REQUEST_TERMINATED:
+    # implements WIRE-FAULT-CLIENT
+    code = "Server" if Defect.FAULT_CODE_SERVER in faults else "Client"
+    # implements WIRE-FAULT-CODE
+    code = "" if Defect.FAULT_CODE_MISSING in faults else code
+    # implements WIRE-FAULT-CLIENT
+    message = "" if Defect.FAULT_STRING_EMPTY in faults else message
+    # implements WIRE-FAULT-DETAIL
+    if Defect.FAULT_WITHOUT_DETAIL in faults and detail_local != REQUEST_TERMINATED:
         return fault(code, message, faults=faults)
     if detail_local != INVALID_DATA:
-        if "fault-detail-wrong-namespace" in faults:
+        # implements WIRE-FAULT-DETAIL
+        if Defect.FAULT_DETAIL_WRONG_NAMESPACE in faults:
             namespace = ns.TEMPURI
         detail = f'<{detail_local} xmlns="{namespace}" xmlns:i="{ns.XSI}"/>'
-        if "fault-detail-extra-child" in faults:
+        # implements WIRE-SCHEMA
+        if Defect.FAULT_DETAIL_EXTRA_CHILD in faults:
             detail = detail.replace("/>", f"><Reason>planted</Reason></{detail_local}>")
         return fault(code, message, detail, faults)
-    if "invalid-data-detail-in-faults-namespace" in faults:
+    # implements WIRE-FAULT-DETAIL
+    if Defect.INVALID_DATA_DETAIL_IN_FAULTS_NAMESPACE in faults:
         namespace = ns.FAULTS
     nil = ' i:nil="true" xmlns=""/>'
     detail = (

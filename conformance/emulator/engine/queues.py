@@ -15,50 +15,56 @@ from __future__ import annotations
 
 import contextlib
 
-from conformance.emulator.records import GroupRecord, RequestRecord
+from conformance.emulator.engine.records import GroupRecord, RequestRecord
+from conformance.emulator.faults import NONE, Defect, Planted
 
-_NO_FAULTS: frozenset[str] = frozenset()
 
-
-def _prioritised(group: GroupRecord, faults: frozenset[str]) -> bool:
+def _prioritised(group: GroupRecord, faults: Planted) -> bool:
     """Whether the group orders by SessionPriority (two fault hooks bend it)."""
-    if "priority-ignored" in faults:
+    # implements ROUTE-PRIORITY-ORDER
+    if Defect.PRIORITY_IGNORED in faults:
         return False
-    return group.config.session_priority or "priority-applied-without-group-flag" in faults
+    # implements ROUTE-PRIORITY-DISABLED
+    return group.config.session_priority or Defect.PRIORITY_APPLIED_WITHOUT_GROUP_FLAG in faults
 
 
-def _rank(
-    group: GroupRecord, request: RequestRecord, faults: frozenset[str] = _NO_FAULTS
-) -> int | None:
+def _rank(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) -> int | None:
     starts = request.gave_queue_start_time
-    if "session-priority-beats-queue-start-time" in faults:
+    # implements ADD-PRECEDENCE-QUEUE-START-TIME
+    if Defect.SESSION_PRIORITY_BEATS_QUEUE_START_TIME in faults:
         starts = False
     if _prioritised(group, faults) and not starts:
         rank = request.session_priority or None
-        if "no-priority-ranks-first" in faults and rank is None:
+        # implements ROUTE-PRIORITY-NOT-GIVEN
+        if Defect.NO_PRIORITY_RANKS_FIRST in faults and rank is None:
             return 0
-        return -rank if "priority-inverted" in faults and rank else rank
+        # implements ROUTE-PRIORITY-ORDER
+        return -rank if Defect.PRIORITY_INVERTED in faults and rank else rank
     return None
 
 
-def insert(group: GroupRecord, request: RequestRecord, faults: frozenset[str] = _NO_FAULTS) -> int:
+# implements ROUTE-QUEUE-ORDER, ROUTE-PRIORITY-ORDER
+def insert(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) -> int:
     """Put ``request`` into ``group``'s queue; returns its 1-based position.
 
     ``faults``: planted defects (``conformance.emulator.faults``) that bend the placement.
     """
     queue = group.queue
     index = _slot(group, request, faults)
-    if "queue-last-in-first-out" in faults and not _prioritised(group, faults):
+    # implements ROUTE-QUEUE-ORDER
+    if Defect.QUEUE_LAST_IN_FIRST_OUT in faults and not _prioritised(group, faults):
         index = 0
-    if "queue-start-time-placed-last" in faults and request.gave_queue_start_time:
+    # implements ROUTE-QUEUE-START-TIME-ORDER
+    if Defect.QUEUE_START_TIME_PLACED_LAST in faults and request.gave_queue_start_time:
         index = len(queue)
-    if "diverted-placed-last" in faults and request.events:
+    # implements ROUTE-DIVERTED-ORDER
+    if Defect.DIVERTED_PLACED_LAST in faults and request.events:
         index = len(queue)
     queue.insert(index, request)
     return index + 1
 
 
-def _slot(group: GroupRecord, request: RequestRecord, faults: frozenset[str]) -> int:
+def _slot(group: GroupRecord, request: RequestRecord, faults: Planted) -> int:
     queue = group.queue
     if not queue:
         return 0
@@ -68,7 +74,11 @@ def _slot(group: GroupRecord, request: RequestRecord, faults: frozenset[str]) ->
         if last.queue_time <= request.queue_time:
             return len(queue)
         return _first_later(queue, 0, request, rank_none_only=False, group=group)
-    if request.gave_queue_start_time and "session-priority-beats-queue-start-time" not in faults:
+    if (
+        request.gave_queue_start_time
+        # implements ADD-PRECEDENCE-QUEUE-START-TIME
+        and Defect.SESSION_PRIORITY_BEATS_QUEUE_START_TIME not in faults
+    ):
         return _first_later(queue, 0, request, rank_none_only=False, group=group)
     rank = _rank(group, request, faults)
     if rank is not None:
@@ -99,7 +109,7 @@ def _first_later(
     *,
     rank_none_only: bool,
     group: GroupRecord,
-    faults: frozenset[str] = _NO_FAULTS,
+    faults: Planted = NONE,
 ) -> int:
     for index in range(start, len(queue)):
         entry = queue[index]

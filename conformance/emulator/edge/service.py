@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.contract.operations import OPERATION_NAMES
-from conformance.emulator import soap_out
+from conformance.emulator.edge import soap_out
+from conformance.emulator.edge.soap_in import ClientFault, decode
 from conformance.emulator.engine import Engine
-from conformance.emulator.errors import INVALID_USER, ServiceFault
-from conformance.emulator.model import (
+from conformance.emulator.engine.errors import INVALID_USER, ServiceFault
+from conformance.emulator.engine.model import (
     AddInput,
     CancelInput,
     DivertInput,
@@ -23,7 +24,7 @@ from conformance.emulator.model import (
     OptionsInput,
     from_wire,
 )
-from conformance.emulator.soap_in import ClientFault, decode
+from conformance.emulator.faults import Defect
 
 _LOG = logging.getLogger("conformance.emulator")
 
@@ -58,13 +59,15 @@ if set(HANDLERS) != set(OPERATION_NAMES):  # pragma: no cover - a WSDL change no
 def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
     """HTTP status and response body for one POST to the service endpoint."""
     faults = engine.faults
-    if engine.refused_before and "stops-serving-after-refusal" in faults:
+    # implements ROB-KEEPS-SERVING
+    if engine.refused_before and Defect.STOPS_SERVING_AFTER_REFUSAL in faults:
         return 500, soap_out.fault("Server", "The service is unavailable.", faults=faults)
     try:
         call = decode(body, soap_action, faults)
     except ClientFault as exc:
         engine.refused_before = True
-        status = 400 if "refusal-http-400" in faults else 500
+        # implements ROB-REFUSAL-STATUS
+        status = 400 if Defect.REFUSAL_HTTP_400 in faults else 500
         return status, soap_out.fault(exc.code, exc.message, faults=faults)
     try:
         with engine.lock:
@@ -72,13 +75,15 @@ def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int,
                 engine.admit(call.operation.name, call.logon_id, call.password)
             except ServiceFault as exc:  # fault hook: the refused call still takes effect
                 refused = exc.detail == INVALID_USER and call.operation.name == "AddRequest"
-                if "auth-refused-add-still-added" in faults and refused:
+                # implements AUTH-REFUSED-CHANGES-NOTHING
+                if Defect.AUTH_REFUSED_ADD_STILL_ADDED in faults and refused:
                     HANDLERS["AddRequest"](engine, call.params)
                 raise
             value = HANDLERS[call.operation.name](engine, call.params)
         return 200, soap_out.response(call.operation, value, faults)
     except ServiceFault as exc:
-        status = 200 if "fault-http-200" in faults else 500
+        # implements WIRE-HTTP-STATUS
+        status = 200 if Defect.FAULT_HTTP_200 in faults else 500
         return status, soap_out.typed_fault(exc.detail, exc.message, faults)
     except Exception:
         _LOG.exception("internal error in %s", call.operation.name)

@@ -15,8 +15,9 @@ from typing import Any
 
 from conformance.contract import namespaces as ns
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.emulator import control, metadata, service
+from conformance.emulator.edge import control, metadata, service
 from conformance.emulator.engine import Engine
+from conformance.emulator.faults import Defect
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,7 +56,8 @@ class EmulatorApp:
         try:
             await self._http(scope, receive, send)
         except BodyTooLarge:
-            status = 400 if "oversized-body-400" in self.engine.faults else 413
+            # implements ROB-OVERSIZED-STATUS
+            status = 400 if Defect.OVERSIZED_BODY_400 in self.engine.faults else 413
             await _reply(send, status, _TEXT, b"request body too large\n", close=True)
         except Exception:  # never let one request take the server down
             _LOG.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
@@ -65,13 +67,16 @@ class EmulatorApp:
         method, path = scope["method"], scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if path == ns.SERVICE_PATH:
-            if method == "POST" and "endpoint-refuses-soap" in self.engine.faults:
+            # implements SVC-ENDPOINT
+            if method == "POST" and Defect.ENDPOINT_REFUSES_SOAP in self.engine.faults:
                 await _reply(send, 404, _TEXT, b"not found\n")
             elif method == "POST":
-                unlimited = "oversized-body-accepted" in self.engine.faults
+                # implements ROB-OVERSIZED-BODY
+                unlimited = Defect.OVERSIZED_BODY_ACCEPTED in self.engine.faults
                 body = await _read_body(receive, headers, unlimited)
                 status, payload = service.exchange(self.engine, body, headers.get("soapaction"))
-                latin1 = "content-type-latin1" in self.engine.faults
+                # implements WIRE-CONTENT-TYPE
+                latin1 = Defect.CONTENT_TYPE_LATIN1 in self.engine.faults
                 await _reply(send, status, _LATIN1 if latin1 else _SOAP, payload)
             elif method in ("GET", "HEAD"):
                 await self._metadata(scope, headers, send)

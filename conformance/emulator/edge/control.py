@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from conformance.emulator.clock import format_wire
 from conformance.emulator.engine import Engine
-from conformance.emulator.errors import ControlError
-from conformance.emulator.scenario import ScenarioError, parse_scenario
+from conformance.emulator.engine.clock import format_wire
+from conformance.emulator.engine.errors import ControlError
+from conformance.emulator.engine.scenario import ScenarioError, parse_scenario
 
 CONTRACT = "openmedia-control"
 VERSION = 1

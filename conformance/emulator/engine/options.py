@@ -8,7 +8,8 @@ stored and shown in ``/control/state`` because an agent desktop, not the router,
 from __future__ import annotations
 
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.emulator.model import OptionsInput, snake
+from conformance.emulator.engine.model import OptionsInput, snake
+from conformance.emulator.faults import NONE, Defect, Planted
 
 _TYPE = "SetOptionsRequest"
 _SETTINGS = (
@@ -25,7 +26,7 @@ _DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
 class Options:
     """Options by TypeOfSession; a missing entry means "use the general one, else default"."""
 
-    def __init__(self, faults: frozenset[str] = frozenset()) -> None:
+    def __init__(self, faults: Planted = NONE) -> None:
         self.faults = faults
         """Planted defects (``conformance.emulator.faults``); empty: the reference behaviour."""
         self._by_type: dict[int, dict[str, int]] = {}
@@ -38,15 +39,18 @@ class Options:
         type_of_session = request.type_of_session
         if type_of_session in CONSTRAINTS.not_given(_TYPE, "TypeOfSession"):
             type_of_session = ALL_TYPES  # R5: -1 (like 0) is "not given": all types
-        if request.reset_all_options and "reset-all-options-ignored" not in f:
+        # implements OPT-RESET-ALL
+        if request.reset_all_options and Defect.RESET_ALL_OPTIONS_IGNORED not in f:
             self._by_type.pop(type_of_session, None)
         for field in _SETTINGS:
             value = getattr(request, snake(field))
             key = type_of_session
             if field == "MaxNumberOfSessions":
-                if "max-sessions-all-types-ignored" in f and key == ALL_TYPES:
+                # implements OPT-MAX-SESSIONS
+                if Defect.MAX_SESSIONS_ALL_TYPES_IGNORED in f and key == ALL_TYPES:
                     continue
-                if "max-sessions-per-type-for-all" in f:
+                # implements OPT-MAX-SESSIONS-PER-TYPE
+                if Defect.MAX_SESSIONS_PER_TYPE_FOR_ALL in f:
                     key = ALL_TYPES
             if value not in CONSTRAINTS.not_given(_TYPE, field):
                 self._by_type.setdefault(key, {})[field] = value
@@ -54,9 +58,11 @@ class Options:
 
     def _lookup(self, type_of_session: int, field: str) -> int | None:
         keys: tuple[int, ...] = (type_of_session, ALL_TYPES)
-        if "all-types-setting-beats-own-type" in self.faults:
+        # implements OPT-TYPE-ZERO-ALL-TYPES
+        if Defect.ALL_TYPES_SETTING_BEATS_OWN_TYPE in self.faults:
             keys = (ALL_TYPES, type_of_session)
-        if "dont-allow-all-types-ignored" in self.faults and field == "AllowDifferentTypes":
+        # implements OPT-ALLOW-DIFFERENT-TYPES-ALL
+        if Defect.DONT_ALLOW_ALL_TYPES_IGNORED in self.faults and field == "AllowDifferentTypes":
             keys = (type_of_session,)
         for key in keys:
             value = self._by_type.get(key, {}).get(field)
@@ -78,11 +84,13 @@ class Options:
     def allows_different_types(self, type_of_session: int) -> bool:
         value = self._lookup(type_of_session, "AllowDifferentTypes")
         if value is None:
-            if "different-types-refused-by-default" in self.faults:
+            # implements OPT-ALLOW-DIFFERENT-TYPES-DEFAULT
+            if Defect.DIFFERENT_TYPES_REFUSED_BY_DEFAULT in self.faults:
                 return False
             return bool(CONSTRAINTS.defaults["allow_different_types"])
         own = self._by_type.get(type_of_session, {}).get("AllowDifferentTypes")
-        if "dont-allow-ignored" in self.faults and own is not None and type_of_session:
+        # implements OPT-ALLOW-DIFFERENT-TYPES-DONT-ALLOW
+        if Defect.DONT_ALLOW_IGNORED in self.faults and own is not None and type_of_session:
             return True
         return value != _DONT_ALLOW
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from conformance.contract import namespaces as ns
-from conformance.emulator.app import EmulatorApp
+from conformance.emulator.edge.app import EmulatorApp
 from conformance.emulator.engine import Engine
-from conformance.emulator.scenario import Scenario, demo_scenario
+from conformance.emulator.engine.scenario import Scenario, demo_scenario
+from conformance.emulator.faults import Row
 
 START_TIMEOUT_S = 10.0
 SHUTDOWN_GRACE_S = 1
@@ -94,7 +95,7 @@ def _server(engine: Engine, sock: socket.socket) -> uvicorn.Server:
 
 
 def serve_forever(
-    host: str, port: int, scenario: Scenario | None = None, faults: Iterable[str] = ()
+    host: str, port: int, scenario: Scenario | None = None, faults: Iterable[str | Row] = ()
 ) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; prints the announce line first."""
     engine = Engine(scenario or demo_scenario(), faults=faults)
@@ -135,7 +136,7 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     scenario: Scenario | None = None,
-    faults: Iterable[str] = (),
+    faults: Iterable[str | Row] = (),
 ) -> RunningEmulator:
     """Start an emulator in a daemon thread and return once it accepts connections."""
     engine = Engine(scenario or demo_scenario(), faults=faults)
