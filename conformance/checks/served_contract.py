@@ -1,164 +1,76 @@
-"""Pure readers of SOAP, WSDL and XSD XML for the wire-contract tests (``test_wire_contract``).
+"""The WSDL and XSDs a target serves, judged against our contract (SVC-*, WIRE-WSDL-EQUIVALENT).
 
-The checks layer already judges every exchange (``check_exchange``); the wire section states
-each WIRE-* rule as a test of its own, so it needs the same facts in small, separately usable
-pieces: the members of a response body with the schema member each one stands for, a request
-body rewritten with other namespace prefixes, and comparable views of a WSDL and an XSD. No I/O
-here: the tests fetch, these functions read.
+A generated client starts from ``?wsdl`` and the schemas it imports; these checks read what the
+caller fetched: a served document parsed (HTTP 200 and XML, else a fail of the requirement the
+caller names), the WSDL's root, the schema it imports for a namespace, and comparable views of a
+WSDL and an XSD (QNames resolved by namespace, defaults and prose left out) whose differences
+are the Actual. No I/O here: the tests fetch, these functions read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 from lxml import etree
 
 from conformance.contract import namespaces as ns
-from conformance.contract import schema
-from conformance.contract.xmlsafe import parse
+from conformance.contract.documents import schema_imports
+from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
+from conformance.verdicts import ConformanceFailure
+from conformance.wire.exchange import Exchange
 
-SIMPLE = frozenset({"int", "string", "boolean", "dateTime", "long", "short", "byte", "anyType"})
-NIL = ns.qname(ns.XSI, "nil")
-
-
-def local(tag: object) -> str:
-    return etree.QName(str(tag)).localname
-
-
-def shown(tag: object) -> str:
-    """``Name in namespace`` for an Expected / Actual line."""
-    name = etree.QName(str(tag))
-    return f"{name.localname} in {name.namespace or 'no namespace'}"
-
-
-def is_complex(type_name: str) -> bool:
-    if type_name in SIMPLE or schema.is_enumeration(type_name):
-        return False
-    try:
-        schema.members(type_name)
-    except KeyError:
-        return False
-    return True
-
-
-# -- the members of a response -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Seen:
-    """One child element of a complex value, matched to its schema member by local name."""
-
-    path: str
-    elem: etree._Element
-    member: schema.Member | None
-    position: int
-
-
-def walk(elem: etree._Element, type_name: str, path: str) -> Iterator[tuple[str, list[Seen]]]:
-    """Every complex value under ``elem`` (itself first): its path and its children as seen."""
-    members = schema.members(type_name)
-    index = {m.name: i for i, m in enumerate(members)}
-    kids = []
-    for kid in elem.iterchildren(tag=etree.Element):
-        name = local(kid.tag)
-        position = index.get(name, -1)
-        member = members[position] if position >= 0 else None
-        kids.append(Seen(f"{path}/{name}", kid, member, position))
-    yield path, kids
-    for seen in kids:
-        if (
-            seen.member is not None
-            and is_complex(seen.member.type_name)
-            and seen.elem.get(NIL) != "true"
-        ):
-            yield from walk(seen.elem, seen.member.type_name, seen.path)
-
-
-def leaves(elem: etree._Element, type_name: str, path: str) -> Iterator[Seen]:
-    """Every simple-typed member under ``elem`` (dateTime, enumeration, int …)."""
-    if not is_complex(type_name):
-        return
-    for _, kids in walk(elem, type_name, path):
-        for seen in kids:
-            if seen.member is not None and not is_complex(seen.member.type_name):
-                yield seen
-
-
-def order_findings(elem: etree._Element, type_name: str, path: str) -> list[str]:
-    """Members out of XSD sequence order: ``"path: B before A"`` for each out-of-order pair."""
-    found = []
-    for where, kids in walk(elem, type_name, path):
-        known = [k for k in kids if k.member is not None]
-        for before, after in pairwise(known):
-            if after.position < before.position:
-                found.append(f"{where}: {local(after.elem.tag)} after {local(before.elem.tag)}")
-    return found
-
-
-def namespace_findings(elem: etree._Element, type_name: str, path: str) -> list[str]:
-    found = []
-    for _, kids in walk(elem, type_name, path):
-        for kid in kids:
-            if kid.member is not None and etree.QName(kid.elem).namespace != kid.member.namespace:
-                found.append(f"{kid.path}: {shown(kid.elem.tag)}, not {kid.member.namespace}")
-    return found
-
-
-# -- a request written another way ---------------------------------------------------------------
-_PREFIXED: dict[str | None, str] = {
-    "soapenv": ns.SOAP_ENV,
-    "xsi": ns.XSI,
-    "tns": ns.TEMPURI,
-    "dc": ns.DATA,
-    "ar": ns.ARRAYS,
-    "om": ns.AUTH_HEADER,
-}
-
-
-def _copy(source: etree._Element, target: etree._Element) -> None:
-    target.text = source.text
-    for key, value in source.attrib.items():
-        target.set(key, value)
-
-
-def restyle(body: bytes, style: str) -> bytes:
-    """The same request with other namespace prefixes.
-
-    ``prefixed``: every namespace bound once on the Envelope to a prefix of the suite's own
-    choosing (as a WCF client writes it, with other names); ``xmlns-per-element``: every element
-    declares its own namespace as the default, as an XmlSerializer client writes it.
-    """
-    root = parse(body)
-    per_element = style == "xmlns-per-element"
-    if style not in ("prefixed", "xmlns-per-element"):
-        raise ValueError(f"unknown style {style!r}")
-    nsmap: dict[str | None, str] = {"xsi": ns.XSI} if per_element else dict(_PREFIXED)
-
-    def build(source: etree._Element, parent: etree._Element | None) -> etree._Element:
-        own: dict[str | None, str] | None = None
-        if per_element:
-            own = {None: etree.QName(source).namespace or ""}
-        if parent is None:
-            made = etree.Element(source.tag, nsmap={**nsmap, **(own or {})})
-        else:
-            made = etree.SubElement(parent, source.tag, nsmap=own)
-        _copy(source, made)
-        for kid in source.iterchildren(tag=etree.Element):
-            build(kid, made).tail = kid.tail
-        return made
-
-    return bytes(etree.tostring(build(root, None), encoding="utf-8"))
-
-
-def prefixes_used(body: bytes) -> set[str | None]:
-    """The prefixes the elements of a body are written with (``None``: default namespace)."""
-    return {elem.prefix for elem in parse(body).iter(tag=etree.Element)}
-
-
-# -- comparable views of a WSDL and an XSD ---------------------------------------------------------
 _QNAME_VALUED = frozenset({"type", "base", "ref", "element", "message", "binding", "itemType"})
 _DEFAULTS = {"minOccurs": "1", "maxOccurs": "1", "nillable": "false"}
+_SCHEMA_HEADER = ("targetNamespace", "elementFormDefault")
+
+
+# -- a served document ---------------------------------------------------------------------------
+def served_document(exchange: Exchange, requirement: str, what: str) -> etree._Element:
+    """The parsed body of a metadata GET; a fail citing ``requirement`` if it is not one."""
+    if exchange.status != 200:
+        raise ConformanceFailure(
+            requirement,
+            f"HTTP 200 with {what}",
+            f"HTTP {exchange.status} {exchange.reason}",
+            exchange=exchange,
+        )
+    try:
+        return parse(exchange.response_body)
+    except (MalformedXmlError, UnsafeXmlError) as exc:
+        raise ConformanceFailure(
+            requirement, f"well-formed XML: {what}", str(exc), exchange=exchange
+        ) from None
+
+
+def expect_wsdl(exchange: Exchange, requirement: str) -> etree._Element:
+    """The served ``?wsdl``: a WSDL 1.1 document, its ``wsdl:definitions`` root."""
+    root = served_document(exchange, requirement, "a WSDL 1.1 document")
+    if root.tag != ns.qname(ns.WSDL, "definitions"):
+        raise ConformanceFailure(
+            requirement, "a wsdl:definitions root element", root.tag, exchange=exchange
+        )
+    return root
+
+
+def expect_schema_location(
+    wsdl: etree._Element, namespace: str, requirement: str, exchange: Exchange
+) -> str:
+    """Where the served WSDL imports the schema of ``namespace`` from (an ``xs:import`` with a
+    ``schemaLocation``)."""
+    location = schema_imports(wsdl).get(namespace)
+    if not location:
+        raise ConformanceFailure(
+            requirement,
+            f"an xs:import of {namespace} with a schemaLocation",
+            "none",
+            exchange=exchange,
+        )
+    return location
+
+
+# -- comparable views ----------------------------------------------------------------------------
+def _local(tag: object) -> str:
+    return etree.QName(str(tag)).localname
 
 
 def _resolve(elem: etree._Element, value: str) -> str:
@@ -184,16 +96,21 @@ def normalise(elem: etree._Element) -> Any:
         )
     )
     kids = tuple(normalise(kid) for kid in elem.iterchildren(tag=etree.Element))
-    return (local(elem.tag), attrs, kids)
+    return (_local(elem.tag), attrs, kids)
 
 
 def xsd_entries(root: etree._Element) -> dict[str, Any]:
     """``{"complexType AddOpenMediaRequest": normalised, ...}``: the schema's global entries."""
     return {
-        f"{local(kid.tag)} {kid.get('name')}": normalise(kid)
+        f"{_local(kid.tag)} {kid.get('name')}": normalise(kid)
         for kid in root.iterchildren(tag=etree.Element)
-        if local(kid.tag) in ("element", "complexType", "simpleType", "attribute")
+        if _local(kid.tag) in ("element", "complexType", "simpleType", "attribute")
     }
+
+
+def xsd_view(root: etree._Element) -> dict[str, Any]:
+    """A schema's namespace and element form, and its global entries."""
+    return {"schema": [root.get(a) for a in _SCHEMA_HEADER], **xsd_entries(root)}
 
 
 def wsdl_view(root: etree._Element) -> dict[str, Any]:
@@ -252,3 +169,16 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
 def _short(value: Any, limit: int = 300) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def expect_same(ours: Any, served: Any, what: str, exchange: Exchange) -> None:
+    """Our view and the served one alike (WIRE-WSDL-EQUIVALENT); the first differences as the
+    Actual."""
+    found = differences(ours, served)
+    if found:
+        raise ConformanceFailure(
+            "WIRE-WSDL-EQUIVALENT",
+            f"{what} describing the same contract as ours",
+            f"{len(found)} difference(s): " + "; ".join(found[:4]),
+            exchange=exchange,
+        )

@@ -12,56 +12,31 @@ literals here: the operation names, and which namespaces the WSDL imports.
 
 from __future__ import annotations
 
-from functools import cache
 from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 
+from conformance.checks import expect_value
+from conformance.checks.served_contract import expect_schema_location, expect_wsdl, served_document
 from conformance.contract import namespaces as ns
 from conformance.contract.documents import schema_imports
-from conformance.contract.operations import OPERATIONS, WSDL_FILE
-from conformance.contract.paths import schemas_dir
-from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
+from conformance.contract.operations import OPERATIONS
+from conformance.suite_support.contract_files import OUR_IMPORTS
 from conformance.verdicts import ConformanceFailure
+from conformance.wire.client import OpenMediaClient
+from conformance.wire.exchange import Exchange
 
 _WSDL = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP, "xs": ns.XS}
 
-
-@cache
-def _contract_imports() -> dict[str, str]:
-    """``{"xsd0": namespace, ...}`` as our own WSDL imports them (``schemaLocation="xsd0.xsd"``):
-    the test IDs, one per namespace."""
-    root = parse((schemas_dir() / WSDL_FILE).read_bytes())
-    return {loc.removesuffix(".xsd"): space for space, loc in schema_imports(root).items()}
+CONTRACT_SCHEMAS = {f.removesuffix(".xsd"): space for space, f in OUR_IMPORTS.items()}
+"""``{"xsd0": namespace, ...}`` as our own WSDL imports them (``schemaLocation="xsd0.xsd"``):
+the test IDs, one per namespace."""
 
 
-def _document(exchange: object, requirement: str, what: str) -> etree._Element:
-    """The parsed body of a metadata GET; a fail citing ``requirement`` if it is not one."""
-    status = getattr(exchange, "status", None)
-    if status != 200:
-        raise ConformanceFailure(
-            requirement,
-            f"HTTP 200 with {what}",
-            f"HTTP {status} {getattr(exchange, 'reason', '')}",
-            exchange=exchange,
-        )
-    try:
-        return parse(getattr(exchange, "response_body", b""))
-    except (MalformedXmlError, UnsafeXmlError) as exc:
-        raise ConformanceFailure(
-            requirement, f"well-formed XML: {what}", str(exc), exchange=exchange
-        ) from None
-
-
-def _served_wsdl(om: object) -> tuple[etree._Element, object]:
-    exchange = om.fetch_wsdl()  # type: ignore[attr-defined]
-    root = _document(exchange, "SVC-WSDL", "a WSDL 1.1 document")
-    if root.tag != ns.qname(ns.WSDL, "definitions"):
-        raise ConformanceFailure(
-            "SVC-WSDL", "a wsdl:definitions root element", root.tag, exchange=exchange
-        )
-    return root, exchange
+def _served_wsdl(om: OpenMediaClient) -> tuple[etree._Element, Exchange]:
+    exchange = om.fetch_wsdl()
+    return expect_wsdl(exchange, "SVC-WSDL"), exchange
 
 
 def _url_key(url: str) -> tuple[str, str, int | None, str]:
@@ -147,7 +122,7 @@ def test_wsdl_imports_each_schema_from_the_service(om):
     """GET ?wsdl: an xs:import, with a schemaLocation, of each namespace our contract imports."""
     root, exchange = _served_wsdl(om)
     served = {space for space, location in schema_imports(root).items() if location}
-    expected = set(_contract_imports().values())
+    expected = set(CONTRACT_SCHEMAS.values())
     if not expected <= served:
         raise ConformanceFailure(
             "SVC-XSD",
@@ -158,19 +133,15 @@ def test_wsdl_imports_each_schema_from_the_service(om):
 
 
 @pytest.mark.requirement("SVC-XSD")
-@pytest.mark.parametrize("name", sorted(_contract_imports()))
+@pytest.mark.parametrize("name", sorted(CONTRACT_SCHEMAS))
 def test_xsd_is_a_schema_of_its_namespace(om, name):
     """GET the schemaLocation the served WSDL names for a namespace: HTTP 200, an xs:schema whose
     targetNamespace is that namespace (``name``: the file our contract keeps it in)."""
-    expected = _contract_imports()[name]
+    expected = CONTRACT_SCHEMAS[name]
     root, wsdl = _served_wsdl(om)
-    location = schema_imports(root).get(expected)
-    if not location:
-        raise ConformanceFailure(
-            "SVC-XSD", f"an xs:import of {expected} with a schemaLocation", "none", exchange=wsdl
-        )
+    location = expect_schema_location(root, expected, "SVC-XSD", wsdl)
     exchange = om.fetch_document(location)
-    schema = _document(exchange, "SVC-XSD", f"the XML Schema at {location}")
+    schema = served_document(exchange, "SVC-XSD", f"the XML Schema at {location}")
     actual = (schema.tag, schema.get("targetNamespace"))
     if actual != (ns.qname(ns.XS, "schema"), expected):
         raise ConformanceFailure(
@@ -182,15 +153,13 @@ def test_xsd_is_a_schema_of_its_namespace(om, name):
 
 
 @pytest.mark.requirement("SVC-ENDPOINT")
-def test_the_service_url_answers_soap(om: object) -> None:
+def test_the_service_url_answers_soap(om: OpenMediaClient) -> None:
     """POST GetAllOpenMediaRequestStatus to the service URL; expect a SOAP answer, not a fault.
 
     The checked client also runs every wire rule on the exchange, so an answer that is not SOAP
     fails here with WIRE-ENVELOPE; what this test adds is that the URL itself serves requests.
     """
-    from conformance.checks import expect_value
-
-    reply = om.get_all_status()  # type: ignore[attr-defined]
+    reply = om.get_all_status()
     expect_value(reply, "SVC-ENDPOINT")
     if urlsplit(reply.exchange.url).path != ns.SERVICE_PATH:
         raise ConformanceFailure(
