@@ -2,19 +2,23 @@
 
 A generated client starts from ``?wsdl`` and the schemas it imports; these checks read what the
 caller fetched: a served document parsed (HTTP 200 and XML, else a fail of the requirement the
-caller names), the WSDL's root, the schema it imports for a namespace, and comparable views of a
-WSDL and an XSD (QNames resolved by namespace, defaults and prose left out) whose differences
-are the Actual. No I/O here: the tests fetch, these functions read.
+caller names), what a client needs of the WSDL (every operation, one SOAP 1.1 document/literal
+binding, the address it was fetched from, an import of each schema, each schema of its
+namespace), and comparable views of a WSDL and an XSD (QNames resolved by namespace, defaults
+and prose left out) whose differences are the Actual. No I/O here: the tests fetch, these
+functions read.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from conformance.contract import namespaces as ns
 from conformance.contract.documents import schema_imports
+from conformance.contract.operations import OPERATIONS
 from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.exchange import Exchange
@@ -22,6 +26,7 @@ from conformance.wire.exchange import Exchange
 _QNAME_VALUED = frozenset({"type", "base", "ref", "element", "message", "binding", "itemType"})
 _DEFAULTS = {"minOccurs": "1", "maxOccurs": "1", "nillable": "false"}
 _SCHEMA_HEADER = ("targetNamespace", "elementFormDefault")
+_WSDL = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP, "xs": ns.XS}
 
 
 # -- a served document ---------------------------------------------------------------------------
@@ -66,6 +71,118 @@ def expect_schema_location(
             exchange=exchange,
         )
     return location
+
+
+# -- what a client needs of the WSDL (SVC-*) ------------------------------------------------------
+def expect_every_operation(root: etree._Element, exchange: Exchange) -> None:
+    """SVC-WSDL: definitions OpenMediaService (tempuri) whose portType has every operation."""
+    identity = (root.get("name"), root.get("targetNamespace"))
+    if identity != ("OpenMediaService", ns.TEMPURI):
+        raise ConformanceFailure(
+            "SVC-WSDL",
+            f"definitions name='OpenMediaService' targetNamespace='{ns.TEMPURI}'",
+            f"name={identity[0]!r} targetNamespace={identity[1]!r}",
+            exchange=exchange,
+        )
+    declared = [op.get("name") for op in root.iterfind("wsdl:portType/wsdl:operation", _WSDL)]
+    expected = [op.name for op in OPERATIONS]
+    if sorted(declared) != sorted(expected):  # type: ignore[type-var]
+        missing = sorted(set(expected) - set(declared))  # type: ignore[type-var]
+        extra = sorted(set(declared) - set(expected))  # type: ignore[type-var]
+        raise ConformanceFailure(
+            "SVC-WSDL",
+            f"the {len(expected)} operations {', '.join(expected)}",
+            f"{len(declared)} declared; missing {missing or 'none'}; unexpected {extra or 'none'}",
+            exchange=exchange,
+        )
+
+
+def expect_soap11_document_literal(root: etree._Element, exchange: Exchange) -> None:
+    """SVC-WSDL: one SOAP 1.1 binding, document style, every operation's body literal."""
+    bindings = root.findall("wsdl:binding", _WSDL)
+    soap11 = [b for b in bindings if b.find("soap:binding", _WSDL) is not None]
+    if len(soap11) != 1:
+        raise ConformanceFailure(
+            "SVC-WSDL",
+            "exactly one binding with a SOAP 1.1 soap:binding",
+            f"{len(soap11)} SOAP 1.1 binding(s) among {len(bindings)}",
+            exchange=exchange,
+        )
+    binding = soap11[0]
+    style = binding.find("soap:binding", _WSDL).get("style", "document")  # type: ignore[union-attr]
+    bodies = binding.findall("wsdl:operation/*/soap:body", _WSDL)
+    uses = sorted({body.get("use", "") for body in bodies})
+    if style != "document" or uses != ["literal"]:
+        raise ConformanceFailure(
+            "SVC-WSDL",
+            "style='document' and use='literal' on every soap:body",
+            f"style={style!r}, soap:body uses {uses}",
+            exchange=exchange,
+        )
+
+
+def _url_key(url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return (
+        parts.scheme.lower(),
+        (parts.hostname or "").lower(),
+        parts.port or default,
+        parts.path.rstrip("/") or "/",
+    )
+
+
+def expect_address(root: etree._Element, url: str, exchange: Exchange) -> None:
+    """SVC-WSDL-ADDRESS: every soap:address location names the scheme, host, port and path of
+    ``url``, the service URL the client used."""
+    addresses = [
+        a.get("location", "") for a in root.iterfind("wsdl:service/wsdl:port/soap:address", _WSDL)
+    ]
+    if not addresses or any(_url_key(a) != _url_key(url) for a in addresses):
+        raise ConformanceFailure(
+            "SVC-WSDL-ADDRESS",
+            f"soap:address location={url!r}",
+            f"{addresses or 'no soap:address'}",
+            exchange=exchange,
+        )
+
+
+def expect_schema_imports(root: etree._Element, namespaces: set[str], exchange: Exchange) -> None:
+    """SVC-XSD: an xs:import, with a schemaLocation, of each of ``namespaces``."""
+    served = {space for space, location in schema_imports(root).items() if location}
+    if not namespaces <= served:
+        raise ConformanceFailure(
+            "SVC-XSD",
+            "an xs:import with a schemaLocation of each of " + ", ".join(sorted(namespaces)),
+            "none for " + ", ".join(sorted(namespaces - served)),
+            exchange=exchange,
+        )
+
+
+def expect_schema_of(
+    schema: etree._Element, namespace: str, location: str, exchange: Exchange
+) -> None:
+    """SVC-XSD: the document at ``location`` is an xs:schema whose targetNamespace is
+    ``namespace``."""
+    actual = (schema.tag, schema.get("targetNamespace"))
+    if actual != (ns.qname(ns.XS, "schema"), namespace):
+        raise ConformanceFailure(
+            "SVC-XSD",
+            f"xs:schema targetNamespace={namespace!r} at {location}",
+            f"root {actual[0]} targetNamespace={actual[1]!r}",
+            exchange=exchange,
+        )
+
+
+def expect_service_path(exchange: Exchange) -> None:
+    """SVC-ENDPOINT: the call was posted to the service's path."""
+    if urlsplit(exchange.url).path != ns.SERVICE_PATH:
+        raise ConformanceFailure(
+            "SVC-ENDPOINT",
+            f"the service at path {ns.SERVICE_PATH}",
+            f"posted to {exchange.url}",
+            exchange=exchange,
+        )
 
 
 # -- comparable views ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 The caller (``conformance.suite_support.standard_client``) has zeep call an operation; these
 functions read what zeep handed back: a result of the operation's declared type, or a Fault that
 is the ``soap:Fault`` on the wire (not zeep's "Unknown fault" for an error status whose body
-holds none).
+holds none); ``not_consumed`` is the failure when zeep could not load, bind or call at all.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ from conformance.verdicts import ConformanceFailure
 from conformance.wire.exchange import Exchange
 
 REQUIREMENT = req("CLIENT-ZEEP")
+
+
+def not_consumed(expected: str, error: str, exchange: Exchange | None = None) -> ConformanceFailure:
+    """The failure of CLIENT-ZEEP when zeep could not do ``expected`` with what the target
+    served (``error``: zeep's own message), for the caller to raise."""
+    return ConformanceFailure(REQUIREMENT, expected, error, exchange=exchange)
 
 
 def _read_as(type_name: str) -> frozenset[str]:

@@ -33,7 +33,7 @@ from requests.structures import CaseInsensitiveDict
 from zeep.wsdl import Document
 from zeep.wsdl.bindings.soap import Soap11Binding
 
-from conformance.checks.standard_client import REQUIREMENT
+from conformance.checks.standard_client import not_consumed
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import OPERATIONS, Operation
@@ -141,11 +141,10 @@ class Loaded:
 
     def or_fail(self) -> Document:
         if self.document is None:
-            raise ConformanceFailure(
-                REQUIREMENT,
+            raise not_consumed(
                 "zeep loads the served ?wsdl and every document it imports",
                 f"zeep: {self.error}",
-                exchange=self.exchange,
+                self.exchange,
             )
         return self.document
 
@@ -239,9 +238,7 @@ def call(
     client = zeep.Client(document, transport=transport, settings=SETTINGS)
     bindings = [b for b in document.bindings.values() if isinstance(b, Soap11Binding)]
     if not bindings:
-        raise ConformanceFailure(
-            REQUIREMENT, "a SOAP 1.1 binding in the served WSDL", "none zeep can bind"
-        )
+        raise not_consumed("a SOAP 1.1 binding in the served WSDL", "none zeep can bind")
     try:
         service = client.create_service(bindings[0].name, om.url)
         result = getattr(service, op.name)(
@@ -252,10 +249,9 @@ def call(
     except _OUR_ERRORS:
         raise
     except Exception as exc:  # whatever zeep raises on the target's answer is the finding
-        raise ConformanceFailure(
-            REQUIREMENT,
+        raise not_consumed(
             f"zeep calls {op.name} and reads its {op.output_element} into the WSDL's types",
             f"zeep: {zeep_error(exc)}",
-            exchange=transport.last,
+            transport.last,
         ) from None
     return Answer(result, None, transport.last)
