@@ -203,7 +203,7 @@ def test_refused_without_valid_headers(om, auth_on, op, mode):
 
 
 # -- a refused call has no effect ------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Refused:
     """What a no-effect check needs: the clients, the auth setup and the refused sample."""
 
