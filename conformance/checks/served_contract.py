@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from conformance.checks.wire_rules import local
 from conformance.contract import namespaces as ns
 from conformance.contract.documents import schema_imports
 from conformance.contract.operations import OPERATIONS
@@ -186,10 +187,6 @@ def expect_service_path(exchange: Exchange) -> None:
 
 
 # -- comparable views ----------------------------------------------------------------------------
-def _local(tag: object) -> str:
-    return etree.QName(str(tag)).localname
-
-
 def _resolve(elem: etree._Element, value: str) -> str:
     prefix, _, name = value.rpartition(":")
     namespace = elem.nsmap.get(prefix or None)
@@ -213,15 +210,15 @@ def normalise(elem: etree._Element) -> Any:
         )
     )
     kids = tuple(normalise(kid) for kid in elem.iterchildren(tag=etree.Element))
-    return (_local(elem.tag), attrs, kids)
+    return (local(elem.tag), attrs, kids)
 
 
 def xsd_entries(root: etree._Element) -> dict[str, Any]:
     """``{"complexType AddOpenMediaRequest": normalised, ...}``: the schema's global entries."""
     return {
-        f"{_local(kid.tag)} {kid.get('name')}": normalise(kid)
+        f"{local(kid.tag)} {kid.get('name')}": normalise(kid)
         for kid in root.iterchildren(tag=etree.Element)
-        if _local(kid.tag) in ("element", "complexType", "simpleType", "attribute")
+        if local(kid.tag) in ("element", "complexType", "simpleType", "attribute")
     }
 
 

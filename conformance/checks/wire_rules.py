@@ -22,6 +22,7 @@ from conformance.checks.wire import (
     check_fault_client,
     check_fault_code,
     content_type_problem,
+    fault_part,
 )
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
@@ -373,10 +374,8 @@ class Provoked:
         return child
 
     def part(self, name: str) -> etree._Element | None:
-        return next(
-            (k for k in self.fault().iterchildren(tag=etree.Element) if local(k.tag) == name),
-            None,
-        )
+        """The Fault's child ``name`` (faultcode, faultstring, detail), by local name."""
+        return fault_part(self.fault(), name)
 
     def detail(self) -> etree._Element | None:
         detail = self.part("detail")
