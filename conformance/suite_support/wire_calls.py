@@ -78,11 +78,11 @@ def populate(
     agents = scenario.agents_in(group.id) if target.has("agents") else ()
     if control is not None and agents:
         control.logon(agents[0].id)
-        for steps in (("answer", "complete"), ("answer",)):
+        for steps in ((control.answer, control.complete), (control.answer,)):
             added = om.add_request(ServiceGroupID=group.id, IVRInfo=list(DEFAULT_IVR)).value
             oid = int(added.open_media_id)  # type: ignore[union-attr,arg-type]
             for step in steps:
-                getattr(control, step)(oid)
+                step(oid)
         states |= {"Complete", "AgentProcessing"}
         if len(agents) > 1:
             control.logon(agents[1].id)
