@@ -27,9 +27,9 @@ from hostile.run import run_suite
 from hostile.servers import HostileServer, answer
 
 from conformance.checks import check_exchange
+from conformance.checks.wire_rules import expect_content_type
 from conformance.contract.paths import fixtures_dir
 from conformance.emulator import RunningEmulator
-from conformance.suite.wire_support import expect_content_type
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.decode import decode_reply
 from conformance.wire.exchange import Exchange

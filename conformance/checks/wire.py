@@ -272,7 +272,8 @@ def _clark_to_text(tag: object) -> str:
     return f"{name.localname} in {name.namespace}" if name.namespace else f"{name.localname}"
 
 
-def _fault_part(fault: etree._Element, local: str) -> etree._Element | None:
+def fault_part(fault: etree._Element, local: str) -> etree._Element | None:
+    """The Fault's first child named ``local`` (faultcode, faultstring, detail), any namespace."""
     for kid in fault.iterchildren(tag=etree.Element):
         if etree.QName(kid).localname == local:
             return kid
@@ -282,8 +283,8 @@ def _fault_part(fault: etree._Element, local: str) -> etree._Element | None:
 def _fault(exchange: Exchange, spec: Operation, fault: etree._Element) -> None:
     """Every MUST of a fault first (code, typed detail, schema), then its SHOULDs (a declared
     fault, the Client class): a SHOULD miss is a warning and must not hide a MUST after it."""
-    code = _fault_part(fault, "faultcode")
-    string = _fault_part(fault, "faultstring")
+    code = fault_part(fault, "faultcode")
+    string = fault_part(fault, "faultstring")
     text = "".join(string.itertext()).strip() if string is not None else ""
     check_fault_code(exchange, spec.name, code, string)
     item = _fault_detail(exchange, spec, fault, text)
@@ -324,7 +325,7 @@ def _fault_detail(
 ) -> etree._Element | None:
     """The fault's typed detail element, in the namespace the WSDL declares for it (R4); ``None``
     when R4 lets the faultstring alone name an undeclared fault."""
-    detail = _fault_part(fault, "detail")
+    detail = fault_part(fault, "detail")
     item = next(detail.iterchildren(tag=etree.Element), None) if detail is not None else None
     title = f"{spec.name}: fault without a typed detail"
     expected = (
@@ -406,7 +407,7 @@ def check_refusal_client(exchange: Exchange, what: str) -> None:
         return
     body = next(root.iterchildren(_BODY), None) if root.tag == _ENVELOPE else None
     fault = next(body.iterchildren(_FAULT), None) if body is not None else None
-    code = _fault_part(fault, "faultcode") if fault is not None else None
+    code = fault_part(fault, "faultcode") if fault is not None else None
     if code is None:
         return
     value = (code.text or "").strip()

@@ -16,8 +16,8 @@ from typing import Any
 
 from conformance.checks import expect_equal, expect_value
 from conformance.profile import Agent, Group, Profile
-from conformance.suite.every_operation import IVR
 from conformance.suite.request_support import added_id
+from conformance.suite_support.requests import DEFAULT_IVR
 from conformance.verdicts import SuiteError
 from conformance.wire.values import OpenMediaRequest, Reply
 
@@ -46,7 +46,7 @@ class Placed:
 
 def add_request(env: Env, group: Group) -> tuple[int, Reply]:
     """AddRequest as a precondition: the new OpenMediaID and the reply."""
-    reply: Reply = env.om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR))
+    reply: Reply = env.om.add_request(ServiceGroupID=group.id, IVRInfo=list(DEFAULT_IVR))
     return added_id(reply, f"AddRequest to group {group.id}"), reply
 
 

@@ -29,7 +29,8 @@ from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATIONS, operation
 from conformance.contract.xmlsafe import parse
 from conformance.profile import Profile
-from conformance.suite.every_operation import (
+from conformance.plugin.settings import TargetSession
+from conformance.suite_support.every_operation import (
     INVALID_USER,
     SUITE_ADMIN,
     AuthSetup,
@@ -42,12 +43,14 @@ from conformance.suite.every_operation import (
     proceeds,
 )
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
+from conformance.wire.client import OpenMediaClient
+from conformance.wire.control import ControlClient
 from conformance.wire.credentials import Credentials
 from conformance.wire.encode import build_envelope
 
 
 # -- targets ---------------------------------------------------------------------------------------
-def _restore(target: Any, request: pytest.FixtureRequest) -> Callable[[], None]:
+def _restore(target: TargetSession, request: pytest.FixtureRequest) -> Callable[[], None]:
     """Put a controllable target back to the profile (authentication as the profile says)."""
     if not target.has("scenario"):
         return lambda: None
@@ -57,7 +60,7 @@ def _restore(target: Any, request: pytest.FixtureRequest) -> Callable[[], None]:
 
 @pytest.fixture
 def auth_on(
-    target: Any, make_scenario: Callable[..., Profile], request: pytest.FixtureRequest
+    target: TargetSession, make_scenario: Callable[..., Profile], request: pytest.FixtureRequest
 ) -> Iterator[AuthSetup]:
     restore = _restore(target, request)
     setup = authentication_on(target, make_scenario)
@@ -66,7 +69,9 @@ def auth_on(
 
 
 @pytest.fixture
-def auth_off(target: Any, make_scenario: Callable[..., Profile], scenario: Profile) -> AuthSetup:
+def auth_off(
+    target: TargetSession, make_scenario: Callable[..., Profile], scenario: Profile
+) -> AuthSetup:
     """Authentication off; ``admin`` is whom the headers would name (they are ignored)."""
     auth = scenario.auth
     if target.has("scenario"):
@@ -198,14 +203,22 @@ def test_refused_without_valid_headers(om, auth_on, op, mode):
 
 
 # -- a refused call has no effect ------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Refused:
     """What a no-effect check needs: the clients, the auth setup and the refused sample."""
 
-    om: Any
+    om: OpenMediaClient
     setup: AuthSetup
     sample: Sample
     request: pytest.FixtureRequest
+
+    @property
+    def oid(self) -> int:
+        """The request the refused call is about (each operation with an effect but AddRequest
+        names one)."""
+        if self.sample.oid is None:
+            raise SuiteError(f"precondition: {self.sample.op.name} is about no request")
+        return self.sample.oid
 
     def send(self) -> None:
         """The sample with a wrong password: must be InvalidUserFault (precondition)."""
@@ -214,21 +227,22 @@ class Refused:
         )
         expect_fault(reply, "AUTH-REFUSED-CHANGES-NOTHING", INVALID_USER)
 
-    def status(self) -> Any:
-        reply = self.om.get_status_by_id(self.sample.oid, credentials=self.setup.admin)
+    def status(self) -> tuple[str, int] | None:
+        reply = self.om.get_status_by_id(self.oid, credentials=self.setup.admin)
         value = expect_value(reply, "AUTH-REFUSED-CHANGES-NOTHING")
         records = getattr(value, "requests", ())
         return (records[-1].status, records[-1].service_group_id) if records else None
 
-    def control(self, feature: str) -> Any:
-        target = self.request.getfixturevalue("target")
+    def control(self, feature: str) -> ControlClient:
+        target: TargetSession = self.request.getfixturevalue("target")
         if not target.has(feature):
             raise NotApplicable(
                 target.why_missing(feature),
                 feature,
                 "the effect of this operation is seen only there",
             )
-        return self.request.getfixturevalue("control")
+        control: ControlClient = self.request.getfixturevalue("control")
+        return control
 
 
 def _ids(env: Refused) -> frozenset[int]:
@@ -266,12 +280,12 @@ def _record_unchanged(env: Refused) -> None:
 
 def _ivr_unchanged(env: Refused) -> None:
     control = env.control("agents")
-    before = control.request(env.sample.oid)
+    before = control.request(env.oid)
     env.send()
     expect_equal(
         "AUTH-REFUSED-CHANGES-NOTHING",
         before,
-        control.request(env.sample.oid),
+        control.request(env.oid),
         f"request {env.sample.oid} as an agent would be handed it",
     )
 

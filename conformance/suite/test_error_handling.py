@@ -40,8 +40,9 @@ from conformance.suite.error_handling_support import (
     record,
     require,
 )
-from conformance.suite.every_operation import (
-    IVR,
+from conformance.suite.outages import licence_lost, router_blip, router_lost
+from conformance.suite.status_support import group_with_agent
+from conformance.suite_support.every_operation import (
     NEEDS_REQUEST,
     NO_LICENSE,
     ROUTER_DISCONNECTED,
@@ -55,8 +56,7 @@ from conformance.suite.every_operation import (
     sample_for,
     section_requirement,
 )
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.status_support import group_with_agent
+from conformance.suite_support.requests import DEFAULT_IVR
 from conformance.verdicts import ConformanceFailure
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
@@ -214,7 +214,7 @@ def test_failed_request_resubmitted(env):
     with a new OpenMediaID, and the old one stays Failed."""
     placed = place(env, "Queued")
     router_blip(env.control)
-    reply = env.om.add_request(ServiceGroupID=placed.group.id, IVRInfo=list(IVR))
+    reply = env.om.add_request(ServiceGroupID=placed.group.id, IVRInfo=list(DEFAULT_IVR))
     value = expect_request_status(reply, "ERR-ROUTER-RECONNECT", "Success")
     new = getattr(value, "open_media_id", None)
     if new in (None, 0, placed.oid):

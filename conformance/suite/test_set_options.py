@@ -32,7 +32,6 @@ from hypothesis import strategies as st
 from conformance.checks import expect_fault, expect_result
 from conformance.profile import Profile
 from conformance.strategies import invalid_params, valid_param_examples, valid_params
-from conformance.suite.every_operation import options_in_force
 from conformance.suite.options_support import (
     A_TYPE,
     FAULT,
@@ -64,6 +63,7 @@ from conformance.suite.routing_support import (
     set_options,
     world_factory,
 )
+from conformance.suite_support.every_operation import options_in_force
 from conformance.wire.encode import INT_MAX
 
 pytestmark = pytest.mark.sets_options("own")

@@ -3,7 +3,8 @@
 The ``om`` fixture already runs ``check_exchange`` (every wire rule) on every exchange of every
 test; this section states each rule once more as a test of its own, so a report shows which
 rule a target keeps and which it breaks, operation by operation. Responses are read from the
-unchecked client (``raw_om``) and judged here, rule by rule, with the requirement cited.
+unchecked client (``raw_om``) and judged rule by rule, with the requirement cited
+(``conformance.checks.wire_rules``).
 
 Successful answers come from a valid call of each operation (``every_operation.prepare``) in a
 target holding requests in as many states as it lets the suite reach (so the bodies carry
@@ -16,71 +17,75 @@ check that the target reads what the WSDL allows a client to write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
-from lxml import etree
 
-from conformance.contract import namespaces as ns
-from conformance.contract import schema
-from conformance.contract.documents import schema_imports
-from conformance.contract.operations import OPERATIONS, WSDL_FILE
-from conformance.profile import Profile
-from conformance.suite import wire_shapes as shapes
-from conformance.suite.every_operation import (
-    Sample,
-    prepare,
-    proceeds,
+from conformance.checks.served_contract import (
+    expect_same,
+    expect_schema_location,
+    served_document,
+    wsdl_view,
+    xsd_view,
 )
-from conformance.suite.wire_cases import (
+from conformance.checks.wire_rules import (
+    Provoked,
+    enum_texts,
+    expect_boolean_text,
+    expect_client_fault,
+    expect_content_type,
+    expect_detail_named,
+    expect_detail_valid,
+    expect_envelope,
+    expect_every_status,
+    expect_fault_code,
+    expect_fault_declared,
+    expect_http_status,
+    expect_member_namespaces,
+    expect_member_order,
+    expect_names,
+    expect_response_valid,
+    expect_response_wrapper,
+    expect_utc,
+)
+from conformance.contract import namespaces as ns
+from conformance.contract.operations import operation
+from conformance.profile import Profile
+from conformance.plugin.settings import TargetSession
+from conformance.suite_support.contract_files import OUR_IMPORTS, OUR_WSDL, our_file
+from conformance.suite_support.every_operation import Sample, prepare, proceeds
+from conformance.suite_support.wire_calls import (
+    BARE_CHECKS,
+    populate,
+    prefixes_used,
+    refused,
+    restyle,
+    send,
+    valid_exchange,
+)
+from conformance.suite_support.wire_cases import (
     ALL,
     BARE_PARAMS,
     BOOLEAN,
     COMPLEX_RESULTS,
     FAULT_CASES,
-    OUR_IMPORTS,
     OUR_XSDS,
+    REQUEST_STATUSES,
     STATUS_RESULTS,
     TIMED,
     nil_cases,
-    our_file,
-    refused,
-)
-from conformance.suite.wire_expect import (
-    document,
-    enum_texts,
-    expect_boolean_text,
-    expect_client_fault,
-    expect_detail_named,
-    expect_fault_code,
-    expect_http_status,
-    expect_names,
-    expect_same,
-    expect_utc,
-)
-from conformance.suite.wire_support import (
-    BARE_CHECKS,
-    UNDECLARED,
-    Provoked,
-    allowed_faults,
-    body_element,
-    expect_content_type,
-    expect_envelope,
-    fail,
-    populate,
     request_status_cases,
-    result_element,
-    send,
-    valid_exchange,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
+from conformance.wire.client import OpenMediaClient
 from conformance.wire.encode import build_envelope
 
 
 # -- a target holding requests in many states ------------------------------------------------------
 @pytest.fixture
-def populated(om: Any, scenario: Profile, target: Any, request: pytest.FixtureRequest) -> set[str]:
+def populated(
+    om: OpenMediaClient, scenario: Profile, target: TargetSession, request: pytest.FixtureRequest
+) -> set[str]:
     """Requests in every state the target lets the suite reach (the statuses reached)."""
     control = request.getfixturevalue("control") if target.has("scenario") else None
     return populate(om, scenario, target, control)
@@ -112,72 +117,28 @@ def test_success_envelope(om, raw_om, scenario, populated, op):
 @pytest.mark.parametrize("op", ALL)
 def test_response_wrapper(om, raw_om, scenario, populated, op):
     """A valid call → Body holds <Op>Response (tempuri) holding one <Op>Result (tempuri)."""
-    exchange = valid_exchange(om, raw_om, scenario, op)
-    wrapper = body_element(exchange, "WIRE-RESPONSE-WRAPPER")
-    if wrapper.tag != op.output_qname:
-        fail(
-            "WIRE-RESPONSE-WRAPPER",
-            f"{op.output_element} in {ns.TEMPURI}",
-            shapes.shown(wrapper.tag),
-            exchange,
-        )
-    results = [k for k in wrapper.iterchildren(tag=etree.Element)]
-    if [k.tag for k in results] != [op.result_qname]:
-        fail(
-            "WIRE-RESPONSE-WRAPPER",
-            f"exactly one {op.result_element} in {ns.TEMPURI}",
-            f"{[shapes.shown(k.tag) for k in results]}",
-            exchange,
-        )
+    expect_response_wrapper(valid_exchange(om, raw_om, scenario, op), op)
 
 
 @pytest.mark.requirement("WIRE-SCHEMA")
 @pytest.mark.parametrize("op", ALL)
 def test_response_valid_against_the_xsd(om, raw_om, scenario, populated, op):
     """A valid call → the response wrapper is valid against the XSDs (names, order, types)."""
-    exchange = valid_exchange(om, raw_om, scenario, op)
-    wrapper = body_element(exchange, "WIRE-SCHEMA")
-    errors = schema.validation_errors(wrapper)
-    if errors:
-        fail(
-            "WIRE-SCHEMA",
-            f"{op.output_element} valid against the XSDs",
-            "; ".join(errors[:3]),
-            exchange,
-        )
+    expect_response_valid(valid_exchange(om, raw_om, scenario, op), op)
 
 
 @pytest.mark.requirement("WIRE-MEMBER-ORDER")
 @pytest.mark.parametrize("op", COMPLEX_RESULTS)
 def test_members_in_schema_order(om, raw_om, scenario, populated, op):
     """A valid call → every data-contract member (nested too) in XSD sequence order."""
-    exchange = valid_exchange(om, raw_om, scenario, op)
-    result = result_element(exchange, op, "WIRE-MEMBER-ORDER")
-    found = shapes.order_findings(result, op.result_type, op.result_element)
-    if found:
-        order = [m.name for m in schema.members(op.result_type)]
-        fail(
-            "WIRE-MEMBER-ORDER",
-            f"members in XSD order ({op.result_type}: {order}, ...)",
-            "; ".join(found[:3]),
-            exchange,
-        )
+    expect_member_order(valid_exchange(om, raw_om, scenario, op), op)
 
 
 @pytest.mark.requirement("WIRE-MEMBER-NAMESPACE")
 @pytest.mark.parametrize("op", COMPLEX_RESULTS)
 def test_members_in_their_namespace(om, raw_om, scenario, populated, op):
     """A valid call → members in DataContracts (nested too), AgentList items in Arrays."""
-    exchange = valid_exchange(om, raw_om, scenario, op)
-    result = result_element(exchange, op, "WIRE-MEMBER-NAMESPACE")
-    found = shapes.namespace_findings(result, op.result_type, op.result_element)
-    if found:
-        fail(
-            "WIRE-MEMBER-NAMESPACE",
-            "each member in the namespace its XSD declares",
-            "; ".join(found[:3]),
-            exchange,
-        )
+    expect_member_namespaces(valid_exchange(om, raw_om, scenario, op), op)
 
 
 @pytest.mark.requirement("WIRE-UTC")
@@ -196,20 +157,11 @@ def test_status_names(om, raw_om, scenario, populated, op):
     found = enum_texts(exchange, op)
     expect_names(found, exchange)
     if op.name == "GetAllOpenMediaRequestStatus":
-        missing = sorted(populated - {text for _, _, text in found})
-        if missing:
-            fail(
-                "WIRE-ENUM-NAMES",
-                f"the statuses {sorted(populated)} as names",
-                f"no Status {missing} among {sorted({t for _, _, t in found})}",
-                exchange,
-            )
+        expect_every_status(found, populated, exchange)
 
 
 @pytest.mark.requirement("WIRE-ENUM-NAMES")
-@pytest.mark.parametrize(
-    "status", ["Success", "GroupClosed", "InvalidGroup", "TenantDisabled", "InvalidID"]
-)
+@pytest.mark.parametrize("status", REQUEST_STATUSES)
 def test_request_status_names(raw_om, scenario, status):
     """AddRequest / DivertRequest answered with each RequestStatus → its name, not a number."""
     cases = request_status_cases(scenario)
@@ -238,7 +190,7 @@ def test_boolean_true_as_text(om, raw_om, scenario, op):
 @pytest.mark.requirement("WIRE-BOOLEAN-RESULT")
 def test_boolean_false_as_text(om, raw_om, scenario):
     """ModifyRequest on a cancelled request (R10: false) → Result text false, no child."""
-    op = next(o for o in OPERATIONS if o.name == "ModifyRequest")
+    op = operation("ModifyRequest")
     sample = prepare(om, scenario, op)
     om.cancel_request(OpenMediaID=sample.oid, CancelIfAllocated=True, DoNotReport=False)
     expect_boolean_text(send(raw_om, sample), op, "false")
@@ -262,8 +214,8 @@ def test_request_with_other_prefixes_understood(om, raw_om, scenario, target, op
     (XmlSerializer style) → processed normally: no member was lost."""
     sample = prepare(om, scenario, op)
     usual = build_envelope(op, sample.params, credentials=target.credentials)
-    body = shapes.restyle(usual, style)
-    if shapes.prefixes_used(body) == shapes.prefixes_used(usual):
+    body = restyle(usual, style)
+    if prefixes_used(body) == prefixes_used(usual):
         raise SuiteError(f"precondition: restyling as {style} left the prefixes as they were")
     proceeds(raw_om, sample, "WIRE-REQUEST-SHAPE", body=body)
 
@@ -291,7 +243,11 @@ def test_nil_members_are_not_given(om, raw_om, scenario, op, members):
 # -- faults ----------------------------------------------------------------------------------------
 @pytest.fixture
 def provoked(
-    request: pytest.FixtureRequest, om: Any, raw_om: Any, target: Any, make_scenario: Any
+    request: pytest.FixtureRequest,
+    om: OpenMediaClient,
+    raw_om: OpenMediaClient,
+    target: TargetSession,
+    make_scenario: Callable[..., Profile],
 ) -> Iterator[Provoked]:
     """``("data", op)``: the operation's data fault; ``("auth", op)``: InvalidUserFault with
     authentication on (a controllable target is put back to the profile afterwards)."""
@@ -348,28 +304,14 @@ def test_fault_detail_names_the_fault(provoked):
 @pytest.mark.parametrize("provoked", FAULT_CASES, indirect=True)
 def test_fault_is_declared(provoked):
     """A refused call → a fault the operation declares (R4 and R3 exceptions aside)."""
-    item = provoked.detail()
-    name = shapes.local(item.tag) if item is not None else "(no detail)"
-    allowed = allowed_faults(provoked.op)
-    if name not in allowed:
-        fail("WIRE-FAULT-DECLARED", f"one of {allowed}", f"fault {name}", provoked.exchange)
+    expect_fault_declared(provoked)
 
 
 @pytest.mark.requirement("WIRE-SCHEMA")
 @pytest.mark.parametrize("provoked", FAULT_CASES, indirect=True)
 def test_fault_detail_valid_against_the_xsd(provoked):
     """A refused call → the fault detail element is valid against the XSDs."""
-    item = provoked.detail()
-    if item is None or shapes.local(item.tag) in UNDECLARED:
-        raise SuiteError("precondition: the fault has no typed detail to validate")
-    errors = schema.validation_errors(item)
-    if errors:
-        fail(
-            "WIRE-SCHEMA",
-            f"{shapes.shown(item.tag)} valid against the XSDs",
-            "; ".join(errors[:3]),
-            provoked.exchange,
-        )
+    expect_detail_valid(provoked)
 
 
 # -- the published contract ------------------------------------------------------------------------
@@ -377,10 +319,8 @@ def test_fault_detail_valid_against_the_xsd(provoked):
 def test_served_wsdl_is_the_contract(raw_om):
     """GET ?wsdl → the same operations in the same order, messages, SOAPActions, faults."""
     exchange = raw_om.fetch_wsdl()
-    served = document(exchange, "the WSDL")
-    expect_same(
-        shapes.wsdl_view(our_file(WSDL_FILE)), shapes.wsdl_view(served), "the WSDL", exchange
-    )
+    served = served_document(exchange, "WIRE-WSDL-EQUIVALENT", "the WSDL")
+    expect_same(wsdl_view(OUR_WSDL), wsdl_view(served), "the WSDL", exchange)
 
 
 @pytest.mark.requirement("WIRE-WSDL-EQUIVALENT")
@@ -388,19 +328,10 @@ def test_served_wsdl_is_the_contract(raw_om):
 def test_served_xsd_is_the_contract(raw_om, namespace):
     """GET the XSD the served WSDL imports for each namespace → the same types, elements and
     member order as ours (QNames compared by namespace, not prefix)."""
-    wsdl = document(raw_om.fetch_wsdl(), "the WSDL")
-    location = schema_imports(wsdl).get(namespace)
-    if not location:
-        raise ConformanceFailure(
-            "WIRE-WSDL-EQUIVALENT", f"the WSDL importing {namespace}", "no such import"
-        )
+    wsdl_exchange = raw_om.fetch_wsdl()
+    wsdl = served_document(wsdl_exchange, "WIRE-WSDL-EQUIVALENT", "the WSDL")
+    location = expect_schema_location(wsdl, namespace, "WIRE-WSDL-EQUIVALENT", wsdl_exchange)
     exchange = raw_om.fetch_document(location)
-    served = document(exchange, f"the XSD at {location}")
+    served = served_document(exchange, "WIRE-WSDL-EQUIVALENT", f"the XSD at {location}")
     ours = our_file(OUR_IMPORTS[namespace])
-    header = ("targetNamespace", "elementFormDefault")
-    expect_same(
-        {"schema": [ours.get(a) for a in header], **shapes.xsd_entries(ours)},
-        {"schema": [served.get(a) for a in header], **shapes.xsd_entries(served)},
-        f"the XSD for {namespace}",
-        exchange,
-    )
+    expect_same(xsd_view(ours), xsd_view(served), f"the XSD for {namespace}", exchange)

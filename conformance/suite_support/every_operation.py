@@ -7,8 +7,8 @@ about *every* operation, so those modules parametrize over
 only the suite can know:
 
 * ``prepare``: a valid call in the current scenario (an AddRequest first when the operation
-  names an OpenMediaID), and ``expect_proceeds`` / ``proceeds``: what "processed normally"
-  looks like (``proceeds`` judges that before the wire rules);
+  names an OpenMediaID), and ``proceeds``: send it and judge that it was processed normally
+  (``conformance.checks.processed``) before the wire rules;
 * ``provoke``: a call the operation refuses with a fault of its data (InvalidDataException or
   InvalidOpenMediaIDFault), for every operation that declares one;
 * ``authentication_on``: a target that checks the LogonID/Password headers, with the
@@ -27,33 +27,26 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import (
-    check_exchange,
-    expect_equal,
-    expect_request_status,
-    expect_result,
-    expect_value,
-)
+from conformance.checks import check_exchange
+from conformance.checks.processed import expect_processed
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
 from conformance.profile import Group, Profile, TargetInfo, Tenant
+from conformance.plugin.settings import TargetSession
 from conformance.suite.request_support import added_id
 from conformance.suite.status_support import LONG_AGO
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
-from conformance.wire.client import DEFAULT
+from conformance.suite_support.requests import DEFAULT_IVR
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
+from conformance.wire.client import DEFAULT, OpenMediaClient
 from conformance.wire.credentials import Credentials
 from conformance.wire.decode import DecodeError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import Reply
 
-"""A RetrieveLaterThan before any event a target under test can hold."""
-
 NEVER_ISSUED = INT_MAX
 """An ID (OpenMediaID, service group, tenant) no target has issued: the largest ``xs:int``."""
-
-IVR = ({"Label": "Case", "Data": "every-operation"},)
 
 INVALID_USER = "InvalidUserFault"
 ROUTER_DISCONNECTED = "RouterDisconnectedFault"
@@ -140,10 +133,12 @@ def not_open_media_id(profile: Profile) -> int:
     return found[0] if found else NEVER_ISSUED
 
 
-def add_queued(om: Any, group: Group, credentials: Credentials | None = DEFAULT) -> int:
+def add_queued(om: OpenMediaClient, group: Group, credentials: Credentials | None = DEFAULT) -> int:
     """AddRequest as a precondition: Success and queued (QueuePosition > 0), else the suite
     cannot test (a boolean operation on an allocated request answers false, not true)."""
-    reply = om.add_request(ServiceGroupID=group.id, IVRInfo=list(IVR), credentials=credentials)
+    reply = om.add_request(
+        ServiceGroupID=group.id, IVRInfo=list(DEFAULT_IVR), credentials=credentials
+    )
     oid = added_id(reply, f"AddRequest to group {group.id}")
     if not getattr(reply.value, "queue_position", 0):
         raise SuiteError(
@@ -171,7 +166,9 @@ def options_in_force(profile: Profile) -> dict[str, Any]:
 
 
 _VALID: dict[str, Params] = {
-    "AddRequest": lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "ServiceGroupID": g.id}},
+    "AddRequest": lambda p, g, oid: {
+        "request": {"IVRInfo": list(DEFAULT_IVR), "ServiceGroupID": g.id}
+    },
     "CancelRequest": lambda p, g, oid: {
         "request": {"CancelIfAllocated": True, "DoNotReport": False, "OpenMediaID": oid}
     },
@@ -194,9 +191,6 @@ _VALID: dict[str, Params] = {
     },
 }
 
-_ECHOES_GROUP = frozenset({"GetServiceGroupStatus", "GetOMAgentsByGroup"})
-"""Results that carry the ServiceGroupID they were asked about."""
-
 
 def sample_for(profile: Profile, op: Operation, oid: int | None = None) -> Sample:
     """The valid call of ``op`` about request ``oid`` (which the caller provides), no I/O."""
@@ -211,45 +205,23 @@ def valid_member_names(op: Operation) -> frozenset[str]:
 
 
 def prepare(
-    om: Any, profile: Profile, op: Operation, *, credentials: Credentials | None = DEFAULT
+    om: OpenMediaClient,
+    profile: Profile,
+    op: Operation,
+    *,
+    credentials: Credentials | None = DEFAULT,
 ) -> Sample:
     """A valid call of ``op``; adds a queued request first when ``op`` is about one."""
     oid = add_queued(om, open_group(profile), credentials) if op.name in NEEDS_REQUEST else None
     return sample_for(profile, op, oid)
 
 
-def call(om: Any, sample: Sample, **options: Any) -> Reply:
+def call(om: OpenMediaClient, sample: Sample, **options: Any) -> Reply:
     """Send the sample (``credentials=``, ``header_namespace=``, ``body=`` … as ``call``)."""
-    reply: Reply = om.call(sample.op, sample.params, **options)
-    return reply
+    return om.call(sample.op, sample.params, **options)
 
 
-def expect_proceeds(reply: Reply, sample: Sample, requirement: str) -> None:
-    """Processed normally: no fault, Success, true, or the group asked about echoed."""
-    value = expect_value(reply, requirement)
-    if sample.op.result_type == "boolean":
-        expect_result(reply, requirement, True)
-    elif hasattr(value, "request_status"):
-        expect_request_status(reply, requirement, "Success")
-    elif sample.op.name in _ECHOES_GROUP:
-        asked = sample.params["serviceGroupID"]
-        expect_equal(
-            requirement,
-            asked,
-            getattr(value, "service_group_id", None),
-            "ServiceGroupID",
-            reply.exchange,
-        )
-    elif value is None:
-        raise ConformanceFailure(
-            req(requirement),
-            f"a {sample.op.result_element}",
-            "an absent or nil result",
-            exchange=reply.exchange,
-        )
-
-
-def proceeds(raw_om: Any, sample: Sample, requirement: str, **options: Any) -> Reply:
+def proceeds(raw_om: OpenMediaClient, sample: Sample, requirement: str, **options: Any) -> Reply:
     """Send ``sample`` on the unchecked client and judge it in this order: first that it was
     processed normally (``requirement``), then every wire rule (``check_exchange``).
 
@@ -263,7 +235,7 @@ def proceeds(raw_om: Any, sample: Sample, requirement: str, **options: Any) -> R
         if exc.exchange is not None:
             check_exchange(exc.exchange, sample.op)
         raise
-    expect_proceeds(reply, sample, requirement)
+    expect_processed(reply, sample.op, sample.params, requirement)
     check_exchange(reply.exchange, sample.op)
     return reply
 
@@ -347,7 +319,7 @@ _PROVOKE: dict[str, Provocation] = {
     ),
     # R10: an ID never issued is InvalidOpenMediaIDFault (the WSDL) or InvalidDataException.
     "ModifyRequest": Provocation(
-        lambda p, g, oid: {"request": {"IVRInfo": list(IVR), "OpenMediaID": NEVER_ISSUED}},
+        lambda p, g, oid: {"request": {"IVRInfo": list(DEFAULT_IVR), "OpenMediaID": NEVER_ISSUED}},
         ("InvalidOpenMediaIDFault", "InvalidDataException"),
         req("MOD-UNKNOWN-ID"),
     ),
@@ -358,7 +330,11 @@ DATA_FAULT_OPERATIONS = tuple(op for op in OPERATIONS if op.name in _PROVOKE)
 
 
 def provoke(
-    om: Any, profile: Profile, op: Operation, *, credentials: Credentials | None = DEFAULT
+    om: OpenMediaClient,
+    profile: Profile,
+    op: Operation,
+    *,
+    credentials: Credentials | None = DEFAULT,
 ) -> tuple[Sample, Provocation]:
     """A call ``op`` refuses, and what it is (the fault names it may answer with, the
     requirement that makes it a refusal)."""
@@ -393,7 +369,7 @@ class AuthSetup:
     non_admin: Credentials | None
 
 
-def authentication_on(target: Any, make_scenario: Callable[..., Profile]) -> AuthSetup:
+def authentication_on(target: TargetSession, make_scenario: Callable[..., Profile]) -> AuthSetup:
     """A controllable target is reset with authentication on and the profile's users (or the
     suite's own); a vendor server is used as its profile describes it: *not applicable* when
     the profile says authentication is off there."""

@@ -1,35 +1,48 @@
-"""The robustness probes (section ``robustness``): requests wrong in exactly one way each.
+"""The robustness probes (section ``robustness``): requests wrong in exactly one way each, and
+the steps that send one between two valid queries.
 
-Kept out of ``test_robustness`` so that module reads as the list of ROB-* checks. Each table
-maps a parametrize id to a builder: given the open group to name and the run's credentials, it
-returns the bytes to send and the SOAPAction header (``None``: no header at all). Every probe is
-read-only whatever a target makes of it: a query, or an AddRequest for a group no target has
-(carried out by a lenient target, it only answers InvalidGroup). Namespaces come from the
-contract, the body limit from ``constraints.toml``.
+Each table maps a parametrize id to a builder: given the open group to name and the run's
+credentials, it returns the bytes to send and the SOAPAction header (``None``: no header at
+all). Every probe is read-only whatever a target makes of it: a query, or an AddRequest for a
+group no target has (carried out by a lenient target, it only answers InvalidGroup). Namespaces
+come from the contract, the body limit from ``constraints.toml``. The answers are judged by
+``conformance.checks.robustness``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from conformance.checks import expect_value
+from conformance.checks.robustness import (
+    KEEPS_SERVING,
+    WRONG_TYPES,
+    expect_not_read_as,
+    expect_refused,
+    fault_of,
+    stopped_serving,
+    unanswered,
+)
 from conformance.contract import namespaces as ns
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.suite.every_operation import IVR, NEVER_ISSUED
+from conformance.suite_support.every_operation import NEVER_ISSUED
+from conformance.suite_support.requests import DEFAULT_IVR
 from conformance.verdicts import SuiteError
+from conformance.wire.client import OpenMediaClient
 from conformance.wire.credentials import Credentials
 from conformance.wire.encode import INT_MAX, build_envelope
+from conformance.wire.exchange import Exchange
+from conformance.wire.transport import TransportError
 
 MAX_BODY_BYTES = int(CONSTRAINTS.defaults["max_body_bytes"])
 QUERY = "GetServiceGroupStatus"
 LOCAL_FILES = ("/etc/passwd", "/c:/windows/win.ini")
-"""Files any Unix or Windows server has; an XXE probe names them and looks for their content."""
-FILE_MARKERS = ("root:x:0:0", "root:*:0:0", "[fonts]", "for 16-bit app support")
-"""Text the first lines of those files carry: none of it may come back."""
-EXPANSION = "lollollol"
+"""Files any Unix or Windows server has; an XXE probe names them (``checks.robustness.FILE_MARKERS``
+is what their first lines carry)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def _with_text(envelope: bytes, member: str, text: bytes) -> bytes:
 
 def _no_such_group_add(ctx: Context, **members: Any) -> bytes:
     """An AddRequest for a group no target has: carried out, it only answers InvalidGroup."""
-    request = {"IVRInfo": list(IVR), "ServiceGroupID": NEVER_ISSUED, **members}
+    request = {"IVRInfo": list(DEFAULT_IVR), "ServiceGroupID": NEVER_ISSUED, **members}
     return build_envelope("AddRequest", {"request": request}, credentials=ctx.credentials)
 
 
@@ -320,3 +333,77 @@ ENTITY_PROBES: dict[str, Build] = {
         leniency=DTD_IGNORED,
     ),
 }
+
+
+# -- sending a probe -----------------------------------------------------------------------------
+def send_probe(raw_om: OpenMediaClient, probe: Probe, requirement: str) -> Exchange:
+    """Send the probe; no answer at all (the target just served) fails ``requirement``."""
+    headers = {"Content-Type": ns.SOAP11_CONTENT_TYPE}
+    if probe.action is not None:
+        headers["SOAPAction"] = probe.action
+    try:
+        return raw_om.post_raw(probe.body, headers)
+    except TransportError as exc:
+        raise unanswered(requirement, probe.what, exc.reason) from None
+
+
+def serving(om: OpenMediaClient, group_id: int) -> None:
+    """Precondition: the target answers a valid query now (else the suite cannot test)."""
+    reply = om.get_service_group_status(group_id)
+    if reply.fault is not None:
+        raise SuiteError(
+            f"precondition: GetServiceGroupStatus({group_id}) of the profile's open group "
+            f"answered a fault ({reply.fault.detail_local or reply.fault.string}); "
+            "check the profile and the credentials"
+        )
+
+
+def still_serving(om: OpenMediaClient, group_id: int, probe: Probe) -> None:
+    """ROB-KEEPS-SERVING: the valid query right after the probe is answered normally."""
+    try:
+        reply = om.get_service_group_status(group_id)
+    except TransportError as exc:
+        raise stopped_serving(group_id, probe.what, exc.reason) from None
+    expect_value(reply, KEEPS_SERVING)
+
+
+Inspect = Callable[[Exchange, Probe], None]
+"""A judgement of the probe's answer made before the refusal itself."""
+
+
+def not_misread(raw_om: OpenMediaClient, probe: Probe) -> Inspect:
+    """ROB-WRONG-TYPES: a refusal that is the answer to the value a lenient stack reads instead
+    (byte for byte, and unlike the answer to another value) is no refusal of the wrong value:
+    ``int-abc`` read as 0 and refused as no such group passes only by accident. Sends both."""
+
+    def inspect(exchange: Exchange, sent: Probe) -> None:
+        if probe.read_as is None or fault_of(exchange) is None:
+            return
+        as_read, other, shown = probe.read_as
+        answers = [
+            send_probe(raw_om, replace(probe, body=body), WRONG_TYPES).response_body
+            for body in (as_read, other)
+        ]
+        expect_not_read_as(exchange, answers[0], answers[1], probe.what, shown, probe.leniency)
+
+    return inspect
+
+
+def run_probe(
+    build: Build,
+    requirement: str,
+    om: OpenMediaClient,
+    raw_om: OpenMediaClient,
+    ctx: Context,
+    inspect: Inspect | None = None,
+) -> tuple[Probe, Exchange]:
+    """Serving before, the probe refused (``inspect`` first), serving after; what was sent
+    and the exchange."""
+    probe = build(ctx)
+    serving(om, ctx.group_id)
+    exchange = send_probe(raw_om, probe, requirement)
+    if inspect is not None:
+        inspect(exchange, probe)
+    expect_refused(exchange, probe.what, probe.leniency, requirement)
+    still_serving(om, ctx.group_id, probe)
+    return probe, exchange

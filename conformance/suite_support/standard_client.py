@@ -13,7 +13,8 @@ journalled (safe mode's ledger sees the requests zeep adds) like any other of th
 URL that is not on the target is never fetched. Documents are parsed with no DTD and no
 entities (``SETTINGS``). zeep writes the run's credentials as the LogonID/Password
 headers, and, because the WSDL's ``wsam:Action`` says so, WS-Addressing Action/MessageID/To
-headers without ``mustUnderstand``: what zeep sends to the live product too.
+headers without ``mustUnderstand``: what zeep sends to the live product too. What zeep made of
+an answer is judged by ``conformance.checks.standard_client``.
 """
 
 from __future__ import annotations
@@ -32,16 +33,14 @@ from requests.structures import CaseInsensitiveDict
 from zeep.wsdl import Document
 from zeep.wsdl.bindings.soap import Soap11Binding
 
+from conformance.checks.standard_client import not_consumed
 from conformance.contract import namespaces as ns
 from conformance.contract import schema
 from conformance.contract.operations import OPERATIONS, Operation
-from conformance.contract.xmlsafe import MalformedXmlError, UnsafeXmlError, parse
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
 from conformance.wire.client import OpenMediaClient
 from conformance.wire.credentials import Credentials
 from conformance.wire.exchange import Exchange
-
-REQUIREMENT = "CLIENT-ZEEP"
 
 SETTINGS = zeep.Settings(
     strict=True,
@@ -142,11 +141,10 @@ class Loaded:
 
     def or_fail(self) -> Document:
         if self.document is None:
-            raise ConformanceFailure(
-                REQUIREMENT,
+            raise not_consumed(
                 "zeep loads the served ?wsdl and every document it imports",
                 f"zeep: {self.error}",
-                exchange=self.exchange,
+                self.exchange,
             )
         return self.document
 
@@ -240,9 +238,7 @@ def call(
     client = zeep.Client(document, transport=transport, settings=SETTINGS)
     bindings = [b for b in document.bindings.values() if isinstance(b, Soap11Binding)]
     if not bindings:
-        raise ConformanceFailure(
-            REQUIREMENT, "a SOAP 1.1 binding in the served WSDL", "none zeep can bind"
-        )
+        raise not_consumed("a SOAP 1.1 binding in the served WSDL", "none zeep can bind")
     try:
         service = client.create_service(bindings[0].name, om.url)
         result = getattr(service, op.name)(
@@ -253,70 +249,9 @@ def call(
     except _OUR_ERRORS:
         raise
     except Exception as exc:  # whatever zeep raises on the target's answer is the finding
-        raise ConformanceFailure(
-            REQUIREMENT,
+        raise not_consumed(
             f"zeep calls {op.name} and reads its {op.output_element} into the WSDL's types",
             f"zeep: {zeep_error(exc)}",
-            exchange=transport.last,
+            transport.last,
         ) from None
     return Answer(result, None, transport.last)
-
-
-def _read_as(type_name: str) -> frozenset[str]:
-    """The types zeep may give a result of ``type_name``: itself, or the type of its only
-    member (zeep hands back the member of a one-member wrapper, as generated clients do)."""
-    members = schema.members(type_name)
-    return frozenset({type_name, *(m.type_name for m in members if len(members) == 1)})
-
-
-def expect_typed(answer: Answer, op: Operation) -> None:
-    """The result zeep read is of the operation's declared result type."""
-    result = answer.result
-    if op.result_type == "boolean":
-        ok, shown = isinstance(result, bool), repr(result)
-    else:
-        name = getattr(getattr(result, "_xsd_type", None), "name", None)
-        ok, shown = name in _read_as(op.result_type), f"{type(result).__name__} (type {name})"
-    if not ok:
-        raise ConformanceFailure(
-            REQUIREMENT,
-            f"zeep reads {op.result_element} as a {op.result_type}",
-            shown,
-            exchange=answer.exchange,
-        )
-
-
-def _wire_fault(exchange: Exchange | None) -> tuple[str, str] | None:
-    """The faultcode and faultstring of the answer's ``soap:Fault``; ``None`` when it has none."""
-    if exchange is None:
-        return None
-    try:
-        root = parse(exchange.response_body)
-    except (MalformedXmlError, UnsafeXmlError):
-        return None
-    fault = root.find(f"{ns.qname(ns.SOAP_ENV, 'Body')}/{ns.qname(ns.SOAP_ENV, 'Fault')}")
-    if fault is None:
-        return None
-    return (fault.findtext("faultcode") or "").strip(), (
-        fault.findtext("faultstring") or ""
-    ).strip()
-
-
-def expect_fault_read(answer: Answer) -> None:
-    """The Fault zeep raised is the ``soap:Fault`` on the wire (its code and string), not zeep's
-    "Unknown fault" for an error status whose body holds none."""
-    fault = answer.fault
-    if fault is None:
-        return
-    read = ((fault.code or "").strip(), (fault.message or "").strip())
-    wire = _wire_fault(answer.exchange)
-    if read != wire:
-        shown = (
-            "no soap:Fault" if wire is None else f"faultcode {wire[0]!r}, faultstring {wire[1]!r}"
-        )
-        raise ConformanceFailure(
-            REQUIREMENT,
-            "a fault zeep reads as the soap:Fault on the wire (its faultcode and faultstring)",
-            f"zeep: Fault: {fault.message} (code {fault.code}); the answer holds {shown}",
-            exchange=answer.exchange,
-        )

@@ -1,45 +1,39 @@
-"""The cases the wire-contract tests run over: which operations each WIRE-* rule applies to.
+"""The cases the wire-contract tests run over: which operations each WIRE-* rule applies to,
+the nil members, the refused calls, the RequestStatus answers, the served XSDs.
 
 Each table is derived from the contract (the operations, their result types, the schema's
 nillable members, our own WSDL's imports), never written out by hand, so a WSDL change moves
-the cases with it. Kept out of ``test_wire_contract`` so that module is the list of WIRE-*
-tests, one rule each; the ids stay the operation names the reports already show.
+the cases with it; the ids stay the operation names the reports already show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lxml import etree
 
+from conformance.checks.wire_rules import is_complex
 from conformance.contract import schema
-from conformance.contract.catalogue import req
-from conformance.contract.documents import schema_imports
-from conformance.contract.operations import OPERATIONS, WSDL_FILE
-from conformance.contract.paths import schemas_dir
-from conformance.contract.xmlsafe import parse
-from conformance.suite import wire_shapes as shapes
-from conformance.suite.every_operation import (
+from conformance.contract.operations import OPERATIONS, Operation, operation
+from conformance.profile import Profile
+from conformance.suite_support.contract_files import OUR_IMPORTS
+from conformance.suite_support.every_operation import (
     DATA_FAULT_OPERATIONS,
     INVALID_USER,
-    authentication_on,
+    NEVER_ISSUED,
     op_param,
-    prepare,
-    provoke,
     sends_options,
     valid_member_names,
 )
-from conformance.suite.wire_support import BARE, Provoked, send
-from conformance.wire.credentials import Credentials
+from conformance.suite_support.requests import DEFAULT_IVR
 
 
 def carries(
     type_name: str, wanted: Callable[[str], bool], seen: frozenset[str] = frozenset()
 ) -> bool:
     """Whether a type holds, at any depth, a member whose type ``wanted`` accepts."""
-    if not shapes.is_complex(type_name) or type_name in seen:
+    if not is_complex(type_name) or type_name in seen:
         return False
     return any(
         wanted(m.type_name) or carries(m.type_name, wanted, seen | {type_name})
@@ -47,10 +41,13 @@ def carries(
     )
 
 
+BARE = [op for op in OPERATIONS if not op.wrapped and op.parameters]
+"""Operations whose parameters are bare tempuri elements, not a wrapped request."""
+
 ALL = [op_param(op) for op in OPERATIONS]
 """Every operation: the rules every successful answer keeps."""
 
-COMPLEX_RESULTS = [op_param(op) for op in OPERATIONS if shapes.is_complex(op.result_type)]
+COMPLEX_RESULTS = [op_param(op) for op in OPERATIONS if is_complex(op.result_type)]
 """Operations answering a data contract: member order and namespaces."""
 
 TIMED = [op_param(op) for op in OPERATIONS if carries(op.result_type, lambda t: t == "dateTime")]
@@ -63,7 +60,7 @@ BOOLEAN = [op_param(op) for op in OPERATIONS if op.result_type == "boolean"]
 """Operations answering a bare boolean Result."""
 
 BARE_PARAMS = [op_param(op) for op in BARE]
-"""Operations whose parameters are bare tempuri elements, not a wrapped request."""
+"""``BARE`` as parameters."""
 
 
 def nil_cases() -> list[Any]:
@@ -98,35 +95,35 @@ FAULT_CASES = [
 ]
 """The refused calls (``provoked``'s parameter): each data fault, and InvalidUserFault for all."""
 
-
-def refused(
-    request: pytest.FixtureRequest, om: Any, raw_om: Any, target: Any, make_scenario: Any
-) -> Iterator[Provoked]:
-    """The body of the ``provoked`` fixture: one refused call of ``request.param``, then a
-    controllable target put back to the profile."""
-    kind, op = request.param
-    control = request.getfixturevalue("control") if target.has("scenario") else None
-    if kind == "auth":
-        setup = authentication_on(target, make_scenario)
-        sample = prepare(om, setup.profile, op, credentials=setup.admin)
-        wrong = Credentials(setup.admin.logon_id, f"{setup.admin.password}-wrong")
-        refusal = send(raw_om, sample, credentials=wrong)
-        yield Provoked(op, refusal, (INVALID_USER,), req("AUTH-WRONG-PASSWORD"))
-    else:
-        sample, provocation = provoke(om, request.getfixturevalue("scenario"), op)
-        refusal = send(raw_om, sample)
-        yield Provoked(op, refusal, provocation.faults, provocation.requirement)
-    if control is not None:
-        control.reset(target.profile.to_scenario())
+REQUEST_STATUSES = ["Success", "GroupClosed", "InvalidGroup", "TenantDisabled", "InvalidID"]
+"""The RequestStatus names whose answers are checked as names."""
 
 
-# -- the published contract ------------------------------------------------------------------------
-def our_file(name: str) -> etree._Element:
-    """One of our own contract files (the WSDL or an XSD), parsed."""
-    return parse((schemas_dir() / name).read_bytes())
+def _add_to(group_id: int) -> dict[str, Any]:
+    return {"request": {"IVRInfo": list(DEFAULT_IVR), "ServiceGroupID": group_id}}
 
 
-OUR_IMPORTS = schema_imports(our_file(WSDL_FILE))
-"""``{namespace: "xsd0.xsd", ...}`` of our WSDL: one served XSD to compare per namespace."""
+def request_status_cases(profile: Profile) -> dict[str, tuple[Operation, dict[str, Any]]]:
+    """Calls answered with each RequestStatus the profile lets the suite provoke."""
+    add, divert = operation("AddRequest"), operation("DivertRequest")
+    cases = {"Success": (add, _add_to(profile.group_with("open").id))}
+    closed = profile.groups_with("closed")
+    if closed:
+        cases["GroupClosed"] = (add, _add_to(closed[0].id))
+    other_media = [g for g in profile.groups if not g.is_open_media]
+    if other_media:
+        cases["InvalidGroup"] = (add, _add_to(other_media[0].id))
+    disabled = [
+        g for g in profile.groups if g.tenant_id == profile.tenant.disabled_id and g.is_open_media
+    ]
+    if disabled:
+        cases["TenantDisabled"] = (add, _add_to(disabled[0].id))
+    cases["InvalidID"] = (
+        divert,
+        {"request": {"OpenMediaID": NEVER_ISSUED, "ServiceGroupID": profile.group_with("open").id}},
+    )
+    return cases
+
 
 OUR_XSDS = [pytest.param(n, id=f.removesuffix(".xsd")) for n, f in OUR_IMPORTS.items()]
+"""One served XSD to compare per namespace our WSDL imports (ids: our file names)."""
