@@ -7,12 +7,15 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pytest
 
-if TYPE_CHECKING:
-    from conformance.safemode.cleanup import Cleanup
+
+class Listener(Protocol):
+    """What the guard tells of a signal while a cleanup runs (``Cleanup``)."""
+
+    def signalled(self, signum: int, presses: int) -> None: ...
 
 
 # -- signals -----------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ class InterruptGuard:
         stop, and raising there would skip the cleanup and the audit."""
         self.presses = 0
         """SIGINTs since ``install``."""
-        self.cleanup: Cleanup | None = None
+        self.cleanup: Listener | None = None
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread() or self.previous:
@@ -113,7 +116,7 @@ class InterruptGuard:
                     self._stop(signum)
 
     @contextlib.contextmanager
-    def cleaning(self, cleanup: Cleanup) -> Iterator[None]:
+    def cleaning(self, cleanup: Listener) -> Iterator[None]:
         """Signals go to ``cleanup`` meanwhile (when the guard is installed in this thread)."""
         if not self.installed or threading.current_thread() is not threading.main_thread():
             yield

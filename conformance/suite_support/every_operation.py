@@ -33,8 +33,8 @@ from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
-from conformance.profile import Group, Profile, TargetInfo, Tenant
 from conformance.plugin.settings import TargetSession
+from conformance.profile import Group, Profile, TargetInfo, Tenant
 from conformance.suite.request_support import added_id
 from conformance.suite.status_support import LONG_AGO
 from conformance.suite_support.requests import DEFAULT_IVR

@@ -20,8 +20,8 @@ from conformance.contract import namespaces as ns
 from conformance.contract.catalogue import req
 from conformance.contract.operations import Operation
 from conformance.contract.xmlsafe import parse
-from conformance.profile import Profile
 from conformance.plugin.settings import TargetSession
+from conformance.profile import Profile
 from conformance.suite.outages import router_blip
 from conformance.suite_support.every_operation import (
     INVALID_USER,
