@@ -16,8 +16,8 @@ import pytest
 
 from conformance.contract.operations import operation
 from conformance.profile import CONTROL_FEATURES
-from conformance.suite.status_lives import LIVES, TERMINAL, life_params
-from conformance.suite.status_support import (
+from conformance.suite_support.lives import LIVES, TERMINAL, life_params
+from conformance.suite_support.status_queries import (
     Stamp,
     history_reply,
     latest_by_id,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conformance.profile import Profile
-from conformance.suite.request_support import Env
+from conformance.suite_support.request_steps import Env
 
 
 @pytest.fixture

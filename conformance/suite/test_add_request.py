@@ -22,7 +22,7 @@ from conformance.checks import expect_equal, expect_request_status
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.profile_toml import group_line
-from conformance.suite.add_support import (
+from conformance.suite_support.adding import (
     ADD_TYPE,
     add,
     expect_added,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.strategies import invalid_params, valid_examples, valid_params
-from conformance.suite.add_support import (
+from conformance.suite_support.adding import (
     ADD_TYPE,
     add,
     expect_added,
@@ -30,7 +30,7 @@ from conformance.suite.add_support import (
     open_group,
     request_ids,
 )
-from conformance.suite.limits_support import (
+from conformance.suite_support.limit_cases import (
     ABSENT,
     ADD_STATUSES,
     IVR_MAX,
@@ -51,7 +51,7 @@ from conformance.suite.limits_support import (
     resolve,
     rid_of,
 )
-from conformance.suite.outages import licence_lost, router_lost
+from conformance.suite_support.outages import licence_lost, router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX
 

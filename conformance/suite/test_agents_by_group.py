@@ -23,7 +23,7 @@ from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.profile import Group, Profile
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
-from conformance.suite.outages import router_lost
+from conformance.suite_support.outages import router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange

@@ -22,7 +22,7 @@ import pytest
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Profile, Tenant
 from conformance.suite.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
-from conformance.suite.outages import router_lost
+from conformance.suite_support.outages import router_lost
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 
 INVALID_DATA = "InvalidDataException"

@@ -23,8 +23,8 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_result
 from conformance.profile import Agent, Group
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.request_support import (
+from conformance.suite_support.outages import licence_lost, router_blip, router_lost
+from conformance.suite_support.request_steps import (
     Env,
     add,
     changed_counters,
@@ -32,7 +32,7 @@ from conformance.suite.request_support import (
     precondition,
     record,
 )
-from conformance.suite.status_support import group_with_agent
+from conformance.suite_support.status_queries import group_with_agent
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest
 

@@ -20,9 +20,9 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.suite.request_support import Env
-from conformance.suite.status_lives import TERMINAL, Lived, life_params, live
-from conformance.suite.status_support import (
+from conformance.suite_support.lives import TERMINAL, Lived, life_params, live
+from conformance.suite_support.request_steps import Env
+from conformance.suite_support.status_queries import (
     EXPIRY_MARGIN,
     LONG_AGO,
     Answer,

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
 from conformance.strategies import invalid_members, text_up_to_units
-from conformance.suite.divert_support import (
+from conformance.suite_support.divert_cases import (
     IVR,
     NAME_LIMIT,
     NAMES_AT,
@@ -43,8 +43,8 @@ from conformance.suite.divert_support import (
     snapshot,
     two_groups,
 )
-from conformance.suite.outages import licence_lost, router_lost
-from conformance.suite.request_support import add, precondition, record
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.request_steps import add, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 
 _PROPERTY = settings(

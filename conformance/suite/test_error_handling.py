@@ -31,15 +31,6 @@ from conformance.checks import (
     expect_value,
 )
 from conformance.profile import Profile
-from conformance.suite.error_handling_support import (
-    Env,
-    Placed,
-    add_request,
-    events_since,
-    expect_next_request,
-    record,
-    require,
-)
 from conformance.suite.every_operation import (
     IVR,
     NEEDS_REQUEST,
@@ -55,8 +46,17 @@ from conformance.suite.every_operation import (
     sample_for,
     section_requirement,
 )
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.status_support import group_with_agent
+from conformance.suite_support.error_steps import (
+    Env,
+    Placed,
+    add_request,
+    events_since,
+    expect_next_request,
+    record,
+    require,
+)
+from conformance.suite_support.outages import licence_lost, router_blip, router_lost
+from conformance.suite_support.status_queries import group_with_agent
 from conformance.verdicts import ConformanceFailure
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")

@@ -14,9 +14,9 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault
 from conformance.checks.expect import matches_fault
-from conformance.suite.request_support import Env
-from conformance.suite.status_lives import life_params, live
-from conformance.suite.status_support import (
+from conformance.suite_support.lives import life_params, live
+from conformance.suite_support.request_steps import Env
+from conformance.suite_support.status_queries import (
     LONG_AGO,
     NEVER_ISSUED,
     Answer,

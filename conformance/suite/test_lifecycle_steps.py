@@ -17,8 +17,8 @@ from datetime import datetime
 import pytest
 
 from conformance.checks import expect_equal, expect_value
-from conformance.suite.request_support import Env, add, events_since, record
-from conformance.suite.status_support import LONG_AGO, group_with_agent
+from conformance.suite_support.request_steps import Env, add, events_since, record
+from conformance.suite_support.status_queries import LONG_AGO, group_with_agent
 
 _IVR = [{"Label": "Case", "Data": "lifecycle"}]
 _NEVER_AFTER_ISSUE = ("Unknown", "Clerical")

@@ -39,10 +39,10 @@ from conformance.strategies import (
     units_text,
     valid_members,
 )
-from conformance.suite import request_support
-from conformance.suite.limits_support import ABSENT, NO_CONTENT
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.request_support import added_id, events_since, record
+from conformance.suite_support import request_steps as request_support
+from conformance.suite_support.limit_cases import ABSENT, NO_CONTENT
+from conformance.suite_support.outages import licence_lost, router_blip, router_lost
+from conformance.suite_support.request_steps import added_id, events_since, record
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest, Reply

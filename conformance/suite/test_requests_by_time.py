@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from conformance.checks import expect_equal
-from conformance.suite.request_support import Env
-from conformance.suite.status_support import (
+from conformance.suite_support.request_steps import Env
+from conformance.suite_support.status_queries import (
     LONG_AGO,
     Answer,
     Stamp,

@@ -25,7 +25,7 @@ import pytest
 
 from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.profile import Profile
-from conformance.suite.routing_support import (
+from conformance.suite_support.routing import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,

@@ -33,7 +33,7 @@ from conformance.checks import expect_fault, expect_result
 from conformance.profile import Profile
 from conformance.strategies import invalid_params, valid_param_examples, valid_params
 from conformance.suite.every_operation import options_in_force
-from conformance.suite.options_support import (
+from conformance.suite_support.option_cases import (
     A_TYPE,
     FAULT,
     NEEDS_TYPE_CASES,
@@ -49,8 +49,8 @@ from conformance.suite.options_support import (
     two_sessions_for_all,
     with_type_if_needed,
 )
-from conformance.suite.outages import licence_lost, router_lost
-from conformance.suite.routing_support import (
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.routing import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,

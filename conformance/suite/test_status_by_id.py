@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
-from conformance.suite.status_lives import TERMINAL, life_params, live
-from conformance.suite.status_support import (
+from conformance.suite_support.lives import TERMINAL, life_params, live
+from conformance.suite_support.status_queries import (
     LONG_AGO,
     NEVER_ISSUED,
     add,

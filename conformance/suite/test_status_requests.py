@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_result
-from conformance.suite.status_events import (
+from conformance.suite_support.lives import TERMINAL, life_params, live
+from conformance.suite_support.polling import (
     Poller,
     expect_record_fields,
     expect_stamps,
     judge_events,
 )
-from conformance.suite.status_lives import TERMINAL, life_params, live
-from conformance.suite.status_support import (
+from conformance.suite_support.status_queries import (
     CLOCK_SLACK,
     LONG_AGO,
     Answer,

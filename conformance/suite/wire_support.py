@@ -29,7 +29,7 @@ from conformance.suite.every_operation import (
     call,
     prepare,
 )
-from conformance.suite.outages import router_blip
+from conformance.suite_support.outages import router_blip
 from conformance.verdicts import Blocked, ConformanceFailure, SuiteError
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange

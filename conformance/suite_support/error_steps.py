@@ -17,7 +17,7 @@ from typing import Any
 from conformance.checks import expect_equal, expect_value
 from conformance.profile import Agent, Group, Profile
 from conformance.suite.every_operation import IVR
-from conformance.suite.request_support import added_id
+from conformance.suite_support.request_steps import added_id
 from conformance.verdicts import SuiteError
 from conformance.wire.values import OpenMediaRequest, Reply
 

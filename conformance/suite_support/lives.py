@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from conformance.profile import Agent, Group
-from conformance.suite.outages import router_blip
-from conformance.suite.request_support import Env
-from conformance.suite.status_support import (
+from conformance.suite_support.outages import router_blip
+from conformance.suite_support.request_steps import Env
+from conformance.suite_support.status_queries import (
     EXPIRY_MARGIN,
     add,
     cancel,

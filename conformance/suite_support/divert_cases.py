@@ -21,8 +21,8 @@ from conformance.checks import expect_equal, expect_request_status, expect_value
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.strategies import one_unit_over_in_code_points, units_text
-from conformance.suite.add_support import unknown_name
-from conformance.suite.request_support import Env, add, changed_counters, precondition, record
+from conformance.suite_support.adding import unknown_name
+from conformance.suite_support.request_steps import Env, add, changed_counters, precondition, record
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import OpenMediaRequest

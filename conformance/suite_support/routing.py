@@ -20,8 +20,8 @@ from conformance.checks.expect import summary
 from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
-from conformance.suite.add_support import ADD_TYPE
-from conformance.suite.request_support import added_id
+from conformance.suite_support.adding import ADD_TYPE
+from conformance.suite_support.request_steps import added_id
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.values import Reply
 

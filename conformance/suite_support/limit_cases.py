@@ -19,7 +19,7 @@ from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
 from conformance.profile import Profile
 from conformance.strategies import Violation, one_unit_over_in_code_points, units_text
-from conformance.suite.add_support import (
+from conformance.suite_support.adding import (
     ADD_TYPE,
     NotOurs,
     expect_created_nothing,

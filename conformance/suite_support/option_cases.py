@@ -16,7 +16,7 @@ import pytest
 from conformance.contract.constraints import CONSTRAINTS, IntRange
 from conformance.strategies import Violation
 from conformance.strategies.examples import first_given
-from conformance.suite.routing_support import DEFAULT_MAX, TYPE_1, TYPE_2, TYPE_3, set_options
+from conformance.suite_support.routing import DEFAULT_MAX, TYPE_1, TYPE_2, TYPE_3, set_options
 from conformance.wire.encode import INT_MAX, INT_MIN
 
 OPTIONS_TYPE = "SetOptionsRequest"

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from conformance.checks import expect_equal
-from conformance.suite.request_support import Env
-from conformance.suite.status_lives import Lived
-from conformance.suite.status_support import (
+from conformance.suite_support.lives import Lived
+from conformance.suite_support.request_steps import Env
+from conformance.suite_support.status_queries import (
     WITH_AGENT,
     Answer,
     add,

@@ -26,7 +26,7 @@ from lxml import etree
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.profile import Agent, Group, Profile
-from conformance.suite.request_support import Env, added_id
+from conformance.suite_support.request_steps import Env, added_id
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.decode import body_child
 from conformance.wire.encode import INT_MAX
