@@ -34,13 +34,13 @@ from conformance.checks import (
     expect_result,
     expect_value,
 )
+from conformance.checks.status import LONG_AGO
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
 from conformance.profile import Group, Profile, TargetInfo, Tenant
-from conformance.suite_support.request_steps import added_id
-from conformance.suite_support.status_queries import LONG_AGO
+from conformance.suite_support.requests import added_id
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.client import DEFAULT
 from conformance.wire.credentials import Credentials

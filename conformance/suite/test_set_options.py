@@ -22,15 +22,11 @@ opt-in).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_fault, expect_result
-from conformance.profile import Profile
 from conformance.strategies import invalid_params, valid_param_examples, valid_params
 from conformance.suite.every_operation import options_in_force
 from conformance.suite_support.option_cases import (
@@ -57,12 +53,9 @@ from conformance.suite_support.routing import (
     TYPE_1,
     TYPE_2,
     TYPE_3,
-    Routing,
-    Topology,
     on,
     queued,
     set_options,
-    world_factory,
 )
 from conformance.wire.encode import INT_MAX
 
@@ -71,17 +64,6 @@ pytestmark = pytest.mark.sets_options("own")
 _QUIET = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def routing(om: Any, control: Any) -> Routing:
-    return Routing(om, control)
-
-
-@pytest.fixture
-def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., Topology]:
-    """``world(groups, serves)``: a world built from the profile (``routing_support.build``)."""
-    return world_factory(make_scenario, target.profile)
 
 
 # -- accepted values ---------------------------------------------------------------------------
