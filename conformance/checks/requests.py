@@ -9,7 +9,7 @@ every section alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -196,3 +196,15 @@ def expect_counts(
     new = after.get(kind, {}).get(str(key), {})
     change = {name: int(new.get(name, 0)) - int(old.get(name, 0)) for name in expected}
     expect_equal(requirement, expected, change, f"change of /statistics {kind} {key}")
+
+
+def expect_where(requirement: str, wanted: Sequence[str], actual: Sequence[str]) -> None:
+    """Each request where the routing model puts it: ``["A#12: agent 501", "B#13: queue 1"]``
+    as read from the target against the same lines as the model says them."""
+    if list(actual) != list(wanted):
+        raise ConformanceFailure(
+            req(requirement),
+            "; ".join(wanted),
+            "; ".join(actual),
+            title="the requests are not where the routing model puts them",
+        )

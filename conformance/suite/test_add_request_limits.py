@@ -5,7 +5,7 @@ or a typed fault, R3) and must leave nothing behind: no OpenMediaID, no request 
 list. The limits are read from ``schemas/constraints.toml``: each is tried at the limit and one
 past it, in ASCII, in BMP text and with characters outside the BMP (R2 counts UTF-16 code units,
 so a target counting code points or bytes is caught), then by Hypothesis on both sides. The
-tables of cases and the builders of their values live in ``limits_support``.
+tables of cases and the builders of their values live in ``suite_support.limit_cases``.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def queued(env: Env, items: list[dict[str, str]], **members: Any) -> int:
     return place(env, "Queued", ivr=items, **members).oid
 
 
-def stored_ivr(env: Env, oid: int) -> list[tuple[Any, Any]]:
+def stored_ivr(env: Env, oid: int) -> list[tuple[str | None, str | None]]:
     seen = env.control.request(oid) or {}
     return [(item.get("label"), item.get("data")) for item in seen.get("ivr_info", [])]
 

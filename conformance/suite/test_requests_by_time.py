@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal
 from conformance.checks.status import LONG_AGO, Answer, Stamp, show
+from conformance.profile import Group
 from conformance.suite_support.groups import group_with_agent, queue_group
 from conformance.suite_support.requests import Env, add, cancel, precondition
-from conformance.suite_support.status_queries import by_time, mark
+from conformance.suite_support.status_queries import Since, by_time, mark
 from conformance.verdicts import ConformanceFailure
 
 
-def _groups(env: Env) -> tuple[Any, Any]:
+def _groups(env: Env) -> tuple[Group, Group]:
     """Two open groups if the profile has them (else the same one twice)."""
     groups = env.profile.groups_with("open")
     first = queue_group(env.profile)
@@ -122,7 +122,7 @@ def test_by_time_with_nothing_after_is_empty(env, since):
     rid = "TIM-EMPTY"
     oid = add(env.om, queue_group(env.profile)).oid
     latest = mark(env.om)
-    asked: Any = latest if since == "last-timestamp" else latest.moment + timedelta(days=1)
+    asked: Since = latest if since == "last-timestamp" else latest.moment + timedelta(days=1)
     answer = by_time(env.om, asked, rid)
     judged, what = answer.records, "records after the latest TimeStamp"
     if since == "last-timestamp" and not env.has("scenario"):

@@ -11,8 +11,8 @@ Every test builds its own small world from the profile (``Topology``): the profi
 and agents, with the flags and memberships the rule needs, posted with ``make_scenario``. What a
 request became is read twice, from the SOAP status record (Status, AgentID, QueuePosition) and
 from the control plane's ``GET /requests/{id}``; a disagreement shows in the Actual line.
-The helpers live in ``routing_support`` (``test_set_options`` uses them too: MaxNumberOfSessions
-and AllowDifferentTypes are routing options).
+The helpers live in ``suite_support.routing`` (``test_set_options`` uses them too:
+MaxNumberOfSessions and AllowDifferentTypes are routing options).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ own; a type's own setting wins; AllowDifferentTypes is checked for the incoming 
 description's type 1 / type 2 example); ResetAllOptions restores a type's defaults.
 
 The values tried on each side of a range and the steps the routing cases repeat live in
-``options_support``; the routing world and its observations in ``routing_support``.
+``suite_support.option_cases``; the routing world and its observations in ``suite_support.routing``.
 
 SetOptions is global and cannot be read back or undone over SOAP, so every test here sends values
 of its own (``sets_options("own")``: *not applicable* in safe mode) except one, which sends only

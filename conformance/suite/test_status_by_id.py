@@ -3,7 +3,7 @@
 A client that tracks one request asks for its status by ID and must get exactly one record: the
 latest status update, in whatever state the request is, terminated ones included while they are
 cached (R14); an ID never issued raises InvalidOpenMediaIDFault. The lives come from
-``status_lives``; the cache's edges (just before and after DataExpiration) are
+``suite_support.lives``; the cache's edges (just before and after DataExpiration) are
 ``test_data_cache``'s.
 """
 

@@ -6,7 +6,7 @@ state a request enters is one event, in order (R13), each record names the right
 and agent, the QueuePosition means what the description says (current in status-by-ID and
 all-status, as queued in history and by-time), and the TimeStamps let a client poll without
 losing or repeating an event (R12, UTC per R17). The lives a request goes through come from
-``status_lives``; a life that needs agents, the router or the clock is *not applicable* on a
+``suite_support.lives``; a life that needs agents, the router or the clock is *not applicable* on a
 target whose control plane lacks them.
 """
 

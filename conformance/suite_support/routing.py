@@ -17,11 +17,11 @@ from typing import Any
 
 from conformance.checks import expect_result, expect_value
 from conformance.checks.expect import summary
-from conformance.contract.catalogue import req
+from conformance.checks.requests import expect_where
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.suite_support.requests import ADD_TYPE, add, cancel
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire import ControlClient, OpenMediaClient, Reply
 
 DEFAULT_MAX = int(CONSTRAINTS.defaults["max_number_of_sessions"])
@@ -161,13 +161,7 @@ class Routing:
             f"{self.labels.get(oid, oid)}: {self.state(oid, requirement)}" for oid in expected
         ]
         wanted = [f"{self.labels.get(oid, oid)}: {text}" for oid, text in expected.items()]
-        if actual != wanted:
-            raise ConformanceFailure(
-                req(requirement),
-                "; ".join(wanted),
-                "; ".join(actual),
-                title="the requests are not where the routing model puts them",
-            )
+        expect_where(requirement, wanted, actual)
 
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing")
