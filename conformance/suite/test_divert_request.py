@@ -61,11 +61,6 @@ _PROPERTY = settings(
 )
 
 
-def queued(env: Env, group: Group) -> int:
-    """A fresh request queued in ``group``."""
-    return place(env, "Queued", group=group).oid
-
-
 def divert(env: Env, oid: int, **members: Any) -> Reply:
     return env.om.divert_request(OpenMediaID=oid, **members)
 
@@ -82,7 +77,7 @@ def in_group(env: Env, oid: int, group: Group, requirement: str) -> OpenMediaReq
 def test_divert_queued_by_group_id(env):
     """DivertRequest OpenMediaID + ServiceGroupID of B → Success, same ID; record names B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     expect_diverted(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-QUEUED-BY-GROUP-ID")
     in_group(env, oid, b, "DIV-QUEUED-BY-GROUP-ID")
 
@@ -91,7 +86,7 @@ def test_divert_queued_by_group_id(env):
 def test_divert_by_tenant_and_group_name(env):
     """DivertRequest TenantID + ServiceGroupName of B, no ServiceGroupID → Success; in B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, TenantID=b.tenant_id, ServiceGroupName=b.name)
     expect_diverted(reply, oid, "DIV-BY-GROUP-NAME")
     in_group(env, oid, b, "DIV-BY-GROUP-NAME")
@@ -101,7 +96,7 @@ def test_divert_by_tenant_and_group_name(env):
 def test_group_id_wins_over_tenant_and_name(env):
     """ServiceGroupID of B with TenantID + ServiceGroupName of A (its own group) → in B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, ServiceGroupID=b.id, TenantID=a.tenant_id, ServiceGroupName=a.name)
     expect_diverted(reply, oid, "DIV-PRECEDENCE-GROUP-ID")
     in_group(env, oid, b, "DIV-PRECEDENCE-GROUP-ID")
@@ -154,10 +149,10 @@ def test_diverted_request_keeps_its_queue_time(env):
     A rule of the control plane's routing model, which binds only a target that offers
     ``agents`` (R21): the description is silent on where a diverted request queues."""
     a, b = two_groups(env.profile)
-    first = queued(env, a)
+    first = place(env, "Queued", group=a).oid
     if env.has("clock"):
         env.control.advance(1)  # queue times apart by a second, whatever the clock's resolution
-    second = queued(env, b)
+    second = place(env, "Queued", group=b).oid
     position = record(env.om, second, "DIV-KEEPS-QUEUE-TIME")[0].queue_position or 0
     before = env.control.request(first)
     expect_diverted(divert(env, first, ServiceGroupID=b.id), first, "DIV-KEEPS-QUEUE-TIME")
@@ -187,7 +182,7 @@ def test_divert_is_overflowed_out_and_in(env):
     """Divert a queued request from A to B → A Overflowed Out +1, B Overflowed In +1."""
     a, b = two_groups(env.profile)
     before = env.control.statistics()
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     expect_diverted(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-STATISTICS")
     after = env.control.statistics()
     for group, change in (
@@ -205,7 +200,7 @@ def test_divert_without_group_identification(env, which):
     """DivertRequest with no ServiceGroupID and not both TenantID and ServiceGroupName →
     InvalidDataException (R6); the request stays where it was."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     members = {
         "nothing": {},
         "tenant-only": {"TenantID": b.tenant_id},
@@ -236,7 +231,7 @@ def test_divert_to_a_group_it_cannot_go_to(env, how, by):
     requirement, status, _ = REFUSALS[how]
     members = refused_members(env.profile, how, by)
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     before = snapshot(env, oid, NOTHING, counters=True)
     expect_request_status(divert(env, oid, **members), requirement, status)
     expect_unchanged(NOTHING, before, snapshot_after(env, before, NOTHING))
@@ -281,7 +276,7 @@ def test_divert_never_answers_agent_logged_off(env):
 def test_service_group_name_at_the_limit_is_not_refused(env, name):
     """TenantID + a ServiceGroupName of exactly the limit (UTF-16 units) → no fault."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, TenantID=env.profile.tenant.id, ServiceGroupName=name)
     expect_value(reply, "DIV-LIMIT-SERVICE-GROUP-NAME")
 
@@ -293,7 +288,7 @@ def test_service_group_name_past_the_limit_is_refused(env, name):
     """TenantID + a ServiceGroupName one UTF-16 unit past the limit → InvalidDataException
     (R3); the request stays where it was."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     before = snapshot(env, oid, NOTHING, counters=True)
     reply = divert(env, oid, TenantID=env.profile.tenant.id, ServiceGroupName=name)
     expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", VIOLATION)
@@ -304,7 +299,7 @@ def test_service_group_name_past_the_limit_is_refused(env, name):
 def test_property_service_group_name_within_the_limit(env):
     """Any ServiceGroupName of 1..limit UTF-16 units (with TenantID) → no fault."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     tenant = env.profile.tenant.id
 
     @_PROPERTY
@@ -321,7 +316,7 @@ def test_property_service_group_name_past_the_limit(env):
     """Any DivertRequest whose one broken constraint is ServiceGroupName's length →
     InvalidDataException, and the request stays in its group."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     ids = st.just({"OpenMediaID": oid, "TenantID": env.profile.tenant.id})
 
     @_PROPERTY
@@ -348,7 +343,7 @@ def test_property_service_group_name_past_the_limit(env):
 def test_divert_without_licence(env):
     """Licence gone: DivertRequest to B → NoLicenseFault; the request stays in A."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     before = snapshot(env, oid, NOTHING, counters=True)
     with licence_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
@@ -361,7 +356,7 @@ def test_divert_without_licence(env):
 def test_divert_without_router(env):
     """Router lost: DivertRequest of a request that was queued → RouterDisconnectedFault."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     with router_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
     expect_fault(reply, "DIV-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

@@ -57,11 +57,6 @@ from conformance.suite_support.requests import (
 from conformance.verdicts import ConformanceFailure
 
 
-def queued(env: Env, group: Group) -> int:
-    """A fresh request queued in ``group``."""
-    return place(env, "Queued", group=group).oid
-
-
 def expect_next_request(env: Env, group: Group, requirement: str, agent: Agent | None) -> None:
     """A new request of ``group`` goes to ``agent`` at once (the loss removed the request the
     agent had), or with no agent is first in the queue (the loss emptied the queue)."""
@@ -122,8 +117,8 @@ def test_router_loss_fails_unterminated_request(env, state):
 def test_router_loss_empties_the_queue(env):
     """Two requests queued, router lost and back → a new request is first in the queue."""
     group = env.profile.group_with("open")
-    queued(env, group)
-    queued(env, group)
+    place(env, "Queued", group=group)
+    place(env, "Queued", group=group)
     router_blip(env.control)
     expect_next_request(env, group, "ERR-ROUTER-LOST-REMOVED", None)
 
@@ -164,7 +159,7 @@ def test_status_queries_answer_while_disconnected(env, op):
     """Router lost: each operation that does not declare RouterDisconnectedFault answers from
     the cache, the request's Failed event included."""
     sample = prepare(env.om, env.profile, op)
-    oid = sample.oid or queued(env, sample.group)
+    oid = sample.oid or place(env, "Queued", group=sample.group).oid
     with router_lost(env.control):
         reply = call(env.raw_om, sample)  # judged here first, then by the wire checks
     value = expect_value(reply, "ERR-ROUTER-STATUS-FROM-CACHE")
@@ -294,8 +289,8 @@ def test_restart_empties_the_listings(env, op):
 def test_restart_empties_the_queue(env):
     """Two requests queued, service restarted → a new request is first in the queue."""
     group = env.profile.group_with("open")
-    queued(env, group)
-    queued(env, group)
+    place(env, "Queued", group=group)
+    place(env, "Queued", group=group)
     env.control.restart()
     expect_next_request(env, group, "ERR-RESTART-REMOVED", None)
 
@@ -322,9 +317,9 @@ def test_restart_frees_the_agent(env, state):
 def test_ids_not_reused_after_restart(env):
     """Three AddRequests, service restarted, three more → no OpenMediaID is issued twice."""
     group = env.profile.group_with("open")
-    before = [queued(env, group) for _ in range(3)]
+    before = [place(env, "Queued", group=group).oid for _ in range(3)]
     env.control.restart()
-    after = [queued(env, group) for _ in range(3)]
+    after = [place(env, "Queued", group=group).oid for _ in range(3)]
     expect_equal(
         "ADD-OPENMEDIAID-UNIQUE",
         [],

@@ -73,11 +73,6 @@ def ivr(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"Label": label, "Data": data} for label, data in pairs]
 
 
-def queued(env: Env, items: list[dict[str, str]], **members: Any) -> int:
-    """A fresh queued request carrying ``items`` (and ``members``)."""
-    return place(env, "Queued", ivr=items, **members).oid
-
-
 def stored_ivr(env: Env, oid: int) -> list[tuple[str | None, str | None]]:
     seen = env.control.request(oid) or {}
     return [(item.get("label"), item.get("data")) for item in seen.get("ivr_info", [])]
@@ -87,7 +82,7 @@ def stored_ivr(env: Env, oid: int) -> list[tuple[str | None, str | None]]:
 @pytest.mark.requirement("MOD-QUEUED")
 def test_modify_queued_request(env):
     """ModifyRequest on a queued request (Case:1 → Case:2) → true; still Queued; Data is 2."""
-    oid = queued(env, ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     expect_result(modify(env, oid, IVRInfo=ivr(("Case", "2"))), "MOD-QUEUED", True)
     now, _ = record(env.om, oid, "MOD-QUEUED")
     expect_equal("MOD-QUEUED", "Queued", now.status, f"Status of request {oid}")
@@ -125,7 +120,7 @@ def test_modify_queued_request(env):
 def test_modify_merges_by_label(env, requirement, sent, expected):
     """Request A:1, B:2; ModifyRequest → true; an existing label's Data replaced in place, a
     new label appended at the end (R11), read from the desktop view."""
-    oid = queued(env, ivr(("A", "1"), ("B", "2")))
+    oid = place(env, "Queued", ivr=ivr(("A", "1"), ("B", "2"))).oid
     expect_result(modify(env, oid, IVRInfo=sent), requirement, True)
     expect_equal(requirement, expected, stored_ivr(env, oid), "stored IVR data (label, data)")
 
@@ -135,7 +130,7 @@ def test_merge_past_the_count_limit(env, observe):
     """Request with the maximum of labels, ModifyRequest adding one more (OPEN, R11): true
     (merged set grows) or InvalidDataException (nothing changes); the outcome is recorded."""
     full = ivr(*((f"L{n}", str(n)) for n in range(_COUNT)))
-    oid = queued(env, full)
+    oid = place(env, "Queued", ivr=full).oid
     before = snapshot(env, oid, "MOD-MERGED-OVER-LIMIT")
     reply = modify(env, oid, IVRInfo=ivr(("Extra", "x")))
     if reply.fault is None and reply.value is True:
@@ -154,7 +149,7 @@ def test_merge_past_the_count_limit(env, observe):
 def test_modify_replaces_private_data(env):
     """Request PrivateData "before"; ModifyRequest PrivateData "after" (IVR unchanged) → true;
     the desktop view's private_data is "after"."""
-    oid = queued(env, ivr(("Case", "1")), PrivateData="before")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1")), PrivateData="before").oid
     reply = modify(env, oid, IVRInfo=ivr(("Case", "1")), PrivateData="after")
     expect_result(reply, "MOD-PRIVATE-DATA", True)
     stored = env.control.request(oid) or {}
@@ -235,7 +230,7 @@ def test_length_limit(env, field, text, accepted):
     """ModifyRequest with a Label / Data / PrivateData of exactly the limit (UTF-16 units) →
     true and stored as sent; one unit past → InvalidDataException and nothing changes."""
     requirement = _LIMIT_OF[field]
-    oid = queued(env, ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     before = snapshot(env, oid, requirement)
     reply = modify(env, oid, **_members_with(field, text))
     if not accepted:
@@ -252,7 +247,7 @@ def test_length_limit(env, field, text, accepted):
 def test_modify_without_ivr_content_is_refused(env, sent):
     """ModifyRequest PrivateData "after" with IVRInfo absent, nil, empty, or only items without
     Label and Data → InvalidDataException (R7, R3); nothing changes."""
-    oid = queued(env, ivr(("Case", "1")), PrivateData="before")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1")), PrivateData="before").oid
     before = snapshot(env, oid, "MOD-IVRINFO-AT-LEAST-ONE")
     members: dict[str, Any] = {"PrivateData": "after"}
     if sent is not ABSENT:
@@ -271,7 +266,7 @@ def test_ivr_information_count(env, count):
     true; with one more (a label repeated, so the merged set cannot grow) →
     InvalidDataException and nothing changes."""
     labels = [f"L{n}" for n in range(_COUNT)]
-    oid = queued(env, ivr(*((label, "old") for label in labels)))
+    oid = place(env, "Queued", ivr=ivr(*((label, "old") for label in labels))).oid
     before = snapshot(env, oid, "MOD-LIMIT-IVRINFO-COUNT")
     sent = ivr(*((labels[n % _COUNT], f"new{n}") for n in range(count)))
     reply = modify(env, oid, IVRInfo=sent)
@@ -311,7 +306,7 @@ def test_property_within_the_limits(env):
     @_PROPERTY
     @given(members=valid_members("ModifyOpenMediaRequest"))
     def check(members: dict[str, Any]) -> None:
-        oid = queued(env, _add_items(members))
+        oid = place(env, "Queued", ivr=_add_items(members)).oid
         expect_result(modify(env, oid, **members), _nearest_limit(members), True)
 
     check()
@@ -321,7 +316,7 @@ def test_property_within_the_limits(env):
 def test_property_past_a_limit(env):
     """Any ModifyRequest breaking exactly one limit → InvalidDataException; the queued
     request keeps its data."""
-    oid = queued(env, ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     before = snapshot(env, oid, "MOD-LIMIT-LABEL")
 
     @_PROPERTY
@@ -340,7 +335,7 @@ def test_property_past_a_limit(env):
 @pytest.mark.requires_control("license")
 def test_modify_without_licence(env):
     """Licence gone: ModifyRequest on a queued request → NoLicenseFault; nothing changes."""
-    oid = queued(env, ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     before = snapshot(env, oid, "MOD-FAULT-NO-LICENSE")
     with licence_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
@@ -354,7 +349,7 @@ def test_modify_without_licence(env):
 @pytest.mark.requires_control("router")
 def test_modify_without_router(env):
     """Router lost: ModifyRequest on a request that was queued → RouterDisconnectedFault."""
-    oid = queued(env, ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     with router_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
     expect_fault(reply, "MOD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

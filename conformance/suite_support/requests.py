@@ -24,6 +24,7 @@ import pytest
 from conformance.checks import expect_value
 from conformance.checks.expect import summary
 from conformance.checks.requests import Snapshot, expect_added, expect_one_record, seen_of
+from conformance.checks.status import WITH_AGENT
 from conformance.contract.catalogue import req
 from conformance.profile import Agent, Group, Profile
 from conformance.settings import TargetSession
@@ -236,10 +237,6 @@ class Placed:
     agent: Agent | None
 
 
-WITH_AN_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
-"""The states ``place`` reaches through an agent (control feature ``agents``)."""
-
-
 def place(
     env: Env,
     state: str,
@@ -252,7 +249,7 @@ def place(
     Failed, Cancelled), reached the way a real system gets there: an agent logs on, answers,
     completes; the router drops; CancelRequest. It goes to ``group`` (default: the first open
     group, or for a state with an agent the first open group that has one)."""
-    if state in WITH_AN_AGENT:
+    if state in WITH_AGENT:  # reached through an agent (control feature ``agents``)
         group, agent = group_with_agent(env.profile) if group is None else _first_agent(env, group)
         env.control.logon(agent.id)
         placed = Placed(add(env.om, group, ivr=ivr, **members).oid, group, agent)
