@@ -1,4 +1,5 @@
-"""Self-tests of the lifecycle model (``conformance/suite/lifecycle_model.py``) and its machine.
+"""Self-tests of the lifecycle model (``conformance/suite_support/lifecycle_model.py``) and its
+machine.
 
 The model is what the stateful test trusts, so it is checked here against small scenarios whose
 answers were worked out by hand from the readings and the routing model. Several cases also
@@ -29,11 +30,10 @@ from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.paths import fixtures_dir
 from conformance.profile import bundled_profile, load_profile
-from conformance.suite.lifecycle_model import (
-    EXPIRY_GUARD_S,
+from conformance.suite_support.lifecycle_model import EXPIRY_GUARD_S, LifecycleModel
+from conformance.suite_support.lifecycle_values import (
     Event,
     GroupSpec,
-    LifecycleModel,
     Status,
     World,
     match_events,
@@ -361,9 +361,10 @@ def test_event_mismatches_name_the_broken_rule(model: LifecycleModel) -> None:
 
 def test_every_cited_requirement_is_in_the_catalogue_and_the_marker() -> None:
     import conformance.suite.test_lifecycle as machine
+    from conformance.suite_support import lifecycle_model
 
-    folder = Path(machine.__file__).parent
-    names = ("lifecycle_model.py", "lifecycle_values.py", "lifecycle_views.py")
+    folder = Path(lifecycle_model.__file__).parent
+    names = ("lifecycle_model.py", "lifecycle_values.py", "lifecycle_comparison.py")
     text = "".join((folder / name).read_text("utf-8") for name in names)
     body = Path(machine.__file__).read_text("utf-8")
     text += body[: body.index("@pytest.mark.requirement(")]

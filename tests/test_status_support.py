@@ -14,15 +14,11 @@ from typing import Any
 
 import pytest
 
+from conformance.checks.status import Stamp, latest_by_id, read_answer
 from conformance.contract.operations import operation
 from conformance.profile import CONTROL_FEATURES
-from conformance.suite.status_lives import LIVES, TERMINAL, life_params
-from conformance.suite.status_support import (
-    Stamp,
-    history_reply,
-    latest_by_id,
-    read_answer,
-)
+from conformance.suite_support.lives import LIVES, TERMINAL, life_params
+from conformance.suite_support.status_queries import history_reply
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.decode import decode_reply
 from conformance.wire.encode import build_envelope

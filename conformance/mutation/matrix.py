@@ -98,7 +98,7 @@ def named_in_sources() -> frozenset[str]:
     marker does); a requirement named nowhere cannot fail, so its defect is not run wide."""
     text = "\n".join(
         path.read_text(encoding="utf-8")
-        for folder in ("suite", "checks")
+        for folder in ("suite", "suite_support", "checks")
         for path in (PROJECT_ROOT / "conformance" / folder).rglob("*.py")
     )
     return frozenset(r.id for r in CATALOGUE.requirements if f'"{r.id}"' in text)

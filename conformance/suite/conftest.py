@@ -1,20 +1,36 @@
-"""The ``env`` fixture the section modules share: the test's SOAP client, profile and (fetched
-only when used) control plane, as ``request_support.Env``.
+"""The fixtures the section modules share.
 
-A module whose tests need more (a raw client, a target) defines an ``env`` of its own, which
-pytest prefers to this one.
+``env``: the test's SOAP client and profile, and (fetched only when used) its control plane,
+target and unchecked client, as ``suite_support.requests.Env``. ``routing`` and ``world``: what
+the routing tests (``test_routing``, ``test_set_options``) act and build worlds with
+(``suite_support.routing``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from conformance.profile import Profile
-from conformance.suite.request_support import Env
+from conformance.plugin.settings import TargetSession
+from conformance.suite_support.requests import Env
+from conformance.suite_support.routing import Routing, Topology, world_factory
+from conformance.wire import ControlClient, OpenMediaClient
 
 
 @pytest.fixture
-def env(om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
+def env(om: OpenMediaClient, scenario: Profile, request: pytest.FixtureRequest) -> Env:
     return Env(om, scenario, request)
+
+
+@pytest.fixture
+def routing(om: OpenMediaClient, control: ControlClient) -> Routing:
+    return Routing(om, control)
+
+
+@pytest.fixture
+def world(make_scenario: Callable[..., Profile], target: TargetSession) -> Callable[..., Topology]:
+    """``world(groups, serves, reverse_listing=False)``: a world built from the profile
+    (``suite_support.routing.build``)."""
+    return world_factory(make_scenario, target.profile)

@@ -14,29 +14,31 @@ check needs reports it as not applicable.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_request_status
-from conformance.contract.constraints import CONSTRAINTS
-from conformance.profile import Agent, Group, Profile
-from conformance.profile.loading import group_line
-from conformance.suite.add_support import (
-    ADD_TYPE,
-    add,
+from conformance.checks.requests import (
     expect_added,
     expect_created_nothing,
     expect_ewt,
-    expect_status,
+    expect_fields,
+)
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.profile import Agent, Group, Profile
+from conformance.profile.loading import group_line
+from conformance.suite_support.groups import open_group, unknown_name
+from conformance.suite_support.requests import (
+    ADD_TYPE,
+    created_since,
     handed,
     new_id,
-    open_group,
+    record,
     request_ids,
-    status_of,
-    unknown_name,
+    send_add,
 )
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
+from conformance.wire import ControlClient, OpenMediaClient
 from conformance.wire.decode import parse_datetime
 
 
@@ -74,10 +76,15 @@ def _two_agents(profile: Profile) -> tuple[Group, Agent, Agent]:
 def test_add_by_group_id(om, scenario):
     """AddRequest(ServiceGroupID of an open group): Success, ID > 0, EWT >= 0, in that group."""
     group = open_group(scenario)
-    reply = add(om, ServiceGroupID=group.id)
+    reply = send_add(om, ServiceGroupID=group.id)
     oid = int(expect_added(reply, "ADD-VALID-BY-GROUP-ID").open_media_id or 0)
     expect_ewt(reply)
-    expect_status(om, oid, "ADD-VALID-BY-GROUP-ID", None, service_group_id=group.id)
+    expect_fields(
+        record(om, oid, "ADD-VALID-BY-GROUP-ID")[0],
+        "ADD-VALID-BY-GROUP-ID",
+        None,
+        service_group_id=group.id,
+    )
 
 
 @pytest.mark.requirement("ADD-VALID-BY-GROUP-NAME")
@@ -97,7 +104,7 @@ def test_add_by_tenant_and_group_name(om, scenario):
             failure.requirement, failure.expected, failure.actual,
             title=failure.title + hint, exchange=failure.exchange,
         ) from None  # fmt: skip
-    expect_status(om, oid, rid, None, service_group_id=group.id)
+    expect_fields(record(om, oid, rid)[0], rid, None, service_group_id=group.id)
 
 
 @pytest.mark.requirement("ADD-OPENMEDIAID-UNIQUE")
@@ -127,11 +134,16 @@ def test_queue_positions_count_from_one(om, scenario):
     group = open_group(scenario)
     rid = "ADD-QUEUE-POSITION-QUEUED"
     for position in (1, 2, 3):
-        reply = add(om, ServiceGroupID=group.id)
+        reply = send_add(om, ServiceGroupID=group.id)
         value = expect_added(reply, rid)
         expect_equal(rid, position, value.queue_position, "QueuePosition", reply.exchange)
         expect_ewt(reply)
-        expect_status(om, int(value.open_media_id or 0), rid, "Queued", queue_position=position)
+        expect_fields(
+            record(om, int(value.open_media_id or 0), rid)[0],
+            rid,
+            "Queued",
+            queue_position=position,
+        )
 
 
 @pytest.mark.requirement("ADD-QUEUE-POSITION-ALLOCATED")
@@ -142,10 +154,15 @@ def test_allocated_at_once_reports_position_zero(om, scenario, control):
     agent = _agent_of(scenario, group)
     control.logon(agent.id)
     rid = "ADD-QUEUE-POSITION-ALLOCATED"
-    reply = add(om, ServiceGroupID=group.id)
+    reply = send_add(om, ServiceGroupID=group.id)
     value = expect_added(reply, rid)
     expect_equal(rid, 0, value.queue_position, "QueuePosition", reply.exchange)
-    expect_status(om, int(value.open_media_id or 0), rid, "AllocatedToAgent", agent_id=agent.id)
+    expect_fields(
+        record(om, int(value.open_media_id or 0), rid)[0],
+        rid,
+        "AllocatedToAgent",
+        agent_id=agent.id,
+    )
 
 
 @pytest.mark.requirement("ADD-EWT-PLAUSIBLE")
@@ -155,9 +172,9 @@ def test_ewt_is_zero_when_allocated_and_grows_with_the_queue(om, scenario, contr
     group = open_group(scenario)
     control.logon(_agent_of(scenario, group).id)
     rid = "ADD-EWT-PLAUSIBLE"
-    first = add(om, ServiceGroupID=group.id)
+    first = send_add(om, ServiceGroupID=group.id)
     expect_equal(rid, 0, expect_added(first, rid).ewt, "EWT when allocated at once", first.exchange)
-    ewts = [expect_added(add(om, ServiceGroupID=group.id), rid).ewt for _ in range(3)]
+    ewts = [expect_added(send_add(om, ServiceGroupID=group.id), rid).ewt for _ in range(3)]
     expect_equal(rid, sorted(ewts), ewts, "EWT of successive queued requests")
 
 
@@ -194,7 +211,7 @@ def test_group_id_wins_over_tenant_and_name(om, scenario, name):
     oid = new_id(
         om, rid, ServiceGroupID=group.id, TenantID=scenario.tenant.id, ServiceGroupName=other
     )
-    expect_status(om, oid, rid, None, service_group_id=group.id)
+    expect_fields(record(om, oid, rid)[0], rid, None, service_group_id=group.id)
 
 
 # -- preferred agent ----------------------------------------------------------------------------
@@ -207,7 +224,7 @@ def test_preferred_agent_by_logon_id(om, scenario, control):
     control.logon(second.id)
     rid = "ADD-PREFERRED-AGENT-LOGON-ID"
     oid = new_id(om, rid, ServiceGroupID=group.id, PreferredAgentLogonID=second.logon_id)
-    expect_status(om, oid, rid, "AllocatedToAgent", agent_id=second.id)
+    expect_fields(record(om, oid, rid)[0], rid, "AllocatedToAgent", agent_id=second.id)
 
 
 @pytest.mark.requirement("ADD-PRECEDENCE-PREFERRED-AGENT-ID")
@@ -227,7 +244,7 @@ def test_preferred_agent_id_wins_over_logon_id(om, scenario, control, order):
         PreferredAgentID=wanted.id,
         PreferredAgentLogonID=other.logon_id,
     )
-    expect_status(om, oid, rid, "AllocatedToAgent", agent_id=wanted.id)
+    expect_fields(record(om, oid, rid)[0], rid, "AllocatedToAgent", agent_id=wanted.id)
 
 
 @pytest.mark.requirement("ADD-FORCE-PREFERRED-LOGGED-OFF", "ADD-FAILURE-CREATES-NOTHING")
@@ -237,9 +254,11 @@ def test_force_to_logged_off_preferred_agent(om, scenario, control, not_ours):
     group, first, second = _two_agents(scenario)
     control.logon(second.id)
     before = request_ids(om)
-    reply = add(om, ServiceGroupID=group.id, PreferredAgentID=first.id, ForceToPreferredAgent=True)
+    reply = send_add(
+        om, ServiceGroupID=group.id, PreferredAgentID=first.id, ForceToPreferredAgent=True
+    )
     expect_request_status(reply, "ADD-FORCE-PREFERRED-LOGGED-OFF", "AgentLoggedOff")
-    expect_created_nothing(om, before, reply, not_ours)
+    expect_created_nothing(reply, created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement(
@@ -251,7 +270,12 @@ def test_force_to_busy_preferred_agent(om, scenario, control):
     group, first, second = _two_agents(scenario)
     control.logon(first.id)
     busy = new_id(om, "ROUTE-IMMEDIATE-ADD", ServiceGroupID=group.id)
-    expect_status(om, busy, "ROUTE-IMMEDIATE-ADD", "AllocatedToAgent", agent_id=first.id)
+    expect_fields(
+        record(om, busy, "ROUTE-IMMEDIATE-ADD")[0],
+        "ROUTE-IMMEDIATE-ADD",
+        "AllocatedToAgent",
+        agent_id=first.id,
+    )
     control.logon(second.id)
     forced = new_id(
         om,
@@ -260,25 +284,35 @@ def test_force_to_busy_preferred_agent(om, scenario, control):
         PreferredAgentID=first.id,
         ForceToPreferredAgent=True,
     )
-    expect_status(om, forced, "ADD-FORCE-PREFERRED-ONLY", "Queued")
+    expect_fields(
+        record(om, forced, "ADD-FORCE-PREFERRED-ONLY")[0], "ADD-FORCE-PREFERRED-ONLY", "Queued"
+    )
     timeout = group.preferred_agent_timeout_s
     if timeout > 1:
         control.advance(timeout - 1)
-        expect_status(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT", "Queued")
+        expect_fields(
+            record(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT")[0],
+            "ADD-FORCE-PREFERRED-TIMEOUT",
+            "Queued",
+        )
     control.advance(2)
-    expect_status(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT", "Failed")
+    expect_fields(
+        record(om, forced, "ADD-FORCE-PREFERRED-TIMEOUT")[0],
+        "ADD-FORCE-PREFERRED-TIMEOUT",
+        "Failed",
+    )
 
 
 # -- QueueStartTime (R8) ------------------------------------------------------------------------
-def _queue_time(control: Any, oid: int) -> datetime:
+def _queue_time(control: ControlClient, oid: int) -> datetime:
     return parse_datetime(str((control.request(oid) or {}).get("queue_time")))
 
 
-def _positions(om: Any, ids: list[int], requirement: str) -> list[int | None]:
-    return [status_of(om, oid, requirement).queue_position for oid in ids]
+def _positions(om: OpenMediaClient, ids: list[int], requirement: str) -> list[int | None]:
+    return [record(om, oid, requirement)[0].queue_position for oid in ids]
 
 
-def _past(control: Any) -> datetime:
+def _past(control: ControlClient) -> datetime:
     """Ten minutes before the target's clock, whole seconds (any precision keeps it)."""
     return control.now().replace(microsecond=0) - timedelta(minutes=10)
 

@@ -5,7 +5,7 @@ or a typed fault, R3) and must leave nothing behind: no OpenMediaID, no request 
 list. The limits are read from ``schemas/constraints.toml``: each is tried at the limit and one
 past it, in ASCII, in BMP text and with characters outside the BMP (R2 counts UTF-16 code units,
 so a target counting code points or bytes is caught), then by Hypothesis on both sides. The
-tables of cases and the builders of their values live in ``limits_support``.
+tables of cases and the builders of their values live in ``suite_support.limit_cases``.
 """
 
 from __future__ import annotations
@@ -17,20 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
-from conformance.contract.constraints import CONSTRAINTS
-from conformance.strategies import invalid_params, valid_examples, valid_params
-from conformance.suite.add_support import (
-    ADD_TYPE,
-    add,
+from conformance.checks.requests import (
     expect_added,
     expect_created_nothing,
-    expect_status,
-    handed,
-    new_id,
-    open_group,
-    request_ids,
+    expect_fields,
+    expect_refused,
 )
-from conformance.suite.limits_support import (
+from conformance.contract.constraints import CONSTRAINTS
+from conformance.strategies import invalid_params, valid_examples, valid_params
+from conformance.suite_support.groups import open_group
+from conformance.suite_support.limit_cases import (
     ABSENT,
     ADD_STATUSES,
     IVR_MAX,
@@ -42,16 +38,24 @@ from conformance.suite.limits_support import (
     RANGE_RID,
     SOME_CONTENT,
     UNUSABLE,
-    expect_refused,
     ivr_items,
     length_params,
     length_text,
-    place,
+    members_carrying,
     range_params,
     resolve,
     rid_of,
 )
-from conformance.suite.outages import licence_lost, router_lost
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.requests import (
+    ADD_TYPE,
+    created_since,
+    handed,
+    new_id,
+    record,
+    request_ids,
+    send_add,
+)
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX
 
@@ -70,9 +74,9 @@ def test_unusable_group_is_refused(om, scenario, status, rid, spec, not_ours):
     """AddRequest naming a closed, unknown, non-Open-Media or no group: that status, no request."""
     members = resolve(scenario, spec)
     before = request_ids(om)
-    reply = add(om, **members)
+    reply = send_add(om, **members)
     expect_request_status(reply, rid, status)
-    expect_created_nothing(om, before, reply, not_ours)
+    expect_created_nothing(reply, created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement("ADD-TENANT-DISABLED", "ADD-FAILURE-CREATES-NOTHING")
@@ -97,11 +101,11 @@ def test_disabled_tenant(om, scenario, target, request, by, not_ours):
     try:
         before = request_ids(om)
         if by == "id":
-            reply = add(om, ServiceGroupID=group.id)
+            reply = send_add(om, ServiceGroupID=group.id)
         else:
-            reply = add(om, TenantID=group.tenant_id, ServiceGroupName=group.name)
+            reply = send_add(om, TenantID=group.tenant_id, ServiceGroupName=group.name)
         expect_request_status(reply, "ADD-TENANT-DISABLED", "TenantDisabled")
-        expect_created_nothing(om, before, reply, not_ours)
+        expect_created_nothing(reply, created_since(om, before, not_ours))
     finally:
         if control is not None:
             control.tenant_enabled(group.tenant_id, True)
@@ -116,7 +120,7 @@ def test_request_status_is_one_addrequest_declares(om, scenario, not_ours):
     """
     for members in ({"ServiceGroupID": open_group(scenario).id}, {"ServiceGroupID": INT_MAX}, {}):
         before = request_ids(om)
-        reply = add(om, **members)
+        reply = send_add(om, **members)
         shown = getattr(expect_value(reply, "ADD-STATUS-ERROR"), "request_status", None)
         if shown not in ADD_STATUSES:
             raise ConformanceFailure(
@@ -126,14 +130,14 @@ def test_request_status_is_one_addrequest_declares(om, scenario, not_ours):
                 exchange=reply.exchange,
             )
         if shown == "Error":
-            expect_created_nothing(om, before, reply, not_ours)
+            expect_created_nothing(reply, created_since(om, before, not_ours))
 
 
 # -- lengths (R2, R3) ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("field", "kind"), length_params(KINDS_AT))
 def test_length_at_limit_is_accepted(om, scenario, field, kind):
     """Label, Data, PrivateData or ServiceGroupName of exactly the limit (UTF-16 units): Success."""
-    members = place(field, length_text(field, kind, 0), open_group(scenario).id)
+    members = members_carrying(field, length_text(field, kind, 0), open_group(scenario).id)
     new_id(om, LENGTH_RID[field], **members)
 
 
@@ -142,12 +146,14 @@ def test_length_at_limit_is_accepted(om, scenario, field, kind):
 def test_length_one_past_is_refused(om, scenario, field, kind, not_ours):
     """The same fields one UTF-16 unit over the limit: InvalidDataException, nothing created."""
     text = length_text(field, kind, 1)
-    placements = [place(field, text, open_group(scenario).id)]
+    placements = [members_carrying(field, text, open_group(scenario).id)]
     if field == "ServiceGroupName":  # also where the name is the group's only identification
         placements.append({"TenantID": scenario.tenant.id, "ServiceGroupName": text})
     for members in placements:
         before = request_ids(om)
-        expect_refused(om, add(om, **members), LENGTH_RID[field], before, not_ours)
+        expect_refused(
+            send_add(om, **members), LENGTH_RID[field], created_since(om, before, not_ours)
+        )
 
 
 @pytest.mark.requirement(
@@ -162,7 +168,7 @@ def test_group_named_at_the_limit_is_found_by_name(om, scenario, make_scenario, 
     make_scenario(groups=tuple(renamed if g.id == group.id else g for g in scenario.groups))
     rid = "ADD-LIMIT-SERVICE-GROUP-NAME"
     oid = new_id(om, rid, TenantID=group.tenant_id, ServiceGroupName=renamed.name)
-    expect_status(om, oid, rid, None, service_group_id=group.id)
+    expect_fields(record(om, oid, rid)[0], rid, None, service_group_id=group.id)
 
 
 @pytest.mark.requirement("ADD-STORED-AS-GIVEN", "ADD-LIMIT-LABEL", "ADD-LIMIT-DATA")
@@ -184,8 +190,8 @@ def test_ivr_count_at_max_accepted_one_past_refused(om, scenario, not_ours):
     group = open_group(scenario).id
     new_id(om, "ADD-LIMIT-IVRINFO-COUNT", ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX))
     before = request_ids(om)
-    reply = add(om, ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX + 1))
-    expect_refused(om, reply, "ADD-LIMIT-IVRINFO-COUNT", before, not_ours)
+    reply = send_add(om, ServiceGroupID=group, IVRInfo=ivr_items(IVR_MAX + 1))
+    expect_refused(reply, "ADD-LIMIT-IVRINFO-COUNT", created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement("ADD-IVRINFO-AT-LEAST-ONE", "ADD-FAILURE-CREATES-NOTHING")
@@ -197,8 +203,8 @@ def test_ivr_without_content_is_refused(om, scenario, ivr, not_ours):
     if ivr is ABSENT:
         reply = om.add_request(ServiceGroupID=group)
     else:
-        reply = add(om, ServiceGroupID=group, IVRInfo=ivr)
-    expect_refused(om, reply, "ADD-IVRINFO-AT-LEAST-ONE", before, not_ours)
+        reply = send_add(om, ServiceGroupID=group, IVRInfo=ivr)
+    expect_refused(reply, "ADD-IVRINFO-AT-LEAST-ONE", created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement("ADD-IVRINFO-LABEL-OR-DATA")
@@ -220,8 +226,8 @@ def test_range_ends_are_accepted(om, scenario, field, value):
 def test_out_of_range_is_refused(om, scenario, field, value, not_ours):
     """The first refused value on each side (and the int extremes): InvalidDataException."""
     before = request_ids(om)
-    reply = add(om, ServiceGroupID=open_group(scenario).id, **{field: value})
-    expect_refused(om, reply, RANGE_RID[field], before, not_ours)
+    reply = send_add(om, ServiceGroupID=open_group(scenario).id, **{field: value})
+    expect_refused(reply, RANGE_RID[field], created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement("ADD-NOT-GIVEN")
@@ -231,7 +237,9 @@ def test_not_given_values_are_accepted(om, scenario, field, value):
     group = next(iter(scenario.groups_with("open", preferred_agent=True)), open_group(scenario))
     extra = {} if value is None else {field: value}
     oid = new_id(om, "ADD-NOT-GIVEN", ServiceGroupID=group.id, **extra)
-    expect_status(om, oid, "ADD-NOT-GIVEN", None, service_group_id=group.id)
+    expect_fields(
+        record(om, oid, "ADD-NOT-GIVEN")[0], "ADD-NOT-GIVEN", None, service_group_id=group.id
+    )
 
 
 @pytest.mark.requirement("ADD-NOT-GIVEN")
@@ -272,7 +280,9 @@ def test_invalid_side_is_refused(om, scenario, data, not_ours):
     group = st.just({"ServiceGroupID": open_group(scenario).id})
     params, violation = data.draw(invalid_params("AddRequest", group=group), label="case")
     before = request_ids(om)
-    expect_refused(om, om.add_request(**params["request"]), rid_of(violation), before, not_ours)
+    expect_refused(
+        om.add_request(**params["request"]), rid_of(violation), created_since(om, before, not_ours)
+    )
 
 
 # -- faults of the environment ------------------------------------------------------------------
@@ -282,9 +292,9 @@ def test_no_license(om, scenario, control, not_ours):
     """Licence unavailable: AddRequest raises NoLicenseFault; nothing is created."""
     before = request_ids(om)
     with licence_lost(control):
-        reply = add(om, ServiceGroupID=open_group(scenario).id)
+        reply = send_add(om, ServiceGroupID=open_group(scenario).id)
     expect_fault(reply, "ADD-FAULT-NO-LICENSE", "NoLicenseFault")
-    expect_created_nothing(om, before, reply, not_ours)
+    expect_created_nothing(reply, created_since(om, before, not_ours))
 
 
 @pytest.mark.requirement("ADD-FAULT-ROUTER-DISCONNECTED", "ADD-FAILURE-CREATES-NOTHING")
@@ -293,6 +303,6 @@ def test_router_disconnected(om, scenario, control, not_ours):
     """Router lost: AddRequest raises RouterDisconnectedFault; nothing is created."""
     before = request_ids(om)
     with router_lost(control):
-        reply = add(om, ServiceGroupID=open_group(scenario).id)
+        reply = send_add(om, ServiceGroupID=open_group(scenario).id)
     expect_fault(reply, "ADD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")
-    expect_created_nothing(om, before, reply, not_ours)
+    expect_created_nothing(reply, created_since(om, before, not_ours))

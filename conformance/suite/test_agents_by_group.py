@@ -12,8 +12,6 @@ against AGT-SHAPE in this section's own terms.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from lxml import etree
 
@@ -22,9 +20,11 @@ from conformance.checks.expect import summary
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
 from conformance.profile import Group, Profile
-from conformance.suite.outages import router_lost
-from conformance.suite_support.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite_support.every_operation import ROUTER_DISCONNECTED
+from conformance.suite_support.outages import router_lost
+from conformance.suite_support.requests import NEVER_ISSUED
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
+from conformance.wire import OpenMediaClient
 from conformance.wire.decode import DecodeError, body_child
 from conformance.wire.exchange import Exchange
 
@@ -59,7 +59,7 @@ def _text(tag: object) -> str:
     return f"{name.localname} in {name.namespace or 'no namespace'}"
 
 
-def agent_ids(raw_om: Any, group_id: int) -> list[int]:
+def agent_ids(raw_om: OpenMediaClient, group_id: int) -> list[int]:
     """AgentList of the group, read from the raw XML; every AGT-SHAPE rule checked on the way."""
     try:
         exchange = raw_om.get_agents_by_group(group_id).exchange
@@ -155,7 +155,7 @@ def test_id_that_names_no_group(om, scenario, group_id):
     expect_fault(om.get_agents_by_group(group_id), "AGT-NOT-OPEN-MEDIA", INVALID_DATA)
 
 
-def _expect_content(raw_om: Any, group: Group, accepted: dict[str, set[int]]) -> None:
+def _expect_content(raw_om: OpenMediaClient, group: Group, accepted: dict[str, set[int]]) -> None:
     """The AgentList must equal one of the ``accepted`` readings (R18 is OPEN: a warning)."""
     seen = set(agent_ids(raw_om, group.id))
     if seen not in accepted.values():

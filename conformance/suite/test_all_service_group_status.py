@@ -15,22 +15,23 @@ groups may be.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Profile, Tenant
-from conformance.suite.outages import router_lost
-from conformance.suite_support.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite_support.every_operation import ROUTER_DISCONNECTED
+from conformance.suite_support.outages import router_lost
+from conformance.suite_support.requests import NEVER_ISSUED
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
+from conformance.wire import OpenMediaClient
 
 INVALID_DATA = "InvalidDataException"
 NON_TENANTED = 1
 """The tenantID the description says a non-tenanted system is asked with."""
 
 
-def listed(om: Any, tenant_id: int, requirement: str) -> dict[int, bool | None]:
+def listed(om: OpenMediaClient, tenant_id: int, requirement: str) -> dict[int, bool | None]:
     """``{ServiceGroupID: Open}`` as the target lists the tenant's groups; a group listed twice
     fails the requirement."""
     reply = om.get_all_service_group_status(tenant_id)
@@ -49,7 +50,7 @@ def listed(om: Any, tenant_id: int, requirement: str) -> dict[int, bool | None]:
 
 
 def expect_tenant_groups(
-    om: Any, profile: Profile, tenant_id: int, requirement: str, exact: bool
+    om: OpenMediaClient, profile: Profile, tenant_id: int, requirement: str, exact: bool
 ) -> dict[int, bool | None]:
     """The tenant's Open Media groups with their flags; ``exact``: and no other group at all."""
     seen = listed(om, tenant_id, requirement)

@@ -14,13 +14,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import expect_equal
-from conformance.suite.status_lives import available, live
-from conformance.suite.status_support import (
-    all_status,
-    latest_by_id,
-    show,
-    status,
-)
+from conformance.checks.status import latest_by_id, show
+from conformance.suite_support.lives import available, live
+from conformance.suite_support.status_queries import all_status, status
 
 _ORDER = (
     "failed-router",

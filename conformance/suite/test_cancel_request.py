@@ -15,86 +15,28 @@ clock or statistics are *not applicable* on a target whose control plane lacks t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_result
-from conformance.profile import Agent, Group
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.request_support import (
+from conformance.checks.requests import expect_counts, expect_unchanged
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.requests import (
+    NEVER_ISSUED,
     Env,
+    Placed,
     add,
-    changed_counters,
     events_since,
-    precondition,
+    place,
     record,
+    snapshot,
+    snapshot_after,
 )
-from conformance.suite.status_support import group_with_agent
-from conformance.wire.encode import INT_MAX
-from conformance.wire.values import OpenMediaRequest
+from conformance.wire import Reply
 
-NEVER_ISSUED = INT_MAX
-"""An OpenMediaID no target has issued: the largest value an ``xs:int`` can carry."""
-
-_IVR = [{"Label": "Case", "Data": "cancel"}]
 _ALLOCATED = ("AllocatedToAgent", "AgentProcessing")
-
-
-# -- the request under test --------------------------------------------------------------------
-@dataclass(frozen=True)
-class Placed:
-    """A request the test put into a known state: its ID, group and agent (``None``: queued)."""
-
-    oid: int
-    group: Group
-    agent: Agent | None
-
-
-def place(env: Env, state: str) -> Placed:
-    """A fresh request in ``state`` (Queued, AllocatedToAgent, AgentProcessing, Complete,
-    Failed, Cancelled), reached the way a real system gets there."""
-    if state in (*_ALLOCATED, "Complete"):
-        group, agent = group_with_agent(env.profile)
-        env.control.logon(agent.id)
-        placed = Placed(add(env, group, _IVR), group, agent)
-        precondition(env, placed.oid, "AllocatedToAgent", agent.id)
-        if state != "AllocatedToAgent":
-            env.control.answer(placed.oid)
-        if state == "Complete":
-            env.control.complete(placed.oid)
-    else:
-        group = env.profile.group_with("open")
-        placed = Placed(add(env, group, _IVR), group, None)
-        precondition(env, placed.oid, "Queued")
-        if state == "Failed":
-            router_blip(env.control)
-        elif state == "Cancelled":
-            env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
-    precondition(env, placed.oid, state)
-    return placed
-
-
-def expect_unchanged(
-    env: Env, placed: Placed, before: OpenMediaRequest, mark: datetime, requirement: str
-) -> None:
-    """Same status, group and agent as ``before``, and no event since ``mark``."""
-    after, _ = record(env, placed.oid, requirement)
-    seen = (after.status, after.service_group_id, after.agent_id)
-    expect_equal(
-        requirement,
-        (before.status, before.service_group_id, before.agent_id),
-        seen,
-        f"(Status, ServiceGroupID, AgentID) of request {placed.oid}",
-    )
-    expect_equal(
-        requirement,
-        [],
-        events_since(env, placed.oid, mark, requirement),
-        f"events of request {placed.oid} after the call",
-    )
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -102,34 +44,19 @@ def counters(env: Env) -> dict[str, Any]:
     return env.control.statistics()
 
 
-def expect_counts(
-    requirement: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    kind: str,
-    key: int,
-    expected: dict[str, int],
-) -> None:
-    """The change of the named counters of one group (``service_groups``) or agent (``agents``)."""
-    old = before.get(kind, {}).get(str(key), {})
-    new = after.get(kind, {}).get(str(key), {})
-    change = {name: int(new.get(name, 0)) - int(old.get(name, 0)) for name in expected}
-    expect_equal(requirement, expected, change, f"change of /statistics {kind} {key}")
-
-
-def _cancel(env: Env, oid: int, *, if_allocated: bool, do_not_report: bool = False) -> Any:
+def _cancel(env: Env, oid: int, *, if_allocated: bool, do_not_report: bool = False) -> Reply:
     return env.om.cancel_request(
         OpenMediaID=oid, CancelIfAllocated=if_allocated, DoNotReport=do_not_report
     )
 
 
 def _expect_cancelled(env: Env, oid: int, mark: datetime, requirement: str) -> None:
-    after, _ = record(env, oid, requirement)
+    after, _ = record(env.om, oid, requirement)
     expect_equal(requirement, "Cancelled", after.status, f"Status of request {oid}")
     expect_equal(
         requirement,
         ["Cancelled"],
-        events_since(env, oid, mark, requirement),
+        events_since(env.om, oid, mark, requirement),
         f"events of request {oid} after the cancel",
     )
 
@@ -137,8 +64,8 @@ def _expect_cancelled(env: Env, oid: int, mark: datetime, requirement: str) -> N
 def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
     """The agent takes a new request of its group at once: the cancelled one left it."""
     assert placed.agent is not None
-    oid = add(env, placed.group, _IVR)
-    now, _ = record(env, oid, requirement)
+    oid = add(env.om, placed.group).oid
+    now, _ = record(env.om, oid, requirement)
     expect_equal(
         requirement,
         ("AllocatedToAgent", placed.agent.id),
@@ -154,12 +81,12 @@ def _expect_agent_free(env: Env, placed: Placed, requirement: str) -> None:
 def test_cancel_queued_request(env, if_allocated):
     """CancelRequest on a queued request → true, one Cancelled event, the next one moves up."""
     placed = place(env, "Queued")
-    behind = add(env, placed.group, _IVR)
-    queued_behind, _ = record(env, behind, "CAN-QUEUED-CANCELS")
-    _, mark = record(env, placed.oid, "CAN-QUEUED-CANCELS")
+    behind = add(env.om, placed.group).oid
+    queued_behind, _ = record(env.om, behind, "CAN-QUEUED-CANCELS")
+    _, mark = record(env.om, placed.oid, "CAN-QUEUED-CANCELS")
     expect_result(_cancel(env, placed.oid, if_allocated=if_allocated), "CAN-QUEUED-CANCELS", True)
     _expect_cancelled(env, placed.oid, mark, "CAN-QUEUED-CANCELS")
-    moved, _ = record(env, behind, "CAN-QUEUED-CANCELS")
+    moved, _ = record(env.om, behind, "CAN-QUEUED-CANCELS")
     expect_equal(
         "CAN-QUEUED-CANCELS",
         (queued_behind.queue_position or 0) - 1,
@@ -193,7 +120,7 @@ def test_do_not_report_suppresses_group_statistics_while_queued(env):
     """Add, CancelRequest DoNotReport=true while queued → Cancelled, no group counter moves."""
     before = counters(env)
     placed = place(env, "Queued")
-    _, mark = record(env, placed.oid, "CAN-DO-NOT-REPORT")
+    _, mark = record(env.om, placed.oid, "CAN-DO-NOT-REPORT")
     reply = _cancel(env, placed.oid, if_allocated=False, do_not_report=True)
     expect_result(reply, "CAN-DO-NOT-REPORT", True)
     _expect_cancelled(env, placed.oid, mark, "CAN-DO-NOT-REPORT")
@@ -239,7 +166,7 @@ def test_cancel_if_allocated_removes_it_from_the_agent(env, state):
     """CancelIfAllocated=true on an allocated/answered request → true, Cancelled, agent free."""
     requirement = _CANCELS[state]
     placed = place(env, state)
-    _, mark = record(env, placed.oid, requirement)
+    _, mark = record(env.om, placed.oid, requirement)
     expect_result(_cancel(env, placed.oid, if_allocated=True), requirement, True)
     _expect_cancelled(env, placed.oid, mark, requirement)
     _expect_agent_free(env, placed, requirement)
@@ -293,14 +220,10 @@ def test_cancel_not_if_allocated_changes_nothing(env, state, do_not_report):
     agent, no event, no statistic."""
     requirement = _REFUSED[state]
     placed = place(env, state)
-    before_counts = counters(env) if env.has("statistics") else None
-    before, mark = record(env, placed.oid, requirement)
+    before = snapshot(env, placed.oid, requirement, counters=True)
     reply = _cancel(env, placed.oid, if_allocated=False, do_not_report=do_not_report)
     expect_result(reply, requirement, False)
-    expect_unchanged(env, placed, before, mark, requirement)
-    if before_counts is not None:
-        moved = changed_counters(before_counts, counters(env))
-        expect_equal(requirement, {}, moved, "/statistics counters that moved")
+    expect_unchanged(requirement, before, snapshot_after(env, before, requirement))
 
 
 # -- terminated, unknown, aged out -------------------------------------------------------------
@@ -318,10 +241,10 @@ def test_cancel_terminated_request_raises_terminated_fault(env, state, if_alloca
     """CancelRequest on a Complete/Failed/Cancelled request → OpenMediaRequestTerminatedFault
     (R4), and the request stays as it was."""
     placed = place(env, state)
-    before, mark = record(env, placed.oid, "CAN-TERMINATED")
+    before = snapshot(env, placed.oid, "CAN-TERMINATED")
     reply = _cancel(env, placed.oid, if_allocated=if_allocated)
     expect_fault(reply, "CAN-TERMINATED", "OpenMediaRequestTerminatedFault")
-    expect_unchanged(env, placed, before, mark, "CAN-TERMINATED")
+    expect_unchanged("CAN-TERMINATED", before, snapshot_after(env, before, "CAN-TERMINATED"))
 
 
 @pytest.mark.requirement("LIFE-TERMINAL-FINAL")
@@ -339,11 +262,11 @@ def test_a_cancel_refused_on_a_final_state_records_no_event(env, state):
     the deterministic check beside the lifecycle state machine, which finds this only when
     its random steps happen to cancel a terminated request."""
     placed = place(env, state)
-    before, mark = record(env, placed.oid, "LIFE-TERMINAL-FINAL")
+    before, mark = record(env.om, placed.oid, "LIFE-TERMINAL-FINAL")
     _cancel(env, placed.oid, if_allocated=True)
-    later = events_since(env, placed.oid, mark, "LIFE-TERMINAL-FINAL")
+    later = events_since(env.om, placed.oid, mark, "LIFE-TERMINAL-FINAL")
     expect_equal("LIFE-TERMINAL-FINAL", [], later, f"events of the {state} request since then")
-    after, _ = record(env, placed.oid, "LIFE-TERMINAL-FINAL")
+    after, _ = record(env.om, placed.oid, "LIFE-TERMINAL-FINAL")
     expect_equal("LIFE-TERMINAL-FINAL", before.status, after.status, "its Status")
 
 
@@ -372,11 +295,13 @@ def test_cancel_aged_out_id(env):
 def test_cancel_without_licence(env):
     """Licence gone: CancelRequest → NoLicenseFault; with the licence back it is still Queued."""
     placed = place(env, "Queued")
-    before, mark = record(env, placed.oid, "CAN-FAULT-NO-LICENSE")
+    before = snapshot(env, placed.oid, "CAN-FAULT-NO-LICENSE")
     with licence_lost(env.control):
         reply = _cancel(env, placed.oid, if_allocated=True)
     expect_fault(reply, "CAN-FAULT-NO-LICENSE", "NoLicenseFault")
-    expect_unchanged(env, placed, before, mark, "CAN-FAULT-NO-LICENSE")
+    expect_unchanged(
+        "CAN-FAULT-NO-LICENSE", before, snapshot_after(env, before, "CAN-FAULT-NO-LICENSE")
+    )
 
 
 @pytest.mark.requirement("CAN-FAULT-ROUTER-DISCONNECTED")

@@ -19,25 +19,16 @@ from datetime import datetime, timedelta
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
+from conformance.checks.status import LONG_AGO, Answer, latest_by_id, only_record, read_answer, show
 from conformance.contract.constraints import CONSTRAINTS
-from conformance.suite.request_support import Env
-from conformance.suite.status_lives import TERMINAL, Lived, life_params, live
-from conformance.suite.status_support import (
+from conformance.suite_support.groups import queue_group
+from conformance.suite_support.lives import TERMINAL, Lived, life_params, live
+from conformance.suite_support.requests import Env, add, cancel, precondition, state_of
+from conformance.suite_support.status_queries import (
     EXPIRY_MARGIN,
-    LONG_AGO,
-    Answer,
-    add,
     all_status,
     by_time,
-    cancel,
     history_reply,
-    latest_by_id,
-    only_record,
-    precondition,
-    queue_group,
-    read_answer,
-    show,
-    state_of,
     status,
 )
 from conformance.verdicts import ConformanceFailure, SuiteError
@@ -165,7 +156,7 @@ def terminal_moment(env: Env, lived: Lived) -> datetime:
         moment = records[-1].timestamp
         if moment is not None:
             return moment
-    return env.control.now()  # type: ignore[no-any-return]
+    return env.control.now()
 
 
 def expect_expires(env: Env, lived: Lived, expiry: timedelta, timing: str) -> None:
@@ -178,7 +169,7 @@ def expect_expires(env: Env, lived: Lived, expiry: timedelta, timing: str) -> No
 
 
 def _neighbour(env: Env) -> tuple[int, str | None]:
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     state, _ = state_of(env, oid)
     if state is None:
         raise SuiteError(f"precondition: no status of the neighbouring request {oid}")
@@ -190,10 +181,10 @@ def _cancelled(env: Env) -> Lived:
     DataExpiration a broken target may drop it at once, which the expiry check must report
     (a fail), not the set-up (an error)."""
     group = queue_group(env.profile)
-    oid, position = add(env, group)
-    precondition(env, oid, "Queued")
-    cancel(env, oid)
-    return Lived(oid, group, None, ("Queued", "Cancelled"), position)
+    added = add(env.om, group)
+    precondition(env, added.oid, "Queued")
+    cancel(env.om, added.oid)
+    return Lived(added.oid, group, None, ("Queued", "Cancelled"), added.queue_position)
 
 
 def expect_still_there(env: Env, oid: int, state: str | None, requirement: str) -> None:
@@ -264,7 +255,7 @@ def test_active_request_never_expires(env, life):
     for _ in range(_PERIODS):
         env.control.advance((env.expiry + EXPIRY_MARGIN).total_seconds())
         expect_cached(env, lived, "CACHE-ACTIVE-NEVER-EXPIRES")
-    cancel(env, lived.oid)
+    cancel(env.om, lived.oid)
     ended = replace(lived, statuses=(*lived.statuses, "Cancelled"))
     expect_expires(env, ended, env.expiry, "CACHE-TERMINATED-EXPIRES")
 

@@ -10,9 +10,9 @@ an answer. Every refusal leaves the request where it was: same group, agent, que
 event, no statistic. ServiceGroupName is limited in UTF-16 code units (R2) like AddRequest's.
 
 Groups, tenants and agents come from the profile; states and observations that need the control
-plane (agents, statistics, licence, router) are *not applicable* without it. The helpers
-(groups from the profile, the snapshot a refusal is compared with, the tables of cases) live
-in ``divert_support``.
+plane (agents, statistics, licence, router) are *not applicable* without it. The tables of
+cases live in ``suite_support.divert_cases``; the snapshot a refusal is compared with is
+``suite_support.requests.snapshot``.
 """
 
 from __future__ import annotations
@@ -24,32 +24,52 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_fault, expect_request_status, expect_value
+from conformance.checks.requests import (
+    expect_counts,
+    expect_diverted,
+    expect_in_group,
+    expect_unchanged,
+)
+from conformance.profile import Group
 from conformance.strategies import invalid_members, text_up_to_units
-from conformance.suite.divert_support import (
-    IVR,
+from conformance.suite_support.divert_cases import (
     NAME_LIMIT,
     NAMES_AT,
     NAMES_PAST,
-    NEVER_ISSUED,
     REFUSALS,
     VIOLATION,
-    divert,
-    expect_in_group,
-    expect_success,
-    expect_unchanged,
-    groups_and_agent,
-    queued,
     refused_members,
-    snapshot,
-    two_groups,
 )
-from conformance.suite.outages import licence_lost, router_lost
-from conformance.suite.request_support import add, precondition, record
+from conformance.suite_support.groups import groups_and_agent, two_groups
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.requests import (
+    NEVER_ISSUED,
+    Env,
+    add,
+    place,
+    precondition,
+    record,
+    snapshot,
+    snapshot_after,
+)
 from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
+from conformance.wire.values import OpenMediaRequest, Reply
 
+NOTHING = "DIV-FAILURE-CHANGES-NOTHING"
 _PROPERTY = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+
+
+def divert(env: Env, oid: int, **members: Any) -> Reply:
+    return env.om.divert_request(OpenMediaID=oid, **members)
+
+
+def in_group(env: Env, oid: int, group: Group, requirement: str) -> OpenMediaRequest:
+    """After a Success: the request's record names ``group`` and it is still live."""
+    now, _ = record(env.om, oid, requirement)
+    expect_in_group(now, group.id, requirement)
+    return now
 
 
 # -- success -----------------------------------------------------------------------------------
@@ -57,29 +77,29 @@ _PROPERTY = settings(
 def test_divert_queued_by_group_id(env):
     """DivertRequest OpenMediaID + ServiceGroupID of B → Success, same ID; record names B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
-    expect_success(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-QUEUED-BY-GROUP-ID")
-    expect_in_group(env, oid, b, "DIV-QUEUED-BY-GROUP-ID")
+    oid = place(env, "Queued", group=a).oid
+    expect_diverted(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-QUEUED-BY-GROUP-ID")
+    in_group(env, oid, b, "DIV-QUEUED-BY-GROUP-ID")
 
 
 @pytest.mark.requirement("DIV-BY-GROUP-NAME")
 def test_divert_by_tenant_and_group_name(env):
     """DivertRequest TenantID + ServiceGroupName of B, no ServiceGroupID → Success; in B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, TenantID=b.tenant_id, ServiceGroupName=b.name)
-    expect_success(reply, oid, "DIV-BY-GROUP-NAME")
-    expect_in_group(env, oid, b, "DIV-BY-GROUP-NAME")
+    expect_diverted(reply, oid, "DIV-BY-GROUP-NAME")
+    in_group(env, oid, b, "DIV-BY-GROUP-NAME")
 
 
 @pytest.mark.requirement("DIV-PRECEDENCE-GROUP-ID")
 def test_group_id_wins_over_tenant_and_name(env):
     """ServiceGroupID of B with TenantID + ServiceGroupName of A (its own group) → in B."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, ServiceGroupID=b.id, TenantID=a.tenant_id, ServiceGroupName=a.name)
-    expect_success(reply, oid, "DIV-PRECEDENCE-GROUP-ID")
-    expect_in_group(env, oid, b, "DIV-PRECEDENCE-GROUP-ID")
+    expect_diverted(reply, oid, "DIV-PRECEDENCE-GROUP-ID")
+    in_group(env, oid, b, "DIV-PRECEDENCE-GROUP-ID")
 
 
 @pytest.mark.requirement("DIV-ALLOCATED", "LIFE-DIVERT-REQUEUES")
@@ -90,12 +110,12 @@ def test_divert_takes_the_request_from_its_agent(env, state):
     B with no agent, in the record and the desktop view; X takes a new request of A at once."""
     a, b, agent = groups_and_agent(env.profile)
     env.control.logon(agent.id)
-    oid = add(env, a, IVR)
+    oid = add(env.om, a).oid
     precondition(env, oid, "AllocatedToAgent", agent.id)
     if state == "AgentProcessing":
         env.control.answer(oid)
-    expect_success(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-ALLOCATED")
-    now = expect_in_group(env, oid, b, "DIV-ALLOCATED")
+    expect_diverted(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-ALLOCATED")
+    now = in_group(env, oid, b, "DIV-ALLOCATED")
     expect_equal(
         "LIFE-DIVERT-REQUEUES",
         ("Queued", 0),
@@ -109,8 +129,8 @@ def test_divert_takes_the_request_from_its_agent(env, state):
         (view.get("service_group_id"), view.get("agent_id")),
         f"(service_group_id, agent_id) of GET /requests/{oid}",
     )
-    other = add(env, a, IVR)
-    taken, _ = record(env, other, "DIV-ALLOCATED")
+    other = add(env.om, a).oid
+    taken, _ = record(env.om, other, "DIV-ALLOCATED")
     expect_equal(
         "DIV-ALLOCATED",
         ("AllocatedToAgent", agent.id),
@@ -129,19 +149,19 @@ def test_diverted_request_keeps_its_queue_time(env):
     A rule of the control plane's routing model, which binds only a target that offers
     ``agents`` (R21): the description is silent on where a diverted request queues."""
     a, b = two_groups(env.profile)
-    first = queued(env, a)
+    first = place(env, "Queued", group=a).oid
     if env.has("clock"):
         env.control.advance(1)  # queue times apart by a second, whatever the clock's resolution
-    second = queued(env, b)
-    place = record(env, second, "DIV-KEEPS-QUEUE-TIME")[0].queue_position or 0
+    second = place(env, "Queued", group=b).oid
+    position = record(env.om, second, "DIV-KEEPS-QUEUE-TIME")[0].queue_position or 0
     before = env.control.request(first)
-    expect_success(divert(env, first, ServiceGroupID=b.id), first, "DIV-KEEPS-QUEUE-TIME")
+    expect_diverted(divert(env, first, ServiceGroupID=b.id), first, "DIV-KEEPS-QUEUE-TIME")
     positions = tuple(
-        record(env, oid, "DIV-KEEPS-QUEUE-TIME")[0].queue_position for oid in (first, second)
+        record(env.om, oid, "DIV-KEEPS-QUEUE-TIME")[0].queue_position for oid in (first, second)
     )
     expect_equal(
         "DIV-KEEPS-QUEUE-TIME",
-        (place, place + 1),
+        (position, position + 1),
         positions,
         f"QueuePositions in B of the diverted request {first} and the later {second}",
     )
@@ -162,17 +182,14 @@ def test_divert_is_overflowed_out_and_in(env):
     """Divert a queued request from A to B → A Overflowed Out +1, B Overflowed In +1."""
     a, b = two_groups(env.profile)
     before = env.control.statistics()
-    oid = queued(env, a)
-    expect_success(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-STATISTICS")
+    oid = place(env, "Queued", group=a).oid
+    expect_diverted(divert(env, oid, ServiceGroupID=b.id), oid, "DIV-STATISTICS")
     after = env.control.statistics()
     for group, change in (
         (a, {"overflowed_out": 1, "overflowed_in": 0}),
         (b, {"overflowed_out": 0, "overflowed_in": 1}),
     ):
-        old = before.get("service_groups", {}).get(str(group.id), {})
-        new = after.get("service_groups", {}).get(str(group.id), {})
-        seen = {k: int(new.get(k, 0)) - int(old.get(k, 0)) for k in change}
-        expect_equal("DIV-STATISTICS", change, seen, f"change of /statistics group {group.id}")
+        expect_counts("DIV-STATISTICS", before, after, "service_groups", group.id, change)
 
 
 # -- refusals ----------------------------------------------------------------------------------
@@ -183,15 +200,15 @@ def test_divert_without_group_identification(env, which):
     """DivertRequest with no ServiceGroupID and not both TenantID and ServiceGroupName →
     InvalidDataException (R6); the request stays where it was."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     members = {
         "nothing": {},
         "tenant-only": {"TenantID": b.tenant_id},
         "name-only": {"ServiceGroupName": b.name},
     }[which]
-    before = snapshot(env, oid)
+    before = snapshot(env, oid, NOTHING, counters=True)
     expect_fault(divert(env, oid, **members), "DIV-MISSING-GROUP", VIOLATION)
-    expect_unchanged(env, before)
+    expect_unchanged(NOTHING, before, snapshot_after(env, before, NOTHING))
 
 
 @pytest.mark.parametrize(
@@ -214,10 +231,10 @@ def test_divert_to_a_group_it_cannot_go_to(env, how, by):
     requirement, status, _ = REFUSALS[how]
     members = refused_members(env.profile, how, by)
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
-    before = snapshot(env, oid)
+    oid = place(env, "Queued", group=a).oid
+    before = snapshot(env, oid, NOTHING, counters=True)
     expect_request_status(divert(env, oid, **members), requirement, status)
-    expect_unchanged(env, before)
+    expect_unchanged(NOTHING, before, snapshot_after(env, before, NOTHING))
 
 
 @pytest.mark.requirement("DIV-UNKNOWN-ID")
@@ -241,7 +258,7 @@ def test_divert_never_answers_agent_logged_off(env):
             "profile groups",
             "an open group without preferred agent, and an agent of a preferred-agent group",
         )
-    oid = add(env, start, IVR, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True)
+    oid = add(env.om, start, PreferredAgentID=agents[0].id, ForceToPreferredAgent=True).oid
     reply = divert(env, oid, ServiceGroupID=target.id)
     status = getattr(reply.value, "request_status", None)
     if status == "AgentLoggedOff":
@@ -259,7 +276,7 @@ def test_divert_never_answers_agent_logged_off(env):
 def test_service_group_name_at_the_limit_is_not_refused(env, name):
     """TenantID + a ServiceGroupName of exactly the limit (UTF-16 units) → no fault."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     reply = divert(env, oid, TenantID=env.profile.tenant.id, ServiceGroupName=name)
     expect_value(reply, "DIV-LIMIT-SERVICE-GROUP-NAME")
 
@@ -271,18 +288,18 @@ def test_service_group_name_past_the_limit_is_refused(env, name):
     """TenantID + a ServiceGroupName one UTF-16 unit past the limit → InvalidDataException
     (R3); the request stays where it was."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
-    before = snapshot(env, oid)
+    oid = place(env, "Queued", group=a).oid
+    before = snapshot(env, oid, NOTHING, counters=True)
     reply = divert(env, oid, TenantID=env.profile.tenant.id, ServiceGroupName=name)
     expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", VIOLATION)
-    expect_unchanged(env, before)
+    expect_unchanged(NOTHING, before, snapshot_after(env, before, NOTHING))
 
 
 @pytest.mark.requirement("DIV-LIMIT-SERVICE-GROUP-NAME")
 def test_property_service_group_name_within_the_limit(env):
     """Any ServiceGroupName of 1..limit UTF-16 units (with TenantID) → no fault."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     tenant = env.profile.tenant.id
 
     @_PROPERTY
@@ -299,7 +316,7 @@ def test_property_service_group_name_past_the_limit(env):
     """Any DivertRequest whose one broken constraint is ServiceGroupName's length →
     InvalidDataException, and the request stays in its group."""
     a, _ = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     ids = st.just({"OpenMediaID": oid, "TenantID": env.profile.tenant.id})
 
     @_PROPERTY
@@ -310,7 +327,7 @@ def test_property_service_group_name_past_the_limit(env):
         expect_fault(reply, "DIV-LIMIT-SERVICE-GROUP-NAME", VIOLATION)
 
     check()
-    now, _ = record(env, oid, "DIV-LIMIT-SERVICE-GROUP-NAME")
+    now, _ = record(env.om, oid, "DIV-LIMIT-SERVICE-GROUP-NAME")
     expect_equal(
         "DIV-LIMIT-SERVICE-GROUP-NAME",
         a.id,
@@ -326,12 +343,12 @@ def test_property_service_group_name_past_the_limit(env):
 def test_divert_without_licence(env):
     """Licence gone: DivertRequest to B → NoLicenseFault; the request stays in A."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
-    before = snapshot(env, oid)
+    oid = place(env, "Queued", group=a).oid
+    before = snapshot(env, oid, NOTHING, counters=True)
     with licence_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
     expect_fault(reply, "DIV-FAULT-NO-LICENSE", "NoLicenseFault")
-    expect_unchanged(env, before)
+    expect_unchanged(NOTHING, before, snapshot_after(env, before, NOTHING))
 
 
 @pytest.mark.requirement("DIV-FAULT-ROUTER-DISCONNECTED")
@@ -339,7 +356,7 @@ def test_divert_without_licence(env):
 def test_divert_without_router(env):
     """Router lost: DivertRequest of a request that was queued → RouterDisconnectedFault."""
     a, b = two_groups(env.profile)
-    oid = queued(env, a)
+    oid = place(env, "Queued", group=a).oid
     with router_lost(env.control):
         reply = divert(env, oid, ServiceGroupID=b.id)
     expect_fault(reply, "DIV-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

@@ -13,8 +13,8 @@ operations``); a fault test cites the requirement of the operation's own section
 the fault (``ADD-FAULT-ROUTER-DISCONNECTED`` …). "Removed from the agents" is seen as the agent
 taking the next request at once; "removed from the queues" as the next request getting
 QueuePosition 1. Everything here disturbs the target: *not applicable* without the control
-feature, or when the profile sets ``safe_mode``. The losses, preconditions and observations live
-in ``error_handling_support``.
+feature, or when the profile sets ``safe_mode``. The losses are ``suite_support.outages``, the
+requests placed in a state and read back ``suite_support.requests``.
 """
 
 from __future__ import annotations
@@ -30,23 +30,11 @@ from conformance.checks import (
     expect_request_status,
     expect_value,
 )
-from conformance.profile import Profile
-from conformance.suite.error_handling_support import (
-    Env,
-    Placed,
-    add_request,
-    events_since,
-    expect_next_request,
-    record,
-    require,
-)
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.status_support import group_with_agent
+from conformance.profile import Agent, Group
 from conformance.suite_support.every_operation import (
     NEEDS_REQUEST,
     NO_LICENSE,
     ROUTER_DISCONNECTED,
-    add_queued,
     call,
     declaring,
     not_declaring,
@@ -56,40 +44,39 @@ from conformance.suite_support.every_operation import (
     sample_for,
     section_requirement,
 )
-from conformance.suite_support.requests import DEFAULT_IVR
+from conformance.suite_support.outages import licence_lost, router_blip, router_lost
+from conformance.suite_support.requests import (
+    Env,
+    Placed,
+    add,
+    events_since,
+    place,
+    record,
+    send_add,
+)
 from conformance.verdicts import ConformanceFailure
 
-_WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
 
-
-@pytest.fixture
-def env(
-    om: Any, raw_om: Any, scenario: Profile, target: Any, request: pytest.FixtureRequest
-) -> Env:
-    return Env(om, raw_om, request.getfixturevalue("control"), scenario, target)
-
-
-# -- requests in a known state -----------------------------------------------------------------
-def place(env: Env, state: str) -> Placed:
-    """A fresh request in ``state``, reached the way a real system gets there."""
-    if state in _WITH_AGENT:
-        group, agent = group_with_agent(env.profile)
-        env.control.logon(agent.id)
-        placed = Placed(add_request(env, group)[0], group, agent)
-        require(env, placed.oid, "AllocatedToAgent", agent)
-        if state != "AllocatedToAgent":
-            env.control.answer(placed.oid)
-        if state == "Complete":
-            env.control.complete(placed.oid)
+def expect_next_request(env: Env, group: Group, requirement: str, agent: Agent | None) -> None:
+    """A new request of ``group`` goes to ``agent`` at once (the loss removed the request the
+    agent had), or with no agent is first in the queue (the loss emptied the queue)."""
+    added = add(env.om, group)
+    now, _ = record(env.om, added.oid, requirement)
+    if agent is None:
+        expect_equal(
+            requirement,
+            1,
+            added.queue_position,
+            f"QueuePosition of a new request in group {group.id}",
+            added.reply.exchange,
+        )
     else:
-        group = env.profile.group_with("open")
-        placed = Placed(add_queued(env.om, group), group, None)
-        if state == "Failed":
-            router_blip(env.control)
-        elif state == "Cancelled":
-            env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
-    require(env, placed.oid, state, placed.agent)
-    return placed
+        expect_equal(
+            requirement,
+            ("AllocatedToAgent", agent.id),
+            (now.status, now.agent_id),
+            f"(Status, AgentID) of a new request {added.oid} of group {group.id}",
+        )
 
 
 _STATE = {
@@ -113,16 +100,16 @@ def _states(*names: str) -> list[Any]:
 def test_router_loss_fails_unterminated_request(env, state):
     """A queued / allocated / answered request, router lost → one Failed event, Status Failed."""
     placed = place(env, state)
-    _, mark = record(env, placed.oid, "ERR-ROUTER-LOST-FAILED")
+    _, mark = record(env.om, placed.oid, "ERR-ROUTER-LOST-FAILED")
     router_blip(env.control)
     expect_equal(
         "ERR-ROUTER-LOST-FAILED",
         ["Failed"],
-        events_since(env, placed.oid, mark, "ERR-ROUTER-LOST-FAILED"),
+        events_since(env.om, placed.oid, mark, "ERR-ROUTER-LOST-FAILED"),
         f"events of request {placed.oid} ({state}) after the router was lost",
     )
-    now, _ = record(env, placed.oid, "ERR-ROUTER-LOST-FAILED")
-    expect_equal("ERR-ROUTER-LOST-FAILED", "Failed", getattr(now, "status", None), "Status")
+    now, _ = record(env.om, placed.oid, "ERR-ROUTER-LOST-FAILED")
+    expect_equal("ERR-ROUTER-LOST-FAILED", "Failed", now.status, "Status")
 
 
 @pytest.mark.requirement("ERR-ROUTER-LOST-REMOVED")
@@ -130,8 +117,8 @@ def test_router_loss_fails_unterminated_request(env, state):
 def test_router_loss_empties_the_queue(env):
     """Two requests queued, router lost and back → a new request is first in the queue."""
     group = env.profile.group_with("open")
-    add_queued(env.om, group)
-    add_queued(env.om, group)
+    place(env, "Queued", group=group)
+    place(env, "Queued", group=group)
     router_blip(env.control)
     expect_next_request(env, group, "ERR-ROUTER-LOST-REMOVED", None)
 
@@ -153,14 +140,14 @@ def test_router_loss_frees_the_agent(env, state):
 def test_router_loss_keeps_terminated_request(env, state):
     """A Complete / Cancelled / Failed request, router lost → same Status, no new event."""
     placed = place(env, state)
-    _, mark = record(env, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
+    _, mark = record(env.om, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
     router_blip(env.control)
-    now, _ = record(env, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
-    expect_equal("ERR-ROUTER-LOST-TERMINATED-KEPT", state, getattr(now, "status", None), "Status")
+    now, _ = record(env.om, placed.oid, "ERR-ROUTER-LOST-TERMINATED-KEPT")
+    expect_equal("ERR-ROUTER-LOST-TERMINATED-KEPT", state, now.status, "Status")
     expect_equal(
         "ERR-ROUTER-LOST-TERMINATED-KEPT",
         [],
-        events_since(env, placed.oid, mark, "ERR-ROUTER-LOST-TERMINATED-KEPT"),
+        events_since(env.om, placed.oid, mark, "ERR-ROUTER-LOST-TERMINATED-KEPT"),
         f"events of request {placed.oid} ({state}) after the router was lost",
     )
 
@@ -172,7 +159,7 @@ def test_status_queries_answer_while_disconnected(env, op):
     """Router lost: each operation that does not declare RouterDisconnectedFault answers from
     the cache, the request's Failed event included."""
     sample = prepare(env.om, env.profile, op)
-    oid = sample.oid or add_queued(env.om, sample.group)
+    oid = sample.oid or place(env, "Queued", group=sample.group).oid
     with router_lost(env.control):
         reply = call(env.raw_om, sample)  # judged here first, then by the wire checks
     value = expect_value(reply, "ERR-ROUTER-STATUS-FROM-CACHE")
@@ -214,7 +201,7 @@ def test_failed_request_resubmitted(env):
     with a new OpenMediaID, and the old one stays Failed."""
     placed = place(env, "Queued")
     router_blip(env.control)
-    reply = env.om.add_request(ServiceGroupID=placed.group.id, IVRInfo=list(DEFAULT_IVR))
+    reply = send_add(env.om, ServiceGroupID=placed.group.id)
     value = expect_request_status(reply, "ERR-ROUTER-RECONNECT", "Success")
     new = getattr(value, "open_media_id", None)
     if new in (None, 0, placed.oid):
@@ -224,8 +211,8 @@ def test_failed_request_resubmitted(env):
             f"OpenMediaID {new}",
             exchange=reply.exchange,
         )
-    old, _ = record(env, placed.oid, "ERR-ROUTER-RECONNECT")
-    expect_equal("ERR-ROUTER-RECONNECT", "Failed", getattr(old, "status", None), "old Status")
+    old, _ = record(env.om, placed.oid, "ERR-ROUTER-RECONNECT")
+    expect_equal("ERR-ROUTER-RECONNECT", "Failed", old.status, "old Status")
 
 
 # -- licence loss ------------------------------------------------------------------------------
@@ -258,7 +245,7 @@ _LISTINGS = [op_param(op) for op in _CACHE_QUERIES if op.name not in NEEDS_REQUE
 
 
 def _lives(env: Env) -> list[Placed]:
-    states = ["AgentProcessing"] if env.target.has("agents") else []
+    states = ["AgentProcessing"] if env.has("agents") else []
     states += ["Queued", "Cancelled"]  # after the agent is busy: these stay queued
     return [place(env, state) for state in states]
 
@@ -302,8 +289,8 @@ def test_restart_empties_the_listings(env, op):
 def test_restart_empties_the_queue(env):
     """Two requests queued, service restarted → a new request is first in the queue."""
     group = env.profile.group_with("open")
-    add_queued(env.om, group)
-    add_queued(env.om, group)
+    place(env, "Queued", group=group)
+    place(env, "Queued", group=group)
     env.control.restart()
     expect_next_request(env, group, "ERR-RESTART-REMOVED", None)
 
@@ -330,9 +317,9 @@ def test_restart_frees_the_agent(env, state):
 def test_ids_not_reused_after_restart(env):
     """Three AddRequests, service restarted, three more → no OpenMediaID is issued twice."""
     group = env.profile.group_with("open")
-    before = [add_queued(env.om, group) for _ in range(3)]
+    before = [place(env, "Queued", group=group).oid for _ in range(3)]
     env.control.restart()
-    after = [add_queued(env.om, group) for _ in range(3)]
+    after = [place(env, "Queued", group=group).oid for _ in range(3)]
     expect_equal(
         "ADD-OPENMEDIAID-UNIQUE",
         [],

@@ -14,23 +14,11 @@ import pytest
 
 from conformance.checks import expect_equal, expect_fault
 from conformance.checks.expect import matches_fault
-from conformance.suite.request_support import Env
-from conformance.suite.status_lives import life_params, live
-from conformance.suite.status_support import (
-    LONG_AGO,
-    NEVER_ISSUED,
-    Answer,
-    Stamp,
-    add,
-    cancel,
-    history,
-    history_reply,
-    mark,
-    precondition,
-    queue_group,
-    read_answer,
-    show,
-)
+from conformance.checks.status import LONG_AGO, Answer, Stamp, read_answer, show
+from conformance.suite_support.groups import queue_group
+from conformance.suite_support.lives import life_params, live
+from conformance.suite_support.requests import Env, add, cancel, precondition
+from conformance.suite_support.status_queries import NEVER_ISSUED_IDS, history, history_reply, mark
 from conformance.verdicts import ConformanceFailure
 
 
@@ -73,10 +61,10 @@ def test_history_holds_only_the_requested_id(env):
     ID, [Queued, Cancelled]."""
     rid = "HIS-ONLY-THIS-REQUEST"
     group = queue_group(env.profile)
-    a, _ = add(env, group)
-    b, _ = add(env, group)
-    cancel(env, a)
-    cancel(env, b)
+    a = add(env.om, group).oid
+    b = add(env.om, group).oid
+    cancel(env.om, a)
+    cancel(env.om, b)
     for oid in (a, b):
         answer = history(env.om, oid, LONG_AGO, rid)
         expect_equal(
@@ -112,10 +100,10 @@ def test_history_after_each_event_is_the_rest(env, life):
 def test_history_after_a_response_timestamp_between_events(env):
     """Add A, take a response TimeStamp t, cancel A: history since t → [Cancelled] only."""
     rid = "HIS-LATER-THAN"
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     precondition(env, oid, "Queued")
     between = mark(env.om)
-    cancel(env, oid)
+    cancel(env.om, oid)
     answer = history(env.om, oid, between, rid)
     expect_equal(
         rid,
@@ -127,10 +115,10 @@ def test_history_after_a_response_timestamp_between_events(env):
 
 
 def _after_last_event(env: Env, state: str) -> tuple[int, Stamp]:
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     precondition(env, oid, "Queued")
     if state == "Cancelled":
-        cancel(env, oid)
+        cancel(env.om, oid)
     return oid, mark(env.om)
 
 
@@ -164,7 +152,7 @@ def test_history_with_no_event_after(env, state, observe):
 
 
 @pytest.mark.requirement("HIS-UNKNOWN-ID")
-@pytest.mark.parametrize("oid", NEVER_ISSUED, ids=lambda oid: f"id-{oid}")
+@pytest.mark.parametrize("oid", NEVER_ISSUED_IDS, ids=lambda oid: f"id-{oid}")
 def test_history_of_an_id_never_issued(env, oid):
     """History (RetrieveLaterThan 2000-01-01) of an OpenMediaID never issued →
     InvalidOpenMediaIDFault."""

@@ -53,12 +53,16 @@ from hypothesis.stateful import (
 
 from conformance.checks import expect_equal
 from conformance.profile import Profile
-from conformance.suite.lifecycle_model import EXPIRY_GUARD_S, Event, LifecycleModel, Status, World
-from conformance.suite.lifecycle_outcomes import expect_control, expect_outcome
-from conformance.suite.lifecycle_views import StatusViews, fail
+from conformance.suite_support.lifecycle_comparison import (
+    StatusViews,
+    expect_control,
+    expect_outcome,
+    fail,
+)
+from conformance.suite_support.lifecycle_model import EXPIRY_GUARD_S, LifecycleModel
+from conformance.suite_support.lifecycle_values import Status, World
 from conformance.verdicts import NotApplicable, NotApplicableReason
 from conformance.wire import ControlClient, OpenMediaClient
-from conformance.wire.values import OpenMediaRequest
 
 PROFILE = "openmedia-lifecycle"
 PRIORITIES = (None, 0, 1, 2, 3)
@@ -94,7 +98,7 @@ def lifecycle_settings() -> settings:
     return settings.get_profile(PROFILE)
 
 
-class LifecycleMachine(StatusViews, RuleBasedStateMachine):
+class LifecycleMachine(RuleBasedStateMachine):
     """One example: reset the target, then steps; the invariant compares after each one."""
 
     requests = Bundle("requests")
@@ -113,12 +117,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
         control.reset(scenario)
         self.model = LifecycleModel(World.from_scenario(scenario, group_ids))
         self.ids: dict[int, int] = {}  # handle -> OpenMediaID
-        self.seen: dict[int, list[OpenMediaRequest]] = {}  # handle -> its events from by-time
-        self.checked: dict[int, int] = {}  # handle -> how many events its history had
-        self.shown: dict[int, Event] = {}  # handle -> the record by-ID last answered
-        self.reported_removed: set[int] = set()
-        self.origin = control.now()
-        self.cursor = self._by_time(self.origin, empty=True)
+        self.views = StatusViews(om, self.model, self.ids, control.now())
 
     @initialize(data=st.data())
     def log_some_agents_on(self, data: st.DataObject) -> None:
@@ -300,7 +299,7 @@ class LifecycleMachine(StatusViews, RuleBasedStateMachine):
     @invariant()
     def target_agrees_with_model(self) -> None:
         """Status by ID, all-status, by-time and history by ID all equal the model."""
-        self.check_views()
+        self.views.check()
 
 
 @pytest.mark.requirement(

@@ -17,10 +17,10 @@ from datetime import datetime
 import pytest
 
 from conformance.checks import expect_equal, expect_value
-from conformance.suite.request_support import Env, add, events_since, record
-from conformance.suite.status_support import LONG_AGO, group_with_agent
+from conformance.checks.status import LONG_AGO
+from conformance.suite_support.groups import group_with_agent
+from conformance.suite_support.requests import Env, add, events_since, record
 
-_IVR = [{"Label": "Case", "Data": "lifecycle"}]
 _NEVER_AFTER_ISSUE = ("Unknown", "Clerical")
 """Statuses an issued request's records never carry (R1)."""
 
@@ -29,8 +29,8 @@ def _step(env: Env, oid: int, mark: datetime, requirement: str, status: str) -> 
     """The events of ``oid`` since ``mark`` are exactly one ``status`` event, and status by ID
     says ``status``; returns the new mark. The step's MUST is checked before the SHOULD
     ``LIFE-NO-UNKNOWN``, whose warning would otherwise end the test first."""
-    later = events_since(env, oid, mark, requirement)
-    current, stamp = record(env, oid, requirement)
+    later = events_since(env.om, oid, mark, requirement)
+    current, stamp = record(env.om, oid, requirement)
     expect_equal(requirement, [status], later, f"events of request {oid} since the last step")
     expect_equal(requirement, status, current.status, f"Status of request {oid}")
     return stamp
@@ -44,10 +44,10 @@ def test_a_request_walks_queued_allocated_processing_complete(env: Env) -> None:
     """Queued (no agent on) → AllocatedToAgent (the agent logs on) → AgentProcessing (answer)
     → Complete (complete): one event per step, none skipped, none Unknown."""
     group, agent = group_with_agent(env.profile)
-    oid = add(env, group, _IVR)
+    oid = add(env.om, group).oid
     # The first mark is taken before the Queued event can be read back: an AddRequest's own
     # event is stamped no later than its answer, so it is read through status by ID here.
-    queued, mark = record(env, oid, "LIFE-QUEUED")
+    queued, mark = record(env.om, oid, "LIFE-QUEUED")
     expect_equal("LIFE-QUEUED", "Queued", queued.status, f"Status of request {oid} once added")
     env.control.logon(agent.id)
     mark = _step(env, oid, mark, "LIFE-NO-SKIPPED-STATE", "AllocatedToAgent")

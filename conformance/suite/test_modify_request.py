@@ -30,25 +30,26 @@ from conformance.checks import (
     expect_fault,
     expect_result,
 )
+from conformance.checks.requests import expect_unchanged
 from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
-from conformance.profile import Group, Profile
 from conformance.strategies import (
     invalid_members,
     one_unit_over_in_code_points,
     units_text,
     valid_members,
 )
-from conformance.suite import request_support
-from conformance.suite.limits_support import ABSENT, NO_CONTENT
-from conformance.suite.outages import licence_lost, router_blip, router_lost
-from conformance.suite.request_support import added_id, events_since, record
-from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
-from conformance.wire.encode import INT_MAX
-from conformance.wire.values import OpenMediaRequest, Reply
-
-NEVER_ISSUED = INT_MAX
-"""An OpenMediaID no target has issued: the largest ``xs:int``."""
+from conformance.suite_support.limit_cases import ABSENT, NO_CONTENT
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.requests import (
+    NEVER_ISSUED,
+    Env,
+    place,
+    record,
+    snapshot,
+    snapshot_after,
+)
+from conformance.wire.values import Reply
 
 _VIOLATION = CONSTRAINTS.violation_fault
 _COUNT = CONSTRAINTS.count("IVRInformation").max
@@ -63,23 +64,6 @@ _PROPERTY = settings(
 )
 
 
-class Env(request_support.Env):
-    """The shared test environment plus the raw client and the open group every test uses."""
-
-    def __init__(self, om: Any, raw_om: Any, profile: Profile, request: Any) -> None:
-        super().__init__(om, profile, request)
-        self.raw_om = raw_om
-
-    @property
-    def group(self) -> Group:
-        return self.profile.group_with("open")
-
-
-@pytest.fixture
-def env(om: Any, raw_om: Any, scenario: Profile, request: pytest.FixtureRequest) -> Env:
-    return Env(om, raw_om, scenario, request)
-
-
 def modify(env: Env, oid: int, **members: Any) -> Reply:
     """ModifyRequest through the checked client (R3's InvalidDataException is allowed there)."""
     return env.om.modify_request(OpenMediaID=oid, **members)
@@ -89,72 +73,18 @@ def ivr(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"Label": label, "Data": data} for label, data in pairs]
 
 
-def add(env: Env, items: list[Any], **members: Any) -> int:
-    """AddRequest as a precondition: anything but Success means the suite cannot test."""
-    reply = env.om.add_request(ServiceGroupID=env.group.id, IVRInfo=items, **members)
-    return added_id(reply, "AddRequest")
-
-
-def place(env: Env, state: str, items: list[Any], **members: Any) -> int:
-    """A fresh request in ``state``, reached the way a real system gets there."""
-    if state in ("AllocatedToAgent", "AgentProcessing", "Complete"):
-        agents = env.profile.agents_in(env.group.id)
-        if not agents:
-            raise NotApplicable(
-                NotApplicableReason.NOT_IN_PROFILE,
-                "profile agent",
-                f"no agent of group {env.group.id}",
-            )
-        env.control.logon(agents[0].id)
-    oid = add(env, items, **members)
-    if state in ("AgentProcessing", "Complete"):
-        env.control.answer(oid)
-    if state == "Complete":
-        env.control.complete(oid)
-    elif state == "Failed":
-        router_blip(env.control)
-    elif state == "Cancelled":
-        env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
-    reply = env.om.get_status_by_id(oid)
-    requests: tuple[OpenMediaRequest, ...] = getattr(reply.value, "requests", ())
-    if not requests or requests[0].status != state:
-        shown = requests[0].status if requests else reply.fault
-        raise SuiteError(f"precondition: request {oid} should be {state}; the target says {shown}")
-    return oid
-
-
-def view(env: Env, oid: int) -> dict[str, Any] | None:
-    """The desktop view (ivr_info, private_data ...) when the target offers it."""
-    return env.control.request(oid) if env.has("agents") else None
-
-
-def stored_ivr(env: Env, oid: int) -> list[tuple[Any, Any]]:
+def stored_ivr(env: Env, oid: int) -> list[tuple[str | None, str | None]]:
     seen = env.control.request(oid) or {}
     return [(item.get("label"), item.get("data")) for item in seen.get("ivr_info", [])]
-
-
-def expect_unchanged(env: Env, oid: int, before: tuple[Any, ...], requirement: str) -> None:
-    """Same status record and desktop view as ``before`` (from :func:`state_of`), no event."""
-    request, _ = record(env, oid, requirement)
-    seen = (request.status, request.service_group_id, request.agent_id)
-    expect_equal(requirement, before[0], seen, f"(Status, ServiceGroupID, AgentID) of {oid}")
-    events = events_since(env, oid, before[1], requirement)
-    expect_equal(requirement, [], events, f"events of request {oid} after the call")
-    expect_equal(requirement, before[2], view(env, oid), f"control view of request {oid}")
-
-
-def state_of(env: Env, oid: int, requirement: str) -> tuple[Any, ...]:
-    request, mark = record(env, oid, requirement)
-    return (request.status, request.service_group_id, request.agent_id), mark, view(env, oid)
 
 
 # -- queued: true, merged ---------------------------------------------------------------------
 @pytest.mark.requirement("MOD-QUEUED")
 def test_modify_queued_request(env):
     """ModifyRequest on a queued request (Case:1 → Case:2) → true; still Queued; Data is 2."""
-    oid = place(env, "Queued", ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     expect_result(modify(env, oid, IVRInfo=ivr(("Case", "2"))), "MOD-QUEUED", True)
-    now, _ = record(env, oid, "MOD-QUEUED")
+    now, _ = record(env.om, oid, "MOD-QUEUED")
     expect_equal("MOD-QUEUED", "Queued", now.status, f"Status of request {oid}")
     if env.has("agents"):
         expect_equal("MOD-QUEUED", [("Case", "2")], stored_ivr(env, oid), "stored IVR data")
@@ -190,7 +120,7 @@ def test_modify_queued_request(env):
 def test_modify_merges_by_label(env, requirement, sent, expected):
     """Request A:1, B:2; ModifyRequest → true; an existing label's Data replaced in place, a
     new label appended at the end (R11), read from the desktop view."""
-    oid = place(env, "Queued", ivr(("A", "1"), ("B", "2")))
+    oid = place(env, "Queued", ivr=ivr(("A", "1"), ("B", "2"))).oid
     expect_result(modify(env, oid, IVRInfo=sent), requirement, True)
     expect_equal(requirement, expected, stored_ivr(env, oid), "stored IVR data (label, data)")
 
@@ -200,8 +130,8 @@ def test_merge_past_the_count_limit(env, observe):
     """Request with the maximum of labels, ModifyRequest adding one more (OPEN, R11): true
     (merged set grows) or InvalidDataException (nothing changes); the outcome is recorded."""
     full = ivr(*((f"L{n}", str(n)) for n in range(_COUNT)))
-    oid = place(env, "Queued", full)
-    before = state_of(env, oid, "MOD-MERGED-OVER-LIMIT")
+    oid = place(env, "Queued", ivr=full).oid
+    before = snapshot(env, oid, "MOD-MERGED-OVER-LIMIT")
     reply = modify(env, oid, IVRInfo=ivr(("Extra", "x")))
     if reply.fault is None and reply.value is True:
         size = len(stored_ivr(env, oid)) if env.has("agents") else "unknown"
@@ -209,7 +139,9 @@ def test_merge_past_the_count_limit(env, observe):
         return
     expect_fault(reply, "MOD-MERGED-OVER-LIMIT", _VIOLATION)
     observe("observed", f"refused: {_VIOLATION}")
-    expect_unchanged(env, oid, before, "MOD-MERGED-OVER-LIMIT")
+    expect_unchanged(
+        "MOD-MERGED-OVER-LIMIT", before, snapshot_after(env, before, "MOD-MERGED-OVER-LIMIT")
+    )
 
 
 @pytest.mark.requirement("MOD-PRIVATE-DATA")
@@ -217,7 +149,7 @@ def test_merge_past_the_count_limit(env, observe):
 def test_modify_replaces_private_data(env):
     """Request PrivateData "before"; ModifyRequest PrivateData "after" (IVR unchanged) → true;
     the desktop view's private_data is "after"."""
-    oid = place(env, "Queued", ivr(("Case", "1")), PrivateData="before")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1")), PrivateData="before").oid
     reply = modify(env, oid, IVRInfo=ivr(("Case", "1")), PrivateData="after")
     expect_result(reply, "MOD-PRIVATE-DATA", True)
     stored = env.control.request(oid) or {}
@@ -239,11 +171,11 @@ def test_modify_replaces_private_data(env):
 def test_modify_not_queued_changes_nothing(env, state):
     """ModifyRequest (replace, append, PrivateData) on an allocated / answered / terminated
     request → false; same status, no event, same stored data (R10)."""
-    oid = place(env, state, ivr(("Case", "1")), PrivateData="before")
-    before = state_of(env, oid, "MOD-NOT-QUEUED")
+    oid = place(env, state, ivr=ivr(("Case", "1")), PrivateData="before").oid
+    before = snapshot(env, oid, "MOD-NOT-QUEUED")
     reply = modify(env, oid, IVRInfo=ivr(("Case", "2"), ("New", "3")), PrivateData="after")
     expect_result(reply, "MOD-NOT-QUEUED", False)
-    expect_unchanged(env, oid, before, "MOD-NOT-QUEUED")
+    expect_unchanged("MOD-NOT-QUEUED", before, snapshot_after(env, before, "MOD-NOT-QUEUED"))
 
 
 @pytest.mark.requirement("MOD-UNKNOWN-ID")
@@ -298,12 +230,12 @@ def test_length_limit(env, field, text, accepted):
     """ModifyRequest with a Label / Data / PrivateData of exactly the limit (UTF-16 units) →
     true and stored as sent; one unit past → InvalidDataException and nothing changes."""
     requirement = _LIMIT_OF[field]
-    oid = place(env, "Queued", ivr(("Case", "1")))
-    before = state_of(env, oid, requirement)
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
+    before = snapshot(env, oid, requirement)
     reply = modify(env, oid, **_members_with(field, text))
     if not accepted:
         expect_fault(reply, requirement, _VIOLATION)
-        expect_unchanged(env, oid, before, requirement)
+        expect_unchanged(requirement, before, snapshot_after(env, before, requirement))
         return
     expect_result(reply, requirement, True)
     if env.has("agents"):
@@ -315,14 +247,16 @@ def test_length_limit(env, field, text, accepted):
 def test_modify_without_ivr_content_is_refused(env, sent):
     """ModifyRequest PrivateData "after" with IVRInfo absent, nil, empty, or only items without
     Label and Data → InvalidDataException (R7, R3); nothing changes."""
-    oid = place(env, "Queued", ivr(("Case", "1")), PrivateData="before")
-    before = state_of(env, oid, "MOD-IVRINFO-AT-LEAST-ONE")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1")), PrivateData="before").oid
+    before = snapshot(env, oid, "MOD-IVRINFO-AT-LEAST-ONE")
     members: dict[str, Any] = {"PrivateData": "after"}
     if sent is not ABSENT:
         members["IVRInfo"] = sent
     reply = modify(env, oid, **members)
     expect_fault(reply, "MOD-IVRINFO-AT-LEAST-ONE", _VIOLATION)
-    expect_unchanged(env, oid, before, "MOD-IVRINFO-AT-LEAST-ONE")
+    expect_unchanged(
+        "MOD-IVRINFO-AT-LEAST-ONE", before, snapshot_after(env, before, "MOD-IVRINFO-AT-LEAST-ONE")
+    )
 
 
 @pytest.mark.requirement("MOD-LIMIT-IVRINFO-COUNT")
@@ -332,13 +266,17 @@ def test_ivr_information_count(env, count):
     true; with one more (a label repeated, so the merged set cannot grow) →
     InvalidDataException and nothing changes."""
     labels = [f"L{n}" for n in range(_COUNT)]
-    oid = place(env, "Queued", ivr(*((label, "old") for label in labels)))
-    before = state_of(env, oid, "MOD-LIMIT-IVRINFO-COUNT")
+    oid = place(env, "Queued", ivr=ivr(*((label, "old") for label in labels))).oid
+    before = snapshot(env, oid, "MOD-LIMIT-IVRINFO-COUNT")
     sent = ivr(*((labels[n % _COUNT], f"new{n}") for n in range(count)))
     reply = modify(env, oid, IVRInfo=sent)
     if count > _COUNT:
         expect_fault(reply, "MOD-LIMIT-IVRINFO-COUNT", _VIOLATION)
-        expect_unchanged(env, oid, before, "MOD-LIMIT-IVRINFO-COUNT")
+        expect_unchanged(
+            "MOD-LIMIT-IVRINFO-COUNT",
+            before,
+            snapshot_after(env, before, "MOD-LIMIT-IVRINFO-COUNT"),
+        )
     else:
         expect_result(reply, "MOD-LIMIT-IVRINFO-COUNT", True)
 
@@ -368,7 +306,7 @@ def test_property_within_the_limits(env):
     @_PROPERTY
     @given(members=valid_members("ModifyOpenMediaRequest"))
     def check(members: dict[str, Any]) -> None:
-        oid = place(env, "Queued", _add_items(members))
+        oid = place(env, "Queued", ivr=_add_items(members)).oid
         expect_result(modify(env, oid, **members), _nearest_limit(members), True)
 
     check()
@@ -378,8 +316,8 @@ def test_property_within_the_limits(env):
 def test_property_past_a_limit(env):
     """Any ModifyRequest breaking exactly one limit → InvalidDataException; the queued
     request keeps its data."""
-    oid = place(env, "Queued", ivr(("Case", "1")))
-    before = state_of(env, oid, "MOD-LIMIT-LABEL")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
+    before = snapshot(env, oid, "MOD-LIMIT-LABEL")
 
     @_PROPERTY
     @given(case=invalid_members("ModifyOpenMediaRequest", ids=st.just({"OpenMediaID": oid})))
@@ -389,7 +327,7 @@ def test_property_past_a_limit(env):
         expect_fault(reply, _LIMIT_OF[violation.field], _VIOLATION)
 
     check()
-    expect_unchanged(env, oid, before, "MOD-LIMIT-LABEL")
+    expect_unchanged("MOD-LIMIT-LABEL", before, snapshot_after(env, before, "MOD-LIMIT-LABEL"))
 
 
 # -- faults of the environment ------------------------------------------------------------------
@@ -397,19 +335,21 @@ def test_property_past_a_limit(env):
 @pytest.mark.requires_control("license")
 def test_modify_without_licence(env):
     """Licence gone: ModifyRequest on a queued request → NoLicenseFault; nothing changes."""
-    oid = place(env, "Queued", ivr(("Case", "1")))
-    before = state_of(env, oid, "MOD-FAULT-NO-LICENSE")
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
+    before = snapshot(env, oid, "MOD-FAULT-NO-LICENSE")
     with licence_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
     expect_fault(reply, "MOD-FAULT-NO-LICENSE", "NoLicenseFault")
-    expect_unchanged(env, oid, before, "MOD-FAULT-NO-LICENSE")
+    expect_unchanged(
+        "MOD-FAULT-NO-LICENSE", before, snapshot_after(env, before, "MOD-FAULT-NO-LICENSE")
+    )
 
 
 @pytest.mark.requirement("MOD-FAULT-ROUTER-DISCONNECTED")
 @pytest.mark.requires_control("router")
 def test_modify_without_router(env):
     """Router lost: ModifyRequest on a request that was queued → RouterDisconnectedFault."""
-    oid = place(env, "Queued", ivr(("Case", "1")))
+    oid = place(env, "Queued", ivr=ivr(("Case", "1"))).oid
     with router_lost(env.control):
         reply = modify(env, oid, IVRInfo=ivr(("Case", "2")))
     expect_fault(reply, "MOD-FAULT-ROUTER-DISCONNECTED", "RouterDisconnectedFault")

@@ -12,29 +12,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import pairwise
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal
-from conformance.suite.request_support import Env
-from conformance.suite.status_support import (
-    LONG_AGO,
-    Answer,
-    Stamp,
-    add,
-    by_time,
-    cancel,
-    group_with_agent,
-    mark,
-    precondition,
-    queue_group,
-    show,
-)
+from conformance.checks.status import LONG_AGO, Answer, Stamp, show
+from conformance.profile import Group
+from conformance.suite_support.groups import group_with_agent, queue_group
+from conformance.suite_support.requests import Env, add, cancel, precondition
+from conformance.suite_support.status_queries import Since, by_time, mark
 from conformance.verdicts import ConformanceFailure
 
 
-def _groups(env: Env) -> tuple[Any, Any]:
+def _groups(env: Env) -> tuple[Group, Group]:
     """Two open groups if the profile has them (else the same one twice)."""
     groups = env.profile.groups_with("open")
     first = queue_group(env.profile)
@@ -69,15 +59,15 @@ def test_by_time_returns_every_request_after_the_mark(env):
     rid = "TIM-ALL-REQUESTS"
     first, other = _groups(env)
     start = mark(env.om)
-    a, _ = add(env, first)
-    b, _ = add(env, other)
+    a = add(env.om, first).oid
+    b = add(env.om, other).oid
     for oid in (a, b):
         precondition(env, oid, "Queued")
-    cancel(env, a)
+    cancel(env.om, a)
     middle = mark(env.om)
-    c, _ = add(env, first)
+    c = add(env.om, first).oid
     precondition(env, c, "Queued")
-    cancel(env, b)
+    cancel(env.om, b)
     everything = {a: ["Queued", "Cancelled"], b: ["Queued", "Cancelled"], c: ["Queued"]}
     _expect_exactly(env, by_time(env.om, start, rid), start, everything, rid)
     later = {a: [], b: ["Cancelled"], c: ["Queued"]}
@@ -93,12 +83,12 @@ def test_by_time_keeps_each_request_in_order(env):
     rid = "TIM-ORDER"
     group, agent = group_with_agent(env.profile)
     start = mark(env.om)
-    a, _ = add(env, group)
-    b, _ = add(env, group)
+    a = add(env.om, group).oid
+    b = add(env.om, group).oid
     env.control.logon(agent.id)
     precondition(env, a, "AllocatedToAgent", agent.id)
     env.control.answer(a)
-    cancel(env, b)
+    cancel(env.om, b)
     env.control.complete(a)
     answer = by_time(env.om, start, rid)
     expected = {
@@ -130,9 +120,9 @@ def test_by_time_with_nothing_after_is_empty(env, since):
     stamped at or before the TimeStamp, none of the test's request. A day ahead nothing can
     have happened anywhere, so that answer must be empty on any target."""
     rid = "TIM-EMPTY"
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     latest = mark(env.om)
-    asked: Any = latest if since == "last-timestamp" else latest.moment + timedelta(days=1)
+    asked: Since = latest if since == "last-timestamp" else latest.moment + timedelta(days=1)
     answer = by_time(env.om, asked, rid)
     judged, what = answer.records, "records after the latest TimeStamp"
     if since == "last-timestamp" and not env.has("scenario"):

@@ -11,51 +11,33 @@ Every test builds its own small world from the profile (``Topology``): the profi
 and agents, with the flags and memberships the rule needs, posted with ``make_scenario``. What a
 request became is read twice, from the SOAP status record (Status, AgentID, QueuePosition) and
 from the control plane's ``GET /requests/{id}``; a disagreement shows in the Actual line.
-The helpers live in ``routing_support`` (``test_set_options`` uses them too: MaxNumberOfSessions
-and AllowDifferentTypes are routing options).
+The helpers live in ``suite_support.routing`` (``test_set_options`` uses them too:
+MaxNumberOfSessions and AllowDifferentTypes are routing options).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from conformance.checks import expect_equal, expect_request_status, expect_value
-from conformance.profile import Profile
-from conformance.suite.routing_support import (
+from conformance.suite_support.requests import send_add
+from conformance.suite_support.routing import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,
-    IVR,
     NOT_GIVEN,
     PRIORITY,
     TYPE_1,
     TYPE_2,
-    Routing,
-    Topology,
     on,
     one_session_each,
     prefer,
     queued,
     set_options,
-    world_factory,
 )
 from conformance.verdicts import SuiteError
-
-
-@pytest.fixture
-def routing(om: Any, control: Any) -> Routing:
-    return Routing(om, control)
-
-
-@pytest.fixture
-def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., Topology]:
-    """``world(groups, serves, reverse_listing=False)``: a world built from the profile."""
-    return world_factory(make_scenario, target.profile)
-
 
 _FIFO: dict[str, bool] = {}
 _PRIORITY = {"session_priority": True}
@@ -333,7 +315,7 @@ def test_preference_ignored_without_preferred_agent(routing, world, case):
     else:
         routing.logon(y)
         members = prefer(y, "id" if case == "by-id" else "logon-id")
-    reply = routing.om.add_request(ServiceGroupID=g.id, IVRInfo=list(IVR), **members)
+    reply = send_add(routing.om, ServiceGroupID=g.id, **members)
     value = expect_request_status(reply, "ROUTE-PREFERRED-NOT-CONFIGURED", "Success")
     a = int(value.open_media_id or 0)
     routing.labels[a] = f"A#{a}"

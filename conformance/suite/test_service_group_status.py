@@ -9,15 +9,15 @@ and reopens a group and expects the answer to follow at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.checks import expect_equal, expect_fault, expect_value
 from conformance.profile import Group, Profile
-from conformance.suite.outages import router_lost
-from conformance.suite_support.every_operation import NEVER_ISSUED, ROUTER_DISCONNECTED
+from conformance.suite_support.every_operation import ROUTER_DISCONNECTED
+from conformance.suite_support.outages import router_lost
+from conformance.suite_support.requests import NEVER_ISSUED
 from conformance.verdicts import NotApplicable, NotApplicableReason
+from conformance.wire import OpenMediaClient
 from conformance.wire.encode import INT_MIN
 
 INVALID_DATA = "InvalidDataException"
@@ -35,7 +35,7 @@ def _groups(profile: Profile, role: str) -> list[Group]:
     return found
 
 
-def expect_open(om: Any, group_id: int, requirement: str, is_open: bool) -> None:
+def expect_open(om: OpenMediaClient, group_id: int, requirement: str, is_open: bool) -> None:
     """GetServiceGroupStatus(group_id) answers (Open, ServiceGroupID) = (is_open, group_id)."""
     reply = om.get_service_group_status(group_id)
     value = expect_value(reply, requirement)

@@ -12,7 +12,7 @@ own; a type's own setting wins; AllowDifferentTypes is checked for the incoming 
 description's type 1 / type 2 example); ResetAllOptions restores a type's defaults.
 
 The values tried on each side of a range and the steps the routing cases repeat live in
-``options_support``; the routing world and its observations in ``routing_support``.
+``suite_support.option_cases``; the routing world and its observations in ``suite_support.routing``.
 
 SetOptions is global and cannot be read back or undone over SOAP, so every test here sends values
 of its own (``sets_options("own")``: *not applicable* in safe mode) except one, which sends only
@@ -22,17 +22,14 @@ opt-in).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_fault, expect_result
-from conformance.profile import Profile
 from conformance.strategies import invalid_params, valid_param_examples, valid_params
-from conformance.suite.options_support import (
+from conformance.suite_support.every_operation import options_in_force
+from conformance.suite_support.option_cases import (
     A_TYPE,
     FAULT,
     NEEDS_TYPE_CASES,
@@ -48,22 +45,18 @@ from conformance.suite.options_support import (
     two_sessions_for_all,
     with_type_if_needed,
 )
-from conformance.suite.outages import licence_lost, router_lost
-from conformance.suite.routing_support import (
+from conformance.suite_support.outages import licence_lost, router_lost
+from conformance.suite_support.routing import (
     ALLOW,
     DEFAULT_MAX,
     DONT_ALLOW,
     TYPE_1,
     TYPE_2,
     TYPE_3,
-    Routing,
-    Topology,
     on,
     queued,
     set_options,
-    world_factory,
 )
-from conformance.suite_support.every_operation import options_in_force
 from conformance.wire.encode import INT_MAX
 
 pytestmark = pytest.mark.sets_options("own")
@@ -71,17 +64,6 @@ pytestmark = pytest.mark.sets_options("own")
 _QUIET = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def routing(om: Any, control: Any) -> Routing:
-    return Routing(om, control)
-
-
-@pytest.fixture
-def world(make_scenario: Callable[..., Profile], target: Any) -> Callable[..., Topology]:
-    """``world(groups, serves)``: a world built from the profile (``routing_support.build``)."""
-    return world_factory(make_scenario, target.profile)
 
 
 # -- accepted values ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A client that tracks one request asks for its status by ID and must get exactly one record: the
 latest status update, in whatever state the request is, terminated ones included while they are
 cached (R14); an ID never issued raises InvalidOpenMediaIDFault. The lives come from
-``status_lives``; the cache's edges (just before and after DataExpiration) are
+``suite_support.lives``; the cache's edges (just before and after DataExpiration) are
 ``test_data_cache``'s.
 """
 
@@ -12,17 +12,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import expect_equal, expect_fault
-from conformance.suite.status_lives import TERMINAL, life_params, live
-from conformance.suite.status_support import (
-    LONG_AGO,
-    NEVER_ISSUED,
-    add,
-    group_with_agent,
-    history,
-    only_record,
-    precondition,
-    status,
-)
+from conformance.checks.status import LONG_AGO, only_record
+from conformance.suite_support.groups import group_with_agent
+from conformance.suite_support.lives import TERMINAL, life_params, live
+from conformance.suite_support.requests import add, precondition
+from conformance.suite_support.status_queries import NEVER_ISSUED_IDS, history, status
 
 _ACTIVE = ("queued", "allocated", "processing")
 _ENDED = (
@@ -70,7 +64,7 @@ def test_status_by_id_follows_each_transition(env):
     """Queued, then an agent logs on, answers, completes: after each step the one record
     is the new state (not an earlier one)."""
     group, agent = group_with_agent(env.profile)
-    oid, _ = add(env, group)
+    oid = add(env.om, group).oid
     precondition(env, oid, "Queued")
     steps = (
         ("AllocatedToAgent", lambda: env.control.logon(agent.id)),
@@ -87,7 +81,7 @@ def test_status_by_id_follows_each_transition(env):
 
 
 @pytest.mark.requirement("STA-UNKNOWN-ID")
-@pytest.mark.parametrize("oid", NEVER_ISSUED, ids=lambda oid: f"id-{oid}")
+@pytest.mark.parametrize("oid", NEVER_ISSUED_IDS, ids=lambda oid: f"id-{oid}")
 def test_status_by_id_of_an_id_never_issued(env, oid):
     """GetOpenMediaRequestStatusByID with an OpenMediaID never issued → InvalidOpenMediaIDFault."""
     expect_fault(env.om.get_status_by_id(oid), "STA-UNKNOWN-ID", "InvalidOpenMediaIDFault")

@@ -6,7 +6,7 @@ state a request enters is one event, in order (R13), each record names the right
 and agent, the QueuePosition means what the description says (current in status-by-ID and
 all-status, as queued in history and by-time), and the TimeStamps let a client poll without
 losing or repeating an event (R12, UTC per R17). The lives a request goes through come from
-``status_lives``; a life that needs agents, the router or the clock is *not applicable* on a
+``suite_support.lives``; a life that needs agents, the router or the clock is *not applicable* on a
 target whose control plane lacks them.
 """
 
@@ -17,29 +17,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.checks import expect_equal, expect_result
-from conformance.suite.status_events import (
-    Poller,
-    expect_record_fields,
-    expect_stamps,
-    judge_events,
-)
-from conformance.suite.status_lives import TERMINAL, life_params, live
-from conformance.suite.status_support import (
-    CLOCK_SLACK,
+from conformance.checks.status import (
     LONG_AGO,
     Answer,
     Stamp,
-    add,
-    agent_tenant,
+    expect_record_fields,
+    expect_stamps,
+    judge_events,
+    only_record,
+    show,
+)
+from conformance.suite_support.groups import agent_tenant, group_with_agent, queue_group
+from conformance.suite_support.lives import TERMINAL, life_params, live
+from conformance.suite_support.polling import Poller
+from conformance.suite_support.requests import add, precondition
+from conformance.suite_support.status_queries import (
+    CLOCK_SLACK,
     all_status,
     by_time,
-    group_with_agent,
     history,
     mark,
-    only_record,
-    precondition,
-    queue_group,
-    show,
     status,
 )
 from conformance.verdicts import ConformanceFailure
@@ -104,9 +101,10 @@ def test_each_state_entered_is_one_event(env, life):
     judge_events(lived.statuses, recorded, timeline, lived.oid)
     by_id = "STA-TERMINATED-CACHED" if lived.final in TERMINAL else "STA-LATEST"
     latest = status(env.om, lived.oid, by_id)
-    expect_record_fields(env, lived, latest.records, latest.exchange, current=True)
+    expected = lived.expected(env.profile)
+    expect_record_fields(expected, latest.records, latest.exchange, current=True)
     for answer in (recorded, timeline):
-        expect_record_fields(env, lived, answer.of(lived.oid), answer.exchange)
+        expect_record_fields(expected, answer.of(lived.oid), answer.exchange)
         expect_stamps(answer, lived.oid, start, until)
 
 
@@ -118,7 +116,7 @@ def test_allocation_at_once_records_queued_then_allocated(env):
     group, agent = group_with_agent(env.profile)
     start = mark(env.om)
     env.control.logon(agent.id)
-    oid, _ = add(env, group)
+    oid = add(env.om, group).oid
     precondition(env, oid, "AllocatedToAgent", agent.id)
     answer = history(env.om, oid, start, "EVT-EVENT-PER-STATE")
     statuses = answer.statuses(oid)
@@ -166,7 +164,7 @@ def test_queue_position_current_and_as_queued(env, ahead_leaves):
     else:
         group, agent = queue_group(env.profile), None
     start = mark(env.om)
-    ids = [add(env, group)[0] for _ in range(3)]
+    ids = [add(env.om, group).oid for _ in range(3)]
     for oid in ids:
         precondition(env, oid, "Queued")
     rid = "EVT-QUEUE-POSITION-CURRENT"
@@ -223,7 +221,7 @@ def test_retrieve_later_than_is_exclusive(env, view):
     only; RetrieveLaterThan just before the add → both."""
     rid = "EVT-RETRIEVE-LATER-THAN"
     start = mark(env.om)
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     precondition(env, oid, "Queued")
     expect_result(
         env.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False),
@@ -262,7 +260,7 @@ def test_response_timestamp_is_now_in_utc(env, operation):
     """Each status call → a UTC TimeStamp (Z or +00:00), not earlier than any record returned
     and, on a target with a clock, between the control plane's readings around the call."""
     rid = "EVT-RESPONSE-TIMESTAMP"
-    oid, _ = add(env, queue_group(env.profile))
+    oid = add(env.om, queue_group(env.profile)).oid
     clock = env.control if env.has("clock") else None
     before = clock.now() if clock else None
     if operation == "status-by-id":

@@ -35,9 +35,9 @@ from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
 from conformance.plugin.settings import TargetSession
 from conformance.profile import Group, Profile, TargetInfo, Tenant
-from conformance.suite.request_support import added_id
-from conformance.suite.status_support import LONG_AGO
-from conformance.suite_support.requests import DEFAULT_IVR
+from conformance.suite_support.requests import added_id
+from conformance.checks.status import LONG_AGO
+from conformance.suite_support.requests import DEFAULT_IVR, NEVER_ISSUED
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.client import DEFAULT, OpenMediaClient
 from conformance.wire.credentials import Credentials
@@ -45,8 +45,6 @@ from conformance.wire.decode import DecodeError
 from conformance.wire.encode import INT_MAX
 from conformance.wire.values import Reply
 
-NEVER_ISSUED = INT_MAX
-"""An ID (OpenMediaID, service group, tenant) no target has issued: the largest ``xs:int``."""
 
 INVALID_USER = "InvalidUserFault"
 ROUTER_DISCONNECTED = "RouterDisconnectedFault"

@@ -22,7 +22,7 @@ from conformance.contract.operations import Operation
 from conformance.contract.xmlsafe import parse
 from conformance.plugin.settings import TargetSession
 from conformance.profile import Profile
-from conformance.suite.outages import router_blip
+from conformance.suite_support.outages import router_blip
 from conformance.suite_support.every_operation import (
     INVALID_USER,
     Sample,

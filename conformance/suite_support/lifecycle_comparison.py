@@ -1,32 +1,35 @@
-"""The lifecycle machine's comparison of the target's status views with the model.
+"""The lifecycle machine's judge: the target's answers held against ``LifecycleModel``.
 
-After every step the machine asks the target for all-status, by-time since the last TimeStamp,
-status by ID and history by ID (see ``test_lifecycle.py`` for which requests and why), and
-this mixin compares each answer with ``LifecycleModel``: a difference raises a
-``ConformanceFailure`` citing the requirement of the transition that went wrong. It holds no
-rule and sends nothing but status queries.
+Every rule of ``LifecycleMachine`` (``test_lifecycle.py``) sends one SOAP call or control-plane
+action and asks the model what it must give: ``expect_outcome`` and ``expect_control`` compare
+the two. After every step ``StatusViews`` asks the target for all-status, by-time since the last
+TimeStamp, status by ID and history by ID (see ``test_lifecycle.py`` for which requests and why)
+and compares each answer with the model. A difference raises a ``ConformanceFailure`` citing the
+requirement of the transition that went wrong (the ``Outcome``'s or the ``Event``'s), so a
+failure names the rule; this module holds no rule and sends nothing but status queries.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
-from conformance.checks import expect_fault, expect_value
+from conformance.checks import expect_fault, expect_request_status, expect_result, expect_value
 from conformance.contract.catalogue import req
-from conformance.suite.lifecycle_model import (
+from conformance.suite_support.lifecycle_model import LifecycleModel
+from conformance.suite_support.lifecycle_values import (
     Event,
-    LifecycleModel,
     Mismatch,
     Observed,
+    Outcome,
     Status,
     match_events,
     record_mismatch,
 )
 from conformance.verdicts import ConformanceFailure
-from conformance.wire import OpenMediaClient, Reply
+from conformance.wire import ControlError, OpenMediaClient, Reply
 from conformance.wire.values import GetOpenMediaResponse, OpenMediaRequest
 
 
@@ -58,21 +61,53 @@ def _left_out(reason: str) -> str:
     return "CACHE-EXPIRED-LEFT-OUT" if reason == "CACHE-EXPIRED-BY-ID" else reason
 
 
+def expect_outcome(reply: Reply, outcome: Outcome) -> None:
+    """A SOAP answer: the fault, the boolean result or the RequestStatus the model predicts."""
+    if outcome.faults:
+        expect_fault(reply, outcome.requirement, *outcome.faults)
+    elif isinstance(outcome.result, bool):
+        expect_result(reply, outcome.requirement, outcome.result)
+    elif isinstance(outcome.result, str):
+        expect_request_status(reply, outcome.requirement, outcome.result)
+
+
+def expect_control(call: Callable[[], None], outcome: Outcome, what: str) -> None:
+    """A control call the model says is accepted (``result`` true) or refused with 409."""
+    try:
+        call()
+        accepted = True
+    except ControlError as exc:
+        if exc.status != 409:
+            raise
+        accepted = False
+    if accepted != outcome.result:
+        shown = {True: "accepted", False: "refused with 409"}
+        fail(
+            outcome.requirement,
+            f"{what}: {shown[bool(outcome.result)]}",
+            f"{what}: {shown[accepted]}",
+        )
+
+
 class StatusViews:
-    """Mixin of ``LifecycleMachine``: the status views, checked against ``self.model``."""
+    """The target's status views of one example, compared with the model after every step.
 
-    om: OpenMediaClient
-    model: LifecycleModel
-    ids: dict[int, int]  # handle -> OpenMediaID
-    seen: dict[int, list[OpenMediaRequest]]  # handle -> its events as by-time returned them
-    checked: dict[int, int]  # handle -> how many events its history had when last compared
-    shown: dict[int, Event]  # handle -> the record status by ID last answered
-    reported_removed: set[int]
-    origin: datetime
-    cursor: datetime
-    _last_by_time: tuple[Reply, tuple[OpenMediaRequest, ...]]
+    ``ids`` (handle -> OpenMediaID) is the machine's, which fills it as requests are added.
+    Creating the views asks by-time from ``origin`` (the target's clock right after its reset)
+    and expects nothing: that answer's TimeStamp is the first cursor.
+    """
 
-    def check_views(self) -> None:
+    def __init__(
+        self, om: OpenMediaClient, model: LifecycleModel, ids: dict[int, int], origin: datetime
+    ) -> None:
+        self.om, self.model, self.ids, self.origin = om, model, ids, origin
+        self.seen: dict[int, list[OpenMediaRequest]] = {}  # handle -> its events from by-time
+        self.checked: dict[int, int] = {}  # handle -> how many events its history had
+        self.shown: dict[int, Event] = {}  # handle -> the record by-ID last answered
+        self.reported_removed: set[int] = set()
+        self.cursor, _, _ = self._by_time(origin, empty=True)
+
+    def check(self) -> None:
         """Status by ID, all-status, by-time and history by ID all equal the model."""
         newly_removed = sorted(set(self.model.removed) - self.reported_removed)
         records = self._check_status_by_id(newly_removed)
@@ -178,8 +213,10 @@ class StatusViews:
                 )
             self._compare_current(handle, record, reply)
 
-    def _by_time(self, later_than: datetime, *, empty: bool = False) -> datetime:
-        """By-time since ``later_than``, checked against the model; returns the new cursor."""
+    def _by_time(
+        self, later_than: datetime, *, empty: bool = False
+    ) -> tuple[datetime, Reply, tuple[OpenMediaRequest, ...]]:
+        """By-time since ``later_than``, its stamps checked; the new cursor, reply, records."""
         reply = self.om.get_requests_by_time(later_than)
         value = expect_value(reply, self._answering("TIM-EMPTY" if empty else "TIM-ALL-REQUESTS"))
         stamp = getattr(value, "timestamp", None)
@@ -203,12 +240,10 @@ class StatusViews:
                 )
         if empty and found:
             fail("TIM-EMPTY", "no event right after a reset", f"{len(found)} events", reply)
-        self._last_by_time = (reply, found)
-        return stamp
+        return stamp, reply, found
 
     def _check_by_time(self) -> None:
-        cursor = self._by_time(self.cursor)
-        reply, found = self._last_by_time
+        cursor, reply, found = self._by_time(self.cursor)
         handle_of = {oid: h for h, oid in self.ids.items()}
         actual: dict[int, list[OpenMediaRequest]] = {}
         for record in found:

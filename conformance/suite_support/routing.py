@@ -17,13 +17,12 @@ from typing import Any
 
 from conformance.checks import expect_result, expect_value
 from conformance.checks.expect import summary
-from conformance.contract.catalogue import req
+from conformance.checks.requests import expect_where
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
-from conformance.suite.add_support import ADD_TYPE
-from conformance.suite.request_support import added_id
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
-from conformance.wire.values import Reply
+from conformance.suite_support.requests import ADD_TYPE, add, cancel
+from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
+from conformance.wire import ControlClient, OpenMediaClient, Reply
 
 DEFAULT_MAX = int(CONSTRAINTS.defaults["max_number_of_sessions"])
 """MaxNumberOfSessions in force when SetOptions set none (constraints.toml)."""
@@ -32,7 +31,6 @@ TYPE_1, TYPE_2, TYPE_3 = 1, 2, 3
 """Session types: 1 and 2 as in the description's AllowDifferentTypes example, 3 a bystander."""
 DONT_ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["dont_allow"]
 ALLOW = CONSTRAINTS.option_values["AllowDifferentTypes"]["allow"]
-IVR = ({"Label": "Case", "Data": "routing"},)
 NOT_GIVEN = (None, *CONSTRAINTS.not_given(ADD_TYPE, "SessionPriority"))
 """SessionPriority not given: absent (``None``), or a value the description reads as none."""
 
@@ -103,7 +101,7 @@ def build(
 class Routing:
     """One test's clients and the labels of its requests (``A#12``) for readable failures."""
 
-    def __init__(self, om: Any, control: Any) -> None:
+    def __init__(self, om: OpenMediaClient, control: ControlClient) -> None:
         self.om = om
         self.control = control
         self.labels: dict[int, str] = {}
@@ -115,12 +113,10 @@ class Routing:
             self.control.logon(agent.id)
 
     def add_reply(self, label: str, group: Group, **members: Any) -> tuple[int, Reply]:
-        """AddRequest; anything but Success blocks the test (ADD-VALID-BY-GROUP-ID)."""
-        members.setdefault("IVRInfo", [dict(item) for item in IVR])
-        reply = self.om.add_request(ServiceGroupID=group.id, **members)
-        oid = added_id(reply, f"AddRequest {label} to group {group.id}")
-        self.labels[oid] = f"{label}#{oid}"
-        return oid, reply
+        """AddRequest of the request ``label``; anything but Success blocks the test."""
+        added = add(self.om, group, label=label, **members)
+        self.labels[added.oid] = f"{label}#{added.oid}"
+        return added.oid, added.reply
 
     def add(self, label: str, group: Group, **members: Any) -> int:
         return self.add_reply(label, group, **members)[0]
@@ -131,14 +127,11 @@ class Routing:
         self.control.complete(oid)
 
     def cancel(self, oid: int) -> None:
-        reply = self.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=False)
-        if reply.fault is not None or reply.value is not True:
-            shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
-            raise SuiteError(f"precondition: CancelRequest {self.labels.get(oid, oid)}: {shown}")
+        cancel(self.om, oid, self.labels.get(oid, str(oid)))
 
     def divert(self, oid: int, group: Group) -> None:
         reply = self.om.divert_request(OpenMediaID=oid, ServiceGroupID=group.id)
-        if reply.fault is not None or reply.value.request_status != "Success":
+        if reply.fault is not None or getattr(reply.value, "request_status", None) != "Success":
             shown = reply.fault.describe() if reply.fault is not None else summary(reply.value)
             raise SuiteError(f"precondition: DivertRequest {self.labels.get(oid, oid)}: {shown}")
 
@@ -168,13 +161,7 @@ class Routing:
             f"{self.labels.get(oid, oid)}: {self.state(oid, requirement)}" for oid in expected
         ]
         wanted = [f"{self.labels.get(oid, oid)}: {text}" for oid, text in expected.items()]
-        if actual != wanted:
-            raise ConformanceFailure(
-                req(requirement),
-                "; ".join(wanted),
-                "; ".join(actual),
-                title="the requests are not where the routing model puts them",
-            )
+        expect_where(requirement, wanted, actual)
 
 
 _WITH_AGENT = ("AllocatedToAgent", "AgentProcessing")
@@ -205,12 +192,12 @@ def prefer(agent: Agent, by: str) -> dict[str, Any]:
     )
 
 
-def set_options(om: Any, requirement: str, **members: Any) -> None:
+def set_options(om: OpenMediaClient, requirement: str, **members: Any) -> None:
     """SetOptions with valid values; anything but true fails the caller's requirement."""
     expect_result(om.set_options(**members), requirement, True)
 
 
-def one_session_each(om: Any, requirement: str) -> None:
+def one_session_each(om: OpenMediaClient, requirement: str) -> None:
     """Steps that assume one session per agent: the default does it, else SetOptions."""
     if DEFAULT_MAX != 1:
         set_options(om, requirement, MaxNumberOfSessions=1)

@@ -21,18 +21,12 @@ from typing import Any
 
 import pytest
 
-from conformance.profile import Agent, Group
-from conformance.suite.outages import router_blip
-from conformance.suite.request_support import Env
-from conformance.suite.status_support import (
-    EXPIRY_MARGIN,
-    add,
-    cancel,
-    group_with_agent,
-    precondition,
-    queue_group,
-    transition,
-)
+from conformance.checks.status import Expected, expect_entered
+from conformance.profile import Agent, Group, Profile
+from conformance.suite_support.groups import agent_tenant, group_with_agent, queue_group
+from conformance.suite_support.outages import router_blip
+from conformance.suite_support.requests import Env, add, cancel, precondition, state_of
+from conformance.suite_support.status_queries import EXPIRY_MARGIN
 
 TERMINAL = ("Complete", "Failed", "Cancelled")
 _Q, _A, _P = "Queued", "AllocatedToAgent", "AgentProcessing"
@@ -79,6 +73,12 @@ class Lived:
     def final(self) -> str:
         return self.statuses[-1]
 
+    def expected(self, profile: Profile) -> Expected:
+        """What every record of the request must say (``expect_record_fields``)."""
+        agent = self.agent
+        fields = None if agent is None else (agent.id, agent_tenant(profile, agent), agent.logon_id)
+        return Expected(self.oid, self.group.id, fields, self.added_position)
+
 
 def life_params(*names: str, marks: tuple[Any, ...] = ()) -> list[Any]:
     """``pytest.param``s of the named lives, each marked with the control features it needs."""
@@ -105,7 +105,8 @@ def live(env: Env, name: str) -> Lived:
         group, agent = group_with_agent(env.profile)
     else:
         group = queue_group(env.profile)
-    oid, position = add(env, group)
+    added = add(env.om, group)
+    oid = added.oid
     precondition(env, oid, _Q)
     if agent is not None:
         env.control.logon(agent.id)
@@ -117,24 +118,25 @@ def live(env: Env, name: str) -> Lived:
     if final == "Complete":
         env.control.complete(oid)
     elif final == "Cancelled":
-        cancel(env, oid)
+        cancel(env.om, oid)
     elif final == "Failed":
         router_blip(env.control)
-    transition(env, oid, final)
+    expect_entered(oid, final, state_of(env, oid)[0])
     if agent is not None and final in TERMINAL:
         env.control.logoff(agent.id)
-    return Lived(oid, group, agent, life.statuses, position)
+    return Lived(oid, group, agent, life.statuses, added.queue_position)
 
 
 def _preferred_timeout(env: Env, life: Life) -> Lived:
     """Forced to a preferred agent who stays busy: Queued, then Failed after the group's time."""
     group, agent = group_with_agent(env.profile, preferred_agent=True)
     env.control.logon(agent.id)
-    busy, _ = add(env, group)
+    busy = add(env.om, group).oid
     precondition(env, busy, _A, agent.id)
-    oid, position = add(env, group, PreferredAgentID=agent.id, ForceToPreferredAgent=True)
+    added = add(env.om, group, PreferredAgentID=agent.id, ForceToPreferredAgent=True)
+    oid = added.oid
     precondition(env, oid, _Q)
     wait = timedelta(seconds=group.preferred_agent_timeout_s) + EXPIRY_MARGIN
     env.control.advance(wait.total_seconds())
-    transition(env, oid, "Failed")
-    return Lived(oid, group, None, life.statuses, position)
+    expect_entered(oid, "Failed", state_of(env, oid)[0])
+    return Lived(oid, group, None, life.statuses, added.queue_position)

@@ -4,19 +4,30 @@ the values tried on each side of it, and the steps the routing cases repeat.
 The ranges, "not given" values and per-type values are read from ``schemas/constraints.toml``
 at import, so a new option there becomes new cases without a change to the tests. The world a
 routing case builds and the way it reads where requests are (``Routing``, ``build``) are shared
-with ``test_routing`` and live in ``routing_support``; only SetOptions' own steps are here.
+with ``test_routing`` and live in ``suite_support.routing``; only SetOptions' own steps are here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from conformance.contract.constraints import CONSTRAINTS, IntRange
+from conformance.profile import Agent, Group
 from conformance.strategies import Violation
 from conformance.strategies.examples import first_given
-from conformance.suite.routing_support import DEFAULT_MAX, TYPE_1, TYPE_2, TYPE_3, set_options
+from conformance.suite_support.routing import (
+    DEFAULT_MAX,
+    TYPE_1,
+    TYPE_2,
+    TYPE_3,
+    Routing,
+    Topology,
+    set_options,
+)
+from conformance.wire import OpenMediaClient
 from conformance.wire.encode import INT_MAX, INT_MIN
 
 OPTIONS_TYPE = "SetOptionsRequest"
@@ -63,7 +74,7 @@ def refused_values(span: IntRange) -> list[int]:
     return list(dict.fromkeys(values))
 
 
-def range_params(values_of: Any) -> list[Any]:
+def range_params(values_of: Callable[[IntRange], list[int]]) -> list[Any]:
     """A case per option and value (``accepted_values`` or ``refused_values``), citing the
     option's own range requirement."""
     return [
@@ -94,20 +105,20 @@ def for_all_types(how: str) -> dict[str, int]:
     return {} if how == "absent" else {"TypeOfSession": 0}
 
 
-def fill(routing: Any, group: Any, count: int, type_of_session: int | None) -> list[int]:
+def fill(routing: Routing, group: Group, count: int, type_of_session: int | None) -> list[int]:
     """``count`` requests (``H0``, ``H1``, ...) of one type, or untyped: what an agent holds."""
     given_type = {} if type_of_session is None else {"TypeOfSession": type_of_session}
     return [routing.add(f"H{n}", group, **given_type) for n in range(count)]
 
 
-def one_agent(world: Any) -> tuple[Any, Any]:
+def one_agent(world: Callable[..., Topology]) -> tuple[Group, Agent]:
     """A fresh world (options cleared): one group, one agent serving it, still logged off."""
     t = world([{}], [[0]])
     (g,), (x,) = t.groups, t.agents
     return g, x
 
 
-def two_sessions_for_all(om: Any, rid: str) -> None:
+def two_sessions_for_all(om: OpenMediaClient, rid: str) -> None:
     """Room for a second session whatever the type, so only AllowDifferentTypes can refuse."""
     set_options(om, rid, TypeOfSession=0, MaxNumberOfSessions=max(2, DEFAULT_MAX + 1))
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from conformance.wire import ControlClient
+
 
 @contextmanager
 def _switched_off(switch: Callable[[bool], Any]) -> Iterator[None]:
@@ -21,20 +23,20 @@ def _switched_off(switch: Callable[[bool], Any]) -> Iterator[None]:
 
 
 @contextmanager
-def router_lost(control: Any) -> Iterator[None]:
+def router_lost(control: ControlClient) -> Iterator[None]:
     """The router is disconnected inside the block and reconnected after it."""
     with _switched_off(control.router):
         yield
 
 
 @contextmanager
-def licence_lost(control: Any) -> Iterator[None]:
+def licence_lost(control: ControlClient) -> Iterator[None]:
     """The licence is unavailable inside the block and restored after it."""
     with _switched_off(control.license):
         yield
 
 
-def router_blip(control: Any) -> None:
+def router_blip(control: ControlClient) -> None:
     """The router drops and comes straight back: every active request ends Failed (R15)."""
     with router_lost(control):
         pass

@@ -4,7 +4,8 @@ cases, the builders of limit-sized text, ranges and IVR items, and the requireme
 The tables are read from ``schemas/constraints.toml`` and the catalogue at import, so a new
 limit or range there becomes new cases without a change to the tests; keeping them here leaves
 the test module with what each case sends and cites. The AddRequest helpers several modules
-use (``add``, ``expect_created_nothing``, ...) are in ``add_support``.
+use (``send_add``, ``new_id``, ...) are in ``suite_support.requests``, their judgements in
+``conformance.checks.requests``.
 """
 
 from __future__ import annotations
@@ -13,22 +14,16 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import expect_fault
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.constraints import CONSTRAINTS, utf16_units
 from conformance.profile import Profile
 from conformance.strategies import Violation, one_unit_over_in_code_points, units_text
-from conformance.suite.add_support import (
-    ADD_TYPE,
-    NotOurs,
-    expect_created_nothing,
-    unknown_name,
-)
+from conformance.suite_support.groups import unknown_name
+from conformance.suite_support.requests import ADD_TYPE
 from conformance.verdicts import NotApplicable, NotApplicableReason
 from conformance.wire.encode import INT_MAX, INT_MIN
 
-FAULT = CONSTRAINTS.violation_fault  # R3
 ADD_STATUSES = frozenset(CATALOGUE.expected_names("add")) & frozenset(
     schema.enumeration("OpenMediaRequestStatus")
 )
@@ -53,14 +48,6 @@ def rid_of(violation: Violation) -> str:
         return RANGE_RID[violation.field]
     over = (violation.length or 0) > CONSTRAINTS.count(violation.field).max
     return "ADD-LIMIT-IVRINFO-COUNT" if over else "ADD-IVRINFO-AT-LEAST-ONE"
-
-
-def expect_refused(
-    om: Any, reply: Any, requirement: str, before: frozenset[int], not_ours: NotOurs
-) -> None:
-    """InvalidDataException (R3), and nothing created."""
-    expect_fault(reply, requirement, FAULT)
-    expect_created_nothing(om, before, reply, not_ours)
 
 
 # -- failure statuses (R1, R6) ------------------------------------------------------------------
@@ -171,7 +158,7 @@ def length_text(field: str, kind: str, over: int) -> str:
     return text
 
 
-def place(field: str, text: str, group_id: int) -> dict[str, Any]:
+def members_carrying(field: str, text: str, group_id: int) -> dict[str, Any]:
     """Members carrying ``text`` in ``field``, otherwise valid (a group by ID, one IVR item)."""
     if field in ("Label", "Data"):
         other = "Data" if field == "Label" else "Label"
