@@ -35,8 +35,8 @@ from conformance.contract.paths import fixtures_dir
 from conformance.emulator.edge import control as emulator_control
 from conformance.emulator.edge.server import RunningEmulator
 from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
-from conformance.plugin.settings import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.profile import CONTROL_FEATURES, SAFE_MODE_RATE, Profile, load_profile
+from conformance.profile.session import SAFE_MODE_WITHHELD, OptionsSent, TargetSession
 from conformance.safemode.audit import Audit
 from conformance.safemode.cleanup import clean_target
 from conformance.safemode.ledger import Ledger

@@ -37,14 +37,9 @@ from conformance.plugin.runtime import (
     ConformanceWarning,
     SessionRuntime,
 )
-from conformance.plugin.settings import (
-    EMBEDDED_MODES,
-    OptionsSent,
-    OptionValues,
-    RunSettings,
-    build_settings,
-)
+from conformance.plugin.settings import EMBEDDED_MODES, OptionValues, RunSettings, build_settings
 from conformance.profile import CONTROL_FEATURES
+from conformance.profile.session import OptionsSent
 from conformance.verdicts import UsageError
 
 __all__ = ["ConformanceWarning", "runtime_of"]

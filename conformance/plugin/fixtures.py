@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.plugin.settings import OptionsSent, TargetSession
 from conformance.profile import Profile
+from conformance.profile.session import OptionsSent, TargetSession
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 
 if TYPE_CHECKING:

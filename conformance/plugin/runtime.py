@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.plugin.settings import RunSettings, TargetSession
+from conformance.plugin.settings import RunSettings
+from conformance.profile.session import TargetSession
 from conformance.secrets import Secrets
 from conformance.verdicts import SuiteError
 

@@ -32,7 +32,7 @@ import pytest
 
 from conformance.plugin.run_ids import shared_turn
 from conformance.plugin.runtime import RUNTIME_KEY
-from conformance.plugin.settings import OptionsSent
+from conformance.profile.session import OptionsSent
 from conformance.safemode.audit import Audit
 from conformance.safemode.cleanup import CANCELLED_AFTER_TEST, Cleanup, clean
 from conformance.safemode.interrupts import GUARD
@@ -41,7 +41,7 @@ from conformance.safemode.transport import OptionsGate, RateLimiter, options_tex
 
 if TYPE_CHECKING:
     from conformance.plugin.runtime import SessionRuntime
-    from conformance.plugin.settings import TargetSession
+    from conformance.profile.session import TargetSession
     from conformance.wire import OpenMediaClient, Transport
 
 AUDIT_FILE = Path("reports") / "leak-audit.json"

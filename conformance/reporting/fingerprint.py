@@ -31,7 +31,7 @@ from conformance.plugin.runtime import RUNTIME_KEY, SUITE_ITEM_KEY
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.plugin.settings import TargetSession
+    from conformance.profile.session import TargetSession
     from conformance.wire import OpenMediaClient, Transport
 
 MAX_DOCUMENTS = 32

@@ -68,7 +68,7 @@ def certificate_header(
 def features_used(runtime: SessionRuntime, target: dict[str, Any]) -> list[str]:
     """The control features tests could use: offered by the target, and not withheld by safe
     mode (``TargetSession.usable``; in an xdist controller, from the workers' fingerprint)."""
-    from conformance.plugin.settings import SAFE_MODE_WITHHELD
+    from conformance.profile.session import SAFE_MODE_WITHHELD
 
     session = runtime.target
     if session is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance.profile import Profile
-from conformance.plugin.settings import TargetSession
+from conformance.profile.session import TargetSession
 from conformance.suite_support.requests import Env
 from conformance.suite_support.routing import Routing, Topology, world_factory
 from conformance.wire import ControlClient, OpenMediaClient

@@ -28,8 +28,8 @@ from conformance.contract import namespaces as ns
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATIONS, operation
 from conformance.contract.xmlsafe import parse
-from conformance.plugin.settings import TargetSession
 from conformance.profile import Profile
+from conformance.profile.session import TargetSession
 from conformance.suite_support.every_operation import (
     INVALID_USER,
     SUITE_ADMIN,

@@ -28,8 +28,8 @@ from conformance.checks.robustness import (
     expect_too_large_status,
 )
 from conformance.contract.catalogue import req
-from conformance.plugin.settings import TargetSession
 from conformance.profile import Profile
+from conformance.profile.session import TargetSession
 from conformance.suite_support import robustness_probes as probes
 from conformance.suite_support.robustness_probes import (
     Build,

@@ -50,8 +50,8 @@ from conformance.checks.wire_rules import (
 )
 from conformance.contract import namespaces as ns
 from conformance.contract.operations import operation
-from conformance.plugin.settings import TargetSession
 from conformance.profile import Profile
+from conformance.profile.session import TargetSession
 from conformance.suite_support.contract_files import OUR_IMPORTS, OUR_WSDL, our_file
 from conformance.suite_support.every_operation import Sample, prepare, proceeds
 from conformance.suite_support.wire_calls import (

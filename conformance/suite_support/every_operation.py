@@ -29,22 +29,19 @@ import pytest
 
 from conformance.checks import check_exchange
 from conformance.checks.processed import expect_processed
+from conformance.checks.status import LONG_AGO
 from conformance.contract import schema
 from conformance.contract.catalogue import CATALOGUE, req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import OPERATION_NAMES, OPERATIONS, Operation, operation
-from conformance.plugin.settings import TargetSession
 from conformance.profile import Group, Profile, TargetInfo, Tenant
-from conformance.suite_support.requests import added_id
-from conformance.checks.status import LONG_AGO
-from conformance.suite_support.requests import DEFAULT_IVR, NEVER_ISSUED
+from conformance.profile.session import TargetSession
+from conformance.suite_support.requests import DEFAULT_IVR, NEVER_ISSUED, added_id
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
 from conformance.wire.client import DEFAULT, OpenMediaClient
 from conformance.wire.credentials import Credentials
 from conformance.wire.decode import DecodeError
-from conformance.wire.encode import INT_MAX
 from conformance.wire.values import Reply
-
 
 INVALID_USER = "InvalidUserFault"
 ROUTER_DISCONNECTED = "RouterDisconnectedFault"

@@ -27,7 +27,7 @@ from conformance.checks.requests import Snapshot, expect_added, expect_one_recor
 from conformance.checks.status import WITH_AGENT
 from conformance.contract.catalogue import req
 from conformance.profile import Agent, Group, Profile
-from conformance.plugin.settings import TargetSession
+from conformance.profile.session import TargetSession
 from conformance.suite_support.groups import group_with_agent, open_group
 from conformance.suite_support.outages import router_blip
 from conformance.verdicts import Blocked, NotApplicable, NotApplicableReason, SuiteError

@@ -20,9 +20,8 @@ from conformance.contract import namespaces as ns
 from conformance.contract.catalogue import req
 from conformance.contract.operations import Operation
 from conformance.contract.xmlsafe import parse
-from conformance.plugin.settings import TargetSession
 from conformance.profile import Profile
-from conformance.suite_support.outages import router_blip
+from conformance.profile.session import TargetSession
 from conformance.suite_support.every_operation import (
     INVALID_USER,
     Sample,
@@ -32,6 +31,7 @@ from conformance.suite_support.every_operation import (
     prepare,
     provoke,
 )
+from conformance.suite_support.outages import router_blip
 from conformance.suite_support.requests import DEFAULT_IVR
 from conformance.suite_support.wire_cases import BARE
 from conformance.verdicts import SuiteError
