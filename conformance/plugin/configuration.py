@@ -33,9 +33,9 @@ from conformance.plugin.run_ids import check_turns_possible
 from conformance.plugin.runtime import (
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
-    VERDICT_ATTR,
     ConformanceWarning,
     SessionRuntime,
+    set_verdict,
 )
 from conformance.plugin.settings import (
     EMBEDDED_MODES,
@@ -45,7 +45,7 @@ from conformance.plugin.settings import (
     build_settings,
 )
 from conformance.profile import CONTROL_FEATURES
-from conformance.verdicts import UsageError
+from conformance.verdicts import UsageError, Verdict
 
 __all__ = ["ConformanceWarning", "runtime_of"]
 
@@ -297,7 +297,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """Turn a module whose tests cite unknown (or no) requirements into a collection error."""
     report = yield
     if report.failed and _in_suite_dirs(collector.path, collector.config):
-        setattr(report, VERDICT_ATTR, "error")  # a suite module that does not import: suite error
+        set_verdict(report, Verdict.ERROR)  # a suite module that does not import: suite error
     if report.passed and report.result:
         items = [node for node in report.result if isinstance(node, pytest.Item)]
         problems = [problem for item in items for problem in _marker_problems(item)]
@@ -305,5 +305,5 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             report.outcome = "failed"
             report.longrepr = "openmedia: " + "\nopenmedia: ".join(problems)
             report.result = []
-            setattr(report, VERDICT_ATTR, "error")
+            set_verdict(report, Verdict.ERROR)
     return report

@@ -46,9 +46,9 @@ from conformance.plugin.runtime import (
     NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
-    VERDICT_ATTR,
     Evidence,
     SessionRuntime,
+    verdict_of,
 )
 from conformance.reporting.categories import (
     MESSAGE_PREFIX,
@@ -59,7 +59,7 @@ from conformance.reporting.categories import (
 )
 from conformance.reporting.environment import environment_values, render_properties
 from conformance.reporting.labels import LINK_TYPE, labels_for
-from conformance.verdicts import NotApplicableReason
+from conformance.verdicts import NotApplicableReason, Verdict
 
 DEFAULT_RESULTS_DIR = Path("reports") / "allure-results"
 ALLURE_PLUGIN = "allure_pytest"
@@ -250,7 +250,7 @@ class _Finished:
     """A suite test as it ended: its verdict, the message for it, its evidence, and why it was
     not applicable (the reason's wording), if it was."""
 
-    verdict: str
+    verdict: Verdict
     message: str | None
     evidence: Evidence
     reason: str | None = None
@@ -282,7 +282,7 @@ class AllureResultHooks:
 
     @pytest.hookimpl(trylast=True)  # after the JUnit hook has put the verdict on the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if getattr(report, VERDICT_ATTR, None) == "not applicable":
+        if verdict_of(report) is Verdict.NOT_APPLICABLE:
             longrepr = report.longrepr
             self._reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
             name = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
@@ -290,14 +290,15 @@ class AllureResultHooks:
         if report.when != "teardown":
             return
         properties = dict(report.user_properties)
-        verdict = properties.get(VERDICT_LABEL)
-        if verdict is None:
+        label = properties.get(VERDICT_LABEL)
+        if label is None:
             return
-        message = properties.get("warning") if verdict == "warning" else self._reason
+        verdict = Verdict(label)
+        message = properties.get("warning") if verdict is Verdict.WARNING else self._reason
         if message is not None:  # the warning line starts with the test's ID: Allure shows it
             message = str(message).removeprefix(f"{report.nodeid}: ")
         self._finished = _Finished(
-            str(verdict),
+            verdict,
             None if message is None else str(message),
             self.runtime.evidence or Evidence(),
             self._not_applicable,
@@ -308,7 +309,7 @@ class AllureResultHooks:
         finished, self._finished = self._finished, None
         if finished is None:
             return
-        result.labels.append(Label(name=VERDICT_LABEL, value=finished.verdict))
+        result.labels.append(Label(name=VERDICT_LABEL, value=finished.verdict.value))
         if finished.reason is not None:
             result.labels.append(Label(name="tag", value=finished.reason))
         status = STATUS_BY_VERDICT.get(finished.verdict)
@@ -318,12 +319,12 @@ class AllureResultHooks:
         message = finished.message if finished.message is not None else details.message
         if message is not None and finished.verdict in MESSAGE_PREFIX:
             details.message = status_message(finished.verdict, message)
-        if finished.verdict == "not applicable":
+        if finished.verdict is Verdict.NOT_APPLICABLE:
             details.trace = None
         details.message = self._redact(details.message, finished.exchanges)
         details.trace = self._redact(details.trace, finished.exchanges)
         result.statusDetails = details if (details.message or details.trace) else None
-        if finished.verdict == "warning" and details.message:
+        if finished.verdict is Verdict.WARNING and details.message:
             # Allure 3 shows no status message for "unknown": say it as a step of the test too
             result.steps.append(
                 TestStepResult(
@@ -352,7 +353,7 @@ class AllureResultHooks:
         if not evidence.count:
             return
         notes, unlisted = evidence.notes()
-        if finished.verdict == "pass" and not self.attach_all:
+        if finished.verdict is Verdict.PASS and not self.attach_all:
             attached = [compact_record(notes, unlisted, self.runtime.redact)]
         else:
             first = evidence.first_kept

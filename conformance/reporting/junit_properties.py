@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conformance.plugin.runtime import NOT_APPLICABLE_REASON_ATTR, VERDICT_ATTR
+from conformance.plugin.runtime import NOT_APPLICABLE_REASON_ATTR, verdict_of
 from conformance.reporting.categories import VERDICT_LABEL, final_verdict
-from conformance.verdicts import NotApplicableReason
+from conformance.verdicts import NotApplicableReason, Verdict
 
 REASON_PROPERTY = "reason"
 
@@ -39,14 +39,14 @@ class VerdictProperty:
     """Collects each test's phase verdicts; adds the final one to its teardown report."""
 
     def __init__(self) -> None:
-        self.phases: dict[str, list[str]] = {}
+        self.phases: dict[str, list[Verdict]] = {}
         self.reasons: dict[str, str] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        verdict = getattr(report, VERDICT_ATTR, None)
+        verdict = verdict_of(report)
         if verdict is not None:
-            self.phases.setdefault(report.nodeid, []).append(str(verdict))
+            self.phases.setdefault(report.nodeid, []).append(verdict)
         reason = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
         if reason is not None:
             self.reasons[report.nodeid] = NotApplicableReason[reason].value
@@ -55,8 +55,8 @@ class VerdictProperty:
         final = final_verdict(self.phases.pop(report.nodeid, []))
         reason = self.reasons.pop(report.nodeid, None)
         if final is not None:
-            added = [(VERDICT_LABEL, final)]
-            if final == "not applicable" and reason is not None:
+            added = [(VERDICT_LABEL, final.value)]
+            if final is Verdict.NOT_APPLICABLE and reason is not None:
                 added.append((REASON_PROPERTY, reason))
             names = {name for name, _ in added}
             kept = [(k, v) for k, v in report.user_properties if k not in names]
@@ -74,7 +74,7 @@ def errors_as_errors(path: Path) -> None:
     changed = False
     for case in tree.iter("testcase"):
         verdicts = case.xpath(f"properties/property[@name='{VERDICT_LABEL}']/@value")
-        if "error" not in verdicts:
+        if Verdict.ERROR.value not in verdicts:
             continue
         for failure in case.findall("failure"):
             failure.tag = "error"

@@ -60,7 +60,7 @@ def certificate_header(
             "strict": settings.strict,
             "baseline": str(baseline.path) if baseline else None,
             "exit_status": translate_exit_code(exit_status),
-            "test_verdicts": dict(sorted(Counter(r.verdict for r in results).items())),
+            "test_verdicts": dict(sorted(Counter(r.verdict.value for r in results).items())),
         },
     }
 

@@ -36,8 +36,9 @@ from conformance.plugin.runtime import (
     NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
-    VERDICT_ATTR,
     SessionRuntime,
+    set_verdict,
+    verdict_of,
 )
 from conformance.reporting import baseline as baseline_mod
 from conformance.reporting.certificate import TestResult, selection_reasons, stop_reasons
@@ -50,11 +51,18 @@ from conformance.reporting.reproduce import (
     restore_hypothesis,
 )
 from conformance.reporting.run_header import certificate_header
-from conformance.verdicts import ConformanceFailure, NotApplicableReason
+from conformance.verdicts import ConformanceFailure, NotApplicableReason, Verdict
 
 BLAMED_ATTR = "openmedia_blamed"
 BASELINE_ATTR = "openmedia_baseline"
-COLUMNS = ("pass", "fail", "warning", "not applicable", "error", "baseline")
+COLUMNS = (
+    Verdict.PASS,
+    Verdict.FAIL,
+    Verdict.WARNING,
+    Verdict.NOT_APPLICABLE,
+    Verdict.ERROR,
+    Verdict.BASELINE,
+)
 BLAMED_KEY = pytest.StashKey[str]()
 REPORTING_KEY = pytest.StashKey["Reporting"]()
 
@@ -146,21 +154,22 @@ def section_table(results: list[TestResult], collection_errors: int = 0) -> list
     """Verdict counts by catalogue section (rows, in catalogue order) and verdict (columns)."""
     from conformance.contract.catalogue import CATALOGUE
 
-    rows: dict[str, Counter[str]] = {}
+    rows: dict[str, Counter[Verdict]] = {}
     for result in results:
         rows.setdefault(_section_of(result.requirements), Counter())[result.verdict] += 1
     if collection_errors:
-        rows.setdefault("", Counter())["error"] += collection_errors
-    columns = [*COLUMNS, *(["skipped"] if any(c["skipped"] for c in rows.values()) else [])]
+        rows.setdefault("", Counter())[Verdict.ERROR] += collection_errors
+    skipped = any(c[Verdict.SKIPPED] for c in rows.values())
+    columns = [*COLUMNS, *([Verdict.SKIPPED] if skipped else [])]
     order = [s.key for s in CATALOGUE.sections if s.key in rows] + [k for k in rows if k == ""]
     names = {key: _section_title(key) for key in order}
     width = max([len("section"), len("total"), *(len(n) for n in names.values())])
 
-    def line(name: str, counts: Counter[str]) -> str:
+    def line(name: str, counts: Counter[Verdict]) -> str:
         cells = "  ".join(f"{counts[c]:>{len(c)}}" for c in columns)
         return f"{name:<{width}}  {cells}  {sum(counts[c] for c in columns):>5}"
 
-    total: Counter[str] = Counter()
+    total: Counter[Verdict] = Counter()
     for counts in rows.values():
         total.update(counts)
     header = f"{'section':<{width}}  " + "  ".join(columns) + "  total"
@@ -199,7 +208,7 @@ class Reporting:
         self.runtime = runtime
         self.settings = runtime.settings
         self.seed = seed
-        self.results: list[TestResult] = []
+        self.results: list[TestResult] = runtime.results
         self.collection_errors = 0
         self.outcome: baseline_mod.Outcome | None = None
         self.certificate: tuple[dict[str, Any], Path] | str | None = None
@@ -208,17 +217,17 @@ class Reporting:
         """Why none was written (an incomplete run not asked for one)."""
         self.totals: dict[str, int] = {}
         self.done: Counter[str] = Counter()
-        self.by_module: dict[str, Counter[str]] = {}
+        self.by_module: dict[str, Counter[Verdict]] = {}
         self.not_tested: Counter[tuple[NotApplicableReason, str]] = Counter()
 
     # -- per report, in the process that ran the test ----------------------------------------
     def annotate(self, item: pytest.Item, report: pytest.TestReport, call: Any) -> None:
-        verdict = getattr(report, VERDICT_ATTR, None)
+        verdict = verdict_of(report)
         if verdict is None:
             return
         exc = call.excinfo.value if call.excinfo is not None else None
         blamed = exc.requirement if isinstance(exc, ConformanceFailure) else None
-        if verdict in ("fail", "warning"):
+        if verdict in (Verdict.FAIL, Verdict.WARNING):
             blamed = blamed or item.stash.get(BLAMED_KEY, None)
         if blamed:
             setattr(report, BLAMED_ATTR, blamed)
@@ -226,7 +235,7 @@ class Reporting:
             return
         cited = _cited(item)
         self._explain(item, report, exc, (blamed,) if blamed else cited)
-        baseline = self.settings.baseline if verdict == "fail" else None
+        baseline = self.settings.baseline if verdict is Verdict.FAIL else None
         entry = baseline.match(item.nodeid, blamed, cited) if baseline else None
         if entry is not None:
             report.outcome = "skipped"  # pytest's xfail: not a pass, and not a failure
@@ -234,7 +243,7 @@ class Reporting:
                 f"expected failure (baseline): {entry.key}: {entry.reason} "
                 f"(owner {entry.owner}, expires {entry.expires.isoformat()})"
             )
-            setattr(report, VERDICT_ATTR, "baseline")
+            set_verdict(report, Verdict.BASELINE)
             setattr(report, BASELINE_ATTR, entry.key)
 
     def _explain(
@@ -260,7 +269,7 @@ class Reporting:
 
     # -- counting: in the controller under xdist ---------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        verdict = getattr(report, VERDICT_ATTR, None)
+        verdict = verdict_of(report)
         if verdict is None:
             return
         self.results.append(
@@ -270,17 +279,19 @@ class Reporting:
                 requirements=_cited_in(report),
                 blamed=getattr(report, BLAMED_ATTR, None),
                 baseline=getattr(report, BASELINE_ATTR, None),
-                reason=_not_applicable_reason(report) if verdict == "not applicable" else None,
+                reason=(
+                    _not_applicable_reason(report) if verdict is Verdict.NOT_APPLICABLE else None
+                ),
             )
         )
         self.by_module.setdefault(_module(report.nodeid), Counter())[verdict] += 1
         reason = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
-        if verdict == "not applicable" and reason is not None:
+        if verdict is Verdict.NOT_APPLICABLE and reason is not None:
             feature = str(getattr(report, NOT_APPLICABLE_FEATURE_ATTR, ""))
             self.not_tested[NotApplicableReason[reason], feature] += 1
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and getattr(report, VERDICT_ATTR, None) == "error":
+        if report.failed and verdict_of(report) is Verdict.ERROR:
             self.collection_errors += 1
 
     # -- progress: one line per suite module as it completes ---------------------------------
@@ -317,7 +328,7 @@ class Reporting:
             _section_of(r.requirements) for r in self.results if _module(r.nodeid) == module
         )
         title = _section_title(sections.most_common(1)[0][0] if sections else "")
-        shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, "skipped") if counts[v])
+        shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, Verdict.SKIPPED) if counts[v])
         if self.config.pluginmanager.has_plugin("dsession"):
             reporter.write("\n")  # xdist writes its letters without ending the line
         reporter.write_line(
@@ -328,13 +339,10 @@ class Reporting:
     # -- the end: baseline, exit status, certificate ------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """After the verdict hooks set 0/1/3: a stale or expired baseline entry makes it 1."""
+        """The certificate, once the exit status is decided (``plugin.verdict_hooks``)."""
         if not self.runtime.tally.suite_seen or hasattr(self.config, "workerinput"):
             return
-        if self.settings.baseline is not None:
-            self.outcome = self._evaluate_baseline()
-            if self.outcome.fails_run and session.exitstatus in (0, 3):
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.outcome = self.runtime.baseline_outcome
         incomplete = self._incomplete(session, exitstatus)
         directory = self.settings.certificate_dir
         if directory is None and not incomplete:
@@ -364,20 +372,6 @@ class Reporting:
                 collected=sum(self.totals.values()),
             ),
         ]
-
-    def _evaluate_baseline(self) -> baseline_mod.Outcome:
-        from conformance.reporting.certificate import requirement_matrix
-
-        assert self.settings.baseline is not None
-        rows = requirement_matrix(self.results)
-        return baseline_mod.evaluate(
-            self.settings.baseline,
-            matched_keys=[r.baseline for r in self.results if r.baseline],
-            passed_tests=[r.nodeid for r in self.results if r.verdict in ("pass", "warning")],
-            passed_requirements=[row["id"] for row in rows if row["pass"]],
-            failed_requirements=[row["id"] for row in rows if row["fail"] or row["baseline"]],
-            today=date.today(),
-        )
 
     def _write_certificate(self, directory: Path, exit_status: int, incomplete: list[str]) -> Any:
         from conformance.reporting.certificate import (
