@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.plugin.settings import RunSettings, TargetSession
+from conformance.reporting.attachments import ExchangeNote, exchange_name, note
 from conformance.secrets import Secrets
 from conformance.verdicts import SuiteError, Verdict
 
 if TYPE_CHECKING:
     from conformance.plugin.embedded import EmbeddedEmulator, ThreadEmulator
-    from conformance.reporting.attachments import ExchangeNote
     from conformance.reporting.baseline import Outcome
     from conformance.reporting.certificate import TestResult
     from conformance.wire import Exchange
@@ -136,8 +136,6 @@ class Evidence:
     def notes(self) -> tuple[list[ExchangeNote], Counter[str]]:
         """A note of every exchange, oldest first, as far as ``MAX_NOTES`` goes; the rest
         counted by operation."""
-        from conformance.reporting.attachments import exchange_name, note
-
         notes, unlisted = list(self._notes), Counter(self.unlisted)
         for number, exchange in enumerate(self._kept, start=self.first_kept):
             if len(notes) < MAX_NOTES:
@@ -147,8 +145,6 @@ class Evidence:
         return notes, unlisted
 
     def _note(self, number: int, exchange: Exchange) -> None:
-        from conformance.reporting.attachments import exchange_name, note
-
         if len(self._notes) < MAX_NOTES:
             self._notes.append(note(number, exchange))
         else:
