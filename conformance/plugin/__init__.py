@@ -19,8 +19,7 @@ plugin's modules, in the order pytest registers them:
 ==================  =====================================================================
 
 The reporting hooks come after the verdict hooks (they read the verdict); they hand the run's
-records and settings to ``conformance.reporting``, which holds no hook (but, for now, the
-Allure options' ``pytest_addoption``).
+records and settings to ``conformance.reporting``, which holds no hook.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ pytest_plugins = [
     "conformance.plugin.fixtures",
     "conformance.plugin.safe_mode",
     "conformance.plugin.verdict_hooks",
-    "conformance.reporting.allure_results",  # its options only, until they join the others
     "conformance.plugin.allure",
     "conformance.plugin.fingerprint",
     "conformance.plugin.junit",

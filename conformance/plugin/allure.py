@@ -68,6 +68,26 @@ WORKER_INPUT_KEY = "openmedia_allure_dir"
 
 
 # -- which runs write results, and where -----------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("openmedia").addoption(
+        "--no-allure",
+        action="store_true",
+        default=False,
+        dest="openmedia_no_allure",
+        help="write no Allure results (a suite run writes them to reports/allure-results, "
+        "emptied first, unless allure-pytest's --alluredir DIR names another folder)",
+    )
+    parser.getgroup("openmedia").addoption(
+        "--attach-all-exchanges",
+        action="store_true",
+        default=False,
+        dest="openmedia_attach_all",
+        help="attach every exchange in full to every test's Allure result, for an audit "
+        "(by default a passed test carries a one-line-per-exchange record; a test that did "
+        "not pass always gets its full exchanges)",
+    )
+
+
 def _decide(config: pytest.Config) -> AllureSettings:
     option = config.option
     if config.getoption("openmedia_no_allure"):

@@ -12,11 +12,11 @@ Verdicts (``docs/architecture.md``) and the exit status they give:
 * *fail*: a ``ConformanceFailure`` of a MUST requirement (or any assertion);
 * *error*: ``SuiteError``/``TransportError`` or any other exception: the suite could not test.
 
-Exit status: 0 no fail and no error; 1 the target failed a requirement; 2 usage error (bad
-option or profile); 3 suite or environment error only (unreachable target, collection error,
-interrupted run). The mapping applies only to suite tests (under ``conformance/suite``, the
-``openmedia_suite_dirs`` ini paths, or carrying a ``requirement`` marker), so the plugin leaves
-unrelated pytest runs alone.
+Exit status (``conformance.plugin.exit_status``): 0 no fail and no error; 1 the target failed a
+requirement; 2 usage error (bad option or profile); 3 suite or environment error only
+(unreachable target, collection error, interrupted run). The mapping applies only to suite
+tests (under ``conformance/suite``, the ``openmedia_suite_dirs`` ini paths, or carrying a
+``requirement`` marker), so the plugin leaves unrelated pytest runs alone.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.exit_status import ExitStatus
 from conformance.plugin.node_ids import SUITE_DIR
 from conformance.plugin.run_ids import check_turns_possible
 from conformance.plugin.runtime import (
@@ -214,7 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = build_settings(_read_options(config), os.environ)
         _check_sharing(settings, config.getoption("numprocesses", None))
     except UsageError as exc:
-        pytest.exit(f"openmedia usage error: {exc}", returncode=2)
+        pytest.exit(f"openmedia usage error: {exc}", returncode=int(ExitStatus.USAGE_ERROR))
     runtime = SessionRuntime(settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[RUNTIME_KEY] = runtime

@@ -5,7 +5,8 @@
 applicable* (skipped, reason ``not applicable: ...``); ``ConformanceFailure`` of a MUST
 requirement or any assertion → *fail*; any other exception (``SuiteError``, ``TransportError``,
 a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so that it survives
-pytest-xdist, and the tally of verdicts decides the exit status (see ``conformance.plugin``).
+pytest-xdist, and the tally of verdicts, with the baseline's outcome, is what the session's
+exit status is decided from, here (the policy: ``conformance.plugin.exit_status``).
 Only suite tests are touched; any other test keeps pytest's own outcome.
 """
 

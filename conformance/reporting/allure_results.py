@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import allure_commons
-import pytest
 from allure_commons.model2 import Attachment, Label, StatusDetails, TestStepResult
 
 from conformance.reporting.attachments import ExchangeNote, compact_record, exchange_attachments
@@ -44,26 +43,6 @@ if TYPE_CHECKING:
     from conformance.wire import Exchange
 
 DEFAULT_RESULTS_DIR = Path("reports") / "allure-results"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("openmedia").addoption(
-        "--no-allure",
-        action="store_true",
-        default=False,
-        dest="openmedia_no_allure",
-        help="write no Allure results (a suite run writes them to reports/allure-results, "
-        "emptied first, unless allure-pytest's --alluredir DIR names another folder)",
-    )
-    parser.getgroup("openmedia").addoption(
-        "--attach-all-exchanges",
-        action="store_true",
-        default=False,
-        dest="openmedia_attach_all",
-        help="attach every exchange in full to every test's Allure result, for an audit "
-        "(by default a passed test carries a one-line-per-exchange record; a test that did "
-        "not pass always gets its full exchanges)",
-    )
 
 
 def fresh_results_dir(results_dir: Path) -> None:
