@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import quote, quote_plus
 
+ENV_PASSWORD = "OPENMEDIA_PASSWORD"
+"""The environment variable a run's password may come from (and a re-run command reads it from)."""
 PLACEHOLDER = "***"
 """What every output shows instead of a secret."""
 MIN_MASKED_LENGTH = 3

@@ -13,11 +13,28 @@ from typing import Any
 
 
 class Verdict(str, Enum):
+    """What a suite test's run says, each with the one wording every report uses.
+
+    The value is that wording: the console's tally, the JUnit ``verdict`` property, the Allure
+    ``verdict`` label, the certificate's counts. ``str(verdict)`` and an f-string give it too.
+    """
+
     PASS = "pass"
     FAIL = "fail"
+    """The target broke a MUST requirement (or any assertion of a suite test)."""
     WARNING = "warning"
+    """A SHOULD requirement or an OPEN reading was not met: passed, reported."""
     NOT_APPLICABLE = "not applicable"
+    """The target or profile lacks what the test needs (``NotApplicableReason`` says why)."""
     ERROR = "error"
+    """The suite could not test: no verdict on the target."""
+    BASELINE = "baseline"
+    """A *fail* the ``--baseline`` file lists: an expected failure, which does not fail the run."""
+    SKIPPED = "skipped"
+    """A plain pytest skip of a suite test (a skip marker): none of the verdicts above."""
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class ConformanceFailure(AssertionError):

@@ -114,7 +114,7 @@ def test_getoption_appears_only_in_the_plugins_that_own_options() -> None:
         if "getoption(" in text and "def pytest_addoption(" not in text:
             offenders.append(str(path.relative_to(PACKAGE)))
     assert offenders == []
-    assert "getoption(" not in (PACKAGE / "fixtures.py").read_text(encoding="utf-8")
+    assert "getoption(" not in (PACKAGE / "plugin" / "fixtures.py").read_text(encoding="utf-8")
 
 
 def test_header_names_target_profile_and_features_but_not_the_password(

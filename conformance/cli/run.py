@@ -5,7 +5,7 @@ conformance.suite`` with every further argument passed through (``--target-url``
 ``-k``, ``-n 2``, ``--junitxml`` …), so the suite behaves the same whichever way it is started;
 and the folder it runs in does not matter: the rootdir is the folder holding the package, the
 configuration the package's own ``run.ini`` (``conformance.plugin.node_ids`` says why).
-It only translates pytest's exit codes into the documented ones:
+It only asks ``conformance.plugin.exit_status`` for the documented status of pytest's exit code:
 
 ====  ======================================================================================
 0     every test passed (warnings and not-applicable tests included)
@@ -25,7 +25,9 @@ from importlib import metadata
 import pytest
 
 from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_PACKAGE
-from conformance.plugin.exit_status import translate_exit_code
+from conformance.plugin.exit_status import RunFacts, exit_status, translate_exit_code
+
+__all__ = ["plugin_installed", "pytest_args", "run_main", "translate_exit_code"]
 
 USAGE = (
     "usage: openmedia-conformance run [openmedia options] [pytest options] [suite modules]\n"
@@ -63,13 +65,13 @@ def run_main(argv: list[str]) -> int:
         sys.stdout.write(USAGE + "\n")
         sys.stdout.flush()
     interrupt = _InterruptSeen()
-    code = translate_exit_code(int(pytest.main(pytest_args(list(argv)), plugins=[interrupt])))
-    return 3 if interrupt.seen and code == 2 else code
+    code = int(pytest.main(pytest_args(list(argv)), plugins=[interrupt]))
+    return exit_status(RunFacts(code, interrupted=interrupt.seen, documented=True))
 
 
 class _InterruptSeen:
     """Tells a Ctrl-C while pytest configures (exit 2, as a usage error would be) from a usage
-    error: an interrupted run is 3. From collection on the plugin maps it itself."""
+    error (``RunFacts.interrupted``). From collection on the session's facts say it."""
 
     seen = False
 

@@ -57,6 +57,7 @@ from conformance.mutation.runs import (
     run_clean,
     run_suite,
 )
+from conformance.verdicts import Verdict
 
 WIDE_PREFIX = "WIRE-"
 """Requirements whose checks run on every exchange (``check_exchange``), whatever the test."""
@@ -68,7 +69,7 @@ def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
     An error (a ``SuiteError``, a precondition the target did not meet) is no verdict on the
     target, so it kills nothing even when the test cites the requirement.
     """
-    fails = [f for f in run.failures if f.get("verdict") == "fail"]
+    fails = [f for f in run.failures if f.get("verdict") == Verdict.FAIL]
     for failure in fails:
         if failure.get("failure_requirement") == requirement:
             return failure
@@ -177,7 +178,7 @@ def _could_not_test(run: SuiteRun) -> bool:
     """The run ended without any *fail*: it timed out, crashed, or every failure was an error."""
     if run.error or run.exitstatus not in (0, 1, 2):
         return True
-    return bool(run.failures) and all(f.get("verdict") != "fail" for f in run.failures)
+    return bool(run.failures) and all(f.get("verdict") != Verdict.FAIL for f in run.failures)
 
 
 def gist(text: str, limit: int = 400) -> str:
@@ -193,7 +194,7 @@ def gist(text: str, limit: int = 400) -> str:
 def _why_not_killed(run: SuiteRun) -> str:
     if not run.failures:
         return f"every selected test passed ({counts_line(run.counts)})"
-    errors = [f for f in run.failures if f.get("verdict") != "fail"]
+    errors = [f for f in run.failures if f.get("verdict") != Verdict.FAIL]
     if errors:
         first = errors[0]
         return (

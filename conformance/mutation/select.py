@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from conformance.verdicts import ConformanceFailure
+from conformance.verdicts import ConformanceFailure, Verdict
 
 _MESSAGE_LIMIT = 400
 
@@ -79,8 +79,8 @@ def pytest_runtest_makereport(
         exc = call.excinfo.value
         # The plugin's verdicts: an AssertionError is a fail, anything else (SuiteError, a
         # precondition the target did not meet) an error, which kills no defect.
-        verdict = "fail" if isinstance(exc, AssertionError) else "error"
-        report.user_properties.append(("failure_verdict", verdict))
+        verdict = Verdict.FAIL if isinstance(exc, AssertionError) else Verdict.ERROR
+        report.user_properties.append(("failure_verdict", verdict.value))
         if isinstance(exc, ConformanceFailure):
             report.user_properties.append(("failure_requirement", exc.requirement))
             text = exc.describe()
@@ -127,7 +127,9 @@ class _Recorder:
         )
         requirements = self._cites.get(report.nodeid, [])
         message = next((v for k, v in report.user_properties if k == "failure_message"), "")
-        verdict = next((v for k, v in report.user_properties if k == "failure_verdict"), "error")
+        verdict = next(
+            (v for k, v in report.user_properties if k == "failure_verdict"), Verdict.ERROR.value
+        )
         self.failures.append(
             {
                 "nodeid": report.nodeid,

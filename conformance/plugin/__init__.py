@@ -7,14 +7,19 @@ plugin's modules, in the order pytest registers them:
 ``configuration``   options, markers, ``RunSettings`` and ``SessionRuntime`` built at configure
 ``fixtures``        the fixtures the suite's modules use
 ``safe_mode``       when safe mode tracks, cleans and audits what the suite created
-``verdict_hooks``   how an outcome becomes a verdict; the verdict tally
+``verdict_hooks``   how an outcome becomes a verdict; the verdict tally; the exit status
+                    (the policy: ``exit_status``)
+``allure``          which runs write Allure results, where; each test's result completed
+``fingerprint``     the target's fingerprint, taken once, gathered from the xdist workers
+``junit``           each JUnit test case's verdict property; ``<error>`` for an error
+``summary``         progress, summary table, baseline, reproduction lines, certificate
 ``run_ids``         one external target shared by the xdist workers of a run
 ``preflight_hook``  the target checked once, before any test
 ``node_ids``        stable test IDs wherever a run starts; no cache written
 ==================  =====================================================================
 
-Reporting's hooks (Allure results, JUnit properties, the target fingerprint, the summary with
-the baseline and the certificate) are registered here too, after the verdict hooks.
+The reporting hooks come after the verdict hooks (they read the verdict); they hand the run's
+records and settings to ``conformance.reporting``, which holds no hook.
 """
 
 from __future__ import annotations
@@ -27,10 +32,10 @@ pytest_plugins = [
     "conformance.plugin.fixtures",
     "conformance.plugin.safe_mode",
     "conformance.plugin.verdict_hooks",
-    "conformance.reporting.allure_results",
-    "conformance.reporting.fingerprint",
-    "conformance.reporting.junit_properties",
-    "conformance.reporting.summary",
+    "conformance.plugin.allure",
+    "conformance.plugin.fingerprint",
+    "conformance.plugin.junit",
+    "conformance.plugin.summary",
     "conformance.plugin.run_ids",
     "conformance.plugin.preflight_hook",
     "conformance.plugin.node_ids",

@@ -12,11 +12,11 @@ Verdicts (``docs/architecture.md``) and the exit status they give:
 * *fail*: a ``ConformanceFailure`` of a MUST requirement (or any assertion);
 * *error*: ``SuiteError``/``TransportError`` or any other exception: the suite could not test.
 
-Exit status: 0 no fail and no error; 1 the target failed a requirement; 2 usage error (bad
-option or profile); 3 suite or environment error only (unreachable target, collection error,
-interrupted run). The mapping applies only to suite tests (under ``conformance/suite``, the
-``openmedia_suite_dirs`` ini paths, or carrying a ``requirement`` marker), so the plugin leaves
-unrelated pytest runs alone.
+Exit status (``conformance.plugin.exit_status``): 0 no fail and no error; 1 the target failed a
+requirement; 2 usage error (bad option or profile); 3 suite or environment error only
+(unreachable target, collection error, interrupted run). The mapping applies only to suite
+tests (under ``conformance/suite``, the ``openmedia_suite_dirs`` ini paths, or carrying a
+``requirement`` marker), so the plugin leaves unrelated pytest runs alone.
 """
 
 from __future__ import annotations
@@ -28,19 +28,20 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.exit_status import ExitStatus
 from conformance.plugin.node_ids import SUITE_DIR
 from conformance.plugin.run_ids import check_turns_possible
 from conformance.plugin.runtime import (
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
-    VERDICT_ATTR,
     ConformanceWarning,
     SessionRuntime,
+    set_verdict,
 )
 from conformance.plugin.settings import EMBEDDED_MODES, OptionValues, RunSettings, build_settings
 from conformance.profile import CONTROL_FEATURES
 from conformance.profile.session import OptionsSent
-from conformance.verdicts import UsageError
+from conformance.verdicts import UsageError, Verdict
 
 __all__ = ["ConformanceWarning", "runtime_of"]
 
@@ -209,7 +210,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = build_settings(_read_options(config), os.environ)
         _check_sharing(settings, config.getoption("numprocesses", None))
     except UsageError as exc:
-        pytest.exit(f"openmedia usage error: {exc}", returncode=2)
+        pytest.exit(f"openmedia usage error: {exc}", returncode=int(ExitStatus.USAGE_ERROR))
     runtime = SessionRuntime(settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[RUNTIME_KEY] = runtime
@@ -292,7 +293,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     """Turn a module whose tests cite unknown (or no) requirements into a collection error."""
     report = yield
     if report.failed and _in_suite_dirs(collector.path, collector.config):
-        setattr(report, VERDICT_ATTR, "error")  # a suite module that does not import: suite error
+        set_verdict(report, Verdict.ERROR)  # a suite module that does not import: suite error
     if report.passed and report.result:
         items = [node for node in report.result if isinstance(node, pytest.Item)]
         problems = [problem for item in items for problem in _marker_problems(item)]
@@ -300,5 +301,5 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
             report.outcome = "failed"
             report.longrepr = "openmedia: " + "\nopenmedia: ".join(problems)
             report.result = []
-            setattr(report, VERDICT_ATTR, "error")
+            set_verdict(report, Verdict.ERROR)
     return report

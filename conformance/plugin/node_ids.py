@@ -137,11 +137,17 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     return pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
 
 
+def targets_suite(config: pytest.Config) -> bool:
+    """True when the run collects from a suite folder (or from a folder holding one)."""
+    suite_dirs = [SUITE_DIR, *(Path(p).resolve() for p in config.getini("openmedia_suite_dirs"))]
+    return collects_from(
+        config.args, config.invocation_params.dir, bool(config.option.pyargs), suite_dirs
+    )
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """For a run of the suite: its IDs shown as they are, Hypothesis' files under reports/."""
-    from conformance.reporting.allure_results import targets_suite
-
     if not targets_suite(config):
         return
     config.stash[_SUITE_RUN_KEY] = True

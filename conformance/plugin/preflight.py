@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from conformance.plugin.exit_status import ExitStatus
 from conformance.profile.loading import group_line, profile_line
 from conformance.verdicts import SuiteError, UsageError
 
@@ -65,12 +66,13 @@ ESCAPE_HATCH = (
 
 
 class Exit(int, Enum):
-    """The documented exit statuses the pre-flight can end with."""
+    """The documented exit statuses (``conformance.plugin.exit_status``) the pre-flight can end
+    with: a fact the run's status is decided from."""
 
-    PASSED = 0
-    SETUP = 2
+    PASSED = ExitStatus.PASSED
+    SETUP = ExitStatus.USAGE_ERROR
     """usage or profile error: the credentials or the profile do not match the server"""
-    NOT_THE_SERVICE = 3
+    NOT_THE_SERVICE = ExitStatus.SUITE_ERROR
     """environment error: the URL does not answer as this SOAP service"""
 
 

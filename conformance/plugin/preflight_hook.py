@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.plugin.exit_status import ExitStatus
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("openmedia").addoption(
@@ -42,7 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         outcome = run_preflight(settings, write)
     except KeyboardInterrupt:
-        pytest.exit("openmedia pre-flight interrupted: no test was run", returncode=3)
+        message = "openmedia pre-flight interrupted: no test was run"
+        pytest.exit(message, returncode=int(ExitStatus.SUITE_ERROR))
     if outcome.stopped:
         message = f"openmedia pre-flight stopped: {outcome.message}"
         pytest.exit(message, returncode=int(outcome.code))

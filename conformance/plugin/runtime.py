@@ -16,12 +16,14 @@ import pytest
 
 from conformance.plugin.settings import RunSettings
 from conformance.profile.session import TargetSession
+from conformance.reporting.attachments import ExchangeNote, exchange_name, note
 from conformance.secrets import Secrets
-from conformance.verdicts import SuiteError
+from conformance.verdicts import SuiteError, Verdict
 
 if TYPE_CHECKING:
     from conformance.plugin.embedded import EmbeddedEmulator, ThreadEmulator
-    from conformance.reporting.attachments import ExchangeNote
+    from conformance.reporting.baseline import Outcome
+    from conformance.reporting.certificate import TestResult
     from conformance.wire import Exchange
 
 RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
@@ -29,7 +31,8 @@ RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
 SUITE_ITEM_KEY = pytest.StashKey[bool]()
 """Set on an item that is a suite test (in a suite folder or citing requirements)."""
 VERDICT_ATTR = "openmedia_verdict"
-"""The report attribute carrying the verdict (a plain string, so it survives xdist)."""
+"""The report attribute carrying the verdict (its plain string value, so it survives xdist:
+set and read it with :func:`set_verdict` and :func:`verdict_of`)."""
 NOT_APPLICABLE_REASON_ATTR = "openmedia_not_applicable"
 """On a *not applicable* report: the ``NotApplicableReason``'s name (a plain string, as above)."""
 NOT_APPLICABLE_FEATURE_ATTR = "openmedia_lacks"
@@ -48,6 +51,17 @@ after which the run stops: against a target that has gone silent, every further 
 only wait out its exchange timeout."""
 
 
+def verdict_of(report: object) -> Verdict | None:
+    """The verdict a report carries (``None``: not a suite test's verdict-bearing report)."""
+    value = getattr(report, VERDICT_ATTR, None)
+    return None if value is None else Verdict(value)
+
+
+def set_verdict(report: object, verdict: Verdict) -> None:
+    """Put ``verdict`` on the report, as the plain string that travels between processes."""
+    setattr(report, VERDICT_ATTR, verdict.value)
+
+
 class ConformanceWarning(pytest.PytestWarning):
     """A SHOULD or OPEN requirement was not met: reported, but it does not fail the target.
 
@@ -60,17 +74,25 @@ class ConformanceWarning(pytest.PytestWarning):
 class Tally:
     """Verdicts counted from reports (so they also add up across xdist workers)."""
 
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[Verdict, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     failures: int = 0
     errors: int = 0
     suite_seen: bool = False
 
-    def add(self, verdict: str) -> None:
+    def add(self, verdict: Verdict) -> None:
         self.counts[verdict] = self.counts.get(verdict, 0) + 1
 
     def line(self) -> str:
-        order = ("pass", "warning", "not applicable", "skipped", "baseline", "fail", "error")
+        order = (
+            Verdict.PASS,
+            Verdict.WARNING,
+            Verdict.NOT_APPLICABLE,
+            Verdict.SKIPPED,
+            Verdict.BASELINE,
+            Verdict.FAIL,
+            Verdict.ERROR,
+        )
         parts = [f"{self.counts[v]} {v}" for v in order if self.counts.get(v)]
         return ", ".join(parts) or "no verdicts"
 
@@ -115,8 +137,6 @@ class Evidence:
     def notes(self) -> tuple[list[ExchangeNote], Counter[str]]:
         """A note of every exchange, oldest first, as far as ``MAX_NOTES`` goes; the rest
         counted by operation."""
-        from conformance.reporting.attachments import exchange_name, note
-
         notes, unlisted = list(self._notes), Counter(self.unlisted)
         for number, exchange in enumerate(self._kept, start=self.first_kept):
             if len(notes) < MAX_NOTES:
@@ -126,8 +146,6 @@ class Evidence:
         return notes, unlisted
 
     def _note(self, number: int, exchange: Exchange) -> None:
-        from conformance.reporting.attachments import exchange_name, note
-
         if len(self._notes) < MAX_NOTES:
             self._notes.append(note(number, exchange))
         else:
@@ -150,6 +168,11 @@ class SessionRuntime:
         self.target: TargetSession | None = None
         self.evidence: Evidence | None = None
         self.tally = Tally()
+        self.results: list[TestResult] = []
+        """Each verdict-bearing report of a suite test, as the reports read it (under xdist:
+        in the controller, which receives every worker's reports)."""
+        self.baseline_outcome: Outcome | None = None
+        """What ``--baseline`` says about the finished run (matched, stale, expired entries)."""
         self._start_failure: SuiteError | None = None
         self.silent_tests = 0
         """How many of the latest tests in a row ended in a transport error."""

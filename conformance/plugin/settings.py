@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from conformance.profile import Profile, bundled_profile, load_profile
-from conformance.secrets import Secrets
+from conformance.secrets import ENV_PASSWORD, Secrets
 from conformance.verdicts import UsageError
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from conformance.wire.credentials import Credentials
 
 ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
-ENV_PASSWORD = "OPENMEDIA_PASSWORD"
 DEFAULT_TIMEOUT_S = 10.0
 EMBEDDED_MODES = ("process", "thread")
 """How the embedded emulator runs: a child process (the default) or a thread of the run."""
@@ -110,6 +109,12 @@ class RunSettings:
         from conformance.wire.credentials import Credentials
 
         return Credentials(self.logon_id, self.password)
+
+    @property
+    def password_from_outside(self) -> bool:
+        """The password came from outside the profile (``--password`` or the environment): a
+        repeat of the run must be given it again, as ``$OPENMEDIA_PASSWORD``."""
+        return self.password is not None and self.password_source is not PasswordSource.PROFILE
 
     @property
     def embedded(self) -> bool:

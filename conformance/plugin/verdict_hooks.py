@@ -5,28 +5,33 @@
 applicable* (skipped, reason ``not applicable: ...``); ``ConformanceFailure`` of a MUST
 requirement or any assertion → *fail*; any other exception (``SuiteError``, ``TransportError``,
 a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so that it survives
-pytest-xdist, and the tally of verdicts decides the exit status (see ``conformance.plugin``).
+pytest-xdist, and the tally of verdicts, with the baseline's outcome, is what the session's
+exit status is decided from, here (the policy: ``conformance.plugin.exit_status``).
 Only suite tests are touched; any other test keeps pytest's own outcome.
 """
 
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from typing import Any
 
 import pytest
 
+from conformance.plugin.exit_status import RunFacts, SessionFacts, exit_status
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_FEATURE_ATTR,
     NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
-    VERDICT_ATTR,
     ConformanceWarning,
     SessionRuntime,
+    set_verdict,
+    verdict_of,
 )
 from conformance.profile import CONTROL_FEATURES
-from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError
+from conformance.reporting.baseline import evaluate_results
+from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, Verdict
 
 
 @pytest.hookimpl(trylast=True)
@@ -42,6 +47,9 @@ def _is_suite_item(item: pytest.Item) -> bool:
 
 
 # -- running: verdicts -----------------------------------------------------------------------
+WARNING_PROPERTY = ("verdict", Verdict.WARNING.value)
+"""The user property that marks a test whose failure was a warning (plain strings: it travels
+to JUnit and, under xdist, between processes)."""
 NOT_APPLICABLE_KEY = pytest.StashKey[NotApplicable]()
 """The ``NotApplicable`` a test ended with: its typed reason goes on the report from here."""
 
@@ -92,7 +100,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         if runtime is None or not _is_warning(exc, runtime.settings.strict):
             raise
         text = runtime.redact(f"{item.nodeid}: {exc.describe()}")
-        item.user_properties.append(("verdict", "warning"))
+        item.user_properties.append(WARNING_PROPERTY)
         item.user_properties.append(("warning", text))
         filename, lineno = str(item.path), (item.location[1] or 0) + 1
         warnings.warn_explicit(ConformanceWarning(text), ConformanceWarning, filename, lineno)
@@ -107,19 +115,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     verdict = _verdict_of(report, call, item)
     if verdict is not None:
-        setattr(report, VERDICT_ATTR, verdict)
-    if verdict == "not applicable":
+        set_verdict(report, verdict)
+    if verdict is Verdict.NOT_APPLICABLE:
         lacking = item.stash[NOT_APPLICABLE_KEY]
         setattr(report, NOT_APPLICABLE_REASON_ATTR, lacking.reason.name)
         setattr(report, NOT_APPLICABLE_FEATURE_ATTR, lacking.feature)
-    if verdict == "error" and call.excinfo is not None:
+    if verdict is Verdict.ERROR and call.excinfo is not None:
         exc = call.excinfo.value
         if isinstance(exc, SuiteError):  # the wire's internals are noise here: say what happened
             report.longrepr = (
                 f"{type(exc).__name__}: {exc}\n"
                 "(an error: the suite could not test, which is no verdict on the target)"
             )
-    if verdict == "fail" and call.excinfo is not None:
+    if verdict is Verdict.FAIL and call.excinfo is not None:
         exc = call.excinfo.value
         if isinstance(exc, ConformanceFailure):  # Expected / Actual say it all: no code listing
             path, line, name = item.location
@@ -154,38 +162,43 @@ def _mask(report: pytest.TestReport, runtime: SessionRuntime) -> None:
 
 
 def _watch_for_silence(
-    item: pytest.Item, runtime: SessionRuntime, verdict: str | None, call: pytest.CallInfo[None]
+    item: pytest.Item,
+    runtime: SessionRuntime,
+    verdict: Verdict | None,
+    call: pytest.CallInfo[None],
 ) -> None:
     """Stop the run when the target has stopped answering (``SessionRuntime.note_outcome``)."""
-    if verdict in (None, "not applicable", "skipped"):
+    if verdict in (None, Verdict.NOT_APPLICABLE, Verdict.SKIPPED):
         return  # nothing asked of the target: no evidence either way
     from conformance.wire.transport import TransportError  # loaded by then: a test ran
 
     exc = call.excinfo.value if call.excinfo is not None else None
     silent = None
-    if verdict == "error" and isinstance(exc, TransportError):
+    if verdict is Verdict.ERROR and isinstance(exc, TransportError):
         silent = f"{exc.reason} at {exc.url}"
     reason = runtime.note_outcome(silent)
     if reason is not None:
         item.session.shouldstop = reason
 
 
-def _verdict_of(report: pytest.TestReport, call: pytest.CallInfo[None], item: Any) -> str | None:
+def _verdict_of(
+    report: pytest.TestReport, call: pytest.CallInfo[None], item: Any
+) -> Verdict | None:
     if report.failed:
         exc = call.excinfo.value if call.excinfo is not None else None
-        return "fail" if isinstance(exc, AssertionError) else "error"
+        return Verdict.FAIL if isinstance(exc, AssertionError) else Verdict.ERROR
     if report.skipped and report.when in ("setup", "call"):
-        return "not applicable" if NOT_APPLICABLE_KEY in item.stash else "skipped"
+        return Verdict.NOT_APPLICABLE if NOT_APPLICABLE_KEY in item.stash else Verdict.SKIPPED
     if report.passed and report.when == "call":
-        return "warning" if ("verdict", "warning") in item.user_properties else "pass"
+        return Verdict.WARNING if WARNING_PROPERTY in item.user_properties else Verdict.PASS
     return None
 
 
 def pytest_report_teststatus(report: Any, config: pytest.Config) -> Any:
-    verdict = getattr(report, VERDICT_ATTR, None)
-    if verdict == "error" and report.when == "call":
+    verdict = verdict_of(report)
+    if verdict is Verdict.ERROR and report.when == "call":
         return "error", "E", ("ERROR", {"red": True})
-    if verdict == "warning":
+    if verdict is Verdict.WARNING:
         return "passed", "W", ("PASSED (warning)", {"yellow": True})
     return None
 
@@ -204,7 +217,7 @@ class SessionHooks:
 
     def _count(self, report: Any) -> None:
         tally = self.runtime.tally
-        verdict = getattr(report, VERDICT_ATTR, None)
+        verdict = verdict_of(report)
         if verdict is None:
             if report.failed:
                 tally.failures += 1
@@ -212,26 +225,32 @@ class SessionHooks:
         tally.suite_seen = True
         if report.when != "collect":
             tally.add(verdict)
-        if verdict == "warning":
+        if verdict is Verdict.WARNING:
             tally.warnings += [v for k, v in report.user_properties if k == "warning"]
         if report.failed:
-            if verdict == "error":
+            if verdict is Verdict.ERROR:
                 tally.errors += 1
             else:
                 tally.failures += 1
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Map the outcome to 0 / 1 / 3 (2, usage, is decided at configure)."""
-        tally = self.runtime.tally
-        if exitstatus == pytest.ExitCode.INTERRUPTED and not tally.failures:
-            session.exitstatus = 3  # also when stopped before a suite test reported (collection)
-            return
-        if not tally.suite_seen or exitstatus not in (0, 1, 2):
-            return
-        if tally.failures:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        elif tally.errors or exitstatus == pytest.ExitCode.INTERRUPTED:
-            session.exitstatus = 3
+        """The session's exit status, from its facts (``conformance.plugin.exit_status``): the
+        tally and, in the process that saw every result, the baseline's outcome. The reports
+        written at the end (``trylast``: the summary, the certificate) read it from here."""
+        runtime, tally = self.runtime, self.runtime.tally
+        baseline = runtime.settings.baseline
+        if baseline is not None and tally.suite_seen and not hasattr(session.config, "workerinput"):
+            runtime.baseline_outcome = evaluate_results(baseline, runtime.results, date.today())
+        outcome = runtime.baseline_outcome
+        facts = SessionFacts(
+            suite_seen=tally.suite_seen,
+            failures=tally.failures,
+            errors=tally.errors,
+            stale_baseline=outcome is not None and outcome.fails_run,
+        )
+        status = exit_status(RunFacts(exitstatus, session=facts))
+        if status != exitstatus:
+            session.exitstatus = status
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = self.runtime.tally

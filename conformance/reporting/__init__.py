@@ -1,5 +1,8 @@
-"""Reports of a run: summary table, baseline, reproduction lines, certificate (and Allure/JUnit).
+"""Reports of a run: summary table, baseline, reproduction lines, certificate, Allure and JUnit.
 
-Reporting sits on top of every other layer: it reads verdicts the plugin put on pytest's
-reports and the evidence the wire layer captured, and never changes a verdict's cause.
+A consumer of results only: pure functions of the run's records (``certificate.TestResult``,
+``allure_results.FinishedTest``), its settings (read through ``run_description.RunDescription``)
+and the evidence the wire layer captured. It holds no pytest hook and imports nothing of the
+plugin: ``conformance.plugin`` (``allure``, ``fingerprint``, ``junit``, ``summary``) calls it, and
+it never changes a verdict's cause.
 """

@@ -21,13 +21,14 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conformance.verdicts import UsageError
+from conformance.reporting.certificate import TestResult, requirement_matrix
+from conformance.verdicts import UsageError, Verdict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -159,6 +160,22 @@ def evaluate(
     )
 
 
+def evaluate_results(baseline: Baseline, results: Sequence[TestResult], today: date) -> Outcome:
+    """:func:`evaluate` on a run's results: the entries they matched, the tests that passed
+    (a warning is a pass), and the requirements passed and failed (the certificate's matrix)."""
+    rows = requirement_matrix(results)
+    return evaluate(
+        baseline,
+        matched_keys=[r.baseline for r in results if r.baseline],
+        passed_tests=[r.nodeid for r in results if r.verdict in (Verdict.PASS, Verdict.WARNING)],
+        passed_requirements=[row["id"] for row in rows if row[Verdict.PASS]],
+        failed_requirements=[
+            row["id"] for row in rows if row[Verdict.FAIL] or row[Verdict.BASELINE]
+        ],
+        today=today,
+    )
+
+
 def suggested_entry(requirement: str | None, nodeid: str, today: date) -> str:
     """A ready-to-paste ``[[expected]]`` entry for a new failure."""
     what = (
@@ -183,7 +200,7 @@ def report_lines(
     """
     results = list(results)
     lines: list[tuple[str, dict[str, bool]]] = []
-    listed = [r for r in results if r.verdict == "baseline"]
+    listed = [r for r in results if r.verdict == Verdict.BASELINE]
     if listed:
         lines.append(
             (
@@ -195,7 +212,7 @@ def report_lines(
     lines += [(line, {"red": True, "bold": True}) for line in (outcome.lines() if outcome else [])]
     entries: dict[str, str] = {}
     for result in results:
-        if result.verdict == "fail":
+        if result.verdict == Verdict.FAIL:
             key = result.blamed or canonical_test_id(result.nodeid)
             entries.setdefault(key, suggested_entry(result.blamed, result.nodeid, today))
     if entries:

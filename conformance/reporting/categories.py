@@ -32,26 +32,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.verdicts import Verdict
+
 VERDICT_LABEL = "verdict"
 """The name of the label (Allure) and property (JUnit) that carries the verdict."""
 
-STATUS_BY_VERDICT: dict[str, str] = {
-    "pass": "passed",
-    "fail": "failed",
-    "error": "broken",
-    "not applicable": "skipped",
-    "warning": "unknown",
-    "skipped": "skipped",  # a plain pytest skip: no verdict of the five, kept as Allure has it
-    "baseline": "failed",  # a fail the expected-failure baseline lists: a known product defect
+STATUS_BY_VERDICT: dict[Verdict, str] = {
+    Verdict.PASS: "passed",
+    Verdict.FAIL: "failed",
+    Verdict.ERROR: "broken",
+    Verdict.NOT_APPLICABLE: "skipped",
+    Verdict.WARNING: "unknown",
+    Verdict.SKIPPED: "skipped",  # a plain pytest skip: no verdict of the five, as Allure has it
+    Verdict.BASELINE: "failed",  # a fail the expected-failure baseline lists: a known defect
 }
 
-_PRECEDENCE = ("fail", "baseline", "error", "not applicable", "skipped", "warning", "pass")
+_PRECEDENCE = (
+    Verdict.FAIL,
+    Verdict.BASELINE,
+    Verdict.ERROR,
+    Verdict.NOT_APPLICABLE,
+    Verdict.SKIPPED,
+    Verdict.WARNING,
+    Verdict.PASS,
+)
 """Which phase's verdict names the test when setup, call and teardown disagree."""
 
-MESSAGE_PREFIX: dict[str, str] = {
-    "warning": "warning: ",
-    "not applicable": "not applicable: ",
-    "baseline": "expected failure (baseline): ",
+MESSAGE_PREFIX: dict[Verdict, str] = {
+    Verdict.WARNING: "warning: ",
+    Verdict.NOT_APPLICABLE: "not applicable: ",
+    Verdict.BASELINE: "expected failure (baseline): ",
 }
 """Verdicts whose status Allure cannot name: their message starts with the verdict."""
 
@@ -66,7 +76,7 @@ class Category:
     """One Allure category: a verdict's name for people, and how a result is matched to it."""
 
     name: str
-    verdict: str
+    verdict: Verdict
     description: str
 
     @property
@@ -80,8 +90,8 @@ class Category:
         A *fail* shares Allure's ``failed`` with a baselined failure: it matches any message
         but the baseline's, so each result has exactly one category.
         """
-        if self.verdict == "fail":
-            return f"^(?!{_literal(MESSAGE_PREFIX['baseline'])})[\\s\\S]*"
+        if self.verdict == Verdict.FAIL:
+            return f"^(?!{_literal(MESSAGE_PREFIX[Verdict.BASELINE])})[\\s\\S]*"
         prefix = MESSAGE_PREFIX.get(self.verdict)
         return None if prefix is None else f"^{_literal(prefix)}[\\s\\S]*"
 
@@ -99,28 +109,28 @@ class Category:
 CATEGORIES: tuple[Category, ...] = (
     Category(
         "Product defects (MUST not met)",
-        "fail",
+        Verdict.FAIL,
         "The target broke a MUST requirement of the interface description or the wire contract.",
     ),
     Category(
         "Known defects (expected failures in the baseline)",
-        "baseline",
+        Verdict.BASELINE,
         "A MUST failure the --baseline file lists, with its reason, owner and expiry; it does "
         "not fail the run.",
     ),
     Category(
         "Warnings (SHOULD or OPEN reading not met)",
-        "warning",
+        Verdict.WARNING,
         "A SHOULD requirement or an OPEN reading was not met; it fails only under --strict.",
     ),
     Category(
         "Not applicable (capability missing)",
-        "not applicable",
+        Verdict.NOT_APPLICABLE,
         "The target lacks a capability the test needs (the message names it).",
     ),
     Category(
         "Suite errors (could not test)",
-        "error",
+        Verdict.ERROR,
         "The suite could not test: unreachable target, timeout, no SOAP where SOAP was "
         "expected, a broken profile. No verdict on the target.",
     ),
@@ -132,7 +142,7 @@ def categories_json() -> list[dict[str, Any]]:
     return [category.as_allure2() for category in CATEGORIES]
 
 
-def final_verdict(verdicts: Iterable[str]) -> str | None:
+def final_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:
     """The test's verdict from its phases' verdicts (setup, call, teardown); ``None``: none.
 
     A failure of the target outranks an error of a later phase: the target's defect is the
@@ -143,7 +153,7 @@ def final_verdict(verdicts: Iterable[str]) -> str | None:
     return known if known is not None else next(iter(sorted(seen)), None)
 
 
-def status_message(verdict: str, message: str) -> str:
+def status_message(verdict: Verdict, message: str) -> str:
     """``message`` starting with the verdict's prefix when its status cannot say it.
 
     pytest's ``Skipped: `` (not applicable) and allure-pytest's ``XFAIL `` (baseline) go.

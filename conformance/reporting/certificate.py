@@ -42,6 +42,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.verdicts import Verdict as TestVerdict
+
 if TYPE_CHECKING:
     import pytest
 
@@ -52,18 +54,48 @@ JSON_NAME = "certificate.json"
 HTML_NAME = "certificate.html"
 UNSIGNED_FIELDS = ("sha256", "signature")
 """Fields the fingerprint and the signature do not cover (they are made from the rest)."""
-COUNTED = ("pass", "fail", "warning", "not applicable", "error", "baseline", "skipped")
-"""Verdicts counted per requirement (``baseline``: a failure the baseline lists)."""
-_FINAL_ORDER = (
-    ("fail", "fail"),
-    ("error", "error"),
-    ("baseline", "expected failure"),
-    ("warning", "warning"),
-    ("pass", "pass"),
-    ("not applicable", "not applicable"),
+COUNTED = (
+    TestVerdict.PASS,
+    TestVerdict.FAIL,
+    TestVerdict.WARNING,
+    TestVerdict.NOT_APPLICABLE,
+    TestVerdict.ERROR,
+    TestVerdict.BASELINE,
+    TestVerdict.SKIPPED,
 )
-_BLAMEABLE = frozenset({"fail", "warning", "baseline"})
-_TESTED = frozenset({"pass", "fail", "warning", "expected failure"})
+"""Verdicts counted per requirement (``baseline``: a failure the baseline lists)."""
+
+
+class RequirementVerdict(str, Enum):
+    """A requirement's verdict in the certificate: the worst its tests gave it (the value is
+    what the JSON holds)."""
+
+    FAIL = "fail"
+    ERROR = "error"
+    EXPECTED_FAILURE = "expected failure"
+    WARNING = "warning"
+    PASS = "pass"
+    NOT_APPLICABLE = "not applicable"
+    UNTESTED = "untested"
+
+
+_FINAL_ORDER = (
+    (TestVerdict.FAIL, RequirementVerdict.FAIL),
+    (TestVerdict.ERROR, RequirementVerdict.ERROR),
+    (TestVerdict.BASELINE, RequirementVerdict.EXPECTED_FAILURE),
+    (TestVerdict.WARNING, RequirementVerdict.WARNING),
+    (TestVerdict.PASS, RequirementVerdict.PASS),
+    (TestVerdict.NOT_APPLICABLE, RequirementVerdict.NOT_APPLICABLE),
+)
+_BLAMEABLE = frozenset({TestVerdict.FAIL, TestVerdict.WARNING, TestVerdict.BASELINE})
+_TESTED = frozenset(
+    {
+        RequirementVerdict.PASS,
+        RequirementVerdict.FAIL,
+        RequirementVerdict.WARNING,
+        RequirementVerdict.EXPECTED_FAILURE,
+    }
+)
 """Final verdicts that say the requirement was tested (an error is no verdict on the target)."""
 _LEVEL_ORDER = {"MUST": 0, "SHOULD": 1, "OPEN": 2}
 _LACKS = re.compile(r"target lacks ((?:control feature )?)('[^']*')")
@@ -83,7 +115,7 @@ class TestResult:
     """One verdict-bearing report of a suite test (the same as the console counts)."""
 
     nodeid: str
-    verdict: str
+    verdict: TestVerdict
     requirements: tuple[str, ...]
     blamed: str | None = None
     baseline: str | None = None
@@ -91,6 +123,9 @@ class TestResult:
     """Why a *not applicable* test did not apply (its reason after ``not applicable:``)."""
 
     __test__ = False  # not a pytest test class, whatever its name
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", TestVerdict(self.verdict))
 
     @property
     def attributed(self) -> tuple[str, ...]:
@@ -109,7 +144,7 @@ def requirement_matrix(results: Iterable[TestResult]) -> list[dict[str, Any]]:
     """One row per catalogue requirement, in catalogue order."""
     from conformance.contract.catalogue import CATALOGUE
 
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[str, Counter[TestVerdict]] = {}
     cited: Counter[str] = Counter()
     for result in results:
         cited.update(dict.fromkeys(result.requirements, 1))
@@ -125,19 +160,19 @@ def requirement_matrix(results: Iterable[TestResult]) -> list[dict[str, Any]]:
                 "level": item.level,
                 "covered": bool(cited[item.id] or tally),
                 "tests": cited[item.id],
-                **{verdict: tally[verdict] for verdict in COUNTED},
-                "verdict": final_verdict(tally),
+                **{verdict.value: tally[verdict] for verdict in COUNTED},
+                "verdict": final_verdict(tally).value,
             }
         )
     return rows
 
 
-def final_verdict(tally: Mapping[str, int]) -> str:
+def final_verdict(tally: Mapping[TestVerdict, int]) -> RequirementVerdict:
     """The requirement's verdict: the worst one any test gave it; ``untested`` when none."""
     for verdict, name in _FINAL_ORDER:
         if tally.get(verdict):
             return name
-    return "untested"
+    return RequirementVerdict.UNTESTED
 
 
 def certify(
@@ -154,13 +189,13 @@ def certify(
         if row["level"] != "MUST":
             continue
         verdict, rid = row["verdict"], row["id"]
-        if verdict == "fail":
+        if verdict == RequirementVerdict.FAIL:
             reasons.append(f"{rid} (MUST) fails")
-        elif verdict == "expected failure":
+        elif verdict == RequirementVerdict.EXPECTED_FAILURE:
             reasons.append(f"{rid} (MUST) fails (listed in the baseline)")
-        elif verdict == "error":
+        elif verdict == RequirementVerdict.ERROR:
             reasons.append(f"{rid} (MUST): the suite could not test it (error)")
-        elif verdict == "untested" and not incomplete:
+        elif verdict == RequirementVerdict.UNTESTED and not incomplete:
             reasons.append(f"{rid} (MUST) applies but no test of it reached a verdict")
     if incomplete:
         return Verdict.INCOMPLETE, reasons
@@ -174,12 +209,12 @@ def not_applicable(
     """The requirements that did not apply, MUSTs first, each with what it lacked and why."""
     why: dict[str, list[str]] = {}
     for result in results:
-        if result.verdict == "not applicable":
+        if result.verdict == TestVerdict.NOT_APPLICABLE:
             for rid in result.requirements:
                 why.setdefault(rid, []).append(result.reason or "no reason given")
     entries = []
     for row in rows:
-        if row["verdict"] != "not applicable":
+        if row["verdict"] != RequirementVerdict.NOT_APPLICABLE:
             continue
         reasons = list(dict.fromkeys(why.get(row["id"], ["no reason given"])))
         entries.append(
@@ -573,7 +608,7 @@ def render_html(document: Mapping[str, Any]) -> str:
     verdict = str(document.get("verdict", ""))
     said = str(document.get("headline") or verdict.upper())
     reasons = "".join(f"<li>{_e(r)}</li>" for r in document.get("reasons", []))
-    columns = ("pass", "fail", "warning", "not applicable", "error", "baseline")
+    columns = [verdict.value for verdict in COUNTED if verdict != TestVerdict.SKIPPED]
     rows = list(document.get("requirements", []))
     matrix = _grid(
         ("requirement", "level", "section", "tests", *columns, "verdict"),

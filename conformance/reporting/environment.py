@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conformance.plugin.settings import RunSettings
     from conformance.reporting.fingerprint import TargetFingerprint
+    from conformance.reporting.run_description import RunDescription
 
 NOT_FIXED_SEED = "not fixed (each test draws its own; pass --hypothesis-seed=N to fix it)"
 
@@ -46,7 +46,7 @@ def render_properties(values: Mapping[str, str]) -> str:
 def environment_values(
     *,
     version: str,
-    settings: RunSettings,
+    settings: RunDescription,
     fingerprints: Iterable[TargetFingerprint],
     seed: object,
 ) -> dict[str, str]:

@@ -11,35 +11,26 @@ hash differently; that is intended, the fingerprint is of the bytes served.
 :func:`bundled_contract` hashes the suite's own copy of the contract (``schemas/``), which a
 certificate records beside it.
 
-Also a small pytest plugin (loaded with ``conformance.reporting.allure_results``): the first
-suite test's teardown that finds the target started takes the fingerprint (before the session's
-fixtures stop the embedded emulator); an xdist worker hands its fingerprint to the controller.
-:func:`fingerprints` gives them to whoever reports (environment.properties, a certificate).
+When it is taken, and how an xdist worker's reaches the controller:
+``conformance.plugin.fingerprint``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import pytest
-
-from conformance.plugin.runtime import RUNTIME_KEY, SUITE_ITEM_KEY
 from conformance.verdicts import SuiteError
 
 if TYPE_CHECKING:
-    from conformance.profile.session import TargetSession
     from conformance.wire import OpenMediaClient, Transport
 
 MAX_DOCUMENTS = 32
 """At most this many documents beyond the WSDL are fetched (a WSDL that names itself in a loop,
 or hundreds of imports, must not stall the run)."""
-FINGERPRINTS_KEY = pytest.StashKey[list["TargetFingerprint"]]()
-WORKER_OUTPUT_KEY = "openmedia_fingerprint"
-_TAKEN_KEY = pytest.StashKey[bool]()
 
 
 @dataclass(frozen=True)
@@ -79,28 +70,33 @@ class TargetFingerprint:
 
 
 def take_fingerprint(
-    target: TargetSession, transport: Transport | None = None
+    url: str,
+    *,
+    timeout_s: float,
+    features: Iterable[str] = (),
+    transport: Transport | None = None,
 ) -> TargetFingerprint:
-    """GET the target's ``?wsdl`` and the documents it names, hash what it served (never
-    raises). ``transport``: the suite's own (paced in safe mode), else a plain one."""
+    """GET the target's ``?wsdl`` at ``url`` and the documents it names, hash what it served
+    (never raises). ``features``: its control features, as discovered; ``transport``: the
+    suite's own (paced in safe mode), else a plain one."""
     from conformance.wire import OpenMediaClient
 
-    features = tuple(sorted(target.features))
-    client = OpenMediaClient(target.url, timeout_s=target.timeout_s, transport=transport)
+    offered = tuple(sorted(features))
+    client = OpenMediaClient(url, timeout_s=timeout_s, transport=transport)
     try:
         try:
             exchange = client.fetch_wsdl()
         except SuiteError as exc:
-            return TargetFingerprint(target.url, features=features, problem=f"no WSDL: {exc}")
+            return TargetFingerprint(url, features=offered, problem=f"no WSDL: {exc}")
         server = exchange.response_header("Server")
         if exchange.status != 200:
             problem = f"?wsdl answered {exchange.status} {exchange.reason}"
-            return TargetFingerprint(target.url, server=server, features=features, problem=problem)
+            return TargetFingerprint(url, server=server, features=offered, problem=problem)
         digest = hashlib.sha256(exchange.response_body).hexdigest()
-        documents = tuple(_named_documents(client, f"{target.url}?wsdl", exchange.response_body))
+        documents = tuple(_named_documents(client, f"{url}?wsdl", exchange.response_body))
     finally:
         client.close()
-    return TargetFingerprint(target.url, digest, server, features, documents=documents)
+    return TargetFingerprint(url, digest, server, offered, documents=documents)
 
 
 def _named_documents(
@@ -159,48 +155,3 @@ def bundled_contract() -> dict[str, str]:
     base = schemas_dir()
     files = sorted([*base.glob("*.wsdl"), *base.glob("*.xsd")])
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
-
-
-def fingerprints(config: pytest.Config) -> tuple[TargetFingerprint, ...]:
-    """The run's fingerprints: one per process that reached a target (xdist: per worker)."""
-    taken: list[TargetFingerprint] = config.stash.get(FINGERPRINTS_KEY, [])
-    return tuple(taken)
-
-
-def _add(config: pytest.Config, fingerprint: TargetFingerprint) -> None:
-    config.stash.setdefault(FINGERPRINTS_KEY, []).append(fingerprint)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    """Before the fixtures' teardown (the last one stops the embedded emulator)."""
-    config = item.config
-    runtime = config.stash.get(RUNTIME_KEY, None)
-    if (
-        runtime is not None
-        and runtime.target is not None
-        and item.stash.get(SUITE_ITEM_KEY, False)
-        and not config.stash.get(_TAKEN_KEY, False)
-    ):
-        from conformance.plugin.safe_mode import transport_for
-
-        config.stash[_TAKEN_KEY] = True
-        target = runtime.target
-        _add(config, take_fingerprint(target, transport_for(config, target)))
-    return (yield)
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker sends its fingerprint to the controller (``workeroutput``)."""
-    output = getattr(session.config, "workeroutput", None)
-    taken = fingerprints(session.config)
-    if output is not None and taken:
-        output[WORKER_OUTPUT_KEY] = taken[0].as_dict()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """The xdist controller receives a worker's fingerprint."""
-    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
-    if data:
-        _add(node.config, TargetFingerprint.from_dict(data))

@@ -1,18 +1,10 @@
-"""JUnit XML (``--junitxml``): each suite test case carries its verdict as a property.
+"""JUnit XML: the properties that carry a suite test's verdict, and ``<error>`` for an error.
 
-pytest writes a test case's properties from its teardown report's ``user_properties``. The
-plugin already records ``requirements`` (the cited IDs, space-separated) at collection; this
-hook adds ``verdict`` (pass, fail, warning, not applicable, error; ``baseline`` for a failure
-the expected-failure baseline lists) once the test is over, so a CI system that reads JUnit
-tells a warning (a passed test case) and a not-applicable test (a skipped one) from a pass and a
-plain skip; a not-applicable test also carries ``reason``, the wording of its
-``NotApplicableReason`` (``safe mode``, ``no control plane``, ...). Properties go into the XML
-in every junit family (pytest warns only about its ``record_property`` fixture under xunit2,
-which is not used here).
-
-The verdicts are read from the reports as they are logged (every report hook has had its say
-by then, the baseline's included), first among the ``pytest_runtest_logreport`` hooks so that
-pytest's JUnit writer sees the property; under xdist the controller does the same again.
+A test case carries ``verdict`` (pass, fail, warning, not applicable, error; ``baseline`` for a
+failure the expected-failure baseline lists) and, when not applicable, ``reason``: the wording
+of its ``NotApplicableReason`` (``safe mode``, ``no control plane``, ...). So a CI system that
+reads JUnit tells a warning (a passed test case) and a not-applicable test (a skipped one) from
+a pass and a plain skip. ``conformance.plugin.junit`` puts them on the reports.
 
 pytest writes every exception of a test's call phase as ``<failure>``, so a suite *error* (the
 suite could not test) would count as a failure of the target in a CI's JUnit view. Once pytest
@@ -22,49 +14,24 @@ suite's ``failures`` and ``errors`` counts are made to match.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
-from conformance.plugin.runtime import NOT_APPLICABLE_REASON_ATTR, VERDICT_ATTR
-from conformance.reporting.categories import VERDICT_LABEL, final_verdict
-from conformance.verdicts import NotApplicableReason
+from conformance.reporting.categories import VERDICT_LABEL
+from conformance.verdicts import NotApplicableReason, Verdict
 
 REASON_PROPERTY = "reason"
 
 
-class VerdictProperty:
-    """Collects each test's phase verdicts; adds the final one to its teardown report."""
-
-    def __init__(self) -> None:
-        self.phases: dict[str, list[str]] = {}
-        self.reasons: dict[str, str] = {}
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        verdict = getattr(report, VERDICT_ATTR, None)
-        if verdict is not None:
-            self.phases.setdefault(report.nodeid, []).append(str(verdict))
-        reason = getattr(report, NOT_APPLICABLE_REASON_ATTR, None)
-        if reason is not None:
-            self.reasons[report.nodeid] = NotApplicableReason[reason].value
-        if report.when != "teardown":
-            return
-        final = final_verdict(self.phases.pop(report.nodeid, []))
-        reason = self.reasons.pop(report.nodeid, None)
-        if final is not None:
-            added = [(VERDICT_LABEL, final)]
-            if final == "not applicable" and reason is not None:
-                added.append((REASON_PROPERTY, reason))
-            names = {name for name, _ in added}
-            kept = [(k, v) for k, v in report.user_properties if k not in names]
-            report.user_properties = [*kept, *added]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(VerdictProperty(), "openmedia-junit-verdict")
+def verdict_properties(
+    verdict: Verdict, reason: NotApplicableReason | None
+) -> list[tuple[str, str]]:
+    """The JUnit properties of a test that ended with ``verdict`` (plain strings)."""
+    properties = [(VERDICT_LABEL, verdict.value)]
+    if verdict is Verdict.NOT_APPLICABLE and reason is not None:
+        properties.append((REASON_PROPERTY, reason.value))
+    return properties
 
 
 def errors_as_errors(path: Path) -> None:
@@ -74,7 +41,7 @@ def errors_as_errors(path: Path) -> None:
     changed = False
     for case in tree.iter("testcase"):
         verdicts = case.xpath(f"properties/property[@name='{VERDICT_LABEL}']/@value")
-        if "error" not in verdicts:
+        if Verdict.ERROR.value not in verdicts:
             continue
         for failure in case.findall("failure"):
             failure.tag = "error"
@@ -85,14 +52,3 @@ def errors_as_errors(path: Path) -> None:
         suite.set("failures", str(len(suite.xpath("testcase/failure"))))
         suite.set("errors", str(len(suite.xpath("testcase/error"))))
     tree.write(str(path), xml_declaration=True, encoding="utf-8")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """After pytest's JUnit writer (the controller's, under xdist) has written the file."""
-    logfile = getattr(session.config.option, "xmlpath", None)
-    if not logfile or hasattr(session.config, "workerinput"):
-        return
-    path = Path(os.path.abspath(logfile))
-    if path.is_file():
-        errors_as_errors(path)

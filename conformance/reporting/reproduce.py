@@ -9,32 +9,27 @@ Every *fail* and *error* of a suite test gets a report section (``openmedia repr
 * a ``curl`` command that replays the exact SOAP request. The password is never printed: the
   command reads it from ``$OPENMEDIA_PASSWORD`` instead, so it is replayable but not leaked.
 
-Pure text functions: the plugin hooks (``conformance.reporting.summary``) call them.
+Pure text functions: the plugin hooks (``conformance.plugin.summary``) call them.
 """
 
 from __future__ import annotations
 
 import html
-import random
 import re
 import shlex
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_DIR, SUITE_PACKAGE
-from conformance.plugin.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD, PasswordSource
 from conformance.profile import bundled_profile
+from conformance.reporting.run_description import RunDescription
+from conformance.secrets import ENV_PASSWORD
+from conformance.wire.transport import DEFAULT_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from conformance.plugin.settings import RunSettings
     from conformance.wire import Exchange
 
-_RESTORE_KEY = pytest.StashKey[tuple]()
-SEED_INPUT = "openmedia_hypothesis_seed"
-"""Where an xdist worker finds the controller's seed (``workerinput``)."""
 _SENTINEL = "@@OPENMEDIA-PASSWORD@@"
 _BLOB = re.compile(r"@reproduce_failure\([^)\n]*\)")
 _SKIPPED_HEADERS = frozenset({"content-length", "host", "connection", "accept-encoding"})
@@ -70,7 +65,7 @@ def requirement_lines(requirement_ids: Iterable[str]) -> list[str]:
 
 
 # -- re-running one test -----------------------------------------------------------------------
-def target_options(settings: RunSettings, seed: object = None) -> list[str]:
+def target_options(settings: RunDescription, seed: object = None) -> list[str]:
     """The command-line options that point a new run at the same target, the same way.
 
     Built from the resolved settings rather than copied from the command line: that way the
@@ -109,7 +104,7 @@ def suite_selector(nodeid: str, path: Path) -> str | None:
     return f"{SUITE_PACKAGE}.{module}" + (f"::{rest}" if rest else "")
 
 
-def rerun_command(settings: RunSettings, nodeid: str, path: Path, seed: object = None) -> str:
+def rerun_command(settings: RunDescription, nodeid: str, path: Path, seed: object = None) -> str:
     """The shell command that runs this one test again against the same target."""
     options = target_options(settings, seed)
     selector = suite_selector(nodeid, path)
@@ -123,12 +118,12 @@ def rerun_command(settings: RunSettings, nodeid: str, path: Path, seed: object =
     return command
 
 
-def needs_password_env(settings: RunSettings) -> bool:
+def needs_password_env(settings: RunDescription) -> bool:
     """True when the password came from outside the profile (``--password`` or the env).
 
     A repeat must then be given it again, as ``$OPENMEDIA_PASSWORD`` (never on the command line).
     """
-    return settings.password is not None and settings.password_source is not PasswordSource.PROFILE
+    return settings.password_from_outside
 
 
 _EXAMPLE_NOTES = ("Falsifying", "Failing test case")
@@ -149,44 +144,6 @@ def hypothesis_lines(notes: Sequence[str]) -> list[str]:
         for blob in dict.fromkeys(b for note in notes for b in _BLOB.findall(note))
     ]
     return lines
-
-
-def restore_hypothesis(config: pytest.Config) -> None:
-    """Undo :func:`prepare_hypothesis` (an in-process pytest run must leave no trace)."""
-    restore = config.stash.get(_RESTORE_KEY, None)
-    if restore is not None:
-        from hypothesis import core, settings
-
-        core.global_force_seed, profile = restore
-        settings.load_profile(profile)
-
-
-def prepare_hypothesis(config: pytest.Config, given: str | None) -> str | None:
-    """Make every run reproducible: a recorded seed, and ``@reproduce_failure`` blobs printed.
-
-    Without ``--hypothesis-seed`` the run picks one and forces it (as that option does), so the
-    certificate and every failure can name it (Hypothesis then also leaves its example database
-    alone, so a replay does not depend on an earlier run's leftovers).
-    """
-    if not config.pluginmanager.hasplugin("hypothesispytest"):
-        return given
-    from hypothesis import core, settings
-
-    config.stash[_RESTORE_KEY] = (core.global_force_seed, settings.get_current_profile_name())
-    worker = getattr(config, "workerinput", None)
-    seed = given if given is not None else (worker or {}).get(SEED_INPUT)
-    if seed is None and worker is None:
-        seed = str(random.SystemRandom().randrange(2**32))
-        config.option.hypothesis_seed = seed  # for whoever reads the option later
-    if seed is not None:
-        forced: Any = int(seed) if seed.isdigit() else seed
-        core.global_force_seed = forced
-    current = settings.default
-    if current is not None and not current.print_blob:
-        name = f"{settings.get_current_profile_name()}+openmedia"
-        settings.register_profile(name, current, print_blob=True)
-        settings.load_profile(name)
-    return seed
 
 
 # -- replaying the request -----------------------------------------------------------------------
@@ -239,7 +196,7 @@ def replayed_exchange(failure: BaseException | None, exchanges: Sequence[Any]) -
 
 
 def reproduction(
-    settings: RunSettings,
+    settings: RunDescription,
     nodeid: str,
     path: Path,
     *,

@@ -1,12 +1,11 @@
 """The certificate's header: which suite, target, contract, profile, command and verdicts.
 
-Kept apart from the run's hooks (``conformance.reporting.summary``) because it only *describes*
-the run once it is over: it reads the settings, the fingerprint and the collected results, and
-decides nothing. It holds what a second party needs to rerun the run and to know they test the
-same thing: the suite version, the contract served and bundled (sha256 of each document), the
-profile (path and sha256 of its bytes: not its content, which may hold a password), the
-Hypothesis seed and the command line. Everything that could carry a secret (the command line)
-goes through the runtime's redaction first.
+It only *describes* the run once it is over: it reads the settings, the fingerprint and the
+collected results, and decides nothing. It holds what a second party needs to rerun the run and
+to know they test the same thing: the suite version, the contract served and bundled (sha256 of
+each document), the profile (path and sha256 of its bytes: not its content, which may hold a
+password), the Hypothesis seed and the command line (its secrets masked by the caller).
+``conformance.plugin.summary`` hands it the run's values (``RunRecord``).
 """
 
 from __future__ import annotations
@@ -14,32 +13,45 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conformance.plugin.runtime import SessionRuntime
 from conformance.reporting.certificate import TestResult
-from conformance.reporting.reproduce import command_line, needs_password_env
+from conformance.reporting.fingerprint import TargetFingerprint, bundled_contract
+from conformance.reporting.run_description import RunDescription
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What is known of a finished run beyond its settings."""
+
+    command_line: str
+    """The command as typed (its secrets masked)."""
+    seed: str | None
+    exit_status: int
+    """The documented exit status (``conformance.plugin.exit_status``)."""
+    fingerprints: tuple[TargetFingerprint, ...] = ()
+    """One per process that reached the target (xdist: per worker)."""
+    reached: bool = False
+    """This process reached the target (an xdist controller does not: its workers do)."""
+    control_url: str | None = None
+    """The control plane the target was reached with, where ``reached``."""
+    usable_features: frozenset[str] = frozenset()
+    """The control features tests could use, where ``reached``."""
+    withheld_features: frozenset[str] = frozenset()
+    """The control features safe mode withholds."""
 
 
 def certificate_header(
-    config: pytest.Config,
-    runtime: SessionRuntime,
-    seed: str | None,
-    results: Sequence[TestResult],
-    exit_status: int,
+    settings: RunDescription, run: RunRecord, results: Sequence[TestResult]
 ) -> dict[str, Any]:
     """The header ``build_certificate`` stamps on the document (suite, target, profile, run)."""
     from conformance import __version__
-    from conformance.plugin.exit_status import translate_exit_code
 
-    settings = runtime.settings
     baseline = settings.baseline
-    command = command_line(config.invocation_params.args, seed, needs_password_env(settings))
-    target = target_entry(config, runtime)
+    target = target_entry(settings, run)
     return {
         "suite_version": __version__,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -50,40 +62,35 @@ def certificate_header(
             "sha256": _file_sha256(settings.profile_path),
             "name": settings.profile.target.name,
             "control_features": sorted(settings.profile.control_features),
-            "control_features_used": features_used(runtime, target),
+            "control_features_used": features_used(settings, run, target),
             "safe_mode": settings.profile.target.safe_mode,
             "authentication": settings.profile.auth.enabled,
         },
         "run": {
-            "command_line": runtime.redact(command),
-            "hypothesis_seed": seed,
+            "command_line": run.command_line,
+            "hypothesis_seed": run.seed,
             "strict": settings.strict,
             "baseline": str(baseline.path) if baseline else None,
-            "exit_status": translate_exit_code(exit_status),
-            "test_verdicts": dict(sorted(Counter(r.verdict for r in results).items())),
+            "exit_status": run.exit_status,
+            "test_verdicts": dict(sorted(Counter(r.verdict.value for r in results).items())),
         },
     }
 
 
-def features_used(runtime: SessionRuntime, target: dict[str, Any]) -> list[str]:
+def features_used(settings: RunDescription, run: RunRecord, target: dict[str, Any]) -> list[str]:
     """The control features tests could use: offered by the target, and not withheld by safe
     mode (``TargetSession.usable``; in an xdist controller, from the workers' fingerprint)."""
-    from conformance.profile.session import SAFE_MODE_WITHHELD
-
-    session = runtime.target
-    if session is not None:
-        return sorted(session.usable)
+    if run.reached:
+        return sorted(run.usable_features)
     offered = set(target.get("features") or ())
-    if runtime.settings.profile.target.safe_mode:
-        offered -= SAFE_MODE_WITHHELD
+    if settings.profile.target.safe_mode:
+        offered -= run.withheld_features
     return sorted(offered)
 
 
 def contract_entry(target: dict[str, Any]) -> dict[str, Any]:
     """sha256 of every contract document the target served (``?wsdl`` and what it names) and
     of the suite's bundled copy (moves the served documents out of ``target``)."""
-    from conformance.reporting.fingerprint import bundled_contract
-
     served: dict[str, Any] = {}
     if target.get("wsdl_sha256"):
         served[f"{target['url']}?wsdl"] = target["wsdl_sha256"]
@@ -98,15 +105,9 @@ def _file_sha256(path: Path) -> str | None:
         return None
 
 
-def target_entry(config: pytest.Config, runtime: SessionRuntime) -> dict[str, Any]:
-    """The fingerprint ``conformance.reporting.fingerprint`` took, plus how it was reached."""
-    settings = runtime.settings
-    try:
-        from conformance.reporting.fingerprint import fingerprints
-
-        prints = [p.as_dict() for p in fingerprints(config)]
-    except ImportError:  # pragma: no cover - only while that module is missing
-        prints = []
+def target_entry(settings: RunDescription, run: RunRecord) -> dict[str, Any]:
+    """The fingerprint the run took, plus how the target was reached."""
+    prints = [p.as_dict() for p in run.fingerprints]
     target: dict[str, Any] = (
         dict(prints[0])
         if prints
@@ -118,10 +119,9 @@ def target_entry(config: pytest.Config, runtime: SessionRuntime) -> dict[str, An
             "problem": "no fingerprint was taken (the target was never reached)",
         }
     )
-    session = runtime.target  # None in an xdist controller: the workers reached it
     own = "the embedded emulator's own /control" if settings.embedded else None
     target.update(
-        control_url=session.control_url if session else settings.control_url or own,
+        control_url=run.control_url if run.reached else settings.control_url or own,
         embedded=settings.embedded,
         emulator_faults=list(settings.emulator_faults),
     )
