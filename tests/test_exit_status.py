@@ -8,6 +8,7 @@ from conformance.plugin.exit_status import (
     ExitStatus,
     RunFacts,
     SessionFacts,
+    after_cleanup,
     exit_status,
     translate_exit_code,
 )
@@ -75,3 +76,15 @@ def test_the_command_documents_pytests_code(
 def test_a_decided_status_is_kept_by_the_command(decided: int) -> None:
     """The command reads the status the session's end decided: it is the documented one."""
     assert exit_status(RunFacts(decided, documented=True)) == decided
+
+
+@pytest.mark.parametrize(
+    ("decided", "abandoned", "expected"),
+    [(0, True, 3), (1, True, 1), (3, True, 3), (0, False, 0), (1, False, 1)],
+)
+def test_an_abandoned_cleanup_makes_a_passing_run_interrupted(
+    decided: int, abandoned: bool, expected: int
+) -> None:
+    """Safe mode's cleanup runs after the session's decision: abandoning it (the third Ctrl-C)
+    turns a pass into 3 and leaves a failure's 1 as it is."""
+    assert after_cleanup(decided, abandoned=abandoned) == expected

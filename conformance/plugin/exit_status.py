@@ -23,6 +23,8 @@ itself:
   plugin's usage error and the pre-flight's stop at configure, both ``pytest.exit`` with their
   status; pytest's own usage error), that stop's code; and whether a Ctrl-C came before the
   session. It asks for the documented statuses (``documented=True``): pytest's 4 and 5 become 2.
+* safe mode's cleanup (``conformance.plugin.safe_mode``), which runs after the session's
+  decision: whether it was abandoned (``after_cleanup``).
 """
 
 from __future__ import annotations
@@ -116,6 +118,15 @@ def _session_status(status: int, facts: SessionFacts) -> int:
     stale = facts.suite_seen and facts.stale_baseline
     if stale and status in (ExitStatus.PASSED, ExitStatus.SUITE_ERROR):
         status = ExitStatus.TARGET_FAILED
+    return status
+
+
+def after_cleanup(status: int, *, abandoned: bool) -> int:
+    """The status once safe mode's cleanup has run: it runs after the session's decision (the
+    main process's last hook, once xdist has stopped its workers), and a cleanup abandoned with
+    the third Ctrl-C did not finish the run's job: a passing run is then interrupted (3)."""
+    if abandoned and status == ExitStatus.PASSED:
+        return int(ExitStatus.SUITE_ERROR)
     return status
 
 

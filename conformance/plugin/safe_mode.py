@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
+from conformance.plugin.exit_status import after_cleanup
 from conformance.plugin.run_ids import shared_turn
 from conformance.plugin.runtime import RUNTIME_KEY
 from conformance.profile.session import OptionsSent
@@ -294,8 +295,7 @@ class _Finisher:
             return
         self.state.finished = True
         self.state.finish(_console(session.config))
-        if self.state.abandoned and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = 3  # the run did not finish its job: interrupted
+        session.exitstatus = after_cleanup(session.exitstatus, abandoned=self.state.abandoned)
         audit = self.state.audit
         if audit is None:
             return
