@@ -25,7 +25,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_DIR, SUITE_PACKAGE
-from conformance.plugin.settings import DEFAULT_TIMEOUT_S, ENV_PASSWORD, PasswordSource
+from conformance.plugin.options import (
+    CONTROL_URL,
+    DEFAULT_TIMEOUT_S,
+    EMULATOR_FAULT,
+    ENV_PASSWORD,
+    EXCHANGE_TIMEOUT,
+    LOGON_ID,
+    PASSWORD,
+    PROFILE,
+    STRICT,
+    TARGET_URL,
+)
+from conformance.plugin.settings import PasswordSource
 from conformance.profile import bundled_profile
 
 if TYPE_CHECKING:
@@ -74,25 +86,25 @@ def target_options(settings: RunSettings, seed: object = None) -> list[str]:
     """The command-line options that point a new run at the same target, the same way.
 
     Built from the resolved settings rather than copied from the command line: that way the
-    password given as ``--password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``),
+    password given as ``--om-password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``),
     and the profile is named by its absolute path, so the command works from any folder.
     """
     options: list[str] = []
     profile = settings.profile_path.resolve()
     if profile != bundled_profile("emulator").resolve():
-        options += ["--profile", str(profile)]
+        options += [PROFILE.flag, str(profile)]
     if settings.target_url:
-        options += ["--target-url", settings.target_url]
+        options += [TARGET_URL.flag, settings.target_url]
     if settings.control_url:
-        options += ["--control-url", settings.control_url]
+        options += [CONTROL_URL.flag, settings.control_url]
     if settings.logon_id:
-        options += ["--logon-id", settings.logon_id]
+        options += [LOGON_ID.flag, settings.logon_id]
     if settings.timeout_s != DEFAULT_TIMEOUT_S:
-        options += ["--exchange-timeout", f"{settings.timeout_s:g}"]
+        options += [EXCHANGE_TIMEOUT.flag, f"{settings.timeout_s:g}"]
     for fault in settings.emulator_faults:
-        options += ["--emulator-fault", fault]
+        options += [EMULATOR_FAULT.flag, fault]
     if settings.strict:
-        options += ["--strict"]
+        options += [STRICT.flag]
     if seed is not None:
         options.append(f"--hypothesis-seed={seed}")
     return options
@@ -124,7 +136,7 @@ def rerun_command(settings: RunSettings, nodeid: str, path: Path, seed: object =
 
 
 def needs_password_env(settings: RunSettings) -> bool:
-    """True when the password came from outside the profile (``--password`` or the env).
+    """True when the password came from outside the profile (``--om-password`` or the env).
 
     A repeat must then be given it again, as ``$OPENMEDIA_PASSWORD`` (never on the command line).
     """
@@ -268,7 +280,7 @@ def reproduction(
 def command_line(invocation: Sequence[str], seed: object, password: bool) -> str:
     """The command that repeats this run (``openmedia-conformance run`` when it was that).
 
-    A password given as ``--password`` is left out: the repeat reads ``$OPENMEDIA_PASSWORD``.
+    A password given as ``--om-password`` is left out: the repeat reads ``$OPENMEDIA_PASSWORD``.
     """
     words = [str(a) for a in invocation]
     kept: list[str] = []
@@ -277,10 +289,10 @@ def command_line(invocation: Sequence[str], seed: object, password: bool) -> str
         if skip:
             skip = False
             continue
-        if word == "--password":
+        if word == PASSWORD.flag:
             skip = True
             continue
-        if word.startswith("--password="):
+        if word.startswith(PASSWORD.flag + "="):
             continue
         kept.append(word)
     via_run = "--pyargs" in kept and any(
