@@ -23,10 +23,11 @@ import hypothesis
 import pytest
 from hypothesis import core
 
-import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # noqa: F401  # imported once, not afresh in every in-process run
 from conformance.cli.run import plugin_installed, pytest_args
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.namespaces import soap_action
+from conformance.contract.paths import SUITE_DIR
 from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import bundled_profile
 from conformance.reporting.reproduce import (
@@ -42,7 +43,7 @@ pytest_plugins = ["pytester"]
 
 SECRET = "pa'ss $word\"x"
 MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
-SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
+SUITE = SUITE_DIR
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
 
 

@@ -32,12 +32,12 @@ import pytest
 from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_PACKAGE
 from conformance.plugin.exit_status import translate_exit_code
 from conformance.plugin.options import (
-    ALL_OPTIONS,
     PASSWORD,
     PROFILE,
     STRICT,
     TARGET_URL,
     help_parser,
+    spellings,
 )
 
 PROG = "openmedia-conformance run"
@@ -61,7 +61,7 @@ def translate_aliases(argv: Iterable[str]) -> list[str]:
     ``--strict`` (the spellings from before the prefix) become ``--om-target-url URL``,
     ``--om-profile=FILE`` and ``--om-strict``. The value of an option is left alone (a password
     may look like an option), and so is everything after ``--``."""
-    spelled = {word: option for option in ALL_OPTIONS for word in (option.flag, option.alias)}
+    spelled = spellings()
     words = list(argv)
     translated: list[str] = []
     for index, word in enumerate(words):
@@ -122,7 +122,7 @@ def unknown_option_line(message: str, known: Iterable[str]) -> str | None:
     unknown = [word.partition("=")[0] for word in words if word.startswith("-")]
     if not unknown:
         return None
-    ours = {word: option.flag for option in ALL_OPTIONS for word in (option.flag, option.alias)}
+    ours = {word: option.flag for word, option in spellings().items()}
     candidates = {**{word: word for word in known}, **ours}
     parts = []
     for word in unknown:

@@ -27,7 +27,7 @@ meaning, in both spellings: :func:`add_credential_arguments`.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -244,6 +244,11 @@ MUTATION_OPTIONS = (ONLY_REQUIREMENT, STOP_ON_REQUIREMENT, MUTATION_JSON)
 ALL_OPTIONS = (*SUITE_OPTIONS, *MUTATION_OPTIONS)
 
 
+def spellings() -> dict[str, SuiteOption]:
+    """Every spelling ``run`` accepts (each option's flag and its alias) → the option."""
+    return {word: option for option in ALL_OPTIONS for word in (option.flag, option.alias)}
+
+
 # -- registering ---------------------------------------------------------------------------------
 class _AddOption(Protocol):
     def __call__(self, *opts: str, **attrs: Any) -> Any: ...
@@ -394,8 +399,3 @@ def credential_options(
         password=args.password,
         timeout_s=args.exchange_timeout,
     )
-
-
-def spellings(options: Sequence[SuiteOption] = ALL_OPTIONS) -> dict[str, SuiteOption]:
-    """Every accepted spelling on ``run`` (the flag and its alias) → the option."""
-    return {word: o for o in options for word in (o.flag, o.alias)}
