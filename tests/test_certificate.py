@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
-import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # noqa: F401  # imported once, not afresh in every in-process run
 from conformance.cli import main as cli
 from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
+from conformance.contract.paths import SUITE_DIR
 from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import bundled_profile
 from conformance.reporting.certificate import (
@@ -57,7 +58,7 @@ pytest_plugins = ["pytester"]
 MUSTS = [r.id for r in CATALOGUE.requirements if r.level == "MUST"]
 OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
 SECRET = "pw-Cert1ficate-secret"
-SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
+SUITE = SUITE_DIR
 ROOT = SUITE.parent.parent
 HEADER: dict[str, Any] = {"suite_version": "0", "target": {"url": "u"}, "run": {"x": "</script>"}}
 
