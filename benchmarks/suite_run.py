@@ -107,8 +107,8 @@ def full_run(workers: int = 0, allure: bool = True) -> dict[str, object]:
             "no:cacheprovider",
             "--junitxml",
             str(junit),
-            *(["--alluredir", str(allure_dir)] if allure else ["--no-allure"]),
-            "--certificate",
+            *(["--alluredir", str(allure_dir)] if allure else ["--om-no-allure"]),
+            "--om-certificate",
             str(Path(tmp) / "cert"),
         ]
         if workers:
@@ -143,7 +143,7 @@ def cache_expiry() -> dict[str, object]:
             "-q",
             "-p",
             "no:cacheprovider",
-            "--no-allure",
+            "--om-no-allure",
             "--junitxml",
             str(junit),
             "-o",

@@ -1,6 +1,6 @@
 """The secrets a run knows, and the one way every output hides them.
 
-A run is given passwords from many places: ``--password``, ``$OPENMEDIA_PASSWORD``, the
+A run is given passwords from many places: ``--om-password``, ``$OPENMEDIA_PASSWORD``, the
 profile's ``password`` / ``password_env`` and ``non_admin_password`` / ``non_admin_password_env``,
 and the users a test puts into a scenario it loads. Each of them can reach an output: a request
 body in a ``curl`` line, a scenario's JSON in an Allure attachment, a server's echo in a failure

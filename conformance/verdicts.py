@@ -41,7 +41,7 @@ class ConformanceFailure(AssertionError):
     """The target broke a requirement. Carries Expected / Actual and the requirement ID.
 
     Whether it is a *fail* or a *warning* depends on the requirement's level (MUST vs
-    SHOULD/OPEN) and on ``--strict``; the plugin decides, from the catalogue.
+    SHOULD/OPEN) and on ``--om-strict``; the plugin decides, from the catalogue.
     """
 
     def __init__(
@@ -102,7 +102,7 @@ class NotApplicableReason(str, Enum):
     """
 
     NO_CONTROL_PLANE = "no control plane"
-    """The target offers no control plane (no ``--control-url``, none in the profile)."""
+    """The target offers no control plane (no ``--om-control-url``, none in the profile)."""
     CONTROL_FEATURE_MISSING = "not offered by the target's control plane"
     SAFE_MODE = "safe mode"
     """``[target] safe_mode`` withholds every control feature that changes the server."""

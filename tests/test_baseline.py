@@ -215,7 +215,7 @@ def test_a_listed_failure_does_not_fail_the_run_and_is_no_pass(suite: pytest.Pyt
     suite.makepyfile(**{"suite/test_known": FAILING.format(rid=MUST_ID)})
     junit = suite.path / "junit.xml"
     result = run(
-        suite, "--baseline", write_baseline(suite, rid_entry(MUST_ID)), f"--junitxml={junit}"
+        suite, "--om-baseline", write_baseline(suite, rid_entry(MUST_ID)), f"--junitxml={junit}"
     )
     assert result.ret == 0
     result.assert_outcomes(xfailed=1)
@@ -228,7 +228,7 @@ def test_a_listed_failure_does_not_fail_the_run_and_is_no_pass(suite: pytest.Pyt
 
 def test_an_unlisted_failure_fails_the_run_and_prints_an_entry(suite: pytest.Pytester) -> None:
     suite.makepyfile(**{"suite/test_new": FAILING.format(rid=OTHER_ID)})
-    result = run(suite, "--baseline", write_baseline(suite, rid_entry(MUST_ID)))
+    result = run(suite, "--om-baseline", write_baseline(suite, rid_entry(MUST_ID)))
     assert result.ret == 1
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
@@ -241,7 +241,7 @@ def test_an_unlisted_failure_fails_the_run_and_prints_an_entry(suite: pytest.Pyt
 
 def test_a_listed_failure_that_no_longer_happens_fails_the_run(suite: pytest.Pytester) -> None:
     suite.makepyfile(**{"suite/test_fixed": PASSING.format(rid=MUST_ID)})
-    result = run(suite, "--baseline", write_baseline(suite, rid_entry(MUST_ID)))
+    result = run(suite, "--om-baseline", write_baseline(suite, rid_entry(MUST_ID)))
     assert result.ret == 1
     result.assert_outcomes(passed=1)
     assert f"stale baseline entry (requirement {MUST_ID})" in result.stdout.str()
@@ -250,7 +250,7 @@ def test_a_listed_failure_that_no_longer_happens_fails_the_run(suite: pytest.Pyt
 def test_an_expired_entry_fails_the_run_naming_its_owner(suite: pytest.Pytester) -> None:
     suite.makepyfile(**{"suite/test_known": FAILING.format(rid=MUST_ID)})
     baseline = write_baseline(suite, rid_entry(MUST_ID, "2000-01-31", "jane@example.com"))
-    result = run(suite, "--baseline", baseline)
+    result = run(suite, "--om-baseline", baseline)
     assert result.ret == 1
     result.assert_outcomes(xfailed=1)
     out = result.stdout.str()
@@ -269,7 +269,7 @@ def test_a_malformed_baseline_is_a_usage_error_naming_the_key(suite: pytest.Pyte
     suite.makepyfile(**{"suite/test_ok": PASSING.format(rid=MUST_ID)})
     bad = write_baseline(suite, f'[[expected]]\nrequirement = "{MUST_ID}"\nreason = "r"\n')
     suite._monkeypatch.setenv("PYTHONPATH", str(PACKAGE_PARENT))
-    result = suite.runpytest_subprocess(*PLUGIN_ARGS, "--baseline", bad)
+    result = suite.runpytest_subprocess(*PLUGIN_ARGS, "--om-baseline", bad)
     assert result.ret == 2
     err = result.stderr.str()
     assert "openmedia usage error: baseline" in err and "key 'owner'" in err

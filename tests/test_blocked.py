@@ -30,8 +30,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "OPENMEDIA_PASSWORD")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli.run", *MODULES, "--no-allure",
-         "--emulator-fault", "add-label-over-limit-accepted", "--embedded-emulator", "thread",
+        [sys.executable, "-m", "conformance.cli.run", *MODULES, "--om-no-allure",
+         "--om-emulator-fault", "add-label-over-limit-accepted", "--om-embedded-emulator", "thread",
          "-p", "no:cacheprovider", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -39,7 +39,7 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_baseline_entry_covers_the_tests_its_failure_blocks(tmp_path: Path) -> None:
     (tmp_path / "baseline.toml").write_text(BASELINE, encoding="utf-8")
-    done = run(tmp_path, "--baseline", "baseline.toml")
+    done = run(tmp_path, "--om-baseline", "baseline.toml")
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
     blocked = re.findall(

@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
-import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # noqa: F401  # imported once, not afresh in every in-process run
 from conformance.cli import main as cli
 from conformance.cli.run import plugin_installed
 from conformance.contract.catalogue import CATALOGUE
+from conformance.contract.paths import SUITE_DIR
 from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import bundled_profile
 from conformance.reporting.certificate import (
@@ -57,7 +58,7 @@ pytest_plugins = ["pytester"]
 MUSTS = [r.id for r in CATALOGUE.requirements if r.level == "MUST"]
 OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
 SECRET = "pw-Cert1ficate-secret"
-SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
+SUITE = SUITE_DIR
 ROOT = SUITE.parent.parent
 HEADER: dict[str, Any] = {"suite_version": "0", "target": {"url": "u"}, "run": {"x": "</script>"}}
 
@@ -438,8 +439,8 @@ def test_a_run_writes_the_certificate_it_was_asked_for(suite: pytest.Pytester) -
     plugin = [] if plugin_installed() else ["-p", "conformance.plugin"]
     where = suite.path / "out"
     result = suite.runpytest_inprocess(
-        *plugin, "-p", "no:cacheprovider", "--certificate", str(where),
-        "--password", SECRET, "--hypothesis-seed", "1234",
+        *plugin, "-p", "no:cacheprovider", "--om-certificate", str(where),
+        "--om-password", SECRET, "--hypothesis-seed", "1234",
     )  # fmt: skip
     assert result.ret == 1
     assert "openmedia certificate: INCOMPLETE (a selection of the suite (" in result.stdout.str()
@@ -488,10 +489,15 @@ def test_a_signing_key_that_cannot_sign_stops_the_run_before_any_test(
     suite._monkeypatch.setenv("PYTHONPATH", str(ROOT))
     _, pub = keygen(suite.path)
     for key, says in [
-        (pub, f"--sign-with: {pub} is not a PEM private key"),
-        (suite.path / "missing", f"--sign-with: cannot read the private key {suite.path}/missing"),
+        (pub, f"--om-sign-with: {pub} is not a PEM private key"),
+        (
+            suite.path / "missing",
+            f"--om-sign-with: cannot read the private key {suite.path}/missing",
+        ),
     ]:
-        result = suite.runpytest_subprocess(*plugin, "-p", "no:cacheprovider", "--sign-with", key)
+        result = suite.runpytest_subprocess(
+            *plugin, "-p", "no:cacheprovider", "--om-sign-with", key
+        )
         assert result.ret == 2
         assert f"openmedia usage error: {says}" in result.stdout.str() + result.stderr.str()
         assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()
@@ -504,7 +510,7 @@ def test_under_xdist_the_controller_counts_and_writes_once_with_one_seed(
     suite._monkeypatch.setenv("PYTHONPATH", str(SUITE.parent.parent))
     where = suite.path / "out"
     result = suite.runpytest_subprocess(
-        *plugin, "-p", "no:cacheprovider", "-n", "2", "--certificate", str(where)
+        *plugin, "-p", "no:cacheprovider", "-n", "2", "--om-certificate", str(where)
     )
     assert result.ret == 1
     out = result.stdout.str()
@@ -522,7 +528,7 @@ def sha256(path: Path) -> str:
 
 
 def run_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "conformance.cli", "run", "-q", "--no-allure", *args]
+    return [sys.executable, "-m", "conformance.cli", "run", "-q", "--om-no-allure", *args]
 
 
 def run_env() -> dict[str, str]:
@@ -549,7 +555,7 @@ class CompleteRun:
         self.cwd = cwd
         self.key, self.pub = cwd / "signing-key", cwd / "signing-key.pub"
         assert cli.main(["certificate", "keygen", str(self.key)]) == 0
-        self.done = run_suite(cwd, "--sign-with", str(self.key))
+        self.done = run_suite(cwd, "--om-sign-with", str(self.key))
         self.folder = cwd / "reports" / "certificate"
 
     def certificate(self) -> dict[str, Any]:
@@ -575,7 +581,7 @@ def test_a_complete_run_of_the_emulator_is_certified_on_the_full_profile_and_sig
     assert document["suite_version"] == __version__
     seed = document["run"]["hypothesis_seed"]
     assert seed and document["run"]["command_line"] == (
-        f"openmedia-conformance run -q --no-allure --sign-with {complete_run.key} "
+        f"openmedia-conformance run -q --om-no-allure --om-sign-with {complete_run.key} "
         f"--hypothesis-seed={seed}"
     )
     assert len(document["contract"]["served_sha256"]) == 8
@@ -606,12 +612,12 @@ def test_a_k_run_writes_nothing_and_never_replaces_the_complete_certificate(
     assert done.returncode == 0, done.stdout[-3000:]
     assert "openmedia certificate none written: an incomplete run (-k 'wsdl')" in done.stdout
     assert files_of(folder) == before
-    done = run_suite(cwd, "-k", "wsdl", "--certificate", str(folder))
+    done = run_suite(cwd, "-k", "wsdl", "--om-certificate", str(folder))
     assert f"not written to {folder}: it holds a complete run's certificate" in done.stdout
     assert files_of(folder) == before
     asked = cwd / "asked"
     done = run_suite(
-        cwd, "-k", "wsdl", "--certificate", str(asked), "--sign-with", str(complete_run.key)
+        cwd, "-k", "wsdl", "--om-certificate", str(asked), "--om-sign-with", str(complete_run.key)
     )
     assert done.returncode == 0, done.stdout[-3000:]
     document = load_document(asked / "certificate.json")
@@ -631,12 +637,12 @@ def test_a_run_stopped_by_x_writes_nothing_unless_asked_and_then_says_incomplete
 ) -> None:
     cwd, folder = complete_run.cwd, complete_run.folder
     before = files_of(folder)
-    planted = ("--emulator-fault", "add-success-id-zero")
+    planted = ("--om-emulator-fault", "add-success-id-zero")
     done = run_suite(cwd, "-x", *planted)
     assert done.returncode == 1, done.stdout[-3000:]
     assert "openmedia certificate none written: an incomplete run (stopped by -x" in done.stdout
     assert files_of(folder) == before
-    done = run_suite(cwd, "-x", *planted, "--certificate", str(cwd / "stopped"))
+    done = run_suite(cwd, "-x", *planted, "--om-certificate", str(cwd / "stopped"))
     document = load_document(cwd / "stopped" / "certificate.json")
     because = document["incomplete_because"]
     assert because[0] == "stopped by -x/--maxfail (stopping after 1 failures)"
@@ -655,7 +661,7 @@ def test_an_interrupted_run_writes_its_certificate_only_where_asked_marked_inter
     before = files_of(folder)
     where = cwd / "interrupted"
     process = subprocess.Popen(
-        run_command("--certificate", str(where)),
+        run_command("--om-certificate", str(where)),
         cwd=cwd, env=run_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -686,8 +692,8 @@ def test_an_observable_run_names_its_profile_and_lists_what_did_not_apply(
     with EmbeddedEmulator() as emulator:
         urls = emulator.start()
         done = run_suite(
-            tmp_path, "--target-url", urls.service_url, "--profile", str(profile),
-            "--certificate", str(tmp_path / "cert"),
+            tmp_path, "--om-target-url", urls.service_url, "--om-profile", str(profile),
+            "--om-certificate", str(tmp_path / "cert"),
         )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     document = load_document(tmp_path / "cert" / "certificate.json")

@@ -1,7 +1,7 @@
 """The suite against hostile targets: it never hangs, crashes, leaks a file or runs out of memory.
 
 Each case starts one misbehaving loopback server (``tests/hostile/servers.py``) and runs the
-real command, ``openmedia-conformance run --target-url ... --exchange-timeout 2 -x``, on one
+real command, ``openmedia-conformance run --om-target-url ... --om-exchange-timeout 2 -x``, on one
 suite test (GetServiceGroupStatus of the profile's open group) with the vendor example profile
 (no control plane), in a child process with a hard wall-clock limit. Each run must:
 
@@ -25,7 +25,7 @@ suite test (GetServiceGroupStatus of the profile's open group) with the vendor e
   and ``/etc/passwd``) appears in no output (console, Allure results, JUnit, leak audit);
 * stay within ``RSS_LIMIT_KIB`` of memory, measured as the child's peak RSS.
 
-The runs skip the pre-flight (``--no-preflight``), which would stop every case before the
+The runs skip the pre-flight (``--om-no-preflight``), which would stop every case before the
 test (``tests/test_preflight.py``): here the suite itself must survive a target that turns
 hostile after a pre-flight passed. The runs are independent (own server, own port, own folder),
 so ``-n`` spreads them safely.
@@ -98,7 +98,7 @@ CASES: dict[str, Case] = {
     "never-answers": Case(
         lambda d: servers.never_answer,
         ERROR,
-        ("TransportError", f"within {TIMEOUT_S:g} s (timed out)", "raise --exchange-timeout"),
+        ("TransportError", f"within {TIMEOUT_S:g} s (timed out)", "raise --om-exchange-timeout"),
     ),
     "drips-a-byte-a-second": Case(
         lambda d: servers.drip(answers.DRIP),
@@ -181,10 +181,10 @@ def _run(case: Case, folder: Path) -> tuple[SuiteRun, servers.Stats]:
     profile = fixtures_dir() / "profiles" / "vendor-example.toml"
     with servers.HostileServer(case.make(folder)) as server:
         args = [
-            "--target-url", server.url,
-            "--profile", str(profile),
-            "--exchange-timeout", str(TIMEOUT_S),
-            "-x", "-p", "no:cacheprovider", "--no-preflight",
+            "--om-target-url", server.url,
+            "--om-profile", str(profile),
+            "--om-exchange-timeout", str(TIMEOUT_S),
+            "-x", "-p", "no:cacheprovider", "--om-no-preflight",
             "--junitxml", str(work / "junit.xml"),
             module, "-k", name,
         ]  # fmt: skip
@@ -294,10 +294,10 @@ def test_a_target_that_goes_silent_stops_the_run(tmp_path: Path) -> None:
     profile = fixtures_dir() / "profiles" / "vendor-example.toml"
     with servers.HostileServer(servers.never_answer) as server:
         args = [
-            "--target-url", server.url,
-            "--profile", str(profile),
-            "--exchange-timeout", "0.5",
-            "-p", "no:cacheprovider", "--no-allure", "--no-preflight",
+            "--om-target-url", server.url,
+            "--om-profile", str(profile),
+            "--om-exchange-timeout", "0.5",
+            "-p", "no:cacheprovider", "--om-no-allure", "--om-no-preflight",
             "--pyargs", "conformance.suite.test_service_group_status",
             "conformance.suite.test_status_by_id",
         ]  # fmt: skip

@@ -51,7 +51,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]
     pytester.makepyfile(test_cases=_TESTS)
     out = pytester.path / "out.json"
     result = pytester.runpytest_subprocess(
-        "-p", "conformance.mutation.select", "--mutation-json", str(out), *args
+        "-p", "conformance.mutation.select", "--om-mutation-json", str(out), *args
     )
     return result, json.loads(out.read_text(encoding="utf-8"))
 
@@ -59,7 +59,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]
 def test_only_requirement_selects_citing_tests_most_specific_first(
     pytester: pytest.Pytester,
 ) -> None:
-    result, data = _run(pytester, "--only-requirement", "ADD-EWT")
+    result, data = _run(pytester, "--om-only-requirement", "ADD-EWT")
     ran = [item["nodeid"].split("::")[1] for item in data["collected"]]
     assert ran == ["test_specific", "test_after_the_kill", "test_broad"]
     assert [f["nodeid"].split("::")[1] for f in data["failures"]] == ["test_specific", "test_broad"]
@@ -68,7 +68,7 @@ def test_only_requirement_selects_citing_tests_most_specific_first(
 
 def test_stop_on_requirement_stops_at_a_failure_naming_it(pytester: pytest.Pytester) -> None:
     """The broad test cites ADD-VALID-BY-GROUP-ID only by marker: the run goes on past it."""
-    _, data = _run(pytester, "--stop-on-requirement", "ADD-EWT")
+    _, data = _run(pytester, "--om-stop-on-requirement", "ADD-EWT")
     failures = {f["nodeid"].split("::")[1]: f for f in data["failures"]}
     assert list(failures) == ["test_broad", "test_specific"]
     assert failures["test_specific"]["failure_requirement"] == "ADD-EWT"

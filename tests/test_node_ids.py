@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_ID = "conformance/suite/test_add_request.py::test_add_by_tenant_and_group_name"
 MODULE = "conformance.suite.test_add_request"
 SELECT = ("-k", "test_add_by_tenant_and_group_name")
-FAULT = ("--emulator-fault", "add-by-name-refused")  # fails exactly that test
+FAULT = ("--om-emulator-fault", "add-by-name-refused")  # fails exactly that test
 HISTORY_ID = "4226df63b1a000758110312797b3c23f"
 """allure-pytest's historyId of the test: a digest of its full name (and parameters)."""
 PLUGIN_ARGS = () if plugin_installed() else ("-p", "conformance.plugin")
@@ -171,7 +171,7 @@ def test_one_id_whatever_the_folder_and_the_baseline_entry_matches(
     )
     cache_before = (ROOT / ".pytest_cache").exists()
     result = run(
-        cwd, *first, *SELECT, *FAULT, "--profile", profile, "--baseline", baseline,
+        cwd, *first, *SELECT, *FAULT, "--om-profile", profile, "--om-baseline", baseline,
         *places.report_args(), module=module,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -202,7 +202,7 @@ def test_one_id_from_a_wheel_install_and_the_entry_goes_stale_once_the_test_pass
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     result = run(
-        cwd, MODULE, *SELECT, "--profile", str(places.profile), "--baseline",
+        cwd, MODULE, *SELECT, "--om-profile", str(places.profile), "--om-baseline",
         str(places.baseline), *places.report_args(), path=site,
     )  # fmt: skip
     assert f"rootdir: {site}" in result.stdout  # the copy ran, not the checkout
@@ -219,14 +219,14 @@ def test_the_rerun_command_works_from_any_folder(places: Places, tmp_path: Path)
     first.mkdir()
     second.mkdir()
     relative = os.path.relpath(places.profile, first)
-    result = run(first, MODULE, *SELECT, *FAULT, "--profile", relative, "-rA", "--no-allure")
+    result = run(first, MODULE, *SELECT, *FAULT, "--om-profile", relative, "-rA", "--om-no-allure")
     assert result.returncode == 1, result.stdout + result.stderr
     assert SUMMARY_LINE.findall(result.stdout) == [TEST_ID]
     lines = result.stdout.splitlines()
     command = shlex.split(lines[lines.index("re-run this test alone:") + 1])
     assert command[:2] == ["openmedia-conformance", "run"]
     assert str(places.profile) in command  # absolute: the relative path meant nothing elsewhere
-    again = run(second, *command[2:], "-rA", "--no-allure")
+    again = run(second, *command[2:], "-rA", "--om-no-allure")
     assert again.returncode == 1, again.stdout + again.stderr
     assert SUMMARY_LINE.findall(again.stdout) == [TEST_ID]
     assert "1 failed" in again.stdout
@@ -240,7 +240,7 @@ def test_hypothesis_keeps_its_files_under_reports_or_where_named(
     cwd.mkdir()
     result = run(
         cwd, "conformance.suite.test_add_request_limits", "-k", "test_valid_side_is_accepted",
-        "--profile", str(places.profile), "--hypothesis-seed=1", "--no-allure",
+        "--om-profile", str(places.profile), "--hypothesis-seed=1", "--om-no-allure",
         hypothesis_dir=folder if named else None,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -36,6 +36,7 @@ PLUGIN_ARGS = [
 ]
 MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
 OPEN_ID = next(r.id for r in CATALOGUE.requirements if r.level == "OPEN")
+SHOULD_ID = next(r.id for r in CATALOGUE.requirements if r.level == "SHOULD")
 UNREACHABLE = "http://127.0.0.1:1/OpenMediaService"
 SECRET = "pw-s3cr3t-XYZ"
 PACKAGE = Path(__file__).resolve().parent.parent / "conformance"
@@ -52,7 +53,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """In process, without the pre-flight: it would end the run at configure, which an
     in-process run cannot (tests/test_preflight.py runs it); these runs test the suite itself."""
     return pytester.runpytest_inprocess(
-        *PLUGIN_ARGS, "-p", "no:cacheprovider", "--no-preflight", *args
+        *PLUGIN_ARGS, "-p", "no:cacheprovider", "--om-no-preflight", *args
     )
 
 
@@ -97,7 +98,13 @@ def test_options_are_read_once_into_a_frozen_settings_object(suite: pytest.Pytes
         """.replace("MUST_ID", MUST_ID).replace("UNREACHABLE", UNREACHABLE),
     )
     result = run(
-        suite, "--target-url", UNREACHABLE, "--exchange-timeout", "2.5", "--logon-id", "someone"
+        suite,
+        "--om-target-url",
+        UNREACHABLE,
+        "--om-exchange-timeout",
+        "2.5",
+        "--om-logon-id",
+        "someone",
     )
     result.assert_outcomes(passed=2)
     assert result.ret == 0
@@ -106,14 +113,20 @@ def test_options_are_read_once_into_a_frozen_settings_object(suite: pytest.Pytes
 def test_getoption_appears_only_in_the_plugins_that_own_options() -> None:
     """Options reach tests only through the frozen settings: no fixture or test reads one.
 
-    A pytest plugin that adds options of its own (``def pytest_addoption``) reads them itself.
+    The suite's options are defined and read in one module, ``conformance.plugin.options``;
+    outside the plugin package nothing calls ``getoption``, and no module but that one
+    registers an option.
     """
     offenders = []
+    adders = []
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        if "getoption(" in text and "def pytest_addoption(" not in text:
+        if "getoption(" in text and path.parent != PACKAGE / "plugin":
             offenders.append(str(path.relative_to(PACKAGE)))
+        if ".addoption(" in text and path != PACKAGE / "plugin" / "options.py":
+            adders.append(str(path.relative_to(PACKAGE)))
     assert offenders == []
+    assert adders == []
     assert "getoption(" not in (PACKAGE / "plugin" / "fixtures.py").read_text(encoding="utf-8")
 
 
@@ -123,7 +136,9 @@ def test_header_names_target_profile_and_features_but_not_the_password(
     write(
         suite, f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\ndef test_ok():\n    pass\n'
     )
-    result = run(suite, "--target-url", UNREACHABLE, "--password", SECRET, "--logon-id", "adm")
+    result = run(
+        suite, "--om-target-url", UNREACHABLE, "--om-password", SECRET, "--om-logon-id", "adm"
+    )
     header = result.stdout.str()
     assert f"openmedia target: {UNREACHABLE}" in header
     assert "openmedia profile:" in header and "emulator.toml" in header
@@ -137,10 +152,10 @@ def test_emulator_fault_with_target_url_is_a_usage_error(suite: pytest.Pytester)
         suite, f'import pytest\n@pytest.mark.requirement("{MUST_ID}")\ndef test_ok():\n    pass\n'
     )
     result = run_subprocess(
-        suite, "--target-url", UNREACHABLE, "--emulator-fault", "wrong-namespace"
+        suite, "--om-target-url", UNREACHABLE, "--om-emulator-fault", "wrong-namespace"
     )
     assert result.ret == 2
-    assert "--emulator-fault" in result.stderr.str()
+    assert "--om-emulator-fault" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
@@ -263,10 +278,44 @@ def test_open_requirement_missed_is_a_warning(suite: pytest.Pytester) -> None:
 
 def test_strict_turns_the_open_warning_into_a_failure(suite: pytest.Pytester) -> None:
     write(suite, FAILING.format(rid=OPEN_ID))
-    result = run(suite, "--strict")
+    result = run(suite, "--om-strict")
     result.assert_outcomes(failed=1)
     assert result.ret == 1
     assert "what the target did" in result.stdout.str()
+
+
+def test_om_strict_turns_a_should_warning_into_a_failure(suite: pytest.Pytester) -> None:
+    write(suite, FAILING.format(rid=SHOULD_ID))
+    assert run(suite).ret == 0
+    result = run(suite, "--om-strict")
+    result.assert_outcomes(failed=1)
+    assert result.ret == 1
+    assert "strict on" in result.stdout.str()
+
+
+def test_pytests_own_strict_leaves_a_should_warning_a_warning(suite: pytest.Pytester) -> None:
+    """pytest's ``--strict`` (since pytest 9: strict markers, config, xfail and ids) is
+    pytest's alone; only ``--om-strict`` fails a SHOULD requirement not met."""
+    write(suite, FAILING.format(rid=SHOULD_ID))
+    result = run(suite, "--strict")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert result.ret == 0
+    assert "strict off" in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "spelling", ["--target-url", "--password", "--baseline", "--certificate", "--no-preflight"]
+)
+def test_a_spelling_without_the_prefix_is_a_pytest_usage_error(
+    suite: pytest.Pytester, spelling: str
+) -> None:
+    """Plain pytest knows only ``--om-…`` (only ``openmedia-conformance run`` translates the
+    old spellings): an old one is refused, never silently ignored."""
+    write(suite, PASSING)
+    result = suite.runpytest_inprocess(*PLUGIN_ARGS, "-p", "no:cacheprovider", spelling, "x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"unrecognized arguments: {spelling}" in result.stderr.str()
+    assert "passed" not in result.stdout.str()
 
 
 def test_must_requirement_missed_fails(suite: pytest.Pytester) -> None:
@@ -303,7 +352,7 @@ def test_not_applicable_is_a_skip_naming_the_feature(suite: pytest.Pytester) -> 
             raise NotApplicable(NotApplicableReason.NO_CONTROL_PLANE, "router")
         """,
     )
-    result = run(suite, "--target-url", UNREACHABLE, "-rs")
+    result = run(suite, "--om-target-url", UNREACHABLE, "-rs")
     result.assert_outcomes(skipped=4)
     assert result.ret == 0
     out = result.stdout.str()
@@ -338,7 +387,7 @@ def test_unreachable_target_is_an_error_and_exit_status_3(suite: pytest.Pytester
             om.fetch_wsdl()
         """,
     )
-    result = run(suite, "--target-url", UNREACHABLE, "--exchange-timeout", "3")
+    result = run(suite, "--om-target-url", UNREACHABLE, "--om-exchange-timeout", "3")
     result.assert_outcomes(errors=1)
     assert result.ret == 3
     out = result.stdout.str()
@@ -369,7 +418,7 @@ def test_bad_profile_is_a_usage_error_without_traceback(suite: pytest.Pytester) 
     bad = suite.path / "bad.toml"
     bad.write_text('[target]\nname = "x"\n[tenant]\nid = 1\n[[groups]]\nid = 5\nname = "G"\n'
                    'role = "opne"\n', encoding="utf-8")  # fmt: skip
-    result = run_subprocess(suite, "--profile", str(bad))
+    result = run_subprocess(suite, "--om-profile", str(bad))
     assert result.ret == 2
     err = result.stderr.str()
     assert "openmedia usage error: profile" in err and "bad.toml" in err
@@ -378,7 +427,7 @@ def test_bad_profile_is_a_usage_error_without_traceback(suite: pytest.Pytester) 
 
 
 def test_missing_profile_file_is_a_usage_error(suite: pytest.Pytester) -> None:
-    result = run_subprocess(suite, "--profile", "nowhere.toml")
+    result = run_subprocess(suite, "--om-profile", "nowhere.toml")
     assert result.ret == 2
     assert "nowhere.toml: file not found" in result.stderr.str()
 
@@ -406,8 +455,8 @@ def test_password_never_appears_in_any_output(suite: pytest.Pytester) -> None:
         """,
     )
     result = run(
-        suite, "--target-url", UNREACHABLE, "--password", SECRET, "--logon-id", "admin",
-        "-v", "-rA", "--junitxml", "out.xml", "--exchange-timeout", "3",
+        suite, "--om-target-url", UNREACHABLE, "--om-password", SECRET, "--om-logon-id", "admin",
+        "-v", "-rA", "--junitxml", "out.xml", "--om-exchange-timeout", "3",
     )  # fmt: skip
     assert result.ret == 1
     result.assert_outcomes(failed=1, errors=1, passed=1, warnings=1)
@@ -465,7 +514,7 @@ def test_om_checks_every_exchange_and_shows_it_on_failure(
             om.get_all_status()
         """,
     )
-    result = run(suite, "--target-url", not_soap)
+    result = run(suite, "--om-target-url", not_soap)
     result.assert_outcomes(failed=1)
     assert result.ret == 1
     out = result.stdout.str()
@@ -486,7 +535,7 @@ def test_raw_om_is_not_checked(suite: pytest.Pytester, not_soap: str) -> None:
             assert exchange.status == 200 and b"not a SOAP" in exchange.response_body
         """,
     )
-    result = run(suite, "--target-url", not_soap)
+    result = run(suite, "--om-target-url", not_soap)
     result.assert_outcomes(passed=1)
 
 
@@ -537,7 +586,7 @@ def test_observe_keeps_a_choice_as_a_junit_property_without_a_warning(
             observe("R19", "empty list")
         """,
     )
-    result = run(suite, "--target-url", UNREACHABLE, "--junitxml", "junit.xml", "-W", "error")
+    result = run(suite, "--om-target-url", UNREACHABLE, "--junitxml", "junit.xml", "-W", "error")
     result.assert_outcomes(passed=1)
     junit = (suite.path / "junit.xml").read_text(encoding="utf-8")
     assert '<property name="R19" value="empty list"' in junit

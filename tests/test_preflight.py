@@ -112,7 +112,7 @@ def test_a_profile_that_describes_the_server_passes(server: str, tmp_path: Path)
     """The check passes on the right setup: one timed line per check, exit 0."""
     path = profile(tmp_path)
     result = check(
-        "--target-url", server, "--profile", str(path),
+        "--om-target-url", server, "--om-profile", str(path),
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD},
     )  # fmt: skip
     assert result.code == 0, result.out
@@ -126,7 +126,7 @@ def test_a_profile_that_describes_the_server_passes(server: str, tmp_path: Path)
 @pytest.mark.parametrize(
     ("options", "env", "source"),
     [
-        (("--password", WRONG), {}, "the password came from --password"),
+        (("--om-password", WRONG), {}, "the password came from --om-password"),
         ((), {"OPENMEDIA_PASSWORD": WRONG}, "the password came from $OPENMEDIA_PASSWORD"),
         ((), {"PREFLIGHT_ADMIN_PASSWORD": WRONG}, "$PREFLIGHT_ADMIN_PASSWORD (the profile's"),
     ],
@@ -136,7 +136,7 @@ def test_a_wrong_password_stops_with_exit_2_naming_logon_and_source(
     server: str, tmp_path: Path, options: tuple[str, ...], env: dict[str, str], source: str
 ) -> None:
     path = profile(tmp_path)
-    result = check("--target-url", server, "--profile", str(path), *options, env=env)
+    result = check("--om-target-url", server, "--om-profile", str(path), *options, env=env)
     assert result.code == SETUP, result.out
     assert "the server refused LogonID 'admin' (InvalidUserFault" in result.out, result.out
     assert source in result.out, result.out
@@ -148,7 +148,7 @@ def test_authentication_off_in_the_profile_but_on_in_the_server_is_exit_2(
     server: str, tmp_path: Path
 ) -> None:
     path = profile(tmp_path, ("enabled = true ", "enabled = false "))
-    result = check("--target-url", server, "--profile", str(path))
+    result = check("--om-target-url", server, "--om-profile", str(path))
     assert result.code == SETUP, result.out
     enabled = next(line for line in path.read_text().splitlines() if "enabled = false" in line)
     where = f"{path}:{line_of(path, enabled)}"
@@ -188,7 +188,7 @@ def test_a_group_that_does_not_match_stops_with_exit_2_naming_its_line(
     change, id_line, says = GROUP_CASES[name]
     path = profile(tmp_path, change)
     result = check(
-        "--target-url", server, "--profile", str(path),
+        "--om-target-url", server, "--om-profile", str(path),
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD},
     )  # fmt: skip
     assert result.code == SETUP, result.out
@@ -196,7 +196,7 @@ def test_a_group_that_does_not_match_stops_with_exit_2_naming_its_line(
     assert path.read_text().splitlines()[entry - 1] == "[[groups]]"
     assert f"{path}:{entry})" in result.out, result.out
     assert says in result.out, result.out
-    assert "--no-preflight lets the suite judge it" in result.out
+    assert "--om-no-preflight lets the suite judge it" in result.out
     assert_clean(result)
 
 
@@ -215,7 +215,7 @@ def test_a_tenant_that_does_not_match_stops_with_exit_2(
 ) -> None:
     path = profile(tmp_path, *changes)
     result = check(
-        "--target-url", server, "--profile", str(path),
+        "--om-target-url", server, "--om-profile", str(path),
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD},
     )  # fmt: skip
     assert result.code == SETUP, result.out
@@ -282,8 +282,8 @@ def test_a_target_that_is_not_the_service_stops_with_exit_3_naming_what_came_bac
     behaviour, says = NOT_THE_SERVICE_CASES[name]
     with servers.HostileServer(behaviour) as target:
         result = check(
-            "--target-url", target.url,
-            "--profile", str(fixtures_dir() / "profiles" / "vendor-example.toml"),
+            "--om-target-url", target.url,
+            "--om-profile", str(fixtures_dir() / "profiles" / "vendor-example.toml"),
             env={"ACME_OM_PASSWORD": PASSWORD},
         )  # fmt: skip
     assert result.code == NOT_THE_SERVICE, result.out
@@ -307,7 +307,7 @@ def test_an_odd_wsdl_alone_is_reported_not_stopped(tmp_path: Path) -> None:
     path.write_text('[target]\nname = "x"\n[tenant]\nid = 1\n', encoding="utf-8")
     reply = answers.http(200, "OK", "text/xml; charset=utf-8", listing)
     with servers.HostileServer(servers.answer(reply)) as target:
-        result = check("--target-url", target.url, "--profile", str(path))
+        result = check("--om-target-url", target.url, "--om-profile", str(path))
     assert result.code == 0, result.out
     assert "openmedia pre-flight wsdl         note" in result.out, result.out
     assert "root element" in result.out and "no WSDL definitions" in result.out
@@ -325,8 +325,8 @@ def assert_no_test_ran(result: Result) -> None:
 def test_run_stops_before_any_test_on_an_html_page(tmp_path: Path) -> None:
     with servers.HostileServer(servers.answer(html(200, "OK", "Login"))) as target:
         result = command(
-            "run", "--target-url", target.url, "-n", "2",
-            "--profile", str(fixtures_dir() / "profiles" / "vendor-example.toml"),
+            "run", "--om-target-url", target.url, "-n", "2",
+            "--om-profile", str(fixtures_dir() / "profiles" / "vendor-example.toml"),
             env={"ACME_OM_PASSWORD": PASSWORD}, cwd=tmp_path,
         )  # fmt: skip
     assert result.code == NOT_THE_SERVICE, result.out
@@ -337,7 +337,7 @@ def test_run_stops_before_any_test_on_an_html_page(tmp_path: Path) -> None:
 
 def test_run_stops_before_any_test_on_a_wrong_password(server: str, tmp_path: Path) -> None:
     result = command(
-        "run", "--target-url", server, "--profile", str(profile(tmp_path)),
+        "run", "--om-target-url", server, "--om-profile", str(profile(tmp_path)),
         env={"PREFLIGHT_ADMIN_PASSWORD": WRONG}, cwd=tmp_path,
     )  # fmt: skip
     assert result.code == SETUP, result.out
@@ -348,7 +348,7 @@ def test_run_stops_before_any_test_on_a_wrong_password(server: str, tmp_path: Pa
 def test_run_stops_before_any_test_on_a_wrong_group(server: str, tmp_path: Path) -> None:
     path = profile(tmp_path, ('id = 12\nname = "Closed"', 'id = 99\nname = "Closed"'))
     result = command(
-        "run", "--target-url", server, "--profile", str(path),
+        "run", "--om-target-url", server, "--om-profile", str(path),
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD}, cwd=tmp_path,
     )  # fmt: skip
     assert result.code == SETUP, result.out
@@ -363,7 +363,7 @@ def test_a_wrong_group_name_passes_the_pre_flight_and_its_failure_names_the_line
     by name tells the user which profile line to look at when the server does not know it."""
     path = profile(tmp_path, ('name = "Support"', 'name = "Helpdesk"'))
     result = command(
-        "run", "--target-url", server, "--profile", str(path), "--no-allure", "-n", "2",
+        "run", "--om-target-url", server, "--om-profile", str(path), "--om-no-allure", "-n", "2",
         "conformance.suite.test_add_request", "-k", "test_add_by_tenant_and_group_name",
         env={"PREFLIGHT_ADMIN_PASSWORD": PASSWORD}, cwd=tmp_path,
     )  # fmt: skip
@@ -385,8 +385,8 @@ def test_ctrl_c_during_the_pre_flight_ends_it_without_a_traceback(
     vendor = fixtures_dir() / "profiles" / "vendor-example.toml"
     with servers.HostileServer(servers.never_answer) as target:
         process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.cli", verb, "--target-url", target.url,
-             "--profile", str(vendor)],
+            [sys.executable, "-m", "conformance.cli", verb, "--om-target-url", target.url,
+             "--om-profile", str(vendor)],
             cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )  # fmt: skip
@@ -402,7 +402,7 @@ def test_ctrl_c_during_the_pre_flight_ends_it_without_a_traceback(
 
 
 def test_check_without_a_target_is_a_usage_error() -> None:
-    result = check("--profile", str(EMULATOR_PROFILE))
+    result = check("--om-profile", str(EMULATOR_PROFILE))
     assert result.code == SETUP, result.out
-    assert "check needs a target: pass --target-url" in result.out
+    assert "check needs a target: pass --om-target-url" in result.out
     assert_clean(result)

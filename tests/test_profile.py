@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.contract.paths import fixtures_dir
+from conformance.plugin.options import PREFIX
 from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import Profile, bundled_profile, load_profile
 from conformance.verdicts import NotApplicable, UsageError
@@ -243,7 +244,7 @@ def test_broken_toml_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"nothing\.toml: file not found; pass --profile"):
+    with pytest.raises(UsageError, match=r"nothing\.toml: file not found; pass --om-profile"):
         load_profile(tmp_path / "nothing.toml")
 
 
@@ -264,7 +265,7 @@ def test_credentials_come_from_option_then_environment_then_profile(tmp_path: Pa
 def test_auth_on_without_a_password_is_a_usage_error(tmp_path: Path) -> None:
     path = str(write(tmp_path, VALID))
     with pytest.raises(
-        UsageError, match=r"pass --password, set OPENMEDIA_PASSWORD, or set \$TEST_OM"
+        UsageError, match=r"pass --om-password, set OPENMEDIA_PASSWORD, or set \$TEST_OM"
     ):
         build_settings(OptionValues(profile=path), {})
 
@@ -282,9 +283,11 @@ def test_auth_on_without_a_password_is_a_usage_error(tmp_path: Path) -> None:
     ],
 )
 def test_option_mistakes_are_usage_errors(options: OptionValues, fragment: str) -> None:
+    """The message names the option as the command line spells it (``--om-target-url``); the
+    fragments name it without the prefix, as the test IDs always have."""
     with pytest.raises(UsageError) as caught:
         build_settings(options, {})
-    assert fragment in str(caught.value)
+    assert fragment.replace("--", PREFIX, 1) in str(caught.value)
 
 
 def test_target_url_may_come_from_the_profile(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         folder,
         "suite/test_planted.py",
         str(SERVICE_MODULE),
-        "--password",
+        "--om-password",
         SECRET,
         "--junitxml",
         "reports/junit.xml",
@@ -255,7 +255,9 @@ def test_a_passed_test_carries_a_compact_record_instead_of_its_exchanges(run: Ru
 
 def test_attach_all_exchanges_gives_a_passed_test_its_full_exchanges(tmp_path: Path) -> None:
     folder = make_project(tmp_path)
-    done = run_pytest(folder, "suite/test_planted.py", "-k", "test_pass", "--attach-all-exchanges")
+    done = run_pytest(
+        folder, "suite/test_planted.py", "-k", "test_pass", "--om-attach-all-exchanges"
+    )
     assert done.returncode == 0, done.stdout[-2000:]
     (path,) = (folder / "reports" / "allure-results").glob("*-result.json")
     result = json.loads(path.read_text(encoding="utf-8"))
@@ -323,7 +325,7 @@ def test_junit_test_cases_carry_requirements_and_verdict_properties(run: Run) ->
 # -- when results are written, and where ------------------------------------------------------
 def test_no_allure_writes_nothing_and_alluredir_is_honoured(tmp_path: Path) -> None:
     folder = make_project(tmp_path)
-    done = run_pytest(folder, "suite/test_planted.py", "-k", "not_applicable", "--no-allure")
+    done = run_pytest(folder, "suite/test_planted.py", "-k", "not_applicable", "--om-no-allure")
     assert done.returncode == 0, done.stdout[-2000:]
     assert not (folder / "reports").exists()
     other = folder / "elsewhere"
@@ -368,7 +370,7 @@ def test_a_failure_the_baseline_lists_is_a_known_defect_not_a_pass(tmp_path: Pat
         f'[[expected]]\nrequirement = "{MUST.id}"\nreason = "planted ticket"\n'
         'owner = "qa@example.com"\nexpires = 2999-01-01\n'
     )
-    done = run_pytest(tmp_path, "suite", "--baseline", "baseline.toml", "--junitxml", "j.xml")
+    done = run_pytest(tmp_path, "suite", "--om-baseline", "baseline.toml", "--junitxml", "j.xml")
     assert done.returncode == 0, done.stdout[-2000:]
     (path,) = (tmp_path / "reports" / "allure-results").glob("*-result.json")
     result = json.loads(path.read_text(encoding="utf-8"))
@@ -519,7 +521,13 @@ def test_the_end_of_a_run_says_what_was_not_tested_grouped_by_reason(
 ) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     profile = observable_profile(tmp_path)
-    common = ["--target-url", own_emulator.service_url, "--profile", str(profile), "--no-allure"]
+    common = [
+        "--om-target-url",
+        own_emulator.service_url,
+        "--om-profile",
+        str(profile),
+        "--om-no-allure",
+    ]
     done = run_pytest(tmp_path, *OBSERVED, *common, "--junitxml", "junit.xml")
     assert done.returncode == 0, done.stdout[-3000:]
     verdicts = re.search(r"verdicts: .*?(\d+) not applicable", done.stdout)
@@ -540,7 +548,7 @@ def test_the_end_of_a_run_says_what_was_not_tested_grouped_by_reason(
 
     # the same server with its control plane named: safe mode is what withholds the features
     module = str(SUITE / "test_service_group_status.py")
-    done = run_pytest(tmp_path, module, *common, "--control-url", own_emulator.control_url)
+    done = run_pytest(tmp_path, module, *common, "--om-control-url", own_emulator.control_url)
     assert done.returncode == 0, done.stdout[-3000:]
     total, counts = not_tested(done.stdout)
     assert list(counts) == [NotApplicableReason.SAFE_MODE] and total == counts["safe mode"] > 0

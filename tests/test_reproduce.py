@@ -23,10 +23,11 @@ import hypothesis
 import pytest
 from hypothesis import core
 
-import conformance.plugin.runtime  # imported once, not afresh in every in-process run
+import conformance.plugin.runtime  # noqa: F401  # imported once, not afresh in every in-process run
 from conformance.cli.run import plugin_installed, pytest_args
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.namespaces import soap_action
+from conformance.contract.paths import SUITE_DIR
 from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import bundled_profile
 from conformance.reporting.reproduce import (
@@ -42,7 +43,7 @@ pytest_plugins = ["pytester"]
 
 SECRET = "pa'ss $word\"x"
 MUST_ID = next(r.id for r in CATALOGUE.requirements if r.level == "MUST")
-SUITE = Path(conformance.plugin.runtime.__file__).resolve().parent / "suite"
+SUITE = SUITE_DIR
 PLUGIN = [] if plugin_installed() else ["-p", "conformance.plugin"]
 
 
@@ -141,8 +142,8 @@ def test_the_rerun_command_names_the_target_but_never_the_password(tmp_path: Pat
     nodeid = "conformance/suite/test_service.py::test_x[a b]"
     command = rerun_command(settings, nodeid, SUITE / "test_service.py", seed="7")
     assert command == (
-        "OPENMEDIA_PASSWORD=... openmedia-conformance run --target-url "
-        "http://127.0.0.1:9/OpenMediaService --logon-id admin --exchange-timeout 3 "
+        "OPENMEDIA_PASSWORD=... openmedia-conformance run --om-target-url "
+        "http://127.0.0.1:9/OpenMediaService --om-logon-id admin --om-exchange-timeout 3 "
         "--hypothesis-seed=7 'conformance.suite.test_service::test_x[a b]'"
     )
     assert suite_selector("x.py::t", tmp_path / "x.py") is None
@@ -154,20 +155,20 @@ def test_the_bundled_profile_and_its_own_password_need_no_extra_option() -> None
     settings = build_settings(OptionValues(emulator_faults=("fault-http-200",)), {})
     command = rerun_command(settings, "n::t", SUITE / "test_service.py")
     assert command == (
-        "openmedia-conformance run --logon-id admin --emulator-fault fault-http-200 "
+        "openmedia-conformance run --om-logon-id admin --om-emulator-fault fault-http-200 "
         "conformance.suite.test_service::t"
     )
     assert str(bundled_profile("emulator")) not in command
 
 
 def test_the_run_command_line_drops_what_run_adds_and_the_password() -> None:
-    given = ["--target-url", "http://127.0.0.1:9/x", "--password", SECRET, "-k", "add"]
+    given = ["--om-target-url", "http://127.0.0.1:9/x", "--om-password", SECRET, "-k", "add"]
     invocation = ["-p", "conformance.plugin", *pytest_args(given)]  # -p: when not installed
     assert command_line(invocation, "42", True) == (
-        "OPENMEDIA_PASSWORD=... openmedia-conformance run --target-url http://127.0.0.1:9/x "
+        "OPENMEDIA_PASSWORD=... openmedia-conformance run --om-target-url http://127.0.0.1:9/x "
         "-k add --hypothesis-seed=42"
     )
-    plain = command_line(["tests", "--password=" + SECRET, "--hypothesis-seed", "3"], "3", True)
+    plain = command_line(["tests", "--om-password=" + SECRET, "--hypothesis-seed", "3"], "3", True)
     assert plain == "OPENMEDIA_PASSWORD=... python -m pytest tests --hypothesis-seed 3"
 
 
@@ -209,7 +210,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_a_hypothesis_failure_prints_seed_and_blob_and_its_rerun_fails_alike(
     suite: pytest.Pytester,
 ) -> None:
-    first = suite.runpytest_subprocess(*PLUGIN, "-p", "no:cacheprovider", "--password", SECRET)
+    first = suite.runpytest_subprocess(*PLUGIN, "-p", "no:cacheprovider", "--om-password", SECRET)
     assert first.ret == 1
     out = first.stdout.str()
     example = re.search(r"(?:Falsifying example|Failing test case): test_small\(\n.*\n", out)

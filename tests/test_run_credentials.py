@@ -1,13 +1,13 @@
 """The run's credentials: where they come from, and a controllable target gets the same ones.
 
-The password may come from ``--password``, ``$OPENMEDIA_PASSWORD`` or the profile (a literal,
+The password may come from ``--om-password``, ``$OPENMEDIA_PASSWORD`` or the profile (a literal,
 or the variable ``password_env`` names); the non-admin user's from the profile (literal or
 variable). Whatever the source, the scenario the suite loads into a controllable target must
 carry the administrator the suite's requests name, with that password, and the non-admin user:
 else, with authentication on, the administrator is refused on every call. The unit tests pin
 the resolution (``RunSettings``); the runs prove it end to end: a profile with authentication on
 and no literal password at all, against the embedded emulator and against an emulator process
-reached with ``--control-url``, passes the authentication module and some that reset the
+reached with ``--om-control-url``, passes the authentication module and some that reset the
 scenario before each test, with zero failures and errors.
 """
 
@@ -69,7 +69,7 @@ CLERK = "from-clerk-variable"
     ("options", "environ", "admin_line", "source", "origin", "secrets"),
     [
         (OptionValues(password="from-option"), {ENV_PASSWORD: "from-env"}, "", "OPTION",
-         "--password", {"from-option", "from-env", CLERK}),
+         "--om-password", {"from-option", "from-env", CLERK}),
         (OptionValues(), {ENV_PASSWORD: "from-env"}, 'password = "overridden"', "ENVIRONMENT",
          "$OPENMEDIA_PASSWORD", {"from-env", "overridden", CLERK}),
         (OptionValues(), {}, 'password = "from-profile"', "PROFILE",
@@ -143,15 +143,15 @@ def test_authentication_on_a_controllable_target_with_the_password_from_outside_
         "PYTEST_XDIST_WORKER_COUNT",
     ):
         environ.pop(name, None)
-    command = [sys.executable, "-m", "pytest", *PLUGIN, "-q", "--profile", str(profile)]
+    command = [sys.executable, "-m", "pytest", *PLUGIN, "-q", "--om-profile", str(profile)]
     if given_by == "option":
-        command += ["--password", password]
+        command += ["--om-password", password]
     else:
         environ[ENV_PASSWORD] = password
     if target == "process":
         urls: EmulatorUrls = request.getfixturevalue("emulator_process")
-        command += ["--target-url", urls.service_url, "--control-url", urls.control_url]
-    command += ["--junitxml", "junit.xml", "--no-allure", "--pyargs", *MODULES]
+        command += ["--om-target-url", urls.service_url, "--om-control-url", urls.control_url]
+    command += ["--junitxml", "junit.xml", "--om-no-allure", "--pyargs", *MODULES]
     done = subprocess.run(
         command, cwd=tmp_path, env=environ, capture_output=True, timeout=RUN_TIMEOUT_S
     )

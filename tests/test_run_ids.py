@@ -175,7 +175,7 @@ def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The suite with ``-n 2``."""
     command = [
         sys.executable, "-m", "pytest", *PLUGIN,
-        "-p", "no:cacheprovider", "-q", "--no-allure", "-n", "2", *args,
+        "-p", "no:cacheprovider", "-q", "--om-no-allure", "-n", "2", *args,
     ]  # fmt: skip
     return subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600)
 
@@ -219,7 +219,7 @@ def test_workers_take_turns_a_test_alone_overlaps_no_other(
     (tmp_path / "test_windows.py").write_text(WINDOWS)
     windows = tmp_path / "windows.txt"
     monkeypatch.setenv("WINDOWS_FILE", str(windows))
-    done = _pytest(tmp_path, "--target-url", vendor_emulator.service_url, "test_windows.py")
+    done = _pytest(tmp_path, "--om-target-url", vendor_emulator.service_url, "test_windows.py")
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     spans = [
         (name, float(a), float(b))
@@ -256,8 +256,8 @@ def test_two_workers_share_one_vendor_target_without_false_failures(
     profile = _vendor_profile(tmp_path)
     for attempt in (1, 2):
         done = _pytest(
-            tmp_path, "-rfEp", "--target-url", vendor_emulator.service_url,
-            "--profile", str(profile), "-k", SKIPPED, "--pyargs", *SHARED_MODULES,
+            tmp_path, "-rfEp", "--om-target-url", vendor_emulator.service_url,
+            "--om-profile", str(profile), "-k", SKIPPED, "--pyargs", *SHARED_MODULES,
         )  # fmt: skip
         out = done.stdout + done.stderr
         assert done.returncode == 0, f"run {attempt}:\n{out[-6000:]}"
@@ -339,8 +339,8 @@ def test_another_clients_requests_are_not_blamed_on_the_target(
     try:
         command = [
             sys.executable, "-m", "pytest", *PLUGIN, "-p", "no:cacheprovider", "-q",
-            "--no-allure", "-rfE", "--target-url", vendor_emulator.service_url,
-            "--profile", str(profile), "-k", SKIPPED, "--pyargs", *LISTING_MODULES,
+            "--om-no-allure", "-rfE", "--om-target-url", vendor_emulator.service_url,
+            "--om-profile", str(profile), "-k", SKIPPED, "--pyargs", *LISTING_MODULES,
         ]  # fmt: skip
         done = subprocess.run(
             command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600

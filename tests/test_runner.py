@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli.run import plugin_installed, pytest_args, translate_exit_code
+from conformance.cli.run import (
+    plugin_installed,
+    pytest_args,
+    translate_aliases,
+    translate_exit_code,
+    unknown_option_line,
+)
+from conformance.plugin.options import SUITE_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_ARGS = [] if plugin_installed() else ["-p", "conformance.plugin"]
@@ -47,9 +54,33 @@ def test_exit_codes_translate(pytest_code: int, ours: int) -> None:
 
 
 def test_run_targets_the_suite_package_and_passes_options_through() -> None:
-    args = pytest_args(["-x", "--target-url", "http://127.0.0.1:9/OpenMediaService"])
-    assert args[-5:] == ["--pyargs", "conformance.suite", "-x", "--target-url", args[-1]]
+    args = pytest_args(["-x", "--om-target-url", "http://127.0.0.1:9/OpenMediaService"])
+    assert args[-5:] == ["--pyargs", "conformance.suite", "-x", "--om-target-url", args[-1]]
     assert ("-p" in args) is not plugin_installed()
+
+
+def test_run_translates_the_spellings_without_the_prefix() -> None:
+    given = [
+        "--target-url", "http://127.0.0.1:9/OpenMediaService", "--profile=p.toml", "--strict",
+        "--password", "--strict", "--om-logon-id", "--logon-id", "-k", "add", "--", "--profile",
+    ]  # fmt: skip
+    assert translate_aliases(given) == [
+        "--om-target-url", "http://127.0.0.1:9/OpenMediaService", "--om-profile=p.toml",
+        "--om-strict", "--om-password", "--strict", "--om-logon-id", "--logon-id", "-k", "add",
+        "--", "--profile",
+    ]  # fmt: skip
+
+
+def test_run_accepts_the_spellings_without_the_prefix(tmp_path: Path) -> None:
+    profile = ROOT / "fixtures" / "profiles" / "emulator.toml"
+    result = run(
+        tmp_path, "--collect-only", "--strict", f"--profile={profile}", "--no-allure",
+        "--emulator-fault", "add-by-name-refused", "--exchange-timeout", "4", MODULE,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{SERVICE_TESTS} tests collected" in result.stdout
+    assert "strict on; exchange timeout 4 s" in result.stdout
+    assert "with faults add-by-name-refused" in result.stdout
 
 
 def test_run_of_named_suite_modules_leaves_out_the_package() -> None:
@@ -61,9 +92,44 @@ def test_run_help_lists_the_openmedia_options(tmp_path: Path) -> None:
     result = run(tmp_path, "--help")
     assert result.returncode == 0
     assert "usage: openmedia-conformance run" in result.stdout
-    for option in ("--target-url", "--control-url", "--profile", "--logon-id", "--password",
-                   "--exchange-timeout", "--emulator-fault", "--embedded-emulator"):  # fmt: skip
+    for option in ("--om-target-url", "--om-control-url", "--om-profile", "--om-logon-id",
+                   "--om-password", "--om-exchange-timeout", "--om-emulator-fault",
+                   "--om-embedded-emulator"):  # fmt: skip
         assert option in result.stdout
+
+
+def test_run_help_starts_with_the_suites_own_options(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    options = [line.split()[0] for line in lines if line.startswith("  --")]
+    assert options[: len(SUITE_OPTIONS)] == [option.flag for option in SUITE_OPTIONS]
+    ours = lines.index("Open Media Service conformance options:")
+    assert ours < 5
+    assert ours < lines.index("general:")  # pytest's own options follow
+
+
+def test_run_unknown_option_is_one_line_with_the_nearest(tmp_path: Path) -> None:
+    result = run(tmp_path, "--targt-url", "http://127.0.0.1:9/OpenMediaService")
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert errors == [
+        "ERROR: openmedia-conformance run: unknown option --targt-url; "
+        "did you mean --om-target-url?"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_option_line_names_the_nearest_of_ours_or_pytests() -> None:
+    message = "usage: pytest [options]\npytest: error: unrecognized arguments: --strikt -x=1\n"
+    assert unknown_option_line(message, ["--junitxml"]) == (
+        "openmedia-conformance run: unknown option --strikt; did you mean --om-strict?; "
+        "unknown option -x; `openmedia-conformance run --help` lists them"
+    )
+    assert unknown_option_line("unrecognized arguments: --junitxm", ["--junitxml"]) == (
+        "openmedia-conformance run: unknown option --junitxm; did you mean --junitxml?"
+    )
+    assert unknown_option_line("argument --om-embedded-emulator: invalid choice", []) is None
 
 
 def test_run_against_the_embedded_emulator_from_any_folder(tmp_path: Path) -> None:
@@ -102,15 +168,15 @@ def test_run_with_xdist_starts_one_emulator_per_worker(tmp_path: Path) -> None:
 
 def test_run_unreachable_target_exits_3(tmp_path: Path) -> None:
     result = run(
-        tmp_path, "--target-url", "http://127.0.0.1:1/OpenMediaService",
-        MODULE, "-k", "test_wsdl_declares_every_operation", "--exchange-timeout", "3",
+        tmp_path, "--om-target-url", "http://127.0.0.1:1/OpenMediaService",
+        MODULE, "-k", "test_wsdl_declares_every_operation", "--om-exchange-timeout", "3",
     )  # fmt: skip
     assert result.returncode == 3, result.stdout + result.stderr
     assert "connection refused" in result.stdout
 
 
 def test_run_bad_profile_exits_2(tmp_path: Path) -> None:
-    result = run(tmp_path, "--profile", "missing.toml")
+    result = run(tmp_path, "--om-profile", "missing.toml")
     assert result.returncode == 2
     assert "missing.toml: file not found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -126,8 +192,8 @@ def test_parallel_workers_cannot_share_one_control_plane(tmp_path: Path) -> None
     (each test would reset the one server under the other workers)."""
     url = "http://127.0.0.1:1"
     result = run(
-        tmp_path, "-n", "2", "--target-url", f"{url}/OpenMediaService",
-        "--control-url", f"{url}/control", MODULE,
+        tmp_path, "-n", "2", "--om-target-url", f"{url}/OpenMediaService",
+        "--om-control-url", f"{url}/control", MODULE,
     )  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
     assert "parallel workers would undo each other" in result.stdout + result.stderr

@@ -65,5 +65,5 @@ def test_a_failed_discovery_is_reported_to_every_test_but_tried_once(
         messages.append(str(caught.value))
     assert _NotAControlPlane.hits == 1
     assert len(set(messages)) == 1
-    assert "did not answer its discovery" in messages[0] and "--control-url" in messages[0]
+    assert "did not answer its discovery" in messages[0] and "--om-control-url" in messages[0]
     runtime.close()

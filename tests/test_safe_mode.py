@@ -214,7 +214,7 @@ def test_a_whole_safe_mode_run_sends_the_control_plane_nothing_that_changes_it(
     text = profile.read_text().replace("features = []", f"features = {sorted(CONTROL_FEATURES)}")
     profile.write_text(text)
     command = suite_command(
-        profile, emulator.url, "--control-url", emulator.control_url, "--no-allure", "-rs",
+        profile, emulator.url, "--om-control-url", emulator.control_url, "--om-no-allure", "-rs",
         "--pyargs", "conformance.suite",
     )  # fmt: skip
     run = start(command, tmp_path)
@@ -246,9 +246,9 @@ def test_suite_clients_keep_the_exchange_timeout_and_are_tracked_only_in_safe_mo
     pytester.makepyfile(**{"suite/test_probe": CLIENT_PROBE})
     profile = safe_profile(pytester.path) if safe else fixtures_dir() / "profiles" / "emulator.toml"
     result = pytester.runpytest_inprocess(
-        *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile", str(profile),
-        "--target-url", "http://127.0.0.1:1/OpenMediaService", "--exchange-timeout", "2.5",
-        "--no-preflight",  # in process: the pre-flight would end the run at configure
+        *PLUGIN, "-p", "no:cacheprovider", "-s", "--om-profile", str(profile),
+        "--om-target-url", "http://127.0.0.1:1/OpenMediaService", "--om-exchange-timeout", "2.5",
+        "--om-no-preflight",  # in process: the pre-flight would end the run at configure
     )  # fmt: skip
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["transport: SafeTransport" if safe else "transport: Transport"])
@@ -439,8 +439,8 @@ def test_a_request_is_cancelled_when_the_test_or_fixture_that_created_it_ends(
     pytester.mkpydir("suite")
     pytester.makepyfile(**{"suite/test_owner": OWNERSHIP_SUITE})
     result = pytester.runpytest_inprocess(
-        *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile", str(safe_profile(pytester.path)),
-        "--target-url", emulator.url,
+        *PLUGIN, "-p", "no:cacheprovider", "-s", "--om-profile", str(safe_profile(pytester.path)),
+        "--om-target-url", emulator.url,
     )  # fmt: skip
     result.assert_outcomes(passed=2)
     shared, first = (int(i) for i in re.findall(r"ids: (\d+) (\d+)", result.stdout.str())[0])
@@ -490,8 +490,8 @@ def test_a_request_a_tests_cleanup_could_not_cancel_is_tried_again_not_given_up(
     pytester.makepyfile(**{"suite/test_retry": RETRY_SUITE})
     try:
         result = pytester.runpytest_inprocess(
-            *PLUGIN, "-p", "no:cacheprovider", "-s", "--profile",
-            str(safe_profile(pytester.path)), "--target-url", emulator.url,
+            *PLUGIN, "-p", "no:cacheprovider", "-s", "--om-profile",
+            str(safe_profile(pytester.path)), "--om-target-url", emulator.url,
         )  # fmt: skip
     finally:
         control.license(True)
@@ -506,7 +506,7 @@ def test_a_request_a_tests_cleanup_could_not_cancel_is_tried_again_not_given_up(
 def suite_command(profile: Path, url: str, *args: str) -> list[str]:
     return [
         sys.executable, "-m", "pytest", *PLUGIN, "-p", "no:cacheprovider", "-q",
-        "--target-url", url, "--profile", str(profile), "--exchange-timeout", "10", *args,
+        "--om-target-url", url, "--om-profile", str(profile), "--om-exchange-timeout", "10", *args,
     ]  # fmt: skip
 
 
@@ -714,8 +714,8 @@ class Watched:
 
 def holding_run(url: str, folder: Path, *extra: str) -> Watched:
     profile = safe_profile(folder, SLOW)
-    args = ["run", "-p", "no:cacheprovider", "-q", "--no-allure", "--target-url", url]
-    return Watched([*args, "--profile", str(profile), *extra, *HOLDING], folder)
+    args = ["run", "-p", "no:cacheprovider", "-q", "--om-no-allure", "--om-target-url", url]
+    return Watched([*args, "--om-profile", str(profile), *extra, *HOLDING], folder)
 
 
 def wait_until_held(url: str, first: int, run: Watched, count: int = 4) -> None:
@@ -804,7 +804,7 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
     assert "openmedia-conformance cleanup reports/leak-audit.json" in output
 
     profile = str(tmp_path / "vendor-safe.toml")
-    cleanup = Watched(["cleanup", "--profile", profile], tmp_path)
+    cleanup = Watched(["cleanup", "--om-profile", profile], tmp_path)
     code, output = cleanup.finish()
     assert (code, TRACEBACK in output) == (0, False), output
     assert f"nothing left behind on {url}" in output, output
@@ -816,7 +816,7 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
         == f"openmedia leak audit: created {issued}, cleaned {issued}, left behind: []; "
         "SetOptions sent: none"
     )
-    again = Watched(["cleanup", "--profile", profile], tmp_path)
+    again = Watched(["cleanup", "--om-profile", profile], tmp_path)
     code, output = again.finish()
     assert (code, "nothing to cancel" in output) == (0, True), output
 
@@ -838,7 +838,7 @@ def test_a_run_killed_during_its_cleanup_leaves_an_audit_the_cleanup_command_fin
     listed = written_audit(tmp_path)["left_behind"]
     assert set(live_ids(url, first)) <= set(listed)
 
-    cleanup = Watched(["cleanup", "--profile", str(tmp_path / "vendor-safe.toml")], tmp_path)
+    cleanup = Watched(["cleanup", "--om-profile", str(tmp_path / "vendor-safe.toml")], tmp_path)
     code, output = cleanup.finish()
     assert (code, TRACEBACK in output) == (0, False), output
     assert live_ids(url, first) == []
@@ -935,7 +935,7 @@ def test_the_cleanup_command_says_so_when_the_target_is_unreachable(
         port = closed.getsockname()[1]
     path = an_audit(tmp_path, f"http://127.0.0.1:{port}/OpenMediaService", [3, 4, 5])
     before = path.read_text()
-    assert cli_main(["cleanup", str(path), "--exchange-timeout", "2"]) == 3
+    assert cli_main(["cleanup", str(path), "--om-exchange-timeout", "2"]) == 3
     out, err = capsys.readouterr()
     assert f"cannot reach http://127.0.0.1:{port}/OpenMediaService: connection refused" in err
     assert "nothing was cancelled" in err and TRACEBACK not in out + err

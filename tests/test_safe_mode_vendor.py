@@ -146,7 +146,7 @@ def run_suite(folder: Path, server: Server, profile: Path) -> Run:
     }
     command = [
         sys.executable, "-m", "pytest", *PLUGIN, "-p", "safety_probe", "-p", "no:cacheprovider",
-        "-q", "-rs", "--no-allure", "--target-url", server.url, "--profile", str(profile),
+        "-q", "-rs", "--om-no-allure", "--om-target-url", server.url, "--om-profile", str(profile),
         "--pyargs", "conformance.suite",
     ]  # fmt: skip
     done = subprocess.run(

@@ -1,6 +1,6 @@
 """Secrets: no password the run is given appears in anything it writes or prints.
 
-A run is given passwords from six places: ``--password``, ``$OPENMEDIA_PASSWORD``, the profile's
+A run is given passwords from six places: ``--om-password``, ``$OPENMEDIA_PASSWORD``, the profile's
 ``password`` or ``password_env``, and its ``non_admin_password`` or ``non_admin_password_env``
 (a profile holds a literal or a variable, never both: so two runs). Each run plants a distinct,
 recognisable password in every source it can at once, with authentication on, against the
@@ -164,7 +164,7 @@ def plant(folder: Path, planting: Planting) -> tuple[Path, dict[str, str]]:
     (each with a character some output escapes), and the passwords by source."""
     token = secrets.token_hex(6)
     planted = {
-        "--password": f"Opt<&>{token}",
+        "--om-password": f"Opt<&>{token}",
         "$OPENMEDIA_PASSWORD": f'Env"q{token}',
         "password": f"Prof/+= {token}",
         "non_admin_password": f"Clerk\\{token}",
@@ -198,10 +198,10 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     profile, planted = plant(folder, planting)
     command = [
         sys.executable, "-m", "pytest", *PLUGIN, "-v", "-rA",
-        "--profile", str(profile), "--password", planted["--password"],
-        *(arg for fault in FAULTS for arg in ("--emulator-fault", fault)),
+        "--om-profile", str(profile), "--om-password", planted["--om-password"],
+        *(arg for fault in FAULTS for arg in ("--om-emulator-fault", fault)),
         "--junitxml", "reports/junit.xml", "-o", "junit_logging=all",
-        "--certificate", "reports/certificate",
+        "--om-certificate", "reports/certificate",
         "--log-file", "reports/run.log", "--log-file-level", "DEBUG",
         "--pyargs", *MODULES, "-k", SELECTION,
     ]  # fmt: skip

@@ -48,7 +48,7 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli.run", "-p", "no:cacheprovider", *PLUGIN_ARGS,
-         "--no-allure", *args, MODULE],
+         "--om-no-allure", *args, MODULE],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -62,7 +62,7 @@ def test_zeep_calls_every_operation_of_the_emulator(tmp_path: Path) -> None:
 
 def test_a_wsdl_import_that_404s_fails_client_zeep_with_zeeps_error(tmp_path: Path) -> None:
     """The planted defect: every operation fails CLIENT-ZEEP, saying what zeep met."""
-    result = run(tmp_path, "--emulator-fault", "wsdl-import-not-served")
+    result = run(tmp_path, "--om-emulator-fault", "wsdl-import-not-served")
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{OPERATIONS_CALLED} failed" in result.stdout
     assert "[CLIENT-ZEEP]" in result.stdout

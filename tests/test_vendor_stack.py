@@ -3,11 +3,11 @@
 WCF's BasicHttpBinding conforms on the wire by definition: it dispatches by SOAPAction (so a
 SOAPAction naming another operation is the one carried out), reads only the first Body of an
 envelope, and does not check character references (``&#1;`` passes; a raw 0x01 byte does not).
-The reference emulator can behave so (``--emulator-fault soap-action-mismatch-ignored``,
+The reference emulator can behave so (``--om-emulator-fault soap-action-mismatch-ignored``,
 ``second-body-ignored`` and ``character-references-skipped``, planted defects of the SHOULD
 requirements ROB-SOAPACTION-WRONG, ROB-TWO-BODIES and ROB-CONTROL-CHARACTERS). A run against it
 must end with warnings for those requirements and exit 0, never a fail of a MUST; under
-``--strict`` the same run fails them (so the checks can fail).
+``--om-strict`` the same run fails them (so the checks can fail).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ SHOULDS = ("ROB-SOAPACTION-WRONG", "ROB-TWO-BODIES", "ROB-CONTROL-CHARACTERS")
 def run_robustness(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "OPENMEDIA_PASSWORD")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    faults = [arg for name in WCF_BEHAVIOURS for arg in ("--emulator-fault", name)]
+    faults = [arg for name in WCF_BEHAVIOURS for arg in ("--om-emulator-fault", name)]
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli.run", "conformance.suite.test_robustness",
-         "--no-allure", "-p", "no:cacheprovider", *faults, *args],
+         "--om-no-allure", "-p", "no:cacheprovider", *faults, *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -49,7 +49,7 @@ def test_the_vendor_stack_s_leniencies_are_warnings_never_failures(tmp_path: Pat
 
 
 def test_under_strict_the_same_leniencies_fail(tmp_path: Path) -> None:
-    done = run_robustness(tmp_path, "--strict")
+    done = run_robustness(tmp_path, "--om-strict")
     out = done.stdout + done.stderr
     assert done.returncode == 1, out[-4000:]
     assert re.search(r"verdicts: \d+ pass, 5 fail", out), out[-2000:]  # 3 character references

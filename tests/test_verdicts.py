@@ -70,7 +70,13 @@ def test_a_planted_defect_is_a_fail_with_rule_section_and_exchange(suite: pytest
         }
     )
     result = run(
-        suite, "--emulator-fault", "soap12-envelope", "--logon-id", "admin", "--password", SECRET
+        suite,
+        "--om-emulator-fault",
+        "soap12-envelope",
+        "--om-logon-id",
+        "admin",
+        "--om-password",
+        SECRET,
     )
     assert result.ret == 1
     result.assert_outcomes(failed=1)
@@ -108,7 +114,7 @@ def test_a_missing_control_plane_is_not_applicable(
             """
         }
     )
-    result = run(suite, "--target-url", no_control_plane.url, "-rs")
+    result = run(suite, "--om-target-url", no_control_plane.url, "-rs")
     assert result.ret == 0
     result.assert_outcomes(skipped=1)
     out = result.stdout.str()
@@ -133,7 +139,7 @@ def test_an_unmet_open_reading_is_a_warning_unless_strict(suite: pytest.Pytester
     assert result.ret == 0
     row = table_row(result.stdout.str(), OPEN_SECTION.title)
     assert (row["warning"], row["pass"], row["fail"]) == (1, 0, 0)
-    strict = run(suite, "--strict")
+    strict = run(suite, "--om-strict")
     assert strict.ret == 1
     assert table_row(strict.stdout.str(), OPEN_SECTION.title)["fail"] == 1
 
@@ -151,8 +157,8 @@ def test_a_dead_target_is_an_error_and_exit_status_3(suite: pytest.Pytester) -> 
         }
     )
     result = run(
-        suite, "--target-url", "http://127.0.0.1:1/OpenMediaService", "--password", SECRET,
-        "--no-preflight",  # the suite's own verdict on a dead target (the pre-flight would stop)
+        suite, "--om-target-url", "http://127.0.0.1:1/OpenMediaService", "--om-password", SECRET,
+        "--om-no-preflight",  # the suite's own verdict on a dead target (the pre-flight would stop)
     )  # fmt: skip
     assert result.ret == 3
     result.assert_outcomes(errors=1)

@@ -177,8 +177,8 @@ def test_schemas_are_fetched_where_the_wsdl_says(emulator: RunningEmulator, tmp_
         profile = fixtures_dir() / "profiles" / "emulator.toml"
         run = run_suite(
             [
-                "--target-url", metro.url, "--profile", str(profile), "-p", "no:cacheprovider",
-                "--no-preflight", "conformance.suite.test_service",
+                "--om-target-url", metro.url, "--om-profile", str(profile),
+                "-p", "no:cacheprovider", "--om-no-preflight", "conformance.suite.test_service",
                 "conformance.suite.test_wire_contract", "-k",
                 "test_service or test_served_xsd_is_the_contract",
             ],
@@ -206,8 +206,8 @@ def test_the_oversized_probe_sends_one_byte_past_the_limit_the_profile_states(
     profile.write_text(text.replace("[target]\n", "[target]\nmax_request_bytes = 65536\n", 1))
     run = run_suite(
         [
-            "--target-url", emulator.url, "--profile", str(profile), "-p", "no:cacheprovider",
-            "--no-preflight", "conformance.suite.test_robustness", "-k", "oversized",
+            "--om-target-url", emulator.url, "--om-profile", str(profile), "-p", "no:cacheprovider",
+            "--om-no-preflight", "conformance.suite.test_robustness", "-k", "oversized",
         ],
         tmp_path, 300, {},
     )  # fmt: skip

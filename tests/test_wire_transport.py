@@ -188,7 +188,7 @@ def test_silent_server_times_out_within_the_timeout() -> None:
         assert time.monotonic() - start < 0.5 + SLACK_S
         assert str(caught.value) == (
             f"no answer from {server.url} within 0.5 s (timed out); "
-            "check --target-url or raise --exchange-timeout"
+            "check --om-target-url or raise --om-exchange-timeout"
         )
 
 

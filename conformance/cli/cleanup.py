@@ -7,7 +7,8 @@ the target the requests are on. This command cancels them there as the run would
 ``max_requests_per_second``, else ``SAFE_MODE_RATE``), with the same progress and the same
 Ctrl-C rules, and rewrites the audit: *left behind* is then empty, or lists what is still left
 and why. Credentials come from the run's own resolution (``settings.build_settings``):
-``--logon-id``/``--password``, ``OPENMEDIA_LOGON_ID``/``OPENMEDIA_PASSWORD``, ``--profile``.
+``--om-logon-id``/``--om-password``, ``OPENMEDIA_LOGON_ID``/``OPENMEDIA_PASSWORD``,
+``--om-profile`` (each also in its spelling without the prefix).
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.plugin.safe_mode import AUDIT_FILE
-from conformance.plugin.settings import (
+from conformance.plugin.options import (
     ENV_LOGON_ID,
     ENV_PASSWORD,
+    LOGON_ID,
+    PASSWORD,
+    PROFILE,
     add_credential_arguments,
-    build_settings,
     credential_options,
 )
+from conformance.plugin.safe_mode import AUDIT_FILE
+from conformance.plugin.settings import build_settings
 from conformance.profile import SAFE_MODE_RATE
 from conformance.safemode.audit import Audit
 from conformance.safemode.cleanup import Cleanup
@@ -119,8 +123,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"  {oid}: {why}")
     if any(fault in why for why in after.left_behind.values() for fault in AUTH_FAULTS):
         print(
-            "the target refused the credentials: pass the run's --profile, or --logon-id and "
-            f"--password (or ${ENV_LOGON_ID} and ${ENV_PASSWORD})"
+            f"the target refused the credentials: pass the run's {PROFILE.flag}, or "
+            f"{LOGON_ID.flag} and {PASSWORD.flag} (or ${ENV_LOGON_ID} and ${ENV_PASSWORD})"
         )
     return Status.SOME_LEFT
 

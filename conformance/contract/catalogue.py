@@ -28,7 +28,7 @@ else:  # pragma: no cover - Python 3.10
 CATALOGUE_FILE = "requirements.toml"
 
 LEVELS: tuple[str, ...] = ("MUST", "SHOULD", "OPEN")
-"""MUST fails a target; SHOULD and OPEN warn unless ``--strict`` (see verdicts)."""
+"""MUST fails a target; SHOULD and OPEN warn unless ``--om-strict`` (see verdicts)."""
 
 KNOWN_READINGS: tuple[str, ...] = tuple(f"R{number}" for number in range(1, 23))
 """The readings of ``../shared/contracts/interpretations.md`` a requirement may rest on."""

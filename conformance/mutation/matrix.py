@@ -2,7 +2,7 @@
 
 For each defect of ``conformance.emulator.faults`` the suite runs in a subprocess
 (``conformance.mutation.runs``) against an embedded emulator with that one fault
-(``--emulator-fault NAME``). The defect is
+(``--om-emulator-fault NAME``). The defect is
 *killed* when at least one failing test cites the requirement it is planted against, by its
 ``requirement`` marker or by the requirement of the ``ConformanceFailure`` it raised. A clean run
 (no fault) must pass with zero failures, or a kill would prove nothing.
@@ -11,8 +11,8 @@ Cost control (the matrix must fit in CI):
 
 * one collection pass learns which modules cite which requirement, so a defect's run collects
   only those modules and selects only the tests citing its requirement
-  (``conformance.mutation.select``: ``--only-requirement``);
-* a run stops at the first failure citing the requirement (``--stop-on-requirement``);
+  (``conformance.mutation.select``: ``--om-only-requirement``);
+* a run stops at the first failure citing the requirement (``--om-stop-on-requirement``);
 * a requirement no test cites by marker (the ``WIRE-*`` rules, checked on every exchange by
   ``check_exchange``) is run *wide*: the whole suite, stopping at the first failure citing it;
   a ``WIRE-*`` defect that survives its selected run gets a wide run too;
@@ -22,8 +22,8 @@ Trust in the verdict: Hypothesis is derandomized in these runs, so the same code
 verdict every time; a run that ends with errors only (it could not test: a loaded machine, an
 emulator that did not start) is repeated once, and the report says so.
 
-SHOULD and OPEN requirements only warn unless ``--strict``; their defects run with ``--strict``
-so that a check that notices the defect fails the run.
+SHOULD and OPEN requirements only warn unless ``--om-strict``; their defects run with
+``--om-strict`` so that a check that notices the defect fails the run.
 
 Output (``conformance.mutation.report``): ``reports/mutation/mutation.json`` and
 ``mutation.md`` (killed / planted per requirement and overall, survivors with the requirement
@@ -57,6 +57,12 @@ from conformance.mutation.runs import (
     run_clean,
     run_suite,
 )
+from conformance.plugin.options import (
+    EMULATOR_FAULT,
+    ONLY_REQUIREMENT,
+    STOP_ON_REQUIREMENT,
+    STRICT,
+)
 from conformance.verdicts import Verdict
 
 WIDE_PREFIX = "WIRE-"
@@ -81,9 +87,9 @@ def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
 
 @functools.cache
 def strict_baseline(rid: str, targets: tuple[str, ...], select: tuple[str, ...]) -> str:
-    """For a SHOULD/OPEN requirement (run with ``--strict``): what the clean emulator already
-    fails of it under ``--strict`` ("" when nothing); a kill would prove nothing then."""
-    options = [*select, "--stop-on-requirement", rid, "--strict"]
+    """For a SHOULD/OPEN requirement (run with ``--om-strict``): what the clean emulator already
+    fails of it under ``--om-strict`` ("" when nothing); a kill would prove nothing then."""
+    options = [*select, STOP_ON_REQUIREMENT.flag, rid, STRICT.flag]
     run = run_suite(list(targets), options, RUN_TIMEOUT_S)
     failure = _kills(run, rid)
     return "" if failure is None else f"{failure['nodeid']}: {one_line(failure['message'], 240)}"
@@ -91,7 +97,7 @@ def strict_baseline(rid: str, targets: tuple[str, ...], select: tuple[str, ...])
 
 def _strict(requirement: str) -> list[str]:
     level = CATALOGUE.requirement(requirement).level
-    return [] if level == "MUST" else ["--strict"]
+    return [] if level == "MUST" else [STRICT.flag]
 
 
 def named_in_sources() -> frozenset[str]:
@@ -112,11 +118,11 @@ def run_defect(
 ) -> DefectResult:
     """Run the suite against the emulator with ``defect`` planted; say whether it was killed."""
     rid = defect.requirement
-    common = ["--emulator-fault", defect.name, "--stop-on-requirement", rid, *_strict(rid)]
+    common = [EMULATOR_FAULT.flag, defect.name, STOP_ON_REQUIREMENT.flag, rid, *_strict(rid)]
     modules = citations.get(rid, ())
     attempts: list[tuple[str, list[str], list[str]]] = []
     if modules:
-        attempts.append(("selected", list(modules), ["--only-requirement", rid]))
+        attempts.append(("selected", list(modules), [ONLY_REQUIREMENT.flag, rid]))
     reachable = named is None or rid in named
     if (not modules or rid.startswith(WIDE_PREFIX)) and reachable:
         attempts.append(("wide", ["--pyargs", SUITE_PACKAGE], []))
@@ -131,7 +137,7 @@ def run_defect(
         if baseline:
             return DefectResult(
                 defect.name, rid, defect.summary, "survived", scope,
-                detail=f"under --strict the clean emulator already fails {rid}: {baseline}",
+                detail=f"under --om-strict the clean emulator already fails {rid}: {baseline}",
             )  # fmt: skip
     seconds = cpu = 0.0
     result: DefectResult | None = None

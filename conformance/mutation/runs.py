@@ -2,8 +2,8 @@
 
 Every run is ``pytest`` with the suite's plugin and ``conformance.mutation.select`` (which
 selects the tests citing one requirement, stops at the first failure citing it, and writes
-``--mutation-json``), against an embedded emulator served from a thread of that run
-(``--embedded-emulator thread``: no second interpreter to start per defect). The CPU time of a
+``--om-mutation-json``), against an embedded emulator served from a thread of that run
+(``--om-embedded-emulator thread``: no second interpreter to start per defect). The CPU time of a
 run is measured with ``os.wait4``, so the matrix can say what it would take on an idle machine.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.paths import SUITE_PACKAGE
+from conformance.plugin.options import EMBEDDED_EMULATOR, MUTATION_JSON
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600.0
@@ -30,7 +31,7 @@ CLEAN_TIMEOUT_S = 1200.0
 
 @dataclass(frozen=True)
 class SuiteRun:
-    """What one pytest subprocess did, read from ``--mutation-json``."""
+    """What one pytest subprocess did, read from ``--om-mutation-json``."""
 
     exitstatus: int
     seconds: float
@@ -74,13 +75,13 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "--no-header",
         "--tb=native",  # pytest's own traceback reads and parses every frame's source file
         "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
-        "--embedded-emulator=thread",  # no second interpreter to start for each defect
+        f"{EMBEDDED_EMULATOR.flag}=thread",  # no second interpreter to start for each defect
         "-p",
         "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",
         "console_output_style=classic",
         *targets,
-        "--mutation-json",
+        MUTATION_JSON.flag,
         str(json_path),
         *extra,
     ]

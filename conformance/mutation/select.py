@@ -3,14 +3,14 @@
 Loaded with ``-p conformance.mutation.select`` next to the openmedia plugin; it adds nothing to
 a run that does not use its options:
 
-- ``--only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID,
+- ``--om-only-requirement ID``: deselect every test whose ``requirement`` marker does not cite ID,
   and run the rest most specific first (fewest cited requirements), so that a test about ID
   fails before a broad one (the lifecycle machine cites dozens) fails on something else;
-- ``--stop-on-requirement ID``: end the session at the first failure whose
+- ``--om-stop-on-requirement ID``: end the session at the first failure whose
   ``ConformanceFailure`` names ID (a ``WIRE-*`` check fails inside any test, so the marker alone
   would miss it); a failure that cites ID only by its marker does not stop the run, in case a
   later test fails on ID itself;
-- ``--mutation-json FILE``: write what happened as JSON: every collected test with the
+- ``--om-mutation-json FILE``: write what happened as JSON: every collected test with the
   requirements it cites, and every failure with its marker requirements, the requirement of its
   ``ConformanceFailure`` (if any) and the first line of the message. The matrix reads this
   instead of parsing pytest's output.
@@ -29,28 +29,14 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.options import add_mutation_options, mutation_values
 from conformance.verdicts import ConformanceFailure, Verdict
 
 _MESSAGE_LIMIT = 400
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("openmedia-mutation", "Open Media mutation matrix (self-tests)")
-    group.addoption(
-        "--only-requirement",
-        metavar="ID",
-        help="run only the suite tests whose requirement marker cites ID",
-    )
-    group.addoption(
-        "--stop-on-requirement",
-        metavar="ID",
-        help="stop at the first failure citing ID (marker or ConformanceFailure)",
-    )
-    group.addoption(
-        "--mutation-json",
-        metavar="FILE",
-        help="write collected tests and failures (with the requirements they cite) as JSON",
-    )
+    add_mutation_options(parser)
 
 
 def cited(item: pytest.Item) -> list[str]:
@@ -60,7 +46,7 @@ def cited(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = config.getoption("only_requirement")
+    wanted = mutation_values(config).only_requirement
     if not wanted:
         return
     keep = [item for item in items if wanted in cited(item)]
@@ -91,12 +77,13 @@ def pytest_runtest_makereport(
 
 
 class _Recorder:
-    """Collects tests and failures for ``--mutation-json`` and stops on a cited failure."""
+    """Collects tests and failures for ``--om-mutation-json`` and stops on a cited failure."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.stop_on: str | None = config.getoption("stop_on_requirement")
-        self.output: str | None = config.getoption("mutation_json")
+        values = mutation_values(config)
+        self.stop_on: str | None = values.stop_on_requirement
+        self.output: str | None = values.mutation_json
         self.collected: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
@@ -156,7 +143,8 @@ class _Recorder:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("stop_on_requirement") or config.getoption("mutation_json"):
+    values = mutation_values(config)
+    if values.stop_on_requirement or values.mutation_json:
         config.pluginmanager.register(_Recorder(config), "openmedia-mutation-recorder")
 
 
@@ -165,7 +153,7 @@ LIFECYCLE_MODULE = "conformance.suite.test_lifecycle"
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     # After collection, so that a run whose tests do not use Hypothesis never imports it.
-    if session.config.getoption("stop_on_requirement") and "hypothesis" in sys.modules:
+    if mutation_values(session.config).stop_on_requirement and "hypothesis" in sys.modules:
         _no_shrinking()
 
 

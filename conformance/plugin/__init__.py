@@ -4,7 +4,8 @@ This module is what the entry point (or ``-p conformance.plugin``) names; it onl
 plugin's modules, in the order pytest registers them:
 
 ==================  =====================================================================
-``configuration``   options, markers, ``RunSettings`` and ``SessionRuntime`` built at configure
+``configuration``   options (defined in ``options``), markers, ``RunSettings`` and
+                    ``SessionRuntime`` built at configure
 ``fixtures``        the fixtures the suite's modules use
 ``safe_mode``       when safe mode tracks, cleans and audits what the suite created
 ``verdict_hooks``   how an outcome becomes a verdict; the verdict tally; the exit status

@@ -4,7 +4,7 @@ A suite run (one that collects from ``conformance/suite`` or an ``openmedia_suit
 folder) writes Allure results without being asked: the folder is emptied when the session
 starts, and allure-pytest's listener is switched on by setting its ``--alluredir`` when the user
 gave none. ``--alluredir DIR`` writes elsewhere (and is not emptied: allure-pytest's own
-``--clean-alluredir`` does that); ``--no-allure`` writes nothing. Runs of the mutation matrix and
+``--clean-alluredir`` does that); ``--om-no-allure`` writes nothing. Runs of the mutation matrix and
 ``--collect-only`` runs write nothing by default: they are many runs, or no run, of the suite.
 
 Tests contain no reporting calls. This plugin puts the catalogue's labels and section links on
@@ -28,6 +28,7 @@ import allure_commons
 import pytest
 
 from conformance.plugin.fingerprint import fingerprints
+from conformance.plugin.options import option_values
 from conformance.plugin.node_ids import targets_suite
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_REASON_ATTR,
@@ -60,7 +61,7 @@ class AllureSettings:
     results_dir: Path | None
     default: bool
     attach_all: bool = False
-    """``--attach-all-exchanges``: full exchanges on passed tests too (an audit)."""
+    """``--om-attach-all-exchanges``: full exchanges on passed tests too (an audit)."""
 
 
 SETTINGS_KEY = pytest.StashKey[AllureSettings]()
@@ -68,29 +69,11 @@ WORKER_INPUT_KEY = "openmedia_allure_dir"
 
 
 # -- which runs write results, and where -----------------------------------------------------
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("openmedia").addoption(
-        "--no-allure",
-        action="store_true",
-        default=False,
-        dest="openmedia_no_allure",
-        help="write no Allure results (a suite run writes them to reports/allure-results, "
-        "emptied first, unless allure-pytest's --alluredir DIR names another folder)",
-    )
-    parser.getgroup("openmedia").addoption(
-        "--attach-all-exchanges",
-        action="store_true",
-        default=False,
-        dest="openmedia_attach_all",
-        help="attach every exchange in full to every test's Allure result, for an audit "
-        "(by default a passed test carries a one-line-per-exchange record; a test that did "
-        "not pass always gets its full exchanges)",
-    )
 
 
 def _decide(config: pytest.Config) -> AllureSettings:
     option = config.option
-    if config.getoption("openmedia_no_allure"):
+    if option_values(config).no_allure:
         option.allure_report_dir = None
         return AllureSettings(None, default=False)
     given = getattr(option, "allure_report_dir", None)
@@ -102,7 +85,7 @@ def _decide(config: pytest.Config) -> AllureSettings:
         return AllureSettings(Path(worker_dir), default=True)
     if (
         hasattr(config, "workerinput")
-        or config.getoption("collectonly")
+        or option.collectonly
         or any(config.pluginmanager.hasplugin(name) for name in _NOT_BY_DEFAULT)
         or not targets_suite(config)
     ):
@@ -115,11 +98,11 @@ def _decide(config: pytest.Config) -> AllureSettings:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Before allure-pytest's own configure, which reads ``--alluredir``."""
-    if not config.pluginmanager.hasplugin(ALLURE_PLUGIN) or config.getoption("help", False):
+    if not config.pluginmanager.hasplugin(ALLURE_PLUGIN) or config.option.help:
         config.stash[SETTINGS_KEY] = AllureSettings(None, default=False)
         return
     settings = _decide(config)
-    if config.getoption("openmedia_attach_all"):
+    if option_values(config).attach_all_exchanges:
         settings = dataclasses.replace(settings, attach_all=True)
     config.stash[SETTINGS_KEY] = settings
 
@@ -191,7 +174,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         version=__version__,
         settings=runtime.settings,
         fingerprints=fingerprints(config),
-        seed=config.getoption("hypothesis_seed", None),
+        seed=getattr(config.option, "hypothesis_seed", None),
     )
     masked = {key: runtime.redact(value) for key, value in values.items()}  # a path may hold one
     (settings.results_dir / "environment.properties").write_text(

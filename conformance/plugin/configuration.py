@@ -1,13 +1,13 @@
-"""The pytest plugin (entry point ``pytest11: openmedia``): options, markers, verdicts.
+"""The pytest plugin (entry point ``pytest11: openmedia``): settings, markers, verdicts.
 
-Thin on purpose: every hook delegates. Options are read once, here and nowhere else, into the
-frozen ``RunSettings`` in ``config.stash``; fixtures live in ``conformance.plugin.fixtures``; the
-session's mutable state in ``conformance.plugin.runtime``.
+Thin on purpose: every hook delegates. The options (``conformance.plugin.options``) are resolved
+once, here, into the frozen ``RunSettings`` in ``config.stash``; fixtures live in
+``conformance.plugin.fixtures``; the session's mutable state in ``conformance.plugin.runtime``.
 
 Verdicts (``docs/architecture.md``) and the exit status they give:
 
 * *pass*; *warning*: a ``ConformanceFailure`` of a SHOULD/OPEN requirement, reported as passed
-  with a ``ConformanceWarning`` and a line in the summary (under ``--strict`` it fails);
+  with a ``ConformanceWarning`` and a line in the summary (under ``--om-strict`` it fails);
 * *not applicable*: ``NotApplicable``, reported as skipped, reason ``not applicable: ...``;
 * *fail*: a ``ConformanceFailure`` of a MUST requirement (or any assertion);
 * *error*: ``SuiteError``/``TransportError`` or any other exception: the suite could not test.
@@ -30,6 +30,7 @@ import pytest
 
 from conformance.plugin.exit_status import ExitStatus
 from conformance.plugin.node_ids import SUITE_DIR
+from conformance.plugin.options import add_suite_options, option_values
 from conformance.plugin.run_ids import check_turns_possible
 from conformance.plugin.runtime import (
     RUNTIME_KEY,
@@ -48,116 +49,8 @@ __all__ = ["ConformanceWarning", "runtime_of"]
 SETTINGS_KEY = pytest.StashKey[RunSettings]()
 
 
-# -- options ---------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup(
-        "openmedia",
-        "Open Media Service conformance (exit status: 0 pass, 1 target failures, "
-        "2 usage/profile error, 3 suite/environment error; pytest's own --strict turns "
-        "SHOULD/OPEN warnings into failures)",
-    )
-    group.addoption(
-        "--target-url",
-        metavar="URL",
-        help="the SOAP endpoint to test, e.g. http://host:12615/OpenMediaService "
-        "(default: start the reference emulator on a free loopback port)",
-    )
-    group.addoption(
-        "--control-url",
-        metavar="URL",
-        help="the target's control plane (contract v1), e.g. http://host:port/control; "
-        "without it a --target-url is tested on the observable profile",
-    )
-    group.addoption(
-        "--profile",
-        metavar="FILE",
-        help="the target profile (TOML); default: fixtures/profiles/emulator.toml",
-    )
-    group.addoption(
-        "--logon-id",
-        metavar="ID",
-        help="LogonID header (else $OPENMEDIA_LOGON_ID, else the profile)",
-    )
-    group.addoption(
-        "--password",
-        metavar="SECRET",
-        help="Password header (else $OPENMEDIA_PASSWORD, else the profile's password or "
-        "password_env); never shown in any output",
-    )
-    group.addoption(
-        "--exchange-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=None,
-        help="deadline of one HTTP exchange with the target (default 10)",
-    )
-    group.addoption(
-        "--emulator-fault",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="plant a defect in the embedded emulator (repeatable; not with --target-url)",
-    )
-    group.addoption(
-        "--embedded-emulator",
-        choices=EMBEDDED_MODES,
-        default=EMBEDDED_MODES[0],
-        help="how the embedded emulator runs: 'process' (default: a child process, isolated "
-        "from the suite) or 'thread' (inside the pytest process: starts faster, for many short "
-        "runs such as the mutation matrix)",
-    )
-    group.addoption(
-        "--baseline",
-        metavar="FILE",
-        help="expected-failure baseline (TOML [[expected]] entries: requirement or test, reason, "
-        "owner, expires); a listed failure does not fail the run, a stale or expired entry does",
-    )
-    group.addoption(
-        "--certificate",
-        metavar="DIR",
-        help="write the run's certificate (certificate.json + .html) into DIR (default: "
-        "reports/certificate for a complete run of the whole suite; an incomplete run, e.g. "
-        "-k, -x or interrupted, writes one only into DIR, marked INCOMPLETE)",
-    )
-    group.addoption(
-        "--sign-with",
-        metavar="KEY",
-        help="sign the run's certificate with this Ed25519 private key (PEM, from "
-        "`openmedia-conformance certificate keygen`); the key never appears in any output",
-    )
-    parser.addini(
-        "openmedia_suite_dirs",
-        type="paths",
-        default=[],
-        help="extra folders whose tests must cite requirements (besides conformance/suite)",
-    )
-
-
-def _pytest_strict(config: pytest.Config) -> bool:
-    """pytest's own ``--strict`` (an ini override since pytest 9, a flag before)."""
-    try:
-        return bool(config.getini("strict"))
-    except (ValueError, KeyError):
-        return bool(config.getoption("strict", False))
-
-
-def _read_options(config: pytest.Config) -> OptionValues:
-    timeout = config.getoption("exchange_timeout")
-    return OptionValues(
-        target_url=config.getoption("target_url"),
-        control_url=config.getoption("control_url"),
-        profile=config.getoption("profile"),
-        logon_id=config.getoption("logon_id"),
-        password=config.getoption("password"),
-        strict=_pytest_strict(config),
-        timeout_s=10.0 if timeout is None else timeout,
-        emulator_faults=tuple(config.getoption("emulator_fault") or ()),
-        embedded_mode=config.getoption("embedded_emulator"),
-        baseline=config.getoption("baseline"),
-        certificate=config.getoption("certificate"),
-        sign_with=config.getoption("sign_with"),
-        hypothesis_seed=_seed(config.getoption("hypothesis_seed", None)),
-    )
+    add_suite_options(parser)
 
 
 def _check_sharing(settings: RunSettings, workers: object) -> None:
@@ -172,13 +65,8 @@ def _check_sharing(settings: RunSettings, workers: object) -> None:
     raise UsageError(
         f"-n {workers} with the control plane {settings.control_url}: every test resets that "
         "one server, so parallel workers would undo each other; run without -n (or without "
-        "--control-url, on the observable profile)"
+        "--om-control-url, on the observable profile)"
     )
-
-
-def _seed(value: object) -> str | None:
-    """Hypothesis' own ``--hypothesis-seed`` (absent when its plugin is off), recorded as text."""
-    return None if value is None else str(value)
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -207,7 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False):
         return
     try:
-        settings = build_settings(_read_options(config), os.environ)
+        settings = build_settings(option_values(config), os.environ)
         _check_sharing(settings, config.getoption("numprocesses", None))
     except UsageError as exc:
         pytest.exit(f"openmedia usage error: {exc}", returncode=int(ExitStatus.USAGE_ERROR))

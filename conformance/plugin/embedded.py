@@ -169,7 +169,7 @@ class EmbeddedEmulator:
 
 
 class ThreadEmulator:
-    """The emulator served from a thread of this process (``--embedded-emulator thread``).
+    """The emulator served from a thread of this process (``--om-embedded-emulator thread``).
 
     Same interface as :class:`EmbeddedEmulator`. It shares the suite's interpreter (and GIL), so
     it is less isolated, but it starts without a new interpreter and its imports: the mutation

@@ -65,7 +65,7 @@ def target(pytestconfig: pytest.Config) -> Iterator[TargetSession]:
 
 @pytest.fixture(scope="session")
 def profile(pytestconfig: pytest.Config) -> Profile:
-    """The profile as loaded from ``--profile`` (default: the emulator's)."""
+    """The profile as loaded from ``--om-profile`` (default: the emulator's)."""
     return _runtime(pytestconfig).settings.profile
 
 

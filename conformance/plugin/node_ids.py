@@ -1,7 +1,7 @@
 """Stable test identities, and no stray files, wherever a suite run starts (pytest plugin).
 
 pytest names a test by its path relative to the *rootdir*, which it guesses from the working
-directory and from every argument that looks like a path: a ``--profile`` or ``--baseline`` in
+directory and from every argument that looks like a path: a ``--om-profile`` or ``--om-baseline`` in
 another folder moved the rootdir there (``../../elsewhere/test_x.py::test_y``, or
 ``::test_y`` with no file at all), wrote ``.pytest_cache`` there and ``.hypothesis`` into the
 working directory. A baseline entry ``test = "conformance/suite/test_x.py::test_y"`` then
@@ -105,8 +105,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
 
     * No pytest cache for a run of the suite. The checkout's ``pyproject.toml`` and ``run.ini``
       say ``-p no:cacheprovider`` too, but ``pytest --pyargs conformance.suite`` in another
-      folder reads neither; nor does ``pytest`` in the checkout given ``--profile`` or
-      ``--baseline`` in another folder: pytest looks for its configuration before it knows
+      folder reads neither; nor does ``pytest`` in the checkout given ``--om-profile`` or
+      ``--om-baseline`` in another folder: pytest looks for its configuration before it knows
       those options, takes their values for test paths and roots itself in their folder. That
       run then also lacks the checkout's ``testpaths`` and would collect the self-tests too: it
       is given the suite, as ``testpaths`` would.

@@ -42,6 +42,15 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from conformance.plugin.exit_status import ExitStatus
+from conformance.plugin.options import (
+    CONTROL_URL,
+    NO_PREFLIGHT,
+    PASSWORD,
+    TARGET_URL,
+    add_argument,
+    add_credential_arguments,
+    credential_options,
+)
 from conformance.profile.loading import group_line, profile_line
 from conformance.verdicts import SuiteError, UsageError
 
@@ -61,7 +70,7 @@ ROUTER_DISCONNECTED = "RouterDisconnectedFault"
 NOT_IN_SERVICE = (404, 405)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 ESCAPE_HATCH = (
-    "if the profile is right and the server wrong, --no-preflight lets the suite judge it"
+    f"if the profile is right and the server wrong, {NO_PREFLIGHT.flag} lets the suite judge it"
 )
 
 
@@ -195,7 +204,7 @@ class Preflight:
         logon = self.settings.logon_id if self.settings.credentials() is not None else None
         self.write(
             f"openmedia pre-flight of {self.url}: profile {self.settings.profile_path}, "
-            f"logon {logon or 'none'} (--no-preflight skips it)"
+            f"logon {logon or 'none'} ({NO_PREFLIGHT.flag} skips it)"
         )
         try:
             controllable = self._control_plane()
@@ -247,7 +256,7 @@ class Preflight:
                 raise Stop(
                     Exit.NOT_THE_SERVICE,
                     f"the control plane at {control_url} did not answer its discovery: {exc}; "
-                    "check --control-url (or leave it out for a target without one)",
+                    f"check {CONTROL_URL.flag} (or leave it out for a target without one)",
                 ) from None
             finally:
                 client.close()
@@ -271,7 +280,7 @@ class Preflight:
                     Exit.NOT_THE_SERVICE,
                     f"{self.url} is not the Open Media SOAP service: {PROBE}({tenant}) got "
                     f"{describe_answer(exc.exchange, exc.what)}; ?wsdl got {wsdl}; check "
-                    "--target-url (e.g. http://host:12615/OpenMediaService)",
+                    f"{TARGET_URL.flag} (e.g. http://host:12615/OpenMediaService)",
                 ) from None
             said(Verdict.OK, f"{PROBE}({tenant}) answers SOAP 1.1")
             if reply.fault is not None and reply.fault.detail_local == ROUTER_DISCONNECTED:
@@ -284,7 +293,7 @@ class Preflight:
                 raise Stop(
                     Exit.NOT_THE_SERVICE,
                     f"{self.url} is a SOAP service that does not know {PROBE}: it answers "
-                    f"{reply.fault.describe()}; check --target-url (another service there?)",
+                    f"{reply.fault.describe()}; check {TARGET_URL.flag} (another service there?)",
                 )
             if reply.fault is not None and reply.fault.detail_local not in _declared(PROBE):
                 said.details.append(f"note: {reply.fault.describe()} (the suite judges it)")
@@ -324,8 +333,8 @@ class Preflight:
                 off = (
                     f"the server demands authentication, but the profile turns it off ([auth] "
                     f"enabled = false, {where}): set enabled = true and name a host "
-                    "administrator (logon_id, and the password by password_env, --password or "
-                    "OPENMEDIA_PASSWORD); "
+                    f"administrator (logon_id, and the password by password_env, {PASSWORD.flag} "
+                    "or OPENMEDIA_PASSWORD); "
                 )
             if settings.logon_id is None:
                 raise Stop(Exit.SETUP, f"{off}{INVALID_USER} on {PROBE}, no LogonID sent")
@@ -474,23 +483,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "and stop: exit 0 when they pass, 2 when the credentials or the profile do not match "
         "the server, 3 when the URL does not answer as the Open Media SOAP service.",
     )
-    parser.add_argument("--target-url", metavar="URL", help="the SOAP endpoint to check")
-    parser.add_argument("--control-url", metavar="URL", help="the target's control plane")
-    from conformance.plugin.settings import add_credential_arguments
-
+    add_argument(parser, TARGET_URL, help="the SOAP endpoint to check")
+    add_argument(parser, CONTROL_URL, help="the target's control plane")
     add_credential_arguments(parser)
     parser.set_defaults(handler=check_command, subparser=parser)
 
 
 def check_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from conformance.plugin.settings import build_settings, credential_options
+    from conformance.plugin.settings import build_settings
 
     options = credential_options(args, target_url=args.target_url, control_url=args.control_url)
     try:
         settings = build_settings(options, os.environ)
         if settings.target_url is None:
             raise UsageError(
-                "check needs a target: pass --target-url (or set [target] url in the profile)"
+                f"check needs a target: pass {TARGET_URL.flag} (or set [target] url in the profile)"
             )
     except UsageError as exc:
         print(f"openmedia usage error: {exc}", file=sys.stderr)

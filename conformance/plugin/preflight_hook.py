@@ -3,7 +3,7 @@
 At the end of configuration (``trylast``: the run's settings are read, the terminal is ready)
 and before a session starts, so that a stop leaves no test line, no verdict table and no
 baseline entry behind, and before pytest-xdist starts a worker (workers skip it: they run
-their own configuration after the main process passed it).
+their own configuration after the main process passed it). ``--om-no-preflight`` skips it.
 """
 
 from __future__ import annotations
@@ -11,17 +11,6 @@ from __future__ import annotations
 import pytest
 
 from conformance.plugin.exit_status import ExitStatus
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("openmedia").addoption(
-        "--no-preflight",
-        action="store_true",
-        default=False,
-        help="skip the pre-flight of a --target-url (service, credentials and profile checked "
-        "before any test; `openmedia-conformance check` runs it alone): the suite then judges "
-        "whatever answers",
-    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -33,7 +22,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings is None
         or settings.target_url is None
         or hasattr(config, "workerinput")
-        or config.getoption("no_preflight", False)
+        or settings.no_preflight
         or config.getoption("collectonly", False)
     ):
         return

@@ -230,7 +230,7 @@ class SessionRuntime:
         except SuiteError as exc:
             raise SuiteError(
                 f"the control plane at {control_url} did not answer its discovery: {exc}; "
-                "check --control-url (or leave it out for a target without a control plane)"
+                "check --om-control-url (or leave it out for a target without a control plane)"
             ) from exc
         finally:
             client.close()
@@ -249,7 +249,7 @@ class SessionRuntime:
         return (
             f"the target gave no usable answer in {self.silent_tests} tests in a row "
             f"(last: {transport_error}), so the remaining tests were not run; check that it is "
-            "up, or raise --exchange-timeout"
+            "up, or raise --om-exchange-timeout"
         )
 
     # -- evidence --------------------------------------------------------------------------

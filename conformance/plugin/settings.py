@@ -1,7 +1,8 @@
 """The run's configuration, resolved once: command line over environment over profile.
 
 ``RunSettings`` is built when pytest configures (before any test) from the option values the
-plugin read, so a wrong option or a broken profile stops the run at once with a usage error.
+plugin read (``conformance.plugin.options``: every option, its spelling and its help), so a
+wrong option or a broken profile stops the run at once with a usage error.
 Its profile is the run's: the logon and passwords the run was given (from whatever source) are
 put into ``[auth]``, so a scenario loaded into a controllable target names the same
 administrator as the suite's requests. ``secrets`` holds every password of every source, for
@@ -13,7 +14,6 @@ change the run's configuration under another test's feet.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +22,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from conformance.plugin.options import (
+    CONTROL_URL,
+    DEFAULT_TIMEOUT_S,
+    EMBEDDED_EMULATOR,
+    EMBEDDED_MODES,
+    EMULATOR_FAULT,
+    ENV_LOGON_ID,
+    EXCHANGE_TIMEOUT,
+    LOGON_ID,
+    PASSWORD,
+    PROFILE,
+    SIGN_WITH,
+    STRICT,
+    TARGET_URL,
+    OptionValues,
+)
 from conformance.profile import Profile, bundled_profile, load_profile
+from conformance.profile.session import (
+    OPTIONS_OPT_IN,
+    SAFE_MODE_WITHHELD,
+    OptionsSent,
+    TargetSession,
+)
 from conformance.secrets import ENV_PASSWORD, Secrets
 from conformance.verdicts import UsageError
 
@@ -31,38 +53,15 @@ if TYPE_CHECKING:
     from conformance.reporting.signature import SigningKey
     from conformance.wire.credentials import Credentials
 
-ENV_LOGON_ID = "OPENMEDIA_LOGON_ID"
-DEFAULT_TIMEOUT_S = 10.0
-EMBEDDED_MODES = ("process", "thread")
-"""How the embedded emulator runs: a child process (the default) or a thread of the run."""
 
 
 class PasswordSource(Enum):
     """Where the run's (host administrator's) password came from, first found wins."""
 
-    OPTION = "--password"
+    OPTION = PASSWORD.flag
     ENVIRONMENT = f"${ENV_PASSWORD}"
     PROFILE = "[auth] password"
     PROFILE_ENVIRONMENT = "[auth] password_env"
-
-
-@dataclass(frozen=True)
-class OptionValues:
-    """The openmedia options exactly as the command line gave them (``None``: not given)."""
-
-    target_url: str | None = None
-    control_url: str | None = None
-    profile: str | None = None
-    logon_id: str | None = None
-    password: str | None = field(default=None, repr=False)
-    strict: bool = False
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    emulator_faults: tuple[str, ...] = ()
-    embedded_mode: str = EMBEDDED_MODES[0]
-    baseline: str | None = None
-    certificate: str | None = None
-    sign_with: str | None = None
-    hypothesis_seed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,16 +78,19 @@ class RunSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     emulator_faults: tuple[str, ...] = ()
     embedded_mode: str = EMBEDDED_MODES[0]
-    """``--embedded-emulator``: the embedded emulator as a child ``process`` or a ``thread``."""
+    """``--om-embedded-emulator``: the embedded emulator as a child ``process`` or a ``thread``."""
     baseline: Baseline | None = None
-    """The expected-failure baseline (``--baseline``), checked when the run starts."""
+    """The expected-failure baseline (``--om-baseline``), checked when the run starts."""
     certificate_dir: Path | None = None
-    """``--certificate DIR``; without it only a full-suite run writes one (reports/certificate)."""
+    """``--om-certificate DIR``; without it only a full-suite run writes one
+    (reports/certificate)."""
     signing_key: SigningKey | None = field(default=None, repr=False)
-    """``--sign-with KEY``: the private key that signs the certificate, read when the run starts
+    """``--om-sign-with KEY``: the private key that signs the certificate, read when the run starts
     (a wrong key stops it at once, not after the run)."""
     hypothesis_seed: str | None = None
     """Hypothesis' own ``--hypothesis-seed`` as given (the reporting plugin picks one if not)."""
+    no_preflight: bool = False
+    """``--om-no-preflight``: a run against a target URL starts without the pre-flight."""
     password_source: PasswordSource | None = None
     """Where ``password`` came from (``None``: no password given)."""
     secrets: Secrets = field(default_factory=Secrets, repr=False)
@@ -112,9 +114,32 @@ class RunSettings:
 
     @property
     def password_from_outside(self) -> bool:
-        """The password came from outside the profile (``--password`` or the environment): a
+        """The password came from outside the profile (``--om-password`` or the environment): a
         repeat of the run must be given it again, as ``$OPENMEDIA_PASSWORD``."""
         return self.password is not None and self.password_source is not PasswordSource.PROFILE
+
+    @property
+    def command_options(self) -> tuple[str, ...]:
+        """The suite options that point a new run at this target the same way (the reproduce
+        lines): the profile by its absolute path, so the command works from any folder; never
+        the password (a repeat reads ``$OPENMEDIA_PASSWORD``)."""
+        options: list[str] = []
+        profile = self.profile_path.resolve()
+        if profile != bundled_profile("emulator").resolve():
+            options += [PROFILE.flag, str(profile)]
+        if self.target_url:
+            options += [TARGET_URL.flag, self.target_url]
+        if self.control_url:
+            options += [CONTROL_URL.flag, self.control_url]
+        if self.logon_id:
+            options += [LOGON_ID.flag, self.logon_id]
+        if self.timeout_s != DEFAULT_TIMEOUT_S:
+            options += [EXCHANGE_TIMEOUT.flag, f"{self.timeout_s:g}"]
+        for fault in self.emulator_faults:
+            options += [EMULATOR_FAULT.flag, fault]
+        if self.strict:
+            options.append(STRICT.flag)
+        return tuple(options)
 
     @property
     def embedded(self) -> bool:
@@ -141,72 +166,39 @@ class RunSettings:
         ]
 
 
-def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--profile``, ``--logon-id``, ``--password`` and ``--exchange-timeout`` of a command that
-    talks to a target outside pytest (``check``, ``cleanup``): the same meaning as ``run``'s
-    options, resolved by :func:`build_settings` in the same order."""
-    parser.add_argument("--profile", metavar="FILE", help="the target profile (TOML)")
-    parser.add_argument(
-        "--logon-id", metavar="ID", help=f"LogonID header (else ${ENV_LOGON_ID}, else the profile)"
-    )
-    parser.add_argument(
-        "--password",
-        metavar="SECRET",
-        help=f"Password header (else ${ENV_PASSWORD}, else the profile's password or password_env)",
-    )
-    parser.add_argument(
-        "--exchange-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        help=f"deadline of one HTTP exchange (default {DEFAULT_TIMEOUT_S:g})",
-    )
-
-
-def credential_options(
-    args: argparse.Namespace, target_url: str | None, control_url: str | None = None
-) -> OptionValues:
-    """The :class:`OptionValues` of :func:`add_credential_arguments`, for the target's URLs."""
-    return OptionValues(
-        target_url=target_url,
-        control_url=control_url,
-        profile=args.profile,
-        logon_id=args.logon_id,
-        password=args.password,
-        timeout_s=args.exchange_timeout,
-    )
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:
     """Resolve options, environment and profile into settings; ``UsageError`` on a mistake."""
     if options.timeout_s <= 0:
-        raise UsageError(f"--exchange-timeout must be positive, got {options.timeout_s:g}")
+        raise UsageError(f"{EXCHANGE_TIMEOUT.flag} must be positive, got {options.timeout_s:g}")
     path = Path(options.profile) if options.profile else bundled_profile("emulator")
     profile = load_profile(path)
-    target_url = _url("--target-url", options.target_url) or _url(
+    target_url = _url(TARGET_URL.flag, options.target_url) or _url(
         f"profile {path}: [target] url", profile.target.url
     )
-    control_url = _url("--control-url", options.control_url) or _url(
+    control_url = _url(CONTROL_URL.flag, options.control_url) or _url(
         f"profile {path}: [target] control_url", profile.target.control_url
     )
     if target_url is None and control_url is not None:
         raise UsageError(
-            "--control-url needs --target-url: the embedded emulator brings its own control "
-            "plane; give both URLs, or neither"
+            f"{CONTROL_URL.flag} needs {TARGET_URL.flag}: the embedded emulator brings its own "
+            "control plane; give both URLs, or neither"
         )
     if options.emulator_faults and target_url is not None:
         raise UsageError(
-            "--emulator-fault plants a defect in the embedded emulator and cannot be combined "
-            f"with a target URL ({target_url}); drop one of them"
+            f"{EMULATOR_FAULT.flag} plants a defect in the embedded emulator and cannot be "
+            f"combined with a target URL ({target_url}); drop one of them"
         )
     _check_faults(options.emulator_faults)
     if options.embedded_mode not in EMBEDDED_MODES:
         raise UsageError(
-            f"--embedded-emulator {options.embedded_mode!r}: choose {' or '.join(EMBEDDED_MODES)}"
+            f"{EMBEDDED_EMULATOR.flag} {options.embedded_mode!r}: "
+            f"choose {' or '.join(EMBEDDED_MODES)}"
         )
     if options.embedded_mode != EMBEDDED_MODES[0] and target_url is not None:
         raise UsageError(
-            f"--embedded-emulator {options.embedded_mode} chooses how the embedded emulator "
+            f"{EMBEDDED_EMULATOR.flag} {options.embedded_mode} chooses how the embedded emulator "
             f"runs and cannot be combined with a target URL ({target_url}); drop one of them"
         )
     logon_id, password, source = _credentials(options, profile, path, environ)
@@ -241,6 +233,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         certificate_dir=Path(options.certificate) if options.certificate else None,
         signing_key=_signing_key(options.sign_with),
         hypothesis_seed=options.hypothesis_seed,
+        no_preflight=options.no_preflight,
         password_source=source,
         password_origin=origin,
         secrets=secrets,
@@ -255,7 +248,7 @@ def _signing_key(path: str | None) -> SigningKey | None:
     try:
         return load_signing_key(path)
     except KeyFileError as exc:
-        raise UsageError(f"--sign-with: {exc}") from None
+        raise UsageError(f"{SIGN_WITH.flag}: {exc}") from None
 
 
 def _url(what: str, value: str | None) -> str | None:
@@ -270,7 +263,7 @@ def _url(what: str, value: str | None) -> str | None:
 
 
 def password_origin(source: PasswordSource | None, profile: Profile, path: Path) -> str | None:
-    """``--password``, ``$OPENMEDIA_PASSWORD``, the profile's literal or its variable, named."""
+    """``--om-password``, ``$OPENMEDIA_PASSWORD``, the profile's literal or its variable, named."""
     if source is PasswordSource.PROFILE:
         return f"{source.value} of profile {path}"
     if source is PasswordSource.PROFILE_ENVIRONMENT:
@@ -296,19 +289,19 @@ def _credentials(
         if not logon_id:
             raise UsageError(
                 f"profile {path} turns authentication on ([auth] enabled = true) but names no "
-                f"logon: pass --logon-id, set {ENV_LOGON_ID}, or set [auth] logon_id"
+                f"logon: pass {LOGON_ID.flag}, set {ENV_LOGON_ID}, or set [auth] logon_id"
             )
         if password is None:
             via = f", or set ${profile.auth.password_env}" if profile.auth.password_env else ""
             raise UsageError(
                 f"profile {path} turns authentication on ([auth] enabled = true) but no password "
-                f"is given: pass --password, set {ENV_PASSWORD}{via}"
+                f"is given: pass {PASSWORD.flag}, set {ENV_PASSWORD}{via}"
             )
     return logon_id, password, source
 
 
 def _check_faults(names: tuple[str, ...]) -> None:
-    """Every ``--emulator-fault`` names a planted defect; else a usage error with the nearest."""
+    """Every ``--om-emulator-fault`` names a planted defect; else a usage error with the nearest."""
     import difflib
 
     from conformance.emulator.faults import FAULTS
@@ -318,6 +311,6 @@ def _check_faults(names: tuple[str, ...]) -> None:
             near = difflib.get_close_matches(name, FAULTS, n=3)
             hint = f"did you mean {', '.join(near)}? " if near else ""
             raise UsageError(
-                f"--emulator-fault {name!r} is not a planted defect; {hint}"
+                f"{EMULATOR_FAULT.flag} {name!r} is not a planted defect; {hint}"
                 "`openmedia-conformance emulator --help` lists them all"
             )

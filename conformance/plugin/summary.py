@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from conformance.plugin.options import PASSWORD
 from conformance.plugin.exit_status import translate_exit_code
 from conformance.plugin.fingerprint import fingerprints
 from conformance.plugin.runtime import (
@@ -381,7 +382,8 @@ class Reporting:
     def _run_record(self, exit_status: int) -> RunRecord:
         """What the certificate's header says of the run beyond its settings."""
         args = self.config.invocation_params.args
-        command = command_line(args, self.seed, needs_password_env(self.settings))
+        secret = (PASSWORD.flag, PASSWORD.alias)
+        command = command_line(args, self.seed, needs_password_env(self.settings), secret)
         session = self.runtime.target  # None in an xdist controller: the workers reached it
         return RunRecord(
             command_line=self.runtime.redact(command),

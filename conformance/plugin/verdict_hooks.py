@@ -1,7 +1,7 @@
 """How an outcome becomes a verdict: the run-time half of the plugin (``conformance.plugin``).
 
 ``ConformanceFailure`` of a SHOULD/OPEN requirement → *warning* (passed, with a
-``ConformanceWarning``; failed under pytest's ``--strict``); ``NotApplicable`` → *not
+``ConformanceWarning``; failed under ``--om-strict``); ``NotApplicable`` → *not
 applicable* (skipped, reason ``not applicable: ...``); ``ConformanceFailure`` of a MUST
 requirement or any assertion → *fail*; any other exception (``SuiteError``, ``TransportError``,
 a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so that it survives

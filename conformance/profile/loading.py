@@ -145,7 +145,7 @@ def load(path: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(
-            f"profile {source}: file not found; pass --profile with an existing TOML file"
+            f"profile {source}: file not found; pass --om-profile with an existing TOML file"
         ) from None
     except OSError as exc:
         raise UsageError(f"profile {source}: cannot be read ({exc.strerror})") from None

@@ -8,7 +8,7 @@ from the test's record (``FinishedTest``):
   (``conformance.reporting.categories``: a warning is ``unknown``, never ``passed``);
 * the evidence (``conformance.reporting.attachments``): a test that did not pass gets the
   request and response of every exchange it made, a passed one a compact record of them (one
-  line each), and ``--attach-all-exchanges`` gives every test the full exchanges; passwords
+  line each), and ``--om-attach-all-exchanges`` gives every test the full exchanges; passwords
   redacted, in the failure message too;
 * a not-applicable test's reason (``NotApplicableReason``) as a ``tag``.
 

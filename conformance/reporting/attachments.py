@@ -4,7 +4,7 @@ The evidence of a verdict that is not a pass is the bytes on the wire, so such a
 request and response of each exchange it made (SOAP and control plane alike), numbered in the
 order it happened. A passed test needs no evidence beyond what it did: one text attachment lists
 each exchange (operation, HTTP status, elapsed time, how it ended), which keeps a green run's
-results and HTML report small enough for a CI to keep (``--attach-all-exchanges`` attaches every
+results and HTML report small enough for a CI to keep (``--om-attach-all-exchanges`` attaches every
 exchange in full, for an audit). What must never appear is the password: the request's
 ``Password`` element is masked by the wire layer (``Exchange.redacted_request_body``), and the
 run's ``redact`` (the configured password wherever it occurs) plus the exchange's own secrets

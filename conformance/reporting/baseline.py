@@ -1,4 +1,4 @@
-"""The expected-failure baseline (``--baseline FILE``): known target defects a CI run tolerates.
+"""The expected-failure baseline (``--om-baseline FILE``): known target defects a CI run tolerates.
 
 A team that adopts the suite against a server with known defects still wants a green pipeline
 that turns red on anything *new*. The baseline lists those defects, each with a reason, an owner
@@ -219,7 +219,7 @@ def report_lines(
         lines.append(
             (
                 f"{len(entries)} new failure(s) not in a baseline; to accept them, paste "
-                "into the --baseline file (and fill in reason and owner):",
+                "into the --om-baseline file (and fill in reason and owner):",
                 {"red": True},
             )
         )
@@ -242,11 +242,11 @@ def load_baseline(path: str | Path) -> Baseline:
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"--baseline {source}: no such file") from None
+        raise UsageError(f"--om-baseline {source}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--baseline {source}: cannot be read: {exc}") from None
+        raise UsageError(f"--om-baseline {source}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"--baseline {source}: not valid TOML: {exc}") from None
+        raise UsageError(f"--om-baseline {source}: not valid TOML: {exc}") from None
     return parse_baseline(raw, source)
 
 

@@ -115,13 +115,13 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "Known defects (expected failures in the baseline)",
         Verdict.BASELINE,
-        "A MUST failure the --baseline file lists, with its reason, owner and expiry; it does "
+        "A MUST failure the --om-baseline file lists, with its reason, owner and expiry; it does "
         "not fail the run.",
     ),
     Category(
         "Warnings (SHOULD or OPEN reading not met)",
         Verdict.WARNING,
-        "A SHOULD requirement or an OPEN reading was not met; it fails only under --strict.",
+        "A SHOULD requirement or an OPEN reading was not met; it fails only under --om-strict.",
     ),
     Category(
         "Not applicable (capability missing)",

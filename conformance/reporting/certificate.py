@@ -1,7 +1,7 @@
 """The certificate of a run: what was proven, against what, with which outcome, signed.
 
 Written at the end of a complete run of the whole suite (``openmedia-conformance run``,
-``reports/certificate``) or of any run given ``--certificate DIR``: ``certificate.json`` and a
+``reports/certificate``) or of any run given ``--om-certificate DIR``: ``certificate.json`` and a
 self-contained ``certificate.html`` (no external resource; the JSON is embedded in it). It holds
 the suite version, the target's fingerprint (URL, Server header, sha256 of the WSDL and of every
 XSD it served, and of the contract bundled with the suite), the profile (path and sha256), one
@@ -11,7 +11,7 @@ command line (password masked) and Hypothesis seed that rerun it, and ``sha256``
 the canonical JSON without that field and without the signature.
 
 The ``sha256`` is a content *fingerprint*: anyone who edits the file can recompute it, so it
-proves nothing against a forger. ``signature`` (``run --sign-with KEY`` or ``certificate sign
+proves nothing against a forger. ``signature`` (``run --om-sign-with KEY`` or ``certificate sign
 KEY``; ``conformance.reporting.signature``) does: ``certificate verify --public-key PUB FILE``
 fails on any edited byte of the file and on a signature by another key.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,25 +69,10 @@ def target_options(settings: RunDescription, seed: object = None) -> list[str]:
     """The command-line options that point a new run at the same target, the same way.
 
     Built from the resolved settings rather than copied from the command line: that way the
-    password given as ``--password`` never reappears (the new run reads ``$OPENMEDIA_PASSWORD``),
-    and the profile is named by its absolute path, so the command works from any folder.
+    password given as ``--om-password`` never reappears (the new run reads
+    ``$OPENMEDIA_PASSWORD``), and the profile is named by its absolute path, so the command works from any folder.
     """
-    options: list[str] = []
-    profile = settings.profile_path.resolve()
-    if profile != bundled_profile("emulator").resolve():
-        options += ["--profile", str(profile)]
-    if settings.target_url:
-        options += ["--target-url", settings.target_url]
-    if settings.control_url:
-        options += ["--control-url", settings.control_url]
-    if settings.logon_id:
-        options += ["--logon-id", settings.logon_id]
-    if settings.timeout_s != DEFAULT_TIMEOUT_S:
-        options += ["--exchange-timeout", f"{settings.timeout_s:g}"]
-    for fault in settings.emulator_faults:
-        options += ["--emulator-fault", fault]
-    if settings.strict:
-        options += ["--strict"]
+    options = list(settings.command_options)
     if seed is not None:
         options.append(f"--hypothesis-seed={seed}")
     return options
@@ -119,7 +104,7 @@ def rerun_command(settings: RunDescription, nodeid: str, path: Path, seed: objec
 
 
 def needs_password_env(settings: RunDescription) -> bool:
-    """True when the password came from outside the profile (``--password`` or the env).
+    """True when the password came from outside the profile (``--om-password`` or the env).
 
     A repeat must then be given it again, as ``$OPENMEDIA_PASSWORD`` (never on the command line).
     """
@@ -222,10 +207,13 @@ def reproduction(
 
 
 # -- repeating the whole run -----------------------------------------------------------------
-def command_line(invocation: Sequence[str], seed: object, password: bool) -> str:
+def command_line(
+    invocation: Sequence[str], seed: object, password: bool, secret_flags: Collection[str]
+) -> str:
     """The command that repeats this run (``openmedia-conformance run`` when it was that).
 
-    A password given as ``--password`` is left out: the repeat reads ``$OPENMEDIA_PASSWORD``.
+    A password given with one of ``secret_flags`` (``--om-password`` and its alias) is left out:
+    the repeat reads ``$OPENMEDIA_PASSWORD``.
     """
     words = [str(a) for a in invocation]
     kept: list[str] = []
@@ -234,10 +222,10 @@ def command_line(invocation: Sequence[str], seed: object, password: bool) -> str
         if skip:
             skip = False
             continue
-        if word == "--password":
+        if word == PASSWORD.flag:
             skip = True
             continue
-        if word.startswith("--password="):
+        if word.startswith(PASSWORD.flag + "="):
             continue
         kept.append(word)
     via_run = "--pyargs" in kept and any(

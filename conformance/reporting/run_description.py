@@ -46,6 +46,12 @@ class RunDescription(Protocol):
     def strict(self) -> bool: ...
 
     @property
+    def command_options(self) -> tuple[str, ...]:
+        """The suite options that point a new run at this target the same way, spelled as the
+        run command takes them (no password: a repeat reads it from the environment)."""
+        ...
+
+    @property
     def timeout_s(self) -> float: ...
 
     @property

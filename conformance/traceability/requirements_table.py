@@ -45,7 +45,7 @@ def render(catalogue: Catalogue = CATALOGUE, cited: dict[str, list[str]] | None 
         "Reading R21 (`../shared/contracts/interpretations.md`) fixes each level: MUST only where "
         "the interface description, the WSDL/XSD, SOAP 1.1, WS-I Basic Profile or the "
         "control-plane contract requires the behaviour; what rests only on the live server, a "
-        "reading or this project is SHOULD (a warning unless `--strict`); OPEN readings warn.",
+        "reading or this project is SHOULD (a warning unless `--om-strict`); OPEN readings warn.",
         "",
         f"{len(catalogue.requirements)} requirements: "
         + ", ".join(f"{n} {level}" for level, n in levels.items())

@@ -46,10 +46,10 @@ class TransportError(SuiteError):
         self.reason = reason
         self.timeout_s = timeout_s
         if reason == TIMED_OUT:
-            hint = hint or "check --target-url or raise --exchange-timeout"
+            hint = hint or "check --om-target-url or raise --om-exchange-timeout"
             message = f"no answer from {url} within {timeout_s:g} s (timed out); {hint}"
         else:
-            hint = hint or "check --target-url and that the server there speaks HTTP"
+            hint = hint or "check --om-target-url and that the server there speaks HTTP"
             message = f"no usable answer from {url}: {reason}; {hint}"
         super().__init__(message)
 
@@ -222,7 +222,7 @@ class Transport:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TransportError(
-                _public_url(url), "not an http(s) URL", timeout, "check --target-url"
+                _public_url(url), "not an http(s) URL", timeout, "check --om-target-url"
             )
         port = parts.port or (443 if parts.scheme == "https" else 80)
         key = (parts.scheme, parts.hostname, port)
@@ -255,7 +255,7 @@ class Transport:
                 _public_url(url),
                 f"response larger than {human_size(self.max_response_bytes)}",
                 timeout,
-                "check --target-url: that is no Open Media answer",
+                "check --om-target-url: that is no Open Media answer",
             ) from None
         except BaseException as exc:
             conn.close()
@@ -350,17 +350,19 @@ class Transport:
         if isinstance(exc, http.client.IncompleteRead):
             return TransportError(public, "connection closed mid-response", timeout)
         if isinstance(exc, socket.gaierror):
-            return TransportError(public, "host name not resolved", timeout, "check --target-url")
+            return TransportError(
+                public, "host name not resolved", timeout, "check --om-target-url"
+            )
         if isinstance(exc, ssl.SSLError):
             return TransportError(
-                public, f"TLS error: {exc.reason or exc}", timeout, "check --target-url"
+                public, f"TLS error: {exc.reason or exc}", timeout, "check --om-target-url"
             )
         if isinstance(exc, http.client.HTTPException):
             return TransportError(
                 public,
                 f"malformed HTTP response: {type(exc).__name__}",
                 timeout,
-                "check --target-url",
+                "check --om-target-url",
             )
         if isinstance(exc, OSError):
             return TransportError(public, exc.strerror or type(exc).__name__, timeout)
