@@ -82,7 +82,7 @@ def test_options_are_read_once_into_a_frozen_settings_object(suite: pytest.Pytes
         suite,
         """
         import dataclasses, pytest
-        from conformance.plugin.configuration import SETTINGS_KEY
+        from conformance.plugin.runtime import SETTINGS_KEY
         SEEN = []
 
         @pytest.mark.requirement("MUST_ID")
@@ -544,7 +544,7 @@ def test_scenario_fixtures_drive_the_embedded_emulator(suite: pytest.Pytester) -
         suite,
         f"""
         import pytest
-        from conformance.plugin.configuration import runtime_of
+        from conformance.plugin.runtime import runtime_of
 
         @pytest.mark.requirement("{MUST_ID}")
         def test_variant(make_scenario, control, target):

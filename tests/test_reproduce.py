@@ -28,6 +28,7 @@ from conformance.cli.run import plugin_installed, pytest_args
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.namespaces import soap_action
 from conformance.contract.paths import SUITE_DIR
+from conformance.plugin.options import PASSWORD
 from conformance.plugin.settings import OptionValues, build_settings
 from conformance.profile import bundled_profile
 from conformance.reporting.reproduce import (
@@ -73,6 +74,9 @@ def capture() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+SECRET_FLAGS = (PASSWORD.flag, PASSWORD.alias)
 
 
 def test_the_curl_command_replays_the_exact_request_without_showing_the_password(
@@ -164,11 +168,13 @@ def test_the_bundled_profile_and_its_own_password_need_no_extra_option() -> None
 def test_the_run_command_line_drops_what_run_adds_and_the_password() -> None:
     given = ["--om-target-url", "http://127.0.0.1:9/x", "--om-password", SECRET, "-k", "add"]
     invocation = ["-p", "conformance.plugin", *pytest_args(given)]  # -p: when not installed
-    assert command_line(invocation, "42", True) == (
+    assert command_line(invocation, "42", True, SECRET_FLAGS) == (
         "OPENMEDIA_PASSWORD=... openmedia-conformance run --om-target-url http://127.0.0.1:9/x "
         "-k add --hypothesis-seed=42"
     )
-    plain = command_line(["tests", "--om-password=" + SECRET, "--hypothesis-seed", "3"], "3", True)
+    plain = command_line(
+        ["tests", "--om-password=" + SECRET, "--hypothesis-seed", "3"], "3", True, SECRET_FLAGS
+    )
     assert plain == "OPENMEDIA_PASSWORD=... python -m pytest tests --hypothesis-seed 3"
 
 

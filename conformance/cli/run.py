@@ -33,7 +33,6 @@ from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_PACKAGE
 from conformance.plugin.exit_status import RunFacts, exit_status, translate_exit_code
 
 __all__ = ["plugin_installed", "pytest_args", "run_main", "translate_exit_code"]
-from conformance.plugin.exit_status import translate_exit_code
 from conformance.plugin.options import (
     PASSWORD,
     PROFILE,

@@ -28,8 +28,8 @@ import allure_commons
 import pytest
 
 from conformance.plugin.fingerprint import fingerprints
-from conformance.plugin.options import option_values
 from conformance.plugin.node_ids import targets_suite
+from conformance.plugin.options import option_values
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_REASON_ATTR,
     RUNTIME_KEY,

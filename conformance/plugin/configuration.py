@@ -34,19 +34,18 @@ from conformance.plugin.options import add_suite_options, option_values
 from conformance.plugin.run_ids import check_turns_possible
 from conformance.plugin.runtime import (
     RUNTIME_KEY,
+    SETTINGS_KEY,
     SUITE_ITEM_KEY,
     ConformanceWarning,
     SessionRuntime,
     set_verdict,
 )
-from conformance.plugin.settings import EMBEDDED_MODES, OptionValues, RunSettings, build_settings
+from conformance.plugin.settings import RunSettings, build_settings
 from conformance.profile import CONTROL_FEATURES
 from conformance.profile.session import OptionsSent
 from conformance.verdicts import UsageError, Verdict
 
-__all__ = ["ConformanceWarning", "runtime_of"]
-
-SETTINGS_KEY = pytest.StashKey[RunSettings]()
+__all__ = ["ConformanceWarning"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,14 +112,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash.get(SETTINGS_KEY, None)
     return settings.header_lines() if settings is not None else []
-
-
-def runtime_of(config: pytest.Config) -> SessionRuntime:
-    """The session's runtime (for the fixtures); a usage error if configure did not run."""
-    runtime = config.stash.get(RUNTIME_KEY, None)
-    if runtime is None:
-        raise UsageError("the openmedia plugin is not configured in this pytest run")
-    return runtime
 
 
 # -- collection: requirement markers ----------------------------------------------------------

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin.runtime import runtime_of
 from conformance.profile import Profile
 from conformance.profile.session import OptionsSent, TargetSession
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 
 def _runtime(config: pytest.Config) -> Any:
-    from conformance.plugin.configuration import runtime_of
 
     return runtime_of(config)
 

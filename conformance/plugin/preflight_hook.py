@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.plugin.exit_status import ExitStatus
+from conformance.plugin.runtime import SETTINGS_KEY
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    from conformance.plugin.configuration import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)
     if (

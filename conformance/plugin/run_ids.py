@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin.runtime import RUNTIME_KEY
 from conformance.safemode.ledger import Ledger
 from conformance.verdicts import UsageError
 
@@ -176,7 +177,6 @@ def shared_turn(config: pytest.Config) -> contextlib.AbstractContextManager[None
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     """xdist worker on a shared target: each test, setup to teardown, inside its turn."""
-    from conformance.plugin.runtime import RUNTIME_KEY
 
     runtime = item.config.stash.get(RUNTIME_KEY, None)
     state = state_of(item.config, runtime.settings.embedded) if runtime is not None else None

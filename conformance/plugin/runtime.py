@@ -18,7 +18,7 @@ from conformance.plugin.settings import RunSettings
 from conformance.profile.session import TargetSession
 from conformance.reporting.attachments import ExchangeNote, exchange_name, note
 from conformance.secrets import Secrets
-from conformance.verdicts import SuiteError, Verdict
+from conformance.verdicts import SuiteError, UsageError, Verdict
 
 if TYPE_CHECKING:
     from conformance.plugin.embedded import EmbeddedEmulator, ThreadEmulator
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from conformance.reporting.certificate import TestResult
     from conformance.wire import Exchange
 
+SETTINGS_KEY = pytest.StashKey[RunSettings]()
+"""The run's settings, read once at configure (``conformance.plugin.configuration``)."""
 RUNTIME_KEY = pytest.StashKey["SessionRuntime"]()
 """Where the plugin keeps the session's runtime in ``config.stash``."""
 SUITE_ITEM_KEY = pytest.StashKey[bool]()
@@ -288,3 +290,11 @@ class SessionRuntime:
     def redact(self, text: str) -> str:
         """The text with every secret of the run replaced by ``***`` (``Secrets.mask``)."""
         return self.secrets.mask(text)
+
+
+def runtime_of(config: pytest.Config) -> SessionRuntime:
+    """The session's runtime (for the fixtures); a usage error if configure did not run."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        raise UsageError("the openmedia plugin is not configured in this pytest run")
+    return runtime

@@ -39,12 +39,6 @@ from conformance.plugin.options import (
     OptionValues,
 )
 from conformance.profile import Profile, bundled_profile, load_profile
-from conformance.profile.session import (
-    OPTIONS_OPT_IN,
-    SAFE_MODE_WITHHELD,
-    OptionsSent,
-    TargetSession,
-)
 from conformance.secrets import ENV_PASSWORD, Secrets
 from conformance.verdicts import UsageError
 
@@ -52,7 +46,6 @@ if TYPE_CHECKING:
     from conformance.reporting.baseline import Baseline
     from conformance.reporting.signature import SigningKey
     from conformance.wire.credentials import Credentials
-
 
 
 class PasswordSource(Enum):
@@ -164,8 +157,6 @@ class RunSettings:
             f"openmedia features expected: {features}; strict {'on' if self.strict else 'off'}; "
             f"exchange timeout {self.timeout_s:g} s",
         ]
-
-
 
 
 def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSettings:

@@ -35,9 +35,9 @@ from typing import Any
 
 import pytest
 
-from conformance.plugin.options import PASSWORD
 from conformance.plugin.exit_status import translate_exit_code
 from conformance.plugin.fingerprint import fingerprints
+from conformance.plugin.options import PASSWORD
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_FEATURE_ATTR,
     NOT_APPLICABLE_REASON_ATTR,

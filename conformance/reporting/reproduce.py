@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.contract.paths import PACKAGE_PARENT, RUN_INI, SUITE_DIR, SUITE_PACKAGE
-from conformance.profile import bundled_profile
 from conformance.reporting.run_description import RunDescription
 from conformance.secrets import ENV_PASSWORD
-from conformance.wire.transport import DEFAULT_TIMEOUT_S
 
 if TYPE_CHECKING:
     from conformance.wire import Exchange
@@ -70,7 +68,8 @@ def target_options(settings: RunDescription, seed: object = None) -> list[str]:
 
     Built from the resolved settings rather than copied from the command line: that way the
     password given as ``--om-password`` never reappears (the new run reads
-    ``$OPENMEDIA_PASSWORD``), and the profile is named by its absolute path, so the command works from any folder.
+    ``$OPENMEDIA_PASSWORD``), and the profile is named by its absolute path, so the command
+    works from any folder.
     """
     options = list(settings.command_options)
     if seed is not None:
@@ -222,10 +221,10 @@ def command_line(
         if skip:
             skip = False
             continue
-        if word == PASSWORD.flag:
+        if word in secret_flags:
             skip = True
             continue
-        if word.startswith(PASSWORD.flag + "="):
+        if word.split("=", 1)[0] in secret_flags:
             continue
         kept.append(word)
     via_run = "--pyargs" in kept and any(
