@@ -14,6 +14,10 @@ friends select by them too); notes how each test ended (``FinishedTest``) and ha
 (allure-commons' ``report_result`` hook, ahead of its file writer), so the result file is written
 once and complete; and writes ``categories.json`` and ``environment.properties`` when the
 session ends.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

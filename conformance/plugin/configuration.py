@@ -17,6 +17,10 @@ requirement; 2 usage error (bad option or profile); 3 suite or environment error
 (unreachable target, collection error, interrupted run). The mapping applies only to suite
 tests (under ``conformance/suite``, the ``openmedia_suite_dirs`` ini paths, or carrying a
 ``requirement`` marker), so the plugin leaves unrelated pytest runs alone.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

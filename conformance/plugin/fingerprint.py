@@ -5,6 +5,10 @@ The first suite test's teardown that finds the target started takes the fingerpr
 session's fixtures stop the embedded emulator; an xdist worker hands its fingerprint to the
 controller. :func:`fingerprints` gives them to whoever reports (environment.properties, a
 certificate).
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

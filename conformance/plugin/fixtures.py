@@ -30,6 +30,10 @@ its test ends (``conformance.safemode``; its hooks, loaded from here, are in
 
 Each fixture only delegates: to the runtime (target start), to the wire layer (clients) and to
 the checks (``check_exchange``), so the same checks run whatever test sends the request.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ pytest's JUnit writer sees the property; under xdist the controller does the sam
 
 Once pytest has written the file, ``conformance.reporting.junit_properties`` turns a suite
 *error* written as ``<failure>`` into ``<error>``.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

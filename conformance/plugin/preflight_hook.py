@@ -4,6 +4,10 @@ At the end of configuration (``trylast``: the run's settings are read, the termi
 and before a session starts, so that a stop leaves no test line, no verdict table and no
 baseline entry behind, and before pytest-xdist starts a worker (workers skip it: they run
 their own configuration after the main process passed it). ``--om-no-preflight`` skips it.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ journal still lists, counts, writes ``reports/leak-audit.json`` and prints the a
 pytest without it. A worker stopped by a signal leaves its cleanup to the main process (which
 replays its journal): only there does the user see the progress, and only there is a Ctrl-C
 during the cleanup counted towards abandoning it (``safety.InterruptGuard``).
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
 Verdicts travel on reports as plain attributes (``openmedia_verdict``, ``openmedia_blamed``,
 ``openmedia_baseline``) so that all of this works under pytest-xdist: the
 workers annotate, the controller counts, prints and writes.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so
 pytest-xdist, and the tally of verdicts, with the baseline's outcome, is what the session's
 exit status is decided from, here (the policy: ``conformance.plugin.exit_status``).
 Only suite tests are touched; any other test keeps pytest's own outcome.
+
+PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
+(``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
+one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 """
 
 from __future__ import annotations
