@@ -8,12 +8,12 @@ suite catches and how. ``python -m conformance.emulator.fault_docs`` writes the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.contract.catalogue import CATALOGUE, Catalogue
+from conformance.contract.generated import write_or_check
 from conformance.emulator.faults import DEFECTS, PlantedDefect
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
@@ -61,22 +61,7 @@ def render(defects: Sequence[PlantedDefect] = DEFECTS, catalogue: Catalogue = CA
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.emulator.fault_docs", description=__doc__
-    )
-    parser.add_argument("--check", action="store_true", help="fail if the file is not current")
-    args = parser.parse_args(argv)
-    wanted = render()
-    if args.check:
-        current = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.is_file() else ""
-        if current != wanted:
-            print(f"{DOCUMENT} is not current: run python -m conformance.emulator.fault_docs")
-            return 1
-        print(f"{DOCUMENT} is current")
-        return 0
-    DOCUMENT.write_text(wanted, encoding="utf-8")
-    print(f"wrote {DOCUMENT}")
-    return 0
+    return write_or_check(DOCUMENT, render, "conformance.emulator.fault_docs", __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ The citing tests come from a collection of the suite (``conformance.traceability
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from conformance.contract.catalogue import CATALOGUE, Catalogue
+from conformance.contract.generated import write_or_check
 from conformance.contract.paths import PACKAGE_PARENT
 from conformance.traceability.citations import citing_tests
 
@@ -67,24 +67,9 @@ def render(catalogue: Catalogue = CATALOGUE, cited: dict[str, list[str]] | None 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.traceability.requirements_table", description=__doc__
+    return write_or_check(
+        TABLE, render, "conformance.traceability.requirements_table", __doc__, argv
     )
-    parser.add_argument("--check", action="store_true", help="fail if the table is not current")
-    args = parser.parse_args(argv)
-    wanted = render()
-    if args.check:
-        current = TABLE.read_text(encoding="utf-8") if TABLE.is_file() else ""
-        if current != wanted:
-            print(
-                f"{TABLE} is not current: run python -m conformance.traceability.requirements_table"
-            )
-            return 1
-        print(f"{TABLE} is current")
-        return 0
-    TABLE.write_text(wanted, encoding="utf-8")
-    print(f"wrote {TABLE}")
-    return 0
 
 
 if __name__ == "__main__":
