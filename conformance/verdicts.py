@@ -29,7 +29,7 @@ class Verdict(str, Enum):
     ERROR = "error"
     """The suite could not test: no verdict on the target."""
     BASELINE = "baseline"
-    """A *fail* the ``--baseline`` file lists: an expected failure, which does not fail the run."""
+    """A *fail* the ``--om-baseline`` file lists: an expected failure; it does not fail the run."""
     SKIPPED = "skipped"
     """A plain pytest skip of a suite test (a skip marker): none of the verdicts above."""
 

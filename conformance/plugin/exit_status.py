@@ -2,7 +2,7 @@
 
 ====  ======================================================================================
 0     every test passed (warnings and not-applicable tests included)
-1     the target failed at least one requirement; or a ``--baseline`` entry is stale (the
+1     the target failed at least one requirement; or an ``--om-baseline`` entry is stale (the
       failure it lists no longer happens) or expired
 2     usage error: a wrong option, a broken profile, or nothing selected; or the pre-flight
       found the credentials refused or the profile not matching the server
@@ -70,7 +70,7 @@ class SessionFacts:
     errors: int = 0
     """Suite errors: an *error* verdict, a suite module that could not be collected."""
     stale_baseline: bool = False
-    """A ``--baseline`` entry is stale or expired (``reporting.baseline.Outcome.fails_run``)."""
+    """An ``--om-baseline`` entry is stale or expired (``reporting.baseline.Outcome.fails_run``)."""
 
 
 @dataclass(frozen=True)

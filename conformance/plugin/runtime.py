@@ -174,7 +174,7 @@ class SessionRuntime:
         """Each verdict-bearing report of a suite test, as the reports read it (under xdist:
         in the controller, which receives every worker's reports)."""
         self.baseline_outcome: Outcome | None = None
-        """What ``--baseline`` says about the finished run (matched, stale, expired entries)."""
+        """What ``--om-baseline`` says about the finished run (matched, stale, expired entries)."""
         self._start_failure: SuiteError | None = None
         self.silent_tests = 0
         """How many of the latest tests in a row ended in a transport error."""

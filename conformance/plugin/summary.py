@@ -8,7 +8,7 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
 
 * adds to every failing suite test the requirement's section and the lines that reproduce it
   (``conformance.reporting.reproduce``), and fixes the run's Hypothesis seed so they can;
-* turns a failure the ``--baseline`` lists into an *expected failure (baseline)* (pytest's
+* turns a failure the ``--om-baseline`` lists into an *expected failure (baseline)* (pytest's
   xfail: not a pass, and it does not fail the run); at the end, a stale or expired entry fails
   the run (exit 1: ``conformance.plugin.exit_status``, fed by ``verdict_hooks``), and every new
   failure gets a ready-to-paste entry;
@@ -17,8 +17,8 @@ Loaded by ``conformance.plugin`` (``pytest_plugins``). It never decides a verdic
 * writes the certificate (``conformance.reporting.certificate``; its header describing the run:
   ``conformance.reporting.run_header``): by default only for a complete run of the whole suite
   (``reports/certificate``); an incomplete one (a selection, ``-x``, interrupted) writes one only
-  into ``--certificate DIR``, marked INCOMPLETE, and never over a complete run's certificate;
-  ``--sign-with KEY`` signs it.
+  into ``--om-certificate DIR``, marked INCOMPLETE, and never over a complete run's certificate;
+  ``--om-sign-with KEY`` signs it.
 
 Verdicts travel on reports as plain attributes (``openmedia_verdict``, ``openmedia_blamed``,
 ``openmedia_baseline``) so that all of this works under pytest-xdist: the
@@ -41,7 +41,7 @@ import pytest
 
 from conformance.plugin.exit_status import translate_exit_code
 from conformance.plugin.fingerprint import fingerprints
-from conformance.plugin.options import PASSWORD
+from conformance.plugin.options import CERTIFICATE, PASSWORD
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_FEATURE_ATTR,
     NOT_APPLICABLE_REASON_ATTR,
@@ -330,7 +330,7 @@ class Reporting:
         if directory is None:
             self.no_certificate = (
                 f"none written: an incomplete run ({'; '.join(incomplete)}) writes one only when "
-                "asked (--certificate DIR); the last complete run's certificate is untouched"
+                f"asked ({CERTIFICATE.flag} DIR); the last complete run's certificate is untouched"
             )
         else:
             self.certificate = self._write_certificate(
@@ -364,7 +364,7 @@ class Reporting:
         if incomplete and complete_certificate_in(directory):
             return (
                 f"not written to {directory}: it holds a complete run's certificate, which an "
-                "incomplete run never replaces; give another --certificate DIR"
+                f"incomplete run never replaces; give another {CERTIFICATE.flag} DIR"
             )
         header = certificate_header(self.settings, self._run_record(exit_status), self.results)
         document = build_certificate(
