@@ -40,5 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         message = "openmedia pre-flight interrupted: no test was run"
         pytest.exit(message, returncode=int(ExitStatus.SUITE_ERROR))
     if outcome.stopped:
-        message = f"openmedia pre-flight stopped: {outcome.message}"
+        # The STOP line above carries the reason; pytest repeats the exit message twice (its
+        # "Exit:" line and the interrupted-session banner), so it only points there.
+        message = f"openmedia pre-flight stopped the run (exit {int(outcome.code)}): see STOP above"
         pytest.exit(message, returncode=int(outcome.code))
