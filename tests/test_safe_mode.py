@@ -13,6 +13,7 @@ issued during the run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +101,6 @@ def test_the_rate_limit_is_a_profile_key_with_a_default_only_in_safe_mode(tmp_pa
 
 
 def _session(profile: Profile, safe: bool) -> TargetSession:
-    import dataclasses
-
     target = dataclasses.replace(profile.target, safe_mode=safe)
     return TargetSession(
         url="http://127.0.0.1:1/OpenMediaService",
@@ -727,6 +727,38 @@ def wait_until_held(url: str, first: int, run: Watched, count: int = 4) -> None:
         time.sleep(0.02)
 
 
+@dataclass(frozen=True)
+class Held:
+    """A holding run that has its requests live on the emulator: ready for a signal."""
+
+    url: str
+    first: int
+    run: Watched
+    control: ControlClient
+
+    @classmethod
+    def start(
+        cls, urls: EmulatorUrls, control: ControlClient, folder: Path, *extra: str, count: int = 4
+    ) -> Held:
+        first = control.state()["next_open_media_id"]
+        run = holding_run(urls.service_url, folder, *extra)
+        wait_until_held(urls.service_url, first, run, count)
+        return cls(urls.service_url, first, run, control)
+
+    def issued(self) -> int:
+        """How many OpenMediaIDs the target handed out since the run started."""
+        return int(self.control.state()["next_open_media_id"]) - self.first
+
+    def live(self) -> list[int]:
+        return live_ids(self.url, self.first)
+
+    def expect_everything_cancelled(self, output: str, folder: Path) -> None:
+        """Nothing of the run is live, and the audit says every request was cleaned."""
+        assert self.live() == []
+        issued = self.issued()
+        assert audit_of(output, folder) == (issued, issued, [])
+
+
 def written_audit(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "reports" / "leak-audit.json").read_text()))
 
@@ -759,10 +791,8 @@ def test_a_signal_while_the_run_starts_ends_it_quietly(
 def test_a_second_ctrl_c_says_what_would_be_left_and_the_cleanup_goes_on(
     own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path, gap_s: float
 ) -> None:
-    url = own_emulator.service_url
-    first = own_control.state()["next_open_media_id"]
-    run = holding_run(url, tmp_path)
-    wait_until_held(url, first, run)
+    held = Held.start(own_emulator, own_control, tmp_path)
+    run = held.run
     run.send(signal.SIGINT)  # stops the test that holds them: the cleanup follows
     time.sleep(gap_s)
     run.send(signal.SIGINT)
@@ -772,18 +802,14 @@ def test_a_second_ctrl_c_says_what_would_be_left_and_the_cleanup_goes_on(
     assert code == 3, output
     assert "Ctrl-C once more abandons the cleanup and leaves" in output, output
     assert re.search(r"openmedia cleanup: cancelling \d+ of \d+ …", output), output
-    assert live_ids(url, first) == []
-    issued = own_control.state()["next_open_media_id"] - first
-    assert audit_of(output, tmp_path) == (issued, issued, [])
+    held.expect_everything_cancelled(output, tmp_path)
 
 
 def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_it(
     own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
 ) -> None:
-    url = own_emulator.service_url
-    first = own_control.state()["next_open_media_id"]
-    run = holding_run(url, tmp_path)
-    wait_until_held(url, first, run)
+    held = Held.start(own_emulator, own_control, tmp_path)
+    run = held.run
     run.send(signal.SIGINT)
     run.wait_for("openmedia cleanup: cancelling")
     run.send(signal.SIGINT)
@@ -794,12 +820,12 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
     assert TRACEBACK not in output, output
     assert code == 3, output
     assert "openmedia cleanup abandoned" in output, output
-    left = live_ids(url, first)
+    left = held.live()
     assert left, "the abandoned cleanup left nothing: it was not abandoned in time"
-    issued = own_control.state()["next_open_media_id"] - first
+    issued = held.issued()
     assert audit_of(output, tmp_path) == (issued, issued - len(left), left)
     audit = written_audit(tmp_path)
-    assert audit["target"] == url
+    assert audit["target"] == held.url
     assert set(audit["why_left"].values()) == {"left: cleanup abandoned (Ctrl-C three times)"}
     assert "openmedia-conformance cleanup reports/leak-audit.json" in output
 
@@ -807,8 +833,8 @@ def test_the_third_ctrl_c_abandons_the_cleanup_and_the_cleanup_command_finishes_
     cleanup = Watched(["cleanup", "--om-profile", profile], tmp_path)
     code, output = cleanup.finish()
     assert (code, TRACEBACK in output) == (0, False), output
-    assert f"nothing left behind on {url}" in output, output
-    assert live_ids(url, first) == []
+    assert f"nothing left behind on {held.url}" in output, output
+    assert held.live() == []
     audit = written_audit(tmp_path)
     assert (audit["left_behind"], audit["cleaned"], audit["created"]) == ([], issued, issued)
     assert (
@@ -826,32 +852,28 @@ def test_a_run_killed_during_its_cleanup_leaves_an_audit_the_cleanup_command_fin
 ) -> None:
     """SIGKILL (what follows an ignored SIGTERM) cannot be caught: the audit written as the
     cleanup begins still lists what it had to cancel."""
-    url = own_emulator.service_url
-    first = own_control.state()["next_open_media_id"]
-    run = holding_run(url, tmp_path)
-    wait_until_held(url, first, run)
+    held = Held.start(own_emulator, own_control, tmp_path)
+    run = held.run
     run.send(signal.SIGINT)
     run.wait_for("openmedia cleanup: cancelling")
     run.send(signal.SIGKILL)
     assert run.finish()[0] == -signal.SIGKILL
-    assert live_ids(url, first), "the cleanup had finished before the kill"
+    assert held.live(), "the cleanup had finished before the kill"
     listed = written_audit(tmp_path)["left_behind"]
-    assert set(live_ids(url, first)) <= set(listed)
+    assert set(held.live()) <= set(listed)
 
     cleanup = Watched(["cleanup", "--om-profile", str(tmp_path / "vendor-safe.toml")], tmp_path)
     code, output = cleanup.finish()
     assert (code, TRACEBACK in output) == (0, False), output
-    assert live_ids(url, first) == []
+    assert held.live() == []
     assert written_audit(tmp_path)["left_behind"] == []
 
 
 def test_sigterm_during_the_cleanup_lets_it_finish(
     own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
 ) -> None:
-    url = own_emulator.service_url
-    first = own_control.state()["next_open_media_id"]
-    run = holding_run(url, tmp_path)
-    wait_until_held(url, first, run)
+    held = Held.start(own_emulator, own_control, tmp_path)
+    run = held.run
     run.send(signal.SIGTERM)
     run.wait_for("openmedia cleanup: cancelling")
     run.send(signal.SIGTERM)
@@ -861,18 +883,14 @@ def test_sigterm_during_the_cleanup_lets_it_finish(
     assert TRACEBACK not in output, output
     assert code == 3, output
     assert "stopped by SIGTERM" in output and "SIGTERM: the cleanup goes on" in output, output
-    assert live_ids(url, first) == []
-    issued = own_control.state()["next_open_media_id"] - first
-    assert audit_of(output, tmp_path) == (issued, issued, [])
+    held.expect_everything_cancelled(output, tmp_path)
 
 
 def test_under_xdist_the_main_process_cleans_up_after_its_stopped_workers_and_shows_it(
     own_emulator: EmulatorUrls, own_control: ControlClient, tmp_path: Path
 ) -> None:
-    url = own_emulator.service_url
-    first = own_control.state()["next_open_media_id"]
-    run = holding_run(url, tmp_path, "-p", "xdist", "-n", "2")
-    wait_until_held(url, first, run, count=3)
+    held = Held.start(own_emulator, own_control, tmp_path, "-p", "xdist", "-n", "2", count=3)
+    run = held.run
     run.send(signal.SIGINT)
     time.sleep(1.0)
     run.send(signal.SIGINT)
@@ -881,9 +899,7 @@ def test_under_xdist_the_main_process_cleans_up_after_its_stopped_workers_and_sh
     assert TRACEBACK not in output, output
     assert code == 3, output
     assert re.search(r"openmedia cleanup: cancelling \d+ request\(s\)", output), output
-    assert live_ids(url, first) == []
-    issued = own_control.state()["next_open_media_id"] - first
-    assert audit_of(output, tmp_path) == (issued, issued, [])
+    held.expect_everything_cancelled(output, tmp_path)
 
 
 # -- the cleanup command's own mistakes and failures ---------------------------------------------
