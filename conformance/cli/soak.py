@@ -40,7 +40,7 @@ MAX_CLIENTS = 64
 DEFAULT_DURATION_S = 60.0
 MAX_DURATION_S = 24 * 3600.0
 MAX_REQUESTS = 10_000_000
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, None: 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
