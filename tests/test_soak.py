@@ -118,7 +118,9 @@ def test_the_histogram_answers_percentiles_within_one_percent() -> None:
 
 # -- the model: what a concurrent answer proves ------------------------------------------------
 def _exchange() -> Exchange:
-    return Exchange("X", "POST", "http://127.0.0.1:1/OpenMediaService", (), b"", 200, "OK", (), b"", 0.0)
+    return Exchange(
+        "X", "POST", "http://127.0.0.1:1/OpenMediaService", (), b"", 200, "OK", (), b"", 0.0
+    )
 
 
 def test_an_answer_overlapping_a_cancel_proves_nothing_one_sent_after_it_does() -> None:
@@ -300,7 +302,9 @@ def test_an_unreachable_target_or_an_html_page_is_exit_3(tmp_path: Path) -> None
 def _safe_profile(folder: Path) -> Path:
     """The emulator's world described as a vendor server: safe mode on, paced."""
     text = (fixtures_dir() / "profiles" / "emulator.toml").read_text()
-    text = re.sub(r"(?m)^safe_mode = false.*$", "safe_mode = true\nmax_requests_per_second = 150", text)
+    text = re.sub(
+        r"(?m)^safe_mode = false.*$", "safe_mode = true\nmax_requests_per_second = 150", text
+    )
     text = re.sub(r"(?m)^features = \[.*\]$", "features = []", text)
     path = folder / "vendor-safe.toml"
     path.write_text(text)

@@ -168,8 +168,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except UsageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return Exit.USAGE
-    except KeyboardInterrupt:  # before the clients started (the pre-flight, the emulator)
-        print(f"{PROG}: interrupted before the soak began", file=sys.stderr)
+    except KeyboardInterrupt:  # outside the clients' run (the pre-flight, the emulator's start)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return Exit.NOT_RUN
 
 
@@ -189,7 +189,9 @@ def _embedded(settings: RunSettings, options: SoakOptions) -> int:
         try:
             control.reset(settings.profile.to_scenario(os.environ))
         except ControlError as exc:
-            print(f"{PROG}: the embedded emulator refused the profile's world: {exc}", file=sys.stderr)
+            print(
+                f"{PROG}: the embedded emulator refused the profile's world: {exc}", file=sys.stderr
+            )
             return Exit.USAGE
         finally:
             control.close()

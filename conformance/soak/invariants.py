@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from itertools import pairwise
 
 from conformance.contract.catalogue import req
 from conformance.contract.operations import UNDECLARED_FAULTS, operation
@@ -152,14 +153,12 @@ def judge_step(before: Status, after: Status, diverted: bool) -> Finding | None:
     )
 
 
-def judge_events(
-    events: Sequence[tuple[Status, int | None]], diverted: bool
-) -> list[Finding]:
+def judge_events(events: Sequence[tuple[Status, int | None]], diverted: bool) -> list[Finding]:
     """One request's events in order (its history, or its events across a by-time stream), as
     (Status, ServiceGroupID): each step moves forward (``judge_step``), and the same state at the
     same group twice in a row is one state recorded twice, unless a divert may explain it."""
     found: list[Finding] = []
-    for (before, group_before), (after, group_after) in zip(events, events[1:]):
+    for (before, group_before), (after, group_after) in pairwise(events):
         if after is before and group_after == group_before and not diverted:
             found.append(
                 Finding(

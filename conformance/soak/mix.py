@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from typing import Any
 
 from conformance.contract.operations import OPERATION_NAMES
@@ -73,7 +75,7 @@ class Mix:
         open_groups = profile.groups_with("open")
         if not open_groups:
             raise UsageError(
-                f"profile {profile.source}: no [[groups]] entry with role = \"open\" in tenant "
+                f'profile {profile.source}: no [[groups]] entry with role = "open" in tenant '
                 f"{profile.tenant.id}: the soak adds its requests to the profile's open groups"
             )
         media = tuple(g for g in profile.groups_with() if g.is_open_media) or open_groups
@@ -84,9 +86,15 @@ class Mix:
             options = (options_in_force(profile),)
         return cls(profile, safe, open_groups, media, options)
 
-    @property
+    @cached_property
     def weights(self) -> dict[str, int]:
+        """The operations sent, with their weights (SetOptions only with values to send)."""
         return {op: w for op, w in WEIGHTS.items() if op != SET_OPTIONS or self.options}
+
+    @cached_property
+    def _cumulative(self) -> tuple[list[str], list[int]]:
+        names = list(self.weights)
+        return names, list(accumulate(self.weights.values()))
 
     @property
     def not_sent(self) -> dict[str, str]:
@@ -99,8 +107,8 @@ class Mix:
         }
 
     def draw(self, rng: random.Random) -> str:
-        weights = self.weights
-        return rng.choices(list(weights), list(weights.values()))[0]
+        names, cumulative = self._cumulative
+        return rng.choices(names, cum_weights=cumulative)[0]
 
     # -- valid members --------------------------------------------------------------------
     def add(self, rng: random.Random, text: str) -> tuple[Group, dict[str, Any]]:

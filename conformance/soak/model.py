@@ -256,7 +256,9 @@ class SoakModel:
         with self._lock:
             self._observed(oid, Status.CANCELLED, sent_at, received_at, "CancelRequest", ex)
             if oid in self.requests:
-                self._awaited.append(Awaited(oid, "no Cancelled event", Status.CANCELLED, received_at))
+                self._awaited.append(
+                    Awaited(oid, "no Cancelled event", Status.CANCELLED, received_at)
+                )
 
     def gone(self, oid: int) -> None:
         """The target says the request terminated (or aged out): no more calls about it."""
@@ -384,7 +386,9 @@ class SoakModel:
                     self._stream_event(oid, event)
                 else:  # perhaps ours, its AddRequest's answer not yet handed to the model
                     self._early.setdefault(oid, []).append(event)
-            for oid in [o for o, held in self._early.items() if held[-1].at < received_at - EARLY_S]:
+            for oid in [
+                o for o, held in self._early.items() if held[-1].at < received_at - EARLY_S
+            ]:
                 del self._early[oid]
             owed: list[Awaited] = []
             overdue: list[tuple[int, str]] = []

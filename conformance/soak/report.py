@@ -98,9 +98,9 @@ class SoakResult:
     def summary(self) -> list[str]:
         """The table at the end: per operation, then the violations with their first example."""
         figures = self.overall.figures_ms()
+        how = "interrupted" if self.interrupted else f"finished ({self.stopped})"
         head = (
-            f"openmedia soak {'interrupted' if self.interrupted else 'finished'} "
-            f"({self.stopped}): {self.overall.count:,} requests in {self.elapsed_s:.1f} s, "
+            f"openmedia soak {how}: {self.overall.count:,} requests in {self.elapsed_s:.1f} s, "
             f"{self.per_s:,.0f}/s, {self.clients} clients, seed {self.seed}; latency p50 "
             f"{figures['p50_ms']:.2f} ms, p95 {figures['p95_ms']:.2f} ms, p99 "
             f"{figures['p99_ms']:.2f} ms, max {figures['max_ms']:.2f} ms"

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from conformance.checks.status import LONG_AGO, Stamp, read_answer
 from conformance.soak import mix as ops
@@ -25,8 +25,8 @@ from conformance.soak.invariants import (
     Invariant,
     judge_fault,
     judge_http,
-    judge_undecodable,
     judge_unanswered,
+    judge_undecodable,
 )
 from conformance.soak.mix import Mix
 from conformance.soak.model import SoakModel
@@ -130,10 +130,17 @@ class Shared:
     def may_list_all(self) -> bool:
         with self._lock:
             now = time.monotonic()
-            if self.created > ALL_STATUS_MAX_CREATED or now - self._all_status_at < ALL_STATUS_EVERY_S:
+            if (
+                self.created > ALL_STATUS_MAX_CREATED
+                or now - self._all_status_at < ALL_STATUS_EVERY_S
+            ):
                 return False
             self._all_status_at = now
             return True
+
+    def count_created(self) -> None:
+        with self._lock:
+            self.created += 1
 
     def answered(self, ok: bool) -> None:
         with self._lock:
@@ -166,7 +173,10 @@ class SoakClient:
 
     # -- one call -------------------------------------------------------------------------
     def send(self, op: str, params: dict[str, object], *, raw: bool = False) -> Sent | None:
-        """Send; judge the HTTP status, a fault, no answer, an undecodable one; count it."""
+        """Send; judge the HTTP status, a fault, no answer, an undecodable one; count it.
+
+        ``sent_at`` is taken before safe mode's pace waits: earlier than the request left, which
+        only ever makes the model conclude less (an answer counts as "before" a call later)."""
         model, stats = self.shared.model, self.shared.stats
         self.sent += 1
         sent_at = time.monotonic()
@@ -178,7 +188,10 @@ class SoakClient:
             self.shared.answered(False)
             return None
         except DecodeError as exc:
-            stats.record(op, time.monotonic() - sent_at, "undecodable")
+            took = (
+                exc.exchange.elapsed_s if exc.exchange is not None else time.monotonic() - sent_at
+            )
+            stats.record(op, took, "undecodable")
             status = exc.exchange.status if exc.exchange is not None else 0
             model.violation(judge_undecodable(status, exc.what), op, exc.exchange)
             self.shared.answered(True)
@@ -195,7 +208,7 @@ class SoakClient:
                 model.violation(finding, op, reply.exchange)
         else:
             result = _result(reply)
-        stats.record(op, received_at - sent_at, result)
+        stats.record(op, reply.exchange.elapsed_s, result)  # the exchange, not the pace's wait
         return Sent(reply, sent_at, received_at)
 
     # -- the operations -------------------------------------------------------------------
@@ -224,7 +237,7 @@ class SoakClient:
             return
         value = sent.reply.value
         if value.request_status == "Success":
-            self.shared.created += 1
+            self.shared.count_created()
             self.shared.model.created(
                 value.open_media_id, group.id, sent.sent_at, sent.received_at, sent.reply.exchange
             )
@@ -261,9 +274,9 @@ class SoakClient:
         if oid is None:
             return
         sent = self.send(ops.MODIFY, self.shared.mix.modify(oid, f"modified {self.sent}"))
-        if sent is not None and sent.reply.fault is not None:
-            if sent.reply.fault.detail_local in GONE_FAULTS:
-                self.shared.model.gone(oid)
+        fault = None if sent is None else sent.reply.fault
+        if fault is not None and fault.detail_local in GONE_FAULTS:
+            self.shared.model.gone(oid)
 
     def set_options(self) -> None:
         self.send(ops.SET_OPTIONS, self.shared.mix.set_options(self.rng))
@@ -295,7 +308,9 @@ class SoakClient:
             return
         sent = self.send(ops.HISTORY, {"openMediaID": oid, "retrieveLaterThan": LONG_AGO})
         if sent is not None and isinstance(sent.reply.value, GetOpenMediaResponse):
-            events = [(r.status, r.service_group_id) for r in sent.reply.value.requests if r.id == oid]
+            events = [
+                (r.status, r.service_group_id) for r in sent.reply.value.requests if r.id == oid
+            ]
             model.history(oid, events, sent.reply.exchange)
 
     def poll(self) -> None:
@@ -308,9 +323,7 @@ class SoakClient:
         try:
             answer = read_answer(sent.reply, "EVT-TIMESTAMP-FEEDBACK")
         except ConformanceFailure as exc:  # no TimeStamp: the stream cannot go on from it
-            self.shared.model.violation(
-                _as_finding(exc), ops.BY_TIME, sent.reply.exchange
-            )
+            self.shared.model.violation(_as_finding(exc), ops.BY_TIME, sent.reply.exchange)
             return
         records = [
             (
@@ -351,7 +364,7 @@ class SoakClient:
         group = self.shared.mix.media_group(self.rng)
         self.send(ops.AGENTS, {"serviceGroupID": group.id})
 
-    _steps: dict[str, Callable[[SoakClient], None]] = {
+    _steps: ClassVar[dict[str, Callable[[SoakClient], None]]] = {
         ops.ADD: add,
         ops.CANCEL: cancel,
         ops.DIVERT: divert,

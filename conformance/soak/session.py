@@ -246,7 +246,9 @@ def soak(settings: RunSettings, target: Target, options: SoakOptions, out: TextI
     if audit is not None and audit.left_behind:
         print(f"openmedia: to cancel them: openmedia-conformance cleanup {AUDIT_FILE}", file=out)
     for error in broken[:1]:
-        print(f"openmedia soak: a client stopped on an error of the soak itself: {error!r}", file=out)
+        print(
+            f"openmedia soak: a client stopped on an error of the soak itself: {error!r}", file=out
+        )
     if options.json_path is not None:
         print(result.write_json(options.json_path), file=out)
     out.flush()
