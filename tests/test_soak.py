@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from hostile import answers, servers
 
+from conformance.checks.status import Stamp
 from conformance.contract.paths import fixtures_dir
 from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.soak.invariants import (
@@ -39,6 +41,7 @@ from conformance.soak.invariants import (
     judge_step,
 )
 from conformance.soak.model import SoakModel
+from conformance.soak.runner import later
 from conformance.soak.stats import Histogram
 from conformance.suite_support.lifecycle_values import Status
 from conformance.wire import Exchange, OpenMediaClient
@@ -104,6 +107,16 @@ def test_faults_http_status_and_repeats() -> None:
     assert judge_repeat(False, True, "e") is None
     assert judge_repeat(True, True, "e") is not None
     assert judge_repeat(False, False, "e") is not None
+
+
+def test_an_event_one_dotnet_tick_after_the_timestamp_fed_back_is_no_repeat() -> None:
+    """Seven fraction digits (a .NET target) on the same microsecond: the digits decide (R12)."""
+    moment = datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=timezone.utc)
+    fed_back = Stamp("2026-01-01T00:00:00.1234561Z", moment)
+    assert later(Stamp("2026-01-01T00:00:00.1234567Z", moment), fed_back)
+    assert not later(fed_back, fed_back)
+    assert not later(Stamp("2026-01-01T00:00:00.123456Z", moment), fed_back)
+    assert later(Stamp("2026-01-01T00:00:01Z", moment.replace(second=1)), fed_back)
 
 
 def test_the_histogram_answers_percentiles_within_one_percent() -> None:
@@ -215,7 +228,7 @@ def test_a_planted_defect_in_the_embedded_emulator_is_a_violation_named_by_its_r
     tmp_path: Path, fault: str, requirement: str
 ) -> None:
     result = soak(
-        "--om-emulator-fault", fault, "--duration", "4s", "--requests", "1500",
+        "--om-emulator-fault", fault, "--duration", "3s", "--requests", "1500",
         "--json", "figures.json", cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 1, result.out

@@ -12,6 +12,7 @@ exchange it has on the wire, so no request is created without the soak reading i
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar
 from conformance.checks.status import LONG_AGO, Stamp, read_answer
 from conformance.soak import mix as ops
 from conformance.soak.invariants import (
+    ALL_EVERY,
+    FEEDBACK,
     Finding,
     Invariant,
     judge_fault,
@@ -244,8 +247,8 @@ class SoakClient:
 
     def cancel(self) -> None:
         oid = self.shared.model.pick(self.rng)
-        if oid is None:
-            return
+        if oid is None:  # another client just ended the last open one
+            return self.add()
         sent = self.send(ops.CANCEL, self.shared.mix.cancel(self.rng, oid))
         if sent is None:
             return
@@ -257,8 +260,8 @@ class SoakClient:
     def divert(self) -> None:
         model = self.shared.model
         oid = model.pick(self.rng)
-        if oid is None:
-            return
+        if oid is None:  # another client just ended the last open one
+            return self.add()
         group, params = self.shared.mix.divert(self.rng, oid, model.group_of(oid))
         model.diverting(oid)
         sent = self.send(ops.DIVERT, params)
@@ -271,8 +274,8 @@ class SoakClient:
 
     def modify(self) -> None:
         oid = self.shared.model.pick(self.rng)
-        if oid is None:
-            return
+        if oid is None:  # another client just ended the last open one
+            return self.add()
         sent = self.send(ops.MODIFY, self.shared.mix.modify(oid, f"modified {self.sent}"))
         fault = None if sent is None else sent.reply.fault
         if fault is not None and fault.detail_local in GONE_FAULTS:
@@ -284,8 +287,8 @@ class SoakClient:
     def status(self) -> None:
         model = self.shared.model
         oid = model.pick(self.rng)
-        if oid is None:
-            return
+        if oid is None:  # another client just ended the last open one
+            return self.add()
         sent = self.send(ops.STATUS, {"openMediaID": oid})
         if sent is None:
             return
@@ -304,8 +307,8 @@ class SoakClient:
     def history(self) -> None:
         model = self.shared.model
         oid = model.pick(self.rng)
-        if oid is None:
-            return
+        if oid is None:  # another client just ended the last open one
+            return self.add()
         sent = self.send(ops.HISTORY, {"openMediaID": oid, "retrieveLaterThan": LONG_AGO})
         if sent is not None and isinstance(sent.reply.value, GetOpenMediaResponse):
             events = [
@@ -321,7 +324,7 @@ class SoakClient:
         if sent is None or sent.reply.fault is not None:
             return
         try:
-            answer = read_answer(sent.reply, "EVT-TIMESTAMP-FEEDBACK")
+            answer = read_answer(sent.reply, FEEDBACK)
         except ConformanceFailure as exc:  # no TimeStamp: the stream cannot go on from it
             self.shared.model.violation(_as_finding(exc), ops.BY_TIME, sent.reply.exchange)
             return
@@ -331,7 +334,7 @@ class SoakClient:
                 r.status,
                 r.service_group_id,
                 stamp.text if stamp is not None else None,
-                r.timestamp is None or r.timestamp > last.moment,
+                stamp is None or later(stamp, last),
             )
             for r, stamp in zip(answer.records, answer.record_stamps, strict=True)
         ]
@@ -343,7 +346,7 @@ class SoakClient:
         if sent is None or sent.reply.fault is not None:
             return
         try:
-            answer = read_answer(sent.reply, "ALL-EVERY-REQUEST")
+            answer = read_answer(sent.reply, ALL_EVERY)
         except ConformanceFailure as exc:
             self.shared.model.violation(_as_finding(exc), ops.ALL_STATUS, sent.reply.exchange)
             return
@@ -381,6 +384,23 @@ class SoakClient:
 
 
 _ABOUT_A_REQUEST = frozenset({ops.CANCEL, ops.DIVERT, ops.MODIFY, ops.STATUS, ops.HISTORY})
+
+
+def _fraction(text: str) -> str:
+    """The fraction digits of a dateTime's text (``""`` when it has none)."""
+    found = re.search(r"\.(\d+)", text)
+    return found.group(1) if found else ""
+
+
+def later(stamp: Stamp, last: Stamp) -> bool:
+    """``stamp`` is after ``last``. A .NET target writes seven fraction digits, a ``datetime``
+    holds six: on the same microsecond the digits as written decide (R12), so an event one tick
+    after the TimeStamp fed back is not taken for a repeat."""
+    if stamp.moment != last.moment:
+        return stamp.moment > last.moment
+    mine, theirs = _fraction(stamp.text), _fraction(last.text)
+    width = max(len(mine), len(theirs))
+    return mine.ljust(width, "0") > theirs.ljust(width, "0")
 
 
 def _result(reply: Reply) -> str:

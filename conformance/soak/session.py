@@ -20,15 +20,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from conformance.checks.status import read_answer
 from conformance.safemode.audit import Audit
 from conformance.safemode.cleanup import Cleanup
 from conformance.safemode.interrupts import GUARD
 from conformance.safemode.ledger import Ledger
 from conformance.safemode.transport import OptionsGate, RateLimiter, options_texts, safe_transport
+from conformance.soak.invariants import FEEDBACK
 from conformance.soak.mix import Mix
 from conformance.soak.model import SoakModel
 from conformance.soak.progress import Progress
@@ -43,7 +46,7 @@ from conformance.soak.runner import (
 )
 from conformance.soak.stats import SoakStats
 from conformance.suite_support.status_queries import mark
-from conformance.verdicts import SuiteError
+from conformance.verdicts import ConformanceFailure, SuiteError
 from conformance.wire import OpenMediaClient, Transport, TransportError
 
 if TYPE_CHECKING:
@@ -147,10 +150,16 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _start_mark(target: Target, settings: RunSettings, transport: Transport) -> Stamp:
-    """The target's "now", where the by-time stream starts (R12)."""
+    """The target's "now", where the by-time stream starts (R12): the TimeStamp of a by-time
+    answer asked for the events after our own clock's now (a short answer on any server, whatever
+    its cache holds); else the suite's ``mark``."""
     client = OpenMediaClient(target.url, credentials=settings.credentials(), transport=transport)
     try:
-        return mark(client)
+        try:
+            reply = client.get_requests_by_time(datetime.now(timezone.utc))
+            return read_answer(reply, FEEDBACK).stamp
+        except ConformanceFailure:
+            return mark(client)
     finally:
         client.close()
 
