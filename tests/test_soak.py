@@ -146,6 +146,31 @@ def test_an_answer_overlapping_a_cancel_proves_nothing_one_sent_after_it_does() 
     assert [v.requirement for v in model.violations.values()] == ["LIFE-TERMINAL-FINAL"]
 
 
+def test_a_listing_owes_only_the_requests_created_before_it_was_sent() -> None:
+    model, ex = SoakModel(1800.0, started=0.0), _exchange()
+    model.created(1, 10, sent_at=0.5, received_at=1.0, ex=ex)
+    model.created(2, 10, sent_at=2.5, received_at=3.0, ex=ex)
+    listing = [(1, "Queued", "2026-12-07T10:00:00Z")]
+    model.listed(listing, {1: "Queued"}, sent_at=2.0, received_at=3.5, ex=ex)  # before 2 existed
+    assert model.violations == {}
+    model.listed(listing, {1: "Queued"}, sent_at=4.0, received_at=4.5, ex=ex)
+    (found,) = model.violations.values()
+    assert found.requirement == "ALL-EVERY-REQUEST" and "2" in found.detail
+
+
+def test_an_id_listed_before_an_add_was_sent_is_no_new_id() -> None:
+    model, ex = SoakModel(1800.0, started=0.0), _exchange()
+    model.listed([(77, "Queued", "t")], {77: "Queued"}, sent_at=0.0, received_at=1.0, ex=ex)
+    model.created(77, 10, sent_at=0.5, received_at=1.5, ex=ex)  # overlapped: proves nothing
+    assert model.violations == {}
+    model.created(78, 10, sent_at=2.0, received_at=2.5, ex=ex)
+    listing = [(oid, "Queued", f"t{oid}") for oid in (77, 78, 79)]
+    model.listed(listing, {}, sent_at=3.0, received_at=3.5, ex=ex)
+    model.created(79, 10, sent_at=4.0, received_at=4.5, ex=ex)
+    (found,) = model.violations.values()
+    assert found.requirement == "ADD-OPENMEDIAID-UNIQUE"
+
+
 def test_a_stream_that_gives_an_event_before_its_add_is_answered_skips_nothing() -> None:
     model, ex = SoakModel(1800.0, started=0.0), _exchange()
     event = (9, "Queued", 10, "2026-12-07T10:00:00.000001Z", True)

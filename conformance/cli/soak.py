@@ -23,6 +23,7 @@ from pathlib import Path
 from conformance.plugin.embedded import EmbeddedEmulator, EmulatorStartError
 from conformance.plugin.options import (
     EMULATOR_FAULT,
+    PROFILE,
     STRICT,
     TARGET_URL,
     add_argument,
@@ -84,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "OpenMediaID is new, every created request is listed, statuses only move forward, "
         "polling by time with the TimeStamp fed back neither skips nor repeats an event, and "
         "no undeclared fault, HTTP error or missing answer occurs. Target: the embedded "
-        f"emulator, or {TARGET_URL.flag} with {'--om-profile'}. In safe mode (a vendor "
+        f"emulator, or {TARGET_URL.flag} with {PROFILE.flag}. In safe mode (a vendor "
         "profile's default) the pace holds across all clients and every request created is "
         "cancelled at the end (DoNotReport), with the leak audit. Exit status: 0 no violation, "
         "1 violations, 2 usage error, 3 target unreachable or not the service, or interrupted.",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,12 +323,13 @@ class SoakModel:
     def listed(
         self,
         records: Sequence[tuple[int | None, str | None, str | None]],
+        latest: Mapping[int, str | None],
         sent_at: float,
         received_at: float,
         ex: Exchange,
     ) -> None:
-        """GetAllOpenMediaRequestStatus listed ``records`` (ID, Status, TimeStamp text); the
-        latest record of each ID is its current status (ALL-EVERY-REQUEST)."""
+        """GetAllOpenMediaRequestStatus listed ``records`` (ID, Status, TimeStamp text);
+        ``latest`` is each ID's latest record's Status, its current one (ALL-EVERY-REQUEST)."""
         with self._lock:
             mine: dict[int, list[tuple[str | None, str | None]]] = {}
             for oid, status, stamp in records:
@@ -344,9 +345,8 @@ class SoakModel:
             ]
             for finding in judge_listed(expected, mine):
                 self._violation(finding, "GetAllOpenMediaRequestStatus", ex)
-            for oid, held in mine.items():
-                latest = max(held, key=lambda r: r[1] or "")
-                found = status_of(latest[0])
+            for oid in mine:
+                found = status_of(latest.get(oid))
                 if found is not None:
                     name = "GetAllOpenMediaRequestStatus"
                     self._observed(oid, found, sent_at, received_at, name, ex)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from conformance.checks.status import LONG_AGO, Stamp, read_answer
+from conformance.checks.status import LONG_AGO, Stamp, latest_by_id, read_answer
 from conformance.soak import mix as ops
 from conformance.soak.invariants import (
     ALL_EVERY,
@@ -294,9 +294,10 @@ class SoakClient:
             return
         value = sent.reply.value
         if isinstance(value, GetOpenMediaResponse):
-            mine = [r for r in value.requests if r.id == oid]
-            if mine:
-                latest = max(mine, key=lambda r: r.timestamp or LONG_AGO)
+            mine = [(r.timestamp or LONG_AGO, n, r) for n, r in enumerate(value.requests)]
+            mine = [found for found in mine if found[2].id == oid]
+            if mine:  # the latest record (the later in document order on a tie)
+                latest = max(mine, key=lambda found: found[:2])[2]
                 name = ops.STATUS
                 model.observed(
                     oid, latest.status, sent.sent_at, sent.received_at, name, sent.reply.exchange
@@ -354,7 +355,9 @@ class SoakClient:
             (r.id, r.status, stamp.text if stamp is not None else None)
             for r, stamp in zip(answer.records, answer.record_stamps, strict=True)
         ]
-        self.shared.model.listed(records, sent.sent_at, sent.received_at, sent.reply.exchange)
+        latest = {oid: record.status for oid, record in latest_by_id(answer).items()}
+        model, ex = self.shared.model, sent.reply.exchange
+        model.listed(records, latest, sent.sent_at, sent.received_at, ex)
 
     def group_status(self) -> None:
         group = self.shared.mix.media_group(self.rng)
