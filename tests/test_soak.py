@@ -10,8 +10,10 @@ every request it created cancelled on the target.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -30,6 +32,7 @@ from hostile import answers, servers
 from conformance.checks.status import Stamp
 from conformance.contract.paths import fixtures_dir
 from conformance.plugin.embedded import EmbeddedEmulator
+from conformance.profile import ServerOptions, load_profile
 from conformance.soak.invariants import (
     Invariant,
     judge_events,
@@ -40,6 +43,7 @@ from conformance.soak.invariants import (
     judge_repeat,
     judge_step,
 )
+from conformance.soak.mix import Mix
 from conformance.soak.model import SoakModel
 from conformance.soak.runner import later
 from conformance.soak.stats import Histogram
@@ -127,6 +131,20 @@ def test_the_histogram_answers_percentiles_within_one_percent() -> None:
         assert abs(histogram.percentile(fraction) - wanted) <= wanted * 0.011
     assert histogram.percentile(1.0) == pytest.approx(1000e-6)
     assert Histogram().percentile(0.5) == 0.0
+
+
+def test_set_options_sends_only_what_safe_mode_allows(tmp_path: Path) -> None:
+    emulator = load_profile(fixtures_dir() / "profiles" / "emulator.toml")
+    assert Mix.of(emulator).options and "SetOptions" in Mix.of(emulator).weights
+    safe = load_profile(_safe_profile(tmp_path))
+    assert Mix.of(safe).options == () and "SetOptions" not in Mix.of(safe).weights
+    assert "SetOptions" in Mix.of(safe).not_sent
+    entry = ServerOptions((("TypeOfSession", 0), ("MaxNumberOfSessions", 4)))
+    opted_in = dataclasses.replace(safe, overwrite_server_options=(entry,))
+    assert Mix.of(opted_in).options == ({"TypeOfSession": 0, "MaxNumberOfSessions": 4},)
+    rng = random.Random(1)
+    assert Mix.of(opted_in).set_options(rng) == {"request": entry.request()}
+    assert all(Mix.of(safe).cancel(rng, 5)["request"]["DoNotReport"] for _ in range(20))
 
 
 # -- the model: what a concurrent answer proves ------------------------------------------------
@@ -382,6 +400,10 @@ def test_ctrl_c_in_safe_mode_prints_the_summary_and_cancels_every_request_create
     assert "GetAllOpenMediaServiceGroupStatus" in out  # the table so far
     assert "SetOptions" in out and "not sent: safe mode" in out
     assert "Traceback" not in out
+    pace = re.search(r"interrupted: ([\d,]+) requests in ([\d.]+) s", out)
+    assert pace, out
+    sent, seconds = int(pace.group(1).replace(",", "")), float(pace.group(2))
+    assert sent <= 150 * seconds * 1.05 + 2, f"{sent} in {seconds} s: the pace did not hold"
     (created, cleaned, left) = AUDIT.findall(out)[0]
     assert int(created) > 0 and created == cleaned and left == "", out
     audit = json.loads((tmp_path / "reports" / "leak-audit.json").read_text())
