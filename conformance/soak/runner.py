@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from conformance.checks.status import LONG_AGO, Stamp, latest_by_id, read_answer
+from conformance.safemode.cleanup import GONE_FAULTS
 from conformance.soak import mix as ops
 from conformance.soak.invariants import (
     ALL_EVERY,
@@ -59,7 +60,6 @@ ALL_STATUS_MAX_CREATED = 20_000
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 UNANSWERED_STREAK = 25
 """Transport errors in a row (over all clients) after which the soak stops: the target is gone."""
-GONE_FAULTS = frozenset({"OpenMediaRequestTerminatedFault", "InvalidOpenMediaIDFault"})
 
 
 class Budget:
@@ -91,12 +91,8 @@ class Budget:
             if self.stopped is None:
                 self.stopped = why
 
-    @property
-    def done(self) -> bool:
-        return self.stopped is not None
 
-
-@dataclass
+@dataclass(frozen=True)
 class Sent:
     """One call that was answered: the reply and when it left and came back."""
 
