@@ -1,9 +1,10 @@
 """``python -m benchmarks.run``: every figure of issue 7 from one run on this machine.
 
-Prints each measurement and each goal (met / not met) and writes
-``reports/benchmarks/latest.json`` and a timestamped copy. Ratios are measured side by side in
-this one run, because the machine is shared and absolute times drift between runs. The matrix
-takes minutes: ``--skip-matrix`` carries the last measured value forward, marked as such.
+Prints each measurement and each goal (met / not met), the soak's among them
+(``benchmarks.soak``), and writes ``reports/benchmarks/latest.json`` and a timestamped copy.
+Ratios are measured side by side in this one run, because the machine is shared and absolute
+times drift between runs. The matrix takes minutes: ``--skip-matrix`` carries the last measured
+value forward, marked as such.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from benchmarks import load, overhead, suite_run
+from benchmarks import load, overhead, soak, suite_run
 from benchmarks.servers import ROOT
 
 OUT_DIR = ROOT / "reports" / "benchmarks"
@@ -24,7 +25,7 @@ OUT_DIR = ROOT / "reports" / "benchmarks"
 
 def _goals(r: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
     serial, parallel = r["full_run"], r["full_run_n2"]
-    emu, cache, matrix = r["emulator_load"], r["cache_expiry"], r["matrix"]
+    emu, cache, matrix, soaked = r["emulator_load"], r["cache_expiry"], r["matrix"], r["soak"]
     slowest = min(emu["add_request"]["per_s"], emu["status_by_id"]["per_s"])
     worst_floor = min(emu["add_over_floor"], emu["status_over_floor"])
     call = cache["call_s"]
@@ -43,6 +44,19 @@ def _goals(r: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
             "matrix < 5 min",
             None if matrix.get("wall_s") is None else matrix["wall_s"] < 300,
             f"{matrix.get('wall_s')} s{' (carried forward)' if matrix.get('carried_from') else ''}",
+        ),
+        (
+            "soak, 8 clients: zero violations (short rounds and 60 s)",
+            soaked["violations"] == 0,
+            f"{soaked['violations']} violations; {soaked['soak']['per_s']:,.0f}/s = "
+            f"{soaked['soak_over_floor']:.0%} of the floor, p99 "
+            f"{soaked['soak_p99_over_floor_p99']}x the floor's",
+        ),
+        (
+            "soak sustains its throughput for 60 s (>= 80% of the short rounds')",
+            soaked["sustained_over_soak"] >= 0.8,
+            f"{soaked['sustained']['per_s']:,.0f}/s over 60 s = "
+            f"{soaked['sustained_over_soak']:.0%} of {soaked['soak']['per_s']:,.0f}/s",
         ),
     ]
 
@@ -89,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         ("client_overhead", overhead.measure),
         ("emulator_load", lambda: load.measure(per_client=args.load_requests)),
         ("cache_expiry", suite_run.cache_expiry),
+        ("soak", soak.measure),
         ("matrix", _last_matrix if args.skip_matrix else suite_run.matrix),
     ]
     for name, step in steps:
