@@ -4,8 +4,9 @@ A raw ASGI callable (no framework): three routes do not need one, and every exch
 few function calls from the socket. The engine's calls take microseconds, so they run on the
 event loop itself: requests arriving together are served one after another, never interleaved
 (section ``concurrency``). Only a planted race (``Engine.racing``) has them served in parallel
-threads, so that they can overlap. A body larger than the limit is refused with 413 before it is read whole;
-anything the emulator cannot read is a SOAP fault or a 4xx, never a crash or a hang.
+threads, so that they can overlap. A body larger than the limit is refused with 413 before it
+is read whole; anything the emulator cannot read is a SOAP fault or a 4xx, never a crash or a
+hang.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ BUSY_AT = 3
 """Fault hooks ``Defect.BUSY_*``: this many SOAP requests in progress at once is "too busy"."""
 _BUSY_FAULT = (
     b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
-    b'<faultcode>s:Server</faultcode><faultstring>The server is too busy.</faultstring>'
+    b"<faultcode>s:Server</faultcode><faultstring>The server is too busy.</faultstring>"
     b'<detail><ServerTooBusyFault xmlns="http://schemas.datacontract.org/2004/07/'
-    b'OpenMediaService.Faults"/></detail></s:Fault></s:Body></s:Envelope>'
+    b'Solidus.OpenMedia.Contracts.Faults"/></detail></s:Fault></s:Body></s:Envelope>'
 )
 _HELP = (
     b"<html><body><h1>OpenMediaService</h1><p>The reference emulator of the MiCC Enterprise "
