@@ -63,6 +63,8 @@ class EmulatorApp:
         self.own_base = own_base
         self.in_progress = 0
         """SOAP requests being served now (read by the ``Defect.BUSY_*`` hooks only)."""
+        self.busy_hooks = bool(engine.faults)
+        """Whether ``_busy`` can refuse anything (no defect planted: it is never called)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -91,7 +93,7 @@ class EmulatorApp:
                 # implements ROB-OVERSIZED-BODY
                 unlimited = Defect.OVERSIZED_BODY_ACCEPTED in self.engine.faults
                 body = await _read_body(receive, headers, unlimited)
-                if await self._busy(send):
+                if self.busy_hooks and await self._busy(send):
                     return
                 action = headers.get("soapaction")
                 if self.engine.racing:  # a planted race: requests must overlap to meet it
