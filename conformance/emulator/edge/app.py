@@ -78,6 +78,7 @@ class EmulatorApp:
             # implements ROB-OVERSIZED-STATUS
             status = 400 if Defect.OVERSIZED_BODY_400 in self.engine.faults else 413
             await _reply(send, status, _TEXT, b"request body too large\n", close=True)
+        # implements CONC-NO-HTTP-ERROR
         except Exception:  # never let one request take the server down
             _LOG.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
             await _reply(send, 500, _TEXT, b"internal error\n", close=True)

@@ -84,6 +84,7 @@ def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int,
                 raise
             value = HANDLERS[call.operation.name](engine, call.params)
         return 200, soap_out.response(call.operation, value, faults)
+    # implements CONC-DECLARED-FAULTS-ONLY
     except ServiceFault as exc:
         # implements WIRE-HTTP-STATUS
         status = 200 if Defect.FAULT_HTTP_200 in faults else 500

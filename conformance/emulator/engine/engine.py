@@ -465,7 +465,7 @@ class Engine:
                 world.route()
             return True
 
-    # implements DIV-QUEUED-BY-GROUP-ID, DIV-BY-GROUP-NAME
+    # implements DIV-QUEUED-BY-GROUP-ID, DIV-BY-GROUP-NAME, CONC-CANCEL-DIVERT-ONE-OUTCOME
     def divert_request(self, request: DivertInput) -> DivertResult:
         f = self.faults
         validation.check("DivertOpenMediaRequest", request, f)
@@ -564,6 +564,7 @@ class Engine:
         return group
 
     # implements MOD-QUEUED, MOD-MERGE-REPLACE, MOD-MERGE-APPEND, MOD-MERGED-OVER-LIMIT
+    # implements CONC-MODIFY-LABELS-KEPT
     def modify_request(self, request: ModifyInput) -> bool:
         """R10/R11: merge IVR data by Label while the request is queued."""
         f = self.faults
@@ -708,7 +709,7 @@ class Engine:
             for e in events
         )
 
-    # implements TIM-ALL-REQUESTS, TIM-ORDER
+    # implements TIM-ALL-REQUESTS, TIM-ORDER, CONC-BY-TIME-NO-GAP
     def requests_by_time(self, later_than: datetime) -> StatusResponse:
         f = self.faults
         with self.lock:

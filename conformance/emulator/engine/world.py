@@ -99,6 +99,7 @@ class World:
                 agent.sessions.clear()
                 agent.free_order = next(self._order)
 
+    # implements ADD-OPENMEDIAID-UNIQUE, CONC-ADD-IDS-UNIQUE
     def new_id(self) -> int:
         issued = next(self._ids)
         self.next_id = issued + 1
@@ -116,7 +117,7 @@ class World:
 
     # -- events --------------------------------------------------------------------------
 
-    # implements EVT-EVENT-PER-STATE
+    # implements EVT-EVENT-PER-STATE, CONC-BY-TIME-NO-GAP
     def record(
         self,
         request: RequestRecord,
