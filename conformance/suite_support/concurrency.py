@@ -96,7 +96,7 @@ def together(
     exchanges = round_.made()
     if stuck:
         raise SuiteError(
-            f"{len(stuck)} of {len(threads)} clients still calling after {timeout_s:.0f} s "
+            f"{len(stuck)} of {len(threads)} clients still calling after {timeout_s:g} s "
             f"({', '.join(stuck)}): the target does not answer concurrent calls in time"
         )
     for judge in judges:
