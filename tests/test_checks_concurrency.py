@@ -76,13 +76,25 @@ def test_listed_once_accepts_every_event_of_a_request_that_moved_on() -> None:
     expect_listed_once([1, 2, 3], records, REQ)
 
 
+def test_listed_once_accepts_a_diverted_request_queued_in_two_groups() -> None:
+    records = [record(1), record(1, "Queued", 1, group=11)]
+    expect_listed_once([1], records, REQ)
+
+
+def test_an_event_listed_twice_fails_whatever_the_status() -> None:
+    allocated = record(3, "AllocatedToAgent", 1)
+    failure = fails(expect_listed_once, [3], [record(3), allocated, allocated], REQ)
+    assert "more than once" in failure.actual
+
+
 def test_a_request_not_listed_fails() -> None:
     failure = fails(expect_listed_once, [1, 2, 4], [record(1), record(2)], REQ)
     assert "not listed: 4" in failure.actual
 
 
 def test_a_queued_request_listed_twice_fails() -> None:
-    failure = fails(expect_listed_once, [1, 2], [record(1), record(2), record(2)], REQ)
+    twice = [record(1), record(2), record(2, second=1)]  # two Queued events in one group
+    failure = fails(expect_listed_once, [1, 2], twice, REQ)
     assert "more than once" in failure.actual and "2: 2" in failure.actual
 
 

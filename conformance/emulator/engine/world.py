@@ -150,9 +150,10 @@ class World:
         twice = Defect.QUEUED_EVENT_RECORDED_TWICE in self.faults and status is Status.QUEUED
         for _ in range(2 if twice else 1):
             request.events.append(event)
+            late = self._stamps and event.time_stamp < self._stamps[-1]  # stamped before a wait
             # implements CONC-BY-TIME-NO-GAP
-            if self._stamps and event.time_stamp < self._stamps[-1]:  # stamped before a wait
-                at = bisect_right(self._stamps, event.time_stamp)  # (a planted race only)
+            if late and Defect.BY_TIME_EVENT_STORED_LATE in self.faults:
+                at = bisect_right(self._stamps, event.time_stamp)  # stored where its stamp says
                 self.timeline.insert(at, event)
                 self._stamps.insert(at, event.time_stamp)
                 continue
