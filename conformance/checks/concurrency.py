@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from conformance.checks.expect import matches_fault, summary
+from conformance.checks.expect import matches_fault
 from conformance.checks.wire_rules import allowed_faults
 from conformance.contract.catalogue import req
 from conformance.contract.operations import OPERATION_NAMES, operation
@@ -164,17 +164,18 @@ def expect_poll_stream(
                 )
             seen.add(key)
             given[record.id].append(record)
-    skipped = {
-        oid: [r.status for r in events]
-        for oid, events in history.items()
-        if _events(given[oid]) != _events(events)
-    }
-    if skipped:
-        shown = {oid: [r.status for r in given[oid]] for oid in skipped}
+    differing = [oid for oid, events in history.items() if _events(given[oid]) != _events(events)]
+    if differing:
+        shown = "; ".join(
+            f"{oid}: history {[r.status for r in history[oid]]}, "
+            f"given {[r.status for r in given[oid]]}"
+            for oid in differing[:6]
+        )
         raise ConformanceFailure(
             requirement,
-            f"every event of each request given once, in order (history: {summary(skipped)})",
-            f"given to the polling client: {summary(shown)} ({len(polls)} polls)",
+            "every event of each request given once, in order, as its history records it",
+            f"{len(differing)} of {len(history)} requests differ after {len(polls)} polls: "
+            f"{shown}{' …' if len(differing) > 6 else ''}",
             title="a polling client missed events that happened while it polled",
             exchange=exchange,
         )
@@ -190,8 +191,8 @@ class RaceOutcome:
     """The group the request was queued at."""
     destination: int
     """The group DivertRequest named."""
-    cancelled: object
-    """CancelRequest's result (``True``), or its fault described."""
+    cancelled: bool | str | None
+    """CancelRequest's result (``True`` on a queued request), or its fault described."""
     diverted: str | None
     """DivertRequest's RequestStatus, or ``None`` when it raised a fault."""
     history: tuple[OpenMediaRequest, ...]
