@@ -46,7 +46,7 @@ SECTION_KEYS = frozenset(
         "service", "wire", "add", "cancel", "divert", "modify", "options", "status-requests",
         "status-by-id", "history-by-id", "by-time", "all-status", "group-status",
         "all-group-status", "agents-by-group", "authentication", "error-handling", "data-cache",
-        "lifecycle", "routing", "robustness", "client",
+        "lifecycle", "routing", "robustness", "client", "concurrency",
     }
 )  # fmt: skip
 

@@ -75,6 +75,14 @@ class OneOff(Row):
 
 
 @dataclass(frozen=True, eq=False)
+class Race(OneOff):
+    """A one-off defect that is a race between requests served at the same moment: its hook
+    reads, waits ``RACE_WINDOW_S`` without the engine's lock, then writes what it read. The
+    emulator serves SOAP requests in parallel threads while one is planted (``Engine.racing``),
+    so that requests really overlap; the reference behaviour serves them one after another."""
+
+
+@dataclass(frozen=True, eq=False)
 class Length(Row):
     """A length limit of ``field`` in an input of ``type_name``, moved by ``shift``."""
 
@@ -688,6 +696,35 @@ class Defect(metaclass=Table):
     ROUTING_HIGHEST_ID_FIRST = OneOff(
         "ROUTE-LOWEST-ID",
         "agents freed at once (by a restart) are offered requests highest ID first")
+
+    # concurrency: races made wide enough (RACE_WINDOW_S) that a burst of clients hits them
+    ADD_ID_RACE = Race(
+        "CONC-ADD-IDS-UNIQUE",
+        "AddRequest reads the next OpenMediaID, waits, then stores it: AddRequests arriving "
+        "together are handed the same ID (the later one overwrites the earlier)")
+    ADD_POSITION_RACE = Race(
+        "CONC-ADD-QUEUE-POSITIONS",
+        "AddRequest reads its group's queue length, waits, then answers it plus one: AddRequests "
+        "arriving together answer the same QueuePosition")
+    DIVERT_LOST_UPDATE = Race(
+        "CONC-CANCEL-DIVERT-ONE-OUTCOME",
+        "DivertRequest reads the request, waits, then moves it without looking again: a "
+        "CancelRequest in between answers true and is undone (the request is queued again)")
+    MODIFY_LOST_UPDATE = Race(
+        "CONC-MODIFY-LABELS-KEPT",
+        "ModifyRequest reads the IVR data, waits, then writes its merge of what it read: of "
+        "ModifyRequests arriving together only the last one's Label is kept")
+    BY_TIME_EVENT_STORED_LATE = Race(
+        "CONC-BY-TIME-NO-GAP",
+        "CancelRequest stamps its Cancelled event, waits, then stores it: a by-time answer in "
+        "between carries a later TimeStamp without it, so a client feeding it back skips it")
+    BUSY_HTTP_503 = OneOff(
+        "CONC-NO-HTTP-ERROR",
+        "a SOAP request arriving while two others are in progress answers HTTP 503 (text)")
+    BUSY_UNDECLARED_FAULT = OneOff(
+        "CONC-DECLARED-FAULTS-ONLY",
+        "a SOAP request arriving while two others are in progress answers a ServerTooBusyFault, "
+        "which no operation declares")
 
     # -- length limits off by one: read by faults.length_limit (engine/validation.py) ----------
     ADD_SERVICE_GROUP_NAME_LIMIT_REFUSED = Length(

@@ -9,6 +9,8 @@ fixture            scope      what a test gets
 ``om``             function   ``OpenMediaClient`` whose every SOAP exchange is checked by
                               ``conformance.checks.check_exchange`` and recorded as evidence
 ``raw_om``         function   the same client, unchecked (negative wire tests), still recorded
+``om_clients``     function   ``om_clients(k)``: k more clients like ``om``, one per thread of
+                              a test that calls from several clients at once (same pace)
 ``control``        session    ``ControlClient``; *not applicable* ("scenario") without one
 ``requires``       function   ``requires(*features)``: *not applicable* unless all offered
 ``scenario``       function   resets a controllable target to ``profile.to_scenario()``;
@@ -38,6 +40,7 @@ one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +91,10 @@ def _checker() -> Callable[[Exchange], None]:
     return check
 
 
+_RECORDING = threading.Lock()
+"""Exchanges of clients in several threads (``om_clients``) are recorded one at a time."""
+
+
 def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> OpenMediaClient:
     from conformance.plugin.run_ids import state_of as run_ids_of
     from conformance.plugin.safe_mode import transport_for
@@ -98,9 +105,10 @@ def _client(target: TargetSession, config: pytest.Config, *, checked: bool) -> O
     run_ids = run_ids_of(config, target.embedded)
 
     def on_exchange(exchange: Exchange) -> None:
-        runtime.record(exchange)
-        if run_ids is not None:  # before the check: a failing answer may still have made one
-            run_ids.observe(exchange)
+        with _RECORDING:
+            runtime.record(exchange)
+            if run_ids is not None:  # before the check: a failing answer may still have made one
+                run_ids.observe(exchange)
         if check is not None:
             check(exchange)
 
@@ -127,6 +135,25 @@ def raw_om(target: TargetSession, pytestconfig: pytest.Config) -> Iterator[OpenM
     client = _client(target, pytestconfig, checked=False)
     yield client
     client.close()
+
+
+@pytest.fixture
+def om_clients(
+    target: TargetSession, pytestconfig: pytest.Config
+) -> Iterator[Callable[[int], list[OpenMediaClient]]]:
+    """``om_clients(k)``: k more checked, recorded clients like ``om`` (section concurrency:
+    one per thread); in safe mode they share the run's one pace and ledger, so a burst is paced
+    and its requests cleaned up like any other."""
+    made: list[OpenMediaClient] = []
+
+    def make(count: int) -> list[OpenMediaClient]:
+        clients = [_client(target, pytestconfig, checked=True) for _ in range(count)]
+        made.extend(clients)
+        return clients
+
+    yield make
+    for client in made:
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,13 @@
 
 The only place that knows which engine method serves which operation. Admission (R15, R16) and
 the operation run under the engine's lock together, so a router or licence change can never fall
-between the check and the work. Anything unexpected becomes a ``Server`` fault, never a crash.
+between the check and the work (but for a planted race, ``Engine.racing``: its hook must wait
+without the lock). Anything unexpected becomes a ``Server`` fault, never a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -70,7 +72,8 @@ def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int,
         status = 400 if Defect.REFUSAL_HTTP_400 in faults else 500
         return status, soap_out.fault(exc.code, exc.message, faults=faults)
     try:
-        with engine.lock:
+        # implements CONC-ADD-IDS-UNIQUE, CONC-CANCEL-DIVERT-ONE-OUTCOME
+        with engine.lock if not engine.racing else contextlib.nullcontext():
             try:
                 engine.admit(call.operation.name, call.logon_id, call.password)
             except ServiceFault as exc:  # fault hook: the refused call still takes effect
@@ -81,6 +84,7 @@ def exchange(engine: Engine, body: bytes, soap_action: str | None) -> tuple[int,
                 raise
             value = HANDLERS[call.operation.name](engine, call.params)
         return 200, soap_out.response(call.operation, value, faults)
+    # implements CONC-DECLARED-FAULTS-ONLY
     except ServiceFault as exc:
         # implements WIRE-HTTP-STATUS
         status = 200 if Defect.FAULT_HTTP_200 in faults else 500

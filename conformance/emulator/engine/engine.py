@@ -19,6 +19,10 @@ Decisions the description leaves open, taken here once (see also ``queues`` and
   WSDL's choice); an empty or nil PrivateData leaves the stored one as it is; the merged IVR
   set may grow beyond three items (R11: only one call's items are counted);
 - DivertRequest on a terminated request answers InvalidID, like an unknown one;
+- requests arriving together are served one after another (the SOAP layer runs on one event
+  loop; every method here also holds the lock), so OpenMediaIDs, queue positions, events and
+  merged IVR data never race (section ``concurrency``); the planted races (``Race`` rows) read,
+  wait ``RACE_WINDOW_S`` without the lock, then write what they read;
 - cache expiry (R14): a terminated request is present while now < terminal + DataExpiration
   and gone from that instant on; a request that has not terminated never expires;
 - a restart keeps agents logged on, the SetOptions settings and the statistics (they belong to
@@ -28,10 +32,11 @@ Decisions the description leaves open, taken here once (see also ``queues`` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.contract.operations import operation
@@ -58,10 +63,17 @@ from conformance.emulator.engine.model import (
 from conformance.emulator.engine.records import GroupRecord, RequestRecord
 from conformance.emulator.engine.scenario import Scenario
 from conformance.emulator.engine.world import World
+from conformance.emulator.fault_table import Race
 from conformance.emulator.faults import Check, Defect, Row, planted, skips
 
 EWT_PER_POSITION_S = 60
 """Estimated wait per queue position; the description asks only for a number of seconds."""
+
+RACE_WINDOW_S = 0.05
+"""How long a planted race (``Race`` rows) waits between its read and its write: long enough
+that requests a burst of clients sends together fall inside it, on a loaded machine too."""
+
+_T = TypeVar("_T")
 
 _TENANT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "TenantID")
 _AGENT_NOT_GIVEN = CONSTRAINTS.not_given("AddOpenMediaRequest", "PreferredAgentID")
@@ -83,6 +95,15 @@ class Engine:
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self._world = World(scenario, self.clock, self.faults)
+        self.racing = any(isinstance(row, Race) for row in self.faults)
+        """A planted race needs requests served in parallel threads (the SOAP layer asks)."""
+
+    def _race_read(self, read: Callable[[World], _T]) -> _T:
+        """The first half of a planted race: read under the lock, then wait without it."""
+        with self.lock:
+            value = read(self._enter())
+        time.sleep(RACE_WINDOW_S)
+        return value
 
     def _enter(self) -> World:
         self._world.catch_up(self.clock.peek())
@@ -224,6 +245,14 @@ class Engine:
     def add_request(self, request: AddInput) -> AddResult:
         f = self.faults
         validation.check("AddOpenMediaRequest", request, f)
+        # implements CONC-ADD-IDS-UNIQUE
+        stale_id = self._race_read(lambda w: w.next_id) if Defect.ADD_ID_RACE in f else None
+        stale_position = (
+            self._race_read(lambda w: _queue_length(w, request.service_group_id) + 1)
+            # implements CONC-ADD-QUEUE-POSITIONS
+            if Defect.ADD_POSITION_RACE in f
+            else None
+        )
         with self.lock:
             world = self._enter()
             # implements ADD-PRECEDENCE-GROUP-ID
@@ -268,7 +297,8 @@ class Engine:
             if Defect.PRIVATE_DATA_MOJIBAKE in f:
                 private_data = private_data.encode("utf-8").decode("latin-1")
             record = RequestRecord(
-                id=world.new_id(),
+                # implements CONC-ADD-IDS-UNIQUE
+                id=world.new_id() if stale_id is None else world.take_id(stale_id),
                 group_id=group.id,
                 ivr_info=[item or IvrItem() for item in request.ivr_info or ()],
                 private_data=private_data,
@@ -286,6 +316,8 @@ class Engine:
             world.requests[record.id] = record
             world.enqueue(record, group)
             position = record.events[0].queue_position
+            if stale_position is not None and position:
+                position = stale_position
             return self._add_result(record, position)
 
     def _add_result(self, record: RequestRecord, position: int) -> AddResult:
@@ -347,6 +379,15 @@ class Engine:
     def cancel_request(self, request: CancelInput) -> bool:
         """R9, with the statistics of the CancelRequest section."""
         f = self.faults
+        # implements CONC-CANCEL-DIVERT-ONE-OUTCOME
+        if Defect.DIVERT_LOST_UPDATE in f:  # a slow cancel: a divert arriving with it reads first
+            time.sleep(RACE_WINDOW_S)
+        stamp = (
+            self._race_read(lambda w: self.clock.read())
+            # implements CONC-BY-TIME-NO-GAP
+            if Defect.BY_TIME_EVENT_STORED_LATE in f
+            else None
+        )
         with self.lock:
             world = self._enter()
             oid = request.open_media_id
@@ -388,7 +429,7 @@ class Engine:
                 # implements CAN-QUEUED-CANCELS
                 if Defect.CANCEL_QUEUED_LEFT_IN_QUEUE not in f:
                     world.leave(record)
-                world.record(record, Status.CANCELLED)
+                world.record(record, Status.CANCELLED, stamp=stamp)
                 return True
             answered = record.answered
             if not request.cancel_if_allocated and not (
@@ -424,7 +465,7 @@ class Engine:
                 world.route()
             return True
 
-    # implements DIV-QUEUED-BY-GROUP-ID, DIV-BY-GROUP-NAME
+    # implements DIV-QUEUED-BY-GROUP-ID, DIV-BY-GROUP-NAME, CONC-CANCEL-DIVERT-ONE-OUTCOME
     def divert_request(self, request: DivertInput) -> DivertResult:
         f = self.faults
         validation.check("DivertOpenMediaRequest", request, f)
@@ -438,10 +479,16 @@ class Engine:
                 errors.INVALID_DATA,
                 "ServiceGroupID or TenantID and ServiceGroupName must be provided.",
             )
+        oid = request.open_media_id
+        # implements CONC-CANCEL-DIVERT-ONE-OUTCOME
+        racing = Defect.DIVERT_LOST_UPDATE in f and self._race_read(
+            lambda w: oid in w.requests and not w.requests[oid].status.terminal
+        )
         with self.lock:
             world = self._enter()
-            record = world.requests.get(request.open_media_id)
-            if record is None or record.status.terminal:
+            record = world.requests.get(oid)
+            # implements CONC-CANCEL-DIVERT-ONE-OUTCOME
+            if record is None or (record.status.terminal and not racing):
                 refusal = RequestStatus.INVALID_ID
                 # implements DIV-UNKNOWN-ID
                 if record is None and Defect.DIVERT_UNKNOWN_ID_ERROR in f:
@@ -481,7 +528,7 @@ class Engine:
             # implements DIV-STATISTICS
             if Defect.DIVERT_OVERFLOW_IN_NOT_COUNTED not in f:
                 world.statistics.overflowed_in(group.id)
-            if record.status is not Status.QUEUED:
+            if record.status.with_agent:  # (a request a planted race saw queued may be Cancelled)
                 world.statistics.agent_allocation_ended(record.agent_id, record.answered)
             world.leave(record)
             # implements ROUTE-IMMEDIATE-DIVERT
@@ -517,10 +564,18 @@ class Engine:
         return group
 
     # implements MOD-QUEUED, MOD-MERGE-REPLACE, MOD-MERGE-APPEND, MOD-MERGED-OVER-LIMIT
+    # implements CONC-MODIFY-LABELS-KEPT
     def modify_request(self, request: ModifyInput) -> bool:
         """R10/R11: merge IVR data by Label while the request is queued."""
         f = self.faults
         validation.check("ModifyOpenMediaRequest", request, f)
+        oid = request.open_media_id
+        stale = (
+            self._race_read(lambda w: list(w.requests[oid].ivr_info) if oid in w.requests else None)
+            # implements CONC-MODIFY-LABELS-KEPT
+            if Defect.MODIFY_LOST_UPDATE in f
+            else None
+        )
         with self.lock:
             world = self._enter()
             unknown = request.open_media_id not in world.requests
@@ -533,6 +588,9 @@ class Engine:
                 Defect.MODIFY_ALLOCATED_APPLIED in f and record.status is Status.ALLOCATED
             ):
                 return False
+            # implements CONC-MODIFY-LABELS-KEPT
+            if stale is not None:
+                record.ivr_info = stale
             # implements MOD-MERGE-REPLACE
             if Defect.MODIFY_REPLACES_WHOLE_IVR in f and any(request.ivr_info or ()):
                 record.ivr_info.clear()
@@ -651,7 +709,7 @@ class Engine:
             for e in events
         )
 
-    # implements TIM-ALL-REQUESTS, TIM-ORDER
+    # implements TIM-ALL-REQUESTS, TIM-ORDER, CONC-BY-TIME-NO-GAP
     def requests_by_time(self, later_than: datetime) -> StatusResponse:
         f = self.faults
         with self.lock:
@@ -994,6 +1052,12 @@ class Engine:
                     if any(r.status is status for r in world.requests.values())
                 },
             }
+
+
+def _queue_length(world: World, group_id: int) -> int:
+    """How many requests wait in the group's queue (0 for no such group)."""
+    group = world.groups.get(group_id)
+    return len(group.queue) if group is not None else 0
 
 
 def _given(value: int, field: str) -> int:

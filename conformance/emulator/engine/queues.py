@@ -43,7 +43,7 @@ def _rank(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) ->
     return None
 
 
-# implements ROUTE-QUEUE-ORDER, ROUTE-PRIORITY-ORDER
+# implements ROUTE-QUEUE-ORDER, ROUTE-PRIORITY-ORDER, CONC-ADD-QUEUE-POSITIONS
 def insert(group: GroupRecord, request: RequestRecord, faults: Planted = NONE) -> int:
     """Put ``request`` into ``group``'s queue; returns its 1-based position.
 

@@ -99,17 +99,25 @@ class World:
                 agent.sessions.clear()
                 agent.free_order = next(self._order)
 
+    # implements ADD-OPENMEDIAID-UNIQUE, CONC-ADD-IDS-UNIQUE
     def new_id(self) -> int:
         issued = next(self._ids)
         self.next_id = issued + 1
         return issued
+
+    def take_id(self, stale: int) -> int:
+        """Fault hook ``Defect.ADD_ID_RACE``: issue ``stale``, an ID read before a wait, and
+        count on from it, as a read-then-increment race does (an ID may be issued twice)."""
+        self._ids = itertools.count(stale + 1)
+        self.next_id = stale + 1
+        return stale
 
     def arrival(self) -> int:
         return next(self._order)
 
     # -- events --------------------------------------------------------------------------
 
-    # implements EVT-EVENT-PER-STATE
+    # implements EVT-EVENT-PER-STATE, CONC-BY-TIME-NO-GAP
     def record(
         self,
         request: RequestRecord,
@@ -142,6 +150,13 @@ class World:
         twice = Defect.QUEUED_EVENT_RECORDED_TWICE in self.faults and status is Status.QUEUED
         for _ in range(2 if twice else 1):
             request.events.append(event)
+            late = self._stamps and event.time_stamp < self._stamps[-1]  # stamped before a wait
+            # implements CONC-BY-TIME-NO-GAP
+            if late and Defect.BY_TIME_EVENT_STORED_LATE in self.faults:
+                at = bisect_right(self._stamps, event.time_stamp)  # stored where its stamp says
+                self.timeline.insert(at, event)
+                self._stamps.insert(at, event.time_stamp)
+                continue
             self.timeline.append(event)
             self._stamps.append(event.time_stamp)
         if status.terminal:
