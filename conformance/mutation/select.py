@@ -12,8 +12,9 @@ a run that does not use its options:
   later test fails on ID itself;
 - ``--om-mutation-json FILE``: write what happened as JSON: every collected test with the
   requirements it cites, and every failure with its marker requirements, the requirement of its
-  ``ConformanceFailure`` (if any) and the first line of the message. The matrix reads this
-  instead of parsing pytest's output.
+  ``ConformanceFailure`` (if any) and the first line of the message; every test that was *not
+  applicable*, with its reason, and how long each test took. The matrix reads this instead of
+  parsing pytest's output.
 
 Why a plugin and not ``-k``/``-m``: requirement IDs are marker *arguments*, which neither can
 select on, and a kill is defined by what a failure cites, which only a hook can see.
@@ -87,6 +88,8 @@ class _Recorder:
         self.collected: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
+        self.not_applicable: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
         self._cites: dict[str, list[str]] = {}
         self.session: pytest.Session | None = None
 
@@ -103,6 +106,11 @@ class _Recorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = report.outcome
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
+            self.not_applicable[report.nodeid] = reason.removeprefix("Skipped: ")
         if report.when != "call" and outcome == "passed":
             return
         key = f"{report.when}:{outcome}" if report.when != "call" else outcome
@@ -138,6 +146,8 @@ class _Recorder:
             "collected": self.collected,
             "counts": self.counts,
             "failures": self.failures,
+            "not_applicable": self.not_applicable,
+            "durations": {k: round(v, 3) for k, v in self.durations.items()},
         }
         Path(self.output).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
