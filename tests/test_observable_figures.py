@@ -92,6 +92,7 @@ class Measured:
 
     @property
     def tail(self) -> str:
+        """The end of the run's output (all of it: ``run.log`` in the variant's folder)."""
         return self.output[-3000:]
 
 
@@ -113,10 +114,12 @@ def run_variant(folder: Path, variant: Observable) -> Measured:
             text=True,
             timeout=RUN_TIMEOUT_S,
         )
+    output = done.stdout + done.stderr
+    (folder / "run.log").write_text(output, encoding="utf-8")  # the whole run, for a failure
     path = folder / "reports" / "certificate" / "certificate.json"
     certificate = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     seconds = time.monotonic() - started
-    return Measured(variant, done.returncode, seconds, done.stdout + done.stderr, certificate)
+    return Measured(variant, done.returncode, seconds, output, certificate)
 
 
 def measure(folder: Path, variants: Iterable[Observable]) -> dict[Observable, Measured]:
