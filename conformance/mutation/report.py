@@ -46,7 +46,7 @@ def per_requirement(report: MatrixReport) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda row: order[row["requirement"]])
 
 
-_PER_TEST = ("tests", "not_applicable", "durations")
+_PER_TEST = ("tests", "not_applicable", "durations", "fixtures")
 """A run's per-test tables: what the matrix decides with, too long for the report."""
 
 

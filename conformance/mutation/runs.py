@@ -52,6 +52,8 @@ class SuiteRun:
     """Every test that was *not applicable* (node ID), with its reason."""
     durations: dict[str, float] = field(default_factory=dict)
     """How long each test that ran took (setup, call and teardown), in seconds."""
+    fixtures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Every collected test (node ID) with the fixtures it uses."""
 
     def applicable(self, requirement: str | None = None) -> list[str]:
         """The tests that applied (ran, whatever their verdict), or those citing
@@ -197,6 +199,7 @@ def _run_pytest(
         {item["nodeid"]: tuple(item["requirements"]) for item in data["collected"]},
         dict(data.get("not_applicable", {})),
         dict(data.get("durations", {})),
+        {item["nodeid"]: tuple(item.get("fixtures", ())) for item in data["collected"]},
     )
 
 

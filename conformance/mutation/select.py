@@ -11,10 +11,10 @@ a run that does not use its options:
   would miss it); a failure that cites ID only by its marker does not stop the run, in case a
   later test fails on ID itself;
 - ``--om-mutation-json FILE``: write what happened as JSON: every collected test with the
-  requirements it cites, and every failure with its marker requirements, the requirement of its
-  ``ConformanceFailure`` (if any) and the first line of the message; every test that was *not
-  applicable*, with its reason, and how long each test took. The matrix reads this instead of
-  parsing pytest's output.
+  requirements it cites and the fixtures it uses, and every failure with its marker
+  requirements, the requirement of its ``ConformanceFailure`` (if any) and the first line of the
+  message; every test that was *not applicable*, with its reason, and how long each test took.
+  The matrix reads this instead of parsing pytest's output.
 
 Why a plugin and not ``-k``/``-m``: requirement IDs are marker *arguments*, which neither can
 select on, and a kill is defined by what a failure cites, which only a hook can see.
@@ -100,8 +100,14 @@ class _Recorder:
         for item in session.items:
             ids = cited(item)
             self._cites[item.nodeid] = ids
+            fixtures = list(getattr(item, "fixturenames", ()))
             self.collected.append(
-                {"nodeid": item.nodeid, "path": str(item.path), "requirements": ids}
+                {
+                    "nodeid": item.nodeid,
+                    "path": str(item.path),
+                    "requirements": ids,
+                    "fixtures": fixtures,
+                }
             )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
