@@ -87,6 +87,40 @@ def test_stop_on_requirement_stops_at_a_failure_naming_it(pytester: pytest.Pytes
     assert data["counts"] == {"failed": 2}  # test_after_the_kill and test_other never ran
 
 
+def test_the_json_says_which_tests_did_not_apply_and_what_each_used(
+    pytester: pytest.Pytester,
+) -> None:
+    """What the observable run decides with: each test's reason when it did not apply, its
+    fixtures, and how long it took."""
+    pytester.makepyfile(
+        test_cases="""
+import pytest
+
+@pytest.fixture
+def waiting():
+    return 1
+
+@pytest.mark.requirement("ADD-EWT")
+def test_applies(waiting):
+    pass
+
+@pytest.mark.requirement("ADD-EWT")
+def test_needs_agents():
+    pytest.skip("not applicable: target lacks control feature 'agents'")
+"""
+    )
+    out = pytester.path / "out.json"
+    pytester.runpytest_subprocess(
+        "-p", "conformance.mutation.select", "--om-mutation-json", str(out)
+    ).assert_outcomes(passed=1, skipped=1)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    run = {item["nodeid"].split("::")[1]: item for item in data["collected"]}
+    assert "waiting" in run["test_applies"]["fixtures"]
+    skipped = {k.split("::")[1]: v for k, v in data["not_applicable"].items()}
+    assert skipped == {"test_needs_agents": "not applicable: target lacks control feature 'agents'"}
+    assert {k.split("::")[1] for k in data["durations"]} == {"test_applies", "test_needs_agents"}
+
+
 def _suite_run(*failures: dict[str, object]) -> SuiteRun:
     return SuiteRun(1 if failures else 0, 1.0, {}, tuple(failures))
 
@@ -263,3 +297,16 @@ def test_mutation_observable_kills_on_both_runs_or_names_the_control_feature(
     assert data["observable"]["clean"]["tests_applicable"] > 0
     assert "observable profile: killed/observable 1/1 (100.0%); 1 not observable" in output
     assert "## The observable profile" in (tmp_path / "mutation.md").read_text(encoding="utf-8")
+
+
+def test_a_run_of_the_real_time_cache_tier_goes_in_the_waiting_lane() -> None:
+    """Its tests' durations in the clean run do not show the wait (the tier overlaps it with
+    the rest of the run); the fixture they use does."""
+    defect = next(d for d in DEFECTS if d.requirement == "STA-LATEST")
+    tests = {_KILLER: ("STA-LATEST",), _OTHER: ("STA-LATEST",)}
+    quick = SuiteRun(0, 1.0, {}, (), tests=tests, durations={_KILLER: 0.1, _OTHER: 0.2})
+    assert not mutation._waits(defect, quick)
+    tier = {_OTHER: ("env", mutation.WAITING_FIXTURE)}
+    assert mutation._waits(defect, SuiteRun(0, 1.0, {}, (), tests=tests, fixtures=tier))
+    slow = SuiteRun(0, 1.0, {}, (), tests=tests, durations={_KILLER: mutation.WAITING_S})
+    assert mutation._waits(defect, slow)
