@@ -335,7 +335,8 @@ def run_matrix(
             on = observable.write(Path(folder), observable_run)
             waiting = stack.enter_context(ThreadPoolExecutor(max_workers=WAITING_JOBS))
         clean_future = pool.submit(run_clean) if clean else None
-        observable_clean = pool.submit(run_clean, on) if on is not None else None
+        # the observable clean run waits for DataExpiration most of its time
+        observable_clean = waiting.submit(run_clean, on) if on is not None else None
         full: dict[Future[DefectResult], PlantedDefect] = {
             pool.submit(run_defect, d, citations, named): d for d in wide_first
         }
