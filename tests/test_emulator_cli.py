@@ -12,11 +12,14 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from conformance.wire import OpenMediaClient
 
 ANNOUNCE = re.compile(
     r"^openmedia-emulator listening on (http://127\.0\.0\.1:(\d+)/OpenMediaService) "
@@ -110,3 +113,50 @@ def test_bad_command_line_exits_2(
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 2
     assert "usage:" in stderr and "error:" in stderr
+
+
+NO_CONTROL = re.compile(
+    r"^openmedia-emulator listening on (http://127\.0\.0\.1:\d+/OpenMediaService) "
+    r"without control plane\n$"
+)
+
+
+def _status(url: str, method: str = "GET", body: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+@pytest.mark.parametrize("module", ["conformance.emulator", "conformance.cli"])
+def test_no_control_plane_serves_soap_and_no_control(
+    processes: list[subprocess.Popen[str]], module: str
+) -> None:
+    """``--no-control-plane``: the announce line names no control URL and says so; SOAP and
+    the WSDL are served, every control path is 404 like any unknown path (reads and changes
+    alike), and the emulator still stops cleanly."""
+    process = start("--no-control-plane", module=module)
+    processes.append(process)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = NO_CONTROL.match(line)
+    assert match, line
+    service = match.group(1)
+    base = service.removesuffix("/OpenMediaService")
+    with OpenMediaClient(service, timeout_s=10) as om:
+        assert om.get_all_service_group_status(1).fault is None
+    assert _status(service + "?wsdl") == 200
+    for method, path, body in [
+        ("GET", "/control", None),
+        ("GET", "/control/state", None),
+        ("POST", "/control/reset", b"{}"),
+        ("POST", "/control/agents/501/logon", b""),
+        ("POST", "/control/clock", b'{"advance_s": 60}'),
+        ("GET", "/no-such-path", None),
+    ]:
+        assert _status(base + path, method, body) == 404, path
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 0
+    assert process.stdout.read() == ""  # exactly one line

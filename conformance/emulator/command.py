@@ -37,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.json",
         help="scenario to start with (default: fixtures/scenarios/demo.json)",
     )
+    parser.add_argument(
+        "--no-control-plane",
+        dest="control_plane",
+        action="store_false",
+        help="serve no control plane (/control answers 404 like any unknown path): the "
+        "emulator then stands in for a vendor server, which has none",
+    )
     known = ", ".join(sorted(FAULTS)) or "none defined yet"
     parser.add_argument(
         "--fault",
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except (UnknownFault, ScenarioError) as exc:
         parser.error(str(exc))
     try:
-        serve_forever(args.host, args.port, scenario, faults)
+        serve_forever(args.host, args.port, scenario, faults, control_plane=args.control_plane)
     except OSError as exc:
         parser.exit(
             1,
@@ -72,7 +79,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.emulator",
-        description="The reference emulator of the Open Media Service, with its control plane.",
+        description="The reference emulator of the Open Media Service, with its control plane "
+        "(unless --no-control-plane).",
     )
     add_arguments(parser)
     return run(parser.parse_args(argv), parser)

@@ -25,6 +25,17 @@ emulator that did not start) is repeated once, and the report says so.
 SHOULD and OPEN requirements only warn unless ``--om-strict``; their defects run with
 ``--om-strict`` so that a check that notices the defect fails the run.
 
+The observable run (``--observable``, issue 13): a server without a control plane gets only
+the tests that need none, so the matrix also runs each defect against the emulator on its own,
+started without its control plane, on the observable profile (``conformance.mutation.observable``:
+safe mode, authentication on, agentless groups, DataExpiration 1 minute, ``--om-real-time``),
+and expects it killed there too. Which defects that profile can see is read from results, not
+listed: a clean run there says which tests apply, the full run which test killed the defect. A
+defect none of whose tests applies is not run; one whose full-run killer does not apply and
+that the tests which do apply miss is listed too: *not observable* (it needs a control feature),
+neither killed nor survived. The rest must be killed. It is not the default: it adds a second
+run per observable defect and a clean run that waits for DataExpiration.
+
 Output (``conformance.mutation.report``): ``reports/mutation/mutation.json`` and
 ``mutation.md`` (killed / planted per requirement and overall, survivors with the requirement
 that has no effective check, and the catalogue requirements without any planted defect), and a
@@ -35,18 +46,29 @@ otherwise, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import functools
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from conformance.contract.catalogue import CATALOGUE
 from conformance.emulator.faults import DEFECTS, PlantedDefect
+from conformance.mutation import observable
 from conformance.mutation.report import to_table, write_reports
-from conformance.mutation.results import REPORT_DIR, DefectResult, MatrixReport, one_line
+from conformance.mutation.results import (
+    NOT_OBSERVABLE,
+    REPORT_DIR,
+    DefectResult,
+    MatrixReport,
+    one_line,
+    passed,
+)
 from conformance.mutation.runs import (
     PROJECT_ROOT,
     RUN_TIMEOUT_S,
@@ -58,7 +80,6 @@ from conformance.mutation.runs import (
     run_suite,
 )
 from conformance.plugin.options import (
-    EMULATOR_FAULT,
     ONLY_REQUIREMENT,
     STOP_ON_REQUIREMENT,
     STRICT,
@@ -86,11 +107,17 @@ def _kills(run: SuiteRun, requirement: str) -> dict[str, Any] | None:
 
 
 @functools.cache
-def strict_baseline(rid: str, targets: tuple[str, ...], select: tuple[str, ...]) -> str:
-    """For a SHOULD/OPEN requirement (run with ``--om-strict``): what the clean emulator already
-    fails of it under ``--om-strict`` ("" when nothing); a kill would prove nothing then."""
+def strict_baseline(
+    rid: str,
+    targets: tuple[str, ...],
+    select: tuple[str, ...],
+    on: observable.Files | None = None,
+) -> str:
+    """For a SHOULD/OPEN requirement (run with ``--om-strict``): what the clean emulator (``on``
+    the observable profile) already fails of it under ``--om-strict`` ("" when nothing); a kill
+    would prove nothing then."""
     options = [*select, STOP_ON_REQUIREMENT.flag, rid, STRICT.flag]
-    run = run_suite(list(targets), options, RUN_TIMEOUT_S)
+    run = run_suite(list(targets), options, RUN_TIMEOUT_S, on=on)
     failure = _kills(run, rid)
     return "" if failure is None else f"{failure['nodeid']}: {one_line(failure['message'], 240)}"
 
@@ -115,10 +142,12 @@ def run_defect(
     defect: PlantedDefect,
     citations: dict[str, tuple[str, ...]],
     named: frozenset[str] | None = None,
+    on: observable.Files | None = None,
 ) -> DefectResult:
-    """Run the suite against the emulator with ``defect`` planted; say whether it was killed."""
+    """Run the suite against the emulator with ``defect`` planted (``on`` the observable
+    profile: the emulator on its own, without control plane); say whether it was killed."""
     rid = defect.requirement
-    common = [EMULATOR_FAULT.flag, defect.name, STOP_ON_REQUIREMENT.flag, rid, *_strict(rid)]
+    common = [STOP_ON_REQUIREMENT.flag, rid, *_strict(rid)]
     modules = citations.get(rid, ())
     attempts: list[tuple[str, list[str], list[str]]] = []
     if modules:
@@ -133,7 +162,7 @@ def run_defect(
         )  # fmt: skip
     if _strict(rid):
         scope, targets, select = attempts[0]
-        baseline = strict_baseline(rid, tuple(targets), tuple(select))
+        baseline = strict_baseline(rid, tuple(targets), tuple(select), on)
         if baseline:
             return DefectResult(
                 defect.name, rid, defect.summary, "survived", scope,
@@ -144,7 +173,9 @@ def run_defect(
     for scope, targets, select in attempts:
         retried = ""
         while True:
-            run = run_suite(targets, [*select, *common], RUN_TIMEOUT_S)
+            run = run_suite(
+                targets, [*select, *common], RUN_TIMEOUT_S, faults=(defect.name,), on=on
+            )
             seconds += run.seconds
             cpu += run.cpu_seconds
             killer = _kills(run, rid)
@@ -211,31 +242,140 @@ def _why_not_killed(run: SuiteRun) -> str:
     return f"{len(run.failures)} failure(s) citing other requirements: {', '.join(others)}"
 
 
+def observable_verdict(
+    defect: PlantedDefect,
+    full: DefectResult,
+    clean: SuiteRun,
+    citations: dict[str, tuple[str, ...]],
+    named: frozenset[str] | None,
+    on: observable.Files,
+) -> DefectResult:
+    """The defect on the observable profile, given its full run and the observable clean run.
+
+    Not run, and ``NOT_OBSERVABLE``, when no test citing its requirement applied in the clean
+    run (for a ``WIRE-*`` defect, checked on every exchange: when none applied at all). Else it
+    is run there and must be killed; when it is not, and the test that killed it in the full run
+    was not applicable there, only a control feature shows it: ``NOT_OBSERVABLE`` too, naming
+    that test and its reason. Otherwise a survivor is one: a test that applies there missed it.
+    """
+    rid = defect.requirement
+    name, summary = defect.name, defect.summary
+    if not passed(clean) and not clean.tests:
+        return DefectResult(name, rid, summary, "error", "none", detail=_clean_failed(clean))
+    wide = rid.startswith(WIDE_PREFIX) or rid not in citations
+    applicable = clean.applicable(None if wide else rid)
+    if not applicable:
+        citing = [t for t, cited in clean.tests.items() if rid in cited]
+        reasons = sorted({clean.not_applicable.get(t, "") for t in citing} - {""})
+        return DefectResult(
+            name, rid, summary, NOT_OBSERVABLE, "none",
+            detail=f"none of the {len(citing)} tests citing {rid} applies there: "
+            + "; ".join(reasons[:3]),
+        )  # fmt: skip
+    result = run_defect(defect, citations, named, on)
+    if result.killed or result.outcome == "error":
+        return result
+    if full.killed and full.killer in clean.not_applicable:
+        why = clean.not_applicable[full.killer]
+        detail = (
+            f"killed in the full run by {full.killer}, not applicable there ({why}); the "
+            f"{len(applicable)} tests citing {rid} that apply do not see it"
+        )
+        return dataclasses.replace(result, outcome=NOT_OBSERVABLE, detail=detail)
+    return result
+
+
+def _clean_failed(clean: SuiteRun) -> str:
+    return f"the observable clean run did not complete: {clean.error or counts_line(clean.counts)}"
+
+
+WAITING_FIXTURE = "real_time_cache"
+"""The fixture of the data cache's real-time tier (``--om-real-time``): a run of a test using it
+waits for DataExpiration to pass (about 1.5 minutes on the observable profile)."""
+WAITING_S = 20.0
+"""Or a defect whose tests took this long in the observable clean run."""
+WAITING_JOBS = 6
+"""Runs that mostly wait go in a lane of their own, this many at a time, beside the ``--jobs``
+lane: they would otherwise hold a CPU's slot while sleeping."""
+
+
+def _waits(defect: PlantedDefect, clean: SuiteRun) -> bool:
+    tests = clean.applicable(defect.requirement)
+    if any(WAITING_FIXTURE in clean.fixtures.get(t, ()) for t in tests):
+        return True
+    return sum(clean.durations.get(t, 0.0) for t in tests) >= WAITING_S
+
+
 def run_matrix(
     names: Iterable[str] | None = None,
     *,
     jobs: int | None = None,
     clean: bool = True,
     progress: Callable[[str], None] | None = None,
+    observable_run: observable.Observable | None = None,
 ) -> MatrixReport:
-    """Run the matrix (all defects, or ``names``) and the clean run, ``jobs`` at a time."""
+    """Run the matrix (all defects, or ``names``) and the clean run, ``jobs`` at a time; with
+    ``observable_run`` (the observable profile: ``observable.ALL_ON``) also each defect there,
+    after its full run and the observable clean run, which decide whether that profile can see
+    it."""
     chosen = _choose(names)
     workers = max(1, jobs or os.cpu_count() or 1)
     started = time.monotonic()
     citations, collect_cpu = collect_citations()
     named = named_in_sources()
     wide_first = sorted(chosen, key=lambda d: bool(citations.get(d.requirement)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    results: list[DefectResult] = []
+    seen: list[DefectResult] = []
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+        on: observable.Files | None = None
+        waiting = pool
+        if observable_run is not None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="openmedia-obs-"))
+            on = observable.write(Path(folder), observable_run)
+            waiting = stack.enter_context(ThreadPoolExecutor(max_workers=WAITING_JOBS))
         clean_future = pool.submit(run_clean) if clean else None
-        futures = [pool.submit(run_defect, d, citations, named) for d in wide_first]
-        results: list[DefectResult] = []
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            if progress is not None:
-                progress(f"{result.outcome:8} {result.name} ({result.requirement}, {result.scope}, "
-                         f"{result.seconds:.1f}s)")  # fmt: skip
+        # the observable clean run waits for DataExpiration most of its time
+        observable_clean = waiting.submit(run_clean, on) if on is not None else None
+        full: dict[Future[DefectResult], PlantedDefect] = {
+            pool.submit(run_defect, d, citations, named): d for d in wide_first
+        }
+        pending: set[Future[Any]] = set(full)
+        if observable_clean is not None:
+            pending.add(observable_clean)
+        killed_by: dict[str, DefectResult] = {}
+        later: list[PlantedDefect] = []
+        second: set[Future[DefectResult]] = set()
+
+        def observe(defect: PlantedDefect) -> Future[DefectResult]:
+            assert observable_clean is not None and on is not None
+            baseline = observable_clean.result()
+            lane = waiting if _waits(defect, baseline) else pool
+            args = (defect, killed_by[defect.name], baseline, citations, named, on)
+            return lane.submit(observable_verdict, *args)
+
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            ready: list[PlantedDefect] = []
+            for future in done:
+                if future is observable_clean:
+                    ready += later
+                    continue
+                result = future.result()
+                (results if future in full else seen).append(result)
+                if progress is not None:
+                    where = "observable " if future in second else ""
+                    progress(f"{where}{result.outcome:8} {result.name} ({result.requirement}, "
+                             f"{result.scope}, {result.seconds:.1f}s)")  # fmt: skip
+                if future in full and observable_clean is not None:
+                    killed_by[result.name] = result
+                    (ready if observable_clean.done() else later).append(full[future])
+            for defect in ready:
+                future = observe(defect)
+                second.add(future)
+                pending.add(future)
         clean_run = clean_future.result() if clean_future is not None else None
+        obs_clean = observable_clean.result() if observable_clean is not None else None
     order = {d.name: i for i, d in enumerate(DEFECTS)}
     planted = {d.requirement for d in DEFECTS}
     return MatrixReport(
@@ -246,6 +386,8 @@ def run_matrix(
         gaps=tuple(r.id for r in CATALOGUE.requirements if r.id not in planted),
         uncited=tuple(sorted({d.requirement for d in chosen} - set(citations))),
         collect_cpu_seconds=collect_cpu,
+        observable=None if on is None else tuple(sorted(seen, key=lambda r: order[r.name])),
+        observable_clean=obs_clean,
     )
 
 
@@ -269,11 +411,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="run only these defects (fault names)"
     )
-    parser.add_argument("--no-clean", action="store_true", help="skip the clean run")
+    parser.add_argument(
+        "--no-clean",
+        action="store_true",
+        help="skip the clean run (with --observable, the observable profile's clean run still "
+        "runs: it says which tests apply there)",
+    )
     parser.add_argument(
         "--output", type=Path, default=REPORT_DIR, help=f"report folder (default {REPORT_DIR})"
     )
     parser.add_argument("--quiet", action="store_true", help="no line per finished defect")
+    parser.add_argument(
+        "--observable",
+        action="store_true",
+        help="also run each defect against the emulator without its control plane on the "
+        "observable profile (safe mode, authentication on, agentless groups, DataExpiration 1 "
+        "minute, --om-real-time): it must be killed there too, unless only a test needing a "
+        "control feature sees it",
+    )
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -285,6 +440,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             jobs=args.jobs,
             clean=not args.no_clean,
             progress=None if args.quiet else lambda line: print(line, flush=True),
+            observable_run=observable.ALL_ON if args.observable else None,
         )
     except KeyError as exc:
         parser.error(str(exc.args[0]))

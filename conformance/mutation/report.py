@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.catalogue import CATALOGUE
-from conformance.mutation.results import REPORT_DIR, DefectResult, MatrixReport, one_line
-from conformance.mutation.runs import counts_line
+from conformance.mutation.results import (
+    REPORT_DIR,
+    DefectResult,
+    MatrixReport,
+    one_line,
+    passed,
+)
+from conformance.mutation.runs import SuiteRun, counts_line
 
 
 def per_requirement(report: MatrixReport) -> list[dict[str, Any]]:
@@ -40,8 +46,43 @@ def per_requirement(report: MatrixReport) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda row: order[row["requirement"]])
 
 
+_PER_TEST = ("tests", "not_applicable", "durations", "fixtures")
+"""A run's per-test tables: what the matrix decides with, too long for the report."""
+
+
+def _run_json(run: SuiteRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    data = asdict(run)
+    for key in _PER_TEST:
+        data.pop(key)
+    data["tests_applicable"] = len(run.applicable())
+    return data
+
+
+def observable_json(report: MatrixReport) -> dict[str, Any] | None:
+    """The observable run: killed / observable, and every defect's verdict there."""
+    if report.observable is None:
+        return None
+    planted = report.observable_planted
+    return {
+        "summary": {
+            "defects": len(report.observable),
+            "observable": len(planted),
+            "killed": report.observable_killed,
+            "not_observable": [r.name for r in report.observable if not r.observable],
+            "survived": [r.name for r in planted if not r.killed],
+            "score": _percent(report.observable_killed, len(planted)),
+            "clean_passed": report.observable_clean_passed,
+            "ok": report.observable_ok,
+        },
+        "clean": _run_json(report.observable_clean),
+        "defects": [asdict(r) | {"killed": r.killed} for r in report.observable],
+    }
+
+
 def to_json(report: MatrixReport) -> dict[str, Any]:
-    clean = asdict(report.clean) if report.clean is not None else None
+    clean = _run_json(report.clean)
     return {
         "summary": {
             "planted": len(report.results),
@@ -61,6 +102,7 @@ def to_json(report: MatrixReport) -> dict[str, Any]:
         "defects": [asdict(r) | {"killed": r.killed} for r in report.results],
         "gaps": list(report.gaps),
         "uncited": list(report.uncited),
+        "observable": observable_json(report),
     }
 
 
@@ -68,15 +110,26 @@ def _percent(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "n/a"
 
 
-def _clean_line(report: MatrixReport) -> str:
-    clean = report.clean
+def _clean_line(report: MatrixReport, *, observable: bool = False) -> str:
+    clean = report.observable_clean if observable else report.clean
+    label = "observable clean run" if observable else "clean run"
     if clean is None:
-        return "clean run: skipped"
-    verdict = "passed" if report.clean_passed else "FAILED"
+        return f"{label}: skipped"
+    verdict = "passed" if passed(clean) else "FAILED"
     failed = [f["nodeid"] for f in clean.failures]
     extra = f"; failures: {', '.join(failed[:5])}" if failed else ""
     extra += f"; {clean.error}" if clean.error else ""
-    return f"clean run: {verdict} ({counts_line(clean.counts)}, {clean.seconds:.1f}s){extra}"
+    return f"{label}: {verdict} ({counts_line(clean.counts)}, {clean.seconds:.1f}s){extra}"
+
+
+def _observable_line(report: MatrixReport) -> str:
+    planted = report.observable_planted
+    assert report.observable is not None
+    return (
+        f"observable profile: killed/observable {report.observable_killed}/{len(planted)} "
+        f"({_percent(report.observable_killed, len(planted))}); "
+        f"{len(report.observable) - len(planted)} not observable (need a control feature)"
+    )
 
 
 def to_markdown(report: MatrixReport) -> str:
@@ -120,6 +173,15 @@ def to_markdown(report: MatrixReport) -> str:
         f"| {r.name} | {r.requirement} | {r.outcome} | {r.scope} | {_killed_by(r)} |"
         for r in report.results
     ]
+    if report.observable is not None:
+        lines += ["", "## The observable profile (emulator without control plane)", ""]
+        lines += [f"{_observable_line(report)}; {_clean_line(report, observable=True)}.", ""]
+        lines += ["| defect | requirement | outcome | scope | killed by, or why not |"]
+        lines += ["|---|---|---|---|---|"]
+        lines += [
+            f"| {r.name} | {r.requirement} | {r.outcome} | {r.scope} | {_killed_by(r)} |"
+            for r in report.observable
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -150,6 +212,15 @@ def to_table(report: MatrixReport) -> str:
     if report.gaps:
         lines.append(f"coverage gaps (no planted defect): {', '.join(report.gaps)}")
     lines.append(_clean_line(report))
+    if report.observable is not None:
+        for r in report.observable:
+            if not r.killed:
+                what = "needs a control feature" if not r.observable else "no effective check"
+                lines.append(
+                    f"observable {r.outcome.upper()} {r.name}: {what} ({one_line(r.detail)})"
+                )
+        lines.append(_clean_line(report, observable=True))
+        lines.append(_observable_line(report))
     lines.append(
         f"killed/planted: {report.killed}/{len(report.results)} "
         f"({_percent(report.killed, len(report.results))}) in {report.seconds:.1f}s, "

@@ -3,8 +3,11 @@
 Every run is ``pytest`` with the suite's plugin and ``conformance.mutation.select`` (which
 selects the tests citing one requirement, stops at the first failure citing it, and writes
 ``--om-mutation-json``), against an embedded emulator served from a thread of that run
-(``--om-embedded-emulator thread``: no second interpreter to start per defect). The CPU time of a
-run is measured with ``os.wait4``, so the matrix can say what it would take on an idle machine.
+(``--om-embedded-emulator thread``: no second interpreter to start per defect), or, for the
+observable run, against the emulator on its own without its control plane on the observable
+profile (``conformance.mutation.observable``), started with the run's faults. The CPU time of a
+run is measured with ``os.wait4``, so the matrix can say what it would take on an idle machine
+(an observable run's emulator process is not counted: about 0.7 s to start, little after).
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.contract.paths import SUITE_PACKAGE
-from conformance.plugin.options import EMBEDDED_EMULATOR, MUTATION_JSON
+from conformance.mutation import observable
+from conformance.plugin.embedded import EmulatorStartError
+from conformance.plugin.options import EMBEDDED_EMULATOR, EMULATOR_FAULT, MUTATION_JSON
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600.0
@@ -41,6 +46,23 @@ class SuiteRun:
     """Set when the run produced no JSON (timeout, crash): the last lines of its output."""
     cpu_seconds: float = 0.0
     """CPU time of the run (pytest and the emulator it started)."""
+    tests: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Every collected test (node ID) with the requirements its markers cite."""
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    """Every test that was *not applicable* (node ID), with its reason."""
+    durations: dict[str, float] = field(default_factory=dict)
+    """How long each test that ran took (setup, call and teardown), in seconds."""
+    fixtures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Every collected test (node ID) with the fixtures it uses."""
+
+    def applicable(self, requirement: str | None = None) -> list[str]:
+        """The tests that applied (ran, whatever their verdict), or those citing
+        ``requirement``."""
+        return [
+            nodeid
+            for nodeid, cited in self.tests.items()
+            if nodeid not in self.not_applicable and (requirement is None or requirement in cited)
+        ]
 
 
 PYCACHE = Path(tempfile.gettempdir()) / "openmedia-mutation-pycache"
@@ -48,8 +70,8 @@ PYCACHE = Path(tempfile.gettempdir()) / "openmedia-mutation-pycache"
 PYTHONDONTWRITEBYTECODE (tox sets it) every run would compile every module again."""
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
+def _environment(on: observable.Files | None = None) -> dict[str, str]:
+    env = dict(os.environ) if on is None else observable.environment(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
     )
@@ -60,7 +82,11 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> list[str]:
+def _pytest(
+    targets: Sequence[str], extra: Sequence[str], json_path: Path, *, embedded: bool = True
+) -> list[str]:
+    # the embedded emulator in a thread: no second interpreter to start for each defect
+    thread = [f"{EMBEDDED_EMULATOR.flag}=thread"] if embedded else []
     return [
         sys.executable,
         "-m",
@@ -75,7 +101,7 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "--no-header",
         "--tb=native",  # pytest's own traceback reads and parses every frame's source file
         "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
-        f"{EMBEDDED_EMULATOR.flag}=thread",  # no second interpreter to start for each defect
+        *thread,
         "-p",
         "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",
@@ -87,7 +113,9 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
     ]
 
 
-def _run(command: list[str], timeout_s: float) -> tuple[int, str, float, bool]:
+def _run(
+    command: list[str], timeout_s: float, on: observable.Files | None = None
+) -> tuple[int, str, float, bool]:
     """Run ``command``; (exit code, output tail, CPU seconds of it and its children, timed out).
 
     The CPU time (``os.wait4``) counts the suite and the emulator it starts; unlike wall time
@@ -95,7 +123,7 @@ def _run(command: list[str], timeout_s: float) -> tuple[int, str, float, bool]:
     """
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=_environment(), stdout=output, stderr=output
+            command, cwd=PROJECT_ROOT, env=_environment(on), stdout=output, stderr=output
         )
         killed = threading.Event()
 
@@ -115,12 +143,45 @@ def _run(command: list[str], timeout_s: float) -> tuple[int, str, float, bool]:
     return process.returncode, tail, usage.ru_utime + usage.ru_stime, killed.is_set()
 
 
-def run_suite(targets: Sequence[str], extra: Sequence[str], timeout_s: float) -> SuiteRun:
-    """Run pytest on ``targets`` with ``extra`` options; read what it recorded."""
+def run_suite(
+    targets: Sequence[str],
+    extra: Sequence[str],
+    timeout_s: float,
+    *,
+    faults: Sequence[str] = (),
+    on: observable.Files | None = None,
+) -> SuiteRun:
+    """Run pytest on ``targets`` with ``extra`` options against an emulator with ``faults``
+    planted: the embedded one, or ``on`` the observable profile an emulator of its own without
+    control plane; read what the run recorded."""
+    if on is None:
+        planted = [arg for name in faults for arg in (EMULATOR_FAULT.flag, name)]
+        return _run_pytest(targets, [*extra, *planted], timeout_s)
+    emulator = observable.emulator(on, tuple(faults))
+    started = time.monotonic()
+    try:
+        urls = emulator.start()
+    except EmulatorStartError as exc:
+        seconds = time.monotonic() - started
+        return SuiteRun(-1, seconds, {}, (), f"the observable emulator did not start: {exc}")
+    try:
+        options = observable.suite_options(on, urls.service_url, preflight=False)
+        return _run_pytest(targets, [*extra, *options], timeout_s, on)
+    finally:
+        emulator.stop()
+
+
+def _run_pytest(
+    targets: Sequence[str],
+    extra: Sequence[str],
+    timeout_s: float,
+    on: observable.Files | None = None,
+) -> SuiteRun:
     with tempfile.TemporaryDirectory(prefix="openmedia-mutation-") as tmp:
         json_path = Path(tmp) / "run.json"
         started = time.monotonic()
-        code, tail, cpu, timed_out = _run(_pytest(targets, extra, json_path), timeout_s)
+        command = _pytest(targets, extra, json_path, embedded=on is None)
+        code, tail, cpu, timed_out = _run(command, timeout_s, on)
         seconds = time.monotonic() - started
         if timed_out:
             return SuiteRun(-1, seconds, {}, (), f"timed out after {timeout_s}s", cpu)
@@ -129,7 +190,16 @@ def run_suite(targets: Sequence[str], extra: Sequence[str], timeout_s: float) ->
         data = json.loads(json_path.read_text(encoding="utf-8"))
     error = "" if data["collected"] else f"no test collected: {tail}"
     return SuiteRun(
-        int(data["exitstatus"]), seconds, dict(data["counts"]), tuple(data["failures"]), error, cpu
+        int(data["exitstatus"]),
+        seconds,
+        dict(data["counts"]),
+        tuple(data["failures"]),
+        error,
+        cpu,
+        {item["nodeid"]: tuple(item["requirements"]) for item in data["collected"]},
+        dict(data.get("not_applicable", {})),
+        dict(data.get("durations", {})),
+        {item["nodeid"]: tuple(item.get("fixtures", ())) for item in data["collected"]},
     )
 
 
@@ -150,9 +220,10 @@ def collect_citations() -> tuple[dict[str, tuple[str, ...]], float]:
     return {rid: tuple(paths) for rid, paths in modules.items()}, cpu
 
 
-def run_clean() -> SuiteRun:
-    """The whole suite against the emulator with no fault: it must pass."""
-    return run_suite(["--pyargs", SUITE_PACKAGE], [], CLEAN_TIMEOUT_S)
+def run_clean(on: observable.Files | None = None) -> SuiteRun:
+    """The whole suite against the emulator with no fault (``on`` the observable profile): it
+    must pass."""
+    return run_suite(["--pyargs", SUITE_PACKAGE], [], CLEAN_TIMEOUT_S, on=on)
 
 
 def counts_line(counts: dict[str, int]) -> str:

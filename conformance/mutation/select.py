@@ -11,9 +11,10 @@ a run that does not use its options:
   would miss it); a failure that cites ID only by its marker does not stop the run, in case a
   later test fails on ID itself;
 - ``--om-mutation-json FILE``: write what happened as JSON: every collected test with the
-  requirements it cites, and every failure with its marker requirements, the requirement of its
-  ``ConformanceFailure`` (if any) and the first line of the message. The matrix reads this
-  instead of parsing pytest's output.
+  requirements it cites and the fixtures it uses, and every failure with its marker
+  requirements, the requirement of its ``ConformanceFailure`` (if any) and the first line of the
+  message; every test that was *not applicable*, with its reason, and how long each test took.
+  The matrix reads this instead of parsing pytest's output.
 
 Why a plugin and not ``-k``/``-m``: requirement IDs are marker *arguments*, which neither can
 select on, and a kill is defined by what a failure cites, which only a hook can see.
@@ -87,6 +88,8 @@ class _Recorder:
         self.collected: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
+        self.not_applicable: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
         self._cites: dict[str, list[str]] = {}
         self.session: pytest.Session | None = None
 
@@ -97,12 +100,23 @@ class _Recorder:
         for item in session.items:
             ids = cited(item)
             self._cites[item.nodeid] = ids
+            fixtures = list(getattr(item, "fixturenames", ()))
             self.collected.append(
-                {"nodeid": item.nodeid, "path": str(item.path), "requirements": ids}
+                {
+                    "nodeid": item.nodeid,
+                    "path": str(item.path),
+                    "requirements": ids,
+                    "fixtures": fixtures,
+                }
             )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = report.outcome
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
+            self.not_applicable[report.nodeid] = reason.removeprefix("Skipped: ")
         if report.when != "call" and outcome == "passed":
             return
         key = f"{report.when}:{outcome}" if report.when != "call" else outcome
@@ -138,6 +152,8 @@ class _Recorder:
             "collected": self.collected,
             "counts": self.counts,
             "failures": self.failures,
+            "not_applicable": self.not_applicable,
+            "durations": {k: round(v, 3) for k, v in self.durations.items()},
         }
         Path(self.output).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from conformance.emulator.edge.server import RunningEmulator
 
 START_TIMEOUT_S = 15.0
-_ANNOUNCE = re.compile(r"openmedia-emulator listening on (\S+) control (\S+)")
+_ANNOUNCE = re.compile(
+    r"openmedia-emulator listening on (\S+) (?:control (\S+)|without control plane)"
+)
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
 
 
@@ -39,10 +41,11 @@ class EmulatorStartError(SuiteError):
 
 @dataclass(frozen=True)
 class EmulatorUrls:
-    """What the emulator announced: its SOAP endpoint and its control plane base URL."""
+    """What the emulator announced: its SOAP endpoint and its control plane base URL (None:
+    started with ``--no-control-plane``)."""
 
     service_url: str
-    control_url: str
+    control_url: str | None
 
 
 class EmbeddedEmulator:
@@ -110,7 +113,7 @@ class EmbeddedEmulator:
                 )
             if match:
                 urls = EmulatorUrls(match.group(1), match.group(2))
-                for url in (urls.service_url, urls.control_url):
+                for url in filter(None, (urls.service_url, urls.control_url)):
                     if urlsplit(url).hostname not in _LOOPBACK:
                         raise EmulatorStartError(f"the emulator announced a non-loopback {url}")
                 return urls

@@ -10,7 +10,10 @@ Every failure mode is sent to every operation (parametrized over ``OPERATIONS``)
 controllable target is reset with authentication on and the profile's users (the suite's own
 when the profile names none) and put back to the profile afterwards; a vendor server is used
 as its profile says: the auth-on tests are *not applicable* when authentication is off there,
-the auth-off tests when it is on.
+the auth-off tests when it is on. There they need no control feature: the administrator is the
+run's LogonID/Password, the user who is not one the profile's ``non_admin_logon_id`` with its
+password (``non_admin_password_env``); only the effect of a refused ModifyRequest or SetOptions
+is seen by an agent alone (control feature ``agents``).
 """
 
 from __future__ import annotations
@@ -104,9 +107,7 @@ def _as(credentials: Credentials) -> Callable[[AuthSetup, Sample], dict[str, Any
 def _non_admin(setup: AuthSetup, sample: Sample) -> dict[str, Any]:
     if setup.non_admin is None:
         raise NotApplicable(
-            NotApplicableReason.NOT_IN_PROFILE,
-            "profile non-admin user",
-            "the profile names no user who is not a host administrator",
+            NotApplicableReason.NOT_IN_PROFILE, "profile non-admin user", setup.no_non_admin
         )
     return {"credentials": setup.non_admin}
 

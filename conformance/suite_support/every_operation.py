@@ -362,6 +362,8 @@ class AuthSetup:
     profile: Profile
     admin: Credentials
     non_admin: Credentials | None
+    no_non_admin: str = "the profile names no user who is not a host administrator"
+    """Why ``non_admin`` is None (what a *not applicable* verdict says)."""
 
 
 def authentication_on(target: TargetSession, make_scenario: Callable[..., Profile]) -> AuthSetup:
@@ -402,9 +404,13 @@ def authentication_on(target: TargetSession, make_scenario: Callable[..., Profil
     if configured is None or configured.logon_id is None or configured.password is None:
         raise SuiteError("authentication is on but no LogonID/Password is configured")
     other_password = auth.resolved_non_admin_password()
-    clerk = (
-        Credentials(auth.non_admin_logon_id, other_password)
-        if auth.non_admin_logon_id and other_password is not None
-        else None
-    )
-    return AuthSetup(profile, configured, clerk)
+    if auth.non_admin_logon_id and other_password is not None:
+        return AuthSetup(profile, configured, Credentials(auth.non_admin_logon_id, other_password))
+    if auth.non_admin_logon_id:
+        why = (
+            f"the profile names the non-admin user {auth.non_admin_logon_id!r} but no password "
+            "reached the run: set non_admin_password, or the environment variable its "
+            "non_admin_password_env names"
+        )
+        return AuthSetup(profile, configured, None, why)
+    return AuthSetup(profile, configured, None)

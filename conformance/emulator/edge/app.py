@@ -56,15 +56,20 @@ class BodyTooLarge(Exception):
 
 
 class EmulatorApp:
-    """ASGI app over one engine; ``own_base`` is ``http://host:port`` as bound."""
+    """ASGI app over one engine; ``own_base`` is ``http://host:port`` as bound.
 
-    def __init__(self, engine: Engine, own_base: str) -> None:
+    ``control_plane=False`` (``--no-control-plane``): ``/control`` is not served at all (404
+    like any unknown path), so the emulator stands in for a vendor server that has none.
+    """
+
+    def __init__(self, engine: Engine, own_base: str, *, control_plane: bool = True) -> None:
         self.engine = engine
         self.own_base = own_base
         self.in_progress = 0
         """SOAP requests being served now (read by the ``Defect.BUSY_*`` hooks only)."""
         self.busy_hooks = bool(engine.faults)
         """Whether ``_busy`` can refuse anything (no defect planted: it is never called)."""
+        self.control_plane = control_plane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -110,7 +115,9 @@ class EmulatorApp:
                 await self._metadata(scope, headers, send)
             else:
                 await _reply(send, 405, _TEXT, b"method not allowed\n", allow=b"GET, POST")
-        elif path == ns.CONTROL_PATH or path.startswith(ns.CONTROL_PATH + "/"):
+        elif self.control_plane and (
+            path == ns.CONTROL_PATH or path.startswith(ns.CONTROL_PATH + "/")
+        ):
             body = await _read_body(receive, headers)
             status, result = control.handle(self.engine, method, path[len(ns.CONTROL_PATH) :], body)
             payload = b"" if result is None else json.dumps(result).encode()

@@ -52,11 +52,15 @@ def _authority(sock: socket.socket) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def announcement(base: str) -> str:
-    """The one line printed on start (the embedded-emulator plugin parses it)."""
-    return (
-        f"openmedia-emulator listening on {base}{ns.SERVICE_PATH} control {base}{ns.CONTROL_PATH}"
-    )
+NO_CONTROL_PLANE = "without control plane"
+"""How the announce line ends when ``/control`` is not served (``--no-control-plane``)."""
+
+
+def announcement(base: str, *, control_plane: bool = True) -> str:
+    """The one line printed on start (the embedded-emulator plugin parses it); without the
+    control plane it names no control URL, and says so."""
+    control = f"control {base}{ns.CONTROL_PATH}" if control_plane else NO_CONTROL_PLANE
+    return f"openmedia-emulator listening on {base}{ns.SERVICE_PATH} {control}"
 
 
 class _Server(uvicorn.Server):
@@ -80,10 +84,10 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _server(engine: Engine, sock: socket.socket) -> uvicorn.Server:
+def _server(engine: Engine, sock: socket.socket, *, control_plane: bool = True) -> uvicorn.Server:
     base = f"http://{_authority(sock)}"
     config = uvicorn.Config(
-        EmulatorApp(engine, base),
+        EmulatorApp(engine, base, control_plane=control_plane),
         http="httptools",
         lifespan="off",
         log_level="warning",
@@ -95,13 +99,18 @@ def _server(engine: Engine, sock: socket.socket) -> uvicorn.Server:
 
 
 def serve_forever(
-    host: str, port: int, scenario: Scenario | None = None, faults: Iterable[str | Row] = ()
+    host: str,
+    port: int,
+    scenario: Scenario | None = None,
+    faults: Iterable[str | Row] = (),
+    *,
+    control_plane: bool = True,
 ) -> None:
     """Serve in the foreground until SIGINT/SIGTERM; prints the announce line first."""
     engine = Engine(scenario or demo_scenario(), faults=faults)
     sock = bind(host, port)
-    server = _server(engine, sock)
-    print(announcement(f"http://{_authority(sock)}"), flush=True)
+    server = _server(engine, sock, control_plane=control_plane)
+    print(announcement(f"http://{_authority(sock)}", control_plane=control_plane), flush=True)
     try:
         server.run(sockets=[sock])
     finally:
