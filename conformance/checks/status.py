@@ -60,7 +60,7 @@ class Now:
 
 
 def target_clock(before: datetime, after: datetime, slack: timedelta) -> Now:
-    """"Now" as the control plane's clock read around the call, ``slack`` either side."""
+    """ "Now" as the control plane's clock read around the call, ``slack`` either side."""
     return Now(
         before - slack,
         after + slack,
@@ -69,7 +69,7 @@ def target_clock(before: datetime, after: datetime, slack: timedelta) -> Now:
 
 
 def local_clock(first: Exchange, tolerance_s: float, last: Exchange | None = None) -> Now:
-    """"Now" of the exchanges ``first`` … ``last`` by the local clock: from ``first`` sent to
+    """ "Now" of the exchanges ``first`` … ``last`` by the local clock: from ``first`` sent to
     ``last`` (default ``first``) answered, ``tolerance_s`` either side."""
     end = last or first
     if first.sent_at is None or end.received_at is None:
@@ -309,9 +309,7 @@ def expect_record_fields(
             )
 
 
-def expect_stamps(
-    answer: Answer, oid: int, since: datetime, until: datetime | Now | None
-) -> None:
+def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | Now | None) -> None:
     """Record stamps of ``oid``: UTC, after ``since``, in order, not after ``until`` (the
     target's clock after the events, or a ``Now`` saying where its end comes from) nor after
     the answer's own TimeStamp."""

@@ -287,7 +287,7 @@ def _group(t: _Table, tenant: Tenant, path: Path | None, n: int) -> Group:
         where = t.source if path is None else profile_line(path, "groups", "agentless", n - 1)
         raise UsageError(
             f"profile {where}: {t.where} agentless: only an open group can be agentless, and "
-            f'this one is {role!r} (it takes no requests, so its queue says nothing); mark a '
+            f"this one is {role!r} (it takes no requests, so its queue says nothing); mark a "
             'group with role = "open" agentless, or remove the key'
         )
     tenant_id = t.int_("tenant_id", minimum=0)
