@@ -60,7 +60,8 @@ class Now:
 
 
 def target_clock(before: datetime, after: datetime, slack: timedelta) -> Now:
-    """ "Now" as the control plane's clock read around the call, ``slack`` either side."""
+    """The target's "now": its control plane's clock read around the call, ``slack`` either
+    side."""
     return Now(
         before - slack,
         after + slack,
@@ -69,7 +70,7 @@ def target_clock(before: datetime, after: datetime, slack: timedelta) -> Now:
 
 
 def local_clock(first: Exchange, tolerance_s: float, last: Exchange | None = None) -> Now:
-    """ "Now" of the exchanges ``first`` … ``last`` by the local clock: from ``first`` sent to
+    """The "now" of exchanges ``first`` … ``last`` by the local clock: from ``first`` sent to
     ``last`` (default ``first``) answered, ``tolerance_s`` either side."""
     end = last or first
     if first.sent_at is None or end.received_at is None:
