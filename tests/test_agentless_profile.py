@@ -55,7 +55,7 @@ NEWLY_APPLICABLE = (
     "test_add_request.py::test_ewt_does_not_shrink_as_the_queue_grows",
     "test_add_request.py::test_queue_start_time_in_the_past",
     "test_add_request.py::test_queue_start_time_in_the_future_is_ignored",
-    "test_add_request.py::test_queue_start_time_wins_over_session_priority",
+    "test_add_request.py::test_queue_start_time_wins_over_session_priority_among_own_requests",
 )
 """Those not applicable on this target before the ``agentless`` key existed."""
 
@@ -196,7 +196,9 @@ def test_the_queue_tests_apply_and_pass_on_a_clean_server(tmp_path: Path) -> Non
             "session-priority-beats-queue-start-time",
             "ADD-PRECEDENCE-QUEUE-START-TIME",
             "fail",
-            ["test_add_request.py::test_queue_start_time_wins_over_session_priority"],
+            [
+                "test_add_request.py::test_queue_start_time_wins_over_session_priority_among_own_requests"
+            ],
             id="session-priority-beats-queue-start-time",
         ),
         pytest.param(

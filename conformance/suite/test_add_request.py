@@ -24,9 +24,11 @@ from conformance.checks.requests import (
     expect_ewt,
     expect_fields,
 )
+from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.profile.loading import group_line
+from conformance.profile.session import TargetSession
 from conformance.suite_support.groups import open_group, queue_at, unknown_name
 from conformance.suite_support.requests import (
     ADD_TYPE,
@@ -37,7 +39,13 @@ from conformance.suite_support.requests import (
     request_ids,
     send_add,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason, SuiteError
+from conformance.verdicts import (
+    Blocked,
+    ConformanceFailure,
+    NotApplicable,
+    NotApplicableReason,
+    SuiteError,
+)
 from conformance.wire import ControlClient, OpenMediaClient, Reply
 from conformance.wire.decode import parse_datetime
 
@@ -356,6 +364,14 @@ def _now(control: ControlClient | None) -> datetime:
     return control.now() if control is not None else datetime.now(timezone.utc)
 
 
+def _clock(target: TargetSession, request: pytest.FixtureRequest) -> ControlClient | None:
+    """The control plane when it offers a clock to read "now" from (``None``: the local one)."""
+    control: ControlClient | None = (
+        request.getfixturevalue("control") if target.has("clock") else None
+    )
+    return control
+
+
 def _past(control: ControlClient | None) -> datetime:
     """Ten minutes before now (``_now``), whole seconds (any precision keeps it)."""
     return _now(control).replace(microsecond=0) - timedelta(minutes=10)
@@ -435,36 +451,56 @@ def test_queue_start_time_in_the_future_is_ignored(om, scenario, target, request
 
 
 @pytest.mark.requirement("ADD-PRECEDENCE-QUEUE-START-TIME", "ROUTE-PRIORITY-ORDER")
-@pytest.mark.alone
-def test_queue_start_time_wins_over_session_priority(om, scenario, target, request):
-    """Priority group: C (lowest), A (highest) queued; B (lowest, past start): order B, A, C.
-
-    Without the control plane, in a session-priority group the profile marks agentless: A
-    ahead of C, then B ahead of both and each of them one place further back. There the routing
-    model's ROUTE-PRIORITY-ORDER does not bind (R21): if A is not ahead of C the group does not
-    order by SessionPriority as the profile says, and the suite cannot test."""
-    at = queue_at(target, "agents", "clock", session_priority=True)
+@pytest.mark.requires_control("agents", "clock")
+def test_queue_start_time_wins_over_session_priority(om, scenario, control):
+    """Priority group: C (lowest), A (highest) queued; B (lowest, past start): order B, A, C."""
+    group = open_group(scenario, session_priority=True)
     span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
     rid = "ADD-PRECEDENCE-QUEUE-START-TIME"
-    control: ControlClient | None = request.getfixturevalue("control") if at.whole else None
     start = _past(control)
+    c = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.max)
+    a = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.min)
+    order = "ROUTE-PRIORITY-ORDER"  # without it in force, B's place would prove nothing
+    expect_equal(order, [1, 2], _positions(om, [a, c], order), "QueuePosition of A, C")
+    b = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.max, QueueStartTime=start)
+    expect_equal(rid, [1, 2, 3], _positions(om, [b, a, c], rid), "QueuePosition of B, A, C")
+
+
+@pytest.mark.requirement("ADD-PRECEDENCE-QUEUE-START-TIME")
+@pytest.mark.alone
+def test_queue_start_time_wins_over_session_priority_among_own_requests(
+    om, scenario, target, request
+):
+    """Priority group with nobody logged on (reset, or marked agentless in the profile): C
+    (lowest), A (highest) queued, A ahead of C; B (lowest, QueueStartTime 10 min ago) → B ahead
+    of both, and A and C each one place further back.
+
+    Judged only relative to the test's own requests, so it runs on a target the suite cannot
+    reset. If A is not ahead of C, SessionPriority does not order the group: on a target with
+    the control plane's routing model that fails ROUTE-PRIORITY-ORDER (blocked); elsewhere that
+    rule does not bind (R21) and the suite cannot test (is the group configured for session
+    priority as the profile says?)."""
+    at = queue_at(target, session_priority=True)
+    span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
+    rid = "ADD-PRECEDENCE-QUEUE-START-TIME"
+    clock: ControlClient | None = (
+        request.getfixturevalue("control") if target.has("clock") else None
+    )
+    start = _past(clock)
     c = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max)
     a = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.min)
-    order = "ROUTE-PRIORITY-ORDER"  # without it in force, B's place would prove nothing
-    if control is None:
-        ranked = _positions(om, [a, c], rid)
-        if not 1 <= (ranked[0] or 0) < (ranked[1] or 0):
-            raise SuiteError(
-                f"precondition: in group {at.group.id}, A (SessionPriority {span.min}) should be "
-                f"ahead of C ({span.max}, queued before it); QueuePositions of A, C are "
-                f"{ranked}: is the group configured for session priority as the profile says "
-                f"({group_line(scenario, at.group)})?"
+    ranked = [_position(om, oid, rid) for oid in (a, c)]
+    if not 1 <= ranked[0] < ranked[1]:
+        expected = f"A (SessionPriority {span.min}) ahead of C ({span.max}, queued before it)"
+        shown = f"QueuePositions of A, C: {ranked}"
+        if at.whole:
+            raise Blocked(
+                req("ROUTE-PRIORITY-ORDER"), expected, shown, step="SessionPriority ordering"
             )
-        b = new_id(
-            om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max, QueueStartTime=start
+        raise SuiteError(
+            f"precondition: in group {at.group.id}, {expected}; {shown}: is the group "
+            f"configured for session priority as the profile says "
+            f"({group_line(scenario, at.group)})?"
         )
-        _moved_back_by_one(om, rid, {"A": (a, ranked[0] or 0), "C": (c, ranked[1] or 0)}, b)
-        return
-    expect_equal(order, [1, 2], _positions(om, [a, c], order), "QueuePosition of A, C")
     b = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max, QueueStartTime=start)
-    expect_equal(rid, [1, 2, 3], _positions(om, [b, a, c], rid), "QueuePosition of B, A, C")
+    _moved_back_by_one(om, rid, {"A": (a, ranked[0]), "C": (c, ranked[1])}, b)
