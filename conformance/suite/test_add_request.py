@@ -24,14 +24,14 @@ from conformance.checks.requests import (
     expect_ewt,
     expect_fields,
 )
-from conformance.contract.catalogue import req
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.profile.loading import group_line
 from conformance.profile.session import TargetSession
-from conformance.suite_support.groups import open_group, queue_at, unknown_name
+from conformance.suite_support.groups import QueueAt, open_group, queue_at, unknown_name
 from conformance.suite_support.requests import (
     ADD_TYPE,
+    add,
     created_since,
     handed,
     new_id,
@@ -44,7 +44,6 @@ from conformance.verdicts import (
     ConformanceFailure,
     NotApplicable,
     NotApplicableReason,
-    SuiteError,
 )
 from conformance.wire import ControlClient, OpenMediaClient, Reply
 from conformance.wire.decode import parse_datetime
@@ -344,6 +343,44 @@ def test_force_to_busy_preferred_agent(om, scenario, control):
     )
 
 
+# -- SessionPriority ----------------------------------------------------------------------------
+def _ranked(
+    om: OpenMediaClient, scenario: Profile, at: QueueAt, low: int, high: int, requirement: str
+) -> tuple[int, int]:
+    """C (SessionPriority ``low``, the lowest), then A (``high``, the highest) added to a
+    session-priority group: A's and C's QueuePositions, A ahead of C with C one place back
+    (``requirement`` fails otherwise; in a whole queue exactly 1 and 2)."""
+    c = add(om, at.group, label="C", SessionPriority=low)
+    was = 1 if at.whole else _position(om, c.oid, requirement)
+    a = add(om, at.group, label="A", SessionPriority=high)
+    ranked = (_position(om, a.oid, requirement), _position(om, c.oid, requirement))
+    wanted = (was, was + 1)
+    if ranked != wanted:
+        raise ConformanceFailure(
+            requirement,
+            f"A (SessionPriority {high}) at C's place {was}, C (SessionPriority {low}, queued "
+            f"first) one place back at {was + 1}",
+            f"QueuePositions of A, C: {list(ranked)}",
+            title=(
+                "SessionPriority does not order the queue of group "
+                f"{at.group.id}; is it configured for session priority as the profile says "
+                f"({group_line(scenario, at.group)})?"
+            ),
+        )
+    return a.oid, c.oid
+
+
+@pytest.mark.requirement("ADD-SESSION-PRIORITY-AHEAD")
+@pytest.mark.alone
+def test_session_priority_goes_ahead_of_lower_priority(om, scenario, target):
+    """Session-priority group with nobody logged on (reset, or marked agentless in the profile):
+    C (SessionPriority the lowest) queued, then A (the highest) → A takes C's place, C one place
+    back (on a whole queue: A 1, C 2)."""
+    at = queue_at(target, session_priority=True)
+    span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
+    _ranked(om, scenario, at, span.max, span.min, "ADD-SESSION-PRIORITY-AHEAD")
+
+
 # -- QueueStartTime (R8) ------------------------------------------------------------------------
 # With the control plane (the target reset for the test, ``agents`` to read a request's queue
 # time, ``clock`` for "now"), each test judges absolute positions and the queue time itself. On a
@@ -476,31 +513,18 @@ def test_queue_start_time_wins_over_session_priority_among_own_requests(
     of both, and A and C each one place further back.
 
     Judged only relative to the test's own requests, so it runs on a target the suite cannot
-    reset. If A is not ahead of C, SessionPriority does not order the group: on a target with
-    the control plane's routing model that fails ROUTE-PRIORITY-ORDER (blocked); elsewhere that
-    rule does not bind (R21) and the suite cannot test (is the group configured for session
-    priority as the profile says?)."""
+    reset. If A is not ahead of C, SessionPriority does not order the group at all: the test is
+    blocked by ADD-SESSION-PRIORITY-AHEAD (the failure names the profile's group line)."""
     at = queue_at(target, session_priority=True)
     span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
     rid = "ADD-PRECEDENCE-QUEUE-START-TIME"
-    clock: ControlClient | None = (
-        request.getfixturevalue("control") if target.has("clock") else None
-    )
-    start = _past(clock)
-    c = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max)
-    a = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.min)
+    start = _past(_clock(target, request))
+    try:
+        a, c = _ranked(om, scenario, at, span.max, span.min, "ADD-SESSION-PRIORITY-AHEAD")
+    except ConformanceFailure as failure:  # without it in force, B's place would prove nothing
+        raise Blocked(
+            failure.requirement, failure.expected, failure.actual, step="A ahead of C"
+        ) from None
     ranked = [_position(om, oid, rid) for oid in (a, c)]
-    if not 1 <= ranked[0] < ranked[1]:
-        expected = f"A (SessionPriority {span.min}) ahead of C ({span.max}, queued before it)"
-        shown = f"QueuePositions of A, C: {ranked}"
-        if at.whole:
-            raise Blocked(
-                req("ROUTE-PRIORITY-ORDER"), expected, shown, step="SessionPriority ordering"
-            )
-        raise SuiteError(
-            f"precondition: in group {at.group.id}, {expected}; {shown}: is the group "
-            f"configured for session priority as the profile says "
-            f"({group_line(scenario, at.group)})?"
-        )
     b = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max, QueueStartTime=start)
     _moved_back_by_one(om, rid, {"A": (a, ranked[0]), "C": (c, ranked[1])}, b)
