@@ -5,8 +5,8 @@ optionally with one planted defect), described by a profile written outside the 
 vendor server: safe mode, no control plane, no control feature, and its open groups 10
 (session priority) and 11 marked ``agentless = true``. ``openmedia-conformance run -k`` then
 runs only the tests that became applicable through the agentless group and the local clock
-(queue positions, EWT, QueueStartTime, the response and event TimeStamps), and the JUnit file
-says each test's verdict:
+(queue positions, EWT, SessionPriority, QueueStartTime, the response and event TimeStamps), and
+the JUnit file says each test's verdict:
 
 * on the clean emulator they apply and pass;
 * with a planted defect, the test of that defect's requirement fails (a warning for a SHOULD),
@@ -45,6 +45,7 @@ SELECTED = " or ".join(
         "test_queue_positions_count_from_one",
         "test_ewt_does_not_shrink_as_the_queue_grows",
         "test_queue_start_time",
+        "test_session_priority_goes_ahead_of_lower_priority",
         "test_response_timestamp_is_now_in_utc",
         "test_each_state_entered_is_one_event",
     )
@@ -56,6 +57,7 @@ NEWLY_APPLICABLE = (
     "test_add_request.py::test_queue_start_time_in_the_past",
     "test_add_request.py::test_queue_start_time_in_the_future_is_ignored",
     "test_add_request.py::test_queue_start_time_wins_over_session_priority_among_own_requests",
+    "test_add_request.py::test_session_priority_goes_ahead_of_lower_priority",
 )
 """Those not applicable on this target before the ``agentless`` key existed."""
 
@@ -200,6 +202,13 @@ def test_the_queue_tests_apply_and_pass_on_a_clean_server(tmp_path: Path) -> Non
                 "test_add_request.py::test_queue_start_time_wins_over_session_priority_among_own_requests"
             ],
             id="session-priority-beats-queue-start-time",
+        ),
+        pytest.param(
+            "priority-inverted",
+            "ADD-SESSION-PRIORITY-AHEAD",
+            "fail",
+            ["test_add_request.py::test_session_priority_goes_ahead_of_lower_priority"],
+            id="priority-inverted",
         ),
         pytest.param(
             "response-timestamp-ahead",
