@@ -318,3 +318,45 @@ def test_the_server_body_limit_is_an_optional_target_key(tmp_path: Path) -> None
         path.write_text(text.replace("[target]\n", f"[target]\nmax_request_bytes = {bad}\n", 1))
         with pytest.raises(UsageError, match=f"max_request_bytes.*{words}"):
             load_profile(path)
+
+
+# -- agentless groups and the clock tolerance (issue 13) ---------------------------------------
+def test_an_open_group_may_be_marked_agentless(tmp_path: Path) -> None:
+    """``agentless = true`` on an open group: the group says so, the others default to false."""
+    text = VALID.replace('role = "open"\npreferred_agent = true', 'role = "open"\nagentless = true')
+    profile = load_profile(write(tmp_path, text))
+    assert profile.group(30).agentless and not profile.group(40).agentless
+    assert profile.group_with("open", agentless=True).id == 30
+    with pytest.raises(NotApplicable, match="agentless=True"):
+        load_profile(write(tmp_path, VALID)).group_with("open", agentless=True)
+
+
+@pytest.mark.parametrize("role", ["closed", "not-open-media"])
+def test_agentless_is_refused_on_a_group_that_is_not_open(tmp_path: Path, role: str) -> None:
+    """Only an open group takes requests: elsewhere the key names the file and line to fix."""
+    text = VALID.replace(f'role = "{role}"', f'role = "{role}"\nagentless = true')
+    message = refused(tmp_path, text)
+    line = text.splitlines().index("agentless = true") + 1
+    assert f"{tmp_path / 'profile.toml'}:{line}: [[groups]] #" in message
+    assert "agentless: only an open group can be agentless" in message
+    assert f"this one is {role!r}" in message and 'role = "open"' in message
+
+
+def test_agentless_on_a_variant_is_checked_too(tmp_path: Path) -> None:
+    """``with_changes`` runs the same cross-check, so no test builds an impossible profile."""
+    profile = load_profile(write(tmp_path, VALID))
+    closed = dataclasses.replace(profile.group(31), agentless=True)
+    with pytest.raises(UsageError, match=r"\[\[groups\]\] #2 agentless"):
+        profile.with_changes(groups=(profile.group(30), closed))
+
+
+def test_the_clock_tolerance_is_an_optional_target_key(tmp_path: Path) -> None:
+    """``[target] clock_tolerance_s``: 5 seconds by default, any number of seconds >= 0."""
+    assert load_profile(write(tmp_path, VALID)).target.clock_tolerance_s == 5.0
+    for given, read in (("0", 0.0), ("2.5", 2.5), ("30", 30.0)):
+        text = VALID.replace("[target]\n", f"[target]\nclock_tolerance_s = {given}\n", 1)
+        assert load_profile(write(tmp_path, text)).target.clock_tolerance_s == read
+    for bad in ("-1", '"5s"', "true"):
+        text = VALID.replace("[target]\n", f"[target]\nclock_tolerance_s = {bad}\n", 1)
+        message = refused(tmp_path, text)
+        assert "[target] clock_tolerance_s: must be a number of seconds" in message

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
@@ -32,6 +32,80 @@ UTC_SUFFIXES = ("Z", "+00:00")
 
 WITH_AGENT = ("AllocatedToAgent", "AgentProcessing", "Complete")
 """The statuses whose records name the handling agent; every other has AgentID 0 (R20)."""
+
+
+TOLERANCE_KEY = "[target] clock_tolerance_s"
+"""The profile key that sets how far a server time may lie from the local clock."""
+
+
+# -- "now" -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Now:
+    """When "now" was, as a window, and what it was read from (said in a failure).
+
+    On a target with the control plane's clock, the clock's readings before and after the call;
+    elsewhere the local clock's send/receive times of the exchange, widened by the profile's
+    tolerance: an honest stand-in, as long as both hosts keep time (NTP) within it.
+    """
+
+    earliest: datetime
+    latest: datetime
+    source: str
+
+    def holds(self, moment: datetime) -> bool:
+        return self.earliest <= moment <= self.latest
+
+    def describe(self) -> str:
+        return f"between {_utc(self.earliest)} and {_utc(self.latest)} ({self.source})"
+
+
+def target_clock(before: datetime, after: datetime, slack: timedelta) -> Now:
+    """The target's "now": its control plane's clock read around the call, ``slack`` either
+    side."""
+    return Now(
+        before - slack,
+        after + slack,
+        f"the target's clock read before and after the call, {_seconds(slack)} either side",
+    )
+
+
+def local_clock(first: Exchange, tolerance_s: float, last: Exchange | None = None) -> Now:
+    """The "now" of exchanges ``first`` … ``last`` by the local clock: from ``first`` sent to
+    ``last`` (default ``first``) answered, ``tolerance_s`` either side."""
+    end = last or first
+    if first.sent_at is None or end.received_at is None:
+        raise ValueError("an exchange without send/receive times has no local 'now'")
+    slack = timedelta(seconds=tolerance_s)
+    return Now(
+        first.sent_at - slack,
+        end.received_at + slack,
+        f"the local clock: the exchange's send/receive window {_utc(first.sent_at)} … "
+        f"{_utc(end.received_at)}, widened by a tolerance of {_seconds(slack)} either side, "
+        f"which the profile's {TOLERANCE_KEY} sets; this target has no control-plane clock",
+    )
+
+
+def expect_now(requirement: str, stamp: Stamp, now: Now, what: str, exchange: Exchange) -> None:
+    """``stamp`` (``what``) lies in ``now``, else ``requirement`` fails, saying by how much."""
+    if now.holds(stamp.moment):
+        return
+    off = stamp.moment - now.latest if stamp.moment > now.latest else now.earliest - stamp.moment
+    side = "after" if stamp.moment > now.latest else "before"
+    raise ConformanceFailure(
+        requirement,
+        f"{what} {now.describe()}",
+        f"{stamp.text}, {_seconds(off)} {side} that window",
+        title=f"{what} is not the time of the call",
+        exchange=exchange,
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _seconds(span: timedelta) -> str:
+    return f"{span.total_seconds():g} s"
 
 
 # -- answers and their TimeStamps ----------------------------------------------------------------
@@ -236,9 +310,16 @@ def expect_record_fields(
             )
 
 
-def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | None) -> None:
+def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | Now | None) -> None:
     """Record stamps of ``oid``: UTC, after ``since``, in order, not after ``until`` (the
-    target's clock after the events) nor after the answer's own TimeStamp."""
+    target's clock after the events, or a ``Now`` saying where its end comes from) nor after
+    the answer's own TimeStamp."""
+    limit = until.latest if isinstance(until, Now) else until
+    told = (
+        f"{_utc(until.latest)}, the end of {until.source}"
+        if isinstance(until, Now)
+        else f"the target's clock ({until})"
+    )
     previous = since
     for index, stamp in enumerate(answer.stamps_of(oid)):
         what = f"TimeStamp of record {index + 1} of request {oid}"
@@ -256,10 +337,10 @@ def expect_stamps(answer: Answer, oid: int, since: datetime, until: datetime | N
                 f"{stamp.text} after {previous}",
                 exchange=answer.exchange,
             )
-        if until is not None and stamp.moment > until:
+        if limit is not None and stamp.moment > limit:
             raise ConformanceFailure(
                 "EVT-EVENT-TIMESTAMP",
-                f"{what} not after the target's clock ({until})",
+                f"{what} not after {told}",
                 stamp.text,
                 exchange=answer.exchange,
             )

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from conformance.profile.model import (
     CONTROL_FEATURES,
+    DEFAULT_CLOCK_TOLERANCE_S,
     ROLES,
     Agent,
     Auth,
@@ -50,6 +51,7 @@ _TARGET_KEYS = (
     "safe_mode",
     "max_requests_per_second",
     "max_request_bytes",
+    "clock_tolerance_s",
 )
 _AUTH_KEYS = (
     "enabled",
@@ -68,6 +70,7 @@ _GROUP_KEYS = (
     "preferred_agent",
     "preferred_agent_timeout_s",
     "session_priority",
+    "agentless",
 )
 
 
@@ -171,7 +174,7 @@ def parse(data: dict[str, Any], path: Path | None) -> Profile:
         id=_req_int(tenant_t, "id"), disabled_id=tenant_t.int_("disabled_id", minimum=0)
     )
     groups = tuple(
-        _group(_Table(g, f"[[groups]] #{n}", source, _GROUP_KEYS), tenant)
+        _group(_Table(g, f"[[groups]] #{n}", source, _GROUP_KEYS), tenant, path, n)
         for n, g in enumerate(_array(top, data, "groups"), 1)
     )
     agents = tuple(
@@ -221,8 +224,23 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
         max_requests_per_second=_rate(t),
         max_request_bytes=t.int_("max_request_bytes", minimum=MIN_REQUEST_LIMIT),
+        clock_tolerance_s=_tolerance(t),
     )
     return info
+
+
+def _tolerance(t: _Table) -> float:
+    """``clock_tolerance_s``: a number of seconds, zero or more (default 5)."""
+    value = t.data.get("clock_tolerance_s")
+    if value is None:
+        return DEFAULT_CLOCK_TOLERANCE_S
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        t.fail(
+            "clock_tolerance_s",
+            f"must be a number of seconds, zero or more, got {value!r}",
+            "write clock_tolerance_s = 5",
+        )
+    return float(value)
 
 
 def _rate(t: _Table) -> float | None:
@@ -258,12 +276,20 @@ def _auth(t: _Table) -> Auth:
     return auth
 
 
-def _group(t: _Table, tenant: Tenant) -> Group:
+def _group(t: _Table, tenant: Tenant, path: Path | None, n: int) -> Group:
     role = _req_str(t, "role")
     if role not in ROLES:
         close = difflib.get_close_matches(role, ROLES, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         t.fail("role", f"{role!r} is not a role", f"{hint}use one of {', '.join(ROLES)}")
+    agentless = t.bool_("agentless", default=False)
+    if agentless and role != "open":
+        where = t.source if path is None else profile_line(path, "groups", "agentless", n - 1)
+        raise UsageError(
+            f"profile {where}: {t.where} agentless: only an open group can be agentless, and "
+            f"this one is {role!r} (it takes no requests, so its queue says nothing); mark a "
+            'group with role = "open" agentless, or remove the key'
+        )
     tenant_id = t.int_("tenant_id", minimum=0)
     timeout = t.int_("preferred_agent_timeout_s", minimum=0)
     group = Group(
@@ -274,6 +300,7 @@ def _group(t: _Table, tenant: Tenant) -> Group:
         preferred_agent=t.bool_("preferred_agent", default=False),
         preferred_agent_timeout_s=30 if timeout is None else timeout,
         session_priority=t.bool_("session_priority", default=False),
+        agentless=agentless,
     )
     return group
 

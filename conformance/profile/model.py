@@ -31,6 +31,10 @@ CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock
 SAFE_MODE_RATE = 20.0
 """Requests per second in safe mode when the profile sets no ``max_requests_per_second``."""
 
+DEFAULT_CLOCK_TOLERANCE_S = 5.0
+"""``[target] clock_tolerance_s`` when the profile sets none: two NTP-synchronised hosts agree
+far better than this, and a TimeStamp off by more is not "now"."""
+
 
 @dataclass(frozen=True)
 class TargetInfo:
@@ -46,6 +50,9 @@ class TargetInfo:
     """The largest request body the server accepts, when the profile states it (WCF's
     ``maxReceivedMessageSize``): ROB-OVERSIZED-BODY sends one byte more. No source fixes a cap,
     so without it the probe uses ``max_body_bytes`` of ``schemas/constraints.toml``."""
+    clock_tolerance_s: float = DEFAULT_CLOCK_TOLERANCE_S
+    """How far a server time may lie from "now" by the local clock (outside the exchange's
+    send/receive window) when no control-plane clock says what "now" is on the target."""
 
     @property
     def rate_limit(self) -> float | None:
@@ -126,6 +133,11 @@ class Group:
     preferred_agent: bool = False
     preferred_agent_timeout_s: int = 30
     session_priority: bool = False
+    agentless: bool = False
+    """No agent serves the group (none is a member, or none ever logs on while the suite runs):
+    its queue only grows by requests and shrinks by cancels and diverts, so a target without a
+    control plane can still be judged on queue order, QueuePositions and EWT there, relative to
+    the suite's own requests. Only an open group can be agentless."""
 
     @property
     def is_open_media(self) -> bool:
@@ -343,6 +355,12 @@ def validate(profile: Profile) -> None:
                 f"{where} role",
                 f"{group.role!r} is not a role",
                 f"use one of {', '.join(repr(r) for r in ROLES)}",
+            )
+        if group.agentless and group.role != "open":
+            fail(
+                f"{where} agentless",
+                f"a {group.role!r} group takes no requests, so its queue says nothing",
+                'mark an open group (role = "open") agentless, or remove the key',
             )
         if group.tenant_id not in tenants:
             fail(

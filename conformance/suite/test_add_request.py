@@ -13,7 +13,7 @@ check needs reports it as not applicable.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -27,9 +27,11 @@ from conformance.checks.requests import (
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Agent, Group, Profile
 from conformance.profile.loading import group_line
-from conformance.suite_support.groups import open_group, unknown_name
+from conformance.profile.session import TargetSession
+from conformance.suite_support.groups import QueueAt, open_group, queue_at, unknown_name
 from conformance.suite_support.requests import (
     ADD_TYPE,
+    add,
     created_since,
     handed,
     new_id,
@@ -37,8 +39,13 @@ from conformance.suite_support.requests import (
     request_ids,
     send_add,
 )
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
-from conformance.wire import ControlClient, OpenMediaClient
+from conformance.verdicts import (
+    Blocked,
+    ConformanceFailure,
+    NotApplicable,
+    NotApplicableReason,
+)
+from conformance.wire import ControlClient, OpenMediaClient, Reply
 from conformance.wire.decode import parse_datetime
 
 
@@ -128,14 +135,22 @@ def test_open_media_ids_not_reused_after_reset(om, scenario, make_scenario):
 
 
 @pytest.mark.requirement("ADD-QUEUE-POSITION-QUEUED", "ADD-EWT")
-@pytest.mark.requires_control("scenario")
-def test_queue_positions_count_from_one(om, scenario):
-    """Three AddRequests to a group with nobody logged on: QueuePosition 1, 2, 3; all Queued."""
-    group = open_group(scenario)
+@pytest.mark.alone
+def test_queue_positions_count_from_one(om, scenario, target):
+    """Three AddRequests to a group with nobody logged on: QueuePosition 1, 2, 3; all Queued.
+
+    On a target the suite cannot reset, in a group the profile marks agentless: p, p + 1,
+    p + 2 with p at least 1 (others' requests may be queued ahead of the suite's)."""
+    at = queue_at(target, pick=open_group)
     rid = "ADD-QUEUE-POSITION-QUEUED"
-    for position in (1, 2, 3):
-        reply = send_add(om, ServiceGroupID=group.id)
+    first: int | None = None
+    for step in range(3):
+        reply = send_add(om, ServiceGroupID=at.group.id)
         value = expect_added(reply, rid)
+        if first is None:
+            first = at.head(value.queue_position)
+            _counted_from_one(rid, first, reply)
+        position = first + step
         expect_equal(rid, position, value.queue_position, "QueuePosition", reply.exchange)
         expect_ewt(reply)
         expect_fields(
@@ -143,6 +158,17 @@ def test_queue_positions_count_from_one(om, scenario):
             rid,
             "Queued",
             queue_position=position,
+        )
+
+
+def _counted_from_one(requirement: str, position: int, reply: Reply) -> None:
+    """A queued request's QueuePosition is at least 1: positions count from 1 at the head."""
+    if position < 1:
+        raise ConformanceFailure(
+            requirement,
+            "a QueuePosition of at least 1 for a queued request (counted from 1 at the head)",
+            str(position),
+            exchange=reply.exchange,
         )
 
 
@@ -175,6 +201,20 @@ def test_ewt_is_zero_when_allocated_and_grows_with_the_queue(om, scenario, contr
     first = send_add(om, ServiceGroupID=group.id)
     expect_equal(rid, 0, expect_added(first, rid).ewt, "EWT when allocated at once", first.exchange)
     ewts = [expect_added(send_add(om, ServiceGroupID=group.id), rid).ewt for _ in range(3)]
+    expect_equal(rid, sorted(ewts), ewts, "EWT of successive queued requests")
+
+
+@pytest.mark.requirement("ADD-EWT-PLAUSIBLE", "ADD-EWT")
+@pytest.mark.alone
+def test_ewt_does_not_shrink_as_the_queue_grows(om, scenario, target):
+    """Three AddRequests queued one behind the other (nobody logged on, or a group the profile
+    marks agentless): each EWT >= 0, and none smaller than the one before."""
+    at = queue_at(target, pick=open_group)
+    rid = "ADD-EWT-PLAUSIBLE"
+    replies = [send_add(om, ServiceGroupID=at.group.id) for _ in range(3)]
+    ewts = [expect_added(reply, rid).ewt for reply in replies]
+    for reply in replies:
+        expect_ewt(reply)
     expect_equal(rid, sorted(ewts), ewts, "EWT of successive queued requests")
 
 
@@ -303,7 +343,49 @@ def test_force_to_busy_preferred_agent(om, scenario, control):
     )
 
 
+# -- SessionPriority ----------------------------------------------------------------------------
+def _ranked(
+    om: OpenMediaClient, scenario: Profile, at: QueueAt, low: int, high: int, requirement: str
+) -> tuple[int, int]:
+    """C (SessionPriority ``low``, the lowest), then A (``high``, the highest) added to a
+    session-priority group: A's and C's QueuePositions, A ahead of C with C one place back
+    (``requirement`` fails otherwise; in a whole queue exactly 1 and 2)."""
+    c = add(om, at.group, label="C", SessionPriority=low)
+    was = 1 if at.whole else _position(om, c.oid, requirement)
+    a = add(om, at.group, label="A", SessionPriority=high)
+    ranked = (_position(om, a.oid, requirement), _position(om, c.oid, requirement))
+    wanted = (was, was + 1)
+    if ranked != wanted:
+        raise ConformanceFailure(
+            requirement,
+            f"A (SessionPriority {high}) at C's place {was}, C (SessionPriority {low}, queued "
+            f"first) one place back at {was + 1}",
+            f"QueuePositions of A, C: {list(ranked)}",
+            title=(
+                "SessionPriority does not order the queue of group "
+                f"{at.group.id}; is it configured for session priority as the profile says "
+                f"({group_line(scenario, at.group)})?"
+            ),
+        )
+    return a.oid, c.oid
+
+
+@pytest.mark.requirement("ADD-SESSION-PRIORITY-AHEAD")
+@pytest.mark.alone
+def test_session_priority_goes_ahead_of_lower_priority(om, scenario, target):
+    """Session-priority group with nobody logged on (reset, or marked agentless in the profile):
+    C (SessionPriority the lowest) queued, then A (the highest) → A takes C's place, C one place
+    back (on a whole queue: A 1, C 2)."""
+    at = queue_at(target, session_priority=True)
+    span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
+    _ranked(om, scenario, at, span.max, span.min, "ADD-SESSION-PRIORITY-AHEAD")
+
+
 # -- QueueStartTime (R8) ------------------------------------------------------------------------
+# With the control plane (the target reset for the test, ``agents`` to read a request's queue
+# time, ``clock`` for "now"), each test judges absolute positions and the queue time itself. On a
+# target without it, in a group the profile marks agentless, it judges the order of its own
+# requests only (relative positions), and takes "now" from the local clock.
 def _queue_time(control: ControlClient, oid: int) -> datetime:
     return parse_datetime(str((control.request(oid) or {}).get("queue_time")))
 
@@ -312,33 +394,92 @@ def _positions(om: OpenMediaClient, ids: list[int], requirement: str) -> list[in
     return [record(om, oid, requirement)[0].queue_position for oid in ids]
 
 
-def _past(control: ControlClient) -> datetime:
-    """Ten minutes before the target's clock, whole seconds (any precision keeps it)."""
-    return control.now().replace(microsecond=0) - timedelta(minutes=10)
+def _now(control: ControlClient | None) -> datetime:
+    """The target's clock by its control plane, else the local clock: ten minutes or an hour
+    either side of it is past or future on any server that keeps time (the failure of a
+    response TimeStamp that does not is EVT-RESPONSE-TIMESTAMP's, not QueueStartTime's)."""
+    return control.now() if control is not None else datetime.now(timezone.utc)
+
+
+def _clock(target: TargetSession, request: pytest.FixtureRequest) -> ControlClient | None:
+    """The control plane when it offers a clock to read "now" from (``None``: the local one)."""
+    control: ControlClient | None = (
+        request.getfixturevalue("control") if target.has("clock") else None
+    )
+    return control
+
+
+def _past(control: ControlClient | None) -> datetime:
+    """Ten minutes before now (``_now``), whole seconds (any precision keeps it)."""
+    return _now(control).replace(microsecond=0) - timedelta(minutes=10)
+
+
+def _position(om: OpenMediaClient, oid: int, requirement: str) -> int:
+    return record(om, oid, requirement)[0].queue_position or 0
+
+
+def _moved_back_by_one(
+    om: OpenMediaClient, requirement: str, before: dict[str, tuple[int, int]], ahead: int
+) -> None:
+    """Each of the suite's requests ``before`` names (label: (id, position)) is now one place
+    further back, and the request ``ahead`` (B) stands in front of all of them."""
+    labels = list(before)
+    wanted = [before[label][1] + 1 for label in labels]
+    now = [_position(om, before[label][0], requirement) for label in labels]
+    expect_equal(requirement, wanted, now, f"QueuePosition of {', '.join(labels)} after B")
+    at = _position(om, ahead, requirement)
+    if not 1 <= at < min(now):
+        raise ConformanceFailure(
+            requirement,
+            f"B queued ahead of {', '.join(labels)} (QueuePosition from 1 to {min(now) - 1})",
+            f"QueuePosition {at}",
+        )
 
 
 @pytest.mark.requirement("ADD-QUEUE-START-TIME-PAST")
-@pytest.mark.requires_control("agents", "clock")
-def test_queue_start_time_in_the_past(om, scenario, control):
-    """A queued, then B with QueueStartTime 10 min ago: B's queue time is that, B ahead of A."""
-    group = _fifo_group(scenario)
+@pytest.mark.alone
+def test_queue_start_time_in_the_past(om, scenario, target, request):
+    """A queued, then B with QueueStartTime 10 min ago: B's queue time is that, B ahead of A.
+
+    Without the control plane, in a group the profile marks agentless: B ahead of A, and A one
+    place further back than before B came."""
+    at = queue_at(target, "agents", "clock", pick=_fifo_group)
     rid = "ADD-QUEUE-START-TIME-PAST"
+    control: ControlClient | None = request.getfixturevalue("control") if at.whole else None
     start = _past(control)
-    a = new_id(om, rid, ServiceGroupID=group.id)
-    b = new_id(om, rid, ServiceGroupID=group.id, QueueStartTime=start)
+    a = new_id(om, rid, ServiceGroupID=at.group.id)
+    a_was = _position(om, a, rid)
+    b = new_id(om, rid, ServiceGroupID=at.group.id, QueueStartTime=start)
+    if control is None:
+        _moved_back_by_one(om, rid, {"A": (a, a_was)}, b)
+        return
     expect_equal(rid, start, _queue_time(control, b), "queue time of B")
     expect_equal(rid, [2, 1], _positions(om, [a, b], rid), "QueuePosition of A, B")
 
 
 @pytest.mark.requirement("ADD-QUEUE-START-TIME-NOT-PAST")
-@pytest.mark.requires_control("agents", "clock")
-def test_queue_start_time_in_the_future_is_ignored(om, scenario, control):
-    """A queued, then B with QueueStartTime an hour ahead: Success, queue time now, B behind A."""
-    group = _fifo_group(scenario)
+@pytest.mark.alone
+def test_queue_start_time_in_the_future_is_ignored(om, scenario, target, request):
+    """A queued, then B with QueueStartTime an hour ahead: Success, queue time now, B behind A.
+
+    Without the control plane, in a group the profile marks agentless: A, B, then C without a
+    QueueStartTime queue one behind the other (a B queued by the future time would fall behind
+    C)."""
+    at = queue_at(target, "agents", "clock", pick=_fifo_group)
     rid = "ADD-QUEUE-START-TIME-NOT-PAST"
-    a = new_id(om, rid, ServiceGroupID=group.id)
+    if not at.whole:
+        a = new_id(om, rid, ServiceGroupID=at.group.id)
+        ahead = _now(None) + timedelta(hours=1)
+        b = new_id(om, rid, ServiceGroupID=at.group.id, QueueStartTime=ahead)
+        c = new_id(om, rid, ServiceGroupID=at.group.id)
+        first = _position(om, a, rid)
+        wanted = [first, first + 1, first + 2]
+        expect_equal(rid, wanted, _positions(om, [a, b, c], rid), "QueuePosition of A, B, C")
+        return
+    control: ControlClient = request.getfixturevalue("control")
+    a = new_id(om, rid, ServiceGroupID=at.group.id)
     before = control.now()
-    b = new_id(om, rid, ServiceGroupID=group.id, QueueStartTime=before + timedelta(hours=1))
+    b = new_id(om, rid, ServiceGroupID=at.group.id, QueueStartTime=before + timedelta(hours=1))
     after = control.now()
     shown = _queue_time(control, b)
     if not before <= shown <= after:
@@ -360,3 +501,30 @@ def test_queue_start_time_wins_over_session_priority(om, scenario, control):
     expect_equal(order, [1, 2], _positions(om, [a, c], order), "QueuePosition of A, C")
     b = new_id(om, rid, ServiceGroupID=group.id, SessionPriority=span.max, QueueStartTime=start)
     expect_equal(rid, [1, 2, 3], _positions(om, [b, a, c], rid), "QueuePosition of B, A, C")
+
+
+@pytest.mark.requirement("ADD-PRECEDENCE-QUEUE-START-TIME")
+@pytest.mark.alone
+def test_queue_start_time_wins_over_session_priority_among_own_requests(
+    om, scenario, target, request
+):
+    """Priority group with nobody logged on (reset, or marked agentless in the profile): C
+    (lowest), A (highest) queued, A ahead of C; B (lowest, QueueStartTime 10 min ago) → B ahead
+    of both, and A and C each one place further back.
+
+    Judged only relative to the test's own requests, so it runs on a target the suite cannot
+    reset. If A is not ahead of C, SessionPriority does not order the group at all: the test is
+    blocked by ADD-SESSION-PRIORITY-AHEAD (the failure names the profile's group line)."""
+    at = queue_at(target, session_priority=True)
+    span = CONSTRAINTS.range(ADD_TYPE, "SessionPriority")
+    rid = "ADD-PRECEDENCE-QUEUE-START-TIME"
+    start = _past(_clock(target, request))
+    try:
+        a, c = _ranked(om, scenario, at, span.max, span.min, "ADD-SESSION-PRIORITY-AHEAD")
+    except ConformanceFailure as failure:  # without it in force, B's place would prove nothing
+        raise Blocked(
+            failure.requirement, failure.expected, failure.actual, step="A ahead of C"
+        ) from None
+    ranked = [_position(om, oid, rid) for oid in (a, c)]
+    b = new_id(om, rid, ServiceGroupID=at.group.id, SessionPriority=span.max, QueueStartTime=start)
+    _moved_back_by_one(om, rid, {"A": (a, ranked[0]), "C": (c, ranked[1])}, b)

@@ -7,8 +7,16 @@ A profile that lacks what a test needs makes that test *not applicable* (``NotAp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from conformance.profile import Agent, Group, Profile
+from conformance.profile.session import TargetSession
 from conformance.verdicts import NotApplicable, NotApplicableReason
+
+AGENTLESS = "an agentless open group"
+"""What a queue test lacks on a target it cannot reset when the profile marks no group
+``agentless = true`` (the feature a *not applicable* verdict names)."""
 
 
 def open_group(profile: Profile, **flags: bool) -> Group:
@@ -17,9 +25,63 @@ def open_group(profile: Profile, **flags: bool) -> Group:
 
 
 def queue_group(profile: Profile) -> Group:
-    """An open group where requests queue: one without session priority if the profile has it."""
-    plain = profile.groups_with("open", session_priority=False)
-    return plain[0] if plain else profile.group_with("open")
+    """An open group where requests queue: one the profile marks agentless if any (no agent can
+    be offered the suite's requests there), else one without session priority if the profile
+    has it."""
+    for group in (
+        *profile.groups_with("open", agentless=True, session_priority=False),
+        *profile.groups_with("open", agentless=True),
+        *profile.groups_with("open", session_priority=False),
+    ):
+        return group
+    return profile.group_with("open")
+
+
+@dataclass(frozen=True)
+class QueueAt:
+    """Where a test watches a queue, and how much of that queue is the test's own.
+
+    ``whole``: the target was reset for the test (control feature ``scenario``) and no agent is
+    logged on, so the queue holds the test's requests alone and QueuePositions are absolute
+    (the first one queued is 1). Otherwise ``group`` is one the profile marks agentless on a
+    server other clients may use too: what is judged is relative to the test's own requests, in
+    the order it added them (each one behind the one before), never to the whole queue.
+    """
+
+    group: Group
+    whole: bool
+
+    def head(self, first: int | None) -> int:
+        """The position the test's first request must have had: 1 on a queue that is the
+        test's alone, else whatever the target said (at least 1, checked by the caller)."""
+        return 1 if self.whole or first is None else first
+
+
+def queue_at(
+    target: TargetSession,
+    *features: str,
+    pick: Callable[[Profile], Group] | None = None,
+    **flags: bool,
+) -> QueueAt:
+    """The group a queue test uses: on a target reset for it (control feature ``scenario``
+    and the ``features`` its stronger form reads), ``pick(profile)`` (default: the first open
+    group with ``flags``) as a whole queue; else the first open group with ``flags`` that the
+    profile marks agentless; else *not applicable*, naming both ways to make it applicable."""
+    profile = target.profile
+    if target.has("scenario", *features):
+        chosen = pick(profile) if pick is not None else open_group(profile, **flags)
+        return QueueAt(chosen, whole=True)
+    agentless = profile.groups_with("open", agentless=True, **flags)
+    if agentless:
+        return QueueAt(agentless[0], whole=False)
+    wanted = ", ".join(f"{k}={v}" for k, v in flags.items())
+    needs = ", ".join(("scenario", *features))
+    raise NotApplicable(
+        NotApplicableReason.NOT_IN_PROFILE,
+        f"{AGENTLESS} ({wanted})" if wanted else AGENTLESS,
+        "mark an open [[groups]] entry that no agent serves with agentless = true"
+        f"{f' (and {wanted})' if wanted else ''}, or offer the control features {needs}",
+    )
 
 
 def group_with_agent(profile: Profile, **flags: bool) -> tuple[Group, Agent]:

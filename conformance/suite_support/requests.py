@@ -248,7 +248,8 @@ def place(
     """A fresh request in ``state`` (Queued, AllocatedToAgent, AgentProcessing, Complete,
     Failed, Cancelled), reached the way a real system gets there: an agent logs on, answers,
     completes; the router drops; CancelRequest. It goes to ``group`` (default: the first open
-    group, or for a state with an agent the first open group that has one)."""
+    group, one the profile marks agentless first, or for a state with an agent the first open
+    group that has one)."""
     if state in WITH_AGENT:  # reached through an agent (control feature ``agents``)
         group, agent = group_with_agent(env.profile) if group is None else _first_agent(env, group)
         env.control.logon(agent.id)
@@ -259,7 +260,7 @@ def place(
         if state == "Complete":
             env.control.complete(placed.oid)
     else:
-        group = open_group(env.profile) if group is None else group
+        group = _unserved(env.profile) if group is None else group
         placed = Placed(add(env.om, group, ivr=ivr, **members).oid, group, None)
         precondition(env, placed.oid, "Queued")
         if state == "Failed":
@@ -268,6 +269,13 @@ def place(
             env.om.cancel_request(OpenMediaID=placed.oid, CancelIfAllocated=True, DoNotReport=False)
     precondition(env, placed.oid, state)
     return placed
+
+
+def _unserved(profile: Profile) -> Group:
+    """Where a state without an agent is reached: the first open group the profile marks
+    agentless (no agent can be offered the request there), else the first open group."""
+    agentless = profile.groups_with("open", agentless=True)
+    return agentless[0] if agentless else open_group(profile)
 
 
 def _first_agent(env: Env, group: Group) -> tuple[Group, Agent]:

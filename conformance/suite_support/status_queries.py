@@ -83,10 +83,16 @@ def mark(om: OpenMediaClient) -> Stamp:
     GetOpenMediaRequestsByTime second, so that a target whose one call is broken is failed by
     that call's own checks rather than leaving every test without a mark.
     """
+    return mark_answer(om).stamp
+
+
+def mark_answer(om: OpenMediaClient) -> Answer:
+    """The status answer ``mark`` reads its TimeStamp from (its exchange carries the local
+    send/receive times, for a test that also needs "now" by the local clock)."""
     problems = []
     for ask in (om.get_all_status, lambda: om.get_requests_by_time(LONG_AGO)):
         try:
-            return read_answer(ask(), "EVT-RESPONSE-TIMESTAMP").stamp
+            return read_answer(ask(), "EVT-RESPONSE-TIMESTAMP")
         except ConformanceFailure as exc:
             problems.append(exc.actual)
     raise SuiteError(f"precondition: no TimeStamp to start from: {'; '.join(problems)}")

@@ -16,6 +16,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from lxml import etree
@@ -69,6 +70,16 @@ class Exchange:
     response_headers: Headers
     response_body: bytes
     elapsed_s: float
+    sent_at: datetime | None = None
+    """The local clock (UTC) when the request started out (``None``: an exchange not made by
+    the transport, e.g. a replayed golden answer). With ``received_at`` it brackets the moment
+    the server handled the call, which is what "now" means to a check without the control
+    plane's clock."""
+
+    @property
+    def received_at(self) -> datetime | None:
+        """The local clock (UTC) when the whole answer had arrived."""
+        return None if self.sent_at is None else self.sent_at + timedelta(seconds=self.elapsed_s)
 
     def response_header(self, name: str) -> str | None:
         """The first response header of that name (case-insensitive), or ``None``."""

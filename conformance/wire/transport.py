@@ -22,6 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -229,6 +230,7 @@ class Transport:
         target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
         host_header = parts.netloc.rpartition("@")[2]
         sent: Headers = (("Host", host_header), *tuple(headers), ("Content-Length", str(len(body))))
+        sent_at = datetime.now(timezone.utc)
         start = time.monotonic()
         deadline = start + timeout
         conn, reused = self._acquire(key, timeout)
@@ -265,7 +267,9 @@ class Transport:
             self._release(key, conn)
         else:
             conn.close()
-        return Exchange(operation, method, url, sent, body, status, reason, got, data, elapsed)
+        return Exchange(
+            operation, method, url, sent, body, status, reason, got, data, elapsed, sent_at
+        )
 
     def _acquire(
         self, key: tuple[str, str, int], timeout: float
