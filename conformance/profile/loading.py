@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from conformance.profile.model import (
     CONTROL_FEATURES,
+    REAL_TIME_MARGIN_S,
     ROLES,
     Agent,
     Auth,
@@ -50,6 +51,8 @@ _TARGET_KEYS = (
     "safe_mode",
     "max_requests_per_second",
     "max_request_bytes",
+    "real_time",
+    "real_time_margin_s",
 )
 _AUTH_KEYS = (
     "enabled",
@@ -221,8 +224,20 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
         max_requests_per_second=_rate(t),
         max_request_bytes=t.int_("max_request_bytes", minimum=MIN_REQUEST_LIMIT),
+        real_time=t.bool_("real_time", default=False),
+        real_time_margin_s=_positive(t, "real_time_margin_s", REAL_TIME_MARGIN_S),
     )
     return info
+
+
+def _positive(t: _Table, key: str, default: float) -> float:
+    """A positive number of seconds (``default`` when the key is absent)."""
+    value = t.data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        t.fail(key, f"must be a positive number of seconds, got {value!r}", f"write {key} = 25")
+    return float(value)
 
 
 def _rate(t: _Table) -> float | None:

@@ -31,6 +31,16 @@ CONTROL_FEATURES = ("scenario", "agents", "router", "license", "restart", "clock
 SAFE_MODE_RATE = 20.0
 """Requests per second in safe mode when the profile sets no ``max_requests_per_second``."""
 
+REAL_TIME_MARGIN_S = 25.0
+"""``[target] real_time_margin_s`` when the profile sets none: how far before and after
+DataExpiration the real-time cache tier looks. A server may age its cache out on a timer rather
+than at the exact moment: .NET's System.Runtime.Caching and the ASP.NET cache sweep expired
+entries every 20 s (an entry read by key leaves at once, a listing may show it until the sweep),
+and the Open Media Service is a .NET (WCF) service; 5 s more for the exchanges themselves."""
+REAL_TIME_MAX_MINUTES = 5
+"""The largest DataExpiration the real-time tier waits for (``--om-real-time``): beyond it a run
+would wait longer than the rest of the suite takes many times over, so it is refused."""
+
 
 @dataclass(frozen=True)
 class TargetInfo:
@@ -46,6 +56,12 @@ class TargetInfo:
     """The largest request body the server accepts, when the profile states it (WCF's
     ``maxReceivedMessageSize``): ROB-OVERSIZED-BODY sends one byte more. No source fixes a cap,
     so without it the probe uses ``max_body_bytes`` of ``schemas/constraints.toml``."""
+    real_time: bool = False
+    """``[target] real_time``: the data cache is tested by waiting DataExpiration in real time
+    (as ``--om-real-time``), on a target without a controllable clock."""
+    real_time_margin_s: float = REAL_TIME_MARGIN_S
+    """``[target] real_time_margin_s``: the real-time tier checks a terminated request present
+    this long before terminal + DataExpiration and gone this long after."""
 
     @property
     def rate_limit(self) -> float | None:
