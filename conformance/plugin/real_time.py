@@ -90,6 +90,8 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
 
 def _start(session: pytest.Session) -> RealTimeCache | None:
     config = session.config
+    if config.option.collectonly or session.testsfailed:  # no test loop to run beside
+        return None
     if not _asked(config) or not any(
         FIXTURE in getattr(item, "fixturenames", ()) for item in session.items
     ):
