@@ -162,7 +162,8 @@ def _say(config: pytest.Config) -> Callable[[str], None]:
             else contextlib.nullcontext()
         )
         with suspended:
-            reporter.ensure_newline()
+            if reporter._tw.width_of_current_line:  # after the progress characters
+                reporter._tw.line()
             reporter.write_line(line)
         reporter.currentfspath = None  # the test's result starts a line of its own, named
 
