@@ -162,10 +162,10 @@ def _say(config: pytest.Config) -> Callable[[str], None]:
             else contextlib.nullcontext()
         )
         with suspended:
-            if reporter._tw.width_of_current_line:  # after the progress characters
+            if reporter._tw.width_of_current_line:  # after the progress characters (-q too)
                 reporter._tw.line()
+            reporter.currentfspath = None  # (so no blank line; the next result names its file)
             reporter.write_line(line)
-        reporter.currentfspath = None  # the test's result starts a line of its own, named
 
     return say
 
