@@ -31,7 +31,7 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,15 @@ import pytest
 
 from conformance.contract.catalogue import CATALOGUE
 from conformance.contract.paths import fixtures_dir
+from conformance.emulator import RunningEmulator
 from conformance.emulator.faults import BY_NAME
 from conformance.plugin.options import OptionValues
 from conformance.plugin.settings import build_settings
-from conformance.profile import load_profile
+from conformance.profile import Profile, load_profile
 from conformance.profile.model import REAL_TIME_MARGIN_S, REAL_TIME_MAX_MINUTES
-from conformance.verdicts import UsageError
+from conformance.suite_support.real_time_cache import RealTimeCache
+from conformance.verdicts import Blocked, SuiteError, UsageError
+from conformance.wire import Exchange, OpenMediaClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOUNCE = re.compile(r"listening on (http://\S+/OpenMediaService) control (http://\S+/control)")
@@ -385,3 +388,58 @@ def test_the_tier_tests_run_last_and_the_ids_only_grow(tmp_path: Path) -> None:
     kept = [i for i in plain if i.startswith(("test_default", "test_configured_data_expiration["))]
     assert tier_last == kept + [i for i in plain if i not in kept]
     assert len(plain) - len(kept) == WAITING
+
+
+# -- the tier on its own (an emulator in this process, a clock of the test's) ----------------------
+class Steps:
+    """A monotonic clock that moves 50 s at every reading: every wait of the tier is over."""
+
+    def __init__(self) -> None:
+        self.now = -50.0
+
+    def __call__(self) -> float:
+        self.now += 50.0
+        return self.now
+
+
+def _tier(emulator: RunningEmulator, profile: Profile, seen: list[Exchange]) -> RealTimeCache:
+    om = OpenMediaClient(emulator.url, timeout_s=10)
+    tier = RealTimeCache(om, profile, replay=seen.append, say=lambda line: None, clock=Steps())
+    om.on_exchange = tier.log
+    return tier
+
+
+def test_a_late_present_observation_is_a_suite_error_not_a_verdict(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    seen: list[Exchange] = []
+    tier = _tier(emulator, load_profile(vendor_profile(tmp_path)), seen)
+    tier.start()
+    try:
+        with pytest.raises(SuiteError, match=r"'present' observation ended .* raise \[target\]"):
+            tier.observations()
+    finally:
+        tier.stop()
+    operations = [exchange.operation for exchange in seen]
+    assert operations[:4] == [
+        "AddRequest", "AddRequest", "GetOpenMediaRequestStatusByID", "CancelRequest"
+    ]  # fmt: skip
+    assert len(operations) >= 4 + 2 * 2 * 4  # and both requests through four calls, twice
+    created = tier.made()
+    state = emulator.engine.state()
+    assert created.active.oid not in [i for g in state["service_groups"] for i in g["queue"]]
+
+
+def test_a_refused_add_blocks_every_tier_test_with_its_evidence(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    seen: list[Exchange] = []
+    profile = load_profile(vendor_profile(tmp_path))
+    unknown = tuple(replace(g, id=99) if g.id == 11 else g for g in profile.groups)
+    tier = _tier(emulator, profile.with_changes(groups=unknown, agents=()), seen)
+    tier.start()
+    for _ in range(2):  # each test that uses the tier reports it
+        with pytest.raises(Blocked, match="ADD-VALID-BY-GROUP-ID"):
+            tier.observations()
+    tier.stop()
+    assert [exchange.operation for exchange in seen] == ["AddRequest"] * 2  # one, each test's

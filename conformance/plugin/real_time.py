@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.plugin.options import REAL_TIME
-from conformance.plugin.runtime import runtime_of
+from conformance.plugin.runtime import RUNTIME_KEY, runtime_of
 from conformance.profile.model import REAL_TIME_MAX_MINUTES
 from conformance.profile.session import TargetSession
 from conformance.verdicts import NotApplicable, NotApplicableReason, SuiteError
@@ -51,9 +51,8 @@ README_SECTION = "README, 'The data cache in real time'"
 
 
 def _asked(config: pytest.Config) -> bool:
-    with contextlib.suppress(SuiteError):  # not configured (an unrelated pytest run)
-        return runtime_of(config).settings.real_time
-    return False
+    runtime = config.stash.get(RUNTIME_KEY, None)  # none: not configured (``--help``)
+    return runtime is not None and runtime.settings.real_time
 
 
 def _why_not(target: TargetSession) -> str | None:

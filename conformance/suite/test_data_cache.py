@@ -33,7 +33,7 @@ from conformance.checks.status import LONG_AGO, Answer, latest_by_id, only_recor
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.suite_support.groups import queue_group
 from conformance.suite_support.lives import TERMINAL, Lived, life_params, live
-from conformance.suite_support.real_time_cache import Observation, RealTimeCache
+from conformance.suite_support.real_time_cache import RealTimeCache
 from conformance.suite_support.requests import Env, add, cancel, precondition, state_of
 from conformance.suite_support.status_queries import (
     EXPIRY_MARGIN,
@@ -216,17 +216,11 @@ def expect_status(answer: Answer, oid: int, state: str | None, requirement: str)
 
 
 # -- the real-time form ------------------------------------------------------------------------
-def observed(tier: RealTimeCache) -> tuple[Observation, Observation]:
-    """The tier's two moments (waiting for them), its exchanges taken as the test's evidence."""
-    return tier.observations()
-
-
 def expect_expired_in_real_time(tier: RealTimeCache, timing: str) -> None:
     """The tier's cancelled request: in all four calls at DataExpiration - margin after its
     CancelRequest, gone at + margin; its queued neighbour still there then."""
-    present, gone = observed(tier)
-    created = tier.created
-    assert created is not None  # observed() raises when the tier could not start
+    present, gone = tier.observations()
+    created = tier.made()
     lived = created.terminated
     expect_cached(views_of(present.terminated), lived, timing, tier.moment(present))
     expect_gone(views_of(gone.terminated), lived, timing, tier.moment(gone))
@@ -302,9 +296,8 @@ def test_active_request_never_expires(env, life, real_time_cache):
     four calls at both of its moments, the second DataExpiration + margin after it was added
     (one period: its own cancellation is the tier's clean-up, not waited for)."""
     if real_time_cache is not None:
-        present, gone = observed(real_time_cache)
-        created = real_time_cache.created
-        assert created is not None
+        present, gone = real_time_cache.observations()
+        created = real_time_cache.made()
         for seen in (present, gone):
             when = real_time_cache.moment(seen)
             expect_cached(views_of(seen.active), created.active, "CACHE-ACTIVE-NEVER-EXPIRES", when)

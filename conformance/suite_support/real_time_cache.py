@@ -159,10 +159,15 @@ class RealTimeCache:
                 f"is cancelled; the target says {status}"
             )
 
+    def made(self) -> Created:
+        """The tier's requests (``observations`` has raised first if it could not make them)."""
+        if self.created is None:
+            raise SuiteError("the real-time cache tier made no requests")
+        return self.created
+
     def due(self, stage: Stage) -> float:
         """The monotonic moment ``stage`` is observed at."""
-        created = self.created
-        assert created is not None
+        created = self.made()
         if stage is Stage.PRESENT:
             return created.cancel_sent + self.expiry_s - self.margin_s
         return created.cancel_answered + self.expiry_s + self.margin_s
@@ -190,8 +195,7 @@ class RealTimeCache:
 
     # -- the observer thread -----------------------------------------------------------------
     def _observe(self) -> None:
-        created = self.created
-        assert created is not None
+        created = self.made()
         try:
             for stage in Stage:
                 if self._stop.wait(max(0.0, self.due(stage) - self._clock())):
