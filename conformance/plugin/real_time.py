@@ -77,9 +77,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
-    """Start the tier before the first test; stop it (and cancel its requests) after the last."""
-    tier = _start(session)
+    """Start the tier before the first test; stop it (and cancel its requests) after the last,
+    also when the loop ends by Ctrl-C, ``-x`` or an error, even one during the start."""
+    tier = _tier(session)
     try:
+        if tier is not None:
+            _begin(session.config, tier)
         return (yield)
     finally:
         if tier is not None:
@@ -87,7 +90,8 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
             _clean(session.config)
 
 
-def _start(session: pytest.Session) -> RealTimeCache | None:
+def _tier(session: pytest.Session) -> RealTimeCache | None:
+    """This process's tier, made but not started (``None``: the run needs none)."""
     config = session.config
     if config.option.collectonly or session.testsfailed:  # no test loop to run beside
         return None
@@ -103,7 +107,7 @@ def _start(session: pytest.Session) -> RealTimeCache | None:
     if target.has("clock") or _why_not(target) is not None:
         return None
     from conformance.plugin.run_ids import state_of as run_ids_of
-    from conformance.plugin.safe_mode import state_of, transport_for
+    from conformance.plugin.safe_mode import transport_for
     from conformance.suite_support.real_time_cache import RealTimeCache
     from conformance.wire import OpenMediaClient
 
@@ -129,6 +133,14 @@ def _start(session: pytest.Session) -> RealTimeCache | None:
         tier.log(exchange)
 
     om.on_exchange = on_exchange
+    config.stash[TIER_KEY] = tier
+    return tier
+
+
+def _begin(config: pytest.Config, tier: RealTimeCache) -> None:
+    """Start the tier, its requests owned by the tier in safe mode's ledger."""
+    from conformance.plugin.safe_mode import state_of
+
     safety = state_of(config)
     if safety is not None:
         safety.ledger.scopes.append(OWNER)
@@ -137,8 +149,6 @@ def _start(session: pytest.Session) -> RealTimeCache | None:
     finally:
         if safety is not None:
             safety.ledger.scopes.remove(OWNER)
-    config.stash[TIER_KEY] = tier
-    return tier
 
 
 def _checker() -> Callable[[Exchange], None]:

@@ -111,7 +111,8 @@ class RealTimeCache:
         self._finished = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._active_cancelled = False
+        self._left: list[int] = []
+        """The tier's requests not (yet) cancelled by it: what ``stop`` cancels."""
         self.created: Created | None = None
 
     # -- what the client hands over ----------------------------------------------------------
@@ -131,11 +132,14 @@ class RealTimeCache:
         try:
             group = queue_group(self.profile)
             active = add(self.om, group, label="(real-time tier, stays queued)")
+            self._left.append(active.oid)
             terminated = add(self.om, group, label="(real-time tier, cancelled)")
+            self._left.append(terminated.oid)
             self._expect_queued(terminated.oid)
             sent = self._clock()
             cancel(self.om, terminated.oid, "the real-time tier's request")
             answered = self._clock()
+            self._left.remove(terminated.oid)
         except Exception as exc:
             self._fail(exc)
             return
@@ -184,14 +188,12 @@ class RealTimeCache:
         self._cancel_active()
 
     def _cancel_active(self) -> None:
-        created = self.created
-        if created is None or self._active_cancelled:
-            return
-        self._active_cancelled = True
-        with contextlib.suppress(Exception):
-            self.om.cancel_request(
-                OpenMediaID=created.active.oid, CancelIfAllocated=True, DoNotReport=True
-            )
+        """Cancel what the tier added and has not cancelled (the queued request; after an
+        interrupt during ``start``, whatever it had added by then). Never raises."""
+        while self._left:
+            oid = self._left.pop()
+            with contextlib.suppress(Exception):
+                self.om.cancel_request(OpenMediaID=oid, CancelIfAllocated=True, DoNotReport=True)
 
     # -- the observer thread -----------------------------------------------------------------
     def _observe(self) -> None:
