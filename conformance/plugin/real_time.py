@@ -26,6 +26,7 @@ one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -170,11 +171,15 @@ def _say(config: pytest.Config) -> Callable[[str], None]:
             if capture is not None
             else contextlib.nullcontext()
         )
+        module = reporter.currentfspath  # the line of results being written (none with -q)
         with suspended:
-            if reporter._tw.width_of_current_line:  # after the progress characters (-q too)
+            if reporter._tw.width_of_current_line:  # after the progress characters
                 reporter._tw.line()
-            reporter.currentfspath = None  # (so no blank line; the next result names its file)
+            reporter.currentfspath = None  # (so ``write_line`` adds no blank line)
             reporter.write_line(line)
+            if module is not None:  # the waiting test's result goes on a line naming its file
+                reporter._tw.write(f"{os.path.relpath(module, reporter.startpath)} ")
+                reporter.currentfspath = module
 
     return say
 
