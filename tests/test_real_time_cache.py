@@ -21,6 +21,7 @@ and the order of collection (the tier's tests last, the same IDs plus the new on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -214,9 +215,9 @@ def _stop(run: Run) -> None:
         run.emulator.stdout.close()
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    """Every run of this module, made at once (one DataExpiration + margin for all)."""
+@contextlib.contextmanager
+def batch_of_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
+    """Every run, made at once (one DataExpiration + margin for all)."""
     batch = [
         Run("clean", ("--om-real-time",)),
         Run("workers", ("--om-real-time", "-n", "2")),
@@ -250,8 +251,8 @@ def _verdicts(output: str) -> str:
 
 
 # -- the physical runs -----------------------------------------------------------------------------
-def test_a_clean_server_passes_in_about_one_expiry_plus_margin(runs: dict[str, Run]) -> None:
-    run = runs["clean"]
+def check_clean(run: Run) -> None:
+    """A clean server passes, in about one DataExpiration plus margin, and is left clean."""
     assert run.returncode == 0, run.output[-4000:]
     assert _verdicts(run.output) == "3 pass, 9 not applicable", run.output[-3000:]
     assert "openmedia real-time cache: waiting" in run.output
@@ -264,8 +265,8 @@ def test_a_clean_server_passes_in_about_one_expiry_plus_margin(runs: dict[str, R
     assert _live_requests(run.state) == []
 
 
-def test_each_worker_runs_and_judges_its_own_tier(runs: dict[str, Run]) -> None:
-    run = runs["workers"]
+def check_workers(run: Run) -> None:
+    """``-n 2``: each worker runs its own tier (two requests) and judges that one."""
     assert run.returncode == 0, run.output[-4000:]
     assert _verdicts(run.output) == "3 pass, 9 not applicable", run.output[-3000:]
     created = re.search(r"leak audit: created (\d+)", run.output)
@@ -274,10 +275,8 @@ def test_each_worker_runs_and_judges_its_own_tier(runs: dict[str, Run]) -> None:
     assert _live_requests(run.state) == []
 
 
-def test_without_the_option_the_tier_tests_are_not_applicable_naming_it(
-    runs: dict[str, Run],
-) -> None:
-    run = runs["without"]
+def check_without(run: Run) -> None:
+    """Without the option the tier's tests are not applicable, naming it; nothing waits."""
     assert run.returncode == 0, run.output[-4000:]
     assert _verdicts(run.output) == "12 not applicable", run.output[-3000:]
     reasons = [line for line in run.output.splitlines() if "--om-real-time" in line]
@@ -287,8 +286,8 @@ def test_without_the_option_the_tier_tests_are_not_applicable_naming_it(
     assert max(run.call_s().values()) < 5  # nothing waited
 
 
-def test_ctrl_c_during_the_wait_stops_promptly_and_cleans_up(runs: dict[str, Run]) -> None:
-    run = runs["interrupted"]
+def check_interrupted(run: Run) -> None:
+    """Ctrl-C during the wait stops the run promptly, and its requests are cancelled."""
     assert run.interrupted_at is not None, run.output[-3000:]
     assert run.returncode == 3, run.output[-3000:]
     assert run.ended - run.interrupted_at < STOP_S, run.ended - run.interrupted_at
@@ -297,13 +296,38 @@ def test_ctrl_c_during_the_wait_stops_promptly_and_cleans_up(runs: dict[str, Run
     assert _live_requests(run.state) == []
 
 
-@pytest.mark.parametrize("defect", sorted(DEFECTS))
-def test_each_planted_cache_defect_fails_its_requirement(runs: dict[str, Run], defect: str) -> None:
-    run = runs[defect]
+def check_defect(run: Run) -> None:
+    """A planted cache defect fails the run, citing its requirement."""
     assert run.returncode == 1, run.output[-4000:]
-    assert f"[{DEFECTS[defect]}]" in run.output, run.output[-4000:]
+    assert f"[{DEFECTS[run.name]}]" in run.output, run.output[-4000:]
     assert "left behind: []" in run.output  # (active-requests-expire leaves a queue entry of
     # its own: the defect drops the request from the cache, not from the queue)
+
+
+CHECKS = {
+    "clean": check_clean,
+    "workers": check_workers,
+    "without": check_without,
+    "interrupted": check_interrupted,
+    **dict.fromkeys(DEFECTS, check_defect),
+}
+
+
+def test_the_tier_against_emulator_processes_all_at_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Every run above at once, each checked; one test, not one per run: under ``-n auto`` a
+    module fixture shared by several tests is made by every worker that runs one of them, and
+    the batch would run twice. Every problem of every run is reported together."""
+    problems = []
+    with batch_of_runs(tmp_path_factory) as runs:
+        assert set(runs) == set(CHECKS)
+        for name, run in runs.items():
+            try:
+                CHECKS[name](run)
+            except AssertionError as exc:
+                problems.append(f"{name} ({' '.join(run.args)}): {exc}")
+    assert not problems, "\n\n".join(problems)
 
 
 def test_every_planted_cache_defect_is_met_or_said_out_of_reach() -> None:
