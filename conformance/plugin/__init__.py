@@ -17,6 +17,8 @@ plugin's modules, in the order pytest registers them:
 ``run_ids``         one external target shared by the xdist workers of a run
 ``preflight_hook``  the target checked once, before any test
 ``node_ids``        stable test IDs wherever a run starts; no cache written
+``real_time``       the data cache's real-time tier (``--om-real-time``): started with the
+                    test loop, its tests run last
 ==================  =====================================================================
 
 The reporting hooks come after the verdict hooks (they read the verdict); they hand the run's
@@ -40,6 +42,7 @@ pytest_plugins = [
     "conformance.plugin.run_ids",
     "conformance.plugin.preflight_hook",
     "conformance.plugin.node_ids",
+    "conformance.plugin.real_time",
 ]
 
 ENTRY_POINT = "openmedia"

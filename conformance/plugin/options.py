@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from conformance.profile.model import REAL_TIME_MAX_MINUTES
 from conformance.secrets import ENV_PASSWORD
 
 if TYPE_CHECKING:  # only for the annotations: ``check`` and ``cleanup`` run without pytest
@@ -204,6 +205,15 @@ ATTACH_ALL_EXCHANGES = SuiteOption(
     "its full exchanges)",
     kind=Kind.SWITCH,
 )
+REAL_TIME = SuiteOption(
+    "real-time",
+    "test the data cache by waiting in real time, on a target whose clock the suite cannot "
+    f"drive: the profile's data_expiration_minutes (at most {REAL_TIME_MAX_MINUTES}) must be "
+    "what the server has "
+    "configured; about DataExpiration plus a margin is added to a run (also: [target] "
+    "real_time = true)",
+    kind=Kind.SWITCH,
+)
 
 SUITE_OPTIONS = (
     TARGET_URL,
@@ -221,6 +231,7 @@ SUITE_OPTIONS = (
     SIGN_WITH,
     NO_ALLURE,
     ATTACH_ALL_EXCHANGES,
+    REAL_TIME,
 )
 """The openmedia group, in the order ``--help`` lists it."""
 
@@ -306,6 +317,7 @@ class OptionValues:
     no_preflight: bool = False
     no_allure: bool = False
     attach_all_exchanges: bool = False
+    real_time: bool = False
 
 
 def option_values(config: pytest.Config) -> OptionValues:
@@ -333,6 +345,7 @@ def option_values(config: pytest.Config) -> OptionValues:
         no_preflight=bool(get(NO_PREFLIGHT)),
         no_allure=bool(get(NO_ALLURE)),
         attach_all_exchanges=bool(get(ATTACH_ALL_EXCHANGES)),
+        real_time=bool(get(REAL_TIME)),
     )
 
 

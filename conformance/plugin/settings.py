@@ -33,12 +33,14 @@ from conformance.plugin.options import (
     LOGON_ID,
     PASSWORD,
     PROFILE,
+    REAL_TIME,
     SIGN_WITH,
     STRICT,
     TARGET_URL,
     OptionValues,
 )
 from conformance.profile import Profile, bundled_profile, load_profile
+from conformance.profile.model import REAL_TIME_MAX_MINUTES
 from conformance.secrets import ENV_PASSWORD, Secrets
 from conformance.verdicts import UsageError
 
@@ -92,6 +94,9 @@ class RunSettings:
     password_origin: str | None = None
     """Where the password came from, in words for a message (``None``: none given); never the
     value. Made by :func:`password_origin`."""
+    real_time: bool = False
+    """``--om-real-time`` or ``[target] real_time``: on a target whose clock the suite cannot
+    drive, the data cache is tested by waiting (``conformance.plugin.real_time``)."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -132,6 +137,8 @@ class RunSettings:
             options += [EMULATOR_FAULT.flag, fault]
         if self.strict:
             options.append(STRICT.flag)
+        if self.real_time:
+            options.append(REAL_TIME.flag)
         return tuple(options)
 
     @property
@@ -192,6 +199,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
             f"{EMBEDDED_EMULATOR.flag} {options.embedded_mode} chooses how the embedded emulator "
             f"runs and cannot be combined with a target URL ({target_url}); drop one of them"
         )
+    real_time = _real_time(options, profile, path)
     logon_id, password, source = _credentials(options, profile, path, environ)
     baseline = None
     if options.baseline:
@@ -228,7 +236,34 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         password_source=source,
         password_origin=origin,
         secrets=secrets,
+        real_time=real_time,
     )
+
+
+def _real_time(options: OptionValues, profile: Profile, path: Path) -> bool:
+    """Whether the data cache is tested in real time; a ``UsageError`` when the profile's
+    DataExpiration would make the run wait too long or its margin leaves nothing to observe."""
+    if not (options.real_time or profile.target.real_time):
+        return False
+    asked = REAL_TIME.flag if options.real_time else f"[target] real_time of profile {path}"
+    minutes = profile.data_expiration_minutes
+    if minutes > REAL_TIME_MAX_MINUTES:
+        raise UsageError(
+            f"{asked} waits DataExpiration in real time, and profile {path} says "
+            f"data_expiration_minutes = {minutes}: a run would wait over {minutes} minutes. "
+            f"Configure the test system's DataExpiration to 1 or 2 minutes (at most "
+            f"{REAL_TIME_MAX_MINUTES}; README, 'The data cache in real time') and write it in "
+            f"the profile, or leave {REAL_TIME.flag} out"
+        )
+    margin = profile.target.real_time_margin_s
+    if margin >= minutes * 60 / 2:
+        raise UsageError(
+            f"profile {path}: [target] real_time_margin_s = {margin:g} is not less than half of "
+            f"DataExpiration ({minutes} min): the tier checks a terminated request present at "
+            "DataExpiration minus the margin, which must leave it time in the cache; lower the "
+            "margin (default 25 s) or configure a longer DataExpiration"
+        )
+    return True
 
 
 def _signing_key(path: str | None) -> SigningKey | None:

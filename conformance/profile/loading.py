@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from conformance.profile.model import (
     CONTROL_FEATURES,
     DEFAULT_CLOCK_TOLERANCE_S,
+    REAL_TIME_MARGIN_S,
     ROLES,
     Agent,
     Auth,
@@ -52,6 +53,8 @@ _TARGET_KEYS = (
     "max_requests_per_second",
     "max_request_bytes",
     "clock_tolerance_s",
+    "real_time",
+    "real_time_margin_s",
 )
 _AUTH_KEYS = (
     "enabled",
@@ -224,21 +227,27 @@ def _target(t: _Table, path: Path | None) -> TargetInfo:
         safe_mode=t.bool_("safe_mode", default=not is_emulator),
         max_requests_per_second=_rate(t),
         max_request_bytes=t.int_("max_request_bytes", minimum=MIN_REQUEST_LIMIT),
-        clock_tolerance_s=_tolerance(t),
+        clock_tolerance_s=_seconds(t, "clock_tolerance_s", DEFAULT_CLOCK_TOLERANCE_S, zero=True),
+        real_time=t.bool_("real_time", default=False),
+        real_time_margin_s=_seconds(t, "real_time_margin_s", REAL_TIME_MARGIN_S),
     )
     return info
 
 
-def _tolerance(t: _Table) -> float:
-    """``clock_tolerance_s``: a number of seconds, zero or more (default 5)."""
-    value = t.data.get("clock_tolerance_s")
+def _seconds(t: _Table, key: str, default: float, *, zero: bool = False) -> float:
+    """A number of seconds, positive (or, with ``zero``, zero or more); ``default`` if absent."""
+    value = t.data.get(key)
     if value is None:
-        return DEFAULT_CLOCK_TOLERANCE_S
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return default
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        least = "zero or more" if zero else "positive"
         t.fail(
-            "clock_tolerance_s",
-            f"must be a number of seconds, zero or more, got {value!r}",
-            "write clock_tolerance_s = 5",
+            key, f"must be a {least} number of seconds, got {value!r}", f"write {key} = {default:g}"
         )
     return float(value)
 

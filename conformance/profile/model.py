@@ -34,6 +34,15 @@ SAFE_MODE_RATE = 20.0
 DEFAULT_CLOCK_TOLERANCE_S = 5.0
 """``[target] clock_tolerance_s`` when the profile sets none: two NTP-synchronised hosts agree
 far better than this, and a TimeStamp off by more is not "now"."""
+REAL_TIME_MARGIN_S = 25.0
+"""``[target] real_time_margin_s`` when the profile sets none: how far before and after
+DataExpiration the real-time cache tier looks. A server may age its cache out on a timer rather
+than at the exact moment: .NET's System.Runtime.Caching and the ASP.NET cache sweep expired
+entries every 20 s (an entry read by key leaves at once, a listing may show it until the sweep),
+and the Open Media Service is a .NET (WCF) service; 5 s more for the exchanges themselves."""
+REAL_TIME_MAX_MINUTES = 5
+"""The largest DataExpiration the real-time tier waits for (``--om-real-time``): beyond it a run
+would wait longer than the rest of the suite takes many times over, so it is refused."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,12 @@ class TargetInfo:
     clock_tolerance_s: float = DEFAULT_CLOCK_TOLERANCE_S
     """How far a server time may lie from "now" by the local clock (outside the exchange's
     send/receive window) when no control-plane clock says what "now" is on the target."""
+    real_time: bool = False
+    """``[target] real_time``: the data cache is tested by waiting DataExpiration in real time
+    (as ``--om-real-time``), on a target without a controllable clock."""
+    real_time_margin_s: float = REAL_TIME_MARGIN_S
+    """``[target] real_time_margin_s``: the real-time tier checks a terminated request present
+    this long before terminal + DataExpiration and gone this long after."""
 
     @property
     def rate_limit(self) -> float | None:

@@ -2,13 +2,23 @@
 
 A terminated request (Complete, Failed, Cancelled) stays answerable for DataExpiration minutes
 after its terminal event and is gone from then on: by-ID calls raise InvalidOpenMediaIDFault,
-all-status and by-time leave it out. A request that has not terminated never expires. Every
-test drives the target's clock (feature ``clock``) to the terminal event's TimeStamp plus
-DataExpiration, checking one ``EXPIRY_MARGIN`` (1 s) before and one after, so both a target that
-drops the request at the exact moment (the reference emulator: present while now < terminal +
-DataExpiration) and one that drops it a tick later pass. DataExpiration is the profile's
-(``data_expiration_minutes``); the default and a configured value are proved with scenarios of
-the test's own.
+all-status and by-time leave it out. A request that has not terminated never expires.
+
+Two forms, one judgement (``expect_cached``, ``expect_gone``):
+
+* on a target whose clock the suite drives (feature ``clock``) each test moves it to the
+  terminal event's TimeStamp plus DataExpiration, checking one ``EXPIRY_MARGIN`` (1 s) before
+  and one after, so both a target that drops the request at the exact moment (the reference
+  emulator: present while now < terminal + DataExpiration) and one that drops it a tick later
+  pass. DataExpiration is the profile's (``data_expiration_minutes``); the default and a
+  configured value are proved with scenarios of the test's own;
+* without it, with ``--om-real-time`` (or ``[target] real_time``) and a test system configured
+  with a short DataExpiration, the tests whose lives need no control judge what the run's
+  real-time tier observed by waiting (``conformance.suite_support.real_time_cache``: a request
+  cancelled and one left queued as the session starts, seen by all four calls at DataExpiration
+  minus and plus ``[target] real_time_margin_s`` after the CancelRequest). The ``real_time_cache``
+  fixture says which form applies; without either a test is *not applicable*, naming
+  ``--om-real-time``.
 """
 
 from __future__ import annotations
@@ -23,11 +33,12 @@ from conformance.checks.status import LONG_AGO, Answer, latest_by_id, only_recor
 from conformance.contract.constraints import CONSTRAINTS
 from conformance.suite_support.groups import queue_group
 from conformance.suite_support.lives import TERMINAL, Lived, life_params, live
+from conformance.suite_support.real_time_cache import RealTimeCache
 from conformance.suite_support.requests import Env, add, cancel, precondition, state_of
 from conformance.suite_support.status_queries import (
     EXPIRY_MARGIN,
-    all_status,
-    by_time,
+    CacheReplies,
+    cache_replies,
     history_reply,
     status,
 )
@@ -61,28 +72,33 @@ class Views:
         }
 
 
-def observe(env: Env, oid: int) -> Views:
+def views_of(replies: CacheReplies) -> Views:
+    """The four answers read: all-status and by-time must be answers (their own requirement)."""
     return Views(
-        oid,
-        env.om.get_status_by_id(oid),
-        history_reply(env.om, oid, LONG_AGO),
-        all_status(env.om, "ALL-EVERY-REQUEST"),
-        by_time(env.om, LONG_AGO, "TIM-ALL-REQUESTS"),
+        replies.oid,
+        replies.by_id,
+        replies.history,
+        read_answer(replies.everything, "ALL-EVERY-REQUEST"),
+        read_answer(replies.timeline, "TIM-ALL-REQUESTS"),
     )
 
 
-def expect_cached(env: Env, lived: Lived, timing: str) -> None:
+def observe(env: Env, oid: int) -> Views:
+    return views_of(cache_replies(env.om, oid))
+
+
+def expect_cached(views: Views, lived: Lived, timing: str, when: str = "") -> None:
     """Still in the cache: answered by all four status calls, with its status and events.
 
     Gone from all four is the cache's timing (``timing``: the request left too early); gone
-    from some only is the failing call's own requirement.
+    from some only is the failing call's own requirement. ``when`` says at which moment of the
+    real-time tier the answers were given.
     """
-    views = observe(env, lived.oid)
     shown = views.shown()
     if not any(shown.values()):
         raise ConformanceFailure(
             timing,
-            f"request {lived.oid} ({lived.final}) still in the cache",
+            f"request {lived.oid} ({lived.final}) still in the cache{_at(when)}",
             "gone from every status call",
             title="the request left the cache too early",
             exchange=views.by_id.exchange,
@@ -118,18 +134,17 @@ def expect_cached(env: Env, lived: Lived, timing: str) -> None:
     )
 
 
-def expect_gone(env: Env, lived: Lived, timing: str) -> None:
+def expect_gone(views: Views, lived: Lived, timing: str, when: str = "") -> None:
     """Aged out: by-ID calls raise InvalidOpenMediaIDFault; all-status and by-time leave it out.
 
     Still shown by all four is the cache's timing (``timing``: it stayed too long); shown by
     some only is CACHE-EXPIRED-BY-ID or CACHE-EXPIRED-LEFT-OUT.
     """
-    views = observe(env, lived.oid)
     shown = views.shown()
     if all(shown.values()):
         raise ConformanceFailure(
             timing,
-            f"request {lived.oid} ({lived.final}) gone from the cache",
+            f"request {lived.oid} ({lived.final}) gone from the cache{_at(when)}",
             "still answered by every status call",
             title="the request stayed in the cache too long",
             exchange=views.by_id.exchange,
@@ -141,6 +156,10 @@ def expect_gone(env: Env, lived: Lived, timing: str) -> None:
         expect_equal(
             rid, [], show(answer.of(lived.oid)), f"{name} records of {lived.oid}", answer.exchange
         )
+
+
+def _at(when: str) -> str:
+    return f" at {when}" if when else ""
 
 
 def terminal_moment(env: Env, lived: Lived) -> datetime:
@@ -163,9 +182,9 @@ def expect_expires(env: Env, lived: Lived, expiry: timedelta, timing: str) -> No
     """Cached at terminal + expiry - margin, gone at terminal + expiry + margin."""
     ended = terminal_moment(env, lived)
     env.advance_to(ended + expiry - EXPIRY_MARGIN)
-    expect_cached(env, lived, timing)
+    expect_cached(observe(env, lived.oid), lived, timing)
     env.advance_to(ended + expiry + EXPIRY_MARGIN)
-    expect_gone(env, lived, timing)
+    expect_gone(observe(env, lived.oid), lived, timing)
 
 
 def _neighbour(env: Env) -> tuple[int, str | None]:
@@ -188,9 +207,26 @@ def _cancelled(env: Env) -> Lived:
 
 
 def expect_still_there(env: Env, oid: int, state: str | None, requirement: str) -> None:
-    answer = status(env.om, oid, requirement)
+    expect_status(status(env.om, oid, requirement), oid, state, requirement)
+
+
+def expect_status(answer: Answer, oid: int, state: str | None, requirement: str) -> None:
     record = only_record(answer, oid, requirement)
     expect_equal(requirement, state, record.status, f"Status of {oid}", answer.exchange)
+
+
+# -- the real-time form ------------------------------------------------------------------------
+def expect_expired_in_real_time(tier: RealTimeCache, timing: str) -> None:
+    """The tier's cancelled request: in all four calls at DataExpiration - margin after its
+    CancelRequest, gone at + margin; its queued neighbour still there then."""
+    present, gone = tier.observations()
+    created = tier.made()
+    lived = created.terminated
+    expect_cached(views_of(present.terminated), lived, timing, tier.moment(present))
+    expect_gone(views_of(gone.terminated), lived, timing, tier.moment(gone))
+    neighbour = created.active
+    answer = read_answer(gone.active.by_id, "CACHE-ACTIVE-NEVER-EXPIRES")
+    expect_status(answer, neighbour.oid, neighbour.final, "CACHE-ACTIVE-NEVER-EXPIRES")
 
 
 _VIEWS = (
@@ -211,7 +247,6 @@ _VIEWS = (
     "CACHE-ACTIVE-NEVER-EXPIRES",
     *_VIEWS,
 )
-@pytest.mark.requires_control("clock")
 @pytest.mark.parametrize(
     "life",
     life_params(
@@ -222,10 +257,16 @@ _VIEWS = (
         "failed-preferred-timeout",
     ),
 )
-def test_terminated_request_leaves_at_data_expiration(env, life):
+def test_terminated_request_leaves_at_data_expiration(env, life, real_time_cache):
     """Terminate a request (Complete / Cancelled / Failed), add a queued neighbour; at terminal
     + DataExpiration - 1 s all four status calls still show it; at + 1 s by-ID calls raise
-    InvalidOpenMediaIDFault, all-status and by-time leave it out; the neighbour stays."""
+    InvalidOpenMediaIDFault, all-status and by-time leave it out; the neighbour stays.
+
+    In real time (only ``cancelled-queued`` needs no control): the tier's cancelled request at
+    DataExpiration minus and plus the margin, its queued one as the neighbour."""
+    if real_time_cache is not None:
+        expect_expired_in_real_time(real_time_cache, "CACHE-TERMINATED-EXPIRES")
+        return
     lived = live(env, life)
     neighbour, state = _neighbour(env)
     expect_expires(env, lived, env.expiry, "CACHE-TERMINATED-EXPIRES")
@@ -245,16 +286,26 @@ target that counts from the add or sweeps periodically."""
     "CACHE-EXPIRED-LEFT-OUT",
     *_VIEWS,
 )
-@pytest.mark.requires_control("clock")
 @pytest.mark.parametrize("life", life_params("queued", "allocated", "processing"))
-def test_active_request_never_expires(env, life):
+def test_active_request_never_expires(env, life, real_time_cache):
     """A Queued / AllocatedToAgent / AgentProcessing request kept for several DataExpiration
     periods → still answered by all four calls; cancelled then, it expires DataExpiration after
-    the Cancelled event (not after the add)."""
+    the Cancelled event (not after the add).
+
+    In real time (only ``queued`` needs no control): the tier's queued request, answered by all
+    four calls at both of its moments, the second DataExpiration + margin after it was added
+    (one period: its own cancellation is the tier's clean-up, not waited for)."""
+    if real_time_cache is not None:
+        present, gone = real_time_cache.observations()
+        created = real_time_cache.made()
+        for seen in (present, gone):
+            when = real_time_cache.moment(seen)
+            expect_cached(views_of(seen.active), created.active, "CACHE-ACTIVE-NEVER-EXPIRES", when)
+        return
     lived = live(env, life)
     for _ in range(_PERIODS):
         env.control.advance((env.expiry + EXPIRY_MARGIN).total_seconds())
-        expect_cached(env, lived, "CACHE-ACTIVE-NEVER-EXPIRES")
+        expect_cached(observe(env, lived.oid), lived, "CACHE-ACTIVE-NEVER-EXPIRES")
     cancel(env.om, lived.oid)
     ended = replace(lived, statuses=(*lived.statuses, "Cancelled"))
     expect_expires(env, ended, env.expiry, "CACHE-TERMINATED-EXPIRES")
@@ -293,5 +344,29 @@ def test_configured_data_expiration(om, make_scenario, request, minutes):
     default = timedelta(minutes=DEFAULT_MINUTES)
     if env.expiry > default:
         env.advance_to(terminal_moment(env, lived) + default + EXPIRY_MARGIN)
-        expect_cached(env, lived, rid)
+        expect_cached(observe(env, lived.oid), lived, rid)
     expect_expires(env, lived, env.expiry, rid)
+
+
+@pytest.mark.requirement(
+    "CACHE-CONFIGURED-EXPIRATION", "CACHE-EXPIRED-BY-ID", "CACHE-EXPIRED-LEFT-OUT", *_VIEWS
+)
+def test_configured_data_expiration_in_force(om, make_scenario, request, profile, real_time_cache):
+    """The DataExpiration the test system is configured with is the one in force.
+
+    In real time: the profile's data_expiration_minutes (the tier allows at most a few minutes,
+    never the default's 30) is what the vendor configured; the tier's cancelled request is there
+    at that - margin and gone at + margin, so the configured value replaced the default. With a
+    clock the suite drives: the same with a scenario of that DataExpiration (2 minutes when the
+    profile's is the default), at - 1 s and + 1 s."""
+    rid = "CACHE-CONFIGURED-EXPIRATION"
+    if real_time_cache is not None:
+        expect_expired_in_real_time(real_time_cache, rid)
+        return
+    minutes = profile.data_expiration_minutes
+    env = Env(
+        om,
+        make_scenario(data_expiration_minutes=minutes if minutes != DEFAULT_MINUTES else 2),
+        request,
+    )
+    expect_expires(env, _cancelled(env), env.expiry, rid)

@@ -11,6 +11,7 @@ digits, a Python ``datetime`` holds six).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from conformance.checks.status import LONG_AGO, Answer, Stamp, read_answer
@@ -74,6 +75,30 @@ def by_time(om: OpenMediaClient, since: Since, requirement: str) -> Answer:
 
 def all_status(om: OpenMediaClient, requirement: str) -> Answer:
     return read_answer(om.get_all_status(), requirement)
+
+
+# -- the data cache: one request through all four calls ------------------------------------------
+@dataclass(frozen=True)
+class CacheReplies:
+    """One request as the four status calls answered at one moment, unjudged (a fault is an
+    observation here, not a failure): status by ID, history by ID, all-status and by-time."""
+
+    oid: int
+    by_id: Reply
+    history: Reply
+    everything: Reply
+    timeline: Reply
+
+
+def cache_replies(om: OpenMediaClient, oid: int) -> CacheReplies:
+    """Ask all four status calls about ``oid`` (history and by-time since ``LONG_AGO``)."""
+    return CacheReplies(
+        oid,
+        om.get_status_by_id(oid),
+        _history_call(om, oid, LONG_AGO),
+        om.get_all_status(),
+        _by_time_call(om, LONG_AGO),
+    )
 
 
 def mark(om: OpenMediaClient) -> Stamp:
