@@ -186,6 +186,9 @@ def _embedded(settings: RunSettings, options: SoakOptions) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return Exit.NOT_RUN
     try:
+        if urls.control_url is None:  # started without --no-control-plane: never happens
+            print(f"{PROG}: the embedded emulator serves no control plane", file=sys.stderr)
+            return Exit.NOT_RUN
         control = ControlClient(urls.control_url, settings.timeout_s)
         try:
             control.reset(settings.profile.to_scenario(os.environ))

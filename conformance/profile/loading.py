@@ -245,9 +245,11 @@ def _seconds(t: _Table, key: str, default: float, *, zero: bool = False) -> floa
         or value < 0
         or (value == 0 and not zero)
     ):
-        least = "zero or more" if zero else "positive"
+        least = "zero or more" if zero else "more than zero"
         t.fail(
-            key, f"must be a {least} number of seconds, got {value!r}", f"write {key} = {default:g}"
+            key,
+            f"must be a number of seconds, {least}, got {value!r}",
+            f"write {key} = {default:g}",
         )
     return float(value)
 
