@@ -29,7 +29,9 @@ from pathlib import Path
 import pytest
 from hostile import answers, servers
 
-from conformance.checks.status import Stamp
+from conformance.checks.status import Stamp, later
+from conformance.contract.namespaces import SOAP_ENV
+from conformance.contract.operations import fault_ref
 from conformance.contract.paths import fixtures_dir
 from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import ServerOptions, load_profile
@@ -45,10 +47,10 @@ from conformance.soak.invariants import (
 )
 from conformance.soak.mix import Mix
 from conformance.soak.model import SoakModel
-from conformance.soak.runner import later
 from conformance.soak.stats import Histogram
 from conformance.suite_support.lifecycle_values import Status
 from conformance.wire import Exchange, OpenMediaClient
+from conformance.wire.values import SoapFault
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {
@@ -100,10 +102,16 @@ def test_listing_misses_and_duplicates_are_found_several_records_are_not() -> No
     assert len(doubled) == 1 and "twice" in doubled[0].detail
 
 
+def _fault(name: str) -> SoapFault:
+    """The fault ``name`` as a target raises it: its typed detail in the contract's namespace."""
+    return SoapFault(SOAP_ENV, "Server", name, name, fault_ref(name).namespace)
+
+
 def test_faults_http_status_and_repeats() -> None:
-    assert judge_fault("CancelRequest", "InvalidOpenMediaIDFault") is None
-    assert judge_fault("CancelRequest", "OpenMediaRequestTerminatedFault") is None  # R4
-    undeclared = judge_fault("GetOpenMediaRequestsByTime", "InvalidDataException")
+    assert judge_fault("CancelRequest", _fault("InvalidOpenMediaIDFault")) is None
+    assert judge_fault("CancelRequest", _fault("OpenMediaRequestTerminatedFault")) is None  # R4
+    assert judge_fault("ModifyRequest", _fault("InvalidDataException")) is None  # R3
+    undeclared = judge_fault("GetOpenMediaRequestsByTime", _fault("InvalidDataException"))
     assert undeclared is not None and undeclared.requirement == "WIRE-FAULT-DECLARED"
     assert judge_http(200, is_fault=False) is None and judge_http(500, is_fault=True) is None
     wrong = judge_http(200, is_fault=True)
