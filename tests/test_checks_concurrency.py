@@ -230,3 +230,60 @@ def test_declared_faults_pass_and_an_undeclared_one_fails() -> None:
     failure = fails(expect_declared_faults, [declared, undeclared], REQ)
     assert "InvalidDataException" in failure.actual
     assert "GetOpenMediaRequestsByTime" in failure.expected
+
+
+# -- a repeat across polls judged on the TimeStamp as written (R12) --------------------------------
+def test_an_event_one_dotnet_tick_after_the_timestamp_fed_back_is_new_to_expect_new_event() -> None:
+    """A .NET target writes seven fraction digits; a ``datetime`` holds six. An event one tick
+    after the TimeStamp fed back has the same microsecond: it is new, not a repeat (R12)."""
+    from conformance.checks.status import Stamp, expect_new_event
+
+    moment = datetime(2026, 12, 7, 18, 0, 0, 123456, tzinfo=timezone.utc)
+    fed_back = Stamp("2026-12-07T18:00:00.1234561Z", moment)
+    event = OpenMediaRequest(0, 1, "", 1, 10, "Queued", 0, moment)
+    ex = exchange("GetOpenMediaRequestsByTime", "add_ok.xml")
+    expect_new_event(event, False, fed_back, ex)  # same microsecond, the text unknown: new
+    expect_new_event(event, False, fed_back, ex, Stamp("2026-12-07T18:00:00.1234567Z", moment))
+    for repeat in ("2026-12-07T18:00:00.1234561Z", "2026-12-07T18:00:00.123456Z"):
+        failure = fails(expect_new_event, event, False, fed_back, ex, Stamp(repeat, moment))
+        assert failure.requirement == "EVT-TIMESTAMP-FEEDBACK"
+    earlier = OpenMediaRequest(0, 1, "", 1, 10, "Queued", 0, moment - timedelta(microseconds=1))
+    assert "again" in fails(expect_new_event, earlier, False, fed_back, ex).actual
+    assert "again" in fails(expect_new_event, event, True, fed_back, ex).actual
+
+
+# -- one judgement, two callers --------------------------------------------------------------------
+def test_the_suite_and_the_soak_judge_a_listing_alike() -> None:
+    """``expect_listed_once`` (the suite) and ``soak.invariants.judge_listed`` (the soak) are one
+    judgement, ``find_not_listed``: the same listing passes or fails both."""
+    from conformance.soak.invariants import judge_listed
+
+    cases = [
+        ([record(1), record(2), record(2, "Cancelled", 1)], True),
+        ([record(1), record(2), record(2, second=1)], False),  # a queued request twice
+        ([record(1), record(2, "Cancelled", 1), record(2, "Cancelled", 1)], False),  # an event
+        ([record(1)], False),  # 2 not listed
+    ]
+    for records, good in cases:
+        rows: dict[int, list[tuple[str | None, str | None]]] = {}
+        for r in records:
+            rows.setdefault(r.id or 0, []).append((r.status, r.timestamp.isoformat()))  # type: ignore[union-attr]
+        assert (judge_listed([1, 2], rows) == []) is good, records
+        if good:
+            expect_listed_once([1, 2], records, REQ)
+        else:
+            fails(expect_listed_once, [1, 2], records, REQ)
+
+
+def test_a_breach_found_is_the_failure_raised() -> None:
+    from conformance.checks.concurrency import find_ids_not_unique
+
+    breach = find_ids_not_unique([7, 7], REQ)
+    assert breach is not None and breach.requirement == REQ
+    failure = fails(expect_ids_unique, [7, 7], REQ)
+    assert (failure.expected, failure.actual, failure.title) == (
+        breach.expected,
+        breach.actual,
+        breach.title,
+    )
+    assert find_ids_not_unique([7, 8], REQ) is None

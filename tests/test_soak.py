@@ -29,7 +29,9 @@ from pathlib import Path
 import pytest
 from hostile import answers, servers
 
-from conformance.checks.status import Stamp
+from conformance.checks.status import Stamp, later
+from conformance.contract.namespaces import SOAP_ENV
+from conformance.contract.operations import fault_ref
 from conformance.contract.paths import fixtures_dir
 from conformance.plugin.embedded import EmbeddedEmulator
 from conformance.profile import ServerOptions, load_profile
@@ -45,10 +47,10 @@ from conformance.soak.invariants import (
 )
 from conformance.soak.mix import Mix
 from conformance.soak.model import SoakModel
-from conformance.soak.runner import later
 from conformance.soak.stats import Histogram
 from conformance.suite_support.lifecycle_values import Status
 from conformance.wire import Exchange, OpenMediaClient
+from conformance.wire.values import SoapFault
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {
@@ -100,10 +102,16 @@ def test_listing_misses_and_duplicates_are_found_several_records_are_not() -> No
     assert len(doubled) == 1 and "twice" in doubled[0].detail
 
 
+def _fault(name: str) -> SoapFault:
+    """The fault ``name`` as a target raises it: its typed detail in the contract's namespace."""
+    return SoapFault(SOAP_ENV, "Server", name, name, fault_ref(name).namespace)
+
+
 def test_faults_http_status_and_repeats() -> None:
-    assert judge_fault("CancelRequest", "InvalidOpenMediaIDFault") is None
-    assert judge_fault("CancelRequest", "OpenMediaRequestTerminatedFault") is None  # R4
-    undeclared = judge_fault("GetOpenMediaRequestsByTime", "InvalidDataException")
+    assert judge_fault("CancelRequest", _fault("InvalidOpenMediaIDFault")) is None
+    assert judge_fault("CancelRequest", _fault("OpenMediaRequestTerminatedFault")) is None  # R4
+    assert judge_fault("ModifyRequest", _fault("InvalidDataException")) is None  # R3
+    undeclared = judge_fault("GetOpenMediaRequestsByTime", _fault("InvalidDataException"))
     assert undeclared is not None and undeclared.requirement == "WIRE-FAULT-DECLARED"
     assert judge_http(200, is_fault=False) is None and judge_http(500, is_fault=True) is None
     wrong = judge_http(200, is_fault=True)
@@ -270,8 +278,10 @@ def test_a_short_soak_of_the_embedded_emulator_is_clean_and_writes_its_figures(
 def test_a_planted_defect_in_the_embedded_emulator_is_a_violation_named_by_its_requirement(
     tmp_path: Path, fault: str, requirement: str
 ) -> None:
+    # the duration bounds it, not the requests: GetAllOpenMediaRequestStatus is sent at most
+    # every 2 s, and at 1,100 requests/s a bound of 1,500 ended the soak after its first one
     result = soak(
-        "--om-emulator-fault", fault, "--duration", "3s", "--requests", "1500",
+        "--om-emulator-fault", fault, "--duration", "3s", "--requests", "20000",
         "--json", "figures.json", cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 1, result.out
@@ -412,3 +422,28 @@ def test_ctrl_c_in_safe_mode_prints_the_summary_and_cancels_every_request_create
         for oid in audit["created_ids"]:
             records = om.get_status_by_id(oid).value.requests  # type: ignore[union-attr]
             assert [r.status for r in records] == ["Cancelled"], oid
+
+
+# -- one judgement for the soak and the suite ---------------------------------------------------
+def test_a_diverted_request_queued_twice_on_one_clock_tick_is_listed_once() -> None:
+    """A divert re-queues (in the same group when there is no other) and a coarse clock may stamp
+    both Queued events alike: presence only. An undiverted request queued twice is a duplicate."""
+    twice = {4: [("Queued", "t1"), ("Queued", "t1")], 5: [("Queued", "t1"), ("Queued", "t2")]}
+    assert judge_listed([4, 5], twice, diverted={4, 5}) == []
+    (found,) = judge_listed([4, 5], twice, diverted={4})
+    assert found.requirement == "ALL-EVERY-REQUEST" and "{5: 2}" in found.detail
+
+
+def test_a_divert_on_the_add_s_clock_tick_is_no_repeat_a_later_poll_giving_it_again_is() -> None:
+    """Queued at 10, diverted to 11 on the same tick: two events in one answer, not one twice.
+    The same event given again by the next poll is a repeat (R12)."""
+    model, ex = SoakModel(1800.0, started=0.0), _exchange()
+    model.created(9, 10, sent_at=0.5, received_at=0.6, ex=ex)
+    model.diverting(9)
+    stamp = "2026-12-07T10:00:00.123Z"
+    both = [(9, "Queued", 10, stamp, True), (9, "Queued", 11, stamp, True)]
+    model.streamed(both, sent_at=1.0, received_at=1.5, ex=ex)
+    assert model.violations == {}
+    model.streamed([(9, "Queued", 11, stamp, True)], sent_at=2.0, received_at=2.5, ex=ex)
+    (found,) = model.violations.values()
+    assert found.invariant is Invariant.NO_REPEAT and found.requirement == "EVT-TIMESTAMP-FEEDBACK"

@@ -3,25 +3,33 @@
 The description's promises are the ones concurrency breaks: every OpenMediaID unique, every
 state one event, queue positions counted from 1, a call that happens or not, a TimeStamp that
 loses no event when fed back. Each function here judges one of them over answers already
-fetched (the Concurrency section's tests, and any client that drives a target with many clients
-at once, fetch them); each is pure and raises ``ConformanceFailure`` citing the requirement it is
-given, so the same judgement can serve a test and a long-running load.
+fetched, and cites the requirement it is given: the Concurrency section's tests give their
+CONC-* requirements, the soak (``conformance.soak``) the general ones it checks continuously.
+
+The judgements both use are one implementation: a pure ``find_*`` returns a ``Breach`` (what a
+failure would say) or ``None``, for the soak to count; the ``expect_*`` beside it raises that
+breach as a ``ConformanceFailure``, for a test. They are: an OpenMediaID usable and never handed
+out before (``find_id_not_new``), every request listed by GetAllOpenMediaRequestStatus with no
+event twice (``find_not_listed``), a by-time event not given again (``find_repeat``) and none
+owed left out (``find_not_given``), the HTTP answer (``find_http_answer``,
+``find_undecodable``) and a declared fault (``find_undeclared_fault``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from conformance.checks.expect import matches_fault
+from conformance.checks.status import Stamp, later
 from conformance.checks.wire_rules import allowed_faults
 from conformance.contract.catalogue import req
 from conformance.contract.operations import OPERATION_NAMES, operation
 from conformance.verdicts import ConformanceFailure
 from conformance.wire.decode import DecodeError, decode_reply
 from conformance.wire.exchange import Exchange
-from conformance.wire.values import OpenMediaRequest
+from conformance.wire.values import OpenMediaRequest, SoapFault
 
 HTTP_OK = 200
 HTTP_FAULT = 500
@@ -31,6 +39,45 @@ QUEUED = "Queued"
 CANCELLED = "Cancelled"
 
 
+@dataclass(frozen=True)
+class Breach:
+    """One promise broken, as a failure would state it (requirement, Expected, Actual, title),
+    without raising: the soak counts breaches, a test raises one (``failure``)."""
+
+    requirement: str
+    expected: str
+    actual: str
+    title: str
+
+    def failure(self, exchange: Exchange | None = None) -> ConformanceFailure:
+        return ConformanceFailure(
+            self.requirement, self.expected, self.actual, title=self.title, exchange=exchange
+        )
+
+
+def _raise(breach: Breach | None, exchange: Exchange | None = None) -> None:
+    if breach is not None:
+        raise breach.failure(exchange)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One record of a request as a status answer lists it: an event (Status, ServiceGroupID,
+    TimeStamp as written; the group ``None`` when the caller does not keep it)."""
+
+    status: str | None
+    group: int | None
+    stamp: str | None
+
+    @classmethod
+    def of(cls, record: OpenMediaRequest, stamp: Stamp | None = None) -> Event:
+        """The record's event; its TimeStamp as written when ``stamp`` is given."""
+        if stamp is not None:
+            return cls(record.status, record.service_group_id, stamp.text)
+        moment = record.timestamp.isoformat() if record.timestamp is not None else None
+        return cls(record.status, record.service_group_id, moment)
+
+
 def _shown(values: Iterable[object], limit: int = 12) -> str:
     items = [str(v) for v in values]
     more = f" … ({len(items) - limit} more)" if len(items) > limit else ""
@@ -38,26 +85,116 @@ def _shown(values: Iterable[object], limit: int = 12) -> str:
 
 
 # -- identity --------------------------------------------------------------------------------
+def usable_id(oid: int | None) -> bool:
+    """An OpenMediaID a client can use: present and positive."""
+    return oid is not None and oid > 0
+
+
+def find_id_not_new(
+    oid: int | None, known_before: bool, requirement: str, unusable: str | None = None
+) -> Breach | None:
+    """An AddRequest that answered Success: its OpenMediaID is usable and not one the service
+    handed out (or listed) before (``known_before``). ``unusable`` is the requirement a missing
+    or non-positive ID breaks (default ``requirement``)."""
+    if not usable_id(oid):
+        return Breach(
+            req(unusable or requirement),
+            "an AddRequest Success with a usable OpenMediaID",
+            f"AddRequest Success with OpenMediaID {oid!r}",
+            title="an AddRequest Success carries no usable OpenMediaID",
+        )
+    if known_before:
+        return Breach(
+            req(requirement),
+            "an OpenMediaID never handed out before",
+            f"AddRequest Success returned OpenMediaID {oid}, which the service had returned "
+            "or listed before",
+            title="an OpenMediaID was handed out twice",
+        )
+    return None
+
+
+def find_ids_not_unique(ids: Sequence[int | None], requirement: str) -> Breach | None:
+    """Every OpenMediaID given (one per successful AddRequest) is usable and none is one an
+    earlier answer of the batch carried (``find_id_not_new`` of each, in order)."""
+    missing = 0
+    repeated: set[int] = set()
+    for number, oid in enumerate(ids):
+        breach = find_id_not_new(oid, oid in ids[:number], requirement)
+        if breach is None:
+            continue
+        if usable_id(oid):
+            repeated.add(oid or 0)
+        else:
+            missing += 1
+    if not missing and not repeated:
+        return None
+    actual = []
+    if repeated:
+        actual.append(f"OpenMediaID(s) handed out more than once: {_shown(sorted(repeated))}")
+    if missing:
+        actual.append(f"{missing} answer(s) without an OpenMediaID")
+    return Breach(
+        req(requirement),
+        f"{len(ids)} distinct OpenMediaIDs, one per AddRequest",
+        "; ".join(actual) + f" (IDs answered: {_shown(ids, 16)})",
+        title="requests added together do not have distinct OpenMediaIDs",
+    )
+
+
 def expect_ids_unique(
     ids: Sequence[int | None], requirement: str, exchange: Exchange | None = None
 ) -> None:
-    """Every OpenMediaID given (one per successful AddRequest) is present and no two are equal."""
-    requirement = req(requirement)
-    missing = sum(1 for oid in ids if not oid)
-    repeated = sorted(oid for oid, n in Counter(oid for oid in ids if oid).items() if n > 1)
-    if missing or repeated:
-        actual = []
-        if repeated:
-            actual.append(f"OpenMediaID(s) handed out more than once: {_shown(repeated)}")
-        if missing:
-            actual.append(f"{missing} answer(s) without an OpenMediaID")
-        raise ConformanceFailure(
-            requirement,
-            f"{len(ids)} distinct OpenMediaIDs, one per AddRequest",
-            "; ".join(actual) + f" (IDs answered: {_shown(ids, 16)})",
-            title="requests added together do not have distinct OpenMediaIDs",
-            exchange=exchange,
-        )
+    """``find_ids_not_unique``, raised."""
+    _raise(find_ids_not_unique(ids, requirement), exchange)
+
+
+# -- GetAllOpenMediaRequestStatus ------------------------------------------------------------------
+def find_not_listed(
+    wanted: Iterable[int],
+    listed: Mapping[int, Sequence[Event]],
+    requirement: str,
+    diverted: Collection[int] = (),
+) -> Breach | None:
+    """Each of ``wanted`` is listed (``listed``: the events a GetAllOpenMediaRequestStatus
+    answer lists per ID, for the IDs the caller judges), and no request is listed twice.
+
+    The description says the call "Retrieves all status update events for all items in the
+    cache" and also counts it among the calls "looking at the current status": a target may
+    list one record per request (its current status) or every event of it, and both pass
+    (ALL-EVERY-REQUEST judges the latest record). So several records of one ID are no
+    duplicate; under either reading these are: the same event (Status, group, TimeStamp) twice,
+    or a request never moved from Queued in one group (one event, R13) in more than one record.
+    A request in ``diverted`` (a DivertRequest was sent for it) is judged for presence only: a
+    divert re-queues it, in the same group when there is no other, and a coarse clock may stamp
+    both of its Queued events alike."""
+    wanted = list(dict.fromkeys(wanted))
+    missing = [oid for oid in wanted if oid not in listed]
+    twice = {
+        oid: len(events)
+        for oid, events in listed.items()
+        if oid not in diverted and _listed_twice(events)
+    }
+    if not missing and not twice:
+        return None
+    actual = []
+    if missing:
+        actual.append(f"not listed: {_shown(missing)}")
+    if twice:
+        actual.append(f"listed twice, an event or a queued request more than once: {twice}")
+    return Breach(
+        req(requirement),
+        f"each of the {len(wanted)} requests listed, no event twice, a queued one exactly once",
+        "; ".join(actual),
+        title="requests are not each listed once by GetAllOpenMediaRequestStatus",
+    )
+
+
+def _listed_twice(events: Sequence[Event]) -> bool:
+    if len(set(events)) < len(events):
+        return True
+    places = {(event.status, event.group) for event in events}
+    return len(events) > 1 and len(places) == 1 and next(iter(places))[0] == QUEUED
 
 
 def expect_listed_once(
@@ -66,45 +203,19 @@ def expect_listed_once(
     requirement: str,
     exchange: Exchange | None = None,
 ) -> None:
-    """Each of ``ids`` is listed among ``records`` (a GetAllOpenMediaRequestStatus answer), and
-    none twice: no record repeated (same Status and TimeStamp), and a request only ever queued
-    in one group (a single event, R13) in one record. Several records of one ID are otherwise
-    the description's "all status update events" of a request that moved on."""
-    requirement = req(requirement)
-    by_id: dict[int, list[OpenMediaRequest]] = {}
+    """``find_not_listed`` of ``ids`` among ``records`` (a GetAllOpenMediaRequestStatus
+    answer), raised."""
+    ids = list(ids)
+    listed: dict[int, list[Event]] = {}
     for record in records:
-        if record.id is not None:
-            by_id.setdefault(record.id, []).append(record)
-    wanted = list(dict.fromkeys(ids))
-    missing = [oid for oid in wanted if oid not in by_id]
-    twice = [oid for oid in wanted if oid in by_id and _listed_twice(by_id[oid])]
-    if missing or twice:
-        actual = []
-        if missing:
-            actual.append(f"not listed: {_shown(missing)}")
-        if twice:
-            shown = {oid: len(by_id[oid]) for oid in twice}
-            actual.append(f"queued request(s) listed more than once (ID: times): {shown}")
-        raise ConformanceFailure(
-            requirement,
-            f"each of the {len(wanted)} requests listed, a queued one exactly once",
-            "; ".join(actual),
-            title="requests added together are not each listed once",
-            exchange=exchange,
-        )
+        if record.id is not None and record.id in ids:
+            listed.setdefault(record.id, []).append(Event.of(record))
+    _raise(find_not_listed(ids, listed, requirement), exchange)
 
 
 def _events(records: Sequence[OpenMediaRequest]) -> list[tuple[str | None, object]]:
     """A request's records as events: (Status, TimeStamp)."""
     return [(r.status, r.timestamp) for r in records]
-
-
-def _listed_twice(records: Sequence[OpenMediaRequest]) -> bool:
-    events = _events(records)
-    if len(set(events)) < len(events):
-        return True
-    places = {(r.status, r.service_group_id) for r in records}
-    return len(records) > 1 and len(places) == 1 and next(iter(places))[0] == QUEUED
 
 
 # -- queue positions -------------------------------------------------------------------------
@@ -136,6 +247,47 @@ def expect_positions_one_to_n(
 
 
 # -- events seen by a polling client -------------------------------------------------------------
+def stamped_after(stamp: Stamp | None, fed_back: Stamp) -> bool:
+    """An event of a by-time answer is stamped after the RetrieveLaterThan fed back (R12: it is
+    exclusive), judged on the TimeStamps as written (``checks.status.later``); an event whose
+    TimeStamp could not be read is given the benefit of the doubt."""
+    return stamp is None or later(stamp, fed_back)
+
+
+def find_repeat(
+    event: str, already_given: bool, after_feedback: bool, requirement: str, where: str = ""
+) -> Breach | None:
+    """An event of a by-time answer polled with the previous answer's TimeStamp: one already
+    given in an earlier answer, or one not stamped after the RetrieveLaterThan sent
+    (``stamped_after``), is a repeat (R12)."""
+    if not already_given and after_feedback:
+        return None
+    why = "already given" if already_given else "stamped no later than the RetrieveLaterThan"
+    return Breach(
+        req(requirement),
+        "each event given once across the polls (R12)",
+        f"{event} given again{where} ({why})",
+        title="a polling client was given an event twice",
+    )
+
+
+def find_not_given(
+    owed: Sequence[tuple[int, str]], requirement: str, context: str = ""
+) -> Breach | None:
+    """Events a polling client was owed and not given: ``owed`` holds (ID, what is missing),
+    each for a request whose event happened before a poll that was answered (R12: feeding the
+    TimeStamp back never skips an event)."""
+    if not owed:
+        return None
+    shown = "; ".join(f"request {oid}: {what}" for oid, what in owed[:6])
+    return Breach(
+        req(requirement),
+        "every event of each request given once, in order, by the polls",
+        f"{context}{shown}{' …' if len(owed) > 6 else ''}",
+        title="a polling client missed events that happened while it polled",
+    )
+
+
 def expect_poll_stream(
     polls: Sequence[Sequence[OpenMediaRequest]],
     history: Mapping[int, Sequence[OpenMediaRequest]],
@@ -144,41 +296,27 @@ def expect_poll_stream(
 ) -> None:
     """Across ``polls`` (the records of successive by-time answers, each asked with the previous
     answer's TimeStamp) every event of each request of ``history`` (its events, in order, as the
-    target records them) was given exactly once, in order: none repeated, none skipped."""
-    requirement = req(requirement)
+    target records them) was given exactly once, in order: none repeated (``find_repeat``),
+    none skipped or out of order (``find_not_given``)."""
     given: dict[int, list[OpenMediaRequest]] = {oid: [] for oid in history}
-    seen: set[tuple[int, str | None, object]] = set()
+    seen: set[tuple[int, Event]] = set()
     for number, records in enumerate(polls, start=1):
         for record in records:
             if record.id not in given:
                 continue
-            key = (record.id, record.status, record.timestamp)
-            if key in seen:
-                raise ConformanceFailure(
-                    requirement,
-                    "each event given once across the polls (R12)",
-                    f"request {record.id}: {record.status} at {record.timestamp} given again "
-                    f"in poll {number}",
-                    title="a polling client was given an event twice",
-                    exchange=exchange,
-                )
+            key = (record.id, Event.of(record))
+            shown = f"request {record.id}: {record.status} at {record.timestamp}"
+            breach = find_repeat(shown, key in seen, True, requirement, f" in poll {number}")
+            _raise(breach, exchange)
             seen.add(key)
             given[record.id].append(record)
-    differing = [oid for oid, events in history.items() if _events(given[oid]) != _events(events)]
-    if differing:
-        shown = "; ".join(
-            f"{oid}: history {[r.status for r in history[oid]]}, "
-            f"given {[r.status for r in given[oid]]}"
-            for oid in differing[:6]
-        )
-        raise ConformanceFailure(
-            requirement,
-            "every event of each request given once, in order, as its history records it",
-            f"{len(differing)} of {len(history)} requests differ after {len(polls)} polls: "
-            f"{shown}{' …' if len(differing) > 6 else ''}",
-            title="a polling client missed events that happened while it polled",
-            exchange=exchange,
-        )
+    differing = [
+        (oid, f"history {[r.status for r in events]}, given {[r.status for r in given[oid]]}")
+        for oid, events in history.items()
+        if _events(given[oid]) != _events(events)
+    ]
+    context = f"{len(differing)} of {len(history)} requests differ after {len(polls)} polls: "
+    _raise(find_not_given(differing, requirement, context), exchange)
 
 
 # -- cancel and divert at the same moment --------------------------------------------------------
@@ -269,41 +407,79 @@ def expect_labels_kept(
 
 
 # -- the answers themselves ----------------------------------------------------------------------
+def find_http_answer(
+    operation_name: str, status: int, reason: str, is_fault: bool, requirement: str
+) -> Breach | None:
+    """An answer that decoded as its operation's: HTTP 200 with the response, HTTP 500 with a
+    SOAP Fault (WS-I BP R1124, R1126)."""
+    if status not in (HTTP_OK, HTTP_FAULT):
+        problem = f"HTTP {status} {reason}".strip()
+    elif is_fault != (status == HTTP_FAULT):
+        wanted = HTTP_FAULT if is_fault else HTTP_OK
+        problem = f"HTTP {status} carrying {'a Fault' if is_fault else 'a response'} "
+        problem += f"(expected {wanted})"
+    else:
+        return None
+    return _http_breach(operation_name, problem, requirement)
+
+
+def find_undecodable(
+    operation_name: str, status: int, reason: str, what: str, requirement: str
+) -> Breach:
+    """An answer that is neither the operation's response nor a SOAP Fault."""
+    if status not in (HTTP_OK, HTTP_FAULT):
+        problem = f"HTTP {status} {reason}".strip() + f", no answer of the operation: {what}"
+    else:
+        problem = f"HTTP {status} that is no answer of the operation: {what}"
+    return _http_breach(operation_name, problem, requirement)
+
+
+def _http_breach(operation_name: str, problem: str, requirement: str) -> Breach:
+    return Breach(
+        req(requirement),
+        f"{operation_name}: HTTP 200 with its response or HTTP 500 with a SOAP Fault",
+        problem,
+        title="an answer under concurrent calls was an HTTP error",
+    )
+
+
 def expect_http_answers(exchanges: Iterable[Exchange], requirement: str) -> None:
     """Each exchange of an operation is HTTP 200 with its SOAP response or HTTP 500 with a SOAP
     Fault (WS-I BP R1124, R1126): never another status, never a body that is neither."""
-    requirement = req(requirement)
     for exchange in exchanges:
         if exchange.operation not in OPERATION_NAMES:
             continue
-        problem = ""
-        if exchange.status not in (HTTP_OK, HTTP_FAULT):
-            problem = f"HTTP {exchange.status} {exchange.reason}".strip()
+        op, status, reason = exchange.operation, exchange.status, exchange.reason
+        breach: Breach | None
+        if status not in (HTTP_OK, HTTP_FAULT):
+            breach = find_http_answer(op, status, reason, False, requirement)
         else:
             try:
-                reply = decode_reply(exchange, exchange.operation)
+                reply = decode_reply(exchange, op)
             except DecodeError as exc:
-                problem = f"HTTP {exchange.status} that is no answer of the operation: {exc.what}"
+                breach = find_undecodable(op, status, reason, exc.what, requirement)
             else:
-                faulted = reply.fault is not None
-                if faulted != (exchange.status == HTTP_FAULT):
-                    what = "a Fault" if faulted else "a response"
-                    problem = f"HTTP {exchange.status} carrying {what}"
-        if problem:
-            raise ConformanceFailure(
-                requirement,
-                f"{exchange.operation}: HTTP 200 with its response or HTTP 500 with a SOAP Fault",
-                problem,
-                title="an answer under concurrent calls was an HTTP error",
-                exchange=exchange,
-            )
+                breach = find_http_answer(op, status, reason, reply.fault is not None, requirement)
+        _raise(breach, exchange)
+
+
+def find_undeclared_fault(operation_name: str, fault: SoapFault, requirement: str) -> Breach | None:
+    """A fault its operation does not declare (R4's undeclared fault and R3's
+    InvalidDataException of ModifyRequest aside, as ``allowed_faults`` says)."""
+    allowed = allowed_faults(operation(operation_name))
+    if any(matches_fault(fault, name) for name in allowed):
+        return None
+    return Breach(
+        req(requirement),
+        f"{operation_name}: no fault, or one it declares ({', '.join(allowed)})",
+        fault.describe(),
+        title="a fault no operation declares under concurrent calls",
+    )
 
 
 def expect_declared_faults(exchanges: Iterable[Exchange], requirement: str) -> None:
-    """Each fault answered is one its operation declares (R4's undeclared fault and R3's
-    InvalidDataException of ModifyRequest aside, as ``allowed_faults`` says); an answer that is
-    no fault, or cannot be read, is another check's business."""
-    requirement = req(requirement)
+    """Each fault answered is one its operation declares (``find_undeclared_fault``); an answer
+    that is no fault, or cannot be read, is another check's business."""
     for exchange in exchanges:
         if exchange.operation not in OPERATION_NAMES:
             continue
@@ -311,14 +487,5 @@ def expect_declared_faults(exchanges: Iterable[Exchange], requirement: str) -> N
             fault = decode_reply(exchange, exchange.operation).fault
         except DecodeError:
             continue
-        if fault is None:
-            continue
-        allowed = allowed_faults(operation(exchange.operation))
-        if not any(matches_fault(fault, name) for name in allowed):
-            raise ConformanceFailure(
-                requirement,
-                f"{exchange.operation}: no fault, or one it declares ({', '.join(allowed)})",
-                fault.describe(),
-                title="a fault no operation declares under concurrent calls",
-                exchange=exchange,
-            )
+        if fault is not None:
+            _raise(find_undeclared_fault(exchange.operation, fault, requirement), exchange)

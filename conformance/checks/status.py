@@ -12,6 +12,7 @@ wrong. Everything here is pure: the caller fetched the answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -383,17 +384,45 @@ def judge_events(expected: Sequence[str], recorded: Answer, timeline: Answer, oi
     )
 
 
+def _fraction(text: str) -> str:
+    """The fraction digits of a dateTime's text (``""`` when it has none)."""
+    found = re.search(r"\.(\d+)", text)
+    return found.group(1) if found else ""
+
+
+def later(stamp: Stamp, last: Stamp) -> bool:
+    """``stamp`` is after ``last`` (R12: RetrieveLaterThan is exclusive). A .NET target writes
+    seven fraction digits, a ``datetime`` holds six: on the same microsecond the digits as
+    written decide, so an event one tick after the TimeStamp fed back is not taken for a repeat.
+    The one comparison of TimeStamps as written (the suite's pollers and the soak's stream)."""
+    if stamp.moment != last.moment:
+        return stamp.moment > last.moment
+    mine, theirs = _fraction(stamp.text), _fraction(last.text)
+    width = max(len(mine), len(theirs))
+    return mine.ljust(width, "0") > theirs.ljust(width, "0")
+
+
 def expect_new_event(
-    record: OpenMediaRequest, given_before: bool, last: Stamp, exchange: Exchange
+    record: OpenMediaRequest,
+    given_before: bool,
+    last: Stamp,
+    exchange: Exchange,
+    stamp: Stamp | None = None,
 ) -> None:
     """R12 for a client that feeds each TimeStamp back: an event it was already given
     (``given_before``), or one stamped no later than its RetrieveLaterThan ``last``, is a
-    repeat."""
-    if given_before or (record.timestamp is not None and record.timestamp <= last.moment):
+    repeat. ``stamp`` is the record's TimeStamp as written: without it only the microseconds
+    are known, and an event on the same microsecond as ``last`` may be ticks after it (a .NET
+    target), so only a strictly earlier one is a repeat."""
+    if stamp is not None:
+        not_after = not later(stamp, last)
+    else:
+        not_after = record.timestamp is not None and record.timestamp < last.moment
+    if given_before or not_after:
         raise ConformanceFailure(
             "EVT-TIMESTAMP-FEEDBACK",
             f"no event already returned (RetrieveLaterThan {last.text})",
-            f"{show([record])} again",
+            f"{show([record])} again" + (f" (stamped {stamp.text})" if stamp is not None else ""),
             title="an event was repeated",
             exchange=exchange,
         )

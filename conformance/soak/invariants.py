@@ -3,24 +3,42 @@ and what one answer said, and returns a ``Finding`` (the requirement broken and 
 
 They do no I/O, hold no state and know no clock: the model (``conformance.soak.model``) decides
 *when* a judgement applies (an answer received before a call was sent is what the target knew
-then; one received during it is not), these decide *what* is a violation. Kept separate and
-small so that they can be unified with the suite's concurrency judgements
-(``conformance.checks.concurrency``) without touching the runner.
+then; one received during it is not), these decide *what* is a violation. What the suite's
+Concurrency section judges too (a new OpenMediaID, every request listed once, an event neither
+repeated nor skipped by the by-time stream, the HTTP answer, a declared fault) is judged by
+``conformance.checks.concurrency``'s ``find_*`` functions, one implementation for both: these
+only name the invariant and the requirement.
 
 Each cites the catalogue requirement it rests on (``req``: a typo fails at import), so that the
-soak's summary names the same IDs a suite run does.
+soak's summary names the same IDs a suite run does. The soak cites the general requirement
+(ADD-OPENMEDIAID-UNIQUE, ALL-EVERY-REQUEST, EVT-TIMESTAMP-FEEDBACK, WIRE-HTTP-STATUS,
+WIRE-FAULT-DECLARED), not the suite's CONC-* form: a CONC-* requirement is a scenario the suite
+sets up (AddRequests released together, one poller while the others add and cancel, every
+operation once), while the soak sees each promise broken in a random mix, with one client or
+sixty-four; the levels are the same (MUST, and SHOULD for a fault not declared).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from itertools import pairwise
 
+from conformance.checks.concurrency import (
+    Breach,
+    Event,
+    find_http_answer,
+    find_id_not_new,
+    find_not_given,
+    find_not_listed,
+    find_repeat,
+    find_undeclared_fault,
+    find_undecodable,
+)
 from conformance.contract.catalogue import req
-from conformance.contract.operations import UNDECLARED_FAULTS, operation
 from conformance.suite_support.lifecycle_values import Status
+from conformance.wire.values import SoapFault
 
 
 class Invariant(str, Enum):
@@ -46,6 +64,11 @@ class Finding:
     requirement: str | None
     detail: str
 
+    @classmethod
+    def of(cls, invariant: Invariant, breach: Breach) -> Finding:
+        """The shared judgement's breach, counted as ``invariant``."""
+        return cls(invariant, breach.requirement, breach.actual)
+
 
 ADD_SUCCESS = req("ADD-VALID-BY-GROUP-ID")
 ADD_UNIQUE = req("ADD-OPENMEDIAID-UNIQUE")
@@ -59,7 +82,6 @@ FAULT_DECLARED = req("WIRE-FAULT-DECLARED")
 HTTP_STATUS = req("WIRE-HTTP-STATUS")
 ENVELOPE = req("WIRE-ENVELOPE")
 
-_UNDECLARED_NAMED = frozenset(fault.local for fault in UNDECLARED_FAULTS)
 _RANK = {
     Status.QUEUED: 1,
     Status.ALLOCATED: 2,
@@ -84,50 +106,26 @@ def judge_new_id(oid: int | None, known_before: bool) -> Finding | None:
     """An AddRequest that answered Success: its OpenMediaID must be usable (> 0) and one the
     service never returned before (``known_before``: this soak created it already, or an answer
     received before the AddRequest was sent listed it)."""
-    if oid is None or oid <= 0:
-        return Finding(
-            Invariant.FRESH_ID, ADD_SUCCESS, f"AddRequest Success with OpenMediaID {oid!r}"
-        )
-    if known_before:
-        return Finding(
-            Invariant.FRESH_ID,
-            ADD_UNIQUE,
-            f"AddRequest Success returned OpenMediaID {oid}, which the service had returned "
-            "or listed before",
-        )
-    return None
+    breach = find_id_not_new(oid, known_before, ADD_UNIQUE, ADD_SUCCESS)
+    return None if breach is None else Finding.of(Invariant.FRESH_ID, breach)
 
 
 # -- GetAllOpenMediaRequestStatus ----------------------------------------------------------------
 def judge_listed(
-    expected: Iterable[int], records: Mapping[int, Sequence[tuple[str | None, str | None]]]
+    expected: Iterable[int],
+    records: Mapping[int, Sequence[tuple[str | None, str | None]]],
+    diverted: Collection[int] = (),
 ) -> list[Finding]:
     """Every ID in ``expected`` (created before the call was sent, not possibly aged out) is
-    listed; no ID is listed twice with the same record (Status and TimeStamp). ``records`` maps
-    each listed ID to its records' (Status, TimeStamp text). Several records of one ID are
-    accepted: the description's "all status update events for all items in the cache" reads
-    either way (``test_all_status``)."""
-    found: list[Finding] = []
-    missing = sorted(oid for oid in expected if oid not in records)
-    if missing:
-        shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
-        found.append(
-            Finding(
-                Invariant.LISTED,
-                ALL_EVERY,
-                f"{len(missing)} request(s) created and still cached not listed: {shown}",
-            )
-        )
-    for oid, listed in sorted(records.items()):
-        if len(set(listed)) != len(listed):
-            found.append(
-                Finding(
-                    Invariant.LISTED,
-                    ALL_EVERY,
-                    f"request {oid} listed twice with the same record: {list(listed)}",
-                )
-            )
-    return found
+    listed, and none of ``records`` (each listed ID of this soak's with its records' (Status,
+    TimeStamp text)) twice: ``find_not_listed``, which accepts several records of one ID (the
+    description's "all status update events for all items in the cache") and judges a request
+    in ``diverted`` for presence only."""
+    listed = {
+        oid: [Event(status, None, stamp) for status, stamp in rows] for oid, rows in records.items()
+    }
+    breach = find_not_listed(expected, listed, ALL_EVERY, diverted)
+    return [] if breach is None else [Finding.of(Invariant.LISTED, breach)]
 
 
 # -- the lifecycle ------------------------------------------------------------------------------
@@ -178,50 +176,47 @@ def judge_events(events: Sequence[tuple[Status, int | None]], diverted: bool) ->
 def judge_repeat(already_given: bool, stamped_after_feedback: bool, event: str) -> Finding | None:
     """An event of a by-time answer polled with the previous answer's TimeStamp: one already
     given, or one not stamped after the RetrieveLaterThan sent, is a repeat (R12)."""
-    if already_given or not stamped_after_feedback:
-        why = "already given" if already_given else "stamped no later than the RetrieveLaterThan"
-        return Finding(Invariant.NO_REPEAT, FEEDBACK, f"event {event} repeated ({why})")
-    return None
+    breach = find_repeat(f"event {event}", already_given, stamped_after_feedback, FEEDBACK)
+    return None if breach is None else Finding.of(Invariant.NO_REPEAT, breach)
 
 
 def judge_skipped(overdue: Iterable[tuple[int, str]]) -> list[Finding]:
     """Events the stream must have given by now and did not: ``overdue`` holds (ID, what was
     expected), each for a request whose event happened before a poll that has been answered
-    was sent (R12: feeding the TimeStamp back never skips an event)."""
-    return [
-        Finding(Invariant.NO_SKIP, FEEDBACK, f"request {oid}: {what} never given by the poll")
-        for oid, what in overdue
-    ]
+    was sent (R12: feeding the TimeStamp back never skips an event). One finding each."""
+    found = []
+    for oid, what in overdue:
+        breach = find_not_given([(oid, f"{what} never given by the poll")], FEEDBACK)
+        if breach is not None:
+            found.append(Finding.of(Invariant.NO_SKIP, breach))
+    return found
 
 
 # -- every answer --------------------------------------------------------------------------------
-def judge_fault(operation_name: str, detail_local: str) -> Finding | None:
-    """A fault the operation's WSDL does not declare (R4: OpenMediaRequestTerminatedFault, named
-    by the description, is accepted wherever it applies)."""
-    declared = {fault.local for fault in operation(operation_name).faults}
-    if detail_local in declared or detail_local in _UNDECLARED_NAMED:
-        return None
-    return Finding(
-        Invariant.DECLARED_FAULT,
-        FAULT_DECLARED,
-        f"{operation_name} raised {detail_local or 'a fault without typed detail'}, which it "
-        f"does not declare ({', '.join(sorted(declared))})",
-    )
+def judge_fault(operation_name: str, fault: SoapFault) -> Finding | None:
+    """A fault the operation does not declare (R4's OpenMediaRequestTerminatedFault and R3's
+    InvalidDataException of ModifyRequest aside): ``find_undeclared_fault``."""
+    breach = find_undeclared_fault(operation_name, fault, FAULT_DECLARED)
+    return None if breach is None else Finding.of(Invariant.DECLARED_FAULT, breach)
 
 
-def judge_http(status: int, is_fault: bool) -> Finding | None:
+def judge_http(
+    status: int, is_fault: bool, operation_name: str = "", reason: str = ""
+) -> Finding | None:
     """HTTP 200 for a response, 500 for a SOAP fault (WS-I BP R1124/R1126)."""
-    wanted = 500 if is_fault else 200
-    if status == wanted:
-        return None
-    what = "a SOAP fault" if is_fault else "a response"
-    return Finding(Invariant.HTTP, HTTP_STATUS, f"HTTP {status} for {what} (expected {wanted})")
+    breach = find_http_answer(operation_name, status, reason, is_fault, HTTP_STATUS)
+    return None if breach is None else Finding.of(Invariant.HTTP, breach)
 
 
-def judge_undecodable(status: int, what: str) -> Finding:
-    """An answer that is not the operation's response nor a SOAP fault."""
+def judge_undecodable(
+    status: int, what: str, operation_name: str = "", reason: str = ""
+) -> Finding:
+    """An answer that is not the operation's response nor a SOAP fault: an HTTP status that is
+    neither 200 nor 500 breaks WIRE-HTTP-STATUS, a 200 or 500 body that is no answer of the
+    operation WIRE-ENVELOPE."""
     requirement = HTTP_STATUS if status not in (200, 500) else ENVELOPE
-    return Finding(Invariant.HTTP, requirement, f"HTTP {status}, not the answer: {what}")
+    breach = find_undecodable(operation_name, status, reason, what, requirement)
+    return Finding.of(Invariant.HTTP, breach)
 
 
 def judge_unanswered(reason: str) -> Finding:

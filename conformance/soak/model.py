@@ -84,6 +84,8 @@ class _Streamed:
     after_feedback: bool
     at: float
     exchange: Exchange
+    poll: int
+    """Which answer of the stream gave it (the count of answers so far)."""
 
 
 @dataclass
@@ -153,7 +155,11 @@ class SoakModel:
         self.live: list[int] = []
         self._live_at: dict[int, int] = {}
         self.violations: dict[tuple[Invariant, str | None], Violation] = {}
-        self._given: set[tuple[int, str | None, str | None]] = set()
+        self._given: dict[tuple[int, str | None, int | None, str | None], int] = {}
+        """Each event the stream gave, (ID, Status, group, TimeStamp text), and the poll that
+        first gave it: one given again by a *later* poll is a repeat; twice in one answer, two
+        events on one clock tick (a divert), or one state recorded twice (``judge_events``)."""
+        self._polls = 0
         self._awaited: list[Awaited] = []
         self._early: dict[int, list[_Streamed]] = {}
         """Streamed events of IDs not (yet) known: an AddRequest's answer may reach its client
@@ -343,7 +349,8 @@ class SoakModel:
                 for t in self.requests.values()
                 if t.created_at < sent_at and received_at - t.created_at < self.keep_s
             ]
-            for finding in judge_listed(expected, mine):
+            diverted = {oid for oid in mine if self.requests[oid].diverted}
+            for finding in judge_listed(expected, mine, diverted):
                 self._violation(finding, "GetAllOpenMediaRequestStatus", ex)
             for oid in mine:
                 found = status_of(latest.get(oid))
@@ -353,10 +360,10 @@ class SoakModel:
 
     def _stream_event(self, oid: int, event: _Streamed) -> None:
         tracked = self.requests[oid]
-        key = (oid, event.status, event.stamp)
+        key = (oid, event.status, event.group, event.stamp)
         shown = f"{oid} {event.status} @{event.stamp}"
-        finding = judge_repeat(key in self._given, event.after_feedback, shown)
-        self._given.add(key)
+        given_in = self._given.setdefault(key, event.poll)
+        finding = judge_repeat(given_in != event.poll, event.after_feedback, shown)
         if finding is not None:
             self._violation(finding, STREAM, event.exchange)
             return
@@ -377,11 +384,14 @@ class SoakModel:
         """One by-time answer polled with the previous TimeStamp: each record as (ID, Status,
         ServiceGroupID, TimeStamp text, stamped after the RetrieveLaterThan sent)."""
         with self._lock:
+            self._polls += 1
             for oid, status, group, stamp, after_feedback in records:
                 if oid is None:
                     continue
                 self.listed_at.setdefault(oid, received_at)
-                event = _Streamed(status, group, stamp, after_feedback, received_at, ex)
+                event = _Streamed(
+                    status, group, stamp, after_feedback, received_at, ex, self._polls
+                )
                 if oid in self.requests:
                     self._stream_event(oid, event)
                 else:  # perhaps ours, its AddRequest's answer not yet handed to the model

@@ -12,13 +12,13 @@ exchange it has on the wire, so no request is created without the soak reading i
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from conformance.checks.concurrency import stamped_after
 from conformance.checks.status import LONG_AGO, Stamp, latest_by_id, read_answer
 from conformance.safemode.cleanup import GONE_FAULTS
 from conformance.soak import mix as ops
@@ -192,17 +192,19 @@ class SoakClient:
             )
             stats.record(op, took, "undecodable")
             status = exc.exchange.status if exc.exchange is not None else 0
-            model.violation(judge_undecodable(status, exc.what), op, exc.exchange)
+            reason = exc.exchange.reason if exc.exchange is not None else ""
+            model.violation(judge_undecodable(status, exc.what, op, reason), op, exc.exchange)
             self.shared.answered(True)
             return None
         received_at = time.monotonic()
         self.shared.answered(True)
-        finding = judge_http(reply.exchange.status, reply.is_fault)
+        ex = reply.exchange
+        finding = judge_http(ex.status, reply.is_fault, op, ex.reason)
         if finding is not None:
             model.violation(finding, op, reply.exchange)
         if reply.fault is not None:
             result = f"fault {reply.fault.detail_local or reply.fault.code_local}"
-            finding = judge_fault(op, reply.fault.detail_local)
+            finding = judge_fault(op, reply.fault)
             if finding is not None:
                 model.violation(finding, op, reply.exchange)
         else:
@@ -331,7 +333,7 @@ class SoakClient:
                 r.status,
                 r.service_group_id,
                 stamp.text if stamp is not None else None,
-                stamp is None or later(stamp, last),
+                stamped_after(stamp, last),
             )
             for r, stamp in zip(answer.records, answer.record_stamps, strict=True)
         ]
@@ -383,23 +385,6 @@ class SoakClient:
 
 
 _ABOUT_A_REQUEST = frozenset({ops.CANCEL, ops.DIVERT, ops.MODIFY, ops.STATUS, ops.HISTORY})
-
-
-def _fraction(text: str) -> str:
-    """The fraction digits of a dateTime's text (``""`` when it has none)."""
-    found = re.search(r"\.(\d+)", text)
-    return found.group(1) if found else ""
-
-
-def later(stamp: Stamp, last: Stamp) -> bool:
-    """``stamp`` is after ``last``. A .NET target writes seven fraction digits, a ``datetime``
-    holds six: on the same microsecond the digits as written decide (R12), so an event one tick
-    after the TimeStamp fed back is not taken for a repeat."""
-    if stamp.moment != last.moment:
-        return stamp.moment > last.moment
-    mine, theirs = _fraction(stamp.text), _fraction(last.text)
-    width = max(len(mine), len(theirs))
-    return mine.ljust(width, "0") > theirs.ljust(width, "0")
 
 
 def _result(reply: Reply) -> str:

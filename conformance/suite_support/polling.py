@@ -42,11 +42,11 @@ class Poller:
     def poll(self) -> None:
         rid = "EVT-TIMESTAMP-FEEDBACK"
         answer = by_time(self.env.om, self.last, rid)
-        for record in answer.records:
+        for record, stamp in zip(answer.records, answer.record_stamps, strict=True):
             if record.id not in self.expected:
                 continue
             key = (record.id, record.status, record.timestamp)
-            expect_new_event(record, key in self._events, self.last, answer.exchange)
+            expect_new_event(record, key in self._events, self.last, answer.exchange, stamp)
             self._events.add(key)
             self.seen.setdefault(record.id, []).append(record.status)
         self.last = answer.stamp
