@@ -40,6 +40,7 @@ pytest_plugins = [
     "conformance.plugin.run_ids",
     "conformance.plugin.preflight_hook",
     "conformance.plugin.node_ids",
+    "conformance.plugin.reruns",
 ]
 
 ENTRY_POINT = "openmedia"

@@ -74,7 +74,7 @@ class SuiteOption:
     help: str
     kind: Kind = Kind.VALUE
     metavar: str | None = None
-    type: type[float] | None = None
+    type: type[float] | type[int] | None = None
     choices: tuple[str, ...] = ()
 
     @property
@@ -205,6 +205,16 @@ ATTACH_ALL_EXCHANGES = SuiteOption(
     kind=Kind.SWITCH,
 )
 
+DEFAULT_RERUNS = 1
+RERUNS = SuiteOption(
+    "reruns",
+    f"re-run a suite test that failed, or lost an exchange in transport (timed out, refused, "
+    f"reset), up to N more times (default {DEFAULT_RERUNS}; 0: never); one that passes on a "
+    "re-run is *flaky*, which fails the run only under --om-strict",
+    metavar="N",
+    type=int,
+)
+
 SUITE_OPTIONS = (
     TARGET_URL,
     CONTROL_URL,
@@ -221,6 +231,7 @@ SUITE_OPTIONS = (
     SIGN_WITH,
     NO_ALLURE,
     ATTACH_ALL_EXCHANGES,
+    RERUNS,
 )
 """The openmedia group, in the order ``--help`` lists it."""
 
@@ -306,6 +317,7 @@ class OptionValues:
     no_preflight: bool = False
     no_allure: bool = False
     attach_all_exchanges: bool = False
+    reruns: int = DEFAULT_RERUNS
 
 
 def option_values(config: pytest.Config) -> OptionValues:
@@ -333,6 +345,7 @@ def option_values(config: pytest.Config) -> OptionValues:
         no_preflight=bool(get(NO_PREFLIGHT)),
         no_allure=bool(get(NO_ALLURE)),
         attach_all_exchanges=bool(get(ATTACH_ALL_EXCHANGES)),
+        reruns=DEFAULT_RERUNS if get(RERUNS) is None else get(RERUNS),
     )
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from conformance.plugin.options import (
     CONTROL_URL,
+    DEFAULT_RERUNS,
     DEFAULT_TIMEOUT_S,
     EMBEDDED_EMULATOR,
     EMBEDDED_MODES,
@@ -33,6 +34,7 @@ from conformance.plugin.options import (
     LOGON_ID,
     PASSWORD,
     PROFILE,
+    RERUNS,
     SIGN_WITH,
     STRICT,
     TARGET_URL,
@@ -92,6 +94,8 @@ class RunSettings:
     password_origin: str | None = None
     """Where the password came from, in words for a message (``None``: none given); never the
     value. Made by :func:`password_origin`."""
+    reruns: int = DEFAULT_RERUNS
+    """``--om-reruns N``: how many times more a failed suite test runs (``plugin.reruns``)."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -163,6 +167,8 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
     """Resolve options, environment and profile into settings; ``UsageError`` on a mistake."""
     if options.timeout_s <= 0:
         raise UsageError(f"{EXCHANGE_TIMEOUT.flag} must be positive, got {options.timeout_s:g}")
+    if options.reruns < 0:
+        raise UsageError(f"{RERUNS.flag} must be 0 (no re-run) or more, got {options.reruns}")
     path = Path(options.profile) if options.profile else bundled_profile("emulator")
     profile = load_profile(path)
     target_url = _url(TARGET_URL.flag, options.target_url) or _url(
@@ -228,6 +234,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         password_source=source,
         password_origin=origin,
         secrets=secrets,
+        reruns=options.reruns,
     )
 
 

@@ -109,7 +109,10 @@ def apply_verdict(
         details.trace = None
     details.message = _redact(details.message, finished.exchanges, redact)
     details.trace = _redact(details.trace, finished.exchanges, redact)
-    result.statusDetails = details if (details.message or details.trace) else None
+    if finished.verdict is Verdict.FLAKY:
+        details.flaky = True  # Allure's own flaky mark (and filter)
+    has_details = details.message or details.trace or details.flaky
+    result.statusDetails = details if has_details else None
     if finished.verdict is Verdict.WARNING and details.message:
         # Allure 3 shows no status message for "unknown": say it as a step of the test too
         result.steps.append(
