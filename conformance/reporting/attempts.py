@@ -32,6 +32,8 @@ class Attempt:
     """The exception's class name (JUnit's ``type``)."""
     exchanges: str = ""
     """Its latest exchanges, rendered as a failure's ``openmedia exchanges`` section."""
+    baseline: str = ""
+    """The ``--om-baseline`` entry that listed its failure (an *expected failure*), if any."""
 
     @property
     def message(self) -> str:
@@ -56,6 +58,7 @@ class Attempt:
             failure=str(plain.get("failure", "")),
             exception=str(plain.get("exception", "")),
             exchanges=str(plain.get("exchanges", "")),
+            baseline=str(plain.get("baseline", "")),
         )
 
 
