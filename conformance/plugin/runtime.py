@@ -253,8 +253,8 @@ class SessionRuntime:
         if transport_error is None or self.silent_tests < SILENT_TESTS_TO_STOP:
             return None
         return (
-            f"the target gave no usable answer in {self.silent_tests} tests in a row (a re-run "
-            "counts) "
+            f"the target gave no usable answer in {self.silent_tests} tests in a row, re-runs "
+            "included "
             f"(last: {transport_error}), so the remaining tests were not run; check that it is "
             "up, or raise --om-exchange-timeout"
         )

@@ -78,7 +78,7 @@ class FlakyProxy:
         self._thread.join(10)
 
     def _should_trip(self, action: str) -> bool:
-        if self.operation not in action:
+        if not action.strip('"').endswith("/" + self.operation):
             return False
         with self._lock:
             if self.times is not None and self.tripped >= self.times:
