@@ -55,7 +55,6 @@ import pytest
 from _pytest.runner import call_and_report
 
 from conformance.plugin.allure import close_attempt
-from conformance.plugin.summary import BASELINE_ATTR, BLAMED_KEY
 from conformance.plugin.runtime import (
     RUNTIME_KEY,
     SUITE_ITEM_KEY,
@@ -63,6 +62,7 @@ from conformance.plugin.runtime import (
     set_verdict,
     verdict_of,
 )
+from conformance.plugin.summary import BASELINE_ATTR, BLAMED_KEY
 from conformance.reporting.attempts import Attempt, attempt_text, set_attempts
 from conformance.reporting.categories import final_verdict
 from conformance.verdicts import Verdict
