@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.paths import SUITE_PACKAGE
-from conformance.plugin.options import EMBEDDED_EMULATOR, MUTATION_JSON
+from conformance.plugin.options import EMBEDDED_EMULATOR, MUTATION_JSON, RERUNS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600.0
@@ -76,6 +76,7 @@ def _pytest(targets: Sequence[str], extra: Sequence[str], json_path: Path) -> li
         "--tb=native",  # pytest's own traceback reads and parses every frame's source file
         "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
         f"{EMBEDDED_EMULATOR.flag}=thread",  # no second interpreter to start for each defect
+        f"{RERUNS.flag}=0",  # a planted defect answers the same every time: a re-run only costs
         "-p",
         "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",
