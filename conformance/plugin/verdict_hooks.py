@@ -4,9 +4,11 @@
 ``ConformanceWarning``; failed under ``--om-strict``); ``NotApplicable`` → *not
 applicable* (skipped, reason ``not applicable: ...``); ``ConformanceFailure`` of a MUST
 requirement or any assertion → *fail*; any other exception (``SuiteError``, ``TransportError``,
-a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so that it survives
-pytest-xdist, and the tally of verdicts, with the baseline's outcome, is what the session's
-exit status is decided from, here (the policy: ``conformance.plugin.exit_status``).
+a bug) → *error*; a test that failed, then passed on a re-run → *flaky*
+(``conformance.plugin.reruns`` runs the attempts and sets it). The verdict travels on the
+report (``openmedia_verdict``) so that it survives pytest-xdist, and the tally of verdicts,
+with the baseline's outcome, is what the session's exit status is decided from, here (the
+policy: ``conformance.plugin.exit_status``).
 Only suite tests are touched; any other test keeps pytest's own outcome.
 
 PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
@@ -233,7 +235,7 @@ class SessionHooks:
         tally.suite_seen = True
         if report.when != "collect":
             tally.add(verdict)
-        if verdict is Verdict.WARNING:
+        if verdict in (Verdict.WARNING, Verdict.FLAKY):  # a flaky test's last attempt may warn
             tally.warnings += [v for k, v in report.user_properties if k == "warning"]
         if verdict is Verdict.FLAKY:
             passed = next((text for title, text in report.sections if PASSED_TITLE in title), "")
