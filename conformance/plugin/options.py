@@ -210,7 +210,7 @@ RERUNS = SuiteOption(
     "reruns",
     f"re-run a suite test that failed, or lost an exchange in transport (timed out, refused, "
     f"reset), up to N more times (default {DEFAULT_RERUNS}; 0: never); one that passes on a "
-    "re-run is *flaky*, which fails the run only under --om-strict",
+    "re-run is flaky, which fails the run only under --om-strict",
     metavar="N",
     type=int,
 )
