@@ -182,8 +182,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 class _SameTestAgain:
-    """ "This test again" as the next item of an attempt's teardown: pytest tears down what the
-    next item does not share, so the test's own fixtures go and the broader ones (session,
+    """The same test again, as the next item of an attempt's teardown: pytest tears down what
+    the next item does not share, so the test's own fixtures go and the broader ones (session,
     package, module, class) stay for the re-run, as they would for the next test."""
 
     def __init__(self, item: pytest.Item) -> None:
@@ -202,7 +202,8 @@ def _run_once(
     phases: list[_Phase] = []
     item.stash[OUTCOMES_KEY] = phases
     if hasattr(item, "_request") and not item._request:
-        item._initrequest()  # type: ignore[attr-defined]  # the re-run of a torn-down item (as pytest-rerunfailures does)
+        # a re-run: the item was torn down (pytest's runtestprotocol does the same)
+        item._initrequest()  # type: ignore[attr-defined]
     again = False
     try:
         report = call_and_report(item, "setup", log=False)
