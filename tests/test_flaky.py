@@ -179,9 +179,10 @@ def test_only_a_fail_or_a_transient_transport_error_is_re_run(suite: pytest.Pyte
 def test_a_flaky_test_fails_the_run_only_under_strict(suite: pytest.Pytester) -> None:
     selected = ["-k", "fails_once or times_out_once or passes"]
     assert run(suite, *selected).ret == 0
-    strict = run(suite, *selected, "--om-strict")
+    strict = run(suite, *selected, "--om-strict", "-v")
     assert strict.ret == 1
     out = strict.stdout.str()
+    assert "test_fails_once FLAKY (passed on a re-run)" in out  # the per-test line
     assert "--om-strict: they fail the run" in out
     assert verdicts_line(out) == "1 pass, 2 flaky"
 
@@ -236,7 +237,7 @@ def test_property(number):
 
 
 def test_a_property_test_is_re_run_without_its_example_database(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Hypothesis notices on its own that the failure did not repeat (``FlakyFailure``): that
     attempt is re-run, generates the same examples from the run's seed, and no example database
@@ -245,7 +246,7 @@ def test_a_property_test_is_re_run_without_its_example_database(
     pytester.mkpydir("suite")
     pytester.makepyfile(**{"suite/test_prop": PROPERTY.format(must=MUST)})
     storage = pytester.path / "hypothesis-storage"
-    pytester._monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(storage))
+    monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(storage))
     result = pytester.runpytest_inprocess(*PLUGIN, "--hypothesis-seed", "7")
     out = result.stdout.str()
     assert result.ret == 0, out

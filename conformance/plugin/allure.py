@@ -281,9 +281,10 @@ def close_attempt(item: pytest.Item, verdict: Verdict) -> None:
     manager = item.config.pluginmanager
     hooks = manager.get_plugin(HOOKS_NAME)
     listener = manager.get_plugin(ALLURE_LISTENER)
-    if not isinstance(hooks, AllureResultHooks) or listener is None:
+    if listener is None:
         return
-    hooks.attempt_ended(verdict)
+    if isinstance(hooks, AllureResultHooks):
+        hooks.attempt_ended(verdict)
     others = [plugin for plugin in manager.get_plugins() if plugin is not listener]
     finished = manager.subset_hook_caller("pytest_runtest_logfinish", others)
     finished(nodeid=item.nodeid, location=item.location)
