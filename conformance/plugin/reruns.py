@@ -63,7 +63,7 @@ from conformance.plugin.runtime import (
     verdict_of,
 )
 from conformance.plugin.summary import BASELINE_ATTR, BLAMED_KEY
-from conformance.reporting.attempts import Attempt, attempt_text, set_attempts
+from conformance.reporting.attempts import Attempt, attempt_text, set_attempts, summary_of
 from conformance.reporting.categories import final_verdict
 from conformance.verdicts import Verdict
 
@@ -170,7 +170,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         if not again:
             break
         verdict = attempt_verdict(phases) or Verdict.ERROR
-        earlier.append(_attempt(len(earlier) + 1, verdict, reports, phases))
+        earlier.append(_attempt(runtime, len(earlier) + 1, verdict, reports, phases))
         close_attempt(item, verdict)
         _fresh_start(item)
     if earlier:
@@ -226,7 +226,11 @@ def _run_once(
 
 
 def _attempt(
-    number: int, verdict: Verdict, reports: list[pytest.TestReport], phases: list[_Phase]
+    runtime: SessionRuntime,
+    number: int,
+    verdict: Verdict,
+    reports: list[pytest.TestReport],
+    phases: list[_Phase],
 ) -> Attempt:
     """The record of an attempt that did not pass, from its failed report (secrets already
     masked there: ``verdict_hooks`` masks every report)."""
@@ -240,6 +244,7 @@ def _attempt(
         exception="" if exc is None else type(exc).__name__,
         exchanges=exchanges,
         baseline=str(getattr(failed, BASELINE_ATTR, "") or ""),
+        summary=runtime.redact(summary_of(exc)),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from conformance.verdicts import Verdict
+from conformance.verdicts import ConformanceFailure, Verdict
 
 ATTEMPTS_ATTR = "openmedia_attempts"
 """The report attribute carrying the earlier attempts (a list of plain dicts)."""
@@ -34,10 +34,14 @@ class Attempt:
     """Its latest exchanges, rendered as a failure's ``openmedia exchanges`` section."""
     baseline: str = ""
     """The ``--om-baseline`` entry that listed its failure (an *expected failure*), if any."""
+    summary: str = ""
+    """The failure in one line, from its exception (``""``: the failure's first line)."""
 
     @property
     def message(self) -> str:
-        """The failure's first line that says something (JUnit's ``message``, the console)."""
+        """The failure in one line (JUnit's ``message``, the console)."""
+        if self.summary:
+            return self.summary
         lines = [line.strip() for line in self.failure.splitlines() if line.strip()]
         return lines[0] if lines else str(self.verdict)
 
@@ -59,6 +63,7 @@ class Attempt:
             exception=str(plain.get("exception", "")),
             exchanges=str(plain.get("exchanges", "")),
             baseline=str(plain.get("baseline", "")),
+            summary=str(plain.get("summary", "")),
         )
 
 
@@ -102,3 +107,15 @@ def flaky_lines(nodeid: str, attempts: Sequence[Attempt], passed_exchanges: str)
         lines.append(f"--- attempt {total} of {total}: passed")
         lines += passed_exchanges.splitlines()
     return lines
+
+
+def summary_of(exc: BaseException | None) -> str:
+    """An exception in one line: a requirement's failure by its requirement and title, anything
+    else by its class and the first line of its message (``""``: no exception)."""
+    if exc is None:
+        return ""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if isinstance(exc, ConformanceFailure):
+        return first
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
