@@ -32,6 +32,10 @@ class Verdict(str, Enum):
     """A *fail* the ``--om-baseline`` file lists: an expected failure; it does not fail the run."""
     SKIPPED = "skipped"
     """A plain pytest skip of a suite test (a skip marker): none of the verdicts above."""
+    FLAKY = "flaky"
+    """An attempt failed (or lost its exchanges in transport), a re-run passed (``--om-reruns``):
+    the target does not behave the same every time. It does not fail the run unless
+    ``--om-strict``."""
 
     def __str__(self) -> str:
         return self.value

@@ -37,6 +37,13 @@ SUITE = SessionFacts(suite_seen=True)
         (FAILED, SessionFacts(True, errors=1, stale_baseline=True), 1),
         (OK, SessionFacts(False, stale_baseline=True), 0),  # no suite test: no baseline
         (FAILED, SessionFacts(False, failures=1), 1),  # no suite test: pytest's own code
+        (OK, SessionFacts(True, flaky=2), 0),  # flaky: failed, then passed on a re-run
+        (OK, SessionFacts(True, flaky=1, strict=True), 1),  # ...a failure under --om-strict
+        (FAILED, SessionFacts(True, errors=1, flaky=1), 3),  # an error, and a flaky pass
+        (FAILED, SessionFacts(True, errors=1, flaky=1, strict=True), 1),  # strict: outweighs
+        (INTERRUPTED, SessionFacts(True, flaky=1), 3),  # interrupted after a flaky test
+        (INTERRUPTED, SessionFacts(True, flaky=1, strict=True), 1),
+        (OK, SessionFacts(True, strict=True), 0),  # strict alone changes nothing
         (NONE, SUITE, 5),  # nothing selected: pytest's code, until the command documents it
         (USAGE, SUITE, 4),
         (INTERNAL, SUITE, 3),

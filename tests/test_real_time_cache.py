@@ -346,7 +346,8 @@ def test_the_profile_keys_and_their_defaults(tmp_path: Path) -> None:
     default = load_profile(fixtures_dir() / "profiles" / "vendor-example.toml")
     assert default.target.real_time_margin_s == REAL_TIME_MARGIN_S
     bad = vendor_profile(tmp_path, margin=0)
-    with pytest.raises(UsageError, match=r"\[target\] real_time_margin_s: must be a number of seconds, more than zero"):
+    wanted = r"\[target\] real_time_margin_s: must be a number of seconds, more than zero"
+    with pytest.raises(UsageError, match=wanted):
         load_profile(bad)
 
 

@@ -372,8 +372,15 @@ def test_a_failure_the_baseline_lists_is_a_known_defect_not_a_pass(tmp_path: Pat
     )
     done = run_pytest(tmp_path, "suite", "--om-baseline", "baseline.toml", "--junitxml", "j.xml")
     assert done.returncode == 0, done.stdout[-2000:]
-    (path,) = (tmp_path / "reports" / "allure-results").glob("*-result.json")
-    result = json.loads(path.read_text(encoding="utf-8"))
+    # it failed on its re-run too (--om-reruns): one result per attempt, one history
+    paths = (tmp_path / "reports" / "allure-results").glob("*-result.json")
+    first, result = sorted((json.loads(p.read_text(encoding="utf-8")) for p in paths),
+                           key=lambda r: r["start"])  # fmt: skip
+    assert first["historyId"] == result["historyId"]
+    assert (
+        first["status"] == "failed"
+        and {"name": "verdict", "value": "baseline"} in (first["labels"])
+    )
     verdicts = [x["value"] for x in result["labels"] if x["name"] == "verdict"]
     message = result["statusDetails"]["message"]
     assert (result["status"], verdicts) == ("failed", ["baseline"])

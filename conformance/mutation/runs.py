@@ -27,7 +27,7 @@ from typing import Any
 from conformance.contract.paths import SUITE_PACKAGE
 from conformance.mutation import observable
 from conformance.plugin.embedded import EmulatorStartError
-from conformance.plugin.options import EMBEDDED_EMULATOR, EMULATOR_FAULT, MUTATION_JSON
+from conformance.plugin.options import EMBEDDED_EMULATOR, EMULATOR_FAULT, MUTATION_JSON, RERUNS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600.0
@@ -102,6 +102,7 @@ def _pytest(
         "--tb=native",  # pytest's own traceback reads and parses every frame's source file
         "--assert=plain",  # the suite fails through ConformanceFailure, not rewritten asserts
         *thread,
+        f"{RERUNS.flag}=0",  # a planted defect answers the same every time: a re-run only costs
         "-p",
         "no:unraisableexception",  # its five gc.collect() per run cost more than a test
         "-o",

@@ -43,6 +43,7 @@ pytest_plugins = [
     "conformance.plugin.preflight_hook",
     "conformance.plugin.node_ids",
     "conformance.plugin.real_time",
+    "conformance.plugin.reruns",
 ]
 
 ENTRY_POINT = "openmedia"

@@ -48,12 +48,16 @@ from conformance.reporting.allure_results import (
     apply_verdict,
     fresh_results_dir,
 )
+from conformance.reporting.attempts import attempts_of, flaky_message
 from conformance.reporting.categories import VERDICT_LABEL, categories_json
 from conformance.reporting.environment import environment_values, render_properties
 from conformance.reporting.labels import LINK_TYPE, labels_for
 from conformance.verdicts import NotApplicableReason, Verdict
 
 ALLURE_PLUGIN = "allure_pytest"
+ALLURE_LISTENER = "allure_listener"
+"""The name allure-pytest registers its listener under (the one that writes each result)."""
+HOOKS_NAME = "openmedia-allure"
 _NOT_BY_DEFAULT = ("conformance.mutation.select",)
 """Plugins of runs that write no Allure results unless asked (many runs of the same suite)."""
 
@@ -129,7 +133,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if settings.default and not hasattr(config, "workerinput"):
         fresh_results_dir(settings.results_dir)
     hooks = AllureResultHooks(runtime, attach_all=settings.attach_all)
-    config.pluginmanager.register(hooks, "openmedia-allure")
+    config.pluginmanager.register(hooks, HOOKS_NAME)
     allure_commons.plugin_manager.register(hooks)
     config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(hooks))
 
@@ -242,6 +246,8 @@ class AllureResultHooks:
             return
         verdict = Verdict(label)
         message = properties.get("warning") if verdict is Verdict.WARNING else self._reason
+        if verdict is Verdict.FLAKY:
+            message = flaky_message(attempts_of(report))
         if message is not None:  # the warning line starts with the test's ID: Allure shows it
             message = str(message).removeprefix(f"{report.nodeid}: ")
         self._finished = finished_test(
@@ -251,8 +257,34 @@ class AllureResultHooks:
             self.runtime.evidence or Evidence(),
         )
 
+    def attempt_ended(self, verdict: Verdict) -> None:
+        """An earlier attempt of a re-run test ended with ``verdict``: its result is next."""
+        evidence = self.runtime.evidence or Evidence()
+        self._finished = finished_test(verdict, None, None, evidence)
+
     @allure_commons.hookimpl(tryfirst=True)
     def report_result(self, result: Any) -> None:
         finished, self._finished = self._finished, None
         if finished is not None:
             apply_verdict(result, finished, self.runtime.redact, attach_all=self.attach_all)
+
+
+def close_attempt(item: pytest.Item, verdict: Verdict) -> None:
+    """Write an earlier attempt of a re-run test (``conformance.plugin.reruns``) as an Allure
+    result of its own, now, with its verdict and its exchanges.
+
+    allure-pytest writes a test's result when it is logged as finished; an earlier attempt is
+    never logged to pytest (the console and JUnit count a test once), so only allure-pytest's
+    listener is told that it finished. The next attempt then starts a new result of the same
+    test: the same ``historyId``, which Allure shows as the retries of the last attempt.
+    """
+    manager = item.config.pluginmanager
+    hooks = manager.get_plugin(HOOKS_NAME)
+    listener = manager.get_plugin(ALLURE_LISTENER)
+    if listener is None:
+        return
+    if isinstance(hooks, AllureResultHooks):
+        hooks.attempt_ended(verdict)
+    others = [plugin for plugin in manager.get_plugins() if plugin is not listener]
+    finished = manager.subset_hook_caller("pytest_runtest_logfinish", others)
+    finished(nodeid=item.nodeid, location=item.location)

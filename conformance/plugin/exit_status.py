@@ -1,9 +1,10 @@
 """The suite's exit statuses: what a finished (or stopped) run tells the shell, decided once.
 
 ====  ======================================================================================
-0     every test passed (warnings and not-applicable tests included)
+0     every test passed (warnings, flaky and not-applicable tests included)
 1     the target failed at least one requirement; or an ``--om-baseline`` entry is stale (the
-      failure it lists no longer happens) or expired
+      failure it lists no longer happens) or expired; or, under ``--om-strict``, a test was
+      flaky (failed, then passed on a re-run)
 2     usage error: a wrong option, a broken profile, or nothing selected; or the pre-flight
       found the credentials refused or the profile not matching the server
 3     suite or environment error only: unreachable target or no Open Media service there (the
@@ -71,6 +72,15 @@ class SessionFacts:
     """Suite errors: an *error* verdict, a suite module that could not be collected."""
     stale_baseline: bool = False
     """An ``--om-baseline`` entry is stale or expired (``reporting.baseline.Outcome.fails_run``)."""
+    flaky: int = 0
+    """Tests that failed, then passed on a re-run (``--om-reruns``): no failure..."""
+    strict: bool = False
+    """...unless ``--om-strict``: then each is one, as a SHOULD not met is."""
+
+    @property
+    def target_failures(self) -> int:
+        """The failures that make the run's status 1 (before the baseline's say)."""
+        return self.failures + (self.flaky if self.strict else 0)
 
 
 @dataclass(frozen=True)
@@ -108,10 +118,10 @@ def exit_status(facts: RunFacts) -> int:
 
 
 def _session_status(status: int, facts: SessionFacts) -> int:
-    if status == pytest.ExitCode.INTERRUPTED and not facts.failures:
+    if status == pytest.ExitCode.INTERRUPTED and not facts.target_failures:
         status = ExitStatus.SUITE_ERROR  # also when stopped before a suite test reported
     elif facts.suite_seen and status in (0, 1, 2):
-        if facts.failures:
+        if facts.target_failures:
             status = ExitStatus.TARGET_FAILED
         elif facts.errors:
             status = ExitStatus.SUITE_ERROR

@@ -15,7 +15,8 @@ by then, the baseline's included), first among the ``pytest_runtest_logreport`` 
 pytest's JUnit writer sees the property; under xdist the controller does the same again.
 
 Once pytest has written the file, ``conformance.reporting.junit_properties`` turns a suite
-*error* written as ``<failure>`` into ``<error>``.
+*error* written as ``<failure>`` into ``<error>``, and the earlier attempts of a re-run test
+(``--om-reruns``) into Surefire's ``<flakyFailure>`` / ``<rerunFailure>`` elements.
 
 PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
 (``conformance.plugin``'s ``pytest_plugins``), and pytest would warn that it cannot rewrite the
@@ -30,8 +31,13 @@ from pathlib import Path
 import pytest
 
 from conformance.plugin.runtime import NOT_APPLICABLE_REASON_ATTR, verdict_of
+from conformance.reporting.attempts import attempts_of
 from conformance.reporting.categories import final_verdict
-from conformance.reporting.junit_properties import errors_as_errors, verdict_properties
+from conformance.reporting.junit_properties import (
+    attempts_as_elements,
+    errors_as_errors,
+    verdict_properties,
+)
 from conformance.verdicts import NotApplicableReason, Verdict
 
 
@@ -55,7 +61,7 @@ class VerdictProperty:
         final = final_verdict(self.phases.pop(report.nodeid, []))
         reason = self.reasons.pop(report.nodeid, None)
         if final is not None:
-            added = verdict_properties(final, reason)
+            added = verdict_properties(final, reason, attempts_of(report))
             names = {name for name, _ in added}
             kept = [(k, v) for k, v in report.user_properties if k not in names]
             report.user_properties = [*kept, *added]
@@ -74,3 +80,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = Path(os.path.abspath(logfile))
     if path.is_file():
         errors_as_errors(path)
+        attempts_as_elements(path)

@@ -75,7 +75,7 @@ class SuiteOption:
     help: str
     kind: Kind = Kind.VALUE
     metavar: str | None = None
-    type: type[float] | None = None
+    type: type[float] | type[int] | None = None
     choices: tuple[str, ...] = ()
 
     @property
@@ -215,6 +215,16 @@ REAL_TIME = SuiteOption(
     kind=Kind.SWITCH,
 )
 
+DEFAULT_RERUNS = 1
+RERUNS = SuiteOption(
+    "reruns",
+    f"re-run a suite test that failed, or lost an exchange in transport (timed out, refused, "
+    f"reset), up to N more times (default {DEFAULT_RERUNS}; 0: never); one that passes on a "
+    "re-run is flaky, which fails the run only under --om-strict",
+    metavar="N",
+    type=int,
+)
+
 SUITE_OPTIONS = (
     TARGET_URL,
     CONTROL_URL,
@@ -232,6 +242,7 @@ SUITE_OPTIONS = (
     NO_ALLURE,
     ATTACH_ALL_EXCHANGES,
     REAL_TIME,
+    RERUNS,
 )
 """The openmedia group, in the order ``--help`` lists it."""
 
@@ -318,6 +329,7 @@ class OptionValues:
     no_allure: bool = False
     attach_all_exchanges: bool = False
     real_time: bool = False
+    reruns: int = DEFAULT_RERUNS
 
 
 def option_values(config: pytest.Config) -> OptionValues:
@@ -346,6 +358,7 @@ def option_values(config: pytest.Config) -> OptionValues:
         no_allure=bool(get(NO_ALLURE)),
         attach_all_exchanges=bool(get(ATTACH_ALL_EXCHANGES)),
         real_time=bool(get(REAL_TIME)),
+        reruns=DEFAULT_RERUNS if get(RERUNS) is None else get(RERUNS),
     )
 
 

@@ -50,7 +50,8 @@ MAX_NOTES = 1000
 SILENT_TESTS_TO_STOP = 3
 """Tests in a row that end in a transport error (no usable answer: timed out, refused, reset)
 after which the run stops: against a target that has gone silent, every further test would
-only wait out its exchange timeout."""
+only wait out its exchange timeout. A re-run (``--om-reruns``) counts as a test here: the
+bound is on the time waited, which each attempt spends alike."""
 
 
 def verdict_of(report: object) -> Verdict | None:
@@ -78,6 +79,8 @@ class Tally:
 
     counts: dict[Verdict, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    flaky: list[list[str]] = field(default_factory=list)
+    """Each flaky test's lines for the console (``reporting.attempts.flaky_lines``)."""
     failures: int = 0
     errors: int = 0
     suite_seen: bool = False
@@ -92,6 +95,7 @@ class Tally:
             Verdict.NOT_APPLICABLE,
             Verdict.SKIPPED,
             Verdict.BASELINE,
+            Verdict.FLAKY,
             Verdict.FAIL,
             Verdict.ERROR,
         )
@@ -249,7 +253,8 @@ class SessionRuntime:
         if transport_error is None or self.silent_tests < SILENT_TESTS_TO_STOP:
             return None
         return (
-            f"the target gave no usable answer in {self.silent_tests} tests in a row "
+            f"the target gave no usable answer in {self.silent_tests} tests in a row, re-runs "
+            "included "
             f"(last: {transport_error}), so the remaining tests were not run; check that it is "
             "up, or raise --om-exchange-timeout"
         )

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from conformance.plugin.options import (
     CONTROL_URL,
+    DEFAULT_RERUNS,
     DEFAULT_TIMEOUT_S,
     EMBEDDED_EMULATOR,
     EMBEDDED_MODES,
@@ -34,6 +35,7 @@ from conformance.plugin.options import (
     PASSWORD,
     PROFILE,
     REAL_TIME,
+    RERUNS,
     SIGN_WITH,
     STRICT,
     TARGET_URL,
@@ -97,6 +99,8 @@ class RunSettings:
     real_time: bool = False
     """``--om-real-time`` or ``[target] real_time``: on a target whose clock the suite cannot
     drive, the data cache is tested by waiting (``conformance.plugin.real_time``)."""
+    reruns: int = DEFAULT_RERUNS
+    """``--om-reruns N``: how many times more a failed suite test runs (``plugin.reruns``)."""
 
     def credentials(self) -> Credentials | None:
         """The SOAP header credentials, or ``None`` when neither part is known.
@@ -170,6 +174,8 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
     """Resolve options, environment and profile into settings; ``UsageError`` on a mistake."""
     if options.timeout_s <= 0:
         raise UsageError(f"{EXCHANGE_TIMEOUT.flag} must be positive, got {options.timeout_s:g}")
+    if options.reruns < 0:
+        raise UsageError(f"{RERUNS.flag} must be 0 (no re-run) or more, got {options.reruns}")
     path = Path(options.profile) if options.profile else bundled_profile("emulator")
     profile = load_profile(path)
     target_url = _url(TARGET_URL.flag, options.target_url) or _url(
@@ -237,6 +243,7 @@ def build_settings(options: OptionValues, environ: Mapping[str, str]) -> RunSett
         password_origin=origin,
         secrets=secrets,
         real_time=real_time,
+        reruns=options.reruns,
     )
 
 

@@ -64,6 +64,7 @@ from conformance.reporting.reproduce import (
 from conformance.reporting.run_header import RunRecord, certificate_header
 from conformance.reporting.summary import (
     COLUMNS,
+    OCCASIONAL,
     module_of,
     not_tested_lines,
     section_of,
@@ -308,7 +309,7 @@ class Reporting:
             section_of(r.requirements) for r in self.results if module_of(r.nodeid) == module
         )
         title = section_title(sections.most_common(1)[0][0] if sections else "")
-        shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, Verdict.SKIPPED) if counts[v])
+        shown = ", ".join(f"{counts[v]} {v}" for v in (*COLUMNS, *OCCASIONAL) if counts[v])
         if self.config.pluginmanager.has_plugin("dsession"):
             reporter.write("\n")  # xdist writes its letters without ending the line
         reporter.write_line(

@@ -4,9 +4,11 @@
 ``ConformanceWarning``; failed under ``--om-strict``); ``NotApplicable`` → *not
 applicable* (skipped, reason ``not applicable: ...``); ``ConformanceFailure`` of a MUST
 requirement or any assertion → *fail*; any other exception (``SuiteError``, ``TransportError``,
-a bug) → *error*. The verdict travels on the report (``openmedia_verdict``) so that it survives
-pytest-xdist, and the tally of verdicts, with the baseline's outcome, is what the session's
-exit status is decided from, here (the policy: ``conformance.plugin.exit_status``).
+a bug) → *error*; a test that failed, then passed on a re-run → *flaky*
+(``conformance.plugin.reruns`` runs the attempts and sets it). The verdict travels on the
+report (``openmedia_verdict``) so that it survives pytest-xdist, and the tally of verdicts,
+with the baseline's outcome, is what the session's exit status is decided from, here (the
+policy: ``conformance.plugin.exit_status``).
 Only suite tests are touched; any other test keeps pytest's own outcome.
 
 PYTEST_DONT_REWRITE: the plugin's modules import one another before pytest registers them
@@ -23,6 +25,7 @@ from typing import Any
 import pytest
 
 from conformance.plugin.exit_status import RunFacts, SessionFacts, exit_status
+from conformance.plugin.reruns import PASSED_TITLE
 from conformance.plugin.runtime import (
     NOT_APPLICABLE_FEATURE_ATTR,
     NOT_APPLICABLE_REASON_ATTR,
@@ -34,6 +37,7 @@ from conformance.plugin.runtime import (
     verdict_of,
 )
 from conformance.profile import CONTROL_FEATURES
+from conformance.reporting.attempts import attempts_of, flaky_lines
 from conformance.reporting.baseline import evaluate_results
 from conformance.verdicts import ConformanceFailure, NotApplicable, SuiteError, Verdict
 
@@ -204,6 +208,8 @@ def pytest_report_teststatus(report: Any, config: pytest.Config) -> Any:
         return "error", "E", ("ERROR", {"red": True})
     if verdict is Verdict.WARNING:
         return "passed", "W", ("PASSED (warning)", {"yellow": True})
+    if verdict is Verdict.FLAKY:  # its own tally word: "3 passed, 1 flaky"
+        return "flaky", "R", ("FLAKY (passed on a re-run)", {"yellow": True})
     return None
 
 
@@ -229,8 +235,11 @@ class SessionHooks:
         tally.suite_seen = True
         if report.when != "collect":
             tally.add(verdict)
-        if verdict is Verdict.WARNING:
+        if verdict in (Verdict.WARNING, Verdict.FLAKY):  # a flaky test's last attempt may warn
             tally.warnings += [v for k, v in report.user_properties if k == "warning"]
+        if verdict is Verdict.FLAKY:
+            passed = next((text for title, text in report.sections if PASSED_TITLE in title), "")
+            tally.flaky.append(flaky_lines(report.nodeid, attempts_of(report), passed))
         if report.failed:
             if verdict is Verdict.ERROR:
                 tally.errors += 1
@@ -251,6 +260,8 @@ class SessionHooks:
             failures=tally.failures,
             errors=tally.errors,
             stale_baseline=outcome is not None and outcome.fails_run,
+            flaky=tally.counts.get(Verdict.FLAKY, 0),
+            strict=runtime.settings.strict,
         )
         status = exit_status(RunFacts(exitstatus, session=facts))
         if status != exitstatus:
@@ -264,6 +275,16 @@ class SessionHooks:
             terminalreporter.section("openmedia warnings (SHOULD/OPEN not met)", yellow=True)
             for line in tally.warnings:
                 terminalreporter.line(line)
+        if tally.flaky:
+            strict = self.runtime.settings.strict
+            terminalreporter.section(
+                "openmedia flaky (failed, then passed on a re-run"
+                + ("; --om-strict: they fail the run)" if strict else ")"),
+                yellow=True,
+            )
+            for lines in tally.flaky:
+                for line in lines:
+                    terminalreporter.line(line)
         terminalreporter.section("openmedia")
         target = self.runtime.target
         if target is not None:

@@ -10,7 +10,10 @@ from the test's record (``FinishedTest``):
   request and response of every exchange it made, a passed one a compact record of them (one
   line each), and ``--om-attach-all-exchanges`` gives every test the full exchanges; passwords
   redacted, in the failure message too;
-* a not-applicable test's reason (``NotApplicableReason``) as a ``tag``.
+* a not-applicable test's reason (``NotApplicableReason``) as a ``tag``;
+* a *flaky* test (failed, then passed on a re-run): Allure's own flaky mark. Each earlier
+  attempt is written as a result of its own with the same ``historyId`` as it ends
+  (``conformance.plugin.allure.close_attempt``): Allure shows them as the last one's retries.
 
 Labels from the catalogue (``conformance.reporting.labels``) go on at collection, and
 ``categories.json`` and ``environment.properties`` are written when the session ends.
@@ -109,7 +112,10 @@ def apply_verdict(
         details.trace = None
     details.message = _redact(details.message, finished.exchanges, redact)
     details.trace = _redact(details.trace, finished.exchanges, redact)
-    result.statusDetails = details if (details.message or details.trace) else None
+    if finished.verdict is Verdict.FLAKY:
+        details.flaky = True  # Allure's own flaky mark (and filter)
+    has_details = details.message or details.trace or details.flaky
+    result.statusDetails = details if has_details else None
     if finished.verdict is Verdict.WARNING and details.message:
         # Allure 3 shows no status message for "unknown": say it as a step of the test too
         result.steps.append(

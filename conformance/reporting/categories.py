@@ -1,7 +1,9 @@
-"""The five verdicts as Allure sees them: one Allure status each, and one category each.
+"""The verdicts as Allure sees them: one Allure status each, and one category each.
 
-Allure has exactly five statuses and the suite has exactly five verdicts, so each verdict gets
-a status of its own and no count in Allure's overview mixes two verdicts:
+Allure has exactly five statuses and the suite has five verdicts that judge a target, so each
+of those gets a status of its own and no count in Allure's overview mixes two of them; a
+*baseline* failure and a *flaky* pass share a status and are told apart by their category
+(and a flaky one by Allure's own flaky mark):
 
 ============== =========== ==============================================================
 verdict        status      why this status
@@ -15,6 +17,10 @@ warning        unknown     a SHOULD/OPEN reading was not met: no verdict of fail
                            "skipped" would mix it with not applicable
 (baseline)     failed      a fail the expected-failure baseline lists: still a product
                            defect, in a category of its own ("Known defects")
+flaky          passed      failed, then passed on a re-run (``--om-reruns``): it passed,
+                           marked ``flaky`` in its status details (Allure's own flaky
+                           mark and filter); each earlier attempt is a result of its own
+                           with the same ``historyId``, which Allure shows as its retries
 ============== =========== ==============================================================
 
 Every result also carries a ``verdict`` label with the verdict's own name, and its status
@@ -45,6 +51,7 @@ STATUS_BY_VERDICT: dict[Verdict, str] = {
     Verdict.WARNING: "unknown",
     Verdict.SKIPPED: "skipped",  # a plain pytest skip: no verdict of the five, as Allure has it
     Verdict.BASELINE: "failed",  # a fail the expected-failure baseline lists: a known defect
+    Verdict.FLAKY: "passed",  # passed on a re-run: Allure's flaky mark says the rest
 }
 
 _PRECEDENCE = (
@@ -53,6 +60,7 @@ _PRECEDENCE = (
     Verdict.ERROR,
     Verdict.NOT_APPLICABLE,
     Verdict.SKIPPED,
+    Verdict.FLAKY,
     Verdict.WARNING,
     Verdict.PASS,
 )
@@ -62,6 +70,7 @@ MESSAGE_PREFIX: dict[Verdict, str] = {
     Verdict.WARNING: "warning: ",
     Verdict.NOT_APPLICABLE: "not applicable: ",
     Verdict.BASELINE: "expected failure (baseline): ",
+    Verdict.FLAKY: "flaky: ",
 }
 """Verdicts whose status Allure cannot name: their message starts with the verdict."""
 
@@ -103,6 +112,8 @@ class Category:
         }
         if self.message_regex is not None:
             rule["messageRegex"] = self.message_regex
+        if self.verdict == Verdict.FLAKY:
+            rule["flaky"] = True
         return rule
 
 
@@ -127,6 +138,13 @@ CATEGORIES: tuple[Category, ...] = (
         "Not applicable (capability missing)",
         Verdict.NOT_APPLICABLE,
         "The target lacks a capability the test needs (the message names it).",
+    ),
+    Category(
+        "Flaky (failed, then passed on a re-run)",
+        Verdict.FLAKY,
+        "An attempt failed or lost an exchange in transport, a re-run (--om-reruns) passed: the "
+        "target does not answer the same every time. Its retries show the failed attempts; it "
+        "fails the run only under --om-strict.",
     ),
     Category(
         "Suite errors (could not test)",

@@ -61,9 +61,11 @@ COUNTED = (
     TestVerdict.NOT_APPLICABLE,
     TestVerdict.ERROR,
     TestVerdict.BASELINE,
+    TestVerdict.FLAKY,
     TestVerdict.SKIPPED,
 )
-"""Verdicts counted per requirement (``baseline``: a failure the baseline lists)."""
+"""Verdicts counted per requirement (``baseline``: a failure the baseline lists; ``flaky``:
+failed, then passed on a re-run)."""
 
 
 class RequirementVerdict(str, Enum):
@@ -73,6 +75,7 @@ class RequirementVerdict(str, Enum):
     FAIL = "fail"
     ERROR = "error"
     EXPECTED_FAILURE = "expected failure"
+    FLAKY = "flaky"
     WARNING = "warning"
     PASS = "pass"
     NOT_APPLICABLE = "not applicable"
@@ -83,6 +86,7 @@ _FINAL_ORDER = (
     (TestVerdict.FAIL, RequirementVerdict.FAIL),
     (TestVerdict.ERROR, RequirementVerdict.ERROR),
     (TestVerdict.BASELINE, RequirementVerdict.EXPECTED_FAILURE),
+    (TestVerdict.FLAKY, RequirementVerdict.FLAKY),
     (TestVerdict.WARNING, RequirementVerdict.WARNING),
     (TestVerdict.PASS, RequirementVerdict.PASS),
     (TestVerdict.NOT_APPLICABLE, RequirementVerdict.NOT_APPLICABLE),
@@ -94,6 +98,7 @@ _TESTED = frozenset(
         RequirementVerdict.FAIL,
         RequirementVerdict.WARNING,
         RequirementVerdict.EXPECTED_FAILURE,
+        RequirementVerdict.FLAKY,
     }
 )
 """Final verdicts that say the requirement was tested (an error is no verdict on the target)."""
@@ -180,8 +185,11 @@ def certify(
     *,
     incomplete: Sequence[str] = (),
     collection_errors: int = 0,
+    strict: bool = False,
 ) -> tuple[Verdict, list[str]]:
-    """The verdict and its reasons (why incomplete first, then what failed)."""
+    """The verdict and its reasons (why incomplete first, then what failed). A MUST
+    requirement that was *flaky* (failed, then passed on a re-run) is met, and counted apart;
+    under ``--om-strict`` it is not met, as it fails the run there."""
     reasons = [f"incomplete run: {why}" for why in incomplete]
     if collection_errors:
         reasons.append(f"{collection_errors} suite module(s) could not be collected")
@@ -195,6 +203,8 @@ def certify(
             reasons.append(f"{rid} (MUST) fails (listed in the baseline)")
         elif verdict == RequirementVerdict.ERROR:
             reasons.append(f"{rid} (MUST): the suite could not test it (error)")
+        elif verdict == RequirementVerdict.FLAKY and strict:
+            reasons.append(f"{rid} (MUST) is flaky: failed, then passed on a re-run (--om-strict)")
         elif verdict == RequirementVerdict.UNTESTED and not incomplete:
             reasons.append(f"{rid} (MUST) applies but no test of it reached a verdict")
     if incomplete:
@@ -270,11 +280,36 @@ def headline(
     *,
     profile: str,
     incomplete: Sequence[str] = (),
+    flaky: int = 0,
 ) -> str:
     """``CERTIFIED: full profile (227/227 requirements)``, ``CERTIFIED: observable profile (131
     of 227; 96 not applicable: ...)``, ``INCOMPLETE (-k 'add'): 12 of 227 requirements tested;
     215 untested``: the numbers from the catalogue and the run. *Untested* counts what reached
-    no verdict on the target: no test, or an error (the suite could not test)."""
+    no verdict on the target: no test, or an error (the suite could not test). Tests that were
+    *flaky* (passed only on a re-run) are counted at the end: ``; 2 tests flaky``."""
+    said = _headline(verdict, rows, absent, profile=profile, incomplete=incomplete)
+    if not flaky:
+        return said
+    return f"{said}; {flaky} test{'s' if flaky != 1 else ''} flaky (passed only on a re-run)"
+
+
+def flaky_tests(results: Iterable[TestResult]) -> list[dict[str, Any]]:
+    """The tests that failed, then passed on a re-run, with the requirements they cite."""
+    return [
+        {"test": result.nodeid, "requirements": list(result.requirements)}
+        for result in results
+        if result.verdict == TestVerdict.FLAKY
+    ]
+
+
+def _headline(
+    verdict: Verdict,
+    rows: Sequence[Mapping[str, Any]],
+    absent: Sequence[Mapping[str, Any]],
+    *,
+    profile: str,
+    incomplete: Sequence[str],
+) -> str:
     total = len(rows)
     tested = sum(1 for r in rows if r["verdict"] in _TESTED)
     untested = total - tested - len(absent)
@@ -391,7 +426,11 @@ def build_certificate(
     """The certificate: ``header`` (suite, target, contract, profile, run) plus the matrix, the
     verdict and its headline, what did not apply, and the content fingerprint."""
     rows = requirement_matrix(results)
-    verdict, reasons = certify(rows, incomplete=incomplete, collection_errors=collection_errors)
+    strict = bool(header.get("run", {}).get("strict", False))
+    verdict, reasons = certify(
+        rows, incomplete=incomplete, collection_errors=collection_errors, strict=strict
+    )
+    flaky = flaky_tests(results)
     absent = not_applicable(rows, results)
     tested = sum(1 for row in rows if row["verdict"] in _TESTED)
     profile = profile_name(
@@ -404,7 +443,9 @@ def build_certificate(
         "scope": "incomplete" if incomplete else "full",
         "incomplete_because": list(incomplete),
         "verdict": verdict.value,
-        "headline": headline(verdict, rows, absent, profile=profile, incomplete=incomplete),
+        "headline": headline(
+            verdict, rows, absent, profile=profile, incomplete=incomplete, flaky=len(flaky)
+        ),
         "reasons": reasons,
         "proven_on": {
             "profile": profile,
@@ -414,6 +455,7 @@ def build_certificate(
             "untested": len(rows) - tested - len(absent),
         },
         "not_applicable": absent,
+        "flaky": flaky,
         "requirement_verdicts": dict(sorted(totals.items())),
         "requirements": rows,
     }
@@ -630,6 +672,11 @@ def render_html(document: Mapping[str, Any]) -> str:
         ("requirement", "level", "section", "lacks", "why"),
         ((a["id"], a["level"], a["section"], a["missing"], a["why"]) for a in absent),
     )
+    flaky = list(document.get("flaky", []))
+    flaky_table = _grid(
+        ("test", "requirements"),
+        ((f["test"], " ".join(f["requirements"])) for f in flaky),
+    )
     embedded = json.dumps(document, indent=1, ensure_ascii=False).replace("</", "<\\/")
     css_class = verdict.replace(" ", "-") or "not-certified"
     heading = "Why incomplete" if verdict == Verdict.INCOMPLETE.value else "Why not certified"
@@ -646,6 +693,13 @@ def render_html(document: Mapping[str, Any]) -> str:
             "<p>These requirements were not proven: the target (or the profile) lacked what "
             f"their tests need.</p>{absent_table}"
             if absent
+            else ""
+        )
+        + (
+            f"<h2>Flaky ({len(flaky)})</h2>"
+            "<p>These tests failed, then passed on a re-run (--om-reruns): the target did not "
+            f"answer the same every time.</p>{flaky_table}"
+            if flaky
             else ""
         )
         + "<h2>Target</h2>"

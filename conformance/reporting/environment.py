@@ -68,6 +68,7 @@ def environment_values(
         "profile": str(settings.profile_path),
         "profile.name": settings.profile.target.name,
         "strict": "yes" if settings.strict else "no",
+        "reruns": str(settings.reruns),
         "hypothesis.seed": NOT_FIXED_SEED if seed is None else str(seed),
         "python": platform.python_version(),
     }

@@ -46,6 +46,11 @@ class RunDescription(Protocol):
     def strict(self) -> bool: ...
 
     @property
+    def reruns(self) -> int:
+        """``--om-reruns``: how many more times a failed test ran (its *flaky* verdict)."""
+        ...
+
+    @property
     def command_options(self) -> tuple[str, ...]:
         """The suite options that point a new run at this target the same way, spelled as the
         run command takes them (no password: a repeat reads it from the environment)."""

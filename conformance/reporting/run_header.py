@@ -70,6 +70,7 @@ def certificate_header(
             "command_line": run.command_line,
             "hypothesis_seed": run.seed,
             "strict": settings.strict,
+            "reruns": settings.reruns,
             "baseline": str(baseline.path) if baseline else None,
             "exit_status": run.exit_status,
             "test_verdicts": dict(sorted(Counter(r.verdict.value for r in results).items())),

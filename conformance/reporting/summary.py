@@ -20,7 +20,10 @@ COLUMNS = (
     Verdict.ERROR,
     Verdict.BASELINE,
 )
-"""The verdicts the summary table always shows (``skipped`` only when a test was)."""
+"""The verdicts the summary table always shows (``flaky`` and ``skipped`` only when a test
+was)."""
+OCCASIONAL = (Verdict.FLAKY, Verdict.SKIPPED)
+"""Columns shown only when some test had that verdict."""
 
 
 def section_of(requirements: tuple[str, ...]) -> str:
@@ -58,8 +61,8 @@ def section_table(results: Sequence[TestResult], collection_errors: int = 0) -> 
         rows.setdefault(section_of(result.requirements), Counter())[result.verdict] += 1
     if collection_errors:
         rows.setdefault("", Counter())[Verdict.ERROR] += collection_errors
-    skipped = any(c[Verdict.SKIPPED] for c in rows.values())
-    columns = [*COLUMNS, *([Verdict.SKIPPED] if skipped else [])]
+    seen = [v for v in OCCASIONAL if any(counts[v] for counts in rows.values())]
+    columns = [*COLUMNS, *seen]
     order = [s.key for s in CATALOGUE.sections if s.key in rows] + [k for k in rows if k == ""]
     names = {key: section_title(key) for key in order}
     width = max([len("section"), len("total"), *(len(n) for n in names.values())])
