@@ -36,7 +36,9 @@ from conformance.plugin.embedded import EmbeddedEmulator
 
 RUN_TIMEOUT_S = 300
 MODULE = "conformance/suite/test_authentication.py"
-VARIANT = observable.Observable(agentless=False, real_time=False, authentication=True)
+VARIANT = observable.Observable(
+    agentless=False, real_time=False, authentication=True, safe_mode=True
+)
 """Authentication on; the other items of issue 13 play no part in these tests."""
 OPT_IN = "\n[[overwrite_server_options]]\nTypeOfSession = 0\nMaxNumberOfSessions = 1\n"
 """The emulator's options in force (schemas/constraints.toml [defaults])."""
