@@ -17,6 +17,7 @@ plugin's modules, in the order pytest registers them:
 ``run_ids``         one external target shared by the xdist workers of a run
 ``preflight_hook``  the target checked once, before any test
 ``node_ids``        stable test IDs wherever a run starts; no cache written
+``exchange_log``    each test's verdict and exchanges in ``reports/exchanges.jsonl.gz``
 ==================  =====================================================================
 
 The reporting hooks come after the verdict hooks (they read the verdict); they hand the run's
@@ -40,6 +41,7 @@ pytest_plugins = [
     "conformance.plugin.run_ids",
     "conformance.plugin.preflight_hook",
     "conformance.plugin.node_ids",
+    "conformance.plugin.exchange_log",
 ]
 
 ENTRY_POINT = "openmedia"

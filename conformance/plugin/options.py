@@ -204,6 +204,12 @@ ATTACH_ALL_EXCHANGES = SuiteOption(
     "its full exchanges)",
     kind=Kind.SWITCH,
 )
+EXCHANGE_LOG = SuiteOption(
+    "exchange-log",
+    "where the run's exchange log goes, which `openmedia-conformance compare` reads (default: "
+    "reports/exchanges.jsonl.gz for a suite run); 'none': write none",
+    metavar="FILE",
+)
 
 SUITE_OPTIONS = (
     TARGET_URL,
@@ -221,6 +227,7 @@ SUITE_OPTIONS = (
     SIGN_WITH,
     NO_ALLURE,
     ATTACH_ALL_EXCHANGES,
+    EXCHANGE_LOG,
 )
 """The openmedia group, in the order ``--help`` lists it."""
 
@@ -306,6 +313,7 @@ class OptionValues:
     no_preflight: bool = False
     no_allure: bool = False
     attach_all_exchanges: bool = False
+    exchange_log: str | None = None
 
 
 def option_values(config: pytest.Config) -> OptionValues:
@@ -333,6 +341,7 @@ def option_values(config: pytest.Config) -> OptionValues:
         no_preflight=bool(get(NO_PREFLIGHT)),
         no_allure=bool(get(NO_ALLURE)),
         attach_all_exchanges=bool(get(ATTACH_ALL_EXCHANGES)),
+        exchange_log=get(EXCHANGE_LOG),
     )
 
 
