@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cleanup.register(subparsers)
     requirement.register(subparsers)
+    from conformance.cli import compare
+
+    compare.register(subparsers)
     return parser
 
 

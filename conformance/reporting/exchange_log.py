@@ -336,7 +336,9 @@ def find_log(path: Path) -> Path:
     if path.is_file():
         return path
     if not path.exists():
-        raise UsageError(f"{path}: no such file or folder (give a run's reports folder or its {LOG_NAME})")
+        raise UsageError(
+            f"{path}: no such file or folder (give a run's reports folder or its {LOG_NAME})"
+        )
     if not path.is_dir():
         raise UsageError(f"{path}: not a file or folder")
     candidates = [path / LOG_NAME]
