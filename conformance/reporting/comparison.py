@@ -79,7 +79,8 @@ def steps_of(test: LoggedTest, origins: Sequence[str] = ()) -> tuple[Step, ...]:
     for exchange in test.exchanges:
         if exchange.kind is not ExchangeKind.SERVICE:
             continue
-        request = answer = ()
+        request: tuple[str, ...] = ()
+        answer: tuple[str, ...] = ()
         if exchange.kept:
             request = normalise_body(
                 exchange.request, aliases, operation=exchange.what, origins=origins
@@ -317,7 +318,7 @@ def _shown(step: Step | None) -> list[str]:
 def _request_lines(step: Step | None) -> list[str]:
     if step is None:
         return []
-    times = f" (×{step.repeats})" if step.repeats > 1 else ""
+    times = f" ({step.repeats} times alike)" if step.repeats > 1 else ""
     return [f"{step.what}{times}", *step.request]
 
 
@@ -389,7 +390,7 @@ def _group_text(tests: Sequence[TestDifference]) -> list[str]:
         out += [f"      {line}" for line in request_b]
     diff = answer.diff()
     if len(diff) > MAX_DIFF_LINES:
-        diff = diff[:MAX_DIFF_LINES] + [f"... ({len(diff) - MAX_DIFF_LINES} more lines: --html)"]
+        diff = [*diff[:MAX_DIFF_LINES], f"... ({len(diff) - MAX_DIFF_LINES} more lines: --html)"]
     out += [f"    {line}" for line in diff]
     return out
 
@@ -408,7 +409,8 @@ table.diff td, table.diff th { padding: 0 0.4em; vertical-align: top; }
 table.diff th { background: #eee; font-weight: normal; }
 .diff_header { background: #f0f0f0; color: #888; } td.diff_header { text-align: right; }
 .diff_next { display: none; }
-.diff_add { background: #aaffaa; } .diff_chg { background: #ffff77; } .diff_sub { background: #ffaaaa; }
+.diff_add { background: #aaffaa; } .diff_chg { background: #ffff77; }
+.diff_sub { background: #ffaaaa; }
 """
 
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from conformance.reporting.attachments import ExchangeNote, exchange_name, outcome, shown_body
@@ -271,7 +271,7 @@ class PartWriter:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: IO[bytes] | None = gzip.open(path, "wb", compresslevel=6)
+        self._file: gzip.GzipFile | None = gzip.GzipFile(path, "wb", compresslevel=6)
 
     def write(self, record: dict[str, Any]) -> None:
         if self._file is None:
