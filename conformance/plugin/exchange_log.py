@@ -47,6 +47,9 @@ from conformance.verdicts import ConformanceFailure, Verdict
 OFF = "none"
 """``--om-exchange-log none``: no log."""
 WORKER_INPUT_KEY = "openmedia_exchange_log"
+XDIST_CONTROLLER = "dsession"
+"""The plugin xdist registers in the process that hands tests to its workers (and sees their
+reports, but not their exchanges)."""
 _NOT_BY_DEFAULT = ("conformance.mutation.select",)
 """Plugins of runs that write no log unless asked (the matrix: many runs of the same suite)."""
 
@@ -104,8 +107,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if worker is None:
         for stale in stale_parts(settings.path):
             stale.unlink(missing_ok=True)
-    part = PartWriter(part_path(settings.path, worker))
-    config.pluginmanager.register(_TestLogger(runtime, part, worker), "openmedia-exchange-log")
+    part: PartWriter | None = None
+    if not config.pluginmanager.has_plugin(XDIST_CONTROLLER):  # the controller runs no test
+        part = PartWriter(part_path(settings.path, worker))
+        config.pluginmanager.register(_TestLogger(runtime, part, worker), "openmedia-exchange-log")
     if worker is None:
         assembler = _Assembler(settings.path, runtime, part)
         config.pluginmanager.register(assembler, "openmedia-log-assembler")
@@ -209,7 +214,7 @@ def _message(report: pytest.TestReport, verdict: Verdict) -> str | None:
 class _Assembler:
     """The main process's last word on the log, after xdist has stopped its workers."""
 
-    def __init__(self, path: Path, runtime: SessionRuntime, own: PartWriter) -> None:
+    def __init__(self, path: Path, runtime: SessionRuntime, own: PartWriter | None) -> None:
         self.path = path
         self.runtime = runtime
         self.own = own
@@ -220,7 +225,8 @@ class _Assembler:
         from conformance import __version__
 
         config = session.config
-        self.own.close()  # this process's own part (the tests it ran without xdist)
+        if self.own is not None:  # this process's own part (the tests it ran without xdist)
+            self.own.close()
         parts = stale_parts(self.path)
         if not parts:
             return
