@@ -226,7 +226,10 @@ def test_logged_exchanges_mask_the_password_and_number_as_the_attachments() -> N
 
 # -- the normaliser -------------------------------------------------------------------------------
 def _envelope(body: str, prefix: str = "s") -> str:
-    return f'<{prefix}:Envelope xmlns:{prefix}="{ns.SOAP_ENV}"><{prefix}:Body>{body}</{prefix}:Body></{prefix}:Envelope>'
+    return (
+        f'<{prefix}:Envelope xmlns:{prefix}="{ns.SOAP_ENV}"><{prefix}:Body>{body}</{prefix}:Body>'
+        f"</{prefix}:Envelope>"
+    )
 
 
 def _add_answer(oid: int, position: int, status: str = "Success", ewt: int = 30) -> str:
@@ -272,10 +275,14 @@ def test_ids_and_estimates_are_masked_not_the_position() -> None:
 def test_an_answer_naming_another_request_still_differs() -> None:
     """IDs are aliased in the order met: a status answer about the *first* request in one run
     and about the second in the other is a difference."""
-    asked_first = _norm(_add_answer(7, 1), _add_answer(8, 2),
-                        _list_answer("GetOpenMediaRequestStatusByID", [_record(7, "Queued", "2026-12-07T10:00:00Z")]))  # fmt: skip
-    asked_second = _norm(_add_answer(70, 1), _add_answer(80, 2),
-                         _list_answer("GetOpenMediaRequestStatusByID", [_record(80, "Queued", "2026-12-07T10:00:00Z")]))  # fmt: skip
+    stamp = "2026-12-07T10:00:00Z"
+    status = "GetOpenMediaRequestStatusByID"
+    asked_first = _norm(
+        _add_answer(7, 1), _add_answer(8, 2), _list_answer(status, [_record(7, "Queued", stamp)])
+    )
+    asked_second = _norm(
+        _add_answer(70, 1), _add_answer(80, 2), _list_answer(status, [_record(80, "Queued", stamp)])
+    )
     assert asked_first[:2] == asked_second[:2]
     assert asked_first[2] != asked_second[2]
 
@@ -425,15 +432,17 @@ def test_a_run_without_a_log_is_a_usage_error(
     assert _compare_exit(capsys, allure, tmp_path / "b")[0] == 0
 
 
+_RUN = {"record": "run", "format": "openmedia-exchange-log"}
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
         (b"not gzip at all", "not a readable gzip file"),
         (gzip.compress(b'{"record": "run"')[:-6], "not a readable gzip file"),
-        (gzip.compress(b'{"record": "run", "format": "something else"}\n'), "not an openmedia exchange log"),
+        (gzip.compress(b'{"record": "run", "format": "other"}\n'), "not an openmedia exchange log"),
         (gzip.compress(b"[1, 2]\n"), "not a JSON object"),
-        (gzip.compress(json.dumps({"record": "run", "format": "openmedia-exchange-log", "version": 99}).encode()),
-         "format version 99"),
+        (gzip.compress(json.dumps({**_RUN, "version": 99}).encode()), "format version 99"),
         (b"", "empty"),
     ],
     ids=["not-gzip", "cut-short", "other-json", "not-object", "newer-version", "empty"],
