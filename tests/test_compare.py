@@ -80,17 +80,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def _suite_run(folder: Path, *extra: str) -> Run:
     folder.mkdir()
+    log = str(Path("reports") / LOG_NAME)  # named: --om-no-allure alone writes no log
     result = _cli(
-        "run",
-        "-q",
-        "-k",
-        SELECTION,
-        "--hypothesis-seed",
-        SEED,
-        "--om-no-allure",
-        *extra,
-        cwd=folder,
-    )
+        "run", "-q", "-k", SELECTION, "--hypothesis-seed", SEED, "--om-no-allure",
+        "--om-exchange-log", log, *extra, cwd=folder,
+    )  # fmt: skip
     return Run(folder, result)
 
 
@@ -107,8 +101,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
 
 
 def test_each_run_writes_its_log_without_allure(runs: dict[str, Run]) -> None:
-    """--om-no-allure still writes reports/exchanges.jsonl.gz; every selected test is in it,
-    with its verdict, requirements and exchanges; the -n 2 run's log holds both workers'."""
+    """--om-exchange-log writes the log also without Allure results; every selected test is in
+    it, with its verdict, requirements and exchanges; the -n 2 run's log holds both workers'."""
     assert runs["clean"].result.returncode == 0, runs["clean"].result.stdout[-3000:]
     assert runs["clean-xdist"].result.returncode == 0, runs["clean-xdist"].result.stdout[-3000:]
     assert runs["defect"].result.returncode == 1, runs["defect"].result.stdout[-3000:]

@@ -3,11 +3,11 @@
 Each finished suite test becomes one record of ``conformance.reporting.exchange_log`` (its
 verdict, cited requirements and exchanges), written from the evidence the runtime already keeps
 per test (``SessionRuntime.evidence``, the same record the Allure attachments are made from), as
-soon as its teardown is reported. Which runs write one: the same as write Allure results by
+soon as its teardown is reported. Which runs write one: those that write Allure results by
 default (a run that collects the suite; not ``--collect-only``, not the mutation matrix's many
-runs), and ``--om-no-allure`` does not stop it (it is small and is what
-``openmedia-conformance compare`` reads); ``--om-exchange-log FILE`` puts it elsewhere (also
-for a run that would write none), ``--om-exchange-log none`` turns it off.
+runs, not ``--om-no-allure``, which asks for a run that leaves no results behind);
+``--om-exchange-log FILE`` writes it there in any run (``--om-no-allure`` included),
+``--om-exchange-log none`` in none.
 
 Under xdist each worker writes its part; the controller assembles the log when the session ends,
 after xdist has stopped its workers (``_Assembler``), as the leak audit does.
@@ -73,6 +73,7 @@ def _decide(config: pytest.Config) -> Path | None:
         return Path(worker)
     if (
         hasattr(config, "workerinput")
+        or option_values(config).no_allure
         or config.option.collectonly
         or any(config.pluginmanager.hasplugin(name) for name in _NOT_BY_DEFAULT)
         or not targets_suite(config)

@@ -206,8 +206,9 @@ ATTACH_ALL_EXCHANGES = SuiteOption(
 )
 EXCHANGE_LOG = SuiteOption(
     "exchange-log",
-    "where the run's exchange log goes, which `openmedia-conformance compare` reads (default: "
-    "reports/exchanges.jsonl.gz for a suite run); 'none': write none",
+    "write the run's exchange log, which `openmedia-conformance compare` reads, to FILE (a "
+    f"suite run writes reports/exchanges.jsonl.gz unless given {PREFIX}no-allure); 'none': "
+    "write none",
     metavar="FILE",
 )
 

@@ -3,8 +3,8 @@
 What ``openmedia-conformance compare`` reads to say where two runs differ (two servers on one
 profile, two releases of one server). Every suite run that writes results writes one, by default
 ``reports/exchanges.jsonl.gz`` beside ``reports/allure-results`` (``--om-exchange-log FILE``
-elsewhere, ``--om-exchange-log none`` not at all); it does not depend on Allure, so
-``--om-no-allure`` keeps it.
+elsewhere, also with ``--om-no-allure``, which otherwise writes none; ``--om-exchange-log none``
+not at all).
 
 The format is gzip-compressed JSON lines, one object per line, each with a ``record`` key:
 
