@@ -271,7 +271,7 @@ class PartWriter:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: gzip.GzipFile | None = gzip.GzipFile(path, "wb", compresslevel=6)
+        self._file: gzip.GzipFile | None = gzip.GzipFile(path, "wb", compresslevel=3)
 
     def write(self, record: dict[str, Any]) -> None:
         if self._file is None:
