@@ -296,12 +296,22 @@ def test_timestamps_prefixes_and_whitespace_are_masked() -> None:
 
 
 def test_the_order_of_an_all_status_list_is_masked_not_a_history() -> None:
+    """Across requests the lists are unordered; one request's events are not; and another
+    client's request (one the test never met) is not compared at all."""
     stamp = "2026-12-07T10:00:00Z"
+    added = (_add_answer(1, 1), _add_answer(2, 2))
     first, second = _record(1, "Queued", stamp), _record(2, "Allocated", stamp)
+    foreign = _record(99, "Cancelled", stamp)
     for operation in ("GetAllOpenMediaRequestStatus", "GetOpenMediaRequestsByTime"):
-        a = _norm(_list_answer(operation, [first, second]), operation=operation)
-        b = _norm(_list_answer(operation, [second, first]), operation=operation)
+        a = _norm(*added, _list_answer(operation, [first, second]), operation=operation)
+        b = _norm(*added, _list_answer(operation, [foreign, second, first]), operation=operation)
         assert a == b, operation
+        changed = _norm(*added, _list_answer(operation, [first, first]), operation=operation)
+        assert a != changed, operation
+        events = [_record(1, "Queued", stamp), _record(1, "Allocated", stamp)]
+        ordered = _norm(*added, _list_answer(operation, events), operation=operation)
+        reversed_ = _norm(*added, _list_answer(operation, events[::-1]), operation=operation)
+        assert ordered != reversed_, operation  # TIM-ORDER: one request's events keep order
     history = "GetOpenMediaRequestHistoryByID"
     events = [_record(1, "Queued", stamp), _record(1, "Allocated", stamp)]
     a = _norm(_list_answer(history, events), operation=history)

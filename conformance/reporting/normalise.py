@@ -23,7 +23,9 @@ over the text:
 * the order of the requests in a GetAllOpenMediaRequestStatus or GetOpenMediaRequestsByTime
   answer (:data:`UNORDERED_LISTS`): the description orders neither list across requests (only
   each request's own events, TIM-ORDER), so the records are sorted by request, keeping each
-  request's events in the order given;
+  request's events in the order given; and the records of requests the test had not met
+  before that answer: on a shared server they are other clients' requests and earlier runs'
+  (cancelled, still in the data cache), which differ from run to run;
 * how the XML is written: namespace prefixes (every name shows the conventional prefix of its
   namespace URI, ``namespaces.PREFIXES``), whitespace between elements, ``nil`` versus empty
   (both are forms a conforming server may choose: ``docs/wire-forms.md``), ``1``/``0`` versus
@@ -243,20 +245,18 @@ class _Renderer:
             self.element(child, depth, lines)
 
     def sorted_records(self, records: list[etree._Element], depth: int) -> list[etree._Element]:
-        """Records by request: those of a request the test already knows by its alias, then the
-        others by their content; each request's records keep the order the answer gave."""
+        """The records of the requests the test has met, by request (in the order it met them),
+        each request's records in the order the answer gave; a record of a request the test
+        never met before is left out: on a shared server the list holds other clients' requests
+        and those of earlier runs (cancelled, still in the data cache), which differ by run."""
 
-        def key(record: etree._Element) -> tuple[int, int, str]:
+        def alias_of(record: etree._Element) -> str | None:
             ids = [e.text or "" for e in record.iter() if e.tag in ID_ELEMENTS]
-            alias = self.aliases.known(ids[0]) if ids else None
-            if alias is not None:
-                return (0, int(alias[1:]), "")
-            peek = _Renderer(self.aliases, self.origins, self.operation, assign=False)
-            shown: list[str] = []
-            peek.element(record, depth, shown)
-            return (1, 0, "\n".join(shown))
+            return self.aliases.known(ids[0]) if ids else None
 
-        return sorted(records, key=key)  # stable: a request's records keep their order
+        ours = [(alias, record) for record in records if (alias := alias_of(record)) is not None]
+        ours.sort(key=lambda pair: int(pair[0][1:]))  # stable: each request's records keep order
+        return [record for _, record in ours]
 
 
 def _in_fault(elem: etree._Element) -> bool:
