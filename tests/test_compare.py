@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 
 from conformance.cli.main import main
 from conformance.contract import namespaces as ns
+from conformance.contract.paths import fixtures_dir
 from conformance.contract.schema import element_members, members
 from conformance.emulator.faults import BY_NAME
 from conformance.reporting.comparison import compare_logs, first_difference, steps_of
@@ -169,6 +171,68 @@ def test_a_planted_defect_is_named_with_its_exchange(runs: dict[str, Run], tmp_p
     assert "QueuePosition" in html
     for external in ("<script", "<link", "src=", 'href="http', "url("):
         assert external not in html, external
+
+
+# -- a vendor server on the same profile ----------------------------------------------------------
+VENDOR_SELECTION = "test_add_request.py or test_all_status.py or test_cancel_request.py"
+ANNOUNCE = re.compile(r"listening on (http://\S+/OpenMediaService)")
+
+
+def _vendor_profile(folder: Path) -> Path:
+    """The emulator's world as a vendor's profile: safe mode, no control plane."""
+    text = (fixtures_dir() / "profiles" / "emulator.toml").read_text(encoding="utf-8")
+    text = re.sub(
+        r"(?m)^safe_mode = false.*$", "safe_mode = true\nmax_requests_per_second = 1000", text
+    )
+    text = re.sub(r"(?m)^features = \[.*\]$", "features = []", text)
+    path = folder / "vendor.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def vendor_server() -> Iterator[str]:
+    """The reference emulator as its own process, standing in for a vendor's server."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "emulator", "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        found = ANNOUNCE.search(process.stdout.readline())
+        assert found, "the emulator did not announce itself"
+        yield found.group(1)
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_the_embedded_emulator_and_a_vendor_server_on_one_profile_agree(
+    vendor_server: str, tmp_path: Path
+) -> None:
+    """One safe-mode profile without a control plane: the embedded emulator, then a server of
+    its own process twice (the second run finds the first run's cancelled requests still
+    listed, as on any shared server): every pair agrees."""
+    profile = _vendor_profile(tmp_path)
+    logs = []
+    for name, target in (("embedded", ()), ("vendor", ("--om-target-url", vendor_server)),
+                         ("vendor-again", ("--om-target-url", vendor_server))):  # fmt: skip
+        log = tmp_path / f"{name}.jsonl.gz"
+        done = _cli(
+            "run", "-q", "-k", VENDOR_SELECTION, "--hypothesis-seed", SEED, "--om-no-allure",
+            "--om-profile", str(profile), "--om-exchange-log", str(log), *target, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:]
+        logs.append(log)
+    assert read_log(logs[1]).services == (vendor_server,)
+    for a, b in ((logs[0], logs[1]), (logs[1], logs[2])):
+        result = _cli("compare", str(a), str(b), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "the runs agree" in result.stdout
 
 
 # -- the log's format ----------------------------------------------------------------------------
