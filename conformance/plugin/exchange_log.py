@@ -32,6 +32,7 @@ from conformance.plugin.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, SessionRunti
 from conformance.reporting.categories import VERDICT_LABEL
 from conformance.reporting.exchange_log import (
     DEFAULT_LOG,
+    LoggedExchange,
     LoggedTest,
     PartWriter,
     RunRecord,
@@ -86,7 +87,11 @@ def _decide(config: pytest.Config) -> Path | None:
 def pytest_configure(config: pytest.Config) -> None:
     runtime = config.stash.get(RUNTIME_KEY, None)
     path = None if runtime is None or config.option.help else _decide(config)
-    config.stash[SETTINGS_KEY] = LogSettings(None if path is None else path.resolve())
+    settings = LogSettings(None if path is None else path.resolve())
+    config.stash[SETTINGS_KEY] = settings
+    if settings.path is not None and not hasattr(config, "workerinput"):
+        for stale in stale_parts(settings.path):  # before any xdist worker starts its own
+            stale.unlink(missing_ok=True)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -105,9 +110,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if settings is None or settings.path is None or runtime is None:
         return
     worker = getattr(config, "workerinput", {}).get("workerid")
-    if worker is None:
-        for stale in stale_parts(settings.path):
-            stale.unlink(missing_ok=True)
     part: PartWriter | None = None
     if not config.pluginmanager.has_plugin(XDIST_CONTROLLER):  # the controller runs no test
         part = PartWriter(part_path(settings.path, worker))
@@ -167,7 +169,7 @@ class _TestLogger:
             self.writer.write(process_record(target.url, target.control_url, self.worker))
             self.started_process = True
         evidence = runtime.evidence
-        exchanges: tuple[Any, ...] = ()
+        exchanges: tuple[LoggedExchange, ...] = ()
         count = 0
         if evidence is not None and evidence.count:
             notes, _ = evidence.notes()
