@@ -475,16 +475,13 @@ class HtmlTables:
 
 
 def _group_html(tests: Sequence[TestDifference], tables: HtmlTables) -> str:
+    """One kind of difference: the request and both answers side by side, then the tests it
+    occurs in (folded away when there are many)."""
     e = html.escape
     first = tests[0]
     answer = first.answer
     assert answer is not None
-    parts = [f"<details open><summary>{e(_group_title(tests))}</summary><ul>"]
-    parts += [
-        f"<li><code>{e(d.test)}</code> ({e(d.summary_verdicts())}; {e(d.answer_where())})</li>"
-        for d in tests
-    ]
-    parts.append("</ul>")
+    parts = [f"<details open><summary>{e(_group_title(tests))}</summary>"]
     request_a, request_b = _request_lines(answer.a), _request_lines(answer.b)
     of = f" of <code>{e(first.test)}</code>" if len(tests) > 1 else ""
     parts.append(f"<p>Request{' in A' if request_b and request_a != request_b else ''}{of}:</p>")
@@ -492,5 +489,14 @@ def _group_html(tests: Sequence[TestDifference], tables: HtmlTables) -> str:
     if request_b and request_a != request_b:
         parts.append(f"<p>Request in B:</p><pre>{e(chr(10).join(request_b))}</pre>")
     parts.append(tables.table(_shown(answer.a), _shown(answer.b)))
+    folded = len(tests) > MAX_TESTS_LISTED
+    parts.append(
+        f"<details><summary>the {len(tests)} tests</summary><ul>" if folded else "<p>In:</p><ul>"
+    )
+    parts += [
+        f"<li><code>{e(d.test)}</code> ({e(d.summary_verdicts())}; {e(d.answer_where())})</li>"
+        for d in tests
+    ]
+    parts.append("</ul></details>" if folded else "</ul>")
     parts.append("</details>")
     return "\n".join(parts)
