@@ -25,6 +25,7 @@ from conformance.cli.main import main
 from conformance.contract import namespaces as ns
 from conformance.contract.paths import fixtures_dir
 from conformance.contract.schema import element_members, members
+from conformance.emulator import RunningEmulator
 from conformance.emulator.faults import BY_NAME
 from conformance.reporting.comparison import compare_logs, first_difference, steps_of
 from conformance.reporting.exchange_log import (
@@ -175,7 +176,6 @@ def test_a_planted_defect_is_named_with_its_exchange(runs: dict[str, Run], tmp_p
 
 # -- a vendor server on the same profile ----------------------------------------------------------
 VENDOR_SELECTION = "test_add_request.py or test_all_status.py or test_cancel_request.py"
-ANNOUNCE = re.compile(r"listening on (http://\S+/OpenMediaService)")
 
 
 def _vendor_profile(folder: Path) -> Path:
@@ -190,34 +190,14 @@ def _vendor_profile(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def vendor_server() -> Iterator[str]:
-    """The reference emulator as its own process, standing in for a vendor's server."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "emulator", "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        found = ANNOUNCE.search(process.stdout.readline())
-        assert found, "the emulator did not announce itself"
-        yield found.group(1)
-    finally:
-        process.terminate()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 def test_the_embedded_emulator_and_a_vendor_server_on_one_profile_agree(
-    vendor_server: str, tmp_path: Path
+    emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """One safe-mode profile without a control plane: the embedded emulator, then a server of
-    its own process twice (the second run finds the first run's cancelled requests still
-    listed, as on any shared server): every pair agrees."""
+    """One safe-mode profile without a control plane: the embedded emulator, then a server the
+    suite reaches by URL only, twice (the second run finds the first run's cancelled requests
+    still listed, as on any shared server): every pair agrees."""
     profile = _vendor_profile(tmp_path)
+    vendor_server = emulator.url  # served from this process: the suite's run is another
     logs = []
     for name, target in (("embedded", ()), ("vendor", ("--om-target-url", vendor_server)),
                          ("vendor-again", ("--om-target-url", vendor_server))):  # fmt: skip

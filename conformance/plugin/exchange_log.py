@@ -3,11 +3,12 @@
 Each finished suite test becomes one record of ``conformance.reporting.exchange_log`` (its
 verdict, cited requirements and exchanges), written from the evidence the runtime already keeps
 per test (``SessionRuntime.evidence``, the same record the Allure attachments are made from), as
-soon as its teardown is reported. Which runs write one: those that write Allure results by
-default (a run that collects the suite; not ``--collect-only``, not the mutation matrix's many
-runs, not ``--om-no-allure``, which asks for a run that leaves no results behind);
-``--om-exchange-log FILE`` writes it there in any run (``--om-no-allure`` included),
-``--om-exchange-log none`` in none.
+soon as its teardown is reported. Which runs write one: those that write Allure results
+(``conformance.plugin.allure`` decides: a run that collects the suite, or one given
+``--alluredir``; not ``--collect-only``, not the mutation matrix's many runs, not
+``--om-no-allure``, which asks for a run that leaves no results behind), always to
+``reports/exchanges.jsonl.gz`` of the folder the run starts in (where the leak audit goes too);
+``--om-exchange-log FILE`` writes it there in any run, ``--om-exchange-log none`` in none.
 
 Under xdist each worker writes its part; the controller assembles the log when the session ends,
 after xdist has stopped its workers (``_Assembler``), as the leak audit does.
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from conformance.plugin.node_ids import targets_suite
+from conformance.plugin.allure import SETTINGS_KEY as ALLURE_SETTINGS_KEY
 from conformance.plugin.options import option_values
 from conformance.plugin.runtime import RUNTIME_KEY, SUITE_ITEM_KEY, SessionRuntime, verdict_of
 from conformance.reporting.categories import VERDICT_LABEL
@@ -51,8 +52,6 @@ WORKER_INPUT_KEY = "openmedia_exchange_log"
 XDIST_CONTROLLER = "dsession"
 """The plugin xdist registers in the process that hands tests to its workers (and sees their
 reports, but not their exchanges)."""
-_NOT_BY_DEFAULT = ("conformance.mutation.select",)
-"""Plugins of runs that write no log unless asked (the matrix: many runs of the same suite)."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +69,10 @@ def _decide(config: pytest.Config) -> Path | None:
     if given is not None:
         return None if given.strip().lower() == OFF else (config.invocation_params.dir / given)
     worker = getattr(config, "workerinput", {}).get(WORKER_INPUT_KEY)
-    if worker:
-        return Path(worker)
-    if (
-        hasattr(config, "workerinput")
-        or option_values(config).no_allure
-        or config.option.collectonly
-        or any(config.pluginmanager.hasplugin(name) for name in _NOT_BY_DEFAULT)
-        or not targets_suite(config)
-    ):
+    if worker or hasattr(config, "workerinput"):  # a worker writes where its controller decided
+        return Path(worker) if worker else None
+    allure = config.stash.get(ALLURE_SETTINGS_KEY, None)
+    if allure is None or allure.results_dir is None:  # a run that writes no results
         return None
     return config.invocation_params.dir / DEFAULT_LOG
 

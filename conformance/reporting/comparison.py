@@ -21,6 +21,7 @@ two answers side by side).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import html
 from collections.abc import Iterable, Sequence
@@ -99,7 +100,7 @@ def steps_of(test: LoggedTest, origins: Sequence[str] = ()) -> tuple[Step, ...]:
         )
         last = steps[-1] if steps else None
         if last is not None and last.same(step) and last.request == step.request:
-            steps[-1] = Step(**{**last.__dict__, "repeats": last.repeats + 1})
+            steps[-1] = dataclasses.replace(last, repeats=last.repeats + 1)
         else:
             steps.append(step)
     return tuple(steps)
