@@ -53,9 +53,13 @@ from conformance.secrets import PLACEHOLDER
 from conformance.verdicts import Verdict
 from conformance.wire import Exchange
 
-SELECTION = "test_add_request.py or test_all_status.py"
-"""Two modules: AddRequest's answers (IDs, positions, EWT) and GetAll's lists (their order)."""
+SELECTION = (
+    "test_add_request.py or test_all_status.py or test_property_service_group_name_past_the_limit"
+)
+"""Two modules, AddRequest's answers (IDs, positions, EWT) and GetAll's lists (their order),
+and a test that runs Hypothesis inside it (its data depend on the seed)."""
 SEED = "20261207"
+OTHER_SEED = "7"
 DEFECT = "add-queue-position-zero-based"
 RUN_TIMEOUT_S = 600
 
@@ -81,11 +85,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _suite_run(folder: Path, *extra: str) -> Run:
+def _suite_run(folder: Path, *extra: str, seed: str = SEED) -> Run:
     folder.mkdir()
     log = str(Path("reports") / LOG_NAME)  # named: --om-no-allure alone writes no log
     result = _cli(
-        "run", "-q", "-k", SELECTION, "--hypothesis-seed", SEED, "--om-no-allure",
+        "run", "-q", "-k", SELECTION, "--hypothesis-seed", seed, "--om-no-allure",
         "--om-exchange-log", log, *extra, cwd=folder,
     )  # fmt: skip
     return Run(folder, result)
@@ -93,11 +97,12 @@ def _suite_run(folder: Path, *extra: str) -> Run:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    """Three real runs of the selection: clean, clean under ``-n 2``, and with the defect."""
+    """Three real runs of the selection: clean, clean under ``-n 2`` with another Hypothesis
+    seed, and with the defect (the first run's seed)."""
     base = tmp_path_factory.mktemp("compare-runs")
     made = {
         "clean": _suite_run(base / "clean"),
-        "clean-xdist": _suite_run(base / "clean-xdist", "-n", "2"),
+        "clean-xdist": _suite_run(base / "clean-xdist", "-n", "2", seed=OTHER_SEED),
         "defect": _suite_run(base / "defect", "--om-emulator-fault", DEFECT),
     }
     yield made
@@ -137,7 +142,9 @@ def test_the_log_masks_every_password(runs: dict[str, Run]) -> None:
 
 
 def test_two_clean_runs_agree(runs: dict[str, Run], tmp_path: Path) -> None:
-    """Different OpenMediaIDs, timestamps, ports and process layout: no difference, exit 0."""
+    """Different OpenMediaIDs, timestamps, ports, process layout and Hypothesis seed: no
+    difference, exit 0; the tests Hypothesis drove (also from inside a test, as a property
+    check of one request does) are compared by verdict only, and a note says so."""
     page = tmp_path / "same.html"
     result = _cli(
         "compare", str(runs["clean"].folder / "reports"), str(runs["clean-xdist"].log),
@@ -146,7 +153,12 @@ def test_two_clean_runs_agree(runs: dict[str, Run], tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the runs agree" in result.stdout
     assert "0 with another answer" in result.stdout
+    assert "driven by Hypothesis: only their verdicts were compared" in result.stdout
     assert "The runs agree" in page.read_text(encoding="utf-8")
+    hypothesis = {name for name, t in read_log(runs["clean"].log).tests.items() if t.hypothesis}
+    assert hypothesis == {
+        "conformance/suite/test_divert_request.py::test_property_service_group_name_past_the_limit"
+    }
 
 
 def test_a_planted_defect_is_named_with_its_exchange(runs: dict[str, Run], tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ one imported first; they fail through ``ConformanceFailure``, not plain asserts.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -136,6 +139,16 @@ class _TestLogger:
         self._failed_requirement = None
         self._message = None
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """Notes whether Hypothesis ran inside the test, also where the test is no ``@given``
+        test itself (a ``@given`` inside it, a state machine): its data depend on the seed."""
+        with _hypothesis_runs(self._note_hypothesis):
+            return (yield)
+
+    def _note_hypothesis(self) -> None:
+        self._hypothesis = True
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
@@ -193,6 +206,30 @@ class _TestLogger:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.writer.close()
+
+
+@contextlib.contextmanager
+def _hypothesis_runs(noted: Callable[[], None]) -> Iterator[None]:
+    """``noted()`` whenever a Hypothesis run ends inside the block (the statistics callback the
+    Hypothesis pytest plugin also uses; an earlier callback still gets its call)."""
+    if "hypothesis" not in sys.modules:  # the suite's tests import it where they use it
+        yield
+        return
+    try:
+        from hypothesis.statistics import collector
+    except ImportError:  # pragma: no cover - a Hypothesis without it: nothing is noted
+        yield
+        return
+    variable: Any = collector  # typed by Hypothesis as holding None only
+    before = variable.value
+
+    def callback(stats: Any) -> None:
+        noted()
+        if before is not None:
+            before(stats)
+
+    with variable.with_value(callback):
+        yield
 
 
 def _message(report: pytest.TestReport, verdict: Verdict) -> str | None:
