@@ -9,6 +9,7 @@ then read what a CI job would read: the result JSON files, their attachments,
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from conformance.plugin.embedded import EmbeddedEmulator, EmulatorUrls
 from conformance.reporting.attachments import RECORD_NAME, compact_record
 from conformance.reporting.categories import categories_json, final_verdict, status_message
 from conformance.reporting.environment import render_properties
+from conformance.reporting.exchange_log import LOG_NAME
 from conformance.reporting.labels import labels_for
 from conformance.reporting.summary import not_tested_lines
 from conformance.verdicts import NotApplicableReason
@@ -227,8 +229,14 @@ def test_request_and_response_of_every_exchange_are_attached_password_redacted(
     ]
     written = [path for path in (run.folder / "reports").rglob("*") if path.is_file()]
     assert len(written) > len(run.results) and SECRET in PLANTED  # the planted test echoes it
-    assert [path.name for path in written if SECRET in path.read_text()] == []
+    assert [path.name for path in written if SECRET in _text_of(path)] == []
     assert "the server said ***" in run.results["test_fail"]["statusDetails"]["message"]
+
+
+def _text_of(path: Path) -> str:
+    """A written file's text (the exchange log's decompressed)."""
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
 
 
 NOTE_LINE = re.compile(r"\d+\. .+: \d{3} [^,]*, \d+\.\d ms, (ok|fault \w+|refused)")
@@ -327,7 +335,7 @@ def test_no_allure_writes_nothing_and_alluredir_is_honoured(tmp_path: Path) -> N
     folder = make_project(tmp_path)
     done = run_pytest(folder, "suite/test_planted.py", "-k", "not_applicable", "--om-no-allure")
     assert done.returncode == 0, done.stdout[-2000:]
-    assert not (folder / "reports").exists()
+    assert not (folder / "reports").exists()  # no exchange log either, unless one is named
     other = folder / "elsewhere"
     other.mkdir()
     (other / "kept.txt").write_text("not ours to delete")
@@ -336,7 +344,14 @@ def test_no_allure_writes_nothing_and_alluredir_is_honoured(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert (other / "kept.txt").exists() and list(other.glob("*-result.json"))
-    assert not (folder / "reports").exists()
+    assert sorted(p.name for p in (folder / "reports").iterdir()) == [LOG_NAME]  # `compare`'s
+    (folder / "reports" / LOG_NAME).unlink()
+    done = run_pytest(
+        folder, "suite/test_planted.py", "-k", "not_applicable", "--alluredir", "elsewhere",
+        "--om-exchange-log", "none",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert not (folder / "reports" / LOG_NAME).exists()
 
 
 def test_a_run_outside_the_suite_folders_writes_no_results(tmp_path: Path) -> None:

@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.cli import soak
 
     soak.register(subparsers)
+
+    from conformance.cli import compare
+
+    compare.register(subparsers)
     return parser
 
 

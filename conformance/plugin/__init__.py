@@ -19,6 +19,7 @@ plugin's modules, in the order pytest registers them:
 ``node_ids``        stable test IDs wherever a run starts; no cache written
 ``real_time``       the data cache's real-time tier (``--om-real-time``): started with the
                     test loop, its tests run last
+``exchange_log``    each test's verdict and exchanges in ``reports/exchanges.jsonl.gz``
 ==================  =====================================================================
 
 The reporting hooks come after the verdict hooks (they read the verdict); they hand the run's
@@ -44,6 +45,7 @@ pytest_plugins = [
     "conformance.plugin.node_ids",
     "conformance.plugin.real_time",
     "conformance.plugin.reruns",
+    "conformance.plugin.exchange_log",
 ]
 
 ENTRY_POINT = "openmedia"

@@ -225,6 +225,14 @@ RERUNS = SuiteOption(
     type=int,
 )
 
+EXCHANGE_LOG = SuiteOption(
+    "exchange-log",
+    "write the run's exchange log, which `openmedia-conformance compare` reads, to FILE (a "
+    f"suite run writes reports/exchanges.jsonl.gz unless given {PREFIX}no-allure); 'none': "
+    "write none",
+    metavar="FILE",
+)
+
 SUITE_OPTIONS = (
     TARGET_URL,
     CONTROL_URL,
@@ -243,6 +251,7 @@ SUITE_OPTIONS = (
     ATTACH_ALL_EXCHANGES,
     REAL_TIME,
     RERUNS,
+    EXCHANGE_LOG,
 )
 """The openmedia group, in the order ``--help`` lists it."""
 
@@ -330,6 +339,7 @@ class OptionValues:
     attach_all_exchanges: bool = False
     real_time: bool = False
     reruns: int = DEFAULT_RERUNS
+    exchange_log: str | None = None
 
 
 def option_values(config: pytest.Config) -> OptionValues:
@@ -359,6 +369,7 @@ def option_values(config: pytest.Config) -> OptionValues:
         attach_all_exchanges=bool(get(ATTACH_ALL_EXCHANGES)),
         real_time=bool(get(REAL_TIME)),
         reruns=DEFAULT_RERUNS if get(RERUNS) is None else get(RERUNS),
+        exchange_log=get(EXCHANGE_LOG),
     )
 
 

@@ -52,7 +52,9 @@ def _kind(content_type: str | None, body: bytes) -> tuple[str, str]:
     return "text/plain", "txt"
 
 
-def _text(body: bytes, exchange: Exchange, redact: Callable[[str], str]) -> bytes:
+def shown_body(body: bytes, exchange: Exchange, redact: Callable[[str], str]) -> bytes:
+    """A body as reports show it: UTF-8, every password masked, cut at ``MAX_ATTACHED_BYTES``
+    (the cut said); the Allure attachments and the exchange log alike."""
     text = body.decode("utf-8", errors="replace")
     text = redact(exchange.redact_text(text))
     data = text.encode("utf-8")
@@ -74,13 +76,13 @@ def exchange_attachments(
     attachments: list[AttachmentData] = []
     for number, exchange in enumerate(exchanges, start=first):
         what = exchange_name(exchange)
-        request = _text(exchange.redacted_request_body(), exchange, redact)
+        request = shown_body(exchange.redacted_request_body(), exchange, redact)
         if request:
             mime, extension = _kind(exchange.request_header("Content-Type"), request)
             attachments.append(
                 AttachmentData(f"{number}. {what}: request", request, mime, extension)
             )
-        response = _text(exchange.response_body, exchange, redact)
+        response = shown_body(exchange.response_body, exchange, redact)
         mime, extension = _kind(exchange.response_header("Content-Type"), response)
         name = f"{number}. {what}: response {exchange.status} {exchange.reason}".rstrip()
         attachments.append(AttachmentData(name, response, mime, extension))
