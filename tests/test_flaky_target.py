@@ -34,6 +34,8 @@ from lxml import etree
 from conformance.cli.run import plugin_installed
 from conformance.contract.paths import fixtures_dir
 from conformance.profile import CONTROL_FEATURES
+from conformance.reporting.exchange_log import read_log
+from conformance.verdicts import Verdict
 from tests.hostile.proxy import FlakyProxy, Trip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +165,11 @@ def test_a_target_that_times_out_once_is_flaky_not_failed(
     assert last["statusDetails"]["message"].startswith("flaky: failed on attempt 1 of 2 (error")
     names = [a["name"] for a in last["attachments"]]
     assert "1. GetServiceGroupStatus: response 200 OK" in names  # the passing attempt's evidence
+    # the exchange log (what `compare` reads): the last attempt, saying it was the second
+    log = read_log(run.folder / "reports")
+    logged = next(t for name, t in log.tests.items() if name.endswith(f"::{FIRST_GROUP_TEST}"))
+    assert (logged.verdict, logged.attempt, log.attempts[logged.test]) == (Verdict.FLAKY, 2, 2)
+    assert [(e.what, e.status) for e in logged.exchanges][-1:] == [("GetServiceGroupStatus", 200)]
 
 
 def test_a_wrong_answer_once_is_flaky_unless_strict_or_without_reruns(

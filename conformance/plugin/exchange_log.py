@@ -47,6 +47,7 @@ from conformance.reporting.exchange_log import (
     process_record,
     stale_parts,
 )
+from conformance.reporting.junit_properties import ATTEMPTS_PROPERTY
 from conformance.verdicts import ConformanceFailure, Verdict
 
 OFF = "none"
@@ -124,7 +125,6 @@ class _TestLogger:
         self.writer = writer
         self.worker = worker
         self.started_process = False
-        self.attempts: dict[str, int] = {}
         self._requirements: tuple[str, ...] = ()
         self._hypothesis = False
         self._failed_requirement: str | None = None
@@ -164,12 +164,16 @@ class _TestLogger:
             self._message = _message(report, verdict)
         if report.when != "teardown":
             return
-        label = dict(report.user_properties).get(VERDICT_LABEL)
+        properties = dict(report.user_properties)
+        label = properties.get(VERDICT_LABEL)
         if label is None:
             return
-        self._write(report.nodeid, Verdict(label))
+        # a re-run test reaches pytest with its last attempt only (``plugin.reruns``), which
+        # names how many there were
+        attempt = int(properties.get(ATTEMPTS_PROPERTY, 1))
+        self._write(report.nodeid, Verdict(label), attempt)
 
-    def _write(self, nodeid: str, verdict: Verdict) -> None:
+    def _write(self, nodeid: str, verdict: Verdict, attempt: int) -> None:
         runtime = self.runtime
         target = runtime.target
         if not self.started_process and target is not None:
@@ -188,8 +192,6 @@ class _TestLogger:
                 runtime.redact,
                 control_url=None if target is None else target.control_url,
             )
-        attempt = self.attempts.get(nodeid, 0) + 1
-        self.attempts[nodeid] = attempt
         test = LoggedTest(
             test=nodeid,
             verdict=verdict,

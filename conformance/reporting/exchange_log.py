@@ -12,8 +12,9 @@ The format is gzip-compressed JSON lines, one object per line, each with a ``rec
   version, when the run started, its Hypothesis seed, the profile, the command line (masked);
 * ``process``: one per pytest process that ran tests (each xdist worker): the target's service
   and control URLs;
-* ``test``: one per attempt of a test (a test re-run after a failure has several, numbered by
-  ``attempt``; a reader takes the last): its ID as every output spells it
+* ``test``: one per test, of its last attempt (``attempt``: how many it had; a test re-run
+  after a failure, ``plugin.reruns``, shows its earlier attempts in the console, JUnit and
+  Allure; a reader takes the record with the highest ``attempt``): its ID as every output spells it
   (``conformance/suite/test_x.py::test_y[...]``), verdict (:class:`Verdict`'s value), the
   requirement IDs it cites, the requirement a failure named, whether Hypothesis drove it, the
   number of exchanges it made and each of them in order.
@@ -412,7 +413,7 @@ def read_log(path: Path) -> ExchangeLog:
                     controls.append(str(data["control"]))
             elif kind == "test":
                 test = LoggedTest.from_json(data)
-                attempts[test.test] = attempts.get(test.test, 0) + 1
+                attempts[test.test] = max(attempts.get(test.test, 0), test.attempt)
                 previous = tests.get(test.test)
                 if previous is None or test.attempt >= previous.attempt:
                     tests[test.test] = test
