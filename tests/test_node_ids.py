@@ -110,7 +110,8 @@ class Places:
         return {
             "console": SUMMARY_LINE.findall(result.stdout),
             "junit": cases,
-            "allure": [(a["fullName"], a["historyId"]) for a in allure],
+            # every result names the test alike (a failed test's re-run is a result of its own)
+            "allure": sorted({(a["fullName"], a["historyId"]) for a in allure}),
         }
 
 

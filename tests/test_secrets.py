@@ -231,7 +231,9 @@ def test_the_run_used_the_password_and_wrote_every_kind_of_output(run: Run) -> N
     assert not [child.tag for child in served if child.tag in ("failure", "error", "skipped")]
     assert any(case.find("failure") is not None for case in cases.values())
     allure = reports / "allure-results"
-    assert len(list(allure.glob("*-result.json"))) == len(cases)
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    # one history per test case; a failed test's re-run attempt is a result of its own
+    assert len({r["historyId"] for r in results}) == len(cases) <= len(results)
     attachments = [path.read_bytes() for path in allure.glob("*-attachment*")]
     assert attachments
     assert (allure / "environment.properties").is_file()
