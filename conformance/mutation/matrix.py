@@ -28,7 +28,7 @@ SHOULD and OPEN requirements only warn unless ``--om-strict``; their defects run
 The observable run (``--observable``, issue 13): a server without a control plane gets only
 the tests that need none, so the matrix also runs each defect against the emulator on its own,
 started without its control plane, on the observable profile (``conformance.mutation.observable``:
-safe mode, authentication on, agentless groups, DataExpiration 1 minute, ``--om-real-time``),
+safe mode off, authentication on, agentless groups, DataExpiration 1 minute, ``--om-real-time``),
 and expects it killed there too. Which defects that profile can see is read from results, not
 listed: a clean run there says which tests apply, the full run which test killed the defect. A
 defect none of whose tests applies is not run; one whose full-run killer does not apply and
@@ -425,7 +425,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--observable",
         action="store_true",
         help="also run each defect against the emulator without its control plane on the "
-        "observable profile (safe mode, authentication on, agentless groups, DataExpiration 1 "
+        "observable profile (safe mode off, authentication on, agentless groups, DataExpiration 1 "
         "minute, --om-real-time): it must be killed there too, unless only a test needing a "
         "control feature sees it",
     )
