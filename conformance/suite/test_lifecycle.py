@@ -27,6 +27,13 @@ Hypothesis profile ``openmedia-lifecycle`` (25 examples of up to 25 steps, no de
 example database). To change it, register a profile of that name in a ``conftest.py``; or
 register one whose name starts with ``openmedia-lifecycle-`` there and load it with
 ``--hypothesis-profile``.
+
+A second machine (``AgentlessMachine``, ``test_lifecycle_in_agentless_groups_follows_the_model``)
+needs no control feature: in open groups no agent serves it adds, cancels, diverts and modifies,
+and compares the same four views of the suite's own requests after every step. On a target the
+suite cannot reset it uses the groups the profile marks ``agentless = true`` and judges queue
+positions relative to others' requests there (``SharedQueues``); on one it can reset, two open
+groups with nobody logged on, as whole queues. It is smaller (``agentless_settings``).
 """
 
 from __future__ import annotations
