@@ -26,6 +26,14 @@ import pytest
 from lxml import etree
 
 from conformance.mutation import observable
+from conformance.suite_support.lifecycle_values import (
+    Event,
+    Status,
+    match_events,
+    position_agrees,
+    record_mismatch,
+    skips_a_state,
+)
 
 RUN_TIMEOUT_S = 300
 MACHINE = "test_lifecycle.py::test_lifecycle_in_agentless_groups_follows_the_model"
@@ -123,3 +131,48 @@ def test_without_an_agentless_group_both_are_not_applicable(tmp_path: Path) -> N
     for test in (MACHINE, POSITIONS):
         assert done.verdicts[test] == "not applicable", (test, done.verdicts)
         assert "agentless = true" in done.messages[test], done.messages[test]
+
+
+# -- the pure rules the agentless machine adds ---------------------------------------------------
+def test_a_skipped_state_is_one_entered_from_the_wrong_one() -> None:
+    processing, complete = Status.PROCESSING.value, Status.COMPLETE.value
+    assert skips_a_state(None, processing) and skips_a_state(Status.QUEUED, complete)
+    assert skips_a_state(Status.ALLOCATED, complete)
+    assert not skips_a_state(Status.ALLOCATED, processing)
+    assert not skips_a_state(Status.PROCESSING, complete)
+    assert not skips_a_state(Status.QUEUED, Status.CANCELLED.value)
+    assert not skips_a_state(None, "Unknown")  # another requirement's failure (LIFE-NO-UNKNOWN)
+
+
+@dataclass(frozen=True)
+class _Record:
+    status: str | None
+    service_group_id: int | None
+    queue_position: int | None
+    agent_id: int | None = 0
+    tenant_id: int | None = 0
+    logon_id: str | None = ""
+
+
+def test_a_queued_place_may_stand_behind_others_up_to_ahead() -> None:
+    """In a shared group a Queued record may stand 0..ahead places further back; never further
+    forward, never more; any other status, and a group without slack, exactly."""
+    queued = Event(1, Status.QUEUED, 14, queue_position=2)
+    ahead = {14: 2}
+    for position, agrees in (
+        (2, True),
+        (3, True),
+        (4, True),
+        (5, False),
+        (1, False),
+        (None, False),
+    ):
+        record = _Record("Queued", 14, position)
+        assert position_agrees(queued, record, ahead) is agrees, position
+    assert not position_agrees(queued, _Record("Queued", 14, 3), {})
+    cancelled = Event(1, Status.CANCELLED, 14)
+    assert not position_agrees(cancelled, _Record("Cancelled", 14, 1), ahead)
+    assert record_mismatch(queued, _Record("Queued", 14, 5), ahead) == (
+        "EVT-QUEUE-POSITION-HISTORICAL"
+    )
+    assert match_events([queued], [_Record("Queued", 14, 4)], ahead) is None
