@@ -73,8 +73,13 @@ from conformance.suite_support.lifecycle_comparison import (
 )
 from conformance.suite_support.lifecycle_model import EXPIRY_GUARD_S, LifecycleModel
 from conformance.suite_support.lifecycle_values import GroupSpec, Status, World
-from conformance.verdicts import ConformanceFailure, NotApplicable, NotApplicableReason
-from conformance.wire import ControlClient, OpenMediaClient
+from conformance.verdicts import (
+    ConformanceFailure,
+    NotApplicable,
+    NotApplicableReason,
+    SuiteError,
+)
+from conformance.wire import ControlClient, OpenMediaClient, Reply
 
 PROFILE = "openmedia-lifecycle"
 PRIORITIES = (None, 0, 1, 2, 3)
@@ -507,8 +512,8 @@ class AgentlessMachine(RuleBasedStateMachine):
             members["SessionPriority"] = priority
         reply = self.om.add_request(**members)
         outcome = self.model.add(group, priority)
-        if outcome.handle is None or outcome.queue_position is None:
-            fail(outcome.requirement, "the request added", "the model refused it", reply)
+        if outcome.handle is None or outcome.queue_position is None:  # the router never goes
+            raise SuiteError(f"the lifecycle model refused an AddRequest: {outcome}")
         expect_outcome(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
         oid = getattr(reply.value, "open_media_id", None)
         if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
@@ -523,7 +528,7 @@ class AgentlessMachine(RuleBasedStateMachine):
         self._expect_place(group, outcome.requirement, outcome.queue_position, reply)
         return outcome.handle
 
-    def _expect_place(self, group: int, requirement: str, wanted: int, reply: Any) -> None:
+    def _expect_place(self, group: int, requirement: str, wanted: int, reply: Reply) -> None:
         """AddRequest's QueuePosition: the model's; in a shared group that many places behind
         the others' requests ahead, learned from the group's first answer (at least 0)."""
         position = getattr(reply.value, "queue_position", None)
@@ -535,11 +540,14 @@ class AgentlessMachine(RuleBasedStateMachine):
         if group not in ahead and back >= 0:
             ahead[group] = back
         if not 0 <= back <= ahead.get(group, -1):
-            others = f"up to {ahead[group]} others' requests" if group in ahead else "none"
+            places = (
+                f"{wanted} to {wanted + ahead[group]}" if group in ahead else f"{wanted} or more"
+            )
             fail(
                 "ADD-QUEUE-POSITION-QUEUED",
-                f"QueuePosition {wanted} counting the suite's requests in group {group} "
-                f"alone, and {others} queued ahead of them",
+                f"QueuePosition {places}: behind the suite's {wanted - 1} request(s) queued in "
+                f"group {group} and the others' requests queued ahead of them (at most as many "
+                "as when the suite's first request there was answered)",
                 f"QueuePosition {position}",
                 reply,
             )
