@@ -369,7 +369,10 @@ def test_every_cited_requirement_is_in_the_catalogue_and_the_marker() -> None:
     body = Path(machine.__file__).read_text("utf-8")
     text += body[: body.index("@pytest.mark.requirement(")]
     cited = set(re.findall(r'"([A-Z]+(?:-[A-Z0-9]+)+)"', text))
-    marks = machine.test_lifecycle_follows_the_model.pytestmark  # type: ignore[attr-defined]
+    marks = [
+        *machine.test_lifecycle_follows_the_model.pytestmark,  # type: ignore[attr-defined]
+        *machine.test_lifecycle_in_agentless_groups_follows_the_model.pytestmark,  # type: ignore[attr-defined]
+    ]
     marked = {rid for mark in marks if mark.name == "requirement" for rid in mark.args}
     unreached = set(machine.UNREACHED)
     assert cited and cited - unreached == marked and all(rid in CATALOGUE for rid in cited)

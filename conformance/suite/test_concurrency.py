@@ -12,7 +12,9 @@ each operation declares (CONC-DECLARED-FAULTS-ONLY, SHOULD like WIRE-FAULT-DECLA
 
 The verdicts do not depend on timing: on a correct server any interleaving passes, and each
 judgement accepts every order in which the calls could have been served one after another.
-Queue positions need the group empty first (control feature ``scenario``); the labels a request
+Queue positions need the group empty first (control feature ``scenario``) or, on a target the
+suite cannot reset, a group the profile marks agentless (judged relative to the requests queued
+ahead of the burst); the labels a request
 carries are seen only through the control plane (feature ``agents``).
 """
 
@@ -37,7 +39,7 @@ from conformance.checks.concurrency import (
 from conformance.checks.requests import expect_added
 from conformance.checks.status import LONG_AGO, Answer, latest_by_id
 from conformance.suite_support.concurrency import CLIENTS, no_http_error, together
-from conformance.suite_support.groups import queue_group, two_groups
+from conformance.suite_support.groups import QueueAt, queue_at, queue_group, two_groups
 from conformance.suite_support.requests import DEFAULT_IVR, Env, add, handed, send_add
 from conformance.suite_support.status_queries import all_status, by_time, history, mark, status
 from conformance.wire import Exchange, OpenMediaClient
@@ -85,28 +87,62 @@ def test_adds_at_once_get_distinct_ids_each_listed_once(env: Env, om_clients: Cl
 
 
 @pytest.mark.alone
-@pytest.mark.requires_control("scenario")
 @pytest.mark.requirement("CONC-ADD-QUEUE-POSITIONS", "CONC-NO-HTTP-ERROR")
 def test_adds_at_once_to_an_empty_group_count_positions_from_one(
     env: Env, om_clients: Clients
 ) -> None:
     """After a reset (the group empty, no agent logged on) CLIENTS AddRequests at once → the
-    QueuePositions answered are 1..N, each once; the current positions listed are 1..N too."""
+    QueuePositions answered are 1..N, each once; the current positions listed are 1..N too.
+
+    On a target the suite cannot reset, in a group the profile marks agentless (others'
+    requests may be queued ahead): a block of N consecutive places p..p+N-1, p at least 1, no
+    gap and no repeat, both answered and listed. The answered places are judged only when the
+    others' queued requests in the group were as many after the burst as before it (one that
+    left meanwhile, e.g. the real-time tier's, moves later answers up by one)."""
     rid = "CONC-ADD-QUEUE-POSITIONS"
-    group = queue_group(env.profile)
-    replies = _adds(env, om_clients(CLIENTS), group.id)
+    at = queue_at(env.target, pick=queue_group)
+    before = None if at.whole else _others_queued(all_status(env.om, rid), at.group.id, ())
+    replies = _adds(env, om_clients(CLIENTS), at.group.id)
     added = [expect_added(reply, rid) for reply in replies]
-    answered = [value.queue_position for value in added]
-    expect_positions_one_to_n(answered, rid, "QueuePositions AddRequest answered")
     answer = all_status(env.om, rid)
+    mine = tuple(v.open_media_id or 0 for v in added)
+    if before is None or before == _others_queued(answer, at.group.id, mine):
+        answered = [value.queue_position for value in added]
+        _expect_block(at, answered, rid, "QueuePositions AddRequest answered")
     latest = latest_by_id(answer)
     current = [
         latest[v.open_media_id or 0].queue_position if v.open_media_id in latest else None
         for v in added
     ]
-    expect_positions_one_to_n(
-        current, rid, "current QueuePositions (GetAllOpenMediaRequestStatus)", answer.exchange
+    _expect_block(
+        at, current, rid, "current QueuePositions (GetAllOpenMediaRequestStatus)", answer.exchange
     )
+
+
+def _others_queued(answer: Answer, group_id: int, mine: tuple[int, ...]) -> int:
+    """How many requests not in ``mine`` the answer lists as Queued in the group."""
+    return sum(
+        1
+        for oid, record in latest_by_id(answer).items()
+        if oid not in mine and record.status == "Queued" and record.service_group_id == group_id
+    )
+
+
+def _expect_block(
+    at: QueueAt,
+    positions: list[int | None],
+    requirement: str,
+    what: str,
+    exchange: Exchange | None = None,
+) -> None:
+    """1..N on a whole queue; else p..p+N-1 for the lowest p given (at least 1), judged as
+    1..N once the p - 1 places ahead of the burst are taken off."""
+    given = [p for p in positions if p is not None]
+    ahead = 0 if at.whole or not given else max(min(given) - 1, 0)
+    if ahead:
+        positions = [None if p is None else p - ahead for p in positions]
+        what += f" less the {ahead} place(s) ahead of the burst"
+    expect_positions_one_to_n(positions, requirement, what, exchange)
 
 
 def _cancel(oid: int) -> Callable[[OpenMediaClient], Reply]:

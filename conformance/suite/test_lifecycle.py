@@ -27,19 +27,26 @@ Hypothesis profile ``openmedia-lifecycle`` (25 examples of up to 25 steps, no de
 example database). To change it, register a profile of that name in a ``conftest.py``; or
 register one whose name starts with ``openmedia-lifecycle-`` there and load it with
 ``--hypothesis-profile``.
+
+A second machine (``AgentlessMachine``, ``test_lifecycle_in_agentless_groups_follows_the_model``)
+needs no control feature: in open groups no agent serves it adds, cancels, diverts and modifies,
+and compares the same four views of the suite's own requests after every step. On a target the
+suite cannot reset it uses the groups the profile marks ``agentless = true`` and judges queue
+positions relative to others' requests there (``SharedQueues``); on one it can reset, two open
+groups with nobody logged on, as whole queues. It is smaller (``agentless_settings``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import Flaky, InvalidArgument
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -52,17 +59,27 @@ from hypothesis.stateful import (
 )
 
 from conformance.checks import expect_equal
+from conformance.checks.status import LONG_AGO
+from conformance.contract.constraints import CONSTRAINTS
 from conformance.profile import Profile
+from conformance.profile.session import TargetSession
+from conformance.suite_support.groups import queue_at
 from conformance.suite_support.lifecycle_comparison import (
+    SharedQueues,
     StatusViews,
     expect_control,
     expect_outcome,
     fail,
 )
 from conformance.suite_support.lifecycle_model import EXPIRY_GUARD_S, LifecycleModel
-from conformance.suite_support.lifecycle_values import Status, World
-from conformance.verdicts import NotApplicable, NotApplicableReason
-from conformance.wire import ControlClient, OpenMediaClient
+from conformance.suite_support.lifecycle_values import GroupSpec, Status, World
+from conformance.verdicts import (
+    ConformanceFailure,
+    NotApplicable,
+    NotApplicableReason,
+    SuiteError,
+)
+from conformance.wire import ControlClient, OpenMediaClient, Reply
 
 PROFILE = "openmedia-lifecycle"
 PRIORITIES = (None, 0, 1, 2, 3)
@@ -390,3 +407,274 @@ def test_lifecycle_follows_the_model(
         lambda: LifecycleMachine(om, control, body, groups, issued),  # type: ignore[arg-type]
         settings=lifecycle_settings(),
     )
+
+
+# -- the lifecycle in groups no agent serves ---------------------------------------------------
+AGENTLESS_EXAMPLES = 8
+AGENTLESS_STEPS = 12
+"""The agentless machine's size, at most (a smaller loaded profile of ours wins): its steps
+are SOAP calls only, but a vendor server in safe mode paces every one of them."""
+
+
+def agentless_settings() -> settings:
+    """``lifecycle_settings()`` bounded to ``AGENTLESS_EXAMPLES`` x ``AGENTLESS_STEPS``, without
+    shrinking: a failing example of at most 12 steps is short enough to replay as it is, and
+    shrinking it against a live server took minutes (measured against planted defects)."""
+    chosen = lifecycle_settings()
+    return settings(
+        chosen,
+        max_examples=min(chosen.max_examples, AGENTLESS_EXAMPLES),
+        stateful_step_count=min(chosen.stateful_step_count, AGENTLESS_STEPS),
+        phases=[phase for phase in chosen.phases if phase is not Phase.shrink],
+    )
+
+
+def _noted(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A step of ``AgentlessMachine`` whose failure is also kept in the machine's ``noted``."""
+
+    @wraps(method)
+    def step(self: AgentlessMachine, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ConformanceFailure as failure:
+            self.noted.append(failure)
+            raise
+
+    return step
+
+
+class AgentlessMachine(RuleBasedStateMachine):
+    """One example in open groups no agent serves: AddRequest, CancelRequest, DivertRequest
+    between the groups and ModifyRequest; after every step the status views of the suite's
+    requests equal the model's (``StatusViews``).
+
+    ``control`` given: the target is reset before the example and nobody logs on, so the
+    groups' queues are the example's alone (positions absolute, every SessionPriority, diverts
+    anywhere). Without it (``shared``): groups the profile marks agentless, which others may
+    use too; only the suite's requests are judged, positions relative (``SharedQueues``), no
+    SessionPriority is sent (it would place the suite's requests among others' by a priority
+    the suite cannot see), and a request is diverted only where it lands behind every request
+    of the suite's already queued there, so that whether a diverted request keeps its queue
+    time (the control plane's routing model, DIV-KEEPS-QUEUE-TIME, binds only a target offering
+    it) does not decide its place. Each example ends by cancelling what it left queued.
+
+    Shared groups keep what earlier examples did (cancelled requests stay in the cache), so a
+    defect may show at another step when Hypothesis replays the failing example: ``noted``
+    keeps every failure, and the test reports the first one instead of Hypothesis' "flaky".
+    """
+
+    requests = Bundle("requests")
+
+    def __init__(
+        self,
+        om: OpenMediaClient,
+        world: World,
+        issued: set[int],
+        noted: list[ConformanceFailure],
+        control: ControlClient | None = None,
+        scenario: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.om, self.issued, self.noted = om, issued, noted
+        self.group_ids = tuple(g.id for g in world.groups)
+        if control is not None and scenario is not None:
+            control.reset(scenario)
+            origin, self.shared = control.now(), None
+        else:
+            origin, self.shared = LONG_AGO, SharedQueues()  # others' records are left out
+        self.model = LifecycleModel(world)
+        self.ids: dict[int, int] = {}
+        try:
+            self.views = StatusViews(om, self.model, self.ids, origin, self.shared)
+        except ConformanceFailure as failure:
+            noted.append(failure)
+            raise
+
+    @rule(target=requests, data=st.data(), priority=st.sampled_from(PRIORITIES))
+    @_noted
+    def add_request(self, data: st.DataObject, priority: int | None) -> Any:
+        return self._add(data.draw(st.sampled_from(self.group_ids), label="group"), priority)
+
+    @rule(target=requests, data=st.data(), priority=st.sampled_from(PRIORITIES))
+    @_noted
+    def add_another_request(self, data: st.DataObject, priority: int | None) -> Any:
+        """A second add rule: adds twice as likely as any other step (``LifecycleMachine``)."""
+        return self._add(data.draw(st.sampled_from(self.group_ids), label="group"), priority)
+
+    def _add(self, group: int, priority: int | None) -> Any:
+        if self.shared is not None:
+            priority = None
+        members: dict[str, Any] = {
+            "ServiceGroupID": group,
+            "IVRInfo": [{"Label": "Step", "Data": f"add {len(self.ids) + 1}"}],
+        }
+        if priority is not None:
+            members["SessionPriority"] = priority
+        reply = self.om.add_request(**members)
+        outcome = self.model.add(group, priority)
+        if outcome.handle is None or outcome.queue_position is None:  # the router never goes
+            raise SuiteError(f"the lifecycle model refused an AddRequest: {outcome}")
+        expect_outcome(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
+        oid = getattr(reply.value, "open_media_id", None)
+        if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
+            fail(
+                "ADD-OPENMEDIAID-UNIQUE",
+                "an OpenMediaID > 0 never returned before",
+                f"OpenMediaID {oid}",
+                reply,
+            )
+        self.issued.add(oid)
+        self.ids[outcome.handle] = oid
+        self._expect_place(group, outcome.requirement, outcome.queue_position, reply)
+        return outcome.handle
+
+    def _expect_place(self, group: int, requirement: str, wanted: int, reply: Reply) -> None:
+        """AddRequest's QueuePosition: the model's; in a shared group that many places behind
+        the others' requests ahead, learned from the group's first answer (at least 0)."""
+        position = getattr(reply.value, "queue_position", None)
+        if self.shared is None:
+            expect_equal(requirement, wanted, position, "QueuePosition", reply.exchange)
+            return
+        ahead = self.shared.ahead
+        back = position - wanted if isinstance(position, int) else -1
+        if group not in ahead and back >= 0:
+            ahead[group] = back
+        if not 0 <= back <= ahead.get(group, -1):
+            places = (
+                f"{wanted} to {wanted + ahead[group]}" if group in ahead else f"{wanted} or more"
+            )
+            fail(
+                "ADD-QUEUE-POSITION-QUEUED",
+                f"QueuePosition {places}: behind the suite's {wanted - 1} request(s) queued in "
+                f"group {group} and the others' requests queued ahead of them (at most as many "
+                "as when the suite's first request there was answered)",
+                f"QueuePosition {position}",
+                reply,
+            )
+
+    @rule(handle=requests, cancel_if_allocated=st.booleans())
+    @_noted
+    def cancel_request(self, handle: int, cancel_if_allocated: bool) -> None:
+        reply = self.om.cancel_request(
+            OpenMediaID=self.ids[handle], CancelIfAllocated=cancel_if_allocated, DoNotReport=False
+        )
+        expect_outcome(reply, self.model.cancel(handle, cancel_if_allocated))
+
+    def _destinations(self, handle: int) -> list[int]:
+        """The groups a queued request may be diverted to (see the class)."""
+        request = self.model.requests[handle]
+        others = [g for g in self.group_ids if g != request.group_id]
+        if self.shared is None:
+            return others
+        return [
+            g
+            for g in others
+            if g in self.shared.ahead
+            and all(r.queue_time < request.queue_time for r in self.model.queue(g))
+        ]
+
+    def _divertible(self) -> list[int]:
+        return [h for h in self.model.in_status(Status.QUEUED) if self._destinations(h)]
+
+    @precondition(lambda self: bool(self._divertible()))
+    @rule(data=st.data())
+    @_noted
+    def divert_request(self, data: st.DataObject) -> None:
+        handle = data.draw(st.sampled_from(self._divertible()), label="handle")
+        group = data.draw(st.sampled_from(self._destinations(handle)), label="group")
+        reply = self.om.divert_request(OpenMediaID=self.ids[handle], ServiceGroupID=group)
+        expect_outcome(reply, self.model.divert(handle, group))
+
+    @rule(handle=requests)
+    @_noted
+    def modify_request(self, handle: int) -> None:
+        reply = self.om.modify_request(
+            OpenMediaID=self.ids[handle], IVRInfo=[{"Label": "Step", "Data": "modified"}]
+        )
+        expect_outcome(reply, self.model.modify(handle))
+
+    @invariant()
+    @_noted
+    def target_agrees_with_model(self) -> None:
+        """Status by ID, all-status, by-time and history by ID all equal the model."""
+        self.views.check()
+
+    def teardown(self) -> None:
+        """In shared groups, cancel what the example left queued (a reset clears the rest)."""
+        if self.shared is None:
+            return
+        for handle in self.model.in_status(Status.QUEUED):
+            self.om.cancel_request(
+                OpenMediaID=self.ids[handle], CancelIfAllocated=True, DoNotReport=True
+            )
+
+
+@pytest.mark.requirement(
+    "LIFE-NO-SKIPPED-STATE",
+    "LIFE-NO-UNKNOWN",
+    "LIFE-QUEUED",
+    "LIFE-TERMINAL-FINAL",
+    "ADD-OPENMEDIAID-UNIQUE",
+    "ADD-QUEUE-POSITION-QUEUED",
+    "ADD-VALID-BY-GROUP-ID",
+    "ALL-EVERY-REQUEST",
+    "CACHE-ACTIVE-NEVER-EXPIRES",
+    "CAN-QUEUED-CANCELS",
+    "CAN-TERMINATED",
+    "DIV-QUEUED-BY-GROUP-ID",
+    "EVT-AGENT-FIELDS-NONE",
+    "EVT-EVENT-PER-STATE",
+    "EVT-EVENT-TIMESTAMP",
+    "EVT-QUEUE-POSITION-CURRENT",
+    "EVT-QUEUE-POSITION-HISTORICAL",
+    "EVT-RECORD-ID",
+    "EVT-RESPONSE-TIMESTAMP",
+    "EVT-RETRIEVE-LATER-THAN",
+    "EVT-SERVICE-GROUP-ID",
+    "EVT-TIMESTAMP-FEEDBACK",
+    "EVT-TIMESTAMP-NOT-BEFORE-EVENTS",
+    "HIS-ALL-EVENTS",
+    "HIS-ONLY-THIS-REQUEST",
+    "MOD-NOT-QUEUED",
+    "MOD-QUEUED",
+    "STA-LATEST",
+    "STA-TERMINATED-CACHED",
+    "TIM-ALL-REQUESTS",
+)
+@pytest.mark.alone
+def test_lifecycle_in_agentless_groups_follows_the_model(
+    om: OpenMediaClient, scenario: Profile, target: TargetSession, request: pytest.FixtureRequest
+) -> None:
+    """AddRequest, CancelRequest, DivertRequest and ModifyRequest in random order in open groups
+    no agent serves; after every step the status answers about the suite's requests (status by
+    ID, all-status, by-time since the last TimeStamp, history by ID) equal the model's: Queued
+    then Cancelled, nothing skipped, nothing Unknown, nothing after the end.
+
+    On a target reset for it (control features ``scenario`` and ``agents``): the first two open
+    groups with nobody logged on, each example from a reset. Else: up to two groups the profile
+    marks agentless, judged relative to others' requests there (``AgentlessMachine``); with only
+    one, nothing is diverted (the description diverts to a different group)."""
+    at = queue_at(target, "agents")  # the not-applicable verdict names both ways
+    issued: set[int] = set()
+    noted: list[ConformanceFailure] = []
+    if at.whole:
+        control: ControlClient = request.getfixturevalue("control")
+        body = scenario.to_scenario()
+        ids = tuple(g.id for g in scenario.groups_with("open"))[:2]
+        world = replace(World.from_scenario(body, ids), agents=())
+        factory = partial(AgentlessMachine, om, world, issued, noted, control, body)
+    else:
+        groups = scenario.groups_with("open", agentless=True)[:2]
+        world = World(
+            groups=tuple(GroupSpec(g.id, g.session_priority) for g in groups),
+            agents=(),
+            data_expiration_s=scenario.data_expiration_minutes * 60.0,
+            max_sessions=int(CONSTRAINTS.defaults["max_number_of_sessions"]),
+        )
+        factory = partial(AgentlessMachine, om, world, issued, noted)
+    try:
+        run_state_machine_as_test(factory, settings=agentless_settings())  # type: ignore[arg-type]
+    except Flaky:
+        if not noted:
+            raise
+        raise noted[0] from None

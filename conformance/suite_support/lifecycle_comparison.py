@@ -7,12 +7,16 @@ TimeStamp, status by ID and history by ID (see ``test_lifecycle.py`` for which r
 and compares each answer with the model. A difference raises a ``ConformanceFailure`` citing the
 requirement of the transition that went wrong (the ``Outcome``'s or the ``Event``'s), so a
 failure names the rule; this module holds no rule and sends nothing but status queries.
+
+On a target the suite cannot reset (``SharedQueues``) the same comparisons are made of the
+suite's own requests only, with QueuePositions relative to the others' requests queued ahead.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
@@ -27,6 +31,7 @@ from conformance.suite_support.lifecycle_values import (
     Status,
     match_events,
     record_mismatch,
+    skips_a_state,
 )
 from conformance.verdicts import ConformanceFailure
 from conformance.wire import ControlError, OpenMediaClient, Reply
@@ -89,6 +94,27 @@ def expect_control(call: Callable[[], None], outcome: Outcome, what: str) -> Non
         )
 
 
+@dataclass
+class SharedQueues:
+    """How ``StatusViews`` judges groups that other clients may use too (a target the suite
+    cannot reset, groups the profile marks agentless).
+
+    Only the suite's own requests are judged: others' records in all-status and by-time are
+    left out. A Queued record of the suite's may stand up to ``ahead[group]`` places further
+    back than the model (which knows the suite's requests alone) says: others' requests queued
+    ahead of them. The machine learns ``ahead`` from its first AddRequest answer in each group;
+    those requests may leave meanwhile, never join (the README's presumption that nobody else
+    adds to or serves the profile's groups during the run), so the slack only shrinks what is
+    accepted: every request of the suite's in one group stands the same number of places back
+    in one all-status answer, and none more than ``ahead`` places. A wrong place cites the
+    description's QueuePosition rules (ADD-QUEUE-POSITION-QUEUED, EVT-QUEUE-POSITION-CURRENT,
+    EVT-QUEUE-POSITION-HISTORICAL), not the control plane's routing model, which binds only a
+    target offering it.
+    """
+
+    ahead: dict[int, int] = field(default_factory=dict)
+
+
 class StatusViews:
     """The target's status views of one example, compared with the model after every step.
 
@@ -98,9 +124,16 @@ class StatusViews:
     """
 
     def __init__(
-        self, om: OpenMediaClient, model: LifecycleModel, ids: dict[int, int], origin: datetime
+        self,
+        om: OpenMediaClient,
+        model: LifecycleModel,
+        ids: dict[int, int],
+        origin: datetime,
+        shared: SharedQueues | None = None,
     ) -> None:
         self.om, self.model, self.ids, self.origin = om, model, ids, origin
+        self.shared = shared
+        self.ahead: dict[int, int] = shared.ahead if shared is not None else {}
         self.seen: dict[int, list[OpenMediaRequest]] = {}  # handle -> its events from by-time
         self.checked: dict[int, int] = {}  # handle -> how many events its history had
         self.shown: dict[int, Event] = {}  # handle -> the record by-ID last answered
@@ -126,6 +159,13 @@ class StatusViews:
         if newly_removed:
             self._check_left_out(newly_removed)
         self.reported_removed.update(newly_removed)
+
+    def _ours(self, records: Sequence[OpenMediaRequest]) -> tuple[OpenMediaRequest, ...]:
+        """The records to judge: all on a queue that is the suite's alone, else its own."""
+        if self.shared is None:
+            return tuple(records)
+        mine = set(self.ids.values())
+        return tuple(r for r in records if r.id in mine)
 
     def _answering(self, requirement: str) -> str:
         """While the router is lost the status queries still answer, from the cache (R15)."""
@@ -171,12 +211,18 @@ class StatusViews:
             requirement = latest.because
             if latest.status is Status.QUEUED and record.status == Status.ALLOCATED.value:
                 requirement = self.model.queued_requirement(handle)
+            if skips_a_state(want.status, record.status):
+                requirement = "LIFE-NO-SKIPPED-STATE"
             fail(requirement, where + _describe(want), where + _describe(record), reply)
         if record.status in ("Unknown", "Clerical"):
             fail("LIFE-NO-UNKNOWN", where + _describe(want), where + _describe(record), reply)
-        problem = self._refine(record_mismatch(want, record), want, record)
+        problem = self._refine(record_mismatch(want, record, self.ahead), want, record)
         if problem == "EVT-QUEUE-POSITION-HISTORICAL":
-            problem = self.model.order_requirement(handle)
+            problem = (
+                "EVT-QUEUE-POSITION-CURRENT"
+                if self.shared is not None
+                else self.model.order_requirement(handle)
+            )
         if problem is not None:
             fail(problem, where + _describe(want), where + _describe(record), reply)
 
@@ -192,10 +238,10 @@ class StatusViews:
     def _check_all_status(self) -> None:
         reply = self.om.get_all_status()
         value = expect_value(reply, self._answering("ALL-EVERY-REQUEST"))
-        latest = {r.id: r for r in getattr(value, "requests", ())}
+        latest = {r.id: r for r in self._ours(getattr(value, "requests", ()))}
         handle_of = {oid: h for h, oid in self.ids.items()}
         for oid in sorted(set(latest) - {self.ids[h] for h in self.model.requests}, key=str):
-            gone = self.model.removed.get(handle_of.get(oid, -1))
+            gone = self.model.removed.get(handle_of.get(oid or 0, -1))
             fail(
                 _left_out(gone) if gone else "ALL-EVERY-REQUEST",
                 "only the requests in the cache",
@@ -212,6 +258,26 @@ class StatusViews:
                     reply,
                 )
             self._compare_current(handle, record, reply)
+        if self.shared is not None:
+            self._check_places(latest, reply)
+
+    def _check_places(self, latest: dict[int | None, OpenMediaRequest], reply: Reply) -> None:
+        """In one all-status answer the suite's queued requests of a group all stand the same
+        number of places behind where the model (the suite's requests alone) puts them."""
+        for group in self.model.world.groups:
+            back = {
+                (latest[self.ids[h]].queue_position or 0) - self.model.position(h): h
+                for h in self.model.in_status(Status.QUEUED)
+                if self.model.requests[h].group_id == group.id
+            }
+            if len(back) > 1:
+                shown = {self.ids[h]: latest[self.ids[h]].queue_position for h in back.values()}
+                fail(
+                    "EVT-QUEUE-POSITION-CURRENT",
+                    f"the suite's queued requests in group {group.id} one behind the other",
+                    f"QueuePositions {shown}",
+                    reply,
+                )
 
     def _by_time(
         self, later_than: datetime, *, empty: bool = False
@@ -238,6 +304,7 @@ class StatusViews:
                     f"an event stamped {record.timestamp}",
                     reply,
                 )
+        found = self._ours(found)
         if empty and found:
             fail("TIM-EMPTY", "no event right after a reset", f"{len(found)} events", reply)
         return stamp, reply, found
@@ -262,7 +329,7 @@ class StatusViews:
             expected.setdefault(event.handle, []).append(event)
         for handle in sorted(set(expected) | set(actual)):
             got = actual.get(handle, [])
-            mismatch = match_events(expected.get(handle, []), got)
+            mismatch = match_events(expected.get(handle, []), got, self.ahead)
             if mismatch is not None:
                 self._fail_events(
                     handle, mismatch, expected.get(handle, []), got, "EVT-TIMESTAMP-FEEDBACK", reply
@@ -286,7 +353,7 @@ class StatusViews:
         (the feedback loop alone never asks at an event's stamp, so it cannot see this)."""
         reply = self.om.get_requests_by_time(moment)
         value = expect_value(reply, self._answering("EVT-RETRIEVE-LATER-THAN"))
-        found = tuple(getattr(value, "requests", ()))
+        found = self._ours(getattr(value, "requests", ()))
         got = sorted((r.id or 0, r.status or "", str(r.timestamp)) for r in found)
         want = sorted(
             (self.ids[h], r.status or "", str(r.timestamp))
@@ -314,6 +381,11 @@ class StatusViews:
         requirement = mismatch.requirement
         if mismatch.expected is not None and mismatch.actual is not None:
             requirement = self._refine(requirement, mismatch.expected, mismatch.actual) or ""
+        before = actual[mismatch.index - 1].status if 0 < mismatch.index <= len(actual) else None
+        known = next((s for s in Status if s.value == before), None)
+        seen = mismatch.actual
+        if mismatch.kind == "sequence" and seen is not None and skips_a_state(known, seen.status):
+            requirement = "LIFE-NO-SKIPPED-STATE"
         if not requirement:
             if mismatch.expected is None and self.model.events[handle][-1].status.terminal:
                 requirement = "LIFE-TERMINAL-FINAL"
@@ -350,7 +422,7 @@ class StatusViews:
                     f"IDs {[r.id for r in found]}",
                     reply,
                 )
-            mismatch = match_events(events, found)
+            mismatch = match_events(events, found, self.ahead)
             if mismatch is not None:
                 self._fail_events(handle, mismatch, events, found, "HIS-ALL-EVENTS", reply)
             seen = [r.timestamp for r in self.seen.get(handle, [])]

@@ -36,6 +36,18 @@ class Status(str, Enum):
         return self in (Status.ALLOCATED, Status.PROCESSING, Status.COMPLETE)
 
 
+PREDECESSOR = {Status.PROCESSING: Status.ALLOCATED, Status.COMPLETE: Status.PROCESSING}
+"""The one status each of these is entered from (LIFE-NO-SKIPPED-STATE)."""
+
+
+def skips_a_state(before: Status | None, status: str | None) -> bool:
+    """Whether entering ``status`` from ``before`` (the request's status as the model knows it)
+    skips a state: AgentProcessing not from AllocatedToAgent, Complete not from
+    AgentProcessing."""
+    entered = next((s for s in PREDECESSOR if s.value == status), None)
+    return entered is not None and before is not PREDECESSOR[entered]
+
+
 # -- configuration ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GroupSpec:
@@ -189,11 +201,25 @@ def queue_key(group: GroupSpec, request: Request) -> tuple[int, int, int]:
     return (0, 0, request.queue_time)
 
 
-def record_mismatch(expected: Event, actual: Observed) -> str | None:
-    """The requirement a record breaks when its status matches but a field does not."""
+def position_agrees(expected: Event, actual: Observed, ahead: Mapping[int, int]) -> bool:
+    """The record's QueuePosition is the expected one, or, for a Queued record in a group
+    others may share (``ahead``: group -> at most how many of their requests are queued ahead
+    of the suite's), up to that many places further back."""
+    if actual.queue_position == expected.queue_position:
+        return True
+    slack = ahead.get(expected.service_group_id, 0) if expected.status is Status.QUEUED else 0
+    position = actual.queue_position
+    return isinstance(position, int) and 0 <= position - expected.queue_position <= slack
+
+
+def record_mismatch(
+    expected: Event, actual: Observed, ahead: Mapping[int, int] | None = None
+) -> str | None:
+    """The requirement a record breaks when its status matches but a field does not
+    (``ahead``: see ``position_agrees``)."""
     if actual.service_group_id != expected.service_group_id:
         return "EVT-SERVICE-GROUP-ID"
-    if actual.queue_position != expected.queue_position:
+    if not position_agrees(expected, actual, ahead or {}):
         if expected.at_once:
             return "LIFE-IMMEDIATE-ALLOCATION"  # R13 OPEN: the at-once Queued event's position
         if expected.status is Status.QUEUED:
@@ -206,14 +232,17 @@ def record_mismatch(expected: Event, actual: Observed) -> str | None:
     return None
 
 
-def match_events(expected: Sequence[Event], actual: Sequence[Observed]) -> Mismatch | None:
-    """Compare one request's events in order; an at-once Queued event may be missing (R13)."""
+def match_events(
+    expected: Sequence[Event], actual: Sequence[Observed], ahead: Mapping[int, int] | None = None
+) -> Mismatch | None:
+    """Compare one request's events in order; an at-once Queued event may be missing (R13)
+    (``ahead``: see ``position_agrees``)."""
     i = j = 0
     while i < len(expected):
         want = expected[i]
         got = actual[j] if j < len(actual) else None
         if got is not None and got.status == want.status.value:
-            problem = record_mismatch(want, got)
+            problem = record_mismatch(want, got, ahead)
             if problem is not None:
                 return Mismatch("field", j, want, got, problem)
             i, j = i + 1, j + 1

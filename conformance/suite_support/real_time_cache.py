@@ -13,6 +13,9 @@ both requests at two moments and keeps the raw answers:
   CancelRequest sent + DataExpiration, the earliest moment the server may drop the request;
 * ``GONE`` at CancelRequest answered + DataExpiration + margin: the latest moment the server
   may keep it is behind us, and the queued request is older than DataExpiration + margin.
+  After the four calls the thread sends CancelRequest for the aged-out request once more and
+  keeps that answer too (CAN-EXPIRED-ID: it must raise InvalidOpenMediaIDFault now, no longer
+  the terminated fault); on a conforming server it changes nothing.
 
 Only local moments are compared, so a server clock that is off by any amount does not matter;
 the margin (``[target] real_time_margin_s``) absorbs a server that ages its cache out on a timer
@@ -40,7 +43,7 @@ from conformance.suite_support.lives import Lived
 from conformance.suite_support.requests import add, cancel
 from conformance.suite_support.status_queries import CacheReplies, cache_replies
 from conformance.verdicts import SuiteError
-from conformance.wire import Exchange, OpenMediaClient
+from conformance.wire import Exchange, OpenMediaClient, Reply
 
 MARGIN_KEY = "[target] real_time_margin_s"
 """Where the margin comes from, as a failure names it."""
@@ -67,6 +70,8 @@ class Observation:
     took_s: float
     terminated: CacheReplies
     active: CacheReplies
+    cancel_again: Reply | None = None
+    """``GONE`` only: CancelRequest of the aged-out request, sent after the four calls."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,11 @@ class RealTimeCache:
                 began = self._clock()
                 terminated = cache_replies(self.om, created.terminated.oid)
                 active = cache_replies(self.om, created.active.oid)
+                again = None
+                if stage is Stage.GONE:
+                    again = self.om.cancel_request(
+                        OpenMediaID=created.terminated.oid, CancelIfAllocated=True, DoNotReport=True
+                    )
                 ended = self._clock()
                 with self._lock:
                     self._seen[stage] = Observation(
@@ -213,6 +223,7 @@ class RealTimeCache:
                         ended - began,
                         terminated,
                         active,
+                        again,
                     )
                     self._lock.notify_all()
             self._cancel_active()
