@@ -19,8 +19,10 @@ both requests at two moments and keeps the raw answers:
 
 Only local moments are compared, so a server clock that is off by any amount does not matter;
 the margin (``[target] real_time_margin_s``) absorbs a server that ages its cache out on a timer
-rather than at the exact moment, and the time the calls themselves take. After ``GONE`` the
-thread cancels the queued request (``stop`` does, if the run ends first).
+rather than at the exact moment, and the time the calls themselves take. The queued request
+stays queued until the tier stops as the run ends (``stop`` cancels it): cancelled earlier, it
+would move up every request queued behind it in its group, while other tests judge those
+requests' places relative to one another (a correct server failed ``expect_unchanged`` so).
 
 Nothing is judged here. The cache tests, which the plugin runs last, ``wait`` for the moment
 they judge (only what is left of the wait is added to a run, with a progress line), replay the
@@ -226,7 +228,6 @@ class RealTimeCache:
                         again,
                     )
                     self._lock.notify_all()
-            self._cancel_active()
         except Exception as exc:
             self._fail(exc)
         finally:
