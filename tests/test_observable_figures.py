@@ -45,7 +45,7 @@ from conformance.mutation import observable
 from conformance.mutation.observable import Observable
 
 RUN_TIMEOUT_S = 900
-REACHED = 156
+REACHED = 160
 """The all-on run with ``--om-real-time`` applies at least this many (measured 2026-12-07;
 issue 13 asked 165, see the module's docstring for what stands between)."""
 BY_NATURE = ("control feature", "'authentication off'", "'a non-tenanted system'")
