@@ -111,6 +111,17 @@ def _soap(inner: str, envelope_ns: str = ns.SOAP_ENV, body: str = "Body") -> byt
     ).encode()
 
 
+def _with_body(ctx: Context, inner: str) -> bytes:
+    """A valid query's envelope, the run's credentials in its Header, with ``inner`` as all of
+    its Body. On a target with authentication on, an envelope without them would be refused for
+    that alone, and a target that carries out what it should refuse would pass."""
+    head, sep, rest = query(ctx).partition(b"<s:Body>")
+    _, end, tail = rest.partition(b"</s:Body>")
+    if not (sep and end):
+        raise SuiteError("probe set-up: the built envelope has no <s:Body>")
+    return head + sep + inner.encode() + end + tail
+
+
 def _bare(op: str, namespace: str = ns.TEMPURI) -> str:
     return f'<{op} xmlns="{namespace}"/>'
 
@@ -184,7 +195,7 @@ MALFORMED_PROBES: dict[str, Build] = {
         "a SOAP 1.2 envelope", lambda ctx: _soap(_bare(QUERY), envelope_ns=ns.SOAP12_ENV)
     ),
     "no-body": probe("an envelope with a Header and no Body", lambda ctx: _soap("", body="Header")),
-    "empty-body": probe("an envelope whose Body is empty", lambda ctx: _soap("")),
+    "empty-body": probe("an envelope whose Body is empty", lambda ctx: _with_body(ctx, "")),
     "raw-control-byte": probe(
         "PrivateData holding a raw 0x01 byte (no well-formed XML)",
         _add_private_data(b"\x01"),
@@ -215,17 +226,17 @@ ACTION_PROBES: dict[str, Build] = {
 UNKNOWN_PROBES: dict[str, Build] = {
     "unknown-name": probe(
         "a Body element DeleteEverything",
-        lambda ctx: _soap(_bare("DeleteEverything")),
+        lambda ctx: _with_body(ctx, _bare("DeleteEverything")),
         _action("DeleteEverything"),
     ),
     "unknown-name-empty-action": probe(
         'a Body element DeleteEverything, SOAPAction ""',
-        lambda ctx: _soap(_bare("DeleteEverything")),
+        lambda ctx: _with_body(ctx, _bare("DeleteEverything")),
         '""',
     ),
     "known-name-other-namespace": probe(
         "GetAllOpenMediaRequestStatus in the data contract namespace",
-        lambda ctx: _soap(_bare("GetAllOpenMediaRequestStatus", ns.DATA)),
+        lambda ctx: _with_body(ctx, _bare("GetAllOpenMediaRequestStatus", ns.DATA)),
         _action("GetAllOpenMediaRequestStatus"),
     ),
 }

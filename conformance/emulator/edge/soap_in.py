@@ -112,8 +112,9 @@ def decode(body: bytes, soap_action: str | None, faults: Planted = NONE) -> Call
     wrapper = next(_elements(body_elem), None)
     if wrapper is None:
         # implements ROB-MALFORMED-ENVELOPE
-        if Defect.EMPTY_BODY_ANSWERED in faults:
-            return Call(operation("GetAllOpenMediaRequestStatus"), {}, None, None)
+        if Defect.EMPTY_BODY_ANSWERED in faults:  # with the envelope's credentials, as sent
+            logon_id, password = _credentials(header, Defect.AUTH_HEADERS_ANY_NAMESPACE in faults)
+            return Call(operation("GetAllOpenMediaRequestStatus"), {}, logon_id, password)
         raise ClientFault("The SOAP Body is empty.")
     tag = wrapper.tag
     # implements ROB-UNKNOWN-OPERATION
