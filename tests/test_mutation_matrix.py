@@ -13,6 +13,7 @@ selection plugin (``conformance.mutation.select``) through pytester.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -234,6 +235,28 @@ def test_the_observable_run_decides_from_results_whether_it_can_see_a_defect(
     assert on == [_FILES] * len(runs)  # run against the observable emulator, never embedded
     assert (result.outcome, result.detail[: len(detail)]) == (outcome, detail)
     assert result.observable is (outcome != NOT_OBSERVABLE)
+
+
+def test_a_defect_only_a_control_feature_shows_is_not_observable_when_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A survivor whose defect table row says only ``statistics`` shows it is *not observable*
+    (the tests of its requirement apply without the counters); killed, it is killed."""
+    monkeypatch.setattr(mutation, "run_suite", lambda *_a, **_k: _suite_run())
+    assert [d.name for d in DEFECTS if d.seen_through] == ["refused-divert-counts-overflow"]
+    plain = next(d for d in DEFECTS if d.requirement == "STA-LATEST")
+    seen = dataclasses.replace(plain, seen_through="statistics")
+    clean = _observable_clean({_OTHER: "lacks 'agents'"})
+    citations = {"STA-LATEST": ("t.py",)}
+    result = mutation.observable_verdict(
+        seen, _full(_KILLER), clean, citations, frozenset(), _FILES
+    )
+    assert (result.outcome, result.observable) == (NOT_OBSERVABLE, False)
+    assert "only the control feature 'statistics' shows it" in result.detail
+    result = mutation.observable_verdict(
+        plain, _full(_KILLER), clean, citations, frozenset(), _FILES
+    )
+    assert result.outcome == "survived"
 
 
 def test_a_defect_not_observable_counts_neither_killed_nor_survived() -> None:

@@ -54,6 +54,10 @@ class Row:
     """
 
     requirement: str
+    seen_through: str | None = field(default=None, kw_only=True)
+    """The control feature that alone shows the defect (``"statistics"``: only the control
+    plane's counters), where tests of its requirement also run without that feature: the
+    mutation matrix's observable run lists it as not observable rather than survived."""
     name: str = field(init=False, default="")
     flag: str = field(init=False, default="")
     """The kebab-case name ``--fault`` takes, in reports and CI logs."""
@@ -406,7 +410,8 @@ class Defect(metaclass=Table):
         "DIV-UNKNOWN-ID", "DivertRequest of an ID never issued answers Error")
     REFUSED_DIVERT_COUNTS_OVERFLOW = OneOff(
         "DIV-FAILURE-CHANGES-NOTHING",
-        "a refused DivertRequest still counts Overflowed Out at the request's group")
+        "a refused DivertRequest still counts Overflowed Out at the request's group",
+        seen_through="statistics")
     DIVERT_ANSWERS_AGENT_LOGGED_OFF = OneOff(
         "DIV-NEVER-AGENT-LOGGED-OFF",
         "DivertRequest toward a preferred-agent group with no agent logged on answers "

@@ -76,6 +76,8 @@ class PlantedDefect:
     name: str
     requirement: str
     summary: str
+    seen_through: str | None = None
+    """The control feature that alone shows it (``fault_table.Row.seen_through``)."""
 
 
 class UnknownFault(ValueError):
@@ -111,7 +113,9 @@ def _registry() -> tuple[PlantedDefect, ...]:
     for row in Defect:
         if not _KEBAB.match(row.flag):
             raise ValueError(f"Defect.{row.name}: {row.flag!r} is not a kebab-case flag")
-        defects.append(PlantedDefect(row.flag, req(row.requirement), summary(row)))
+        defects.append(
+            PlantedDefect(row.flag, req(row.requirement), summary(row), row.seen_through)
+        )
     return tuple(defects)
 
 

@@ -256,7 +256,8 @@ def observable_verdict(
     run (for a ``WIRE-*`` defect, checked on every exchange: when none applied at all). Else it
     is run there and must be killed; when it is not, and the test that killed it in the full run
     was not applicable there, only a control feature shows it: ``NOT_OBSERVABLE`` too, naming
-    that test and its reason. Otherwise a survivor is one: a test that applies there missed it.
+    that test and its reason; so, too, when the defect table says only a control feature shows
+    it (``seen_through``). Otherwise a survivor is one: a test that applies there missed it.
     """
     rid = defect.requirement
     name, summary = defect.name, defect.summary
@@ -280,6 +281,12 @@ def observable_verdict(
         detail = (
             f"killed in the full run by {full.killer}, not applicable there ({why}); the "
             f"{len(applicable)} tests citing {rid} that apply do not see it"
+        )
+        return dataclasses.replace(result, outcome=NOT_OBSERVABLE, detail=detail)
+    if defect.seen_through is not None:
+        detail = (
+            f"only the control feature '{defect.seen_through}' shows it (the emulator's defect "
+            f"table says so); the {len(applicable)} tests citing {rid} that apply do not see it"
         )
         return dataclasses.replace(result, outcome=NOT_OBSERVABLE, detail=detail)
     return result

@@ -170,7 +170,7 @@ class _TestLogger:
             return
         # a re-run test reaches pytest with its last attempt only (``plugin.reruns``), which
         # names how many there were
-        attempt = int(properties.get(ATTEMPTS_PROPERTY, 1))
+        attempt = int(str(properties.get(ATTEMPTS_PROPERTY, 1)))
         self._write(report.nodeid, Verdict(label), attempt)
 
     def _write(self, nodeid: str, verdict: Verdict, attempt: int) -> None:
