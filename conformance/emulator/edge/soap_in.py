@@ -109,11 +109,12 @@ def decode(body: bytes, soap_action: str | None, faults: Planted = NONE) -> Call
             raise ClientFault("The SOAP envelope has more than one Body.")
     if body_elem is None:
         raise ClientFault("The SOAP envelope has no Body.")
+    # implements AUTH-WRONG-NAMESPACE
+    logon_id, password = _credentials(header, Defect.AUTH_HEADERS_ANY_NAMESPACE in faults)
     wrapper = next(_elements(body_elem), None)
     if wrapper is None:
         # implements ROB-MALFORMED-ENVELOPE
         if Defect.EMPTY_BODY_ANSWERED in faults:  # with the envelope's credentials, as sent
-            logon_id, password = _credentials(header, Defect.AUTH_HEADERS_ANY_NAMESPACE in faults)
             return Call(operation("GetAllOpenMediaRequestStatus"), {}, logon_id, password)
         raise ClientFault("The SOAP Body is empty.")
     tag = wrapper.tag
@@ -137,8 +138,6 @@ def decode(body: bytes, soap_action: str | None, faults: Planted = NONE) -> Call
             text = (elem.text or "").strip()
             if _INT.match(text) and not -_INT_BOUND <= int(text) < _INT_BOUND:
                 elem.text = str((int(text) + _INT_BOUND) % (2 * _INT_BOUND) - _INT_BOUND)
-    # implements AUTH-WRONG-NAMESPACE
-    logon_id, password = _credentials(header, Defect.AUTH_HEADERS_ANY_NAMESPACE in faults)
     try:
         params = _read_members(
             wrapper, [(p.name, ns.TEMPURI, p.type_name, p.nillable, False) for p in op.parameters]
