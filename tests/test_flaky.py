@@ -243,7 +243,7 @@ def test_always_wrong(number):
 
 
 def test_a_property_test_is_re_run_without_its_example_database(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Hypothesis notices on its own that the failure did not repeat (``FlakyFailure``): that
     attempt is re-run, generates the same examples from the run's seed, and no example database
@@ -266,7 +266,9 @@ def test_a_property_test_is_re_run_without_its_example_database(
     assert len(seen) >= 20  # attempt 2 ran every example of its own
     assert saved() == []
     (pytester.path / "hiccup.done").unlink()
-    # a process of its own: this one's seed is forced by the plugin of the self-test run
+    # a process of its own: this one's seed is forced by the plugin of the self-test run; and
+    # without CI in its environment, where Hypothesis' own "ci" profile keeps no database
+    monkeypatch.delenv("CI", raising=False)
     unseeded = pytester.runpytest_subprocess(*PLUGIN, *NO_HYPOTHESIS)
     assert verdicts_line(unseeded.stdout.str()) == "1 flaky, 1 fail"
     assert saved() != []  # Hypothesis kept the failing example this time
