@@ -68,6 +68,7 @@ from conformance.suite_support.lifecycle_comparison import (
     SharedQueues,
     StatusViews,
     expect_control,
+    expect_fresh_id,
     expect_outcome,
     fail,
 )
@@ -168,16 +169,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             expect_outcome(reply, outcome)
             return multiple()
         expect_outcome(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
-        oid = getattr(reply.value, "open_media_id", None)
-        if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
-            fail(
-                "ADD-OPENMEDIAID-UNIQUE",
-                "an OpenMediaID > 0 never returned before",
-                f"OpenMediaID {oid}",
-                reply,
-            )
-        self.issued.add(oid)
-        self.ids[outcome.handle] = oid
+        self.ids[outcome.handle] = expect_fresh_id(reply, self.issued)
         position = getattr(reply.value, "queue_position", None)
         expect_equal(
             outcome.requirement, outcome.queue_position, position, "QueuePosition", reply.exchange
@@ -515,16 +507,7 @@ class AgentlessMachine(RuleBasedStateMachine):
         if outcome.handle is None or outcome.queue_position is None:  # the router never goes
             raise SuiteError(f"the lifecycle model refused an AddRequest: {outcome}")
         expect_outcome(reply, replace(outcome, requirement="ADD-VALID-BY-GROUP-ID"))
-        oid = getattr(reply.value, "open_media_id", None)
-        if not isinstance(oid, int) or oid <= 0 or oid in self.issued:
-            fail(
-                "ADD-OPENMEDIAID-UNIQUE",
-                "an OpenMediaID > 0 never returned before",
-                f"OpenMediaID {oid}",
-                reply,
-            )
-        self.issued.add(oid)
-        self.ids[outcome.handle] = oid
+        self.ids[outcome.handle] = expect_fresh_id(reply, self.issued)
         self._expect_place(group, outcome.requirement, outcome.queue_position, reply)
         return outcome.handle
 

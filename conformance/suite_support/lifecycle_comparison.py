@@ -49,6 +49,21 @@ def fail(requirement: str, expected: str, actual: str, reply: Reply | None = Non
     )
 
 
+def expect_fresh_id(reply: Reply, issued: set[int]) -> int:
+    """The OpenMediaID of an AddRequest the model accepted: above 0 and never returned before in
+    the whole test (``issued``, which it joins), else ADD-OPENMEDIAID-UNIQUE fails."""
+    oid = getattr(reply.value, "open_media_id", None)
+    if not isinstance(oid, int) or oid <= 0 or oid in issued:
+        fail(
+            "ADD-OPENMEDIAID-UNIQUE",
+            "an OpenMediaID > 0 never returned before",
+            f"OpenMediaID {oid}",
+            reply,
+        )
+    issued.add(oid)
+    return oid
+
+
 def _describe(record: Event | OpenMediaRequest | None) -> str:
     if record is None:
         return "nothing"
